@@ -1,0 +1,47 @@
+use crate::domain::error::ApiError;
+use crate::domain::model::{Havip, HavipListData};
+use leptos::prelude::*;
+
+/// The list page: regions, the chosen region's HAVIPs and its VPCs/subnets for the apply dialog.
+#[server]
+pub async fn havip_page(region_id: Option<String>) -> Result<HavipListData, ApiError> {
+    let store = super::store()?;
+    let (regions, region_id) = super::pick_region(&store, region_id)?;
+    Ok(HavipListData {
+        rows: store.havip_rows(&region_id)?,
+        networks: store.network_view(&region_id)?,
+        regions,
+        region_id,
+    })
+}
+
+/// Apply for an HAVIP. `ip_mode` is "auto" or "manual" (then `ip` is the typed address).
+#[server]
+pub async fn create_havip(
+    region_id: String,
+    name: String,
+    vpc_id: String,
+    subnet_id: String,
+    ip_mode: String,
+    ip: String,
+) -> Result<Havip, ApiError> {
+    use crate::domain::model::{IpChoice, NewHavip};
+    let ip = match ip_mode.as_str() {
+        "auto" => IpChoice::Automatic,
+        "manual" => IpChoice::Manual(ip),
+        other => return Err(ApiError::invalid("ip", format!("Unknown IP assignment mode \"{other}\"."))),
+    };
+    super::store()?
+        .create_havip(NewHavip { region_id, name, vpc_id, subnet_id, ip })
+        .await
+}
+
+#[server]
+pub async fn rename_havip(id: String, name: String) -> Result<Havip, ApiError> {
+    super::store()?.rename_havip(&id, &name).await
+}
+
+#[server]
+pub async fn delete_havip(id: String) -> Result<Havip, ApiError> {
+    super::store()?.delete_havip(&id).await
+}

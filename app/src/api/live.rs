@@ -1,0 +1,57 @@
+//! The browser's live channel: a websocket server function that pushes every change of the
+//! store. A browser that falls behind is disconnected (it reconnects and resyncs); it never
+//! slows the others down.
+
+use leptos::prelude::*;
+use leptos::server_fn::{codec::JsonEncoding, BoxedStream, Websocket};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveEvent {
+    /// First message after (re)connecting: the page should reload its data.
+    Hello,
+    /// Something in this region changed (an HAVIP, its binding, the network).
+    Changed { region_id: String, havip_id: Option<String>, at_ms: u64 },
+}
+
+#[server(protocol = Websocket<JsonEncoding, JsonEncoding>)]
+pub async fn live_events(
+    input: BoxedStream<String, ServerFnError>,
+) -> Result<BoxedStream<LiveEvent, ServerFnError>, ServerFnError> {
+    use crate::store::StoreChange;
+    use futures::{channel::mpsc, SinkExt, StreamExt};
+    use tokio::sync::broadcast::error::RecvError;
+
+    let store = super::store().map_err(|e| ServerFnError::new(e.message))?;
+    let mut changes = store.subscribe();
+    let mut input = input;
+    let (mut tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        if tx.send(Ok(LiveEvent::Hello)).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                msg = input.next() => if msg.is_none() { break }, // browser went away
+                change = changes.recv() => {
+                    let event = match change {
+                        Ok(StoreChange::Havip { region_id, havip_id })
+                        | Ok(StoreChange::HavipDeleted { region_id, havip_id }) => {
+                            LiveEvent::Changed { region_id, havip_id: Some(havip_id), at_ms: crate::store::now_ms() }
+                        }
+                        Ok(StoreChange::Network { region_id }) => {
+                            LiveEvent::Changed { region_id, havip_id: None, at_ms: crate::store::now_ms() }
+                        }
+                        // too slow to keep up: drop it; the page reconnects and resyncs
+                        Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+                    };
+                    // a full per-browser buffer also means "too slow": never wait for it
+                    if tx.try_send(Ok(event)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx.into())
+}

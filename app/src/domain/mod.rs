@@ -1,0 +1,14 @@
+//! Pure types and rules of the console. Compiles to both targets: the browser runs these checks
+//! for instant feedback, the server runs them again before writing (the server is the authority).
+
+pub mod binding;
+pub mod cidr;
+pub mod error;
+pub mod ids;
+pub mod ip;
+pub mod mac;
+pub mod model;
+pub mod name;
+
+/// Default number of HAVIPs a VPC may hold.
+pub const DEFAULT_HAVIP_QUOTA_PER_VPC: u32 = 10;

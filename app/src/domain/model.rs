@@ -1,0 +1,146 @@
+//! Records stored by the server and shown by the console.
+
+use super::binding::{BindingState, Change, Status};
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vpc {
+    pub id: String,
+    pub region_id: String,
+    pub name: String,
+    pub cidr: Ipv4Net,
+    pub created: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub name: String,
+    pub cidr: Ipv4Net,
+    pub created: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Havip {
+    pub id: String,
+    pub name: String,
+    pub region_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub ip: Ipv4Addr,
+    /// unix milliseconds
+    pub created: u64,
+    #[serde(default)]
+    pub binding: BindingState,
+    #[serde(default)]
+    pub eip: Option<Ipv4Addr>,
+}
+
+/// A holder change of one HAVIP, as stored in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    pub havip_id: String,
+    pub at: u64,
+    pub change: Change,
+    pub cause: String,
+    pub agent: String,
+}
+
+/// How the apply dialog asks for the address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IpChoice {
+    Automatic,
+    Manual(String),
+}
+
+/// Everything the apply dialog sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHavip {
+    pub region_id: String,
+    pub name: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub ip: IpChoice,
+}
+
+/// One row of the HAVIP list, joined with its VPC and subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipRow {
+    pub id: String,
+    pub name: String,
+    pub status: Status,
+    pub vpc_id: String,
+    pub vpc_name: String,
+    pub subnet_id: String,
+    pub subnet_name: String,
+    pub subnet_cidr: Ipv4Net,
+    pub ip: Ipv4Addr,
+    /// What the "Bound instance" column shows: instance/ENI when known, else the MAC(s).
+    pub bound_instance: String,
+    pub eip: Option<Ipv4Addr>,
+    pub created: u64,
+}
+
+/// A subnet as the apply dialog and the network page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetView {
+    pub subnet: Subnet,
+    pub free: u32,
+    pub usable: u32,
+}
+
+/// Everything the HAVIP list page needs for one region, in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipListData {
+    pub regions: Vec<Region>,
+    pub region_id: String,
+    pub rows: Vec<HavipRow>,
+    pub networks: Vec<VpcView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcView {
+    pub vpc: Vpc,
+    pub subnets: Vec<SubnetView>,
+    pub havips: u32,
+    pub quota: u32,
+}
+
+/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (no time-zone database needed).
+pub fn format_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // civil-from-days (Howard Hinnant's algorithm)
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(format_time(1_795_603_692_000), "2026-11-25 10:48:12");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00:00");
+    }
+}

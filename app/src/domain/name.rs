@@ -1,0 +1,63 @@
+//! The one rule for names of HAVIPs, VPCs, subnets, instances and regions.
+
+use std::fmt;
+
+pub const NAME_MAX_CHARS: usize = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    TooLong(usize),
+    ControlCharacter,
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::Empty => f.write_str("Enter a name."),
+            NameError::TooLong(n) => {
+                write!(f, "The name has {n} characters; at most {NAME_MAX_CHARS} are allowed.")
+            }
+            NameError::ControlCharacter => {
+                f.write_str("The name cannot contain control characters (tabs, line breaks...).")
+            }
+        }
+    }
+}
+
+/// 1-60 characters after trimming, any script, no control characters. Returns the trimmed name.
+pub fn check_name(text: &str) -> Result<String, NameError> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(NameError::ControlCharacter);
+    }
+    let n = name.chars().count();
+    if n > NAME_MAX_CHARS {
+        return Err(NameError::TooLong(n));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(check_name("  web-vip "), Ok("web-vip".into()));
+        assert_eq!(check_name("数据库高可用"), Ok("数据库高可用".into()));
+        assert_eq!(check_name(""), Err(NameError::Empty));
+        assert_eq!(check_name(" \t "), Err(NameError::Empty));
+        assert_eq!(check_name(&"a".repeat(60)), Ok("a".repeat(60)));
+        assert_eq!(check_name(&"a".repeat(61)), Err(NameError::TooLong(61)));
+        // 60 characters of a multi-byte script are fine: the limit counts characters, not bytes
+        assert!(check_name(&"高".repeat(60)).is_ok());
+        assert_eq!(check_name("a\tb"), Err(NameError::ControlCharacter));
+        assert_eq!(check_name("a\nb"), Err(NameError::ControlCharacter));
+        assert_eq!(check_name("a\u{7f}b"), Err(NameError::ControlCharacter));
+        assert_eq!(check_name("a\u{0}b"), Err(NameError::ControlCharacter));
+    }
+}

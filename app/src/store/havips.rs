@@ -1,0 +1,235 @@
+//! HAVIPs: allocation, rename, delete, listing.
+//!
+//! Allocation picks a candidate from the in-memory free ranges (marking it taken there, so
+//! concurrent creates pick different candidates) and then claims it in one sled transaction
+//! that inserts the IP-index key only if it is absent, checks the VPC quota and writes the
+//! HAVIP. The transaction is the authority; the memory is only the fast path.
+
+use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use crate::domain::binding::Status;
+use crate::domain::error::ApiError;
+use crate::domain::ids::Kind;
+use crate::domain::ip::{check_manual_ip, IpError};
+use crate::domain::model::{Havip, HavipRow, IpChoice, NewHavip};
+use crate::domain::name::check_name;
+use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+use std::net::Ipv4Addr;
+
+enum ClaimError {
+    Taken,
+    Refused(ApiError),
+}
+
+impl Store {
+    pub fn havip(&self, id: &str) -> Result<Havip, ApiError> {
+        self.get(&self.inner.havips, id)?.ok_or_else(|| ApiError::not_found("HAVIP", id))
+    }
+
+    pub fn havips(&self) -> Result<Vec<Havip>, ApiError> {
+        self.all(&self.inner.havips)
+    }
+
+    pub fn havip_count(&self, vpc_id: &str) -> Result<u32, ApiError> {
+        Ok(self
+            .inner
+            .havip_counts
+            .get(vpc_id)
+            .map_err(db_err)?
+            .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))))
+    }
+
+    pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
+        let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
+        let vpc = self.vpc(&req.vpc_id).map_err(|e| ApiError::invalid("vpc", e))?;
+        if vpc.region_id != req.region_id {
+            return Err(ApiError::invalid("vpc", format!("VPC {} is not in the selected region.", vpc.id)));
+        }
+        let subnet = self.subnet(&req.subnet_id).map_err(|e| ApiError::invalid("subnet", e))?;
+        if subnet.vpc_id != vpc.id {
+            return Err(ApiError::invalid("subnet", format!("Subnet {} does not belong to VPC {}.", subnet.id, vpc.id)));
+        }
+        let quota = self.inner.config.havip_quota_per_vpc;
+        if self.havip_count(&vpc.id)? >= quota {
+            return Err(quota_error(quota));
+        }
+        loop {
+            let ip = self.reserve(&subnet.id, subnet.cidr, &req.ip)?;
+            let havip = Havip {
+                id: new_id(Kind::Havip),
+                name: name.clone(),
+                region_id: vpc.region_id.clone(),
+                vpc_id: vpc.id.clone(),
+                subnet_id: subnet.id.clone(),
+                ip,
+                created: now_ms(),
+                binding: Default::default(),
+                eip: None,
+            };
+            match self.claim(&havip, quota) {
+                Ok(()) => {
+                    self.flush().await?;
+                    self.publish(StoreChange::Havip { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+                    return Ok(havip);
+                }
+                // the index had it although memory did not: memory now knows; try the next one
+                Err(ClaimError::Taken) if req.ip == IpChoice::Automatic => continue,
+                Err(ClaimError::Taken) => return Err(ApiError::invalid("ip", IpError::InUse(ip))),
+                Err(ClaimError::Refused(e)) => {
+                    self.unreserve(&subnet.id, ip);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Picks the address (lowest free, or the validated manual one) and marks it taken in memory.
+    fn reserve(&self, subnet_id: &str, cidr: ipnet::Ipv4Net, choice: &IpChoice) -> Result<Ipv4Addr, ApiError> {
+        let mut free = self.inner.free.lock().unwrap();
+        let ranges = free
+            .get_mut(subnet_id)
+            .ok_or_else(|| ApiError::internal(format!("no address map for subnet {subnet_id}")))?;
+        let ip = match choice {
+            IpChoice::Automatic => ranges.lowest().ok_or_else(|| {
+                ApiError::invalid("subnet", format!("Subnet {cidr} is full: it has no free address left."))
+            })?,
+            IpChoice::Manual(text) => check_manual_ip(text, cidr, |ip| !ranges.is_free(ip))
+                .map_err(|e| ApiError::invalid("ip", e))?,
+        };
+        ranges.claim(ip);
+        Ok(ip)
+    }
+
+    fn unreserve(&self, subnet_id: &str, ip: Ipv4Addr) {
+        if let Some(r) = self.inner.free.lock().unwrap().get_mut(subnet_id) {
+            r.release(ip);
+        }
+    }
+
+    /// The authoritative claim: index key absent, quota not reached, then write all three.
+    fn claim(&self, havip: &Havip, quota: u32) -> Result<(), ClaimError> {
+        let key = ip_key(&havip.subnet_id, havip.ip);
+        let record = encode(havip);
+        let result = (&self.inner.havips, &self.inner.ip_index, &self.inner.havip_counts).transaction(
+            |(havips, index, counts)| {
+                if index.get(&key)?.is_some() {
+                    return Err(Abort::Abort(ClaimError::Taken));
+                }
+                let count = counts
+                    .get(havip.vpc_id.as_bytes())?
+                    .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+                if count >= quota {
+                    return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
+                }
+                index.insert(key.as_slice(), havip.id.as_bytes())?;
+                counts.insert(havip.vpc_id.as_bytes(), &(count + 1).to_be_bytes())?;
+                havips.insert(havip.id.as_bytes(), record.as_slice())?;
+                Ok(())
+            },
+        );
+        result.map_err(|e| match e {
+            TransactionError::Abort(c) => c,
+            TransactionError::Storage(e) => ClaimError::Refused(db_err(e)),
+        })
+    }
+
+    pub async fn rename_havip(&self, id: &str, name: &str) -> Result<Havip, ApiError> {
+        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let updated = self.update_havip(id, |h| {
+            h.name = name.clone();
+            Ok(())
+        })?;
+        self.flush().await?;
+        self.publish(StoreChange::Havip { region_id: updated.region_id.clone(), havip_id: updated.id.clone() });
+        Ok(updated)
+    }
+
+    /// Read-modify-write of one HAVIP record, atomic against concurrent updates.
+    pub(crate) fn update_havip(
+        &self,
+        id: &str,
+        change: impl Fn(&mut Havip) -> Result<(), ApiError>,
+    ) -> Result<Havip, ApiError> {
+        let result = self.inner.havips.transaction(|havips| {
+            let Some(bytes) = havips.get(id)? else {
+                return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
+            };
+            let mut havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
+            change(&mut havip).map_err(Abort::Abort)?;
+            havips.insert(id.as_bytes(), encode(&havip))?;
+            Ok(havip)
+        });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => db_err(e),
+        })
+    }
+
+    pub async fn delete_havip(&self, id: &str) -> Result<Havip, ApiError> {
+        let result = (&self.inner.havips, &self.inner.ip_index, &self.inner.havip_counts).transaction(
+            |(havips, index, counts)| {
+                let Some(bytes) = havips.get(id)? else {
+                    return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
+                };
+                let havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
+                if let Some(eip) = havip.eip {
+                    return Err(Abort::Abort(ApiError::conflict(format!(
+                        "HAVIP {} has EIP {eip} bound; unbind the EIP before deleting it.",
+                        havip.id
+                    ))));
+                }
+                havips.remove(id.as_bytes())?;
+                index.remove(ip_key(&havip.subnet_id, havip.ip))?;
+                let count = counts
+                    .get(havip.vpc_id.as_bytes())?
+                    .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+                counts.insert(havip.vpc_id.as_bytes(), &count.saturating_sub(1).to_be_bytes())?;
+                Ok(havip)
+            },
+        );
+        let havip = result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => db_err(e),
+        })?;
+        self.unreserve(&havip.subnet_id, havip.ip);
+        self.flush().await?;
+        self.publish(StoreChange::HavipDeleted { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+        Ok(havip)
+    }
+
+    /// The list page's rows for one region, newest first.
+    pub fn havip_rows(&self, region_id: &str) -> Result<Vec<HavipRow>, ApiError> {
+        let mut havips = self.havips()?;
+        havips.retain(|h| h.region_id == region_id);
+        havips.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        havips.into_iter().map(|h| self.row(h)).collect()
+    }
+
+    pub fn row(&self, h: Havip) -> Result<HavipRow, ApiError> {
+        let vpc = self.vpc(&h.vpc_id)?;
+        let subnet = self.subnet(&h.subnet_id)?;
+        let status = h.binding.status();
+        let bound_instance = match &status {
+            Status::Unbound => String::new(),
+            Status::Bound { mac, .. } => mac.to_string(),
+            Status::Conflict { macs } => macs.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+        };
+        Ok(HavipRow {
+            id: h.id,
+            name: h.name,
+            status,
+            vpc_id: vpc.id,
+            vpc_name: vpc.name,
+            subnet_id: subnet.id,
+            subnet_name: subnet.name,
+            subnet_cidr: subnet.cidr,
+            ip: h.ip,
+            bound_instance,
+            eip: h.eip,
+            created: h.created,
+        })
+    }
+}
+
+fn quota_error(quota: u32) -> ApiError {
+    ApiError::invalid("vpc", format!("This VPC already has {quota} HAVIPs, its quota; delete one first."))
+}

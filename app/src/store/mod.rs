@@ -1,0 +1,216 @@
+//! sled persistence (server only). One tree per resource plus the IP index
+//! `subnet_id ‖ u32 BE ip -> owner id`; every multi-key change runs in one transaction and is
+//! flushed before the caller gets its answer.
+
+mod free_ranges;
+mod havips;
+mod network;
+
+pub use free_ranges::FreeRanges;
+
+use crate::domain::error::ApiError;
+use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub havip_quota_per_vpc: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC }
+    }
+}
+
+/// What changed, for everyone watching (browsers, agents). Carries the region so a browser
+/// showing another region can ignore it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StoreChange {
+    Havip { region_id: String, havip_id: String },
+    HavipDeleted { region_id: String, havip_id: String },
+    Network { region_id: String },
+}
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    meta: sled::Tree,
+    regions: sled::Tree,
+    vpcs: sled::Tree,
+    subnets: sled::Tree,
+    havips: sled::Tree,
+    /// subnet_id ‖ ip (u32 BE) -> id of what uses the address
+    ip_index: sled::Tree,
+    /// vpc_id -> number of HAVIPs (u32 BE), for the quota check inside transactions
+    havip_counts: sled::Tree,
+    events: sled::Tree,
+    /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
+    free: Mutex<HashMap<String, FreeRanges>>,
+    config: StoreConfig,
+    /// group commit: writes that asked for a flush / writes known flushed
+    writes_requested: AtomicU64,
+    writes_flushed: AtomicU64,
+    changes: broadcast::Sender<StoreChange>,
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn new_id(kind: crate::domain::ids::Kind) -> String {
+    crate::domain::ids::make_id(kind, rand::random::<u32>)
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records always serialize")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::internal(format!("corrupt record: {e}")))
+}
+
+pub(crate) fn db_err(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("database error: {e}"))
+}
+
+pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
+    let mut key = Vec::with_capacity(subnet_id.len() + 4);
+    key.extend_from_slice(subnet_id.as_bytes());
+    key.extend_from_slice(&u32::from(ip).to_be_bytes());
+    key
+}
+
+impl Store {
+    /// Opens (or creates and seeds) the database in `dir`.
+    pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
+        let db = sled::Config::new().path(dir.as_ref()).open().map_err(db_err)?;
+        let tree = |name: &str| db.open_tree(name).map_err(db_err);
+        let (changes, _) = broadcast::channel(1024);
+        let store = Store {
+            inner: Arc::new(Inner {
+                meta: tree("meta")?,
+                regions: tree("regions")?,
+                vpcs: tree("vpcs")?,
+                subnets: tree("subnets")?,
+                havips: tree("havips")?,
+                ip_index: tree("ip_index")?,
+                havip_counts: tree("havip_counts")?,
+                events: tree("events")?,
+                free: Mutex::new(HashMap::new()),
+                config,
+                writes_requested: AtomicU64::new(0),
+                writes_flushed: AtomicU64::new(0),
+                changes,
+                db,
+            }),
+        };
+        store.migrate()?;
+        store.rebuild_free_ranges()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), ApiError> {
+        let version = self
+            .inner
+            .meta
+            .get("schema_version")
+            .map_err(db_err)?
+            .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+        match version {
+            None => {
+                self.seed()?;
+                self.inner
+                    .meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(db_err)?;
+                self.inner.db.flush().map_err(db_err)?;
+                Ok(())
+            }
+            Some(SCHEMA_VERSION) => Ok(()),
+            Some(v) if v > SCHEMA_VERSION => Err(ApiError::internal(format!(
+                "the database has schema version {v}, newer than this binary's {SCHEMA_VERSION}"
+            ))),
+            Some(v) => Err(ApiError::internal(format!("no migration from schema version {v}"))),
+        }
+    }
+
+    fn rebuild_free_ranges(&self) -> Result<(), ApiError> {
+        let mut free = HashMap::new();
+        for subnet in self.all::<crate::domain::model::Subnet>(&self.inner.subnets)? {
+            let mut ranges = network::full_ranges(subnet.cidr);
+            for entry in self.inner.ip_index.scan_prefix(subnet.id.as_bytes()) {
+                let (key, _) = entry.map_err(db_err)?;
+                let tail: [u8; 4] = key[key.len() - 4..].try_into().expect("4-byte ip suffix");
+                ranges.claim(Ipv4Addr::from(u32::from_be_bytes(tail)));
+            }
+            free.insert(subnet.id, ranges);
+        }
+        *self.inner.free.lock().unwrap() = free;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<StoreChange> {
+        self.inner.changes.subscribe()
+    }
+
+    fn publish(&self, change: StoreChange) {
+        // no receivers is fine
+        let _ = self.inner.changes.send(change);
+    }
+
+    /// Makes every write done before this call durable. Concurrent callers share one fsync
+    /// (group commit). sled 0.34's own `flush_async` deadlocks when called concurrently
+    /// (spacejam/sled#1308; its lock is process-wide), so flushes run one at a time, process-wide,
+    /// as a blocking `flush` on tokio's blocking pool.
+    async fn flush(&self) -> Result<(), ApiError> {
+        static FLUSHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let inner = &self.inner;
+        let mine = inner.writes_requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let _turn = FLUSHING.lock().await;
+        if inner.writes_flushed.load(Ordering::SeqCst) >= mine {
+            return Ok(()); // a flush that started after our write has completed
+        }
+        let covered = inner.writes_requested.load(Ordering::SeqCst);
+        let db = inner.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(db_err)?
+            .map_err(db_err)?;
+        inner.writes_flushed.fetch_max(covered, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(&self, tree: &sled::Tree, id: &str) -> Result<Option<T>, ApiError> {
+        match tree.get(id).map_err(db_err)? {
+            Some(bytes) => decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all<T: DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>, ApiError> {
+        tree.iter()
+            .values()
+            .map(|v| decode(&v.map_err(db_err)?))
+            .collect()
+    }
+}

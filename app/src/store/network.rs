@@ -1,0 +1,138 @@
+//! Regions, VPCs and subnets.
+
+use super::{db_err, encode, new_id, now_ms, FreeRanges, Store, StoreChange};
+use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
+use crate::domain::error::ApiError;
+use crate::domain::ids::Kind;
+use crate::domain::ip::{usable_count, usable_range};
+use crate::domain::model::{Region, Subnet, SubnetView, Vpc, VpcView};
+use crate::domain::name::check_name;
+use ipnet::Ipv4Net;
+
+pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
+    let (first, last) = usable_range(cidr);
+    FreeRanges::new(first, last)
+}
+
+impl Store {
+    /// The first start: one region with one VPC and two subnets, so the console is usable at once.
+    pub(super) fn seed(&self) -> Result<(), ApiError> {
+        let region = Region { id: new_id(Kind::Region), name: "Default".into() };
+        self.put(&self.inner.regions, &region.id, &region)?;
+        let vpc = Vpc {
+            id: new_id(Kind::Vpc),
+            region_id: region.id,
+            name: "Default-VPC".into(),
+            cidr: "172.16.0.0/16".parse().expect("literal"),
+            created: now_ms(),
+        };
+        self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
+        for (name, cidr) in [("Default-Subnet-16", "172.16.16.0/24"), ("Default-Subnet-17", "172.16.17.0/24")] {
+            let subnet = Subnet {
+                id: new_id(Kind::Subnet),
+                vpc_id: vpc.id.clone(),
+                name: name.into(),
+                cidr: cidr.parse().expect("literal"),
+                created: now_ms(),
+            };
+            self.put(&self.inner.subnets, &subnet.id, &subnet)?;
+        }
+        Ok(())
+    }
+
+    fn put<T: serde::Serialize>(&self, tree: &sled::Tree, id: &str, value: &T) -> Result<(), ApiError> {
+        tree.insert(id, encode(value)).map_err(db_err)?;
+        Ok(())
+    }
+
+    pub fn regions(&self) -> Result<Vec<Region>, ApiError> {
+        let mut regions: Vec<Region> = self.all(&self.inner.regions)?;
+        regions.sort_by(|a, b| (a.name != "Default", &a.name).cmp(&(b.name != "Default", &b.name)));
+        Ok(regions)
+    }
+
+    pub fn region(&self, id: &str) -> Result<Region, ApiError> {
+        self.get(&self.inner.regions, id)?.ok_or_else(|| ApiError::not_found("Region", id))
+    }
+
+    pub fn vpc(&self, id: &str) -> Result<Vpc, ApiError> {
+        self.get(&self.inner.vpcs, id)?.ok_or_else(|| ApiError::not_found("VPC", id))
+    }
+
+    pub fn subnet(&self, id: &str) -> Result<Subnet, ApiError> {
+        self.get(&self.inner.subnets, id)?.ok_or_else(|| ApiError::not_found("Subnet", id))
+    }
+
+    pub fn subnets_of(&self, vpc_id: &str) -> Result<Vec<Subnet>, ApiError> {
+        let mut subnets: Vec<Subnet> = self.all::<Subnet>(&self.inner.subnets)?;
+        subnets.retain(|s| s.vpc_id == vpc_id);
+        subnets.sort_by_key(|s| s.cidr);
+        Ok(subnets)
+    }
+
+    pub fn free_count(&self, subnet_id: &str) -> u32 {
+        self.inner.free.lock().unwrap().get(subnet_id).map_or(0, FreeRanges::free_count)
+    }
+
+    pub async fn create_region(&self, name: &str) -> Result<Region, ApiError> {
+        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        if self.regions()?.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
+            return Err(ApiError::invalid("name", format!("A region named {name} already exists.")));
+        }
+        let region = Region { id: new_id(Kind::Region), name };
+        self.put(&self.inner.regions, &region.id, &region)?;
+        self.flush().await?;
+        self.publish(StoreChange::Network { region_id: region.id.clone() });
+        Ok(region)
+    }
+
+    pub async fn create_vpc(&self, region_id: &str, name: &str, cidr: &str) -> Result<Vpc, ApiError> {
+        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let cidr = check_vpc_cidr(cidr).map_err(|e| ApiError::invalid("cidr", e))?;
+        let region = self.region(region_id)?;
+        let vpc = Vpc { id: new_id(Kind::Vpc), region_id: region.id, name, cidr, created: now_ms() };
+        self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
+        self.flush().await?;
+        self.publish(StoreChange::Network { region_id: vpc.region_id.clone() });
+        Ok(vpc)
+    }
+
+    pub async fn create_subnet(&self, vpc_id: &str, name: &str, cidr: &str) -> Result<Subnet, ApiError> {
+        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let vpc = self.vpc(vpc_id)?;
+        let subnet = {
+            // one subnet writer at a time, so two overlapping creates cannot both pass the check
+            let mut free = self.inner.free.lock().unwrap();
+            let siblings: Vec<Ipv4Net> = self.subnets_of(vpc_id)?.into_iter().map(|s| s.cidr).collect();
+            let cidr = check_subnet_cidr(cidr, vpc.cidr, &siblings).map_err(|e| ApiError::invalid("cidr", e))?;
+            let subnet = Subnet { id: new_id(Kind::Subnet), vpc_id: vpc.id, name, cidr, created: now_ms() };
+            self.put(&self.inner.subnets, &subnet.id, &subnet)?;
+            free.insert(subnet.id.clone(), full_ranges(cidr));
+            subnet
+        };
+        self.flush().await?;
+        self.publish(StoreChange::Network { region_id: vpc.region_id });
+        Ok(subnet)
+    }
+
+    /// VPCs of a region with their subnets, free address counts and HAVIP usage.
+    pub fn network_view(&self, region_id: &str) -> Result<Vec<VpcView>, ApiError> {
+        let mut vpcs: Vec<Vpc> = self.all::<Vpc>(&self.inner.vpcs)?;
+        vpcs.retain(|v| v.region_id == region_id);
+        vpcs.sort_by_key(|v| v.created);
+        vpcs.into_iter()
+            .map(|vpc| {
+                let subnets = self
+                    .subnets_of(&vpc.id)?
+                    .into_iter()
+                    .map(|subnet| SubnetView {
+                        free: self.free_count(&subnet.id),
+                        usable: usable_count(subnet.cidr),
+                        subnet,
+                    })
+                    .collect();
+                Ok(VpcView { havips: self.havip_count(&vpc.id)?, quota: self.inner.config.havip_quota_per_vpc, subnets, vpc })
+            })
+            .collect()
+    }
+}

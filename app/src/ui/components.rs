@@ -1,0 +1,85 @@
+//! Pieces shared by the pages.
+
+use crate::domain::model::Region;
+use crate::ui::live::use_live;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let live = use_live();
+    view! {
+        <header class="topbar">
+            <span class="brand">"HAVIP console"</span>
+            <nav>
+                <A href="/">"HAVIP"</A>
+                <A href="/networks">"VPCs & subnets"</A>
+            </nav>
+            <span
+                id="live-indicator"
+                class=move || if live.connected.get() { "live up" } else { "live down" }
+                title="Live updates from the server"
+            >
+                {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
+            </span>
+        </header>
+    }
+}
+
+/// The `?region=` of the current URL, if any.
+pub fn region_query() -> Memo<Option<String>> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get("region").filter(|r| !r.is_empty()))
+}
+
+/// Region selector: switching navigates to `path?region=ID`, so reloads and links keep it.
+#[component]
+pub fn RegionSelect(regions: Vec<Region>, current: String, path: &'static str) -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <label class="region">
+            "Region "
+            <select
+                id="region-select"
+                on:change=move |ev| {
+                    let id = event_target_value(&ev);
+                    navigate(&format!("{path}?region={id}"), Default::default());
+                }
+            >
+                {regions
+                    .into_iter()
+                    .map(|r| {
+                        let selected = r.id == current;
+                        view! { <option value=r.id selected=selected>{r.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A field's error message, shown under it.
+#[component]
+pub fn FieldError(#[prop(into)] message: Signal<Option<String>>, id: &'static str) -> impl IntoView {
+    view! {
+        <Show when=move || message.get().is_some()>
+            <p class="field-error" id=id role="alert">{move || message.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}
+
+/// A modal frame with a title, the body and a footer of buttons.
+#[component]
+pub fn Modal(title: String, id: &'static str, children: Children) -> impl IntoView {
+    let title_id = format!("{id}-title");
+    let heading_id = title_id.clone();
+    view! {
+        <div class="backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby=title_id.clone() id=id>
+                <h2 id=heading_id>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}

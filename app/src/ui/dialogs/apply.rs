@@ -1,0 +1,155 @@
+//! The Apply dialog: Name, Virtual Private Cloud, Subnet, IP address (Automatic Assignment or
+//! Enter manually). Checks run while typing with the same domain functions the server uses.
+
+use crate::api::havips::CreateHavip;
+use crate::domain::ip::{check_manual_ip, usable_range};
+use crate::domain::model::VpcView;
+use crate::domain::name::check_name;
+use crate::ui::components::{FieldError, Modal};
+use leptos::prelude::*;
+
+#[component]
+pub fn ApplyDialog(
+    region_id: String,
+    #[prop(into)] networks: Signal<Vec<VpcView>>,
+    on_close: Callback<bool>,
+) -> impl IntoView {
+    let first_vpc = networks.get_untracked().first().map(|v| v.vpc.id.clone()).unwrap_or_default();
+    let name = RwSignal::new(String::new());
+    let vpc_id = RwSignal::new(first_vpc);
+    let subnet_id = RwSignal::new(String::new());
+    let manual = RwSignal::new(false);
+    let ip_text = RwSignal::new(String::new());
+    let touched = RwSignal::new(false);
+
+    let subnets = Memo::new(move |_| {
+        let vpc = vpc_id.get();
+        networks.with(|n| n.iter().find(|v| v.vpc.id == vpc).map(|v| v.subnets.clone()).unwrap_or_default())
+    });
+    // keep the subnet choice valid for the chosen VPC
+    Effect::new(move |_| {
+        let list = subnets.get();
+        if !list.iter().any(|s| s.subnet.id == subnet_id.get_untracked()) {
+            subnet_id.set(list.first().map(|s| s.subnet.id.clone()).unwrap_or_default());
+        }
+    });
+    let subnet_cidr = move || {
+        let id = subnet_id.get();
+        subnets.with(|l| l.iter().find(|s| s.subnet.id == id).map(|s| s.subnet.cidr))
+    };
+
+    let create = ServerAction::<CreateHavip>::new();
+    let server_error = move |field: Option<&str>| {
+        create.value().with(|v| match v {
+            Some(Err(e)) if e.field.as_deref() == field => Some(e.message.clone()),
+            _ => None,
+        })
+    };
+    let name_error = Signal::derive(move || {
+        let typed = !name.get().is_empty() || touched.get();
+        typed.then(|| check_name(&name.get()).err().map(|e| e.to_string())).flatten().or_else(|| server_error(Some("name")))
+    });
+    let ip_error = Signal::derive(move || {
+        if !manual.get() {
+            return server_error(Some("ip"));
+        }
+        let text = ip_text.get();
+        let cidr = subnet_cidr()?;
+        if text.is_empty() && !touched.get() {
+            return None;
+        }
+        check_manual_ip(&text, cidr, |_| false).err().map(|e| e.to_string()).or_else(|| server_error(Some("ip")))
+    });
+    let vpc_error = Signal::derive(move || server_error(Some("vpc")));
+    let subnet_error = Signal::derive(move || {
+        (touched.get() && subnet_id.get().is_empty())
+            .then(|| "Select a subnet.".to_string())
+            .or_else(|| server_error(Some("subnet")))
+    });
+    let other_error = Signal::derive(move || server_error(None));
+
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            on_close.run(true);
+        }
+    });
+
+    let submit = move |_| {
+        touched.set(true);
+        let client_ok = check_name(&name.get_untracked()).is_ok()
+            && !subnet_id.get_untracked().is_empty()
+            && (!manual.get_untracked()
+                || subnet_cidr().is_some_and(|c| check_manual_ip(&ip_text.get_untracked(), c, |_| false).is_ok()));
+        if client_ok {
+            create.dispatch(CreateHavip {
+                region_id: region_id.clone(),
+                name: name.get_untracked(),
+                vpc_id: vpc_id.get_untracked(),
+                subnet_id: subnet_id.get_untracked(),
+                ip_mode: if manual.get_untracked() { "manual" } else { "auto" }.into(),
+                ip: ip_text.get_untracked(),
+            });
+        }
+    };
+
+    view! {
+        <Modal title="Apply for HAVIP".into() id="apply-dialog">
+            <div class="form">
+                <label for="havip-name">"Name"</label>
+                <div>
+                    <input id="havip-name" type="text" maxlength="200" placeholder="1-60 characters" bind:value=name/>
+                    <FieldError message=name_error id="name-error"/>
+                </div>
+
+                <label for="vpc-select">"Virtual Private Cloud"</label>
+                <div>
+                    <select id="vpc-select" on:change=move |ev| vpc_id.set(event_target_value(&ev))>
+                        {move || networks.get().into_iter().map(|v| {
+                            let selected = v.vpc.id == vpc_id.get_untracked();
+                            let label = format!("{} | {} ({})", v.vpc.id, v.vpc.name, v.vpc.cidr);
+                            view! { <option value=v.vpc.id selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <FieldError message=vpc_error id="vpc-error"/>
+                </div>
+
+                <label for="subnet-select">"Subnet"</label>
+                <div>
+                    <select id="subnet-select" on:change=move |ev| subnet_id.set(event_target_value(&ev))>
+                        {move || subnets.get().into_iter().map(|s| {
+                            let selected = s.subnet.id == subnet_id.get_untracked();
+                            let label = format!("{} ({}) · {} free", s.subnet.name, s.subnet.cidr, s.free);
+                            view! { <option value=s.subnet.id selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <FieldError message=subnet_error id="subnet-error"/>
+                </div>
+
+                <span class="label">"IP address"</span>
+                <div>
+                    <div class="radios">
+                        <input type="radio" id="ip-auto" name="ip-mode" prop:checked=move || !manual.get() on:change=move |_| manual.set(false)/>
+                        <label for="ip-auto">"Automatic Assignment"</label>
+                        <input type="radio" id="ip-manual" name="ip-mode" prop:checked=move || manual.get() on:change=move |_| manual.set(true)/>
+                        <label for="ip-manual">"Enter manually"</label>
+                    </div>
+                    <Show when=move || manual.get()>
+                        <input
+                            id="ip-input"
+                            type="text"
+                            aria-label="IP address"
+                            placeholder=move || subnet_cidr().map(|c| { let (a, b) = usable_range(c); format!("{a}-{b}") }).unwrap_or_default()
+                            bind:value=ip_text
+                        />
+                    </Show>
+                    <FieldError message=ip_error id="ip-error"/>
+                </div>
+            </div>
+            <FieldError message=other_error id="apply-error"/>
+            <div class="buttons">
+                <button id="apply-ok" class="primary" on:click=submit disabled=move || create.pending().get()>"OK"</button>
+                <button id="apply-cancel" on:click=move |_| on_close.run(false)>"Cancel"</button>
+            </div>
+        </Modal>
+    }
+}

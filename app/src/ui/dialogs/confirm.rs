@@ -1,0 +1,26 @@
+use crate::api::havips::DeleteHavip;
+use crate::ui::components::{FieldError, Modal};
+use leptos::prelude::*;
+
+#[component]
+pub fn ConfirmDeleteDialog(id: String, label: String, on_close: Callback<bool>) -> impl IntoView {
+    let delete = ServerAction::<DeleteHavip>::new();
+    let error = Signal::derive(move || {
+        delete.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone()))
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = delete.value().get() {
+            on_close.run(true);
+        }
+    });
+    view! {
+        <Modal title="Delete HAVIP".into() id="delete-dialog">
+            <p>"Delete " <strong>{label}</strong> "? Hosts that still announce this address keep it on their side; the console stops tracking it."</p>
+            <FieldError message=error id="delete-error"/>
+            <div class="buttons">
+                <button id="delete-ok" class="danger" on:click=move |_| { delete.dispatch(DeleteHavip { id: id.clone() }); } disabled=move || delete.pending().get()>"Delete"</button>
+                <button on:click=move |_| on_close.run(false)>"Cancel"</button>
+            </div>
+        </Modal>
+    }
+}

@@ -1,0 +1,42 @@
+use crate::api::havips::RenameHavip;
+use crate::domain::name::check_name;
+use crate::ui::components::{FieldError, Modal};
+use leptos::prelude::*;
+
+#[component]
+pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> impl IntoView {
+    let name = RwSignal::new(current);
+    let rename = ServerAction::<RenameHavip>::new();
+    let error = Signal::derive(move || {
+        check_name(&name.get())
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| rename.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())))
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = rename.value().get() {
+            on_close.run(true);
+        }
+    });
+    let title = format!("Rename {id}");
+    let submit = move |_| {
+        if check_name(&name.get_untracked()).is_ok() {
+            rename.dispatch(RenameHavip { id: id.clone(), name: name.get_untracked() });
+        }
+    };
+    view! {
+        <Modal title=title id="rename-dialog">
+            <div class="form">
+                <label for="rename-input">"Name"</label>
+                <div>
+                    <input id="rename-input" type="text" bind:value=name/>
+                    <FieldError message=error id="rename-error"/>
+                </div>
+            </div>
+            <div class="buttons">
+                <button id="rename-ok" class="primary" on:click=submit disabled=move || rename.pending().get()>"OK"</button>
+                <button on:click=move |_| on_close.run(false)>"Cancel"</button>
+            </div>
+        </Modal>
+    }
+}

@@ -1,0 +1,4 @@
+pub mod components;
+pub mod dialogs;
+pub mod live;
+pub mod pages;

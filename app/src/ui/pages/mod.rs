@@ -1,0 +1,2 @@
+pub mod havips;
+pub mod networks;

@@ -1,0 +1,178 @@
+//! VPCs and subnets of a region: list them, create regions, VPCs and subnets.
+
+use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc, NetworkData};
+use crate::domain::error::ApiError;
+use crate::domain::model::VpcView;
+use crate::ui::components::{region_query, FieldError, RegionSelect};
+use crate::ui::live::use_live;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+#[component]
+pub fn NetworksPage() -> impl IntoView {
+    let live = use_live();
+    let region = region_query();
+    let reload = RwSignal::new(0u64);
+    let page = Resource::new(move || (region.get(), live.tick.get(), reload.get()), |(r, _, _)| network_page(r));
+    let bump = move || reload.update(|n| *n += 1);
+    let region_id = Signal::derive(move || page.get().and_then(Result::ok).map(|p| p.region_id).unwrap_or_default());
+    let vpcs = Signal::derive(move || page.get().and_then(Result::ok).map(|p| p.vpcs).unwrap_or_default());
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(NetworkData { regions, region_id, vpcs }) => view! {
+                        <div class="page-head">
+                            <h1>"VPCs & subnets"</h1>
+                            <RegionSelect regions current=region_id path="/networks"/>
+                        </div>
+                        {vpcs_table(vpcs)}
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <div class="forms">
+            <NewRegionForm on_done=bump/>
+            <NewVpcForm region_id on_done=bump/>
+            <NewSubnetForm vpcs on_done=bump/>
+        </div>
+    }
+}
+
+fn vpcs_table(vpcs: Vec<VpcView>) -> impl IntoView {
+    if vpcs.is_empty() {
+        return view! { <p class="empty" id="no-vpcs">"This region has no VPC yet; create one below."</p> }.into_any();
+    }
+    view! {
+        <table class="list" id="vpc-table">
+            <thead><tr><th>"ID/Name"</th><th>"CIDR"</th><th>"Subnets (free / usable addresses)"</th><th>"HAVIPs"</th></tr></thead>
+            <tbody>
+                {vpcs.into_iter().map(|v| { let vid = v.vpc.id.clone(); view! {
+                    <tr data-id=vid>
+                        <td><div class="id">{v.vpc.id}</div><div class="name">{v.vpc.name}</div></td>
+                        <td class="ip">{v.vpc.cidr.to_string()}</td>
+                        <td>
+                            <ul class="subnets">
+                                {v.subnets.into_iter().map(|s| { let sid = s.subnet.id.clone(); view! {
+                                    <li data-id=sid>
+                                        <span class="id">{s.subnet.id}</span> " " {s.subnet.name} " "
+                                        <span class="ip">{s.subnet.cidr.to_string()}</span>
+                                        " · " {s.free} " / " {s.usable}
+                                    </li>
+                                }}).collect_view()}
+                            </ul>
+                        </td>
+                        <td>{v.havips} " / " {v.quota}</td>
+                    </tr>
+                }}).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// The server's refusal of the latest submission, if any.
+fn refusal<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())))
+}
+
+/// Runs `on_done` each time the action succeeds.
+fn on_success<S>(action: ServerAction<S>, on_done: impl Fn() + 'static)
+where
+    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            on_done();
+        }
+    });
+}
+
+#[component]
+fn NewRegionForm(on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let action = ServerAction::<CreateRegion>::new();
+    on_success(action, move || {
+        name.set(String::new());
+        on_done();
+    });
+    view! {
+        <section class="card">
+            <h2>"New region"</h2>
+            <label for="region-name">"Name"</label>
+            <input id="region-name" type="text" bind:value=name/>
+            <FieldError message=refusal(action) id="region-error"/>
+            <button id="create-region" class="primary" on:click=move |_| { action.dispatch(CreateRegion { name: name.get_untracked() }); }>"Create region"</button>
+        </section>
+    }
+}
+
+#[component]
+fn NewVpcForm(#[prop(into)] region_id: Signal<String>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let cidr = RwSignal::new(String::new());
+    let action = ServerAction::<CreateVpc>::new();
+    on_success(action, move || {
+        name.set(String::new());
+        cidr.set(String::new());
+        on_done();
+    });
+    view! {
+        <section class="card">
+            <h2>"New VPC in this region"</h2>
+            <label for="vpc-name">"Name"</label>
+            <input id="vpc-name" type="text" bind:value=name/>
+            <label for="vpc-cidr">"CIDR"</label>
+            <input id="vpc-cidr" type="text" placeholder="10.0.0.0/16" bind:value=cidr/>
+            <FieldError message=refusal(action) id="vpc-form-error"/>
+            <button id="create-vpc" class="primary" on:click=move |_| {
+                action.dispatch(CreateVpc { region_id: region_id.get_untracked(), name: name.get_untracked(), cidr: cidr.get_untracked() });
+            }>"Create VPC"</button>
+        </section>
+    }
+}
+
+#[component]
+fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let vpc_id = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let cidr = RwSignal::new(String::new());
+    let action = ServerAction::<CreateSubnet>::new();
+    on_success(action, move || {
+        name.set(String::new());
+        cidr.set(String::new());
+        on_done();
+    });
+    let chosen = move || {
+        let id = vpc_id.get();
+        let list = vpcs.get();
+        if list.iter().any(|v| v.vpc.id == id) { id } else { list.first().map(|v| v.vpc.id.clone()).unwrap_or_default() }
+    };
+    view! {
+        <section class="card">
+            <h2>"New subnet"</h2>
+            <label for="subnet-vpc">"Virtual Private Cloud"</label>
+            <select id="subnet-vpc" on:change=move |ev| vpc_id.set(event_target_value(&ev))>
+                {move || vpcs.get().into_iter().map(|v| {
+                    let selected = v.vpc.id == chosen();
+                    view! { <option value=v.vpc.id.clone() selected=selected>{format!("{} ({})", v.vpc.name, v.vpc.cidr)}</option> }
+                }).collect_view()}
+            </select>
+            <label for="subnet-name">"Name"</label>
+            <input id="subnet-name" type="text" bind:value=name/>
+            <label for="subnet-cidr">"CIDR"</label>
+            <input id="subnet-cidr" type="text" placeholder="172.16.18.0/24" bind:value=cidr/>
+            <FieldError message=refusal(action) id="subnet-form-error"/>
+            <button id="create-subnet" class="primary" on:click=move |_| {
+                action.dispatch(CreateSubnet { vpc_id: chosen(), name: name.get_untracked(), cidr: cidr.get_untracked() });
+            }>"Create subnet"</button>
+        </section>
+    }
+}

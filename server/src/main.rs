@@ -1,0 +1,37 @@
+//! `havip`: the HAVIP console (`serve`) and, later, the ARP agent, in one binary.
+
+mod embedded;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Parser)]
+#[command(name = "havip", version, about = "Self-hosted console for high-availability virtual IPs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web console.
+    Serve(serve::ServeArgs),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+    };
+    if let Err(e) = result {
+        eprintln!("havip: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Defaults shared by the subcommands.
+pub fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 3000))
+}

@@ -1,0 +1,71 @@
+//! `havip serve`: the console's HTTP server (SSR pages, server functions, the live websocket).
+
+use app::store::{Store, StoreConfig};
+use app::{shell, App};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address the console listens on.
+    #[arg(long, default_value_t = crate::default_listen())]
+    pub listen: SocketAddr,
+    /// Directory of the embedded database (created and seeded on first start).
+    #[arg(long, default_value = "havip-data")]
+    pub data_dir: PathBuf,
+    /// Maximum number of HAVIPs per VPC.
+    #[arg(long, default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
+    pub quota: u32,
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let store = Store::open(&args.data_dir, StoreConfig { havip_quota_per_vpc: args.quota })
+        .map_err(|e| format!("cannot open the database in {}: {e}", args.data_dir.display()))?;
+    let app = router(store, args.listen);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    println!("havip console on http://{} (data in {})", args.listen, args.data_dir.display());
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn leptos_options(listen: SocketAddr) -> LeptosOptions {
+    // the site is embedded (or read from target/site in development); names match Cargo.toml
+    LeptosOptions::builder()
+        .output_name("havip")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(listen)
+        .build()
+}
+
+pub fn router(store: Store, listen: SocketAddr) -> Router {
+    let options = leptos_options(listen);
+    let routes = generate_route_list(App);
+    let context = {
+        let store = store.clone();
+        move || provide_context(store.clone())
+    };
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(crate::embedded::file_or_404)
+        .with_state(options)
+}
