@@ -15,8 +15,16 @@ pub fn NetworksPage() -> impl IntoView {
     let reload = RwSignal::new(0u64);
     let page = Resource::new(move || (region.get(), live.tick.get(), reload.get()), |(r, _, _)| network_page(r));
     let bump = move || reload.update(|n| *n += 1);
-    let region_id = Signal::derive(move || page.get().and_then(Result::ok).map(|p| p.region_id).unwrap_or_default());
-    let vpcs = Signal::derive(move || page.get().and_then(Result::ok).map(|p| p.vpcs).unwrap_or_default());
+    // the forms live outside the Transition (so a live reload never wipes what is typed);
+    // they follow the latest loaded data through an effect, which runs only in the browser
+    let latest = RwSignal::new(None::<NetworkData>);
+    Effect::new(move |_| {
+        if let Some(Ok(data)) = page.get() {
+            latest.set(Some(data));
+        }
+    });
+    let region_id = Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.region_id.clone()).unwrap_or_default()));
+    let vpcs = Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.vpcs.clone()).unwrap_or_default()));
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>

@@ -1,0 +1,57 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// Browsers cannot be downloaded here: use Debian's chromium (scripts/setup.sh --test installs it).
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const port = process.env.HAVIP_E2E_PORT ?? "3900";
+const baseURL = `http://127.0.0.1:${port}`;
+// The release binary with the site embedded; every run starts from an empty, freshly seeded database.
+const serverBin = process.env.SERVER_BIN ?? "./target/release/havip";
+const dataDir = mkdtempSync(join(tmpdir(), "havip-e2e-"));
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        viewport: { width: 1440, height: 900 },
+        launchOptions: {
+          executablePath,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: `${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir}`,
+    cwd: "..",
+    url: baseURL,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+  },
+});
