@@ -1,0 +1,19 @@
+# The two commands of the README, plus the pieces they are made of.
+.PHONY: run test setup build lint
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh --test
+
+build:
+	scripts/build.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p havip --all-targets -- -D warnings

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit and store tests, the Playwright suite in Debian's Chromium against the
+# release binary, and (as root) the network-namespace lab. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:${HAVIP_TOOLS_DIR:-$HOME/.cache/havip-tools}/node_modules/.bin:$PATH"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "set-up"
+scripts/setup.sh --test
+
+step "release build (single binary)"
+scripts/build.sh
+
+step "unit, store and server tests"
+cargo test --release -p app --features ssr
+cargo test --release -p havip --features embed
+
+step "browser tests (Playwright, Debian chromium, release binary)"
+(cd end2end && SERVER_BIN=./target/release/havip npx playwright test)
+
+if [ -x end2end/lab/run.sh ]; then
+  step "network lab (namespaces, keepalived, real ARP)"
+  if [ "$(id -u)" = 0 ]; then
+    end2end/lab/run.sh
+  else
+    echo "SKIPPED: the lab needs root (network namespaces); run: sudo end2end/lab/run.sh"
+  fi
+fi
+step "all tests passed"
