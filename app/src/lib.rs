@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=ui::pages::havips::HavipListPage/>
                     <Route path=StaticSegment("networks") view=ui::pages::networks::NetworksPage/>
+                    <Route path=StaticSegment("agents") view=ui::pages::agents::AgentsPage/>
                 </Routes>
             </main>
         </Router>

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 fn open(dir: &tempfile::TempDir, quota: u32) -> Store {
-    Store::open(dir.path(), StoreConfig { havip_quota_per_vpc: quota }).unwrap()
+    Store::open(dir.path(), StoreConfig { havip_quota_per_vpc: quota, ..Default::default() }).unwrap()
 }
 
 fn request(store: &Store, vpc: &str, subnet: &str, name: &str, ip: IpChoice) -> NewHavip {

@@ -1,7 +1,13 @@
-//! `havip`: the HAVIP console (`serve`) and, later, the ARP agent, in one binary.
+//! `havip`: the HAVIP console (`serve`) and the ARP agent (`agent`), in one binary.
 
+mod agent;
+mod agent_ws;
 mod embedded;
+mod protocol;
+mod rest;
 mod serve;
+#[cfg(test)]
+mod agent_ws_tests;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -17,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the web console.
     Serve(serve::ServeArgs),
+    /// Watch ARP on a host's interface and report HAVIP holders to the console.
+    Agent(agent::AgentArgs),
 }
 
 #[tokio::main]
@@ -24,6 +32,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Agent(args) => agent::run(args).await,
     };
     if let Err(e) = result {
         eprintln!("havip: {e}");

@@ -16,14 +16,26 @@ pub struct ServeArgs {
     /// Directory of the embedded database (created and seeded on first start).
     #[arg(long, default_value = "havip-data")]
     pub data_dir: PathBuf,
+    /// Also accept agents on this Unix socket (it crosses network namespaces; agents use
+    /// `--server unix:PATH`).
+    #[arg(long)]
+    pub agent_socket: Option<PathBuf>,
     /// Maximum number of HAVIPs per VPC.
     #[arg(long, default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
     pub quota: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let store = Store::open(&args.data_dir, StoreConfig { havip_quota_per_vpc: args.quota })
+    let store = Store::open(&args.data_dir, StoreConfig { havip_quota_per_vpc: args.quota, ..Default::default() })
         .map_err(|e| format!("cannot open the database in {}: {e}", args.data_dir.display()))?;
+    if let Some(path) = &args.agent_socket {
+        let _ = std::fs::remove_file(path);
+        let unix = tokio::net::UnixListener::bind(path)
+            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+        println!("agents also accepted on unix:{}", path.display());
+        let agents = agent_router(store.clone());
+        tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
+    }
     let app = router(store, args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -61,11 +73,18 @@ pub fn router(store: Store, listen: SocketAddr) -> Router {
         let store = store.clone();
         move || provide_context(store.clone())
     };
-    Router::new()
+    let console = Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(crate::embedded::file_or_404)
-        .with_state(options)
+        .with_state(options);
+    console.merge(agent_router(store.clone())).merge(crate::rest::routes(store))
+}
+
+fn agent_router(store: Store) -> Router {
+    Router::new()
+        .route("/agent/ws", axum::routing::get(crate::agent_ws::upgrade))
+        .with_state(store)
 }

@@ -42,6 +42,9 @@ pub async fn live_events(
                         Ok(StoreChange::Network { region_id }) => {
                             LiveEvent::Changed { region_id, havip_id: None, at_ms: crate::store::now_ms() }
                         }
+                        Ok(StoreChange::Agents) => {
+                            LiveEvent::Changed { region_id: String::new(), havip_id: None, at_ms: crate::store::now_ms() }
+                        }
                         // too slow to keep up: drop it; the page reconnects and resyncs
                         Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
                     };

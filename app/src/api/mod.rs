@@ -1,6 +1,7 @@
 //! Server functions, one module per resource. The browser calls them over HTTP; on the server
 //! they run against the `Store` provided as context.
 
+pub mod agents;
 pub mod havips;
 pub mod live;
 pub mod network;

@@ -55,6 +55,30 @@ pub struct HistoryEvent {
     pub agent: String,
 }
 
+/// An agent allowed to report ARP observations for some subnets. Its token is stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub subnet_ids: Vec<String>,
+    pub created: u64,
+    pub revoked: bool,
+    /// hex SHA-256 of the token (never sent to browsers)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_sha256: String,
+}
+
+/// A host an agent saw on the wire (arpwatch's "new station").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Station {
+    pub subnet_id: String,
+    pub ip: Ipv4Addr,
+    pub mac: super::mac::Mac,
+    pub first_seen: u64,
+    pub last_seen: u64,
+    pub agent: String,
+}
+
 /// How the apply dialog asks for the address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IpChoice {

@@ -2,12 +2,14 @@
 //! `subnet_id ‖ u32 BE ip -> owner id`; every multi-key change runs in one transaction and is
 //! flushed before the caller gets its answer.
 
+mod agents;
 mod free_ranges;
 mod havips;
 mod network;
 
 pub use free_ranges::FreeRanges;
 
+use crate::domain::binding::BindingRules;
 use crate::domain::error::ApiError;
 use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
 use serde::{de::DeserializeOwned, Serialize};
@@ -23,11 +25,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub havip_quota_per_vpc: u32,
+    pub binding: BindingRules,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC }
+        StoreConfig { havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC, binding: BindingRules::default() }
     }
 }
 
@@ -38,6 +41,7 @@ pub enum StoreChange {
     Havip { region_id: String, havip_id: String },
     HavipDeleted { region_id: String, havip_id: String },
     Network { region_id: String },
+    Agents,
 }
 
 #[derive(Clone)]
@@ -56,7 +60,11 @@ struct Inner {
     ip_index: sled::Tree,
     /// vpc_id -> number of HAVIPs (u32 BE), for the quota check inside transactions
     havip_counts: sled::Tree,
+    /// havip_id ‖ u64 BE time ‖ u64 BE seq -> HistoryEvent
     events: sled::Tree,
+    agents: sled::Tree,
+    /// subnet_id ‖ ip -> Station
+    stations: sled::Tree,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<String, FreeRanges>>,
     config: StoreConfig,
@@ -112,6 +120,8 @@ impl Store {
                 ip_index: tree("ip_index")?,
                 havip_counts: tree("havip_counts")?,
                 events: tree("events")?,
+                agents: tree("agents")?,
+                stations: tree("stations")?,
                 free: Mutex::new(HashMap::new()),
                 config,
                 writes_requested: AtomicU64::new(0),

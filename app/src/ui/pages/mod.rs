@@ -1,2 +1,3 @@
+pub mod agents;
 pub mod havips;
 pub mod networks;

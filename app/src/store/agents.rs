@@ -1,0 +1,188 @@
+//! Agents, their tokens, and what they report: binding observations and stations.
+
+use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use crate::domain::binding::{apply, Change, Observation};
+use crate::domain::error::ApiError;
+use crate::domain::ids::Kind;
+use crate::domain::mac::Mac;
+use crate::domain::model::{Agent, HistoryEvent, Station};
+use crate::domain::name::check_name;
+use sha2::{Digest, Sha256};
+use std::net::Ipv4Addr;
+
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time comparison of two equal-length hex digests.
+fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
+    let mut key = havip_id.as_bytes().to_vec();
+    key.extend_from_slice(&at.to_be_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+impl Store {
+    /// Registers an agent for `subnet_ids`; returns it with its token, which is shown only now.
+    pub async fn create_agent(&self, name: &str, subnet_ids: &[String]) -> Result<(Agent, String), ApiError> {
+        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        if subnet_ids.is_empty() {
+            return Err(ApiError::invalid("subnets", "Choose at least one subnet the agent reports for."));
+        }
+        for id in subnet_ids {
+            self.subnet(id).map_err(|e| ApiError::invalid("subnets", e))?;
+        }
+        let token = format!("hvt_{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>());
+        let agent = Agent {
+            id: new_id(Kind::Agent),
+            name,
+            subnet_ids: subnet_ids.to_vec(),
+            created: now_ms(),
+            revoked: false,
+            token_sha256: hash_token(&token),
+        };
+        self.inner.agents.insert(agent.id.as_bytes(), encode(&agent)).map_err(db_err)?;
+        self.flush().await?;
+        Ok((agent, token))
+    }
+
+    pub async fn revoke_agent(&self, id: &str) -> Result<Agent, ApiError> {
+        let mut agent: Agent = self.get(&self.inner.agents, id)?.ok_or_else(|| ApiError::not_found("Agent", id))?;
+        agent.revoked = true;
+        self.inner.agents.insert(agent.id.as_bytes(), encode(&agent)).map_err(db_err)?;
+        self.flush().await?;
+        self.publish(StoreChange::Agents);
+        Ok(agent)
+    }
+
+    pub fn agents(&self) -> Result<Vec<Agent>, ApiError> {
+        let mut agents: Vec<Agent> = self.all(&self.inner.agents)?;
+        agents.sort_by_key(|a| a.created);
+        Ok(agents)
+    }
+
+    /// The agent a token belongs to, if the token is valid and not revoked.
+    pub fn agent_by_token(&self, token: &str) -> Result<Option<Agent>, ApiError> {
+        let digest = hash_token(token);
+        Ok(self.agents()?.into_iter().find(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
+    }
+
+    pub fn agent(&self, id: &str) -> Result<Agent, ApiError> {
+        self.get(&self.inner.agents, id)?.ok_or_else(|| ApiError::not_found("Agent", id))
+    }
+
+    /// The HAVIP addresses an agent must watch: those in its subnets.
+    pub fn watch_list(&self, agent: &Agent) -> Result<Vec<Ipv4Addr>, ApiError> {
+        let mut ips: Vec<Ipv4Addr> = self
+            .havips()?
+            .into_iter()
+            .filter(|h| agent.subnet_ids.contains(&h.subnet_id))
+            .map(|h| h.ip)
+            .collect();
+        ips.sort();
+        Ok(ips)
+    }
+
+    /// Which HAVIP `ip` names for this agent: VPCs may reuse a CIDR, so only the agent's own
+    /// subnets are searched.
+    fn havip_for(&self, agent: &Agent, ip: Ipv4Addr) -> Result<Option<String>, ApiError> {
+        for subnet_id in &agent.subnet_ids {
+            let Ok(subnet) = self.subnet(subnet_id) else { continue };
+            if !subnet.cidr.contains(&ip) {
+                continue;
+            }
+            if let Some(owner) = self.inner.ip_index.get(ip_key(subnet_id, ip)).map_err(db_err)? {
+                let owner = String::from_utf8_lossy(&owner).into_owned();
+                if owner.starts_with("havip-") {
+                    return Ok(Some(owner));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Feeds one observation into the HAVIP's binding state; records and announces a holder
+    /// change. Observations about addresses that are not this agent's HAVIPs are ignored.
+    pub fn observe(&self, agent: &Agent, ip: Ipv4Addr, obs: Observation) -> Result<Option<Change>, ApiError> {
+        let Some(havip_id) = self.havip_for(agent, ip)? else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let rules = self.inner.config.binding;
+        let change = std::cell::Cell::new(None);
+        let havip = self.update_havip(&havip_id, |h| {
+            let (next, c) = apply(&h.binding, obs, now, &rules);
+            h.binding = next;
+            change.set(c);
+            Ok(())
+        });
+        let change = change.take();
+        let havip = match havip {
+            Ok(h) => h,
+            Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(c) = &change {
+            let event = HistoryEvent {
+                havip_id: havip.id.clone(),
+                at: now,
+                change: c.clone(),
+                cause: obs.cause(&rules),
+                agent: agent.name.clone(),
+            };
+            let seq = self.inner.db.generate_id().map_err(db_err)?;
+            self.inner.events.insert(event_key(&havip.id, now, seq), encode(&event)).map_err(db_err)?;
+            self.publish(StoreChange::Havip { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+        }
+        Ok(change)
+    }
+
+    /// Holder changes of one HAVIP, newest first.
+    pub fn history(&self, havip_id: &str, limit: usize) -> Result<Vec<HistoryEvent>, ApiError> {
+        self.inner
+            .events
+            .scan_prefix(havip_id.as_bytes())
+            .rev()
+            .take(limit)
+            .map(|e| decode(&e.map_err(db_err)?.1))
+            .collect()
+    }
+
+    /// Records a station an agent saw; only new stations or changed MACs are written.
+    pub fn record_station(&self, agent: &Agent, ip: Ipv4Addr, mac: Mac) -> Result<(), ApiError> {
+        let Some(subnet_id) = agent
+            .subnet_ids
+            .iter()
+            .find(|id| self.subnet(id).is_ok_and(|s| s.cidr.contains(&ip)))
+        else {
+            return Ok(());
+        };
+        let key = ip_key(subnet_id, ip);
+        let now = now_ms();
+        let old: Option<Station> = match self.inner.stations.get(&key).map_err(db_err)? {
+            Some(bytes) => Some(decode(&bytes)?),
+            None => None,
+        };
+        if old.as_ref().is_some_and(|s| s.mac == mac) {
+            return Ok(());
+        }
+        let station = Station {
+            subnet_id: subnet_id.clone(),
+            ip,
+            mac,
+            first_seen: now,
+            last_seen: now,
+            agent: agent.name.clone(),
+        };
+        self.inner.stations.insert(key, encode(&station)).map_err(db_err)?;
+        Ok(())
+    }
+
+    pub fn stations(&self) -> Result<Vec<Station>, ApiError> {
+        self.all(&self.inner.stations)
+    }
+}

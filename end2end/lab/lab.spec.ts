@@ -1,0 +1,208 @@
+// The lab scenarios: keepalived failover as the console sees it, through the real agent.
+import { test, expect, Page } from "@playwright/test";
+import { ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  DIR, MAC1, MAC2, VIP, history, inNs, hasVip, ns, sh, startAgent, startKeepalived, startServer,
+  stats, stopKeepalived, stopServer, vipState, waitFor,
+} from "./lab";
+
+test.describe.configure({ mode: "serial" });
+
+let page: Page;
+let agent: ChildProcess;
+let havipId = "";
+const results: Record<string, unknown> = {};
+
+const rowOf = (p: Page) => p.locator(`#havip-table tr[data-ip="${VIP}"]`);
+
+/** Records every change of the VIP row's "Bound instance" cell with its wall-clock time. */
+async function watchDom(p: Page) {
+  await p.evaluate((vip) => {
+    const w = window as any;
+    w.__changes = [];
+    w.__loaded = true; // gone if the page reloads
+    let last: string | null | undefined;
+    const read = () => document.querySelector(`#havip-table tr[data-ip="${vip}"] [data-testid=bound]`)?.textContent;
+    new MutationObserver(() => {
+      const text = read();
+      if (text !== last) {
+        last = text;
+        w.__changes.push({ t: performance.timeOrigin + performance.now(), text });
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, VIP);
+}
+
+async function domChangeAfter(p: Page, since: number, mac: string): Promise<number | undefined> {
+  const changes: { t: number; text: string }[] = await p.evaluate(() => (window as any).__changes);
+  return changes.find((c) => c.t >= since && c.text?.includes(mac))?.t;
+}
+
+test.beforeAll(async ({ browser }) => {
+  await startServer();
+  page = await browser.newPage();
+});
+
+test.afterAll(async () => {
+  writeFileSync(join(__dirname, "..", "lab-results.json"), JSON.stringify(results, null, 2));
+  console.log("lab results:", JSON.stringify(results, null, 2));
+  agent?.kill("SIGKILL");
+  await stopServer();
+});
+
+test("set-up through the console: the HAVIP and an agent token", async () => {
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await page.getByRole("button", { name: "Apply" }).click();
+  const dialog = page.getByRole("dialog", { name: "Apply for HAVIP" });
+  await dialog.getByLabel("Name").fill("keepalived-vip");
+  await dialog.getByLabel("Enter manually").check();
+  await dialog.getByRole("textbox", { name: "IP address" }).fill(VIP);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(rowOf(page).getByTestId("status")).toHaveText("Not bound with CVM yet");
+  havipId = (await rowOf(page).getAttribute("data-id"))!;
+
+  await page.getByRole("link", { name: "Agents" }).click();
+  await page.locator("#agent-name").fill("lab-agent");
+  await page.getByLabel(/Default-Subnet-16 \(172\.16\.16\.0\/24\)/).check();
+  await page.getByRole("button", { name: "Create agent" }).click();
+  const token = (await page.locator("#agent-token").textContent())!;
+  expect(token).toMatch(/^hvt_[0-9a-f]{64}$/);
+  await expect(page.locator("#agent-table")).toContainText("lab-agent");
+
+  // keepalived elects the primary; the agent starts only after the gratuitous ARPs are over
+  startKeepalived("c1");
+  startKeepalived("c2");
+  await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
+  await new Promise((r) => setTimeout(r, 6_000));
+  agent = startAgent(token);
+});
+
+test("1. the agent probes and finds the primary: Bound with CVM", async () => {
+  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000 }).toEqual({ status: "bound", mac: MAC1, since: expect.any(Number) });
+  await page.goto("/");
+  await expect(rowOf(page).getByTestId("status")).toHaveText("Bound with CVM");
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
+});
+
+test("2. primary host failure: the browser shows the failover within 5 s, no reload", async () => {
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await watchDom(page);
+  const t0 = Date.now();
+  inNs("c1", "ip", "link", "set", "eth0", "down");
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2, { timeout: 5_000 });
+  await expect(rowOf(page).getByTestId("status")).toHaveText("Bound with CVM");
+  const seen = await domChangeAfter(page, t0, MAC2);
+  results.failover_detection_ms = Math.round(seen! - t0);
+  expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
+  const events = await history(havipId);
+  expect(events[0].change).toEqual({ change: "failover", from: MAC1, to: MAC2 });
+
+  // the primary comes back and preempts (the seed's `state MASTER` makes keepalived drop nopreempt)
+  inNs("c1", "ip", "link", "set", "eth0", "up");
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1, { timeout: 15_000 });
+});
+
+test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved by removing the stale address", async () => {
+  await waitFor(() => hasVip("c1") && !hasVip("c2"), 10_000, "primary is master again");
+  const t0 = Date.now();
+  await stopKeepalived("c1", "SIGKILL");
+  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000, intervals: [50] })
+    .toEqual({ status: "conflict", macs: [MAC1, MAC2] });
+  results.conflict_detection_ms = Date.now() - t0;
+  await expect(rowOf(page).getByTestId("status")).toHaveText("Conflict");
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2);
+
+  const t1 = Date.now();
+  inNs("c1", "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
+  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000, intervals: [50] })
+    .toEqual({ status: "bound", mac: MAC2, since: expect.any(Number) });
+  results.conflict_resolution_ms = Date.now() - t1;
+  const kinds = (await history(havipId)).map((e) => e.change.change);
+  expect(kinds.slice(0, 2)).toEqual(["resolved", "conflict"]);
+});
+
+test("4. keepalived stopped gracefully on both: Not bound with CVM yet within 3 probe intervals", async () => {
+  startKeepalived("c1");
+  await waitFor(() => hasVip("c1") && !hasVip("c2"), 15_000, "primary is master again");
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 5_000 }).toBe(MAC1);
+  await stopKeepalived("c2", "SIGTERM");
+  await stopKeepalived("c1", "SIGTERM");
+  const t0 = Date.now();
+  expect(hasVip("c1") || hasVip("c2")).toBe(false);
+  await expect.poll(async () => (await vipState())?.status_label, { timeout: 3_500, intervals: [50] })
+    .toBe("Not bound with CVM yet");
+  results.lost_detection_ms = Date.now() - t0;
+  await expect(rowOf(page).getByTestId("status")).toHaveText("Not bound with CVM yet");
+  expect((await history(havipId))[0].change).toEqual({ change: "lost", mac: MAC1 });
+});
+
+test("push latency: gratuitous ARP on the wire to the browser's DOM, over 30 announcements", async () => {
+  const dump = spawn("ip", ["netns", "exec", ns("sw"), "tcpdump", "-i", "br0", "-l", "-n", "-e", "-tt", "arp"]);
+  const wire: { t: number; mac: string }[] = [];
+  let buffer = "";
+  dump.stdout.on("data", (d) => {
+    buffer += d.toString();
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      const m = line.match(/^(\d+\.\d+) (\S+) > .*Request who-has 172\.16\.16\.12 .*tell 172\.16\.16\.12,/);
+      if (m) wire.push({ t: Number(m[1]) * 1000, mac: m[2] });
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1_000)); // tcpdump is listening
+
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await watchDom(page);
+  const hosts = [["c1", MAC1], ["c2", MAC2]] as const;
+  const latencies: number[] = [];
+  let holder: "c1" | "c2" | undefined;
+  for (let i = 0; i < 31; i++) {
+    const [to, mac] = hosts[i % 2];
+    if (holder) inNs(holder, "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
+    inNs(to, "ip", "addr", "add", `${VIP}/32`, "dev", "eth0");
+    const since = Date.now();
+    inNs(to, "arping", "-U", "-c", "1", "-I", "eth0", VIP);
+    holder = to;
+    await expect(rowOf(page).getByTestId("bound")).toContainText(mac, { timeout: 5_000 });
+    const dom = await domChangeAfter(page, since, mac);
+    await waitFor(() => wire.some((w) => w.mac === mac && w.t >= since - 5), 2_000, "GARP seen by tcpdump");
+    const sent = wire.find((w) => w.mac === mac && w.t >= since - 5)!;
+    if (i > 0) latencies.push(dom! - sent.t); // the first only sets the starting holder
+  }
+  dump.kill();
+  inNs(holder!, "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
+  results.push_latency_ms = stats(latencies.map((x) => Math.round(x * 10) / 10));
+  expect(latencies.length).toBe(30);
+  expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
+});
+
+test("5. the server restarts during a failover: agent and browser reconnect, the state is right", async () => {
+  startKeepalived("c1");
+  startKeepalived("c2");
+  await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 5_000 }).toBe(MAC1);
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await watchDom(page);
+
+  await stopServer();
+  await expect(page.locator("#live-indicator")).toHaveText("○ Offline");
+  // the failover happens while nobody is listening
+  inNs("c1", "ip", "link", "set", "eth0", "down");
+  await waitFor(() => hasVip("c2"), 10_000, "secondary took over");
+  const t0 = Date.now();
+  await startServer();
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 15_000 }).toBe(MAC2);
+  results.resync_after_restart_ms = Date.now() - t0;
+  await expect(page.locator("#live-indicator")).toHaveText("● Live", { timeout: 10_000 });
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2);
+  expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
+  expect(sh("cat", [join(DIR, "logs", "agent.log")])).toContain("reconnecting");
+  inNs("c1", "ip", "link", "set", "eth0", "up");
+});

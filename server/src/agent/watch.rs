@@ -1,0 +1,160 @@
+//! What the agent makes of the frames it sees, round by round (no sockets: unit-tested).
+//!
+//! Each probe interval is a round: probes go out for every watched address; every frame whose
+//! sender is a watched address is reported at once (gratuitous ARP as `Announce`, anything else
+//! as `ProbeReply`, once per MAC per round); at the end of the round, each watched address that
+//! nobody claimed is reported as `ProbeMiss`.
+
+use super::arp::Arp;
+use crate::protocol::{AgentMessage, Holder};
+use app::domain::binding::Observation;
+use app::domain::mac::Mac;
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+
+/// Stations remembered for "new station" reports; beyond this, the oldest knowledge is dropped.
+const MAX_STATIONS: usize = 65_536;
+
+#[derive(Default)]
+pub struct Watcher {
+    our_mac: Option<Mac>,
+    /// watched address -> MACs that claimed it this round
+    round: BTreeMap<Ipv4Addr, Vec<Mac>>,
+    /// the previous round's claims (for snapshots)
+    last: BTreeMap<Ipv4Addr, Vec<Mac>>,
+    stations: HashMap<Ipv4Addr, Mac>,
+    pub malformed: u64,
+}
+
+impl Watcher {
+    pub fn new(our_mac: Mac) -> Self {
+        Watcher { our_mac: Some(our_mac), ..Default::default() }
+    }
+
+    pub fn watched(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.round.keys().copied()
+    }
+
+    /// Replaces the watch list; claims of addresses still watched are kept.
+    pub fn set_watch(&mut self, ips: &[Ipv4Addr]) {
+        self.round = ips.iter().map(|ip| (*ip, self.round.remove(ip).unwrap_or_default())).collect();
+        self.last.retain(|ip, _| self.round.contains_key(ip));
+    }
+
+    pub fn on_frame(&mut self, arp: &Arp) -> Vec<AgentMessage> {
+        let mut out = Vec::new();
+        if Some(arp.sender_mac) == self.our_mac || arp.sender_ip.is_unspecified() {
+            return out;
+        }
+        if self.stations.get(&arp.sender_ip) != Some(&arp.sender_mac) {
+            if self.stations.len() >= MAX_STATIONS {
+                self.stations.clear();
+            }
+            self.stations.insert(arp.sender_ip, arp.sender_mac);
+            out.push(AgentMessage::Station { ip: arp.sender_ip, mac: arp.sender_mac });
+        }
+        if let Some(claims) = self.round.get_mut(&arp.sender_ip) {
+            let seen = claims.contains(&arp.sender_mac);
+            if !seen {
+                claims.push(arp.sender_mac);
+            }
+            let observation = if arp.is_gratuitous() {
+                Some(Observation::Announce { mac: arp.sender_mac })
+            } else if !seen {
+                Some(Observation::ProbeReply { mac: arp.sender_mac })
+            } else {
+                None
+            };
+            if let Some(observation) = observation {
+                out.push(AgentMessage::Observe { ip: arp.sender_ip, observation });
+            }
+        }
+        out
+    }
+
+    /// Closes the round: a miss for every watched address nobody claimed.
+    pub fn end_round(&mut self) -> Vec<AgentMessage> {
+        let misses = self
+            .round
+            .iter()
+            .filter(|(_, macs)| macs.is_empty())
+            .map(|(ip, _)| AgentMessage::Observe { ip: *ip, observation: Observation::ProbeMiss })
+            .collect();
+        self.last = self.round.iter().map(|(ip, macs)| (*ip, macs.clone())).collect();
+        self.round.values_mut().for_each(Vec::clear);
+        misses
+    }
+
+    /// Who held each address in the latest complete round (sent after reconnecting).
+    pub fn snapshot(&self) -> AgentMessage {
+        let holders = self
+            .last
+            .iter()
+            .filter(|(_, macs)| !macs.is_empty())
+            .map(|(ip, macs)| Holder { ip: *ip, macs: macs.clone() })
+            .collect();
+        AgentMessage::Snapshot { holders }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::arp::Op;
+    use super::*;
+
+    const A: Mac = Mac([2, 0, 0, 0x16, 0x16, 5]);
+    const B: Mac = Mac([2, 0, 0, 0x16, 0x16, 6]);
+    const ME: Mac = Mac([2, 0, 0, 0x16, 0x16, 0x99]);
+    const VIP: Ipv4Addr = Ipv4Addr::new(172, 16, 16, 12);
+
+    fn arp(op: Op, mac: Mac, sip: Ipv4Addr, tip: Ipv4Addr) -> Arp {
+        Arp { op, sender_mac: mac, sender_ip: sip, target_mac: Mac([0; 6]), target_ip: tip }
+    }
+
+    #[test]
+    fn announcements_replies_and_misses() {
+        let mut w = Watcher::new(ME);
+        w.set_watch(&[VIP]);
+        let garp = arp(Op::Request, A, VIP, VIP);
+        let out = w.on_frame(&garp);
+        assert_eq!(out[0], AgentMessage::Station { ip: VIP, mac: A });
+        assert_eq!(out[1], AgentMessage::Observe { ip: VIP, observation: Observation::Announce { mac: A } });
+        // a repeated GARP is still an announcement, but no new station
+        assert_eq!(w.on_frame(&garp), vec![AgentMessage::Observe { ip: VIP, observation: Observation::Announce { mac: A } }]);
+        assert!(w.end_round().is_empty());
+        assert_eq!(w.snapshot(), AgentMessage::Snapshot { holders: vec![Holder { ip: VIP, macs: vec![A] }] });
+
+        // next round: both A and B answer the probe -> two replies (split brain)
+        let reply_a = arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED);
+        let reply_b = arp(Op::Reply, B, VIP, Ipv4Addr::UNSPECIFIED);
+        assert_eq!(w.on_frame(&reply_a), vec![AgentMessage::Observe { ip: VIP, observation: Observation::ProbeReply { mac: A } }]);
+        assert!(w.on_frame(&reply_a).is_empty(), "one reply per MAC per round");
+        assert_eq!(w.on_frame(&reply_b).len(), 2, "new station + reply");
+        w.end_round();
+        // silent round -> a miss
+        assert_eq!(w.end_round(), vec![AgentMessage::Observe { ip: VIP, observation: Observation::ProbeMiss }]);
+    }
+
+    #[test]
+    fn ignores_our_own_frames_probes_and_unwatched_addresses() {
+        let mut w = Watcher::new(ME);
+        w.set_watch(&[VIP]);
+        assert!(w.on_frame(&arp(Op::Request, ME, VIP, VIP)).is_empty());
+        assert!(w.on_frame(&arp(Op::Request, A, Ipv4Addr::UNSPECIFIED, VIP)).is_empty(), "someone else's probe");
+        let other = Ipv4Addr::new(172, 16, 16, 5);
+        assert_eq!(w.on_frame(&arp(Op::Request, A, other, Ipv4Addr::new(172, 16, 16, 6))), vec![AgentMessage::Station { ip: other, mac: A }]);
+    }
+
+    #[test]
+    fn watch_list_updates_keep_current_claims() {
+        let mut w = Watcher::new(ME);
+        w.set_watch(&[VIP]);
+        w.on_frame(&arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED));
+        let other = Ipv4Addr::new(172, 16, 16, 13);
+        w.set_watch(&[VIP, other]);
+        assert_eq!(w.watched().collect::<Vec<_>>(), vec![VIP, other]);
+        assert_eq!(w.end_round(), vec![AgentMessage::Observe { ip: other, observation: Observation::ProbeMiss }]);
+        w.set_watch(&[]);
+        assert!(w.end_round().is_empty());
+    }
+}

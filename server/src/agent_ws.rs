@@ -1,0 +1,125 @@
+//! The server's end of the agent protocol: `/agent/ws`.
+
+use crate::protocol::{self, AgentMessage, Refusal, ServerMessage, PROTOCOL_VERSION};
+use app::domain::binding::Observation;
+use app::domain::model::Agent;
+use app::store::{Store, StoreChange};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast::error::RecvError;
+
+/// Authenticates the upgrade request before any message is read.
+pub async fn upgrade(State(store): State<Store>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return (StatusCode::UNAUTHORIZED, "missing credentials: send Authorization: Bearer <agent token>\n")
+            .into_response();
+    };
+    let agent = match store.agent_by_token(token) {
+        Ok(Some(agent)) => agent,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "invalid or revoked agent token\n").into_response(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
+    };
+    // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
+    ws.max_message_size(protocol::MAX_FRAME_BYTES * 2)
+        .max_frame_size(protocol::MAX_FRAME_BYTES * 2)
+        .on_upgrade(move |socket| session(socket, store, agent))
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
+    let text = serde_json::to_string(msg).expect("server messages serialize");
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close(mut socket: WebSocket, refusal: Refusal) {
+    eprintln!("agent connection closed: {} ({})", refusal.reason, refusal.code);
+    let frame = CloseFrame { code: refusal.code, reason: refusal.reason.into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
+    let mut changes = store.subscribe();
+    let mut said_hello = false;
+    let mut watching = Vec::new();
+    loop {
+        tokio::select! {
+            frame = socket.recv() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Binary(_))) => return close(socket, Refusal::binary()).await,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Err(e)) => {
+                        eprintln!("agent {}: connection error: {e}", agent.name);
+                        return;
+                    }
+                };
+                let msg = match protocol::decode(&text, said_hello) {
+                    Ok(msg) => msg,
+                    Err(refusal) => return close(socket, refusal).await,
+                };
+                if let Err(e) = handle(&store, &agent, msg.clone()) {
+                    eprintln!("agent {}: {e}", agent.name);
+                }
+                if matches!(msg, AgentMessage::Hello { .. }) {
+                    said_hello = true;
+                    let welcome = ServerMessage::Welcome { version: PROTOCOL_VERSION, agent: agent.name.clone() };
+                    if !send(&mut socket, &welcome).await || !send_watch(&mut socket, &store, &agent, &mut watching).await {
+                        return;
+                    }
+                }
+            }
+            change = changes.recv() => match change {
+                Ok(StoreChange::Havip { .. } | StoreChange::HavipDeleted { .. }) | Err(RecvError::Lagged(_)) => {
+                    if said_hello && !send_watch(&mut socket, &store, &agent, &mut watching).await {
+                        return;
+                    }
+                }
+                Ok(StoreChange::Agents) => {
+                    // revoked while connected: hang up
+                    if store.agent(&agent.id).map(|a| a.revoked).unwrap_or(true) {
+                        return close(socket, Refusal { code: 1008, reason: "agent token revoked".into() }).await;
+                    }
+                }
+                Ok(StoreChange::Network { .. }) => {}
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Sends the watch list when it differs from what the agent has.
+async fn send_watch(socket: &mut WebSocket, store: &Store, agent: &Agent, watching: &mut Vec<std::net::Ipv4Addr>) -> bool {
+    let Ok(ips) = store.watch_list(agent) else { return true };
+    if ips == *watching && !watching.is_empty() {
+        return true;
+    }
+    *watching = ips.clone();
+    send(socket, &ServerMessage::Watch { ips }).await
+}
+
+fn handle(store: &Store, agent: &Agent, msg: AgentMessage) -> Result<(), app::domain::error::ApiError> {
+    match msg {
+        AgentMessage::Hello { interface, mac, .. } => {
+            eprintln!("agent {} connected ({interface}, {mac})", agent.name);
+        }
+        AgentMessage::Observe { ip, observation } => {
+            store.observe(agent, ip, observation)?;
+        }
+        AgentMessage::Snapshot { holders } => {
+            for holder in holders {
+                for mac in holder.macs {
+                    store.observe(agent, holder.ip, Observation::ProbeReply { mac })?;
+                }
+            }
+        }
+        AgentMessage::Station { ip, mac } => store.record_station(agent, ip, mac)?,
+    }
+    Ok(())
+}

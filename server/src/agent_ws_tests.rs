@@ -1,0 +1,152 @@
+//! The agent endpoint over real loopback websockets.
+
+use crate::protocol::MAX_FRAME_BYTES;
+use app::domain::binding::Status;
+use app::domain::model::{IpChoice, NewHavip};
+use app::store::{Store, StoreConfig};
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error, Message};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    url: String,
+    token: String,
+    havip_id: String,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let region = store.regions().unwrap().remove(0);
+    let vpc = store.network_view(&region.id).unwrap().remove(0);
+    let subnet = vpc.subnets[0].subnet.clone();
+    let havip = store
+        .create_havip(NewHavip {
+            region_id: region.id,
+            name: "vip".into(),
+            vpc_id: vpc.vpc.id.clone(),
+            subnet_id: subnet.id.clone(),
+            ip: IpChoice::Manual("172.16.16.12".into()),
+        })
+        .await
+        .unwrap();
+    let (_, token) = store.create_agent("test-agent", &[subnet.id]).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = crate::serve::router(store.clone(), addr);
+    tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
+    Fixture { _dir: dir, store, url: format!("ws://{addr}/agent/ws"), token, havip_id: havip.id }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str, token: Option<&str>) -> Result<Ws, Error> {
+    let mut req = url.into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+async fn text(ws: &mut Ws, body: &str) {
+    ws.send(Message::Text(body.to_string().into())).await.unwrap();
+}
+
+/// Reads until the server closes; returns the close code and reason.
+async fn closed(ws: &mut Ws) -> (CloseCode, String) {
+    while let Some(msg) = ws.next().await {
+        if let Ok(Message::Close(Some(frame))) = msg {
+            return (frame.code, frame.reason.to_string());
+        }
+        if msg.is_err() {
+            break;
+        }
+    }
+    panic!("connection ended without a close frame");
+}
+
+const HELLO: &str = r#"{"type":"hello","version":1,"interface":"eth0","mac":"02:00:00:16:16:fe"}"#;
+
+fn status(f: &Fixture) -> Status {
+    f.store.havip(&f.havip_id).unwrap().binding.status()
+}
+
+#[tokio::test]
+async fn missing_or_wrong_credentials_are_refused_before_upgrade() {
+    let f = fixture().await;
+    for token in [None, Some("hvt_wrong"), Some("")] {
+        match connect(&f.url, token).await {
+            Err(Error::Http(resp)) => assert_eq!(resp.status(), 401),
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn hello_watch_and_observations_bind_the_havip() {
+    let f = fixture().await;
+    let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+    text(&mut ws, HELLO).await;
+    let welcome = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    assert!(welcome.contains(r#""type":"welcome""#) && welcome.contains("test-agent"), "{welcome}");
+    let watch = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    assert_eq!(watch.as_str(), r#"{"type":"watch","ips":["172.16.16.12"]}"#);
+    text(&mut ws, r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#).await;
+    // an address outside the agent's subnets, and one that is no HAVIP, change nothing
+    text(&mut ws, r#"{"type":"observe","ip":"172.16.17.12","observation":{"kind":"announce","mac":"02:00:00:16:16:07"}}"#).await;
+    text(&mut ws, r#"{"type":"observe","ip":"172.16.16.13","observation":{"kind":"announce","mac":"02:00:00:16:16:07"}}"#).await;
+    for _ in 0..100 {
+        if matches!(status(&f), Status::Bound { .. }) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(matches!(status(&f), Status::Bound { mac, .. } if mac.to_string() == "02:00:00:16:16:05"));
+    assert_eq!(f.store.history(&f.havip_id, 10).unwrap().len(), 1);
+
+    // the watch list follows HAVIP deletions live
+    f.store.delete_havip(&f.havip_id).await.unwrap();
+    let watch = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    assert_eq!(watch.as_str(), r#"{"type":"watch","ips":[]}"#);
+}
+
+#[tokio::test]
+async fn protocol_violations_close_with_a_reason_and_change_nothing() {
+    let f = fixture().await;
+    let cases: Vec<(Vec<String>, CloseCode, &str)> = vec![
+        (vec![HELLO.replace("\"version\":1", "\"version\":7")], CloseCode::Protocol, "unsupported protocol version 7"),
+        (vec![r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"probe_miss"}}"#.into()], CloseCode::Protocol, "the first message must be hello"),
+        (vec![HELLO.into(), "{not json".into()], CloseCode::Invalid, "malformed message"),
+        (vec![HELLO.into(), r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"nope"}}"#.into()], CloseCode::Invalid, "malformed message"),
+        (vec![HELLO.into(), format!(r#"{{"type":"snapshot","holders":[],"x":"{}"}}"#, "a".repeat(MAX_FRAME_BYTES))], CloseCode::Size, "exceeds the limit"),
+    ];
+    for (frames, code, reason) in cases {
+        let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+        for frame in &frames {
+            text(&mut ws, frame).await;
+        }
+        let (got_code, got_reason) = closed(&mut ws).await;
+        assert_eq!(got_code, code, "{reason}");
+        assert!(got_reason.contains(reason), "{got_reason}");
+        assert_eq!(status(&f), Status::Unbound);
+    }
+    let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+    ws.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    assert_eq!(closed(&mut ws).await.0, CloseCode::Unsupported);
+    assert!(f.store.history(&f.havip_id, 10).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_disconnected_and_refused() {
+    let f = fixture().await;
+    let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+    text(&mut ws, HELLO).await;
+    let agent = f.store.agents().unwrap().remove(0);
+    f.store.revoke_agent(&agent.id).await.unwrap();
+    let (code, reason) = closed(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (CloseCode::Policy, "agent token revoked"));
+    assert!(matches!(connect(&f.url, Some(&f.token)).await, Err(Error::Http(r)) if r.status() == 401));
+}

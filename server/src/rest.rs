@@ -1,0 +1,73 @@
+//! A small read-only JSON API for monitoring and scripts: HAVIPs with their binding state, and
+//! each HAVIP's history. Everything that changes state goes through the console's server
+//! functions.
+
+use app::domain::binding::{Claim, Status};
+use app::domain::error::{ApiError, ErrorKind};
+use app::domain::model::HistoryEvent;
+use app::store::Store;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+#[derive(Serialize)]
+struct HavipState {
+    id: String,
+    name: String,
+    ip: Ipv4Addr,
+    subnet_id: String,
+    status_label: &'static str,
+    status: Status,
+    holder: Option<Claim>,
+    claims: Vec<Claim>,
+}
+
+fn error(e: ApiError) -> Response {
+    let code = match e.kind {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Invalid | ErrorKind::Conflict => StatusCode::BAD_REQUEST,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (code, Json(e)).into_response()
+}
+
+async fn list(State(store): State<Store>) -> Response {
+    match store.havips() {
+        Ok(havips) => Json(
+            havips
+                .into_iter()
+                .map(|h| HavipState {
+                    status_label: h.binding.status().label(),
+                    status: h.binding.status(),
+                    holder: h.binding.holder,
+                    claims: h.binding.claims,
+                    id: h.id,
+                    name: h.name,
+                    ip: h.ip,
+                    subnet_id: h.subnet_id,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => error(e),
+    }
+}
+
+async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response {
+    let result = store.havip(&id).and_then(|_| store.history(&id, 1000));
+    match result {
+        Ok(events) => Json::<Vec<HistoryEvent>>(events).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+pub fn routes(store: Store) -> Router {
+    Router::new()
+        .route("/api/v1/havips", get(list))
+        .route("/api/v1/havips/{id}/history", get(history))
+        .with_state(store)
+}
