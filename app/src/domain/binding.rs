@@ -26,11 +26,15 @@ pub enum Observation {
 pub struct BindingRules {
     pub misses_before_lost: u32,
     pub conflict_window_ms: u64,
+    /// A new holder this soon after the old one was lost is a failover, not a fresh binding
+    /// (a hard failure is noticed after 3 probes, keepalived's backup takes over after
+    /// 3 adverts + skew: the two race).
+    pub failover_window_ms: u64,
 }
 
 impl Default for BindingRules {
     fn default() -> Self {
-        BindingRules { misses_before_lost: 3, conflict_window_ms: 2_000 }
+        BindingRules { misses_before_lost: 3, conflict_window_ms: 2_000, failover_window_ms: 10_000 }
     }
 }
 
@@ -50,6 +54,9 @@ pub struct BindingState {
     pub claims: Vec<Claim>,
     /// Consecutive probes without a reply.
     pub misses: u32,
+    /// The holder most recently lost (`last_seen` = when it was declared lost).
+    #[serde(default)]
+    pub lost: Option<Claim>,
 }
 
 /// What the list shows.
@@ -170,6 +177,9 @@ pub fn apply(
         Observation::ProbeMiss => {
             s.misses += 1;
             if s.misses >= rules.misses_before_lost {
+                if let Some(h) = s.holder {
+                    s.lost = Some(Claim { last_seen: now, ..h });
+                }
                 s.holder = None;
                 s.claims.clear();
             }
@@ -188,6 +198,9 @@ pub fn apply(
         }
     }
 
+    if s.holder.is_some() {
+        s.lost = None;
+    }
     let after = s.status();
     let change = match (&before, &after) {
         (a, b) if a == b => None,
@@ -196,7 +209,12 @@ pub fn apply(
             _ => Some(Change::Conflict { macs: macs.clone() }),
         },
         (Status::Conflict { .. }, Status::Bound { mac, .. }) => Some(Change::Resolved { mac: *mac }),
-        (Status::Unbound, Status::Bound { mac, .. }) => Some(Change::Bound { mac: *mac }),
+        (Status::Unbound, Status::Bound { mac, .. }) => match state.lost {
+            Some(l) if l.mac != *mac && now.saturating_sub(l.last_seen) <= rules.failover_window_ms => {
+                Some(Change::Failover { from: l.mac, to: *mac })
+            }
+            _ => Some(Change::Bound { mac: *mac }),
+        },
         (Status::Bound { mac: from, .. }, Status::Bound { mac: to, .. }) if from != to => {
             Some(Change::Failover { from: *from, to: *to })
         }
@@ -268,6 +286,32 @@ mod tests {
             ch,
             vec![(0, Change::Bound { mac: A }), (4650, Change::Failover { from: A, to: B })]
         );
+    }
+
+    #[test]
+    fn hard_failure_noticed_before_the_backup_takes_over_is_still_a_failover() {
+        // A's link goes down after its reply at 0; misses at 1250, 2250, 3250; B announces at 3650
+        let (s, ch) = run(&[
+            (0, ProbeReply { mac: A }),
+            (1250, ProbeMiss),
+            (2250, ProbeMiss),
+            (3250, ProbeMiss),
+            (3650, Announce { mac: B }),
+        ]);
+        assert_eq!(s.status(), Status::Bound { mac: B, since: 3650 });
+        assert_eq!(
+            ch,
+            vec![
+                (0, Change::Bound { mac: A }),
+                (3250, Change::Lost { mac: A }),
+                (3650, Change::Failover { from: A, to: B })
+            ]
+        );
+        // long after the loss, a new holder is a fresh binding; the same MAC coming back too
+        let (_, ch) = run(&[(0, ProbeReply { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss), (3000, ProbeMiss), (60_000, Announce { mac: B })]);
+        assert_eq!(ch.last().unwrap(), &(60_000, Change::Bound { mac: B }));
+        let (_, ch) = run(&[(0, ProbeReply { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss), (3000, ProbeMiss), (3500, Announce { mac: A })]);
+        assert_eq!(ch.last().unwrap(), &(3500, Change::Bound { mac: A }));
     }
 
     #[test]
