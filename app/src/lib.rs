@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, StaticSegment,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=ui::pages::havips::HavipListPage/>
                     <Route path=StaticSegment("networks") view=ui::pages::networks::NetworksPage/>
                     <Route path=StaticSegment("agents") view=ui::pages::agents::AgentsPage/>
+                    <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
                 </Routes>
             </main>
         </Router>

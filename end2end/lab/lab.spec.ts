@@ -100,6 +100,10 @@ test("2. primary host failure: the browser shows the failover within 5 s, no rel
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
   const events = await history(havipId);
   expect(events[0].change).toEqual({ change: "failover", from: MAC1, to: MAC2 });
+  await page.goto(`/havip/${havipId}`);
+  await expect(page.locator("#binding").getByTestId("holder")).toHaveText(MAC2);
+  await expect(page.locator("#history .timeline li").first()).toContainText(`Failover ${MAC1} → ${MAC2}`);
+  await expect(page.locator("#binding")).toContainText("lab-agent");
 
   // the primary comes back and preempts (the seed's `state MASTER` makes keepalived drop nopreempt)
   inNs("c1", "ip", "link", "set", "eth0", "up");

@@ -105,7 +105,7 @@ async fn hello_watch_and_observations_bind_the_havip() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(matches!(status(&f), Status::Bound { mac, .. } if mac.to_string() == "02:00:00:16:16:05"));
-    assert_eq!(f.store.history(&f.havip_id, 10).unwrap().len(), 1);
+    assert_eq!(f.store.history(&f.havip_id, 0, 10).unwrap().len(), 1);
 
     // the watch list follows HAVIP deletions live
     f.store.delete_havip(&f.havip_id).await.unwrap();
@@ -136,7 +136,7 @@ async fn protocol_violations_close_with_a_reason_and_change_nothing() {
     let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
     ws.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
     assert_eq!(closed(&mut ws).await.0, CloseCode::Unsupported);
-    assert!(f.store.history(&f.havip_id, 10).unwrap().is_empty());
+    assert!(f.store.history(&f.havip_id, 0, 10).unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ async fn list(State(store): State<Store>) -> Response {
 }
 
 async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response {
-    let result = store.havip(&id).and_then(|_| store.history(&id, 1000));
+    let result = store.havip(&id).and_then(|_| store.history(&id, 0, 1000));
     match result {
         Ok(events) => Json::<Vec<HistoryEvent>>(events).into_response(),
         Err(e) => error(e),

@@ -1,5 +1,5 @@
 use crate::domain::error::ApiError;
-use crate::domain::model::{Havip, HavipListData};
+use crate::domain::model::{Havip, HavipDetailData, HavipListData};
 use leptos::prelude::*;
 
 /// The list page: regions, the chosen region's HAVIPs and its VPCs/subnets for the apply dialog.
@@ -44,4 +44,24 @@ pub async fn rename_havip(id: String, name: String) -> Result<Havip, ApiError> {
 #[server]
 pub async fn delete_havip(id: String) -> Result<Havip, ApiError> {
     super::store()?.delete_havip(&id).await
+}
+
+/// One HAVIP with its binding and a page (50 events, newest first) of its history.
+#[server]
+pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailData, ApiError> {
+    use crate::domain::model::HISTORY_PAGE;
+    let store = super::store()?;
+    let havip = store.havip(&id)?;
+    let total = store.history_len(&id) as u32;
+    let history = store.history(&id, (history_page * HISTORY_PAGE) as usize, HISTORY_PAGE as usize)?;
+    let last_agent = store.history(&id, 0, 1)?.pop().map(|e| e.agent);
+    Ok(HavipDetailData {
+        region_id: havip.region_id.clone(),
+        binding: havip.binding.clone(),
+        row: store.row(havip)?,
+        last_agent,
+        history,
+        history_total: total,
+        history_page,
+    })
 }

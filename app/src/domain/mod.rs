@@ -4,6 +4,7 @@
 pub mod binding;
 pub mod cidr;
 pub mod error;
+pub mod haconfig;
 pub mod ids;
 pub mod ip;
 pub mod mac;

@@ -122,6 +122,21 @@ pub struct SubnetView {
     pub usable: u32,
 }
 
+/// The detail page of one HAVIP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipDetailData {
+    pub row: HavipRow,
+    pub region_id: String,
+    pub binding: BindingState,
+    /// the agent that reported the latest holder change
+    pub last_agent: Option<String>,
+    pub history: Vec<HistoryEvent>,
+    pub history_total: u32,
+    pub history_page: u32,
+}
+
+pub const HISTORY_PAGE: u32 = 50;
+
 /// Everything the HAVIP list page needs for one region, in one round trip.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HavipListData {

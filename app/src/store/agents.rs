@@ -141,15 +141,20 @@ impl Store {
         Ok(change)
     }
 
-    /// Holder changes of one HAVIP, newest first.
-    pub fn history(&self, havip_id: &str, limit: usize) -> Result<Vec<HistoryEvent>, ApiError> {
+    /// Holder changes of one HAVIP, newest first: `limit` of them after skipping `offset`.
+    pub fn history(&self, havip_id: &str, offset: usize, limit: usize) -> Result<Vec<HistoryEvent>, ApiError> {
         self.inner
             .events
             .scan_prefix(havip_id.as_bytes())
             .rev()
+            .skip(offset)
             .take(limit)
             .map(|e| decode(&e.map_err(db_err)?.1))
             .collect()
+    }
+
+    pub fn history_len(&self, havip_id: &str) -> usize {
+        self.inner.events.scan_prefix(havip_id.as_bytes()).keys().count()
     }
 
     /// Records a station an agent saw; only new stations or changed MACs are written.

@@ -1,4 +1,5 @@
 pub mod components;
 pub mod dialogs;
+pub mod ha_config;
 pub mod live;
 pub mod pages;

@@ -107,7 +107,7 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
     let row_id = id.clone();
     view! {
         <tr data-id=row_id data-ip=ip.to_string()>
-            <td><div class="id">{id}</div><div class="name">{name}</div></td>
+            <td><a class="id" href=format!("/havip/{id}")>{id.clone()}</a><div class="name">{name}</div></td>
             <td><span class=status_class(&status) data-testid="status">{status.label()}</span></td>
             <td><div class="id">{vpc_id}</div><div>{vpc_name}</div></td>
             <td><div class="id">{subnet_id}</div><div>{subnet_name} " (" {subnet_cidr.to_string()} ")"</div></td>

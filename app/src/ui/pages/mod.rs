@@ -1,3 +1,4 @@
 pub mod agents;
+pub mod detail;
 pub mod havips;
 pub mod networks;

@@ -1,0 +1,256 @@
+//! Configuration for the HA software that moves an HAVIP: keepalived `vrrp_instance` blocks for
+//! the primary and the secondary, and a Pacemaker `IPaddr2` resource.
+//!
+//! The console guide's sample mixes `state MASTER` with `nopreempt` and `preempt_delay`;
+//! keepalived ignores both then (and `keepalived -t` fails), so the primary always preempts back.
+//! The generator offers the two modes that work: non-preemptive (both nodes `state BACKUP` and
+//! `nopreempt`; the priority only picks the first master) and preemptive (the higher priority
+//! takes the address back, optionally after a delay).
+
+use super::ip::check_manual_ip;
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preemption {
+    /// Once a node is master it stays master until it fails.
+    NonPreemptive,
+    /// The primary takes the address back when it recovers, after `delay_s` seconds if set.
+    Preemptive { delay_s: Option<u16> },
+}
+
+impl Preemption {
+    pub fn explain(&self) -> &'static str {
+        match self {
+            Preemption::NonPreemptive => {
+                "Non-preemptive: a recovered primary stays backup, so the address moves only when its holder fails (one interruption per failure)."
+            }
+            Preemption::Preemptive { .. } => {
+                "Preemptive: the primary takes the address back as soon as it recovers (after the delay, if set), which costs a second short interruption."
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeepalivedParams {
+    pub vip: Ipv4Addr,
+    pub subnet: Ipv4Net,
+    pub interface: String,
+    pub primary_ip: String,
+    pub secondary_ip: String,
+    pub router_id: u8,
+    pub primary_priority: u8,
+    pub secondary_priority: u8,
+    pub advert_int: u8,
+    pub preemption: Preemption,
+    pub auth_pass: String,
+    /// Re-send gratuitous ARPs every N seconds while master (agents started later still hear them).
+    pub garp_master_refresh: Option<u16>,
+}
+
+impl KeepalivedParams {
+    pub fn defaults(vip: Ipv4Addr, subnet: Ipv4Net) -> Self {
+        KeepalivedParams {
+            vip,
+            subnet,
+            interface: "eth0".into(),
+            primary_ip: String::new(),
+            secondary_ip: String::new(),
+            router_id: 51,
+            primary_priority: 100,
+            secondary_priority: 90,
+            advert_int: 1,
+            preemption: Preemption::NonPreemptive,
+            auth_pass: "1111".into(),
+            garp_master_refresh: Some(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Secondary,
+}
+
+/// Every problem with the parameters, as (field, message).
+pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
+    let mut errors = vec![];
+    let iface_ok = !p.interface.is_empty()
+        && p.interface.len() <= 15
+        && p.interface.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+    if !iface_ok {
+        errors.push(("interface", "Interface names have 1-15 letters, digits, - _ . or @.".to_string()));
+    }
+    let host = |field: &'static str, text: &str, errors: &mut Vec<(&'static str, String)>| {
+        match check_manual_ip(text, p.subnet, |ip| ip == p.vip) {
+            Ok(ip) => Some(ip),
+            Err(e) => {
+                let msg = match e {
+                    super::ip::IpError::InUse(_) => "A host's own address cannot be the HAVIP.".to_string(),
+                    other => other.to_string(),
+                };
+                errors.push((field, msg));
+                None
+            }
+        }
+    };
+    let a = host("primary_ip", &p.primary_ip, &mut errors);
+    let b = host("secondary_ip", &p.secondary_ip, &mut errors);
+    if a.is_some() && a == b {
+        errors.push(("secondary_ip", "The two hosts need different addresses.".into()));
+    }
+    if p.router_id == 0 {
+        errors.push(("router_id", "virtual_router_id is 1-255 and must be unique on the segment.".into()));
+    }
+    if !(1..=254).contains(&p.primary_priority) || !(1..=254).contains(&p.secondary_priority) {
+        errors.push(("priority", "Priorities are 1-254.".into()));
+    } else if p.primary_priority <= p.secondary_priority {
+        errors.push(("priority", "The primary needs a higher priority than the secondary.".into()));
+    }
+    if p.advert_int == 0 {
+        errors.push(("advert_int", "advert_int is 1-255 seconds.".into()));
+    }
+    if p.auth_pass.is_empty() || p.auth_pass.len() > 8 || !p.auth_pass.chars().all(|c| c.is_ascii_graphic()) {
+        errors.push(("auth_pass", "The PASS password has 1-8 printable characters without spaces (keepalived uses only 8).".into()));
+    }
+    if let Preemption::Preemptive { delay_s: Some(d) } = p.preemption {
+        if d > 1000 {
+            errors.push(("preempt_delay", "preempt_delay is 0-1000 seconds.".into()));
+        }
+    }
+    if p.garp_master_refresh == Some(0) {
+        errors.push(("garp_master_refresh", "Leave it empty to disable, or give seconds (1 or more).".into()));
+    }
+    errors
+}
+
+/// The `vrrp_instance` block for one node. Call only with parameters `check` accepts.
+pub fn keepalived(p: &KeepalivedParams, role: Role) -> String {
+    let (me, peer, priority) = match role {
+        Role::Primary => (&p.primary_ip, &p.secondary_ip, p.primary_priority),
+        Role::Secondary => (&p.secondary_ip, &p.primary_ip, p.secondary_priority),
+    };
+    let (state, mode) = match (p.preemption, role) {
+        (Preemption::NonPreemptive, _) => ("BACKUP", Some("nopreempt".to_string())),
+        (Preemption::Preemptive { delay_s: Some(d) }, _) => ("BACKUP", Some(format!("preempt_delay {d}"))),
+        (Preemption::Preemptive { delay_s: None }, Role::Primary) => ("MASTER", None),
+        (Preemption::Preemptive { delay_s: None }, Role::Secondary) => ("BACKUP", None),
+    };
+    let role_name = match role {
+        Role::Primary => "primary",
+        Role::Secondary => "secondary",
+    };
+    let mut lines = vec![
+        format!("# keepalived on the {role_name} ({}) for HAVIP {}", me.trim(), p.vip),
+        format!("vrrp_instance VI_{} {{", p.router_id),
+        format!("    state {state}"),
+        format!("    interface {}", p.interface),
+        format!("    virtual_router_id {}", p.router_id),
+    ];
+    lines.extend(mode.map(|m| format!("    {m}")));
+    lines.push(format!("    priority {priority}"));
+    lines.push(format!("    advert_int {}", p.advert_int));
+    lines.extend(p.garp_master_refresh.map(|s| format!("    garp_master_refresh {s}")));
+    lines.extend([
+        "    authentication {".to_string(),
+        "        auth_type PASS".to_string(),
+        format!("        auth_pass {}", p.auth_pass),
+        "    }".to_string(),
+        format!("    unicast_src_ip {}", me.trim()),
+        "    unicast_peer {".to_string(),
+        format!("        {}", peer.trim()),
+        "    }".to_string(),
+        "    virtual_ipaddress {".to_string(),
+        format!("        {}", p.vip),
+        "    }".to_string(),
+        "}".to_string(),
+    ]);
+    lines.join("\n") + "\n"
+}
+
+/// A Pacemaker resource that holds the HAVIP (pcs syntax).
+pub fn pacemaker(vip: Ipv4Addr, subnet: Ipv4Net, interface: &str) -> String {
+    let octets = vip.octets();
+    format!(
+        "pcs resource create havip-{}-{}-{}-{} ocf:heartbeat:IPaddr2 \\\n    ip={vip} cidr_netmask={} nic={interface} \\\n    op monitor interval=10s\n",
+        octets[0],
+        octets[1],
+        octets[2],
+        octets[3],
+        subnet.prefix_len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn params() -> KeepalivedParams {
+        let mut p = KeepalivedParams::defaults("172.16.16.12".parse().unwrap(), "172.16.16.0/24".parse().unwrap());
+        p.primary_ip = "172.16.16.5".into();
+        p.secondary_ip = "172.16.16.6".into();
+        p
+    }
+
+    #[test]
+    fn non_preemptive_is_backup_and_nopreempt_on_both() {
+        let p = params();
+        assert!(check(&p).is_empty());
+        for role in [Role::Primary, Role::Secondary] {
+            let text = keepalived(&p, role);
+            assert!(text.contains("\n    state BACKUP\n"), "{text}");
+            assert!(text.contains("nopreempt"));
+            assert!(!text.contains("preempt_delay"));
+            assert!(text.contains("garp_master_refresh 60"));
+        }
+        let primary = keepalived(&p, Role::Primary);
+        assert!(primary.contains("priority 100\n") && primary.contains("unicast_src_ip 172.16.16.5\n"));
+        assert!(primary.contains("unicast_peer {\n        172.16.16.6\n"));
+        assert!(primary.contains("virtual_ipaddress {\n        172.16.16.12\n"));
+        let secondary = keepalived(&p, Role::Secondary);
+        assert!(secondary.contains("priority 90\n") && secondary.contains("unicast_src_ip 172.16.16.6\n"));
+    }
+
+    #[test]
+    fn preemptive_modes() {
+        let mut p = params();
+        p.preemption = Preemption::Preemptive { delay_s: None };
+        assert!(keepalived(&p, Role::Primary).contains("state MASTER\n"));
+        assert!(keepalived(&p, Role::Secondary).contains("state BACKUP\n"));
+        assert!(!keepalived(&p, Role::Primary).contains("preempt"));
+        p.preemption = Preemption::Preemptive { delay_s: Some(30) };
+        let text = keepalived(&p, Role::Primary);
+        assert!(text.contains("state BACKUP\n") && text.contains("preempt_delay 30"));
+    }
+
+    #[test]
+    fn parameter_errors() {
+        let fields = |p: &KeepalivedParams| check(p).into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        let mut p = params();
+        p.primary_ip = "172.16.16.12".into();
+        assert_eq!(fields(&p), ["primary_ip"]);
+        p.primary_ip = "172.16.17.5".into();
+        assert_eq!(fields(&p), ["primary_ip"]);
+        p = params();
+        p.secondary_ip = p.primary_ip.clone();
+        assert_eq!(fields(&p), ["secondary_ip"]);
+        p = params();
+        p.primary_priority = 90;
+        p.interface = "eth 0".into();
+        p.auth_pass = "far too long".into();
+        p.router_id = 0;
+        assert_eq!(fields(&p), ["interface", "router_id", "priority", "auth_pass"]);
+    }
+
+    #[test]
+    fn pacemaker_resource() {
+        let p = params();
+        assert_eq!(
+            pacemaker(p.vip, p.subnet, "eth0"),
+            "pcs resource create havip-172-16-16-12 ocf:heartbeat:IPaddr2 \\\n    ip=172.16.16.12 cidr_netmask=24 nic=eth0 \\\n    op monitor interval=10s\n"
+        );
+    }
+}

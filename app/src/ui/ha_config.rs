@@ -1,0 +1,100 @@
+//! The HA software configuration panel: keepalived for both nodes and Pacemaker, generated in
+//! the browser from the same `domain::haconfig` the tests check with `keepalived -t`.
+
+use crate::domain::haconfig::{check, keepalived, pacemaker, KeepalivedParams, Preemption, Role};
+use ipnet::Ipv4Net;
+use leptos::prelude::*;
+use std::net::Ipv4Addr;
+
+/// Copies `text` to the clipboard; `done` shows "Copied" for a moment.
+fn copy(text: String, done: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        if let Some(w) = web_sys::window() {
+            let promise = w.navigator().clipboard().write_text(&text);
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                done.set(true);
+                set_timeout(move || done.set(false), std::time::Duration::from_millis(1500));
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (text, done);
+}
+
+#[component]
+fn ConfigBlock(title: &'static str, id: &'static str, #[prop(into)] text: Signal<String>) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    view! {
+        <div class="config-block">
+            <div class="config-head">
+                <strong>{title}</strong>
+                <button class="copy" id=format!("copy-{id}") on:click=move |_| copy(text.get_untracked(), copied)>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <pre id=id>{text}</pre>
+        </div>
+    }
+}
+
+#[component]
+pub fn HaConfigPanel(vip: Ipv4Addr, subnet: Ipv4Net) -> impl IntoView {
+    let params = RwSignal::new(KeepalivedParams::defaults(vip, subnet));
+    let delay = RwSignal::new(String::new());
+    let errors = Memo::new(move |_| params.with(check));
+    let error_text = move || errors.get().into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+    let render = move |role: Role| {
+        params.with(|p| if check(p).is_empty() { keepalived(p, role) } else { "# fill in the fields above".to_string() })
+    };
+    let primary = Signal::derive(move || render(Role::Primary));
+    let secondary = Signal::derive(move || render(Role::Secondary));
+    let pcs = Signal::derive(move || params.with(|p| pacemaker(p.vip, p.subnet, &p.interface)));
+    let text_field = move |label: &'static str, id: &'static str, get: fn(&KeepalivedParams) -> String, set: fn(&mut KeepalivedParams, String)| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type="text" prop:value=move || params.with(get) on:input=move |ev| params.update(|p| set(p, event_target_value(&ev)))/>
+        }
+    };
+    let preemptive = move || matches!(params.get().preemption, Preemption::Preemptive { .. });
+    let set_delay = move |text: String| {
+        delay.set(text.clone());
+        let d = text.trim().parse::<u16>().ok();
+        params.update(|p| p.preemption = Preemption::Preemptive { delay_s: d });
+    };
+    view! {
+        <section class="card" id="ha-config">
+            <h2>"HA software configuration"</h2>
+            <div class="form ha-form">
+                {text_field("Interface", "ha-interface", |p| p.interface.clone(), |p, v| p.interface = v)}
+                {text_field("Primary host IP", "ha-primary", |p| p.primary_ip.clone(), |p, v| p.primary_ip = v)}
+                {text_field("Secondary host IP", "ha-secondary", |p| p.secondary_ip.clone(), |p, v| p.secondary_ip = v)}
+                {text_field("virtual_router_id", "ha-router-id", |p| p.router_id.to_string(), move |p, v| p.router_id = v.trim().parse().unwrap_or(0))}
+                {text_field("Primary priority", "ha-prio1", |p| p.primary_priority.to_string(), move |p, v| p.primary_priority = v.trim().parse().unwrap_or(0))}
+                {text_field("Secondary priority", "ha-prio2", |p| p.secondary_priority.to_string(), move |p, v| p.secondary_priority = v.trim().parse().unwrap_or(0))}
+                {text_field("advert_int (s)", "ha-advert", |p| p.advert_int.to_string(), move |p, v| p.advert_int = v.trim().parse().unwrap_or(0))}
+                {text_field("auth_pass", "ha-pass", |p| p.auth_pass.clone(), |p, v| p.auth_pass = v)}
+                {text_field("garp_master_refresh (s)", "ha-refresh", |p| p.garp_master_refresh.map(|s| s.to_string()).unwrap_or_default(), |p, v| p.garp_master_refresh = if v.trim().is_empty() { None } else { Some(v.trim().parse().unwrap_or(0)) })}
+                <span class="label">"Mode"</span>
+                <div>
+                    <div class="radios">
+                        <input type="radio" id="ha-nopreempt" name="ha-mode" prop:checked=move || !preemptive() on:change=move |_| params.update(|p| p.preemption = Preemption::NonPreemptive)/>
+                        <label for="ha-nopreempt">"Non-preemptive"</label>
+                        <input type="radio" id="ha-preempt" name="ha-mode" prop:checked=preemptive on:change=move |_| set_delay(delay.get_untracked())/>
+                        <label for="ha-preempt">"Preemptive"</label>
+                        <Show when=preemptive>
+                            <input id="ha-delay" type="text" placeholder="delay (s), optional" prop:value=move || delay.get() on:input=move |ev| set_delay(event_target_value(&ev))/>
+                        </Show>
+                    </div>
+                    <p class="hint" id="ha-mode-explained">{move || params.get().preemption.explain()}</p>
+                </div>
+            </div>
+            <Show when=move || !errors.get().is_empty()>
+                <p class="field-error" id="ha-errors" role="alert">{error_text}</p>
+            </Show>
+            <ConfigBlock title="keepalived on the primary" id="keepalived-primary" text=primary/>
+            <ConfigBlock title="keepalived on the secondary" id="keepalived-secondary" text=secondary/>
+            <ConfigBlock title="Pacemaker (pcs)" id="pacemaker" text=pcs/>
+        </section>
+    }
+}

@@ -1,0 +1,105 @@
+//! `/havip/<id>`: the binding view, the history timeline and the HA configuration panel.
+
+use crate::api::havips::havip_detail;
+use crate::domain::binding::{Change, Status};
+use crate::domain::model::{format_time, HavipDetailData, HISTORY_PAGE};
+use crate::ui::ha_config::HaConfigPanel;
+use crate::ui::live::use_live;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn HavipDetailPage() -> impl IntoView {
+    let live = use_live();
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(0));
+    let detail = Resource::new(move || (id.get(), page.get(), live.tick.get()), |(id, page, _)| havip_detail(id, page));
+    // the configuration panel must not be rebuilt by live reloads: it keeps what was typed
+    let target = Memo::new(move |_| detail.get().and_then(Result::ok).map(|d| (d.row.ip, d.row.subnet_cidr)));
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => detail_view(d).into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet/> })}
+    }
+}
+
+fn status_class(status: &Status) -> &'static str {
+    match status {
+        Status::Unbound => "tag unbound",
+        Status::Bound { .. } => "tag bound",
+        Status::Conflict { .. } => "tag conflict",
+    }
+}
+
+fn detail_view(d: HavipDetailData) -> impl IntoView {
+    let HavipDetailData { row, region_id, binding, last_agent, history, history_total, history_page } = d;
+    let status = row.status.clone();
+    let holder = binding.holder;
+    let pages = history_total.div_ceil(HISTORY_PAGE).max(1);
+    let id = row.id.clone();
+    let newer = format!("/havip/{id}?page={}", history_page.saturating_sub(1));
+    let older = format!("/havip/{id}?page={}", history_page + 1);
+    view! {
+        <div class="page-head">
+            <h1><A href=format!("/?region={region_id}")>"HAVIP"</A> " / " {row.name.clone()}</h1>
+        </div>
+        <section class="card" id="binding">
+            <h2>"Binding"</h2>
+            <dl class="facts">
+                <dt>"ID"</dt><dd class="id">{row.id.clone()}</dd>
+                <dt>"Status"</dt><dd><span class=status_class(&status) data-testid="status">{status.label()}</span></dd>
+                <dt>"IP address"</dt><dd class="ip">{row.ip.to_string()}</dd>
+                <dt>"Holder MAC"</dt><dd data-testid="holder">{match &status {
+                    Status::Unbound => "-".to_string(),
+                    Status::Bound { mac, .. } => mac.to_string(),
+                    Status::Conflict { macs } => macs.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+                }}</dd>
+                <dt>"Holder since"</dt><dd>{holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into())}</dd>
+                <dt>"Last seen"</dt><dd>{holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into())}</dd>
+                <dt>"Reported by"</dt><dd>{last_agent.unwrap_or_else(|| "-".into())}</dd>
+                <dt>"EIP"</dt><dd>{row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</dd>
+                <dt>"VPC"</dt><dd>{format!("{} ({})", row.vpc_name, row.vpc_id)}</dd>
+                <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", row.subnet_name, row.subnet_id, row.subnet_cidr)}</dd>
+                <dt>"Created"</dt><dd>{format_time(row.created)}</dd>
+            </dl>
+        </section>
+        <section class="card" id="history">
+            <h2>"History " <span class="count">{format!("({history_total} changes)")}</span></h2>
+            {if history.is_empty() {
+                view! { <p class="empty">"No holder change yet. Configure the HA software and run an agent on the segment."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="timeline">
+                        {history.into_iter().map(|e| {
+                            let kind = match e.change { Change::Conflict { .. } => "conflict", Change::Lost { .. } => "lost", _ => "ok" };
+                            view! {
+                                <li class=kind>
+                                    <time>{format_time(e.at)}</time>
+                                    <strong>{e.change.describe()}</strong>
+                                    <span class="cause">{format!("{} · agent {}", e.cause, e.agent)}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            {(pages > 1).then(|| view! {
+                <nav class="pager">
+                    {(history_page > 0).then(|| view! { <A href=newer>"Newer"</A> })}
+                    <span>{format!("Page {} of {pages}", history_page + 1)}</span>
+                    {(history_page + 1 < pages).then(|| view! { <A href=older>"Older"</A> })}
+                </nav>
+            })}
+        </section>
+    }
+}

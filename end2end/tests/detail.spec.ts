@@ -1,0 +1,50 @@
+import { test, expect } from "@playwright/test";
+import { open, row, startApply, unique } from "./helpers";
+
+test("open the detail page from the list and copy the keepalived configuration", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await open(page, "/");
+  const name = unique("detail");
+  const dialog = await startApply(page, name);
+  await dialog.getByLabel("Enter manually").check();
+  await dialog.getByRole("textbox", { name: "IP address" }).fill("172.16.16.77");
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toBeHidden();
+
+  await row(page, name).locator("a.id").click();
+  await expect(page).toHaveURL(/\/havip\/havip-[a-z0-9]{8}$/);
+  const binding = page.locator("#binding");
+  await expect(binding.getByTestId("status")).toHaveText("Not bound with CVM yet");
+  await expect(binding).toContainText("172.16.16.77");
+  await expect(binding).toContainText("172.16.16.0/24");
+  await expect(page.locator("#history")).toContainText("No holder change yet");
+
+  // the generator checks the hosts' addresses with the same rules as the apply dialog
+  await page.locator("#ha-primary").fill("172.16.16.77");
+  await expect(page.locator("#ha-errors")).toContainText("cannot be the HAVIP");
+  await page.locator("#ha-primary").fill("172.16.16.5");
+  await page.locator("#ha-secondary").fill("172.16.16.6");
+  await expect(page.locator("#ha-errors")).toHaveCount(0);
+  const primary = page.locator("#keepalived-primary");
+  await expect(primary).toContainText("state BACKUP");
+  await expect(primary).toContainText("nopreempt");
+  await expect(primary).toContainText("unicast_src_ip 172.16.16.5");
+  await expect(page.locator("#keepalived-secondary")).toContainText("priority 90");
+  await expect(page.locator("#pacemaker")).toContainText("ip=172.16.16.77 cidr_netmask=24 nic=eth0");
+
+  await page.locator("#ha-preempt").check();
+  await page.locator("#ha-delay").fill("30");
+  await expect(primary).toContainText("preempt_delay 30");
+  await expect(page.locator("#ha-mode-explained")).toContainText("Preemptive");
+
+  await page.locator("#copy-keepalived-primary").click();
+  await expect(page.locator("#copy-keepalived-primary")).toHaveText("Copied");
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  expect(clip).toBe(await primary.textContent());
+  expect(clip).toContain("virtual_ipaddress {\n        172.16.16.77\n    }");
+});
+
+test("an unknown HAVIP id shows a clear error", async ({ page }) => {
+  await page.goto("/havip/havip-doesnotx");
+  await expect(page.getByRole("alert")).toHaveText("HAVIP havip-doesnotx does not exist.");
+});
