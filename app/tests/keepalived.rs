@@ -10,13 +10,20 @@ fn keepalived_accepts_every_generated_configuration() {
         .find(|p| std::path::Path::new(p).exists())
         .expect("keepalived is needed for this test: apt-get install keepalived (scripts/setup.sh --test does)");
     let dir = tempfile::tempdir().unwrap();
-    let mut base = KeepalivedParams::defaults("172.16.16.12".parse().unwrap(), "172.16.16.0/24".parse().unwrap());
+    let mut base = KeepalivedParams::defaults(
+        "172.16.16.12".parse().unwrap(),
+        "172.16.16.0/24".parse().unwrap(),
+    );
     base.primary_ip = "172.16.16.5".into();
     base.secondary_ip = "172.16.16.6".into();
     // keepalived -t checks that the interface exists on this host and is not loopback
     base.interface = host_interface();
     let mut checked = 0;
-    for preemption in [Preemption::NonPreemptive, Preemption::Preemptive { delay_s: None }, Preemption::Preemptive { delay_s: Some(30) }] {
+    for preemption in [
+        Preemption::NonPreemptive,
+        Preemption::Preemptive { delay_s: None },
+        Preemption::Preemptive { delay_s: Some(30) },
+    ] {
         for refresh in [None, Some(60)] {
             for role in [Role::Primary, Role::Secondary] {
                 let mut p = base.clone();
@@ -26,7 +33,12 @@ fn keepalived_accepts_every_generated_configuration() {
                 let text = keepalived(&p, role);
                 let file = dir.path().join(format!("k{checked}.conf"));
                 std::fs::write(&file, &text).unwrap();
-                let out = Command::new(binary).arg("-t").arg("-f").arg(&file).output().unwrap();
+                let out = Command::new(binary)
+                    .arg("-t")
+                    .arg("-f")
+                    .arg(&file)
+                    .output()
+                    .unwrap();
                 assert_eq!(
                     out.status.code(),
                     Some(0),
@@ -48,5 +60,8 @@ fn host_interface() -> String {
         .filter(|n| n != "lo")
         .collect();
     names.sort_by_key(|n| (n != "eth0", n.clone()));
-    names.into_iter().next().expect("keepalived -t needs a non-loopback interface on this host")
+    names
+        .into_iter()
+        .next()
+        .expect("keepalived -t needs a non-loopback interface on this host")
 }

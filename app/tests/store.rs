@@ -8,19 +8,36 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 fn open(dir: &tempfile::TempDir, quota: u32) -> Store {
-    Store::open(dir.path(), StoreConfig { havip_quota_per_vpc: quota, ..Default::default() }).unwrap()
+    Store::open(
+        dir.path(),
+        StoreConfig {
+            havip_quota_per_vpc: quota,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn request(store: &Store, vpc: &str, subnet: &str, name: &str, ip: IpChoice) -> NewHavip {
     let region_id = store.vpc(vpc).unwrap().region_id;
-    NewHavip { region_id, name: name.into(), vpc_id: vpc.into(), subnet_id: subnet.into(), ip }
+    NewHavip {
+        region_id,
+        name: name.into(),
+        vpc_id: vpc.into(),
+        subnet_id: subnet.into(),
+        ip,
+    }
 }
 
 /// The seeded region, its VPC and subnet 172.16.16.0/24.
 fn seeded(store: &Store) -> (String, String, String) {
     let region = store.regions().unwrap().remove(0);
     let view = store.network_view(&region.id).unwrap().remove(0);
-    let subnet = view.subnets.iter().find(|s| s.subnet.cidr.to_string() == "172.16.16.0/24").unwrap();
+    let subnet = view
+        .subnets
+        .iter()
+        .find(|s| s.subnet.cidr.to_string() == "172.16.16.0/24")
+        .unwrap();
     (region.id, view.vpc.id, subnet.subnet.id.clone())
 }
 
@@ -29,14 +46,26 @@ async fn concurrent_creates_fill_a_subnet_exactly_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, 1000);
     let (region, _, _) = seeded(&store);
-    let vpc = store.create_vpc(&region, "big", "10.20.0.0/16").await.unwrap();
-    let subnet = store.create_subnet(&vpc.id, "small", "10.20.0.0/25").await.unwrap();
+    let vpc = store
+        .create_vpc(&region, "big", "10.20.0.0/16")
+        .await
+        .unwrap();
+    let subnet = store
+        .create_subnet(&vpc.id, "small", "10.20.0.0/25")
+        .await
+        .unwrap();
     assert_eq!(store.free_count(&subnet.id), 125);
 
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let store = store.clone();
-            let req = request(&store, &vpc.id, &subnet.id, &format!("vip-{i}"), IpChoice::Automatic);
+            let req = request(
+                &store,
+                &vpc.id,
+                &subnet.id,
+                &format!("vip-{i}"),
+                IpChoice::Automatic,
+            );
             tokio::spawn(async move { store.create_havip(req).await })
         })
         .collect();
@@ -61,10 +90,19 @@ async fn concurrent_creates_fill_a_subnet_exactly_and_survive_reopen() {
 
     drop(store);
     let store = open(&dir, 1000);
-    let reopened: HashSet<Ipv4Addr> =
-        store.havips().unwrap().into_iter().filter(|h| h.subnet_id == subnet.id).map(|h| h.ip).collect();
+    let reopened: HashSet<Ipv4Addr> = store
+        .havips()
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.subnet_id == subnet.id)
+        .map(|h| h.ip)
+        .collect();
     assert_eq!(reopened, expected);
-    assert_eq!(store.free_count(&subnet.id), 0, "free ranges rebuilt from the index");
+    assert_eq!(
+        store.free_count(&subnet.id),
+        0,
+        "free ranges rebuilt from the index"
+    );
     assert_eq!(store.havip_count(&vpc.id).unwrap(), 125);
 }
 
@@ -73,19 +111,41 @@ async fn auto_assignment_takes_the_lowest_free_address_and_reuses_freed_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, 10);
     let (_, vpc, subnet) = seeded(&store);
-    let a = store.create_havip(request(&store, &vpc, &subnet, "a", IpChoice::Automatic)).await.unwrap();
-    let b = store.create_havip(request(&store, &vpc, &subnet, "b", IpChoice::Automatic)).await.unwrap();
+    let a = store
+        .create_havip(request(&store, &vpc, &subnet, "a", IpChoice::Automatic))
+        .await
+        .unwrap();
+    let b = store
+        .create_havip(request(&store, &vpc, &subnet, "b", IpChoice::Automatic))
+        .await
+        .unwrap();
     assert_eq!(a.ip, Ipv4Addr::new(172, 16, 16, 2));
     assert_eq!(b.ip, Ipv4Addr::new(172, 16, 16, 3));
     let m = store
-        .create_havip(request(&store, &vpc, &subnet, "m", IpChoice::Manual("172.16.16.4".into())))
+        .create_havip(request(
+            &store,
+            &vpc,
+            &subnet,
+            "m",
+            IpChoice::Manual("172.16.16.4".into()),
+        ))
         .await
         .unwrap();
     assert_eq!(m.ip, Ipv4Addr::new(172, 16, 16, 4));
     store.delete_havip(&a.id).await.unwrap();
-    let c = store.create_havip(request(&store, &vpc, &subnet, "c", IpChoice::Automatic)).await.unwrap();
-    assert_eq!(c.ip, Ipv4Addr::new(172, 16, 16, 2), "the freed address is the lowest again");
-    let d = store.create_havip(request(&store, &vpc, &subnet, "d", IpChoice::Automatic)).await.unwrap();
+    let c = store
+        .create_havip(request(&store, &vpc, &subnet, "c", IpChoice::Automatic))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.ip,
+        Ipv4Addr::new(172, 16, 16, 2),
+        "the freed address is the lowest again"
+    );
+    let d = store
+        .create_havip(request(&store, &vpc, &subnet, "d", IpChoice::Automatic))
+        .await
+        .unwrap();
     assert_eq!(d.ip, Ipv4Addr::new(172, 16, 16, 5));
 }
 
@@ -95,7 +155,13 @@ async fn manual_addresses_are_checked_and_refusals_change_nothing() {
     let store = open(&dir, 10);
     let (_, vpc, subnet) = seeded(&store);
     let first = store
-        .create_havip(request(&store, &vpc, &subnet, "web", IpChoice::Manual("172.16.16.12".into())))
+        .create_havip(request(
+            &store,
+            &vpc,
+            &subnet,
+            "web",
+            IpChoice::Manual("172.16.16.12".into()),
+        ))
         .await
         .unwrap();
     for (text, field, words) in [
@@ -107,20 +173,45 @@ async fn manual_addresses_are_checked_and_refusals_change_nothing() {
         ("172.16.16", "ip", "not a valid IPv4"),
     ] {
         let err = store
-            .create_havip(request(&store, &vpc, &subnet, "x", IpChoice::Manual(text.into())))
+            .create_havip(request(
+                &store,
+                &vpc,
+                &subnet,
+                "x",
+                IpChoice::Manual(text.into()),
+            ))
             .await
             .unwrap_err();
         assert_eq!(err.field.as_deref(), Some(field), "{text}");
         assert!(err.message.contains(words), "{text}: {}", err.message);
     }
-    let err = store.create_havip(request(&store, &vpc, &subnet, "  ", IpChoice::Automatic)).await.unwrap_err();
+    let err = store
+        .create_havip(request(&store, &vpc, &subnet, "  ", IpChoice::Automatic))
+        .await
+        .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("name"));
     let mut wrong = request(&store, &vpc, &subnet, "x", IpChoice::Automatic);
     wrong.subnet_id = "subnet-zzzzzzzz".into();
-    assert_eq!(store.create_havip(wrong).await.unwrap_err().field.as_deref(), Some("subnet"));
+    assert_eq!(
+        store
+            .create_havip(wrong)
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("subnet")
+    );
     let mut wrong = request(&store, &vpc, &subnet, "x", IpChoice::Automatic);
     wrong.region_id = "region-elsewhere".into();
-    assert_eq!(store.create_havip(wrong).await.unwrap_err().field.as_deref(), Some("vpc"));
+    assert_eq!(
+        store
+            .create_havip(wrong)
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("vpc")
+    );
 
     let all = store.havips().unwrap();
     assert_eq!(all.len(), 1);
@@ -135,13 +226,29 @@ async fn quota_of_ten_per_vpc() {
     let store = open(&dir, 10);
     let (_, vpc, subnet) = seeded(&store);
     for i in 0..10 {
-        store.create_havip(request(&store, &vpc, &subnet, &format!("v{i}"), IpChoice::Automatic)).await.unwrap();
+        store
+            .create_havip(request(
+                &store,
+                &vpc,
+                &subnet,
+                &format!("v{i}"),
+                IpChoice::Automatic,
+            ))
+            .await
+            .unwrap();
     }
-    let err = store.create_havip(request(&store, &vpc, &subnet, "v10", IpChoice::Automatic)).await.unwrap_err();
+    let err = store
+        .create_havip(request(&store, &vpc, &subnet, "v10", IpChoice::Automatic))
+        .await
+        .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("vpc"));
     assert!(err.message.contains("quota"), "{}", err.message);
     assert_eq!(store.havips().unwrap().len(), 10);
-    assert_eq!(store.free_count(&subnet), 253 - 10, "the refused create gave its address back");
+    assert_eq!(
+        store.free_count(&subnet),
+        253 - 10,
+        "the refused create gave its address back"
+    );
 }
 
 #[tokio::test]
@@ -149,13 +256,37 @@ async fn rename_and_delete_persist_and_unknown_ids_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, 10);
     let (_, vpc, subnet) = seeded(&store);
-    let h = store.create_havip(request(&store, &vpc, &subnet, "old", IpChoice::Automatic)).await.unwrap();
-    let g = store.create_havip(request(&store, &vpc, &subnet, "gone", IpChoice::Automatic)).await.unwrap();
+    let h = store
+        .create_havip(request(&store, &vpc, &subnet, "old", IpChoice::Automatic))
+        .await
+        .unwrap();
+    let g = store
+        .create_havip(request(&store, &vpc, &subnet, "gone", IpChoice::Automatic))
+        .await
+        .unwrap();
     store.rename_havip(&h.id, "  新名字 ").await.unwrap();
-    assert_eq!(store.rename_havip(&h.id, &"x".repeat(61)).await.unwrap_err().field.as_deref(), Some("name"));
+    assert_eq!(
+        store
+            .rename_havip(&h.id, &"x".repeat(61))
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("name")
+    );
     store.delete_havip(&g.id).await.unwrap();
-    assert_eq!(store.delete_havip(&g.id).await.unwrap_err().kind, ErrorKind::NotFound);
-    assert_eq!(store.rename_havip("havip-nothere", "x").await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(
+        store.delete_havip(&g.id).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store
+            .rename_havip("havip-nothere", "x")
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
     drop(store);
 
     let store = open(&dir, 10);
@@ -172,14 +303,46 @@ async fn seeding_happens_once_and_networks_are_validated() {
     let (region, vpc, _) = seeded(&store);
     assert_eq!(store.regions().unwrap()[0].name, "Default");
     let view = store.network_view(&region).unwrap();
-    let cidrs: Vec<String> = view[0].subnets.iter().map(|s| s.subnet.cidr.to_string()).collect();
+    let cidrs: Vec<String> = view[0]
+        .subnets
+        .iter()
+        .map(|s| s.subnet.cidr.to_string())
+        .collect();
     assert_eq!(view[0].vpc.cidr.to_string(), "172.16.0.0/16");
     assert_eq!(cidrs, ["172.16.16.0/24", "172.16.17.0/24"]);
-    assert_eq!(store.create_subnet(&vpc, "dup", "172.16.16.0/25").await.unwrap_err().field.as_deref(), Some("cidr"));
-    assert_eq!(store.create_vpc(&region, "pub", "8.8.0.0/16").await.unwrap_err().field.as_deref(), Some("cidr"));
-    assert_eq!(store.create_region("default").await.unwrap_err().field.as_deref(), Some("name"));
+    assert_eq!(
+        store
+            .create_subnet(&vpc, "dup", "172.16.16.0/25")
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("cidr")
+    );
+    assert_eq!(
+        store
+            .create_vpc(&region, "pub", "8.8.0.0/16")
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("cidr")
+    );
+    assert_eq!(
+        store
+            .create_region("default")
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("name")
+    );
     store.create_region("Second").await.unwrap();
     drop(store);
     let store = open(&dir, 10);
-    assert_eq!(store.regions().unwrap().len(), 2, "no second seeding on reopen");
+    assert_eq!(
+        store.regions().unwrap().len(),
+        2,
+        "no second seeding on reopen"
+    );
 }

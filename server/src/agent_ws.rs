@@ -11,19 +11,28 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Authenticates the upgrade request before any message is read.
-pub async fn upgrade(State(store): State<Store>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(store): State<Store>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return (StatusCode::UNAUTHORIZED, "missing credentials: send Authorization: Bearer <agent token>\n")
+        return (
+            StatusCode::UNAUTHORIZED,
+            "missing credentials: send Authorization: Bearer <agent token>\n",
+        )
             .into_response();
     };
     let agent = match store.agent_by_token(token) {
         Ok(Some(agent)) => agent,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "invalid or revoked agent token\n").into_response(),
+        Ok(None) => {
+            return (StatusCode::UNAUTHORIZED, "invalid or revoked agent token\n").into_response()
+        }
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
     };
     // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
@@ -38,8 +47,14 @@ async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
 }
 
 async fn close(mut socket: WebSocket, refusal: Refusal) {
-    eprintln!("agent connection closed: {} ({})", refusal.reason, refusal.code);
-    let frame = CloseFrame { code: refusal.code, reason: refusal.reason.into() };
+    eprintln!(
+        "agent connection closed: {} ({})",
+        refusal.reason, refusal.code
+    );
+    let frame = CloseFrame {
+        code: refusal.code,
+        reason: refusal.reason.into(),
+    };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
@@ -95,8 +110,15 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
 }
 
 /// Sends the watch list when it differs from what the agent has.
-async fn send_watch(socket: &mut WebSocket, store: &Store, agent: &Agent, watching: &mut Vec<std::net::Ipv4Addr>) -> bool {
-    let Ok(ips) = store.watch_list(agent) else { return true };
+async fn send_watch(
+    socket: &mut WebSocket,
+    store: &Store,
+    agent: &Agent,
+    watching: &mut Vec<std::net::Ipv4Addr>,
+) -> bool {
+    let Ok(ips) = store.watch_list(agent) else {
+        return true;
+    };
     if ips == *watching && !watching.is_empty() {
         return true;
     }
@@ -104,7 +126,11 @@ async fn send_watch(socket: &mut WebSocket, store: &Store, agent: &Agent, watchi
     send(socket, &ServerMessage::Watch { ips }).await
 }
 
-fn handle(store: &Store, agent: &Agent, msg: AgentMessage) -> Result<(), app::domain::error::ApiError> {
+fn handle(
+    store: &Store,
+    agent: &Agent,
+    msg: AgentMessage,
+) -> Result<(), app::domain::error::ApiError> {
     match msg {
         AgentMessage::Hello { interface, mac, .. } => {
             eprintln!("agent {} connected ({interface}, {mac})", agent.name);

@@ -33,26 +33,41 @@ async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
-    let (_, token) = store.create_agent("test-agent", &[subnet.id]).await.unwrap();
+    let (_, token) = store
+        .create_agent("test-agent", &[subnet.id])
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = crate::serve::router(store.clone(), addr);
     tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
-    Fixture { _dir: dir, store, url: format!("ws://{addr}/agent/ws"), token, havip_id: havip.id }
+    Fixture {
+        _dir: dir,
+        store,
+        url: format!("ws://{addr}/agent/ws"),
+        token,
+        havip_id: havip.id,
+    }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(url: &str, token: Option<&str>) -> Result<Ws, Error> {
     let mut req = url.into_client_request().unwrap();
     if let Some(t) = token {
-        req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
     }
-    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 async fn text(ws: &mut Ws, body: &str) {
-    ws.send(Message::Text(body.to_string().into())).await.unwrap();
+    ws.send(Message::Text(body.to_string().into()))
+        .await
+        .unwrap();
 }
 
 /// Reads until the server closes; returns the close code and reason.
@@ -91,7 +106,10 @@ async fn hello_watch_and_observations_bind_the_havip() {
     let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
     text(&mut ws, HELLO).await;
     let welcome = ws.next().await.unwrap().unwrap().into_text().unwrap();
-    assert!(welcome.contains(r#""type":"welcome""#) && welcome.contains("test-agent"), "{welcome}");
+    assert!(
+        welcome.contains(r#""type":"welcome""#) && welcome.contains("test-agent"),
+        "{welcome}"
+    );
     let watch = ws.next().await.unwrap().unwrap().into_text().unwrap();
     assert_eq!(watch.as_str(), r#"{"type":"watch","ips":["172.16.16.12"]}"#);
     text(&mut ws, r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#).await;
@@ -104,7 +122,9 @@ async fn hello_watch_and_observations_bind_the_havip() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(matches!(status(&f), Status::Bound { mac, .. } if mac.to_string() == "02:00:00:16:16:05"));
+    assert!(
+        matches!(status(&f), Status::Bound { mac, .. } if mac.to_string() == "02:00:00:16:16:05")
+    );
     assert_eq!(f.store.history(&f.havip_id, 0, 10).unwrap().len(), 1);
 
     // the watch list follows HAVIP deletions live
@@ -134,7 +154,9 @@ async fn protocol_violations_close_with_a_reason_and_change_nothing() {
         assert_eq!(status(&f), Status::Unbound);
     }
     let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
-    ws.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
     assert_eq!(closed(&mut ws).await.0, CloseCode::Unsupported);
     assert!(f.store.history(&f.havip_id, 0, 10).unwrap().is_empty());
 }
@@ -147,6 +169,11 @@ async fn a_revoked_token_is_disconnected_and_refused() {
     let agent = f.store.agents().unwrap().remove(0);
     f.store.revoke_agent(&agent.id).await.unwrap();
     let (code, reason) = closed(&mut ws).await;
-    assert_eq!((code, reason.as_str()), (CloseCode::Policy, "agent token revoked"));
-    assert!(matches!(connect(&f.url, Some(&f.token)).await, Err(Error::Http(r)) if r.status() == 401));
+    assert_eq!(
+        (code, reason.as_str()),
+        (CloseCode::Policy, "agent token revoked")
+    );
+    assert!(
+        matches!(connect(&f.url, Some(&f.token)).await, Err(Error::Http(r)) if r.status() == 401)
+    );
 }

@@ -2,18 +2,22 @@
 
 mod agent;
 mod agent_ws;
+#[cfg(test)]
+mod agent_ws_tests;
 mod embedded;
 mod protocol;
 mod rest;
 mod serve;
-#[cfg(test)]
-mod agent_ws_tests;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 
 #[derive(Parser)]
-#[command(name = "havip", version, about = "Self-hosted console for high-availability virtual IPs")]
+#[command(
+    name = "havip",
+    version,
+    about = "Self-hosted console for high-availability virtual IPs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -18,9 +18,16 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AgentMessage {
-    Hello { version: u32, interface: String, mac: Mac },
+    Hello {
+        version: u32,
+        interface: String,
+        mac: Mac,
+    },
     /// One observation about a watched address.
-    Observe { ip: Ipv4Addr, observation: Observation },
+    Observe {
+        ip: Ipv4Addr,
+        observation: Observation,
+    },
     /// After (re)connecting: who answered for each watched address in the latest probe round.
     Snapshot { holders: Vec<Holder> },
     /// A host seen on the segment for the first time, or with a new MAC.
@@ -64,15 +71,25 @@ impl Refusal {
 /// Decodes one text frame from an agent. `said_hello` is whether `hello` was already received.
 pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, Refusal> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(Refusal::new(1009, format!("frame of {} bytes exceeds the limit of {MAX_FRAME_BYTES}", text.len())));
+        return Err(Refusal::new(
+            1009,
+            format!(
+                "frame of {} bytes exceeds the limit of {MAX_FRAME_BYTES}",
+                text.len()
+            ),
+        ));
     }
-    let msg: AgentMessage =
-        serde_json::from_str(text).map_err(|e| Refusal::new(1007, format!("malformed message: {e}")))?;
+    let msg: AgentMessage = serde_json::from_str(text)
+        .map_err(|e| Refusal::new(1007, format!("malformed message: {e}")))?;
     match (&msg, said_hello) {
-        (AgentMessage::Hello { version, .. }, false) if *version != PROTOCOL_VERSION => Err(Refusal::new(
-            1002,
-            format!("unsupported protocol version {version}; this server speaks {PROTOCOL_VERSION}"),
-        )),
+        (AgentMessage::Hello { version, .. }, false) if *version != PROTOCOL_VERSION => {
+            Err(Refusal::new(
+                1002,
+                format!(
+                    "unsupported protocol version {version}; this server speaks {PROTOCOL_VERSION}"
+                ),
+            ))
+        }
         (AgentMessage::Hello { .. }, true) => Err(Refusal::new(1002, "hello sent twice")),
         (AgentMessage::Hello { .. }, false) => Ok(msg),
         (_, false) => Err(Refusal::new(1002, "the first message must be hello")),
@@ -84,17 +101,23 @@ pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, Refusal> {
 mod tests {
     use super::*;
 
-    const HELLO: &str = r#"{"type":"hello","version":1,"interface":"eth0","mac":"02:00:00:16:16:99"}"#;
+    const HELLO: &str =
+        r#"{"type":"hello","version":1,"interface":"eth0","mac":"02:00:00:16:16:99"}"#;
 
     #[test]
     fn hello_then_observations() {
-        assert!(matches!(decode(HELLO, false), Ok(AgentMessage::Hello { version: 1, .. })));
+        assert!(matches!(
+            decode(HELLO, false),
+            Ok(AgentMessage::Hello { version: 1, .. })
+        ));
         let obs = r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#;
         assert_eq!(
             decode(obs, true),
             Ok(AgentMessage::Observe {
                 ip: "172.16.16.12".parse().unwrap(),
-                observation: Observation::Announce { mac: "02:00:00:16:16:05".parse().unwrap() }
+                observation: Observation::Announce {
+                    mac: "02:00:00:16:16:05".parse().unwrap()
+                }
             })
         );
         let miss = r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"probe_miss"}}"#;
@@ -109,16 +132,27 @@ mod tests {
         assert!(r.reason.contains("unsupported protocol version 2"));
         assert_eq!(decode(HELLO, true).unwrap_err().reason, "hello sent twice");
         let obs = r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"probe_miss"}}"#;
-        assert_eq!(decode(obs, false).unwrap_err().reason, "the first message must be hello");
-        for bad in ["{", "null", "[]", r#"{"type":"observe","ip":"999.1.1.1","observation":{"kind":"probe_miss"}}"#,
-                    r#"{"type":"observe","ip":"10.0.0.1","observation":{"kind":"announce","mac":"zz"}}"#,
-                    r#"{"type":"launch_missiles"}"#] {
+        assert_eq!(
+            decode(obs, false).unwrap_err().reason,
+            "the first message must be hello"
+        );
+        for bad in [
+            "{",
+            "null",
+            "[]",
+            r#"{"type":"observe","ip":"999.1.1.1","observation":{"kind":"probe_miss"}}"#,
+            r#"{"type":"observe","ip":"10.0.0.1","observation":{"kind":"announce","mac":"zz"}}"#,
+            r#"{"type":"launch_missiles"}"#,
+        ] {
             let r = decode(bad, true).unwrap_err();
             assert_eq!(r.code, 1007, "{bad}");
             assert!(r.reason.starts_with("malformed message"), "{bad}");
             assert!(r.reason.len() <= 123);
         }
-        let big = format!(r#"{{"type":"snapshot","holders":[],"pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        let big = format!(
+            r#"{{"type":"snapshot","holders":[],"pad":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         let r = decode(&big, true).unwrap_err();
         assert_eq!(r.code, 1009);
         assert!(r.reason.contains("exceeds the limit"));
@@ -126,7 +160,10 @@ mod tests {
 
     #[test]
     fn server_messages_encode_as_documented() {
-        let w = serde_json::to_string(&ServerMessage::Watch { ips: vec!["172.16.16.12".parse().unwrap()] }).unwrap();
+        let w = serde_json::to_string(&ServerMessage::Watch {
+            ips: vec!["172.16.16.12".parse().unwrap()],
+        })
+        .unwrap();
         assert_eq!(w, r#"{"type":"watch","ips":["172.16.16.12"]}"#);
     }
 }

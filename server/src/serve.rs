@@ -26,8 +26,19 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let store = Store::open(&args.data_dir, StoreConfig { havip_quota_per_vpc: args.quota, ..Default::default() })
-        .map_err(|e| format!("cannot open the database in {}: {e}", args.data_dir.display()))?;
+    let store = Store::open(
+        &args.data_dir,
+        StoreConfig {
+            havip_quota_per_vpc: args.quota,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| {
+        format!(
+            "cannot open the database in {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
     if let Some(path) = &args.agent_socket {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
@@ -40,7 +51,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    println!("havip console on http://{} (data in {})", args.listen, args.data_dir.display());
+    println!(
+        "havip console on http://{} (data in {})",
+        args.listen,
+        args.data_dir.display()
+    );
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -80,7 +95,9 @@ pub fn router(store: Store, listen: SocketAddr) -> Router {
         })
         .fallback(crate::embedded::file_or_404)
         .with_state(options);
-    console.merge(agent_router(store.clone())).merge(crate::rest::routes(store))
+    console
+        .merge(agent_router(store.clone()))
+        .merge(crate::rest::routes(store))
 }
 
 fn agent_router(store: Store) -> Router {

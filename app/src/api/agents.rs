@@ -37,21 +37,35 @@ pub async fn agents_page() -> Result<AgentsData, ApiError> {
         for view in store.network_view(&region.id)? {
             for s in view.subnets {
                 subnets.push(SubnetChoice {
-                    label: format!("{} / {} / {} ({})", region.name, view.vpc.name, s.subnet.name, s.subnet.cidr),
+                    label: format!(
+                        "{} / {} / {} ({})",
+                        region.name, view.vpc.name, s.subnet.name, s.subnet.cidr
+                    ),
                     id: s.subnet.id,
                 });
             }
         }
     }
-    Ok(AgentsData { agents: store.agents()?.into_iter().map(public).collect(), subnets })
+    Ok(AgentsData {
+        agents: store.agents()?.into_iter().map(public).collect(),
+        subnets,
+    })
 }
 
 /// `subnet_ids`: comma-separated subnet IDs the agent reports for.
 #[server]
 pub async fn create_agent(name: String, subnet_ids: String) -> Result<CreatedAgent, ApiError> {
-    let ids: Vec<String> = subnet_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let ids: Vec<String> = subnet_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
     let (agent, token) = super::store()?.create_agent(&name, &ids).await?;
-    Ok(CreatedAgent { agent: public(agent), token })
+    Ok(CreatedAgent {
+        agent: public(agent),
+        token,
+    })
 }
 
 #[server]

@@ -29,10 +29,21 @@ pub async fn create_havip(
     let ip = match ip_mode.as_str() {
         "auto" => IpChoice::Automatic,
         "manual" => IpChoice::Manual(ip),
-        other => return Err(ApiError::invalid("ip", format!("Unknown IP assignment mode \"{other}\"."))),
+        other => {
+            return Err(ApiError::invalid(
+                "ip",
+                format!("Unknown IP assignment mode \"{other}\"."),
+            ))
+        }
     };
     super::store()?
-        .create_havip(NewHavip { region_id, name, vpc_id, subnet_id, ip })
+        .create_havip(NewHavip {
+            region_id,
+            name,
+            vpc_id,
+            subnet_id,
+            ip,
+        })
         .await
 }
 
@@ -53,7 +64,11 @@ pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailDa
     let store = super::store()?;
     let havip = store.havip(&id)?;
     let total = store.history_len(&id) as u32;
-    let history = store.history(&id, (history_page * HISTORY_PAGE) as usize, HISTORY_PAGE as usize)?;
+    let history = store.history(
+        &id,
+        (history_page * HISTORY_PAGE) as usize,
+        HISTORY_PAGE as usize,
+    )?;
     let last_agent = store.history(&id, 0, 1)?.pop().map(|e| e.agent);
     Ok(HavipDetailData {
         region_id: havip.region_id.clone(),

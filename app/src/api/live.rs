@@ -11,7 +11,11 @@ pub enum LiveEvent {
     /// First message after (re)connecting: the page should reload its data.
     Hello,
     /// Something in this region changed (an HAVIP, its binding, the network).
-    Changed { region_id: String, havip_id: Option<String>, at_ms: u64 },
+    Changed {
+        region_id: String,
+        havip_id: Option<String>,
+        at_ms: u64,
+    },
 }
 
 #[server(protocol = Websocket<JsonEncoding, JsonEncoding>)]

@@ -33,7 +33,10 @@ pub(crate) fn pick_region(
     let regions = store.regions()?;
     let id = match asked.filter(|a| !a.is_empty()) {
         Some(id) => store.region(&id)?.id,
-        None => regions.first().map(|r| r.id.clone()).ok_or_else(|| ApiError::internal("no region"))?,
+        None => regions
+            .first()
+            .map(|r| r.id.clone())
+            .ok_or_else(|| ApiError::internal("no region"))?,
     };
     Ok((regions, id))
 }

@@ -13,7 +13,11 @@ pub struct NetworkData {
 pub async fn network_page(region_id: Option<String>) -> Result<NetworkData, ApiError> {
     let store = super::store()?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
-    Ok(NetworkData { vpcs: store.network_view(&region_id)?, regions, region_id })
+    Ok(NetworkData {
+        vpcs: store.network_view(&region_id)?,
+        regions,
+        region_id,
+    })
 }
 
 #[server]

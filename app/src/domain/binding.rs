@@ -34,7 +34,11 @@ pub struct BindingRules {
 
 impl Default for BindingRules {
     fn default() -> Self {
-        BindingRules { misses_before_lost: 3, conflict_window_ms: 2_000, failover_window_ms: 10_000 }
+        BindingRules {
+            misses_before_lost: 3,
+            conflict_window_ms: 2_000,
+            failover_window_ms: 10_000,
+        }
     }
 }
 
@@ -102,7 +106,10 @@ impl Change {
 }
 
 fn join(macs: &[Mac]) -> String {
-    macs.iter().map(Mac::to_string).collect::<Vec<_>>().join(", ")
+    macs.iter()
+        .map(Mac::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Observation {
@@ -125,7 +132,10 @@ impl BindingState {
             return Status::Conflict { macs };
         }
         match self.holder {
-            Some(h) => Status::Bound { mac: h.mac, since: h.since },
+            Some(h) => Status::Bound {
+                mac: h.mac,
+                since: h.since,
+            },
             None => Status::Unbound,
         }
     }
@@ -137,7 +147,11 @@ impl BindingState {
                 *c
             }
             None => {
-                let c = Claim { mac, since: now, last_seen: now };
+                let c = Claim {
+                    mac,
+                    since: now,
+                    last_seen: now,
+                };
                 self.claims.push(c);
                 c
             }
@@ -155,7 +169,8 @@ pub fn apply(
     let before = state.status();
     let old_holder = state.holder.map(|h| h.mac);
     let mut s = state.clone();
-    s.claims.retain(|c| now.saturating_sub(c.last_seen) <= rules.conflict_window_ms);
+    s.claims
+        .retain(|c| now.saturating_sub(c.last_seen) <= rules.conflict_window_ms);
 
     match obs {
         Observation::Announce { mac } => {
@@ -178,7 +193,10 @@ pub fn apply(
             s.misses += 1;
             if s.misses >= rules.misses_before_lost {
                 if let Some(h) = s.holder {
-                    s.lost = Some(Claim { last_seen: now, ..h });
+                    s.lost = Some(Claim {
+                        last_seen: now,
+                        ..h
+                    });
                 }
                 s.holder = None;
                 s.claims.clear();
@@ -208,15 +226,25 @@ pub fn apply(
             Status::Conflict { macs: old } if old == macs => None,
             _ => Some(Change::Conflict { macs: macs.clone() }),
         },
-        (Status::Conflict { .. }, Status::Bound { mac, .. }) => Some(Change::Resolved { mac: *mac }),
+        (Status::Conflict { .. }, Status::Bound { mac, .. }) => {
+            Some(Change::Resolved { mac: *mac })
+        }
         (Status::Unbound, Status::Bound { mac, .. }) => match state.lost {
-            Some(l) if l.mac != *mac && now.saturating_sub(l.last_seen) <= rules.failover_window_ms => {
-                Some(Change::Failover { from: l.mac, to: *mac })
+            Some(l)
+                if l.mac != *mac && now.saturating_sub(l.last_seen) <= rules.failover_window_ms =>
+            {
+                Some(Change::Failover {
+                    from: l.mac,
+                    to: *mac,
+                })
             }
             _ => Some(Change::Bound { mac: *mac }),
         },
         (Status::Bound { mac: from, .. }, Status::Bound { mac: to, .. }) if from != to => {
-            Some(Change::Failover { from: *from, to: *to })
+            Some(Change::Failover {
+                from: *from,
+                to: *to,
+            })
         }
         (Status::Bound { mac, .. }, Status::Unbound) => Some(Change::Lost { mac: *mac }),
         (Status::Conflict { macs }, Status::Unbound) => Some(Change::Lost { mac: macs[0] }),
@@ -257,7 +285,11 @@ mod tests {
 
     #[test]
     fn announce_binds_and_probe_replies_keep_it() {
-        let (s, ch) = run(&[(0, Announce { mac: A }), (1000, ProbeReply { mac: A }), (2000, ProbeReply { mac: A })]);
+        let (s, ch) = run(&[
+            (0, Announce { mac: A }),
+            (1000, ProbeReply { mac: A }),
+            (2000, ProbeReply { mac: A }),
+        ]);
         assert_eq!(s.status(), Status::Bound { mac: A, since: 0 });
         assert_eq!(s.holder.unwrap().last_seen, 2000);
         assert_eq!(ch, vec![(0, Change::Bound { mac: A })]);
@@ -266,7 +298,13 @@ mod tests {
     #[test]
     fn probe_reply_alone_binds_an_agent_started_after_the_election() {
         let (s, ch) = run(&[(0, ProbeMiss), (1000, ProbeReply { mac: A })]);
-        assert_eq!(s.status(), Status::Bound { mac: A, since: 1000 });
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: A,
+                since: 1000
+            }
+        );
         assert_eq!(ch, vec![(1000, Change::Bound { mac: A })]);
     }
 
@@ -281,10 +319,19 @@ mod tests {
             (4650, Announce { mac: B }),
             (5000, ProbeReply { mac: B }),
         ]);
-        assert_eq!(s.status(), Status::Bound { mac: B, since: 4650 });
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: B,
+                since: 4650
+            }
+        );
         assert_eq!(
             ch,
-            vec![(0, Change::Bound { mac: A }), (4650, Change::Failover { from: A, to: B })]
+            vec![
+                (0, Change::Bound { mac: A }),
+                (4650, Change::Failover { from: A, to: B })
+            ]
         );
     }
 
@@ -298,7 +345,13 @@ mod tests {
             (3250, ProbeMiss),
             (3650, Announce { mac: B }),
         ]);
-        assert_eq!(s.status(), Status::Bound { mac: B, since: 3650 });
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: B,
+                since: 3650
+            }
+        );
         assert_eq!(
             ch,
             vec![
@@ -308,26 +361,57 @@ mod tests {
             ]
         );
         // long after the loss, a new holder is a fresh binding; the same MAC coming back too
-        let (_, ch) = run(&[(0, ProbeReply { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss), (3000, ProbeMiss), (60_000, Announce { mac: B })]);
+        let (_, ch) = run(&[
+            (0, ProbeReply { mac: A }),
+            (1000, ProbeMiss),
+            (2000, ProbeMiss),
+            (3000, ProbeMiss),
+            (60_000, Announce { mac: B }),
+        ]);
         assert_eq!(ch.last().unwrap(), &(60_000, Change::Bound { mac: B }));
-        let (_, ch) = run(&[(0, ProbeReply { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss), (3000, ProbeMiss), (3500, Announce { mac: A })]);
+        let (_, ch) = run(&[
+            (0, ProbeReply { mac: A }),
+            (1000, ProbeMiss),
+            (2000, ProbeMiss),
+            (3000, ProbeMiss),
+            (3500, Announce { mac: A }),
+        ]);
         assert_eq!(ch.last().unwrap(), &(3500, Change::Bound { mac: A }));
     }
 
     #[test]
     fn takeover_even_while_old_holder_was_fresh() {
         // graceful stop: A's last reply at 1000, B announces at 1650
-        let (s, ch) = run(&[(1000, ProbeReply { mac: A }), (1650, Announce { mac: B }), (2000, ProbeReply { mac: B })]);
-        assert_eq!(s.status(), Status::Bound { mac: B, since: 1650 });
+        let (s, ch) = run(&[
+            (1000, ProbeReply { mac: A }),
+            (1650, Announce { mac: B }),
+            (2000, ProbeReply { mac: B }),
+        ]);
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: B,
+                since: 1650
+            }
+        );
         assert_eq!(ch[1], (1650, Change::Failover { from: A, to: B }));
     }
 
     #[test]
     fn lost_after_three_misses() {
-        let (s, ch) = run(&[(0, Announce { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss)]);
+        let (s, ch) = run(&[
+            (0, Announce { mac: A }),
+            (1000, ProbeMiss),
+            (2000, ProbeMiss),
+        ]);
         assert_eq!(s.status(), Status::Bound { mac: A, since: 0 });
         assert_eq!(ch.len(), 1);
-        let (s, ch) = run(&[(0, Announce { mac: A }), (1000, ProbeMiss), (2000, ProbeMiss), (3000, ProbeMiss)]);
+        let (s, ch) = run(&[
+            (0, Announce { mac: A }),
+            (1000, ProbeMiss),
+            (2000, ProbeMiss),
+            (3000, ProbeMiss),
+        ]);
         assert_eq!(s.status(), Status::Unbound);
         assert_eq!(ch.last().unwrap(), &(3000, Change::Lost { mac: A }));
     }
@@ -358,7 +442,11 @@ mod tests {
         ]);
         assert_eq!(s.status(), Status::Conflict { macs: vec![A, B] });
         assert_eq!(ch[2], (4000, Change::Conflict { macs: vec![A, B] }));
-        assert_eq!(ch.len(), 3, "conflict is reported once, not per reply: {ch:?}");
+        assert_eq!(
+            ch.len(),
+            3,
+            "conflict is reported once, not per reply: {ch:?}"
+        );
 
         // the stale address is removed from A: only B answers; after the window it resolves
         let mut script = vec![
@@ -371,7 +459,13 @@ mod tests {
             script.push((t, ProbeReply { mac: B }));
         }
         let (s, ch) = run(&script);
-        assert_eq!(s.status(), Status::Bound { mac: B, since: 3650 });
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: B,
+                since: 3650
+            }
+        );
         assert_eq!(ch.last().unwrap(), &(7000, Change::Resolved { mac: B }));
     }
 
@@ -383,13 +477,24 @@ mod tests {
             (1000, Announce { mac: A }),
             (1000, ProbeReply { mac: B }),
         ]);
-        assert_eq!(ch, vec![(0, Change::Bound { mac: A }), (500, Change::Conflict { macs: vec![A, B] })]);
+        assert_eq!(
+            ch,
+            vec![
+                (0, Change::Bound { mac: A }),
+                (500, Change::Conflict { macs: vec![A, B] })
+            ]
+        );
     }
 
     #[test]
     fn silent_takeover_seen_only_through_probes() {
         // the agent missed B's announcements: A stops answering, B answers
-        let (s, ch) = run(&[(0, ProbeReply { mac: A }), (1000, ProbeReply { mac: B }), (2000, ProbeReply { mac: B }), (3000, ProbeReply { mac: B })]);
+        let (s, ch) = run(&[
+            (0, ProbeReply { mac: A }),
+            (1000, ProbeReply { mac: B }),
+            (2000, ProbeReply { mac: B }),
+            (3000, ProbeReply { mac: B }),
+        ]);
         assert_eq!(s.status().label(), "Bound with CVM");
         assert_eq!(s.holder.unwrap().mac, B);
         assert_eq!(

@@ -22,7 +22,10 @@ impl fmt::Display for CidrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CidrError::Malformed(t) => {
-                write!(f, "\"{t}\" is not a valid IPv4 CIDR block (for example 10.0.0.0/16).")
+                write!(
+                    f,
+                    "\"{t}\" is not a valid IPv4 CIDR block (for example 10.0.0.0/16)."
+                )
             }
             CidrError::HostBitsSet { given, network } => {
                 write!(f, "{given} has host bits set; did you mean {network}?")
@@ -50,7 +53,10 @@ fn parse_network(text: &str) -> Result<Ipv4Net, CidrError> {
         .parse()
         .map_err(|_| CidrError::Malformed(text.to_string()))?;
     if net != net.trunc() {
-        return Err(CidrError::HostBitsSet { given: text.to_string(), network: net.trunc() });
+        return Err(CidrError::HostBitsSet {
+            given: text.to_string(),
+            network: net.trunc(),
+        });
     }
     Ok(net)
 }
@@ -107,24 +113,63 @@ mod tests {
     fn vpc_blocks() {
         assert_eq!(check_vpc_cidr("172.16.0.0/16"), Ok(n("172.16.0.0/16")));
         assert_eq!(check_vpc_cidr("10.0.0.0/12"), Ok(n("10.0.0.0/12")));
-        assert!(matches!(check_vpc_cidr("10.0.0.0/8"), Err(CidrError::PrefixOutOfRange { .. })));
-        assert!(matches!(check_vpc_cidr("10.0.0.0/29"), Err(CidrError::PrefixOutOfRange { .. })));
-        assert_eq!(check_vpc_cidr("8.8.0.0/16"), Err(CidrError::NotPrivate(n("8.8.0.0/16"))));
-        assert!(matches!(check_vpc_cidr("172.32.0.0/16"), Err(CidrError::NotPrivate(_))));
-        assert!(matches!(check_vpc_cidr("10.0.0.1/16"), Err(CidrError::HostBitsSet { .. })));
-        assert!(matches!(check_vpc_cidr("10.0.0.0"), Err(CidrError::Malformed(_))));
-        assert!(matches!(check_vpc_cidr("banana"), Err(CidrError::Malformed(_))));
+        assert!(matches!(
+            check_vpc_cidr("10.0.0.0/8"),
+            Err(CidrError::PrefixOutOfRange { .. })
+        ));
+        assert!(matches!(
+            check_vpc_cidr("10.0.0.0/29"),
+            Err(CidrError::PrefixOutOfRange { .. })
+        ));
+        assert_eq!(
+            check_vpc_cidr("8.8.0.0/16"),
+            Err(CidrError::NotPrivate(n("8.8.0.0/16")))
+        );
+        assert!(matches!(
+            check_vpc_cidr("172.32.0.0/16"),
+            Err(CidrError::NotPrivate(_))
+        ));
+        assert!(matches!(
+            check_vpc_cidr("10.0.0.1/16"),
+            Err(CidrError::HostBitsSet { .. })
+        ));
+        assert!(matches!(
+            check_vpc_cidr("10.0.0.0"),
+            Err(CidrError::Malformed(_))
+        ));
+        assert!(matches!(
+            check_vpc_cidr("banana"),
+            Err(CidrError::Malformed(_))
+        ));
     }
 
     #[test]
     fn subnet_blocks() {
         let vpc = n("172.16.0.0/16");
         let sib = [n("172.16.16.0/24")];
-        assert_eq!(check_subnet_cidr("172.16.17.0/24", vpc, &sib), Ok(n("172.16.17.0/24")));
-        assert!(matches!(check_subnet_cidr("172.17.0.0/24", vpc, &sib), Err(CidrError::OutsideVpc { .. })));
-        assert!(matches!(check_subnet_cidr("172.16.16.128/25", vpc, &sib), Err(CidrError::Overlaps { .. })));
-        assert!(matches!(check_subnet_cidr("172.16.0.0/16", vpc, &sib), Err(CidrError::Overlaps { .. })));
-        assert!(matches!(check_subnet_cidr("172.16.0.0/15", vpc, &[]), Err(CidrError::PrefixOutOfRange { .. })));
-        assert!(matches!(check_subnet_cidr("172.16.0.0/29", vpc, &[]), Err(CidrError::PrefixOutOfRange { .. })));
+        assert_eq!(
+            check_subnet_cidr("172.16.17.0/24", vpc, &sib),
+            Ok(n("172.16.17.0/24"))
+        );
+        assert!(matches!(
+            check_subnet_cidr("172.17.0.0/24", vpc, &sib),
+            Err(CidrError::OutsideVpc { .. })
+        ));
+        assert!(matches!(
+            check_subnet_cidr("172.16.16.128/25", vpc, &sib),
+            Err(CidrError::Overlaps { .. })
+        ));
+        assert!(matches!(
+            check_subnet_cidr("172.16.0.0/16", vpc, &sib),
+            Err(CidrError::Overlaps { .. })
+        ));
+        assert!(matches!(
+            check_subnet_cidr("172.16.0.0/15", vpc, &[]),
+            Err(CidrError::PrefixOutOfRange { .. })
+        ));
+        assert!(matches!(
+            check_subnet_cidr("172.16.0.0/29", vpc, &[]),
+            Err(CidrError::PrefixOutOfRange { .. })
+        ));
     }
 }

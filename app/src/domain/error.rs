@@ -21,16 +21,32 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn invalid(field: &str, message: impl fmt::Display) -> Self {
-        ApiError { kind: ErrorKind::Invalid, field: Some(field.into()), message: message.to_string() }
+        ApiError {
+            kind: ErrorKind::Invalid,
+            field: Some(field.into()),
+            message: message.to_string(),
+        }
     }
     pub fn not_found(what: &str, id: &str) -> Self {
-        ApiError { kind: ErrorKind::NotFound, field: None, message: format!("{what} {id} does not exist.") }
+        ApiError {
+            kind: ErrorKind::NotFound,
+            field: None,
+            message: format!("{what} {id} does not exist."),
+        }
     }
     pub fn conflict(message: impl fmt::Display) -> Self {
-        ApiError { kind: ErrorKind::Conflict, field: None, message: message.to_string() }
+        ApiError {
+            kind: ErrorKind::Conflict,
+            field: None,
+            message: message.to_string(),
+        }
     }
     pub fn internal(message: impl fmt::Display) -> Self {
-        ApiError { kind: ErrorKind::Internal, field: None, message: message.to_string() }
+        ApiError {
+            kind: ErrorKind::Internal,
+            field: None,
+            message: message.to_string(),
+        }
     }
 }
 

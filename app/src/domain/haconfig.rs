@@ -80,16 +80,23 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
     let mut errors = vec![];
     let iface_ok = !p.interface.is_empty()
         && p.interface.len() <= 15
-        && p.interface.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+        && p.interface
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
     if !iface_ok {
-        errors.push(("interface", "Interface names have 1-15 letters, digits, - _ . or @.".to_string()));
+        errors.push((
+            "interface",
+            "Interface names have 1-15 letters, digits, - _ . or @.".to_string(),
+        ));
     }
     let host = |field: &'static str, text: &str, errors: &mut Vec<(&'static str, String)>| {
         match check_manual_ip(text, p.subnet, |ip| ip == p.vip) {
             Ok(ip) => Some(ip),
             Err(e) => {
                 let msg = match e {
-                    super::ip::IpError::InUse(_) => "A host's own address cannot be the HAVIP.".to_string(),
+                    super::ip::IpError::InUse(_) => {
+                        "A host's own address cannot be the HAVIP.".to_string()
+                    }
                     other => other.to_string(),
                 };
                 errors.push((field, msg));
@@ -100,20 +107,32 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
     let a = host("primary_ip", &p.primary_ip, &mut errors);
     let b = host("secondary_ip", &p.secondary_ip, &mut errors);
     if a.is_some() && a == b {
-        errors.push(("secondary_ip", "The two hosts need different addresses.".into()));
+        errors.push((
+            "secondary_ip",
+            "The two hosts need different addresses.".into(),
+        ));
     }
     if p.router_id == 0 {
-        errors.push(("router_id", "virtual_router_id is 1-255 and must be unique on the segment.".into()));
+        errors.push((
+            "router_id",
+            "virtual_router_id is 1-255 and must be unique on the segment.".into(),
+        ));
     }
     if !(1..=254).contains(&p.primary_priority) || !(1..=254).contains(&p.secondary_priority) {
         errors.push(("priority", "Priorities are 1-254.".into()));
     } else if p.primary_priority <= p.secondary_priority {
-        errors.push(("priority", "The primary needs a higher priority than the secondary.".into()));
+        errors.push((
+            "priority",
+            "The primary needs a higher priority than the secondary.".into(),
+        ));
     }
     if p.advert_int == 0 {
         errors.push(("advert_int", "advert_int is 1-255 seconds.".into()));
     }
-    if p.auth_pass.is_empty() || p.auth_pass.len() > 8 || !p.auth_pass.chars().all(|c| c.is_ascii_graphic()) {
+    if p.auth_pass.is_empty()
+        || p.auth_pass.len() > 8
+        || !p.auth_pass.chars().all(|c| c.is_ascii_graphic())
+    {
         errors.push(("auth_pass", "The PASS password has 1-8 printable characters without spaces (keepalived uses only 8).".into()));
     }
     if let Preemption::Preemptive { delay_s: Some(d) } = p.preemption {
@@ -122,7 +141,10 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
         }
     }
     if p.garp_master_refresh == Some(0) {
-        errors.push(("garp_master_refresh", "Leave it empty to disable, or give seconds (1 or more).".into()));
+        errors.push((
+            "garp_master_refresh",
+            "Leave it empty to disable, or give seconds (1 or more).".into(),
+        ));
     }
     errors
 }
@@ -135,7 +157,9 @@ pub fn keepalived(p: &KeepalivedParams, role: Role) -> String {
     };
     let (state, mode) = match (p.preemption, role) {
         (Preemption::NonPreemptive, _) => ("BACKUP", Some("nopreempt".to_string())),
-        (Preemption::Preemptive { delay_s: Some(d) }, _) => ("BACKUP", Some(format!("preempt_delay {d}"))),
+        (Preemption::Preemptive { delay_s: Some(d) }, _) => {
+            ("BACKUP", Some(format!("preempt_delay {d}")))
+        }
         (Preemption::Preemptive { delay_s: None }, Role::Primary) => ("MASTER", None),
         (Preemption::Preemptive { delay_s: None }, Role::Secondary) => ("BACKUP", None),
     };
@@ -144,7 +168,11 @@ pub fn keepalived(p: &KeepalivedParams, role: Role) -> String {
         Role::Secondary => "secondary",
     };
     let mut lines = vec![
-        format!("# keepalived on the {role_name} ({}) for HAVIP {}", me.trim(), p.vip),
+        format!(
+            "# keepalived on the {role_name} ({}) for HAVIP {}",
+            me.trim(),
+            p.vip
+        ),
         format!("vrrp_instance VI_{} {{", p.router_id),
         format!("    state {state}"),
         format!("    interface {}", p.interface),
@@ -153,7 +181,10 @@ pub fn keepalived(p: &KeepalivedParams, role: Role) -> String {
     lines.extend(mode.map(|m| format!("    {m}")));
     lines.push(format!("    priority {priority}"));
     lines.push(format!("    advert_int {}", p.advert_int));
-    lines.extend(p.garp_master_refresh.map(|s| format!("    garp_master_refresh {s}")));
+    lines.extend(
+        p.garp_master_refresh
+            .map(|s| format!("    garp_master_refresh {s}")),
+    );
     lines.extend([
         "    authentication {".to_string(),
         "        auth_type PASS".to_string(),
@@ -189,7 +220,10 @@ mod tests {
     use super::*;
 
     pub fn params() -> KeepalivedParams {
-        let mut p = KeepalivedParams::defaults("172.16.16.12".parse().unwrap(), "172.16.16.0/24".parse().unwrap());
+        let mut p = KeepalivedParams::defaults(
+            "172.16.16.12".parse().unwrap(),
+            "172.16.16.0/24".parse().unwrap(),
+        );
         p.primary_ip = "172.16.16.5".into();
         p.secondary_ip = "172.16.16.6".into();
         p
@@ -207,11 +241,16 @@ mod tests {
             assert!(text.contains("garp_master_refresh 60"));
         }
         let primary = keepalived(&p, Role::Primary);
-        assert!(primary.contains("priority 100\n") && primary.contains("unicast_src_ip 172.16.16.5\n"));
+        assert!(
+            primary.contains("priority 100\n") && primary.contains("unicast_src_ip 172.16.16.5\n")
+        );
         assert!(primary.contains("unicast_peer {\n        172.16.16.6\n"));
         assert!(primary.contains("virtual_ipaddress {\n        172.16.16.12\n"));
         let secondary = keepalived(&p, Role::Secondary);
-        assert!(secondary.contains("priority 90\n") && secondary.contains("unicast_src_ip 172.16.16.6\n"));
+        assert!(
+            secondary.contains("priority 90\n")
+                && secondary.contains("unicast_src_ip 172.16.16.6\n")
+        );
     }
 
     #[test]
@@ -228,7 +267,8 @@ mod tests {
 
     #[test]
     fn parameter_errors() {
-        let fields = |p: &KeepalivedParams| check(p).into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        let fields =
+            |p: &KeepalivedParams| check(p).into_iter().map(|(f, _)| f).collect::<Vec<_>>();
         let mut p = params();
         p.primary_ip = "172.16.16.12".into();
         assert_eq!(fields(&p), ["primary_ip"]);
@@ -242,7 +282,10 @@ mod tests {
         p.interface = "eth 0".into();
         p.auth_pass = "far too long".into();
         p.router_id = 0;
-        assert_eq!(fields(&p), ["interface", "router_id", "priority", "auth_pass"]);
+        assert_eq!(
+            fields(&p),
+            ["interface", "router_id", "priority", "auth_pass"]
+        );
     }
 
     #[test]

@@ -138,11 +138,41 @@ mod tests {
             ("10.0.0.2", ok("10.0.0.2")),
             ("10.0.0.254", ok("10.0.0.254")),
             ("  10.0.0.100 ", ok("10.0.0.100")),
-            ("10.0.0.0", Err(IpError::Reserved { ip: "10.0.0.0".parse().unwrap(), kind: Reserved::Network })),
-            ("10.0.0.1", Err(IpError::Reserved { ip: "10.0.0.1".parse().unwrap(), kind: Reserved::Gateway })),
-            ("10.0.0.255", Err(IpError::Reserved { ip: "10.0.0.255".parse().unwrap(), kind: Reserved::Broadcast })),
-            ("10.0.1.5", Err(IpError::OutsideSubnet { ip: "10.0.1.5".parse().unwrap(), subnet: s })),
-            ("192.168.0.5", Err(IpError::OutsideSubnet { ip: "192.168.0.5".parse().unwrap(), subnet: s })),
+            (
+                "10.0.0.0",
+                Err(IpError::Reserved {
+                    ip: "10.0.0.0".parse().unwrap(),
+                    kind: Reserved::Network,
+                }),
+            ),
+            (
+                "10.0.0.1",
+                Err(IpError::Reserved {
+                    ip: "10.0.0.1".parse().unwrap(),
+                    kind: Reserved::Gateway,
+                }),
+            ),
+            (
+                "10.0.0.255",
+                Err(IpError::Reserved {
+                    ip: "10.0.0.255".parse().unwrap(),
+                    kind: Reserved::Broadcast,
+                }),
+            ),
+            (
+                "10.0.1.5",
+                Err(IpError::OutsideSubnet {
+                    ip: "10.0.1.5".parse().unwrap(),
+                    subnet: s,
+                }),
+            ),
+            (
+                "192.168.0.5",
+                Err(IpError::OutsideSubnet {
+                    ip: "192.168.0.5".parse().unwrap(),
+                    subnet: s,
+                }),
+            ),
             ("10.0.0.7", Err(IpError::InUse("10.0.0.7".parse().unwrap()))),
             ("", Err(IpError::Empty)),
             ("   ", Err(IpError::Empty)),
@@ -165,7 +195,11 @@ mod tests {
             let s = net(cidr);
             let n = u32::from(s.network());
             let b = u32::from(s.broadcast());
-            for (x, kind) in [(n, Reserved::Network), (n + 1, Reserved::Gateway), (b, Reserved::Broadcast)] {
+            for (x, kind) in [
+                (n, Reserved::Network),
+                (n + 1, Reserved::Gateway),
+                (b, Reserved::Broadcast),
+            ] {
                 let ip = Ipv4Addr::from(x);
                 assert_eq!(
                     check_manual_ip(&ip.to_string(), s, free),

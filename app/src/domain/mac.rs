@@ -29,7 +29,11 @@ pub struct MacError(pub String);
 
 impl fmt::Display for MacError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\" is not a MAC address (six hex pairs like 52:54:00:12:34:56).", self.0)
+        write!(
+            f,
+            "\"{}\" is not a MAC address (six hex pairs like 52:54:00:12:34:56).",
+            self.0
+        )
     }
 }
 
@@ -75,8 +79,17 @@ mod tests {
         let m: Mac = "02:00:00:16:16:05".parse().unwrap();
         assert_eq!(m.0, [2, 0, 0, 0x16, 0x16, 5]);
         assert_eq!(m.to_string(), "02:00:00:16:16:05");
-        assert_eq!("02-00-00-16-16-0A".parse::<Mac>().unwrap().to_string(), "02:00:00:16:16:0a");
-        for bad in ["", "02:00:00:16:16", "02:00:00:16:16:05:07", "0g:00:00:16:16:05", "2:00:00:16:16:05"] {
+        assert_eq!(
+            "02-00-00-16-16-0A".parse::<Mac>().unwrap().to_string(),
+            "02:00:00:16:16:0a"
+        );
+        for bad in [
+            "",
+            "02:00:00:16:16",
+            "02:00:00:16:16:05:07",
+            "0g:00:00:16:16:05",
+            "2:00:00:16:16:05",
+        ] {
             assert!(bad.parse::<Mac>().is_err(), "{bad}");
         }
         let json = serde_json::to_string(&m).unwrap();

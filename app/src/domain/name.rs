@@ -16,7 +16,10 @@ impl fmt::Display for NameError {
         match self {
             NameError::Empty => f.write_str("Enter a name."),
             NameError::TooLong(n) => {
-                write!(f, "The name has {n} characters; at most {NAME_MAX_CHARS} are allowed.")
+                write!(
+                    f,
+                    "The name has {n} characters; at most {NAME_MAX_CHARS} are allowed."
+                )
             }
             NameError::ControlCharacter => {
                 f.write_str("The name cannot contain control characters (tabs, line breaks...).")

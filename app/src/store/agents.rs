@@ -11,12 +11,19 @@ use sha2::{Digest, Sha256};
 use std::net::Ipv4Addr;
 
 fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Constant-time comparison of two equal-length hex digests.
 fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
@@ -28,15 +35,27 @@ fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
 
 impl Store {
     /// Registers an agent for `subnet_ids`; returns it with its token, which is shown only now.
-    pub async fn create_agent(&self, name: &str, subnet_ids: &[String]) -> Result<(Agent, String), ApiError> {
+    pub async fn create_agent(
+        &self,
+        name: &str,
+        subnet_ids: &[String],
+    ) -> Result<(Agent, String), ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
         if subnet_ids.is_empty() {
-            return Err(ApiError::invalid("subnets", "Choose at least one subnet the agent reports for."));
+            return Err(ApiError::invalid(
+                "subnets",
+                "Choose at least one subnet the agent reports for.",
+            ));
         }
         for id in subnet_ids {
-            self.subnet(id).map_err(|e| ApiError::invalid("subnets", e))?;
+            self.subnet(id)
+                .map_err(|e| ApiError::invalid("subnets", e))?;
         }
-        let token = format!("hvt_{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>());
+        let token = format!(
+            "hvt_{:032x}{:032x}",
+            rand::random::<u128>(),
+            rand::random::<u128>()
+        );
         let agent = Agent {
             id: new_id(Kind::Agent),
             name,
@@ -45,15 +64,23 @@ impl Store {
             revoked: false,
             token_sha256: hash_token(&token),
         };
-        self.inner.agents.insert(agent.id.as_bytes(), encode(&agent)).map_err(db_err)?;
+        self.inner
+            .agents
+            .insert(agent.id.as_bytes(), encode(&agent))
+            .map_err(db_err)?;
         self.flush().await?;
         Ok((agent, token))
     }
 
     pub async fn revoke_agent(&self, id: &str) -> Result<Agent, ApiError> {
-        let mut agent: Agent = self.get(&self.inner.agents, id)?.ok_or_else(|| ApiError::not_found("Agent", id))?;
+        let mut agent: Agent = self
+            .get(&self.inner.agents, id)?
+            .ok_or_else(|| ApiError::not_found("Agent", id))?;
         agent.revoked = true;
-        self.inner.agents.insert(agent.id.as_bytes(), encode(&agent)).map_err(db_err)?;
+        self.inner
+            .agents
+            .insert(agent.id.as_bytes(), encode(&agent))
+            .map_err(db_err)?;
         self.flush().await?;
         self.publish(StoreChange::Agents);
         Ok(agent)
@@ -68,11 +95,15 @@ impl Store {
     /// The agent a token belongs to, if the token is valid and not revoked.
     pub fn agent_by_token(&self, token: &str) -> Result<Option<Agent>, ApiError> {
         let digest = hash_token(token);
-        Ok(self.agents()?.into_iter().find(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
+        Ok(self
+            .agents()?
+            .into_iter()
+            .find(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
     }
 
     pub fn agent(&self, id: &str) -> Result<Agent, ApiError> {
-        self.get(&self.inner.agents, id)?.ok_or_else(|| ApiError::not_found("Agent", id))
+        self.get(&self.inner.agents, id)?
+            .ok_or_else(|| ApiError::not_found("Agent", id))
     }
 
     /// The HAVIP addresses an agent must watch: those in its subnets.
@@ -91,11 +122,18 @@ impl Store {
     /// subnets are searched.
     fn havip_for(&self, agent: &Agent, ip: Ipv4Addr) -> Result<Option<String>, ApiError> {
         for subnet_id in &agent.subnet_ids {
-            let Ok(subnet) = self.subnet(subnet_id) else { continue };
+            let Ok(subnet) = self.subnet(subnet_id) else {
+                continue;
+            };
             if !subnet.cidr.contains(&ip) {
                 continue;
             }
-            if let Some(owner) = self.inner.ip_index.get(ip_key(subnet_id, ip)).map_err(db_err)? {
+            if let Some(owner) = self
+                .inner
+                .ip_index
+                .get(ip_key(subnet_id, ip))
+                .map_err(db_err)?
+            {
                 let owner = String::from_utf8_lossy(&owner).into_owned();
                 if owner.starts_with("havip-") {
                     return Ok(Some(owner));
@@ -107,7 +145,12 @@ impl Store {
 
     /// Feeds one observation into the HAVIP's binding state; records and announces a holder
     /// change. Observations about addresses that are not this agent's HAVIPs are ignored.
-    pub fn observe(&self, agent: &Agent, ip: Ipv4Addr, obs: Observation) -> Result<Option<Change>, ApiError> {
+    pub fn observe(
+        &self,
+        agent: &Agent,
+        ip: Ipv4Addr,
+        obs: Observation,
+    ) -> Result<Option<Change>, ApiError> {
         let Some(havip_id) = self.havip_for(agent, ip)? else {
             return Ok(None);
         };
@@ -135,14 +178,25 @@ impl Store {
                 agent: agent.name.clone(),
             };
             let seq = self.inner.db.generate_id().map_err(db_err)?;
-            self.inner.events.insert(event_key(&havip.id, now, seq), encode(&event)).map_err(db_err)?;
-            self.publish(StoreChange::Havip { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+            self.inner
+                .events
+                .insert(event_key(&havip.id, now, seq), encode(&event))
+                .map_err(db_err)?;
+            self.publish(StoreChange::Havip {
+                region_id: havip.region_id.clone(),
+                havip_id: havip.id.clone(),
+            });
         }
         Ok(change)
     }
 
     /// Holder changes of one HAVIP, newest first: `limit` of them after skipping `offset`.
-    pub fn history(&self, havip_id: &str, offset: usize, limit: usize) -> Result<Vec<HistoryEvent>, ApiError> {
+    pub fn history(
+        &self,
+        havip_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>, ApiError> {
         self.inner
             .events
             .scan_prefix(havip_id.as_bytes())
@@ -154,7 +208,11 @@ impl Store {
     }
 
     pub fn history_len(&self, havip_id: &str) -> usize {
-        self.inner.events.scan_prefix(havip_id.as_bytes()).keys().count()
+        self.inner
+            .events
+            .scan_prefix(havip_id.as_bytes())
+            .keys()
+            .count()
     }
 
     /// Records a station an agent saw; only new stations or changed MACs are written.
@@ -183,7 +241,10 @@ impl Store {
             last_seen: now,
             agent: agent.name.clone(),
         };
-        self.inner.stations.insert(key, encode(&station)).map_err(db_err)?;
+        self.inner
+            .stations
+            .insert(key, encode(&station))
+            .map_err(db_err)?;
         Ok(())
     }
 

@@ -20,7 +20,10 @@ impl FreeRanges {
         if a <= b {
             spans.insert(a, b);
         }
-        FreeRanges { spans, free: b.saturating_sub(a) + u32::from(a <= b) }
+        FreeRanges {
+            spans,
+            free: b.saturating_sub(a) + u32::from(a <= b),
+        }
     }
 
     pub fn free_count(&self) -> u32 {
@@ -33,7 +36,10 @@ impl FreeRanges {
 
     pub fn is_free(&self, ip: Ipv4Addr) -> bool {
         let x = u32::from(ip);
-        self.spans.range(..=x).next_back().is_some_and(|(_, &end)| end >= x)
+        self.spans
+            .range(..=x)
+            .next_back()
+            .is_some_and(|(_, &end)| end >= x)
     }
 
     /// Marks `ip` used; false when it was not free.
@@ -103,7 +109,11 @@ mod tests {
         assert!(!f.release(ip(3)));
         assert_eq!(f.lowest(), Some(ip(3)));
         assert!(f.release(ip(2)) && f.release(ip(4)));
-        assert_eq!(f, FreeRanges::new(ip(2), ip(254)), "releases merge back into one span");
+        assert_eq!(
+            f,
+            FreeRanges::new(ip(2), ip(254)),
+            "releases merge back into one span"
+        );
         assert!(!f.claim(ip(1)) && !f.claim(ip(255)));
     }
 
@@ -136,7 +146,10 @@ mod tests {
             }
             let naive = (2..=254u8).find(|&y| !used[y as usize]).map(ip);
             assert_eq!(f.lowest(), naive);
-            assert_eq!(f.free_count() as usize, (2..=254).filter(|&y| !used[y]).count());
+            assert_eq!(
+                f.free_count() as usize,
+                (2..=254).filter(|&y| !used[y]).count()
+            );
         }
     }
 }

@@ -22,7 +22,8 @@ enum ClaimError {
 
 impl Store {
     pub fn havip(&self, id: &str) -> Result<Havip, ApiError> {
-        self.get(&self.inner.havips, id)?.ok_or_else(|| ApiError::not_found("HAVIP", id))
+        self.get(&self.inner.havips, id)?
+            .ok_or_else(|| ApiError::not_found("HAVIP", id))
     }
 
     pub fn havips(&self) -> Result<Vec<Havip>, ApiError> {
@@ -35,18 +36,30 @@ impl Store {
             .havip_counts
             .get(vpc_id)
             .map_err(db_err)?
-            .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))))
+            .map_or(0, |v| {
+                u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
+            }))
     }
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
         let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
-        let vpc = self.vpc(&req.vpc_id).map_err(|e| ApiError::invalid("vpc", e))?;
+        let vpc = self
+            .vpc(&req.vpc_id)
+            .map_err(|e| ApiError::invalid("vpc", e))?;
         if vpc.region_id != req.region_id {
-            return Err(ApiError::invalid("vpc", format!("VPC {} is not in the selected region.", vpc.id)));
+            return Err(ApiError::invalid(
+                "vpc",
+                format!("VPC {} is not in the selected region.", vpc.id),
+            ));
         }
-        let subnet = self.subnet(&req.subnet_id).map_err(|e| ApiError::invalid("subnet", e))?;
+        let subnet = self
+            .subnet(&req.subnet_id)
+            .map_err(|e| ApiError::invalid("subnet", e))?;
         if subnet.vpc_id != vpc.id {
-            return Err(ApiError::invalid("subnet", format!("Subnet {} does not belong to VPC {}.", subnet.id, vpc.id)));
+            return Err(ApiError::invalid(
+                "subnet",
+                format!("Subnet {} does not belong to VPC {}.", subnet.id, vpc.id),
+            ));
         }
         let quota = self.inner.config.havip_quota_per_vpc;
         if self.havip_count(&vpc.id)? >= quota {
@@ -68,7 +81,10 @@ impl Store {
             match self.claim(&havip, quota) {
                 Ok(()) => {
                     self.flush().await?;
-                    self.publish(StoreChange::Havip { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+                    self.publish(StoreChange::Havip {
+                        region_id: havip.region_id.clone(),
+                        havip_id: havip.id.clone(),
+                    });
                     return Ok(havip);
                 }
                 // the index had it although memory did not: memory now knows; try the next one
@@ -83,14 +99,22 @@ impl Store {
     }
 
     /// Picks the address (lowest free, or the validated manual one) and marks it taken in memory.
-    fn reserve(&self, subnet_id: &str, cidr: ipnet::Ipv4Net, choice: &IpChoice) -> Result<Ipv4Addr, ApiError> {
+    fn reserve(
+        &self,
+        subnet_id: &str,
+        cidr: ipnet::Ipv4Net,
+        choice: &IpChoice,
+    ) -> Result<Ipv4Addr, ApiError> {
         let mut free = self.inner.free.lock().unwrap();
         let ranges = free
             .get_mut(subnet_id)
             .ok_or_else(|| ApiError::internal(format!("no address map for subnet {subnet_id}")))?;
         let ip = match choice {
             IpChoice::Automatic => ranges.lowest().ok_or_else(|| {
-                ApiError::invalid("subnet", format!("Subnet {cidr} is full: it has no free address left."))
+                ApiError::invalid(
+                    "subnet",
+                    format!("Subnet {cidr} is full: it has no free address left."),
+                )
             })?,
             IpChoice::Manual(text) => check_manual_ip(text, cidr, |ip| !ranges.is_free(ip))
                 .map_err(|e| ApiError::invalid("ip", e))?,
@@ -109,14 +133,18 @@ impl Store {
     fn claim(&self, havip: &Havip, quota: u32) -> Result<(), ClaimError> {
         let key = ip_key(&havip.subnet_id, havip.ip);
         let record = encode(havip);
-        let result = (&self.inner.havips, &self.inner.ip_index, &self.inner.havip_counts).transaction(
-            |(havips, index, counts)| {
+        let result = (
+            &self.inner.havips,
+            &self.inner.ip_index,
+            &self.inner.havip_counts,
+        )
+            .transaction(|(havips, index, counts)| {
                 if index.get(&key)?.is_some() {
                     return Err(Abort::Abort(ClaimError::Taken));
                 }
-                let count = counts
-                    .get(havip.vpc_id.as_bytes())?
-                    .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+                let count = counts.get(havip.vpc_id.as_bytes())?.map_or(0, |v| {
+                    u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
+                });
                 if count >= quota {
                     return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
                 }
@@ -124,8 +152,7 @@ impl Store {
                 counts.insert(havip.vpc_id.as_bytes(), &(count + 1).to_be_bytes())?;
                 havips.insert(havip.id.as_bytes(), record.as_slice())?;
                 Ok(())
-            },
-        );
+            });
         result.map_err(|e| match e {
             TransactionError::Abort(c) => c,
             TransactionError::Storage(e) => ClaimError::Refused(db_err(e)),
@@ -139,7 +166,10 @@ impl Store {
             Ok(())
         })?;
         self.flush().await?;
-        self.publish(StoreChange::Havip { region_id: updated.region_id.clone(), havip_id: updated.id.clone() });
+        self.publish(StoreChange::Havip {
+            region_id: updated.region_id.clone(),
+            havip_id: updated.id.clone(),
+        });
         Ok(updated)
     }
 
@@ -165,8 +195,12 @@ impl Store {
     }
 
     pub async fn delete_havip(&self, id: &str) -> Result<Havip, ApiError> {
-        let result = (&self.inner.havips, &self.inner.ip_index, &self.inner.havip_counts).transaction(
-            |(havips, index, counts)| {
+        let result = (
+            &self.inner.havips,
+            &self.inner.ip_index,
+            &self.inner.havip_counts,
+        )
+            .transaction(|(havips, index, counts)| {
                 let Some(bytes) = havips.get(id)? else {
                     return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
                 };
@@ -179,20 +213,25 @@ impl Store {
                 }
                 havips.remove(id.as_bytes())?;
                 index.remove(ip_key(&havip.subnet_id, havip.ip))?;
-                let count = counts
-                    .get(havip.vpc_id.as_bytes())?
-                    .map_or(0, |v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
-                counts.insert(havip.vpc_id.as_bytes(), &count.saturating_sub(1).to_be_bytes())?;
+                let count = counts.get(havip.vpc_id.as_bytes())?.map_or(0, |v| {
+                    u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
+                });
+                counts.insert(
+                    havip.vpc_id.as_bytes(),
+                    &count.saturating_sub(1).to_be_bytes(),
+                )?;
                 Ok(havip)
-            },
-        );
+            });
         let havip = result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => db_err(e),
         })?;
         self.unreserve(&havip.subnet_id, havip.ip);
         self.flush().await?;
-        self.publish(StoreChange::HavipDeleted { region_id: havip.region_id.clone(), havip_id: havip.id.clone() });
+        self.publish(StoreChange::HavipDeleted {
+            region_id: havip.region_id.clone(),
+            havip_id: havip.id.clone(),
+        });
         Ok(havip)
     }
 
@@ -211,7 +250,11 @@ impl Store {
         let bound_instance = match &status {
             Status::Unbound => String::new(),
             Status::Bound { mac, .. } => mac.to_string(),
-            Status::Conflict { macs } => macs.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+            Status::Conflict { macs } => macs
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         Ok(HavipRow {
             id: h.id,
@@ -231,5 +274,8 @@ impl Store {
 }
 
 fn quota_error(quota: u32) -> ApiError {
-    ApiError::invalid("vpc", format!("This VPC already has {quota} HAVIPs, its quota; delete one first."))
+    ApiError::invalid(
+        "vpc",
+        format!("This VPC already has {quota} HAVIPs, its quota; delete one first."),
+    )
 }

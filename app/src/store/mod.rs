@@ -30,7 +30,10 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC, binding: BindingRules::default() }
+        StoreConfig {
+            havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC,
+            binding: BindingRules::default(),
+        }
     }
 }
 
@@ -107,7 +110,10 @@ pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
 impl Store {
     /// Opens (or creates and seeds) the database in `dir`.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
-        let db = sled::Config::new().path(dir.as_ref()).open().map_err(db_err)?;
+        let db = sled::Config::new()
+            .path(dir.as_ref())
+            .open()
+            .map_err(db_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
         let store = Store {
@@ -156,7 +162,9 @@ impl Store {
             Some(v) if v > SCHEMA_VERSION => Err(ApiError::internal(format!(
                 "the database has schema version {v}, newer than this binary's {SCHEMA_VERSION}"
             ))),
-            Some(v) => Err(ApiError::internal(format!("no migration from schema version {v}"))),
+            Some(v) => Err(ApiError::internal(format!(
+                "no migration from schema version {v}"
+            ))),
         }
     }
 

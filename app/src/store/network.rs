@@ -17,7 +17,10 @@ pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
 impl Store {
     /// The first start: one region with one VPC and two subnets, so the console is usable at once.
     pub(super) fn seed(&self) -> Result<(), ApiError> {
-        let region = Region { id: new_id(Kind::Region), name: "Default".into() };
+        let region = Region {
+            id: new_id(Kind::Region),
+            name: "Default".into(),
+        };
         self.put(&self.inner.regions, &region.id, &region)?;
         let vpc = Vpc {
             id: new_id(Kind::Vpc),
@@ -27,7 +30,10 @@ impl Store {
             created: now_ms(),
         };
         self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
-        for (name, cidr) in [("Default-Subnet-16", "172.16.16.0/24"), ("Default-Subnet-17", "172.16.17.0/24")] {
+        for (name, cidr) in [
+            ("Default-Subnet-16", "172.16.16.0/24"),
+            ("Default-Subnet-17", "172.16.17.0/24"),
+        ] {
             let subnet = Subnet {
                 id: new_id(Kind::Subnet),
                 vpc_id: vpc.id.clone(),
@@ -40,7 +46,12 @@ impl Store {
         Ok(())
     }
 
-    fn put<T: serde::Serialize>(&self, tree: &sled::Tree, id: &str, value: &T) -> Result<(), ApiError> {
+    fn put<T: serde::Serialize>(
+        &self,
+        tree: &sled::Tree,
+        id: &str,
+        value: &T,
+    ) -> Result<(), ApiError> {
         tree.insert(id, encode(value)).map_err(db_err)?;
         Ok(())
     }
@@ -52,15 +63,18 @@ impl Store {
     }
 
     pub fn region(&self, id: &str) -> Result<Region, ApiError> {
-        self.get(&self.inner.regions, id)?.ok_or_else(|| ApiError::not_found("Region", id))
+        self.get(&self.inner.regions, id)?
+            .ok_or_else(|| ApiError::not_found("Region", id))
     }
 
     pub fn vpc(&self, id: &str) -> Result<Vpc, ApiError> {
-        self.get(&self.inner.vpcs, id)?.ok_or_else(|| ApiError::not_found("VPC", id))
+        self.get(&self.inner.vpcs, id)?
+            .ok_or_else(|| ApiError::not_found("VPC", id))
     }
 
     pub fn subnet(&self, id: &str) -> Result<Subnet, ApiError> {
-        self.get(&self.inner.subnets, id)?.ok_or_else(|| ApiError::not_found("Subnet", id))
+        self.get(&self.inner.subnets, id)?
+            .ok_or_else(|| ApiError::not_found("Subnet", id))
     }
 
     pub fn subnets_of(&self, vpc_id: &str) -> Result<Vec<Subnet>, ApiError> {
@@ -71,47 +85,95 @@ impl Store {
     }
 
     pub fn free_count(&self, subnet_id: &str) -> u32 {
-        self.inner.free.lock().unwrap().get(subnet_id).map_or(0, FreeRanges::free_count)
+        self.inner
+            .free
+            .lock()
+            .unwrap()
+            .get(subnet_id)
+            .map_or(0, FreeRanges::free_count)
     }
 
     pub async fn create_region(&self, name: &str) -> Result<Region, ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
-        if self.regions()?.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
-            return Err(ApiError::invalid("name", format!("A region named {name} already exists.")));
+        if self
+            .regions()?
+            .iter()
+            .any(|r| r.name.eq_ignore_ascii_case(&name))
+        {
+            return Err(ApiError::invalid(
+                "name",
+                format!("A region named {name} already exists."),
+            ));
         }
-        let region = Region { id: new_id(Kind::Region), name };
+        let region = Region {
+            id: new_id(Kind::Region),
+            name,
+        };
         self.put(&self.inner.regions, &region.id, &region)?;
         self.flush().await?;
-        self.publish(StoreChange::Network { region_id: region.id.clone() });
+        self.publish(StoreChange::Network {
+            region_id: region.id.clone(),
+        });
         Ok(region)
     }
 
-    pub async fn create_vpc(&self, region_id: &str, name: &str, cidr: &str) -> Result<Vpc, ApiError> {
+    pub async fn create_vpc(
+        &self,
+        region_id: &str,
+        name: &str,
+        cidr: &str,
+    ) -> Result<Vpc, ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
         let cidr = check_vpc_cidr(cidr).map_err(|e| ApiError::invalid("cidr", e))?;
         let region = self.region(region_id)?;
-        let vpc = Vpc { id: new_id(Kind::Vpc), region_id: region.id, name, cidr, created: now_ms() };
+        let vpc = Vpc {
+            id: new_id(Kind::Vpc),
+            region_id: region.id,
+            name,
+            cidr,
+            created: now_ms(),
+        };
         self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
         self.flush().await?;
-        self.publish(StoreChange::Network { region_id: vpc.region_id.clone() });
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id.clone(),
+        });
         Ok(vpc)
     }
 
-    pub async fn create_subnet(&self, vpc_id: &str, name: &str, cidr: &str) -> Result<Subnet, ApiError> {
+    pub async fn create_subnet(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        cidr: &str,
+    ) -> Result<Subnet, ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
         let vpc = self.vpc(vpc_id)?;
         let subnet = {
             // one subnet writer at a time, so two overlapping creates cannot both pass the check
             let mut free = self.inner.free.lock().unwrap();
-            let siblings: Vec<Ipv4Net> = self.subnets_of(vpc_id)?.into_iter().map(|s| s.cidr).collect();
-            let cidr = check_subnet_cidr(cidr, vpc.cidr, &siblings).map_err(|e| ApiError::invalid("cidr", e))?;
-            let subnet = Subnet { id: new_id(Kind::Subnet), vpc_id: vpc.id, name, cidr, created: now_ms() };
+            let siblings: Vec<Ipv4Net> = self
+                .subnets_of(vpc_id)?
+                .into_iter()
+                .map(|s| s.cidr)
+                .collect();
+            let cidr = check_subnet_cidr(cidr, vpc.cidr, &siblings)
+                .map_err(|e| ApiError::invalid("cidr", e))?;
+            let subnet = Subnet {
+                id: new_id(Kind::Subnet),
+                vpc_id: vpc.id,
+                name,
+                cidr,
+                created: now_ms(),
+            };
             self.put(&self.inner.subnets, &subnet.id, &subnet)?;
             free.insert(subnet.id.clone(), full_ranges(cidr));
             subnet
         };
         self.flush().await?;
-        self.publish(StoreChange::Network { region_id: vpc.region_id });
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id,
+        });
         Ok(subnet)
     }
 
@@ -131,7 +193,12 @@ impl Store {
                         subnet,
                     })
                     .collect();
-                Ok(VpcView { havips: self.havip_count(&vpc.id)?, quota: self.inner.config.havip_quota_per_vpc, subnets, vpc })
+                Ok(VpcView {
+                    havips: self.havip_count(&vpc.id)?,
+                    quota: self.inner.config.havip_quota_per_vpc,
+                    subnets,
+                    vpc,
+                })
             })
             .collect()
     }

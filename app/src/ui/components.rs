@@ -62,7 +62,10 @@ pub fn RegionSelect(regions: Vec<Region>, current: String, path: &'static str) -
 
 /// A field's error message, shown under it.
 #[component]
-pub fn FieldError(#[prop(into)] message: Signal<Option<String>>, id: &'static str) -> impl IntoView {
+pub fn FieldError(
+    #[prop(into)] message: Signal<Option<String>>,
+    id: &'static str,
+) -> impl IntoView {
     view! {
         <Show when=move || message.get().is_some()>
             <p class="field-error" id=id role="alert">{move || message.get().unwrap_or_default()}</p>

@@ -14,7 +14,10 @@ fn copy(text: String, done: RwSignal<bool>) {
             let promise = w.navigator().clipboard().write_text(&text);
             if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
                 done.set(true);
-                set_timeout(move || done.set(false), std::time::Duration::from_millis(1500));
+                set_timeout(
+                    move || done.set(false),
+                    std::time::Duration::from_millis(1500),
+                );
             }
         }
     });
@@ -23,7 +26,11 @@ fn copy(text: String, done: RwSignal<bool>) {
 }
 
 #[component]
-fn ConfigBlock(title: &'static str, id: &'static str, #[prop(into)] text: Signal<String>) -> impl IntoView {
+fn ConfigBlock(
+    title: &'static str,
+    id: &'static str,
+    #[prop(into)] text: Signal<String>,
+) -> impl IntoView {
     let copied = RwSignal::new(false);
     view! {
         <div class="config-block">
@@ -43,14 +50,30 @@ pub fn HaConfigPanel(vip: Ipv4Addr, subnet: Ipv4Net) -> impl IntoView {
     let params = RwSignal::new(KeepalivedParams::defaults(vip, subnet));
     let delay = RwSignal::new(String::new());
     let errors = Memo::new(move |_| params.with(check));
-    let error_text = move || errors.get().into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+    let error_text = move || {
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let render = move |role: Role| {
-        params.with(|p| if check(p).is_empty() { keepalived(p, role) } else { "# fill in the fields above".to_string() })
+        params.with(|p| {
+            if check(p).is_empty() {
+                keepalived(p, role)
+            } else {
+                "# fill in the fields above".to_string()
+            }
+        })
     };
     let primary = Signal::derive(move || render(Role::Primary));
     let secondary = Signal::derive(move || render(Role::Secondary));
     let pcs = Signal::derive(move || params.with(|p| pacemaker(p.vip, p.subnet, &p.interface)));
-    let text_field = move |label: &'static str, id: &'static str, get: fn(&KeepalivedParams) -> String, set: fn(&mut KeepalivedParams, String)| {
+    let text_field = move |label: &'static str,
+                           id: &'static str,
+                           get: fn(&KeepalivedParams) -> String,
+                           set: fn(&mut KeepalivedParams, String)| {
         view! {
             <label for=id>{label}</label>
             <input id=id type="text" prop:value=move || params.with(get) on:input=move |ev| params.update(|p| set(p, event_target_value(&ev)))/>

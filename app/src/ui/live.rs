@@ -12,7 +12,10 @@ pub struct Live {
 }
 
 pub fn provide_live() {
-    let live = Live { connected: RwSignal::new(false), tick: RwSignal::new(0) };
+    let live = Live {
+        connected: RwSignal::new(false),
+        tick: RwSignal::new(0),
+    };
     provide_context(live);
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(run(live));

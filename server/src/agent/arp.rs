@@ -152,9 +152,15 @@ mod tests {
     fn our_probe_parses_back() {
         let p = probe(ME, Ipv4Addr::new(172, 16, 16, 12));
         let arp = parse(&p).unwrap();
-        assert_eq!((arp.op, arp.sender_mac, arp.sender_ip), (Op::Request, ME, Ipv4Addr::UNSPECIFIED));
+        assert_eq!(
+            (arp.op, arp.sender_mac, arp.sender_ip),
+            (Op::Request, ME, Ipv4Addr::UNSPECIFIED)
+        );
         assert_eq!(arp.target_ip, Ipv4Addr::new(172, 16, 16, 12));
-        assert!(!arp.is_gratuitous(), "a probe from 0.0.0.0 is not an announcement");
+        assert!(
+            !arp.is_gratuitous(),
+            "a probe from 0.0.0.0 is not an announcement"
+        );
     }
 
     #[test]

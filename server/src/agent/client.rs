@@ -30,7 +30,12 @@ pub async fn run_forever(args: &AgentArgs, socket: ArpSocket) -> Result<(), Stri
     let socket = Arc::new(socket);
     let watcher = Arc::new(Mutex::new(Watcher::new(socket.mac)));
     let (tx, mut rx) = mpsc::channel(QUEUE);
-    let mut capture = tokio::spawn(capture(socket.clone(), watcher.clone(), tx, args.probe_interval));
+    let mut capture = tokio::spawn(capture(
+        socket.clone(),
+        watcher.clone(),
+        tx,
+        args.probe_interval,
+    ));
     let mut backoff = BACKOFF_START;
     loop {
         tokio::select! {
@@ -123,15 +128,24 @@ async fn session(
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES));
     if let Some(path) = args.server.strip_prefix("unix:") {
-        let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| Retry(format!("{path}: {e}")))?;
+        let stream = tokio::net::UnixStream::connect(path)
+            .await
+            .map_err(|e| Retry(format!("{path}: {e}")))?;
         let request = request("ws://localhost/agent/ws", &args.token)?;
         let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
             .map_err(handshake_error)?;
         connected(report(ws, args, socket, watcher, rx).await)
     } else {
-        let base = args.server.trim_end_matches('/').replacen("http://", "ws://", 1);
-        let url = if base.ends_with("/agent/ws") { base } else { format!("{base}/agent/ws") };
+        let base = args
+            .server
+            .trim_end_matches('/')
+            .replacen("http://", "ws://", 1);
+        let url = if base.ends_with("/agent/ws") {
+            base
+        } else {
+            format!("{base}/agent/ws")
+        };
         let request = request(&url, &args.token)?;
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
@@ -152,8 +166,13 @@ fn connected(result: Result<(), Failure>) -> Result<(), Failure> {
     }
 }
 
-fn request(url: &str, token: &str) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, Failure> {
-    let mut request = url.into_client_request().map_err(|e| Fatal(format!("bad server address {url}: {e}")))?;
+fn request(
+    url: &str,
+    token: &str,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, Failure> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| Fatal(format!("bad server address {url}: {e}")))?;
     let value = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| Fatal("the token has invalid characters".into()))?;
     request.headers_mut().insert("authorization", value);
@@ -164,7 +183,11 @@ fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Failure {
     use tokio_tungstenite::tungstenite::Error;
     match e {
         Error::Http(resp) if resp.status() == 401 => {
-            let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                .unwrap_or_default();
             // keep retrying (slowly): the operator may be fixing the token on the console
             Retry(format!("the server refused the token: {body}"))
         }
@@ -172,9 +195,14 @@ fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Failure {
     }
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, msg: &AgentMessage) -> Result<(), Failure> {
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    msg: &AgentMessage,
+) -> Result<(), Failure> {
     let text = serde_json::to_string(msg).expect("agent messages serialize");
-    ws.send(Message::Text(text.into())).await.map_err(|e| Retry(format!("send failed: {e}")))
+    ws.send(Message::Text(text.into()))
+        .await
+        .map_err(|e| Retry(format!("send failed: {e}")))
 }
 
 async fn report<S: AsyncRead + AsyncWrite + Unpin>(
@@ -186,7 +214,11 @@ async fn report<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), Failure> {
     // what queued up while disconnected is superseded by the snapshot
     while rx.try_recv().is_ok() {}
-    let hello = AgentMessage::Hello { version: PROTOCOL_VERSION, interface: args.interface.clone(), mac: socket.mac };
+    let hello = AgentMessage::Hello {
+        version: PROTOCOL_VERSION,
+        interface: args.interface.clone(),
+        mac: socket.mac,
+    };
     send(&mut ws, &hello).await?;
     let snapshot = watcher.lock().unwrap().snapshot();
     send(&mut ws, &snapshot).await?;

@@ -30,7 +30,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let value: f64 = number.parse().map_err(|_| format!("\"{text}\" is not a duration like 1s or 500ms"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration like 1s or 500ms"))?;
     let secs = match unit {
         "ms" => value / 1000.0,
         "s" => value,
@@ -43,8 +45,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: AgentArgs) -> Result<(), String> {
-    let socket = socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
-    println!("havip agent on {} ({}), reporting to {}", args.interface, socket.mac, args.server);
+    let socket =
+        socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
+    println!(
+        "havip agent on {} ({}), reporting to {}",
+        args.interface, socket.mac, args.server
+    );
     client::run_forever(&args, socket).await
 }
 

@@ -18,7 +18,9 @@ pub struct ArpSocket {
 
 fn interface_mac(interface: &str) -> io::Result<Mac> {
     let text = std::fs::read_to_string(format!("/sys/class/net/{interface}/address"))?;
-    text.trim().parse().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e}")))
+    text.trim()
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e}")))
 }
 
 fn link_layer_address(ifindex: i32, dest: [u8; 6]) -> libc::sockaddr_ll {
@@ -34,11 +36,15 @@ fn link_layer_address(ifindex: i32, dest: [u8; 6]) -> libc::sockaddr_ll {
 
 impl ArpSocket {
     pub fn open(interface: &str) -> io::Result<ArpSocket> {
-        let name = CString::new(interface).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad interface name"))?;
+        let name = CString::new(interface)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad interface name"))?;
         // SAFETY: plain libc calls with valid arguments; results are checked
         let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) } as i32;
         if ifindex == 0 {
-            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no interface named {interface}")));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no interface named {interface}"),
+            ));
         }
         let raw = unsafe {
             libc::socket(
@@ -93,7 +99,14 @@ impl ArpSocket {
         loop {
             let mut guard = self.fd.readable().await?;
             let result = guard.try_io(|fd| {
-                let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+                let n = unsafe {
+                    libc::recv(
+                        fd.as_raw_fd(),
+                        buf.as_mut_ptr() as *mut libc::c_void,
+                        buf.len(),
+                        0,
+                    )
+                };
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {

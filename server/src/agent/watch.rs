@@ -28,7 +28,10 @@ pub struct Watcher {
 
 impl Watcher {
     pub fn new(our_mac: Mac) -> Self {
-        Watcher { our_mac: Some(our_mac), ..Default::default() }
+        Watcher {
+            our_mac: Some(our_mac),
+            ..Default::default()
+        }
     }
 
     pub fn watched(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
@@ -37,7 +40,10 @@ impl Watcher {
 
     /// Replaces the watch list; claims of addresses still watched are kept.
     pub fn set_watch(&mut self, ips: &[Ipv4Addr]) {
-        self.round = ips.iter().map(|ip| (*ip, self.round.remove(ip).unwrap_or_default())).collect();
+        self.round = ips
+            .iter()
+            .map(|ip| (*ip, self.round.remove(ip).unwrap_or_default()))
+            .collect();
         self.last.retain(|ip, _| self.round.contains_key(ip));
     }
 
@@ -51,7 +57,10 @@ impl Watcher {
                 self.stations.clear();
             }
             self.stations.insert(arp.sender_ip, arp.sender_mac);
-            out.push(AgentMessage::Station { ip: arp.sender_ip, mac: arp.sender_mac });
+            out.push(AgentMessage::Station {
+                ip: arp.sender_ip,
+                mac: arp.sender_mac,
+            });
         }
         if let Some(claims) = self.round.get_mut(&arp.sender_ip) {
             let seen = claims.contains(&arp.sender_mac);
@@ -59,14 +68,21 @@ impl Watcher {
                 claims.push(arp.sender_mac);
             }
             let observation = if arp.is_gratuitous() {
-                Some(Observation::Announce { mac: arp.sender_mac })
+                Some(Observation::Announce {
+                    mac: arp.sender_mac,
+                })
             } else if !seen {
-                Some(Observation::ProbeReply { mac: arp.sender_mac })
+                Some(Observation::ProbeReply {
+                    mac: arp.sender_mac,
+                })
             } else {
                 None
             };
             if let Some(observation) = observation {
-                out.push(AgentMessage::Observe { ip: arp.sender_ip, observation });
+                out.push(AgentMessage::Observe {
+                    ip: arp.sender_ip,
+                    observation,
+                });
             }
         }
         out
@@ -78,9 +94,16 @@ impl Watcher {
             .round
             .iter()
             .filter(|(_, macs)| macs.is_empty())
-            .map(|(ip, _)| AgentMessage::Observe { ip: *ip, observation: Observation::ProbeMiss })
+            .map(|(ip, _)| AgentMessage::Observe {
+                ip: *ip,
+                observation: Observation::ProbeMiss,
+            })
             .collect();
-        self.last = self.round.iter().map(|(ip, macs)| (*ip, macs.clone())).collect();
+        self.last = self
+            .round
+            .iter()
+            .map(|(ip, macs)| (*ip, macs.clone()))
+            .collect();
         self.round.values_mut().for_each(Vec::clear);
         misses
     }
@@ -91,7 +114,10 @@ impl Watcher {
             .last
             .iter()
             .filter(|(_, macs)| !macs.is_empty())
-            .map(|(ip, macs)| Holder { ip: *ip, macs: macs.clone() })
+            .map(|(ip, macs)| Holder {
+                ip: *ip,
+                macs: macs.clone(),
+            })
             .collect();
         AgentMessage::Snapshot { holders }
     }
@@ -108,7 +134,13 @@ mod tests {
     const VIP: Ipv4Addr = Ipv4Addr::new(172, 16, 16, 12);
 
     fn arp(op: Op, mac: Mac, sip: Ipv4Addr, tip: Ipv4Addr) -> Arp {
-        Arp { op, sender_mac: mac, sender_ip: sip, target_mac: Mac([0; 6]), target_ip: tip }
+        Arp {
+            op,
+            sender_mac: mac,
+            sender_ip: sip,
+            target_mac: Mac([0; 6]),
+            target_ip: tip,
+        }
     }
 
     #[test]
@@ -118,21 +150,56 @@ mod tests {
         let garp = arp(Op::Request, A, VIP, VIP);
         let out = w.on_frame(&garp);
         assert_eq!(out[0], AgentMessage::Station { ip: VIP, mac: A });
-        assert_eq!(out[1], AgentMessage::Observe { ip: VIP, observation: Observation::Announce { mac: A } });
+        assert_eq!(
+            out[1],
+            AgentMessage::Observe {
+                ip: VIP,
+                observation: Observation::Announce { mac: A }
+            }
+        );
         // a repeated GARP is still an announcement, but no new station
-        assert_eq!(w.on_frame(&garp), vec![AgentMessage::Observe { ip: VIP, observation: Observation::Announce { mac: A } }]);
+        assert_eq!(
+            w.on_frame(&garp),
+            vec![AgentMessage::Observe {
+                ip: VIP,
+                observation: Observation::Announce { mac: A }
+            }]
+        );
         assert!(w.end_round().is_empty());
-        assert_eq!(w.snapshot(), AgentMessage::Snapshot { holders: vec![Holder { ip: VIP, macs: vec![A] }] });
+        assert_eq!(
+            w.snapshot(),
+            AgentMessage::Snapshot {
+                holders: vec![Holder {
+                    ip: VIP,
+                    macs: vec![A]
+                }]
+            }
+        );
 
         // next round: both A and B answer the probe -> two replies (split brain)
         let reply_a = arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED);
         let reply_b = arp(Op::Reply, B, VIP, Ipv4Addr::UNSPECIFIED);
-        assert_eq!(w.on_frame(&reply_a), vec![AgentMessage::Observe { ip: VIP, observation: Observation::ProbeReply { mac: A } }]);
-        assert!(w.on_frame(&reply_a).is_empty(), "one reply per MAC per round");
+        assert_eq!(
+            w.on_frame(&reply_a),
+            vec![AgentMessage::Observe {
+                ip: VIP,
+                observation: Observation::ProbeReply { mac: A }
+            }]
+        );
+        assert!(
+            w.on_frame(&reply_a).is_empty(),
+            "one reply per MAC per round"
+        );
         assert_eq!(w.on_frame(&reply_b).len(), 2, "new station + reply");
         w.end_round();
         // silent round -> a miss
-        assert_eq!(w.end_round(), vec![AgentMessage::Observe { ip: VIP, observation: Observation::ProbeMiss }]);
+        assert_eq!(
+            w.end_round(),
+            vec![AgentMessage::Observe {
+                ip: VIP,
+                observation: Observation::ProbeMiss
+            }]
+        );
     }
 
     #[test]
@@ -140,9 +207,16 @@ mod tests {
         let mut w = Watcher::new(ME);
         w.set_watch(&[VIP]);
         assert!(w.on_frame(&arp(Op::Request, ME, VIP, VIP)).is_empty());
-        assert!(w.on_frame(&arp(Op::Request, A, Ipv4Addr::UNSPECIFIED, VIP)).is_empty(), "someone else's probe");
+        assert!(
+            w.on_frame(&arp(Op::Request, A, Ipv4Addr::UNSPECIFIED, VIP))
+                .is_empty(),
+            "someone else's probe"
+        );
         let other = Ipv4Addr::new(172, 16, 16, 5);
-        assert_eq!(w.on_frame(&arp(Op::Request, A, other, Ipv4Addr::new(172, 16, 16, 6))), vec![AgentMessage::Station { ip: other, mac: A }]);
+        assert_eq!(
+            w.on_frame(&arp(Op::Request, A, other, Ipv4Addr::new(172, 16, 16, 6))),
+            vec![AgentMessage::Station { ip: other, mac: A }]
+        );
     }
 
     #[test]
@@ -153,7 +227,13 @@ mod tests {
         let other = Ipv4Addr::new(172, 16, 16, 13);
         w.set_watch(&[VIP, other]);
         assert_eq!(w.watched().collect::<Vec<_>>(), vec![VIP, other]);
-        assert_eq!(w.end_round(), vec![AgentMessage::Observe { ip: other, observation: Observation::ProbeMiss }]);
+        assert_eq!(
+            w.end_round(),
+            vec![AgentMessage::Observe {
+                ip: other,
+                observation: Observation::ProbeMiss
+            }]
+        );
         w.set_watch(&[]);
         assert!(w.end_round().is_empty());
     }

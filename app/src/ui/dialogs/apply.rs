@@ -14,7 +14,11 @@ pub fn ApplyDialog(
     #[prop(into)] networks: Signal<Vec<VpcView>>,
     on_close: Callback<bool>,
 ) -> impl IntoView {
-    let first_vpc = networks.get_untracked().first().map(|v| v.vpc.id.clone()).unwrap_or_default();
+    let first_vpc = networks
+        .get_untracked()
+        .first()
+        .map(|v| v.vpc.id.clone())
+        .unwrap_or_default();
     let name = RwSignal::new(String::new());
     let vpc_id = RwSignal::new(first_vpc);
     let subnet_id = RwSignal::new(String::new());
@@ -24,13 +28,25 @@ pub fn ApplyDialog(
 
     let subnets = Memo::new(move |_| {
         let vpc = vpc_id.get();
-        networks.with(|n| n.iter().find(|v| v.vpc.id == vpc).map(|v| v.subnets.clone()).unwrap_or_default())
+        networks.with(|n| {
+            n.iter()
+                .find(|v| v.vpc.id == vpc)
+                .map(|v| v.subnets.clone())
+                .unwrap_or_default()
+        })
     });
     // keep the subnet choice valid for the chosen VPC
     Effect::new(move |_| {
         let list = subnets.get();
-        if !list.iter().any(|s| s.subnet.id == subnet_id.get_untracked()) {
-            subnet_id.set(list.first().map(|s| s.subnet.id.clone()).unwrap_or_default());
+        if !list
+            .iter()
+            .any(|s| s.subnet.id == subnet_id.get_untracked())
+        {
+            subnet_id.set(
+                list.first()
+                    .map(|s| s.subnet.id.clone())
+                    .unwrap_or_default(),
+            );
         }
     });
     let subnet_cidr = move || {
@@ -47,7 +63,10 @@ pub fn ApplyDialog(
     };
     let name_error = Signal::derive(move || {
         let typed = !name.get().is_empty() || touched.get();
-        typed.then(|| check_name(&name.get()).err().map(|e| e.to_string())).flatten().or_else(|| server_error(Some("name")))
+        typed
+            .then(|| check_name(&name.get()).err().map(|e| e.to_string()))
+            .flatten()
+            .or_else(|| server_error(Some("name")))
     });
     let ip_error = Signal::derive(move || {
         if !manual.get() {
@@ -58,7 +77,10 @@ pub fn ApplyDialog(
         if text.is_empty() && !touched.get() {
             return None;
         }
-        check_manual_ip(&text, cidr, |_| false).err().map(|e| e.to_string()).or_else(|| server_error(Some("ip")))
+        check_manual_ip(&text, cidr, |_| false)
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| server_error(Some("ip")))
     });
     let vpc_error = Signal::derive(move || server_error(Some("vpc")));
     let subnet_error = Signal::derive(move || {
@@ -79,14 +101,21 @@ pub fn ApplyDialog(
         let client_ok = check_name(&name.get_untracked()).is_ok()
             && !subnet_id.get_untracked().is_empty()
             && (!manual.get_untracked()
-                || subnet_cidr().is_some_and(|c| check_manual_ip(&ip_text.get_untracked(), c, |_| false).is_ok()));
+                || subnet_cidr().is_some_and(|c| {
+                    check_manual_ip(&ip_text.get_untracked(), c, |_| false).is_ok()
+                }));
         if client_ok {
             create.dispatch(CreateHavip {
                 region_id: region_id.clone(),
                 name: name.get_untracked(),
                 vpc_id: vpc_id.get_untracked(),
                 subnet_id: subnet_id.get_untracked(),
-                ip_mode: if manual.get_untracked() { "manual" } else { "auto" }.into(),
+                ip_mode: if manual.get_untracked() {
+                    "manual"
+                } else {
+                    "auto"
+                }
+                .into(),
                 ip: ip_text.get_untracked(),
             });
         }

@@ -6,7 +6,11 @@ use leptos::prelude::*;
 pub fn ConfirmDeleteDialog(id: String, label: String, on_close: Callback<bool>) -> impl IntoView {
     let delete = ServerAction::<DeleteHavip>::new();
     let error = Signal::derive(move || {
-        delete.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone()))
+        delete.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.message.clone())
+        })
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = delete.value().get() {

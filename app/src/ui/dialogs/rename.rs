@@ -11,7 +11,13 @@ pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> im
         check_name(&name.get())
             .err()
             .map(|e| e.to_string())
-            .or_else(|| rename.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())))
+            .or_else(|| {
+                rename.value().with(|v| {
+                    v.as_ref()
+                        .and_then(|r| r.as_ref().err())
+                        .map(|e| e.message.clone())
+                })
+            })
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = rename.value().get() {
@@ -21,7 +27,10 @@ pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> im
     let title = format!("Rename {id}");
     let submit = move |_| {
         if check_name(&name.get_untracked()).is_ok() {
-            rename.dispatch(RenameHavip { id: id.clone(), name: name.get_untracked() });
+            rename.dispatch(RenameHavip {
+                id: id.clone(),
+                name: name.get_untracked(),
+            });
         }
     };
     view! {

@@ -16,13 +16,29 @@ pub fn AgentsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
-        if create.value().with(|v| matches!(v, Some(Ok(_)))) || revoke.value().with(|v| matches!(v, Some(Ok(_)))) {
+        if create.value().with(|v| matches!(v, Some(Ok(_))))
+            || revoke.value().with(|v| matches!(v, Some(Ok(_))))
+        {
             reload.update(|n| *n += 1);
         }
     });
     let created = move || create.value().get().and_then(Result::ok);
-    let error = Signal::derive(move || create.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())));
-    let toggle = move |id: String| chosen.update(|c| if let Some(i) = c.iter().position(|x| *x == id) { c.remove(i); } else { c.push(id); });
+    let error = Signal::derive(move || {
+        create.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.message.clone())
+        })
+    });
+    let toggle = move |id: String| {
+        chosen.update(|c| {
+            if let Some(i) = c.iter().position(|x| *x == id) {
+                c.remove(i);
+            } else {
+                c.push(id);
+            }
+        })
+    };
 
     view! {
         <div class="page-head"><h1>"Agents"</h1></div>

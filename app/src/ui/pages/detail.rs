@@ -15,10 +15,24 @@ pub fn HavipDetailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(0));
-    let detail = Resource::new(move || (id.get(), page.get(), live.tick.get()), |(id, page, _)| havip_detail(id, page));
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    let detail = Resource::new(
+        move || (id.get(), page.get(), live.tick.get()),
+        |(id, page, _)| havip_detail(id, page),
+    );
     // the configuration panel must not be rebuilt by live reloads: it keeps what was typed
-    let target = Memo::new(move |_| detail.get().and_then(Result::ok).map(|d| (d.row.ip, d.row.subnet_cidr)));
+    let target = Memo::new(move |_| {
+        detail
+            .get()
+            .and_then(Result::ok)
+            .map(|d| (d.row.ip, d.row.subnet_cidr))
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -42,7 +56,15 @@ fn status_class(status: &Status) -> &'static str {
 }
 
 fn detail_view(d: HavipDetailData) -> impl IntoView {
-    let HavipDetailData { row, region_id, binding, last_agent, history, history_total, history_page } = d;
+    let HavipDetailData {
+        row,
+        region_id,
+        binding,
+        last_agent,
+        history,
+        history_total,
+        history_page,
+    } = d;
     let status = row.status.clone();
     let holder = binding.holder;
     let pages = history_total.div_ceil(HISTORY_PAGE).max(1);

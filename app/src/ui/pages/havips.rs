@@ -57,7 +57,12 @@ pub fn HavipListPage() -> impl IntoView {
 }
 
 fn list_view(data: HavipListData, dialog: RwSignal<Dialog>) -> impl IntoView {
-    let HavipListData { regions, region_id, rows, .. } = data;
+    let HavipListData {
+        regions,
+        region_id,
+        rows,
+        ..
+    } = data;
     let empty = rows.is_empty();
     view! {
         <div class="page-head">
@@ -101,7 +106,20 @@ fn status_class(status: &Status) -> &'static str {
 }
 
 fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
-    let HavipRow { id, name, status, vpc_id, vpc_name, subnet_id, subnet_name, subnet_cidr, ip, bound_instance, eip, created } = row;
+    let HavipRow {
+        id,
+        name,
+        status,
+        vpc_id,
+        vpc_name,
+        subnet_id,
+        subnet_name,
+        subnet_cidr,
+        ip,
+        bound_instance,
+        eip,
+        created,
+    } = row;
     let (rename_id, rename_name) = (id.clone(), name.clone());
     let (delete_id, delete_label) = (id.clone(), format!("{name} ({id}, {ip})"));
     let row_id = id.clone();

@@ -13,7 +13,10 @@ pub fn NetworksPage() -> impl IntoView {
     let live = use_live();
     let region = region_query();
     let reload = RwSignal::new(0u64);
-    let page = Resource::new(move || (region.get(), live.tick.get(), reload.get()), |(r, _, _)| network_page(r));
+    let page = Resource::new(
+        move || (region.get(), live.tick.get(), reload.get()),
+        |(r, _, _)| network_page(r),
+    );
     let bump = move || reload.update(|n| *n += 1);
     // the forms live outside the Transition (so a live reload never wipes what is typed);
     // they follow the latest loaded data through an effect, which runs only in the browser
@@ -23,8 +26,12 @@ pub fn NetworksPage() -> impl IntoView {
             latest.set(Some(data));
         }
     });
-    let region_id = Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.region_id.clone()).unwrap_or_default()));
-    let vpcs = Signal::derive(move || latest.with(|d| d.as_ref().map(|d| d.vpcs.clone()).unwrap_or_default()));
+    let region_id = Signal::derive(move || {
+        latest.with(|d| d.as_ref().map(|d| d.region_id.clone()).unwrap_or_default())
+    });
+    let vpcs = Signal::derive(move || {
+        latest.with(|d| d.as_ref().map(|d| d.vpcs.clone()).unwrap_or_default())
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -87,7 +94,13 @@ where
     S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())))
+    Signal::derive(move || {
+        action.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.message.clone())
+        })
+    })
 }
 
 /// Runs `on_done` each time the action succeeds.
@@ -123,7 +136,10 @@ fn NewRegionForm(on_done: impl Fn() + Copy + 'static) -> impl IntoView {
 }
 
 #[component]
-fn NewVpcForm(#[prop(into)] region_id: Signal<String>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+fn NewVpcForm(
+    #[prop(into)] region_id: Signal<String>,
+    on_done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let cidr = RwSignal::new(String::new());
     let action = ServerAction::<CreateVpc>::new();
@@ -148,7 +164,10 @@ fn NewVpcForm(#[prop(into)] region_id: Signal<String>, on_done: impl Fn() + Copy
 }
 
 #[component]
-fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+fn NewSubnetForm(
+    #[prop(into)] vpcs: Signal<Vec<VpcView>>,
+    on_done: impl Fn() + Copy + 'static,
+) -> impl IntoView {
     let vpc_id = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let cidr = RwSignal::new(String::new());
@@ -161,7 +180,11 @@ fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>, on_done: impl Fn() + 
     let chosen = move || {
         let id = vpc_id.get();
         let list = vpcs.get();
-        if list.iter().any(|v| v.vpc.id == id) { id } else { list.first().map(|v| v.vpc.id.clone()).unwrap_or_default() }
+        if list.iter().any(|v| v.vpc.id == id) {
+            id
+        } else {
+            list.first().map(|v| v.vpc.id.clone()).unwrap_or_default()
+        }
     };
     view! {
         <section class="card">
