@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The HAVIP console: domain rules, server functions, storage and the Leptos UI.
 
 pub mod api;
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=ui::pages::havips::HavipListPage/>
                     <Route path=StaticSegment("networks") view=ui::pages::networks::NetworksPage/>
                     <Route path=StaticSegment("agents") view=ui::pages::agents::AgentsPage/>
+                    <Route path=StaticSegment("eips") view=ui::pages::eips::EipsPage/>
                     <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
                 </Routes>
             </main>

@@ -346,3 +346,105 @@ async fn seeding_happens_once_and_networks_are_validated() {
         "no second seeding on reopen"
     );
 }
+
+#[tokio::test]
+async fn eip_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        eip_pool: "198.51.100.0/30".parse().unwrap(),
+        ..Default::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let (_, vpc, subnet) = seeded(&store);
+    let a = store
+        .create_havip(request(&store, &vpc, &subnet, "a", IpChoice::Automatic))
+        .await
+        .unwrap();
+    let b = store
+        .create_havip(request(&store, &vpc, &subnet, "b", IpChoice::Automatic))
+        .await
+        .unwrap();
+
+    // a /30 pool has two usable addresses
+    let e1 = store.allocate_eip().await.unwrap();
+    let e2 = store.allocate_eip().await.unwrap();
+    assert_eq!(
+        (e1.ip.to_string().as_str(), e2.ip.to_string().as_str()),
+        ("198.51.100.1", "198.51.100.2")
+    );
+    assert!(store
+        .allocate_eip()
+        .await
+        .unwrap_err()
+        .message
+        .contains("no free address"));
+
+    assert_eq!(
+        store.bind_eip(&e1.id, &a.id).await.unwrap().eip,
+        Some(e1.ip)
+    );
+    let twice = store.bind_eip(&e1.id, &b.id).await.unwrap_err();
+    assert_eq!(twice.kind, ErrorKind::Conflict);
+    assert!(twice.message.contains("already bound"), "{}", twice.message);
+    let second_for_a = store.bind_eip(&e2.id, &a.id).await.unwrap_err();
+    assert!(
+        second_for_a.message.contains("already has EIP"),
+        "{}",
+        second_for_a.message
+    );
+    assert_eq!(
+        store
+            .bind_eip(&e2.id, "havip-missing0")
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store
+            .bind_eip("eip-missing00", &b.id)
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+
+    let release_bound = store.release_eip(&e1.id).await.unwrap_err();
+    assert!(
+        release_bound.message.contains("unbind it before releasing"),
+        "{}",
+        release_bound.message
+    );
+    let delete_bound = store.delete_havip(&a.id).await.unwrap_err();
+    assert_eq!(delete_bound.kind, ErrorKind::Conflict);
+    assert!(
+        delete_bound.message.contains("unbind the EIP"),
+        "{}",
+        delete_bound.message
+    );
+    assert!(
+        store.havip(&a.id).is_ok(),
+        "the refused delete changed nothing"
+    );
+    assert_eq!(
+        store.eip(&e2.id).unwrap().havip_id,
+        None,
+        "refused binds changed nothing"
+    );
+
+    store.unbind_eip(&e1.id).await.unwrap();
+    assert_eq!(store.havip(&a.id).unwrap().eip, None);
+    assert!(store
+        .unbind_eip(&e1.id)
+        .await
+        .unwrap_err()
+        .message
+        .contains("not bound"));
+    store.release_eip(&e1.id).await.unwrap();
+    store.delete_havip(&a.id).await.unwrap();
+    assert_eq!(
+        store.allocate_eip().await.unwrap().ip.to_string(),
+        "198.51.100.1",
+        "released addresses are reused"
+    );
+}

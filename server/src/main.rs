@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `havip`: the HAVIP console (`serve`) and the ARP agent (`agent`), in one binary.
 
 mod agent;

@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// `--server unix:PATH`).
     #[arg(long)]
     pub agent_socket: Option<PathBuf>,
+    /// Public address pool EIPs are allocated from.
+    #[arg(long, default_value = app::store::DEFAULT_EIP_POOL)]
+    pub eip_pool: ipnet::Ipv4Net,
     /// Maximum number of HAVIPs per VPC.
     #[arg(long, default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
     pub quota: u32,

@@ -46,7 +46,7 @@ pub async fn live_events(
                         Ok(StoreChange::Network { region_id }) => {
                             LiveEvent::Changed { region_id, havip_id: None, at_ms: crate::store::now_ms() }
                         }
-                        Ok(StoreChange::Agents) => {
+                        Ok(StoreChange::Agents | StoreChange::Eips) => {
                             LiveEvent::Changed { region_id: String::new(), havip_id: None, at_ms: crate::store::now_ms() }
                         }
                         // too slow to keep up: drop it; the page reconnects and resyncs

@@ -2,6 +2,7 @@
 //! they run against the `Store` provided as context.
 
 pub mod agents;
+pub mod eips;
 pub mod havips;
 pub mod live;
 pub mod network;

@@ -79,6 +79,15 @@ pub struct Station {
     pub agent: String,
 }
 
+/// A public address from the operator's pool, bound to at most one HAVIP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eip {
+    pub id: String,
+    pub ip: Ipv4Addr,
+    pub havip_id: Option<String>,
+    pub allocated: u64,
+}
+
 /// How the apply dialog asks for the address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IpChoice {

@@ -3,6 +3,7 @@
 //! flushed before the caller gets its answer.
 
 mod agents;
+mod eips;
 mod free_ranges;
 mod havips;
 mod network;
@@ -21,11 +22,15 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 pub const SCHEMA_VERSION: u32 = 1;
+/// The documentation range (RFC 5737): safe as a default, never routed.
+pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
 
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub havip_quota_per_vpc: u32,
     pub binding: BindingRules,
+    /// public addresses EIPs are allocated from
+    pub eip_pool: ipnet::Ipv4Net,
 }
 
 impl Default for StoreConfig {
@@ -33,6 +38,7 @@ impl Default for StoreConfig {
         StoreConfig {
             havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC,
             binding: BindingRules::default(),
+            eip_pool: DEFAULT_EIP_POOL.parse().expect("literal"),
         }
     }
 }
@@ -45,6 +51,7 @@ pub enum StoreChange {
     HavipDeleted { region_id: String, havip_id: String },
     Network { region_id: String },
     Agents,
+    Eips,
 }
 
 #[derive(Clone)]
@@ -66,6 +73,9 @@ struct Inner {
     /// havip_id ‖ u64 BE time ‖ u64 BE seq -> HistoryEvent
     events: sled::Tree,
     agents: sled::Tree,
+    eips: sled::Tree,
+    /// u32 BE public ip -> eip id
+    eip_index: sled::Tree,
     /// subnet_id ‖ ip -> Station
     stations: sled::Tree,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
@@ -127,6 +137,8 @@ impl Store {
                 havip_counts: tree("havip_counts")?,
                 events: tree("events")?,
                 agents: tree("agents")?,
+                eips: tree("eips")?,
+                eip_index: tree("eip_index")?,
                 stations: tree("stations")?,
                 free: Mutex::new(HashMap::new()),
                 config,

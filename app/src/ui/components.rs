@@ -15,6 +15,7 @@ pub fn TopBar() -> impl IntoView {
             <nav>
                 <A href="/">"HAVIP"</A>
                 <A href="/networks">"VPCs & subnets"</A>
+                <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
             </nav>
             <span

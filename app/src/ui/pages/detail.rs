@@ -67,7 +67,6 @@ fn detail_view(d: HavipDetailData) -> impl IntoView {
     } = d;
     let status = row.status.clone();
     let holder = binding.holder;
-    let pages = history_total.div_ceil(HISTORY_PAGE).max(1);
     let id = row.id.clone();
     let newer = format!("/havip/{id}?page={}", history_page.saturating_sub(1));
     let older = format!("/havip/{id}?page={}", history_page + 1);
@@ -95,6 +94,19 @@ fn detail_view(d: HavipDetailData) -> impl IntoView {
                 <dt>"Created"</dt><dd>{format_time(row.created)}</dd>
             </dl>
         </section>
+        {history_view(history, history_total, history_page, newer, older)}
+    }
+}
+
+fn history_view(
+    history: Vec<crate::domain::model::HistoryEvent>,
+    history_total: u32,
+    history_page: u32,
+    newer: String,
+    older: String,
+) -> AnyView {
+    let pages = history_total.div_ceil(HISTORY_PAGE).max(1);
+    view! {
         <section class="card" id="history">
             <h2>"History " <span class="count">{format!("({history_total} changes)")}</span></h2>
             {if history.is_empty() {
@@ -124,4 +136,5 @@ fn detail_view(d: HavipDetailData) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }

@@ -1,10 +1,11 @@
 //! HAVIP management page: region selector, Apply, the list with rename and delete.
 
+use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_page;
 use crate::domain::binding::Status;
 use crate::domain::model::{format_time, HavipListData, HavipRow};
 use crate::ui::components::{region_query, RegionSelect};
-use crate::ui::dialogs::{ApplyDialog, ConfirmDeleteDialog, RenameDialog};
+use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
 
@@ -14,6 +15,7 @@ enum Dialog {
     Apply,
     Rename { id: String, name: String },
     Delete { id: String, label: String },
+    BindEip { id: String, label: String },
 }
 
 #[component]
@@ -52,6 +54,7 @@ pub fn HavipListPage() -> impl IntoView {
             }
             Dialog::Rename { id, name } => view! { <RenameDialog id current=name on_close=close/> }.into_any(),
             Dialog::Delete { id, label } => view! { <ConfirmDeleteDialog id label on_close=close/> }.into_any(),
+            Dialog::BindEip { id, label } => view! { <BindEipDialog havip_id=id label on_close=close/> }.into_any(),
         }}
     }
 }
@@ -122,6 +125,9 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
     } = row;
     let (rename_id, rename_name) = (id.clone(), name.clone());
     let (delete_id, delete_label) = (id.clone(), format!("{name} ({id}, {ip})"));
+    let (eip_id, eip_label) = (id.clone(), format!("{name} ({ip})"));
+    let unbind = ServerAction::<UnbindHavipEip>::new();
+    let has_eip = eip.is_some();
     let row_id = id.clone();
     view! {
         <tr data-id=row_id data-ip=ip.to_string()>
@@ -131,10 +137,15 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
             <td><div class="id">{subnet_id}</div><div>{subnet_name} " (" {subnet_cidr.to_string()} ")"</div></td>
             <td class="ip">{ip.to_string()}</td>
             <td data-testid="bound">{if bound_instance.is_empty() { "-".to_string() } else { bound_instance }}</td>
-            <td>{eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</td>
+            <td data-testid="eip">{eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</td>
             <td>{format_time(created)}</td>
             <td class="ops">
                 <button class="link" on:click=move |_| dialog.set(Dialog::Rename { id: rename_id.clone(), name: rename_name.clone() })>"Rename"</button>
+                {if has_eip {
+                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: eip_id.clone() }); }>"Unbind EIP"</button> }.into_any()
+                } else {
+                    view! { <button class="link" on:click=move |_| dialog.set(Dialog::BindEip { id: eip_id.clone(), label: eip_label.clone() })>"Bind EIP"</button> }.into_any()
+                }}
                 <button class="link danger" on:click=move |_| dialog.set(Dialog::Delete { id: delete_id.clone(), label: delete_label.clone() })>"Delete"</button>
             </td>
         </tr>

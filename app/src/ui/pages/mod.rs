@@ -1,4 +1,5 @@
 pub mod agents;
 pub mod detail;
+pub mod eips;
 pub mod havips;
 pub mod networks;

@@ -1,0 +1,86 @@
+use crate::domain::error::ApiError;
+use crate::domain::model::{Eip, Havip};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EipRow {
+    pub eip: Eip,
+    /// name of the bound HAVIP
+    pub havip_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EipsData {
+    pub pool: String,
+    pub eips: Vec<EipRow>,
+}
+
+#[server]
+pub async fn eips_page() -> Result<EipsData, ApiError> {
+    let store = super::store()?;
+    let eips = store
+        .eips()?
+        .into_iter()
+        .map(|eip| EipRow {
+            havip_name: eip
+                .havip_id
+                .as_ref()
+                .and_then(|h| store.havip(h).ok())
+                .map(|h| h.name),
+            eip,
+        })
+        .collect();
+    Ok(EipsData {
+        pool: store.config().eip_pool.to_string(),
+        eips,
+    })
+}
+
+#[server]
+pub async fn allocate_eip() -> Result<Eip, ApiError> {
+    super::store()?.allocate_eip().await
+}
+
+#[server]
+pub async fn release_eip(id: String) -> Result<Eip, ApiError> {
+    super::store()?.release_eip(&id).await
+}
+
+#[server]
+pub async fn bind_eip(eip_id: String, havip_id: String) -> Result<Havip, ApiError> {
+    super::store()?.bind_eip(&eip_id, &havip_id).await
+}
+
+#[server]
+pub async fn unbind_eip(eip_id: String) -> Result<Eip, ApiError> {
+    super::store()?.unbind_eip(&eip_id).await
+}
+
+/// Allocates a new EIP and binds it to the HAVIP in one step (released again if binding fails).
+#[server]
+pub async fn bind_new_eip(havip_id: String) -> Result<Havip, ApiError> {
+    let store = super::store()?;
+    store.havip(&havip_id)?;
+    let eip = store.allocate_eip().await?;
+    match store.bind_eip(&eip.id, &havip_id).await {
+        Ok(h) => Ok(h),
+        Err(e) => {
+            let _ = store.release_eip(&eip.id).await;
+            Err(e)
+        }
+    }
+}
+
+/// Unbinds whatever EIP the HAVIP has.
+#[server]
+pub async fn unbind_havip_eip(havip_id: String) -> Result<Eip, ApiError> {
+    let store = super::store()?;
+    let havip = store.havip(&havip_id)?;
+    let eip = store
+        .eips()?
+        .into_iter()
+        .find(|e| e.havip_id.as_deref() == Some(havip.id.as_str()))
+        .ok_or_else(|| ApiError::conflict(format!("HAVIP {} has no EIP bound.", havip.id)))?;
+    store.unbind_eip(&eip.id).await
+}

@@ -1,0 +1,161 @@
+//! Elastic (public) IPs from the operator's pool, bound one-to-one to HAVIPs.
+
+use super::{db_err, decode, encode, new_id, now_ms, Store, StoreChange};
+use crate::domain::error::ApiError;
+use crate::domain::ids::Kind;
+use crate::domain::model::{Eip, Havip};
+use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+use std::net::Ipv4Addr;
+
+fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => db_err(e),
+    })
+}
+
+impl Store {
+    pub fn eips(&self) -> Result<Vec<Eip>, ApiError> {
+        let mut eips: Vec<Eip> = self.all(&self.inner.eips)?;
+        eips.sort_by_key(|e| e.ip);
+        Ok(eips)
+    }
+
+    pub fn eip(&self, id: &str) -> Result<Eip, ApiError> {
+        self.get(&self.inner.eips, id)?
+            .ok_or_else(|| ApiError::not_found("EIP", id))
+    }
+
+    /// Takes the lowest free address of the pool (network and broadcast addresses excluded).
+    pub async fn allocate_eip(&self) -> Result<Eip, ApiError> {
+        let pool = self.inner.config.eip_pool;
+        let first = u32::from(pool.network()) + u32::from(pool.prefix_len() < 31);
+        let last = u32::from(pool.broadcast()) - u32::from(pool.prefix_len() < 31);
+        loop {
+            let taken: std::collections::HashSet<Ipv4Addr> =
+                self.eips()?.into_iter().map(|e| e.ip).collect();
+            let Some(ip) = (first..=last)
+                .map(Ipv4Addr::from)
+                .find(|ip| !taken.contains(ip))
+            else {
+                return Err(ApiError::conflict(format!(
+                    "The EIP pool {pool} has no free address left."
+                )));
+            };
+            let eip = Eip {
+                id: new_id(Kind::Eip),
+                ip,
+                havip_id: None,
+                allocated: now_ms(),
+            };
+            let key = u32::from(ip).to_be_bytes();
+            let claimed = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
+                if index.get(key)?.is_some() {
+                    return Ok(false); // someone else took it meanwhile: pick again
+                }
+                index.insert(&key, eip.id.as_bytes())?;
+                eips.insert(eip.id.as_bytes(), encode(&eip))?;
+                Ok(true)
+            });
+            if finish::<bool>(claimed)? {
+                self.flush().await?;
+                self.publish(StoreChange::Eips);
+                return Ok(eip);
+            }
+        }
+    }
+
+    /// Returns an unbound EIP to the pool.
+    pub async fn release_eip(&self, id: &str) -> Result<Eip, ApiError> {
+        let result = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
+            let eip: Eip = match eips.get(id)? {
+                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                None => return Err(Abort::Abort(ApiError::not_found("EIP", id))),
+            };
+            if let Some(h) = &eip.havip_id {
+                return Err(Abort::Abort(ApiError::conflict(format!(
+                    "EIP {} is bound to {h}; unbind it before releasing it.",
+                    eip.ip
+                ))));
+            }
+            eips.remove(id.as_bytes())?;
+            index.remove(&u32::from(eip.ip).to_be_bytes())?;
+            Ok(eip)
+        });
+        let eip = finish(result)?;
+        self.flush().await?;
+        self.publish(StoreChange::Eips);
+        Ok(eip)
+    }
+
+    /// Binds an EIP to an HAVIP: one EIP per HAVIP, one HAVIP per EIP.
+    pub async fn bind_eip(&self, eip_id: &str, havip_id: &str) -> Result<Havip, ApiError> {
+        let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
+            let mut eip: Eip = match eips.get(eip_id)? {
+                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                None => return Err(Abort::Abort(ApiError::not_found("EIP", eip_id))),
+            };
+            let mut havip: Havip = match havips.get(havip_id)? {
+                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                None => return Err(Abort::Abort(ApiError::not_found("HAVIP", havip_id))),
+            };
+            if let Some(other) = &eip.havip_id {
+                return Err(Abort::Abort(ApiError::conflict(format!(
+                    "EIP {} is already bound to {other}.",
+                    eip.ip
+                ))));
+            }
+            if let Some(ip) = havip.eip {
+                return Err(Abort::Abort(ApiError::conflict(format!(
+                    "HAVIP {} already has EIP {ip}.",
+                    havip.id
+                ))));
+            }
+            eip.havip_id = Some(havip.id.clone());
+            havip.eip = Some(eip.ip);
+            eips.insert(eip.id.as_bytes(), encode(&eip))?;
+            havips.insert(havip.id.as_bytes(), encode(&havip))?;
+            Ok(havip)
+        });
+        let havip = finish(result)?;
+        self.flush().await?;
+        self.publish(StoreChange::Havip {
+            region_id: havip.region_id.clone(),
+            havip_id: havip.id.clone(),
+        });
+        self.publish(StoreChange::Eips);
+        Ok(havip)
+    }
+
+    pub async fn unbind_eip(&self, eip_id: &str) -> Result<Eip, ApiError> {
+        let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
+            let mut eip: Eip = match eips.get(eip_id)? {
+                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                None => return Err(Abort::Abort(ApiError::not_found("EIP", eip_id))),
+            };
+            let Some(havip_id) = eip.havip_id.take() else {
+                return Err(Abort::Abort(ApiError::conflict(format!(
+                    "EIP {} is not bound.",
+                    eip.ip
+                ))));
+            };
+            if let Some(bytes) = havips.get(havip_id.as_bytes())? {
+                let mut havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
+                havip.eip = None;
+                havips.insert(havip.id.as_bytes(), encode(&havip))?;
+            }
+            eips.insert(eip.id.as_bytes(), encode(&eip))?;
+            Ok((eip, havip_id))
+        });
+        let (eip, havip_id) = finish(result)?;
+        self.flush().await?;
+        if let Ok(h) = self.havip(&havip_id) {
+            self.publish(StoreChange::Havip {
+                region_id: h.region_id,
+                havip_id,
+            });
+        }
+        self.publish(StoreChange::Eips);
+        Ok(eip)
+    }
+}

@@ -1,0 +1,74 @@
+use crate::api::eips::{eips_page, BindEip, BindNewEip};
+use crate::ui::components::{FieldError, Modal};
+use leptos::prelude::*;
+
+/// Binds an unbound EIP (or a newly allocated one) to an HAVIP.
+#[component]
+pub fn BindEipDialog(havip_id: String, label: String, on_close: Callback<bool>) -> impl IntoView {
+    let eips = LocalResource::new(eips_page);
+    let choice = RwSignal::new("new".to_string());
+    let bind = ServerAction::<BindEip>::new();
+    let bind_new = ServerAction::<BindNewEip>::new();
+    let error = Signal::derive(move || {
+        let a = bind.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.message.clone())
+        });
+        a.or_else(|| {
+            bind_new.value().with(|v| {
+                v.as_ref()
+                    .and_then(|r| r.as_ref().err())
+                    .map(|e| e.message.clone())
+            })
+        })
+    });
+    Effect::new(move |_| {
+        if bind.value().with(|v| matches!(v, Some(Ok(_))))
+            || bind_new.value().with(|v| matches!(v, Some(Ok(_))))
+        {
+            on_close.run(true);
+        }
+    });
+    let options = move || {
+        eips.get()
+            .and_then(Result::ok)
+            .map(|d| {
+                d.eips
+                    .into_iter()
+                    .filter(|r| r.eip.havip_id.is_none())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let submit = move |_| {
+        let c = choice.get_untracked();
+        if c == "new" {
+            bind_new.dispatch(BindNewEip {
+                havip_id: havip_id.clone(),
+            });
+        } else {
+            bind.dispatch(BindEip {
+                eip_id: c,
+                havip_id: havip_id.clone(),
+            });
+        }
+    };
+    view! {
+        <Modal title="Bind EIP".into() id="bind-eip-dialog">
+            <p>"Public address for " <strong>{label}</strong></p>
+            <div class="form">
+                <label for="eip-select">"EIP"</label>
+                <select id="eip-select" on:change=move |ev| choice.set(event_target_value(&ev))>
+                    <option value="new" selected=true>"Allocate a new EIP from the pool"</option>
+                    {move || options().into_iter().map(|r| view! { <option value=r.eip.id.clone()>{format!("{} ({})", r.eip.ip, r.eip.id)}</option> }).collect_view()}
+                </select>
+            </div>
+            <FieldError message=error id="bind-eip-error"/>
+            <div class="buttons">
+                <button id="bind-eip-ok" class="primary" on:click=submit>"OK"</button>
+                <button on:click=move |_| on_close.run(false)>"Cancel"</button>
+            </div>
+        </Modal>
+    }
+}
