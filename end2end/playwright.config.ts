@@ -47,7 +47,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir}`,
+    // a higher quota than the default 10 per VPC, so the paging test can fill a page
+    command: `${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100`,
     cwd: "..",
     url: baseURL,
     reuseExistingServer: false,

@@ -104,6 +104,7 @@ test("2. primary host failure: the browser shows the failover within 5 s, no rel
   await expect(page.locator("#binding").getByTestId("holder")).toHaveText(MAC2);
   await expect(page.locator("#history .timeline li").first()).toContainText(`Failover ${MAC1} → ${MAC2}`);
   await expect(page.locator("#binding")).toContainText("lab-agent");
+  await page.goto("/");
 
   // the primary comes back and preempts (the seed's `state MASTER` makes keepalived drop nopreempt)
   inNs("c1", "ip", "link", "set", "eth0", "up");

@@ -1,14 +1,26 @@
 use crate::domain::error::ApiError;
+use crate::domain::listing::ListQuery;
 use crate::domain::model::{Havip, HavipDetailData, HavipListData};
 use leptos::prelude::*;
 
-/// The list page: regions, the chosen region's HAVIPs and its VPCs/subnets for the apply dialog.
+/// The list page: regions, one page of the chosen region's HAVIPs (searched, filtered, sorted),
+/// its counters, and its VPCs/subnets for the filters and the apply dialog.
 #[server]
-pub async fn havip_page(region_id: Option<String>) -> Result<HavipListData, ApiError> {
+pub async fn havip_page(
+    region_id: Option<String>,
+    query: ListQuery,
+) -> Result<HavipListData, ApiError> {
+    use crate::domain::listing::{counters, select};
     let store = super::store()?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
+    let all = store.havip_rows(&region_id)?;
+    let counters = counters(&all);
+    let (rows, matching, page) = select(all, &query);
     Ok(HavipListData {
-        rows: store.havip_rows(&region_id)?,
+        rows,
+        matching: matching as u32,
+        page,
+        counters,
         networks: store.network_view(&region_id)?,
         regions,
         region_id,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod haconfig;
 pub mod ids;
 pub mod ip;
+pub mod listing;
 pub mod mac;
 pub mod model;
 pub mod name;

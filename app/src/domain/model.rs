@@ -151,7 +151,11 @@ pub const HISTORY_PAGE: u32 = 50;
 pub struct HavipListData {
     pub regions: Vec<Region>,
     pub region_id: String,
+    /// the requested page of the matching rows
     pub rows: Vec<HavipRow>,
+    pub matching: u32,
+    pub page: u32,
+    pub counters: super::listing::Counters,
     pub networks: Vec<VpcView>,
 }
 

@@ -27,11 +27,14 @@ pub fn HavipDetailPage() -> impl IntoView {
         |(id, page, _)| havip_detail(id, page),
     );
     // the configuration panel must not be rebuilt by live reloads: it keeps what was typed
-    let target = Memo::new(move |_| {
-        detail
-            .get()
-            .and_then(Result::ok)
-            .map(|d| (d.row.ip, d.row.subnet_cidr))
+    // (it follows the loaded data through an effect, which runs only in the browser)
+    let target = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            if target.get_untracked() != Some((d.row.ip, d.row.subnet_cidr)) {
+                target.set(Some((d.row.ip, d.row.subnet_cidr)));
+            }
+        }
     });
 
     view! {
