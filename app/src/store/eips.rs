@@ -7,6 +7,18 @@ use crate::domain::model::{Eip, Havip};
 use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
 use std::net::Ipv4Addr;
 
+/// Reads a record inside a transaction; a missing one aborts with "not found".
+fn load<T: serde::de::DeserializeOwned>(
+    tree: &sled::transaction::TransactionalTree,
+    what: &str,
+    id: &str,
+) -> Result<T, Abort<ApiError>> {
+    match tree.get(id.as_bytes())? {
+        Some(bytes) => decode(&bytes).map_err(Abort::Abort),
+        None => Err(Abort::Abort(ApiError::not_found(what, id))),
+    }
+}
+
 fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
     result.map_err(|e| match e {
         TransactionError::Abort(e) => e,
@@ -68,10 +80,7 @@ impl Store {
     /// Returns an unbound EIP to the pool.
     pub async fn release_eip(&self, id: &str) -> Result<Eip, ApiError> {
         let result = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
-            let eip: Eip = match eips.get(id)? {
-                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
-                None => return Err(Abort::Abort(ApiError::not_found("EIP", id))),
-            };
+            let eip: Eip = load(eips, "EIP", id)?;
             if let Some(h) = &eip.havip_id {
                 return Err(Abort::Abort(ApiError::conflict(format!(
                     "EIP {} is bound to {h}; unbind it before releasing it.",
@@ -91,14 +100,8 @@ impl Store {
     /// Binds an EIP to an HAVIP: one EIP per HAVIP, one HAVIP per EIP.
     pub async fn bind_eip(&self, eip_id: &str, havip_id: &str) -> Result<Havip, ApiError> {
         let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
-            let mut eip: Eip = match eips.get(eip_id)? {
-                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
-                None => return Err(Abort::Abort(ApiError::not_found("EIP", eip_id))),
-            };
-            let mut havip: Havip = match havips.get(havip_id)? {
-                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
-                None => return Err(Abort::Abort(ApiError::not_found("HAVIP", havip_id))),
-            };
+            let mut eip: Eip = load(eips, "EIP", eip_id)?;
+            let mut havip: Havip = load(havips, "HAVIP", havip_id)?;
             if let Some(other) = &eip.havip_id {
                 return Err(Abort::Abort(ApiError::conflict(format!(
                     "EIP {} is already bound to {other}.",
@@ -129,10 +132,7 @@ impl Store {
 
     pub async fn unbind_eip(&self, eip_id: &str) -> Result<Eip, ApiError> {
         let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
-            let mut eip: Eip = match eips.get(eip_id)? {
-                Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
-                None => return Err(Abort::Abort(ApiError::not_found("EIP", eip_id))),
-            };
+            let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let Some(havip_id) = eip.havip_id.take() else {
                 return Err(Abort::Abort(ApiError::conflict(format!(
                     "EIP {} is not bound.",

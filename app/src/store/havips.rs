@@ -5,7 +5,7 @@
 //! that inserts the IP-index key only if it is absent, checks the VPC quota and writes the
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
-use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use super::{be_u32, db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
 use crate::domain::binding::Status;
 use crate::domain::error::ApiError;
 use crate::domain::ids::Kind;
@@ -36,9 +36,7 @@ impl Store {
             .havip_counts
             .get(vpc_id)
             .map_err(db_err)?
-            .map_or(0, |v| {
-                u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
-            }))
+            .map_or(0, |v| be_u32(&v)))
     }
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
@@ -142,9 +140,9 @@ impl Store {
                 if index.get(&key)?.is_some() {
                     return Err(Abort::Abort(ClaimError::Taken));
                 }
-                let count = counts.get(havip.vpc_id.as_bytes())?.map_or(0, |v| {
-                    u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
-                });
+                let count = counts
+                    .get(havip.vpc_id.as_bytes())?
+                    .map_or(0, |v| be_u32(&v));
                 if count >= quota {
                     return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
                 }
@@ -213,9 +211,9 @@ impl Store {
                 }
                 havips.remove(id.as_bytes())?;
                 index.remove(ip_key(&havip.subnet_id, havip.ip))?;
-                let count = counts.get(havip.vpc_id.as_bytes())?.map_or(0, |v| {
-                    u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
-                });
+                let count = counts
+                    .get(havip.vpc_id.as_bytes())?
+                    .map_or(0, |v| be_u32(&v));
                 counts.insert(
                     havip.vpc_id.as_bytes(),
                     &count.saturating_sub(1).to_be_bytes(),

@@ -110,6 +110,11 @@ pub(crate) fn db_err(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("database error: {e}"))
 }
 
+/// A stored u32 counter or version (big-endian); malformed values read as 0.
+pub(crate) fn be_u32(bytes: &[u8]) -> u32 {
+    bytes.try_into().map(u32::from_be_bytes).unwrap_or(0)
+}
+
 pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
     let mut key = Vec::with_capacity(subnet_id.len() + 4);
     key.extend_from_slice(subnet_id.as_bytes());
@@ -159,7 +164,7 @@ impl Store {
             .meta
             .get("schema_version")
             .map_err(db_err)?
-            .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+            .map(|v| be_u32(&v));
         match version {
             None => {
                 self.seed()?;

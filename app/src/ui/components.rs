@@ -1,8 +1,10 @@
 //! Pieces shared by the pages.
 
+use crate::domain::error::ApiError;
 use crate::domain::model::Region;
 use crate::ui::live::use_live;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -87,4 +89,32 @@ pub fn Modal(title: String, id: &'static str, children: Children) -> impl IntoVi
             </div>
         </div>
     }
+}
+
+/// The server's refusal of the latest submission, if any.
+pub fn refusal<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| e.message.clone())
+        })
+    })
+}
+
+/// Runs `on_done` each time the action succeeds.
+pub fn on_success<S>(action: ServerAction<S>, on_done: impl Fn() + 'static)
+where
+    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            on_done();
+        }
+    });
 }

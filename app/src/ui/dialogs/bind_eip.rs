@@ -1,5 +1,5 @@
 use crate::api::eips::{eips_page, BindEip, BindNewEip};
-use crate::ui::components::{FieldError, Modal};
+use crate::ui::components::{refusal, FieldError, Modal};
 use leptos::prelude::*;
 
 /// Binds an unbound EIP (or a newly allocated one) to an HAVIP.
@@ -9,20 +9,8 @@ pub fn BindEipDialog(havip_id: String, label: String, on_close: Callback<bool>) 
     let choice = RwSignal::new("new".to_string());
     let bind = ServerAction::<BindEip>::new();
     let bind_new = ServerAction::<BindNewEip>::new();
-    let error = Signal::derive(move || {
-        let a = bind.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.message.clone())
-        });
-        a.or_else(|| {
-            bind_new.value().with(|v| {
-                v.as_ref()
-                    .and_then(|r| r.as_ref().err())
-                    .map(|e| e.message.clone())
-            })
-        })
-    });
+    let (bind_refused, bind_new_refused) = (refusal(bind), refusal(bind_new));
+    let error = Signal::derive(move || bind_refused.get().or_else(|| bind_new_refused.get()));
     Effect::new(move |_| {
         if bind.value().with(|v| matches!(v, Some(Ok(_))))
             || bind_new.value().with(|v| matches!(v, Some(Ok(_))))

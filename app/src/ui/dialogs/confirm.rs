@@ -1,22 +1,12 @@
 use crate::api::havips::DeleteHavip;
-use crate::ui::components::{FieldError, Modal};
+use crate::ui::components::{on_success, refusal, FieldError, Modal};
 use leptos::prelude::*;
 
 #[component]
 pub fn ConfirmDeleteDialog(id: String, label: String, on_close: Callback<bool>) -> impl IntoView {
     let delete = ServerAction::<DeleteHavip>::new();
-    let error = Signal::derive(move || {
-        delete.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.message.clone())
-        })
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = delete.value().get() {
-            on_close.run(true);
-        }
-    });
+    let error = refusal(delete);
+    on_success(delete, move || on_close.run(true));
     view! {
         <Modal title="Delete HAVIP".into() id="delete-dialog">
             <p>"Delete " <strong>{label}</strong> "? Hosts that still announce this address keep it on their side; the console stops tracking it."</p>

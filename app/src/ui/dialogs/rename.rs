@@ -1,29 +1,20 @@
 use crate::api::havips::RenameHavip;
 use crate::domain::name::check_name;
-use crate::ui::components::{FieldError, Modal};
+use crate::ui::components::{on_success, refusal, FieldError, Modal};
 use leptos::prelude::*;
 
 #[component]
 pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> impl IntoView {
     let name = RwSignal::new(current);
     let rename = ServerAction::<RenameHavip>::new();
+    let refused = refusal(rename);
     let error = Signal::derive(move || {
         check_name(&name.get())
             .err()
             .map(|e| e.to_string())
-            .or_else(|| {
-                rename.value().with(|v| {
-                    v.as_ref()
-                        .and_then(|r| r.as_ref().err())
-                        .map(|e| e.message.clone())
-                })
-            })
+            .or_else(|| refused.get())
     });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = rename.value().get() {
-            on_close.run(true);
-        }
-    });
+    on_success(rename, move || on_close.run(true));
     let title = format!("Rename {id}");
     let submit = move |_| {
         if check_name(&name.get_untracked()).is_ok() {

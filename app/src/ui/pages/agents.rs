@@ -2,7 +2,7 @@
 
 use crate::api::agents::{agents_page, CreateAgent, RevokeAgent};
 use crate::domain::model::format_time;
-use crate::ui::components::FieldError;
+use crate::ui::components::{refusal, FieldError};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
 
@@ -23,13 +23,7 @@ pub fn AgentsPage() -> impl IntoView {
         }
     });
     let created = move || create.value().get().and_then(Result::ok);
-    let error = Signal::derive(move || {
-        create.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.message.clone())
-        })
-    });
+    let error = refusal(create);
     let toggle = move |id: String| {
         chosen.update(|c| {
             if let Some(i) = c.iter().position(|x| *x == id) {

@@ -1,12 +1,10 @@
 //! VPCs and subnets of a region: list them, create regions, VPCs and subnets.
 
 use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc, NetworkData};
-use crate::domain::error::ApiError;
 use crate::domain::model::VpcView;
-use crate::ui::components::{region_query, FieldError, RegionSelect};
+use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn NetworksPage() -> impl IntoView {
@@ -86,34 +84,6 @@ fn vpcs_table(vpcs: Vec<VpcView>) -> impl IntoView {
         </table>
     }
     .into_any()
-}
-
-/// The server's refusal of the latest submission, if any.
-fn refusal<S>(action: ServerAction<S>) -> Signal<Option<String>>
-where
-    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || {
-        action.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.message.clone())
-        })
-    })
-}
-
-/// Runs `on_done` each time the action succeeds.
-fn on_success<S>(action: ServerAction<S>, on_done: impl Fn() + 'static)
-where
-    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            on_done();
-        }
-    });
 }
 
 #[component]
