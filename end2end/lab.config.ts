@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { launchOptions } from "./chromium";
 
 // The network lab (run through lab/run.sh, as root): the spec starts `havip serve`, keepalived
 // and `havip agent` itself, because it restarts some of them on purpose.
@@ -17,11 +18,7 @@ export default defineConfig({
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1440, height: 900 },
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        },
+        launchOptions,
       },
     },
   ],

@@ -1,10 +1,9 @@
 import { defineConfig, devices } from "@playwright/test";
+import { launchOptions } from "./chromium";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// Browsers cannot be downloaded here: use Debian's chromium (scripts/setup.sh --test installs it).
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const port = process.env.HAVIP_E2E_PORT ?? "3900";
 const baseURL = `http://127.0.0.1:${port}`;
 // The release binary with the site embedded; every run starts from an empty, freshly seeded database.
@@ -30,19 +29,7 @@ export default defineConfig({
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1440, height: 900 },
-        launchOptions: {
-          executablePath,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-          ],
-        },
+        launchOptions,
       },
     },
   ],
