@@ -50,3 +50,22 @@ test("bind and unbind an EIP from the list; delete and release follow the rules"
   await page.getByRole("dialog", { name: "Bind EIP" }).getByRole("button", { name: "OK" }).click();
   await expect(row(page, name).getByTestId("eip")).toHaveText(free);
 });
+
+test("bind and unbind an EIP from the detail page", async ({ page }) => {
+  await open(page, "/");
+  const name = unique("detail-eip");
+  const dialog = await startApply(page, name);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toBeHidden();
+  await row(page, name).locator("a.id").click();
+  const binding = page.locator("#binding");
+  await expect(binding.getByTestId("eip")).toHaveText("-");
+  await binding.getByRole("button", { name: "Bind EIP" }).click();
+  const bind = page.getByRole("dialog", { name: "Bind EIP" });
+  await bind.getByRole("button", { name: "OK" }).click();
+  await expect(bind).toBeHidden();
+  await expect(binding.getByTestId("eip")).toHaveText(/^203\.0\.113\.\d+$/);
+  await binding.getByRole("button", { name: "Unbind EIP" }).click();
+  await expect(binding.getByTestId("eip")).toHaveText("-");
+  await expect(binding.getByRole("button", { name: "Bind EIP" })).toBeVisible();
+});

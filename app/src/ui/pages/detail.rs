@@ -1,8 +1,10 @@
 //! `/havip/<id>`: the binding view, the history timeline and the HA configuration panel.
 
+use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_detail;
 use crate::domain::binding::{Change, Status};
 use crate::domain::model::{format_time, HavipDetailData, HISTORY_PAGE};
+use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::use_live;
 use leptos::prelude::*;
@@ -37,15 +39,22 @@ pub fn HavipDetailPage() -> impl IntoView {
         }
     });
 
+    // (HAVIP id, label) while the Bind EIP dialog is open
+    let bind_eip = RwSignal::new(None::<(String, String)>);
+
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => detail_view(d).into_any(),
+                    Ok(d) => detail_view(d, bind_eip).into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
                 }
             })}
         </Transition>
+        {move || bind_eip.get().map(|(havip_id, label)| {
+            let on_close = Callback::new(move |_| bind_eip.set(None));
+            view! { <BindEipDialog havip_id label on_close/> }
+        })}
         {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet/> })}
     }
 }
@@ -58,7 +67,7 @@ fn status_class(status: &Status) -> &'static str {
     }
 }
 
-fn detail_view(d: HavipDetailData) -> impl IntoView {
+fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let HavipDetailData {
         row,
         region_id,
@@ -70,6 +79,15 @@ fn detail_view(d: HavipDetailData) -> impl IntoView {
     } = d;
     let status = row.status.clone();
     let holder = binding.holder;
+    let eip_button = {
+        let (id, label) = (row.id.clone(), format!("{} ({})", row.name, row.ip));
+        if row.eip.is_some() {
+            let unbind = ServerAction::<UnbindHavipEip>::new();
+            view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: id.clone() }); }>"Unbind EIP"</button> }.into_any()
+        } else {
+            view! { <button class="link" on:click=move |_| bind_eip.set(Some((id.clone(), label.clone())))>"Bind EIP"</button> }.into_any()
+        }
+    };
     let id = row.id.clone();
     let newer = format!("/havip/{id}?page={}", history_page.saturating_sub(1));
     let older = format!("/havip/{id}?page={}", history_page + 1);
@@ -91,7 +109,11 @@ fn detail_view(d: HavipDetailData) -> impl IntoView {
                 <dt>"Holder since"</dt><dd>{holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into())}</dd>
                 <dt>"Last seen"</dt><dd>{holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into())}</dd>
                 <dt>"Reported by"</dt><dd>{last_agent.unwrap_or_else(|| "-".into())}</dd>
-                <dt>"EIP"</dt><dd>{row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</dd>
+                <dt>"EIP"</dt><dd>
+                    <span data-testid="eip">{row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</span>
+                    " "
+                    {eip_button}
+                </dd>
                 <dt>"VPC"</dt><dd>{format!("{} ({})", row.vpc_name, row.vpc_id)}</dd>
                 <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", row.subnet_name, row.subnet_id, row.subnet_cidr)}</dd>
                 <dt>"Created"</dt><dd>{format_time(row.created)}</dd>
