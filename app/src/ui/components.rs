@@ -1,5 +1,6 @@
 //! Pieces shared by the pages.
 
+use crate::domain::binding::Status;
 use crate::domain::error::ApiError;
 use crate::domain::model::Region;
 use crate::ui::live::use_live;
@@ -117,4 +118,13 @@ where
             on_done();
         }
     });
+}
+
+/// The CSS class of a status tag (unbound grey, bound green, conflict red).
+pub fn status_class(status: &Status) -> &'static str {
+    match status {
+        Status::Unbound => "tag unbound",
+        Status::Bound { .. } => "tag bound",
+        Status::Conflict { .. } => "tag conflict",
+    }
 }

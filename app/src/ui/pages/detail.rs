@@ -4,6 +4,7 @@ use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_detail;
 use crate::domain::binding::{Change, Status};
 use crate::domain::model::{format_time, HavipDetailData, HISTORY_PAGE};
+use crate::ui::components::status_class;
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::use_live;
@@ -56,14 +57,6 @@ pub fn HavipDetailPage() -> impl IntoView {
             view! { <BindEipDialog havip_id label on_close/> }
         })}
         {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet/> })}
-    }
-}
-
-fn status_class(status: &Status) -> &'static str {
-    match status {
-        Status::Unbound => "tag unbound",
-        Status::Bound { .. } => "tag bound",
-        Status::Conflict { .. } => "tag conflict",
     }
 }
 

@@ -2,9 +2,9 @@
 
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_page;
-use crate::domain::binding::Status;
 use crate::domain::listing::{ListQuery, PAGE_SIZE};
 use crate::domain::model::{format_time, HavipListData, HavipRow};
+use crate::ui::components::status_class;
 use crate::ui::components::{region_query, RegionSelect};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::use_live;
@@ -230,14 +230,6 @@ fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) ->
             <span id="page-info">{format!("Page {} of {pages} · {matching} matching", page + 1)}</span>
             <button id="page-next" disabled={page + 1 >= pages} on:click=next>"Next"</button>
         </nav>
-    }
-}
-
-fn status_class(status: &Status) -> &'static str {
-    match status {
-        Status::Unbound => "tag unbound",
-        Status::Bound { .. } => "tag bound",
-        Status::Conflict { .. } => "tag conflict",
     }
 }
 
