@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("networks") view=ui::pages::networks::NetworksPage/>
                     <Route path=StaticSegment("agents") view=ui::pages::agents::AgentsPage/>
                     <Route path=StaticSegment("eips") view=ui::pages::eips::EipsPage/>
+                    <Route path=StaticSegment("instances") view=ui::pages::instances::InstancesPage/>
                     <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
                 </Routes>
             </main>

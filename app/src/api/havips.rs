@@ -81,8 +81,16 @@ pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailDa
         (history_page * HISTORY_PAGE) as usize,
         HISTORY_PAGE as usize,
     )?;
-    let last_agent = store.history(&id, 0, 1)?.pop().map(|e| e.agent);
+    let last_agent = store
+        .history(&id, 0, 1)?
+        .pop()
+        .map(|e| e.agent)
+        .filter(|a| !a.is_empty());
+    let mut instances = store.instances()?;
+    instances.retain(|i| i.subnet_id == havip.subnet_id);
     Ok(HavipDetailData {
+        instances,
+        allowed: havip.allowed.clone(),
         region_id: havip.region_id.clone(),
         binding: havip.binding.clone(),
         row: store.row(havip)?,
@@ -91,4 +99,15 @@ pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailDa
         history_total: total,
         history_page,
     })
+}
+
+/// Restricts which registered instances (ENI ids) may hold the HAVIP; an empty list allows any.
+#[server]
+pub async fn set_allowed_holders(
+    havip_id: String,
+    eni_ids: Vec<String>,
+) -> Result<Havip, ApiError> {
+    super::store()?
+        .set_allowed_holders(&havip_id, &eni_ids)
+        .await
 }

@@ -43,7 +43,7 @@ pub async fn live_events(
                         | Ok(StoreChange::HavipDeleted { region_id, havip_id }) => {
                             LiveEvent::Changed { region_id, havip_id: Some(havip_id), at_ms: crate::store::now_ms() }
                         }
-                        Ok(StoreChange::Network { region_id }) => {
+                        Ok(StoreChange::Network { region_id } | StoreChange::Instances { region_id }) => {
                             LiveEvent::Changed { region_id, havip_id: None, at_ms: crate::store::now_ms() }
                         }
                         Ok(StoreChange::Agents | StoreChange::Eips) => {

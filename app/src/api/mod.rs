@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod eips;
 pub mod havips;
+pub mod instances;
 pub mod live;
 pub mod network;
 

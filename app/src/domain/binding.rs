@@ -30,6 +30,8 @@ pub struct BindingRules {
     /// (a hard failure is noticed after 3 probes, keepalived's backup takes over after
     /// 3 adverts + skew: the two race).
     pub failover_window_ms: u64,
+    /// A claim by a MAC outside the allowed holders is shown this long after it was last seen.
+    pub unauthorized_window_ms: u64,
 }
 
 impl Default for BindingRules {
@@ -38,6 +40,7 @@ impl Default for BindingRules {
             misses_before_lost: 3,
             conflict_window_ms: 2_000,
             failover_window_ms: 10_000,
+            unauthorized_window_ms: 5_000,
         }
     }
 }
@@ -61,6 +64,9 @@ pub struct BindingState {
     /// The holder most recently lost (`last_seen` = when it was declared lost).
     #[serde(default)]
     pub lost: Option<Claim>,
+    /// Fresh claims by MACs that are not allowed to hold the address (never the holder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unauthorized: Vec<Claim>,
 }
 
 /// What the list shows.
@@ -86,33 +92,64 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
-    Bound { mac: Mac },
-    Failover { from: Mac, to: Mac },
-    Conflict { macs: Vec<Mac> },
-    Resolved { mac: Mac },
-    Lost { mac: Mac },
+    Bound {
+        mac: Mac,
+    },
+    Failover {
+        from: Mac,
+        to: Mac,
+    },
+    Conflict {
+        macs: Vec<Mac>,
+    },
+    Resolved {
+        mac: Mac,
+    },
+    Lost {
+        mac: Mac,
+    },
+    /// A MAC outside the allowed holders announced or answered for the address.
+    Unauthorized {
+        mac: Mac,
+    },
 }
 
 impl Change {
     pub fn describe(&self) -> String {
+        self.describe_with(|mac| mac.to_string())
+    }
+
+    /// The sentence shown in the history, naming each MAC with `name` (e.g. its instance).
+    pub fn describe_with(&self, name: impl Fn(Mac) -> String) -> String {
         match self {
-            Change::Bound { mac } => format!("Bound to {mac}"),
-            Change::Failover { from, to } => format!("Failover {from} → {to}"),
-            Change::Conflict { macs } => format!("Conflict: {}", join(macs)),
-            Change::Resolved { mac } => format!("Conflict resolved to {mac}"),
-            Change::Lost { mac } => format!("Holder {mac} lost"),
+            Change::Bound { mac } => format!("Bound to {}", name(*mac)),
+            Change::Failover { from, to } => format!("Failover {} → {}", name(*from), name(*to)),
+            Change::Conflict { macs } => format!("Conflict: {}", join(macs, name)),
+            Change::Resolved { mac } => format!("Conflict resolved to {}", name(*mac)),
+            Change::Lost { mac } => format!("Holder {} lost", name(*mac)),
+            Change::Unauthorized { mac } => {
+                format!(
+                    "Unauthorized claim by {} (not an allowed holder)",
+                    name(*mac)
+                )
+            }
         }
     }
 }
 
-fn join(macs: &[Mac]) -> String {
-    macs.iter()
-        .map(Mac::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+fn join(macs: &[Mac], name: impl Fn(Mac) -> String) -> String {
+    macs.iter().map(|m| name(*m)).collect::<Vec<_>>().join(", ")
 }
 
 impl Observation {
+    /// The MAC the observation is from, if any.
+    pub fn mac(&self) -> Option<Mac> {
+        match *self {
+            Observation::Announce { mac } | Observation::ProbeReply { mac } => Some(mac),
+            Observation::ProbeMiss => None,
+        }
+    }
+
     pub fn cause(&self, rules: &BindingRules) -> String {
         match self {
             Observation::Announce { mac } => format!("gratuitous ARP from {mac}"),
@@ -166,7 +203,6 @@ pub fn apply(
     now: u64,
     rules: &BindingRules,
 ) -> (BindingState, Option<Change>) {
-    let before = state.status();
     let old_holder = state.holder.map(|h| h.mac);
     let mut s = state.clone();
     s.claims
@@ -219,8 +255,19 @@ pub fn apply(
     if s.holder.is_some() {
         s.lost = None;
     }
-    let after = s.status();
-    let change = match (&before, &after) {
+    let change = holder_change(state, &s, now, rules);
+    (s, change)
+}
+
+/// The holder change between two states, if their statuses differ.
+fn holder_change(
+    state: &BindingState,
+    next: &BindingState,
+    now: u64,
+    rules: &BindingRules,
+) -> Option<Change> {
+    let (before, after) = (state.status(), next.status());
+    match (&before, &after) {
         (a, b) if a == b => None,
         (_, Status::Conflict { macs }) => match &before {
             Status::Conflict { macs: old } if old == macs => None,
@@ -249,7 +296,85 @@ pub fn apply(
         (Status::Bound { mac, .. }, Status::Unbound) => Some(Change::Lost { mac: *mac }),
         (Status::Conflict { macs }, Status::Unbound) => Some(Change::Lost { mac: macs[0] }),
         _ => None,
+    }
+}
+
+/// `apply` for an HAVIP whose holders are restricted ("allowed holders"): a MAC for which
+/// `may_hold` is false never becomes the holder or part of a conflict. Its claim is kept apart
+/// (shown red) and reported once as `Unauthorized` while it stays fresh. Its probe replies count
+/// as unanswered probes, so an allowed holder that died is still noticed as lost.
+pub fn apply_guarded(
+    state: &BindingState,
+    obs: Observation,
+    may_hold: impl Fn(Mac) -> bool,
+    now: u64,
+    rules: &BindingRules,
+) -> (BindingState, Vec<Change>) {
+    let mut s = state.clone();
+    s.unauthorized
+        .retain(|c| now.saturating_sub(c.last_seen) <= rules.unauthorized_window_ms);
+    let mut changes = vec![];
+    let effective = match obs.mac() {
+        Some(mac) if !may_hold(mac) => {
+            match s.unauthorized.iter_mut().find(|c| c.mac == mac) {
+                Some(c) => c.last_seen = now,
+                None => {
+                    changes.push(Change::Unauthorized { mac });
+                    s.unauthorized.push(Claim {
+                        mac,
+                        since: now,
+                        last_seen: now,
+                    });
+                }
+            }
+            match obs {
+                Observation::ProbeReply { .. } => Some(Observation::ProbeMiss),
+                _ => None,
+            }
+        }
+        _ => Some(obs),
     };
+    if let Some(obs) = effective {
+        let (next, change) = apply(&s, obs, now, rules);
+        s = next;
+        changes.extend(change);
+    }
+    (s, changes)
+}
+
+/// Applies a new allowed-holders rule at once: claims by MACs no longer allowed (the holder
+/// included) move to the unauthorized claims. Returns the holder change it causes, if any.
+pub fn restrict(
+    state: &BindingState,
+    may_hold: impl Fn(Mac) -> bool,
+    now: u64,
+    rules: &BindingRules,
+) -> (BindingState, Option<Change>) {
+    let mut s = state.clone();
+    let (kept, dropped): (Vec<Claim>, Vec<Claim>) = s.claims.iter().partition(|c| may_hold(c.mac));
+    s.claims = kept;
+    for c in dropped {
+        if !s.unauthorized.iter().any(|u| u.mac == c.mac) {
+            s.unauthorized.push(c);
+        }
+    }
+    if let Some(h) = s.holder.filter(|h| !may_hold(h.mac)) {
+        s.holder = None;
+        s.lost = Some(Claim {
+            last_seen: now,
+            ..h
+        });
+        if !s.unauthorized.iter().any(|u| u.mac == h.mac) {
+            s.unauthorized.push(h);
+        }
+    }
+    if s.holder.is_none() {
+        if let [only] = s.claims[..] {
+            s.holder = Some(only);
+            s.lost = None;
+        }
+    }
+    let change = holder_change(state, &s, now, rules);
     (s, change)
 }
 
@@ -505,6 +630,116 @@ mod tests {
                 (3000, Change::Resolved { mac: B })
             ]
         );
+    }
+
+    const X: Mac = Mac([2, 0, 0, 0x16, 0x16, 9]);
+
+    /// Like `run`, with only A and B allowed to hold the address.
+    fn run_guarded(script: &[(u64, Observation)]) -> (BindingState, Vec<(u64, Change)>) {
+        let rules = BindingRules::default();
+        let mut s = BindingState::default();
+        let mut changes = vec![];
+        for &(t, obs) in script {
+            let (next, ch) = apply_guarded(&s, obs, |m| m == A || m == B, t, &rules);
+            s = next;
+            changes.extend(ch.into_iter().map(|c| (t, c)));
+        }
+        (s, changes)
+    }
+
+    #[test]
+    fn an_announcement_outside_the_allowed_holders_does_not_take_the_address() {
+        let (s, ch) = run_guarded(&[
+            (0, Announce { mac: A }),
+            (500, Announce { mac: X }),
+            (1000, ProbeReply { mac: A }),
+            (1000, ProbeReply { mac: X }),
+            (2000, ProbeReply { mac: X }),
+            (2000, ProbeReply { mac: A }),
+        ]);
+        assert_eq!(s.status(), Status::Bound { mac: A, since: 0 });
+        assert_eq!(s.unauthorized.len(), 1);
+        assert_eq!(s.unauthorized[0].mac, X);
+        assert_eq!(
+            ch,
+            vec![
+                (0, Change::Bound { mac: A }),
+                (500, Change::Unauthorized { mac: X })
+            ],
+            "reported once while fresh, never a conflict"
+        );
+    }
+
+    #[test]
+    fn an_allowed_holder_that_dies_is_lost_even_if_an_outsider_answers() {
+        let (s, ch) = run_guarded(&[
+            (0, Announce { mac: A }),
+            (3650, Announce { mac: X }),
+            (4000, ProbeReply { mac: X }),
+            (5000, ProbeReply { mac: X }),
+            (6000, ProbeReply { mac: X }),
+        ]);
+        assert_eq!(s.status(), Status::Unbound);
+        assert_eq!(
+            ch,
+            vec![
+                (0, Change::Bound { mac: A }),
+                (3650, Change::Unauthorized { mac: X }),
+                (6000, Change::Lost { mac: A })
+            ]
+        );
+        // an allowed backup taking over afterwards is a failover, as without the rule
+        let rules = BindingRules::default();
+        let (s, ch) = apply_guarded(&s, Announce { mac: B }, |m| m != X, 6500, &rules);
+        assert_eq!(ch, vec![Change::Failover { from: A, to: B }]);
+        assert_eq!(s.unauthorized.len(), 1, "X is still fresh");
+    }
+
+    #[test]
+    fn an_unauthorized_claim_expires_and_is_reported_again_when_it_returns() {
+        let rules = BindingRules::default();
+        let late = 1000 + rules.unauthorized_window_ms + 1;
+        let (s, ch) = run_guarded(&[
+            (0, Announce { mac: A }),
+            (1000, Announce { mac: X }),
+            (late, ProbeReply { mac: A }),
+        ]);
+        assert!(s.unauthorized.is_empty());
+        let (_, again) = apply_guarded(&s, Announce { mac: X }, |m| m == A, late + 1, &rules);
+        assert_eq!(again, vec![Change::Unauthorized { mac: X }]);
+        assert_eq!(ch.len(), 2);
+    }
+
+    #[test]
+    fn restricting_the_holders_moves_a_disallowed_holder_out() {
+        let rules = BindingRules::default();
+        let (s, _) = run(&[(0, Announce { mac: A }), (100, ProbeReply { mac: A })]);
+        let (r, change) = restrict(&s, |m| m == B, 200, &rules);
+        assert_eq!(r.status(), Status::Unbound);
+        assert_eq!(change, Some(Change::Lost { mac: A }));
+        assert_eq!(r.unauthorized[0].mac, A);
+        // allowing it changes nothing
+        let (same, none) = restrict(&s, |m| m == A, 200, &rules);
+        assert_eq!((same, none), (s.clone(), None));
+        // a conflict between an allowed and a disallowed MAC resolves to the allowed one
+        let (c, _) = run(&[(0, Announce { mac: A }), (10, ProbeReply { mac: B })]);
+        let (r, change) = restrict(&c, |m| m == B, 20, &rules);
+        assert_eq!(r.status().label(), "Bound with CVM");
+        assert_eq!(change, Some(Change::Resolved { mac: B }));
+    }
+
+    #[test]
+    fn describe_names_macs() {
+        let c = Change::Failover { from: A, to: B };
+        assert_eq!(c.describe(), format!("Failover {A} → {B}"));
+        let named = c.describe_with(|m| {
+            if m == A {
+                "web-1".into()
+            } else {
+                m.to_string()
+            }
+        });
+        assert_eq!(named, format!("Failover web-1 → {B}"));
     }
 
     #[test]

@@ -107,6 +107,7 @@ mod tests {
             subnet_cidr: "10.0.0.0/16".parse().unwrap(),
             ip: std::net::Ipv4Addr::from(0x0a00_0000 + 300 - i),
             bound_instance: String::new(),
+            unauthorized: vec![],
             eip: None,
             created: u64::from(i),
         }

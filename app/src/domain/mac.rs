@@ -57,6 +57,40 @@ impl FromStr for Mac {
     }
 }
 
+/// Why a typed MAC cannot be an instance's network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostMacError {
+    Empty,
+    Malformed(MacError),
+    /// broadcast, multicast or all zeros: never the address of one interface
+    NotUnicast(Mac),
+}
+
+impl fmt::Display for HostMacError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostMacError::Empty => f.write_str("Enter the MAC address of the instance's ENI."),
+            HostMacError::Malformed(e) => e.fmt(f),
+            HostMacError::NotUnicast(mac) => write!(
+                f,
+                "{mac} is a broadcast, multicast or zero address, not one network interface's."
+            ),
+        }
+    }
+}
+
+/// The one validator for a MAC typed for an instance (the register dialog and the server).
+pub fn check_host_mac(text: &str) -> Result<Mac, HostMacError> {
+    if text.trim().is_empty() {
+        return Err(HostMacError::Empty);
+    }
+    let mac: Mac = text.parse().map_err(HostMacError::Malformed)?;
+    if mac.0[0] & 1 == 1 || mac.0 == [0; 6] {
+        return Err(HostMacError::NotUnicast(mac));
+    }
+    Ok(mac)
+}
+
 impl Serialize for Mac {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -96,5 +130,27 @@ mod tests {
         assert_eq!(json, "\"02:00:00:16:16:05\"");
         assert_eq!(serde_json::from_str::<Mac>(&json).unwrap(), m);
         assert!(serde_json::from_str::<Mac>("\"zz\"").is_err());
+    }
+
+    #[test]
+    fn host_macs_are_unicast() {
+        assert_eq!(
+            check_host_mac(" 52:54:00:12:34:56 ").unwrap().to_string(),
+            "52:54:00:12:34:56"
+        );
+        assert_eq!(check_host_mac("  "), Err(HostMacError::Empty));
+        assert!(matches!(
+            check_host_mac("52:54:00:12:34"),
+            Err(HostMacError::Malformed(_))
+        ));
+        for bad in [
+            "ff:ff:ff:ff:ff:ff",
+            "01:00:5e:00:00:12",
+            "00:00:00:00:00:00",
+        ] {
+            let e = check_host_mac(bad).unwrap_err();
+            assert!(matches!(e, HostMacError::NotUnicast(_)), "{bad}");
+            assert!(e.to_string().contains("not one network interface"), "{e}");
+        }
     }
 }

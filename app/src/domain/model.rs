@@ -43,6 +43,31 @@ pub struct Havip {
     pub binding: BindingState,
     #[serde(default)]
     pub eip: Option<Ipv4Addr>,
+    /// ENI ids allowed to hold this HAVIP ("drift range"); empty: any host may.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+}
+
+/// A registered instance (CVM) and its primary ENI: the MAC it announces from and its own
+/// primary IP, which HAVIPs cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub eni_id: String,
+    pub name: String,
+    pub region_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub mac: super::mac::Mac,
+    pub ip: Ipv4Addr,
+    pub created: u64,
+}
+
+impl Instance {
+    /// How holders are shown: `name (mac)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.mac)
+    }
 }
 
 /// A holder change of one HAVIP, as stored in the history.
@@ -117,8 +142,11 @@ pub struct HavipRow {
     pub subnet_name: String,
     pub subnet_cidr: Ipv4Net,
     pub ip: Ipv4Addr,
-    /// What the "Bound instance" column shows: instance/ENI when known, else the MAC(s).
+    /// What the "Bound instance" column shows: `name (mac)` of registered instances, else the
+    /// MAC(s).
     pub bound_instance: String,
+    /// Claims by hosts outside the allowed holders, shown like `bound_instance`.
+    pub unauthorized: Vec<String>,
     pub eip: Option<Ipv4Addr>,
     pub created: u64,
 }
@@ -142,6 +170,20 @@ pub struct HavipDetailData {
     pub history: Vec<HistoryEvent>,
     pub history_total: u32,
     pub history_page: u32,
+    /// the registered instances of the HAVIP's subnet (holder names, allowed holders, HA hosts)
+    pub instances: Vec<Instance>,
+    /// ENI ids allowed to hold it; empty: any
+    pub allowed: Vec<String>,
+}
+
+impl HavipDetailData {
+    /// A MAC as the page shows it: the registered instance's `name (mac)`, else the MAC.
+    pub fn mac_label(&self, mac: super::mac::Mac) -> String {
+        self.instances
+            .iter()
+            .find(|i| i.mac == mac)
+            .map_or_else(|| mac.to_string(), Instance::label)
+    }
 }
 
 pub const HISTORY_PAGE: u32 = 50;

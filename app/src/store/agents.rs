@@ -1,7 +1,7 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
-use crate::domain::binding::{apply, Change, Observation};
+use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
 use crate::domain::ids::Kind;
 use crate::domain::mac::Mac;
@@ -143,51 +143,75 @@ impl Store {
         Ok(None)
     }
 
-    /// Feeds one observation into the HAVIP's binding state; records and announces a holder
-    /// change. Observations about addresses that are not this agent's HAVIPs are ignored.
+    /// Feeds one observation into the HAVIP's binding state (guarded by its allowed holders);
+    /// records and announces every holder change. Observations about addresses that are not
+    /// this agent's HAVIPs are ignored.
     pub fn observe(
         &self,
         agent: &Agent,
         ip: Ipv4Addr,
         obs: Observation,
-    ) -> Result<Option<Change>, ApiError> {
+    ) -> Result<Vec<Change>, ApiError> {
         let Some(havip_id) = self.havip_for(agent, ip)? else {
-            return Ok(None);
+            return Ok(vec![]);
         };
         let now = now_ms();
         let rules = self.inner.config.binding;
-        let change = std::cell::Cell::new(None);
+        let changes = std::cell::RefCell::new(vec![]);
+        let pruned = std::cell::Cell::new(false);
+        // read outside the transaction: sled's transactions exclude every other access
+        let allowed = self.allowed_macs(&self.havip(&havip_id)?)?;
+        let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
         let havip = self.update_havip(&havip_id, |h| {
-            let (next, c) = apply(&h.binding, obs, now, &rules);
+            let (next, c) = apply_guarded(&h.binding, obs, may_hold, now, &rules);
+            pruned.set(next.unauthorized.len() < h.binding.unauthorized.len());
             h.binding = next;
-            change.set(c);
+            *changes.borrow_mut() = c;
             Ok(())
         });
-        let change = change.take();
         let havip = match havip {
             Ok(h) => h,
-            Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => return Err(e),
         };
-        if let Some(c) = &change {
-            let event = HistoryEvent {
+        let changes = changes.into_inner();
+        let outsider = obs.mac().filter(|m| {
+            changes
+                .iter()
+                .any(|c| c == &Change::Unauthorized { mac: *m })
+                || havip.binding.unauthorized.iter().any(|u| u.mac == *m)
+        });
+        for c in &changes {
+            let cause = match outsider {
+                Some(_) if !matches!(c, Change::Unauthorized { .. }) => {
+                    format!("{} (not an allowed holder)", obs.cause(&rules))
+                }
+                _ => obs.cause(&rules),
+            };
+            self.record_event(HistoryEvent {
                 havip_id: havip.id.clone(),
                 at: now,
                 change: c.clone(),
-                cause: obs.cause(&rules),
+                cause,
                 agent: agent.name.clone(),
-            };
-            let seq = self.inner.db.generate_id().map_err(db_err)?;
-            self.inner
-                .events
-                .insert(event_key(&havip.id, now, seq), encode(&event))
-                .map_err(db_err)?;
+            })?;
+        }
+        if !changes.is_empty() || pruned.get() {
             self.publish(StoreChange::Havip {
                 region_id: havip.region_id.clone(),
                 havip_id: havip.id.clone(),
             });
         }
-        Ok(change)
+        Ok(changes)
+    }
+
+    pub(super) fn record_event(&self, event: HistoryEvent) -> Result<(), ApiError> {
+        let seq = self.inner.db.generate_id().map_err(db_err)?;
+        self.inner
+            .events
+            .insert(event_key(&event.havip_id, event.at, seq), encode(&event))
+            .map_err(db_err)?;
+        Ok(())
     }
 
     /// Holder changes of one HAVIP, newest first: `limit` of them after skipping `offset`.
@@ -245,6 +269,11 @@ impl Store {
             .stations
             .insert(key, encode(&station))
             .map_err(db_err)?;
+        let region_id = self
+            .subnet(subnet_id)
+            .and_then(|s| self.vpc(&s.vpc_id))
+            .map(|v| v.region_id)?;
+        self.publish(StoreChange::Instances { region_id });
         Ok(())
     }
 

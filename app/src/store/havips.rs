@@ -75,6 +75,7 @@ impl Store {
                 created: now_ms(),
                 binding: Default::default(),
                 eip: None,
+                allowed: vec![],
             };
             match self.claim(&havip, quota) {
                 Ok(()) => {
@@ -97,7 +98,7 @@ impl Store {
     }
 
     /// Picks the address (lowest free, or the validated manual one) and marks it taken in memory.
-    fn reserve(
+    pub(super) fn reserve(
         &self,
         subnet_id: &str,
         cidr: ipnet::Ipv4Net,
@@ -121,7 +122,7 @@ impl Store {
         Ok(ip)
     }
 
-    fn unreserve(&self, subnet_id: &str, ip: Ipv4Addr) {
+    pub(super) fn unreserve(&self, subnet_id: &str, ip: Ipv4Addr) {
         if let Some(r) = self.inner.free.lock().unwrap().get_mut(subnet_id) {
             r.release(ip);
         }
@@ -247,13 +248,19 @@ impl Store {
         let status = h.binding.status();
         let bound_instance = match &status {
             Status::Unbound => String::new(),
-            Status::Bound { mac, .. } => mac.to_string(),
+            Status::Bound { mac, .. } => self.mac_label(*mac),
             Status::Conflict { macs } => macs
                 .iter()
-                .map(|m| m.to_string())
+                .map(|m| self.mac_label(*m))
                 .collect::<Vec<_>>()
                 .join(", "),
         };
+        let unauthorized = h
+            .binding
+            .unauthorized
+            .iter()
+            .map(|c| self.mac_label(c.mac))
+            .collect();
         Ok(HavipRow {
             id: h.id,
             name: h.name,
@@ -265,6 +272,7 @@ impl Store {
             subnet_cidr: subnet.cidr,
             ip: h.ip,
             bound_instance,
+            unauthorized,
             eip: h.eip,
             created: h.created,
         })

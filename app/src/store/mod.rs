@@ -6,9 +6,11 @@ mod agents;
 mod eips;
 mod free_ranges;
 mod havips;
+mod instances;
 mod network;
 
 pub use free_ranges::FreeRanges;
+pub use instances::NewInstance;
 
 use crate::domain::binding::BindingRules;
 use crate::domain::error::ApiError;
@@ -47,9 +49,21 @@ impl Default for StoreConfig {
 /// showing another region can ignore it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StoreChange {
-    Havip { region_id: String, havip_id: String },
-    HavipDeleted { region_id: String, havip_id: String },
-    Network { region_id: String },
+    Havip {
+        region_id: String,
+        havip_id: String,
+    },
+    HavipDeleted {
+        region_id: String,
+        havip_id: String,
+    },
+    Network {
+        region_id: String,
+    },
+    /// instances registered or removed, or a new station discovered
+    Instances {
+        region_id: String,
+    },
     Agents,
     Eips,
 }
@@ -78,6 +92,10 @@ struct Inner {
     eip_index: sled::Tree,
     /// subnet_id ‖ ip -> Station
     stations: sled::Tree,
+    /// eni_id -> Instance
+    enis: sled::Tree,
+    /// MAC (6 bytes) -> eni_id
+    mac_index: sled::Tree,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<String, FreeRanges>>,
     config: StoreConfig,
@@ -145,6 +163,8 @@ impl Store {
                 eips: tree("eips")?,
                 eip_index: tree("eip_index")?,
                 stations: tree("stations")?,
+                enis: tree("enis")?,
+                mac_index: tree("mac_index")?,
                 free: Mutex::new(HashMap::new()),
                 config,
                 writes_requested: AtomicU64::new(0),

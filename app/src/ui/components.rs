@@ -18,6 +18,7 @@ pub fn TopBar() -> impl IntoView {
             <nav>
                 <A href="/">"HAVIP"</A>
                 <A href="/networks">"VPCs & subnets"</A>
+                <A href="/instances">"Instances"</A>
                 <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
             </nav>
@@ -127,4 +128,12 @@ pub fn status_class(status: &Status) -> &'static str {
         Status::Bound { .. } => "tag bound",
         Status::Conflict { .. } => "tag conflict",
     }
+}
+
+/// Red tags naming hosts that claim the address without being allowed to.
+pub fn unauthorized_tags(claims: Vec<String>) -> impl IntoView {
+    claims
+        .into_iter()
+        .map(|c| view! { <span class="tag conflict unauthorized" data-testid="unauthorized" title="Not an allowed holder">{format!("Unauthorized: {c}")}</span> })
+        .collect_view()
 }

@@ -45,8 +45,35 @@ fn ConfigBlock(
     }
 }
 
+/// Picks a registered instance of the subnet for a host IP field.
+fn host_picker(
+    id: &'static str,
+    hosts: Signal<Vec<(String, Ipv4Addr)>>,
+    pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Show when=move || !hosts.with(Vec::is_empty)>
+            <span></span>
+            <select id=id aria-label="Choose an instance" on:change=move |ev| {
+                let ip = event_target_value(&ev);
+                if !ip.is_empty() { pick(ip); }
+            }>
+                <option value="">"Choose an instance…"</option>
+                {move || hosts.get().into_iter().map(|(name, ip)| {
+                    view! { <option value=ip.to_string()>{format!("{name} ({ip})")}</option> }
+                }).collect_view()}
+            </select>
+        </Show>
+    }
+}
+
+/// `hosts`: the registered instances of the subnet (name, primary IP), offered for both nodes.
 #[component]
-pub fn HaConfigPanel(vip: Ipv4Addr, subnet: Ipv4Net) -> impl IntoView {
+pub fn HaConfigPanel(
+    vip: Ipv4Addr,
+    subnet: Ipv4Net,
+    #[prop(into)] hosts: Signal<Vec<(String, Ipv4Addr)>>,
+) -> impl IntoView {
     let params = RwSignal::new(KeepalivedParams::defaults(vip, subnet));
     let delay = RwSignal::new(String::new());
     let errors = Memo::new(move |_| params.with(check));
@@ -91,7 +118,9 @@ pub fn HaConfigPanel(vip: Ipv4Addr, subnet: Ipv4Net) -> impl IntoView {
             <div class="form ha-form">
                 {text_field("Interface", "ha-interface", |p| p.interface.clone(), |p, v| p.interface = v)}
                 {text_field("Primary host IP", "ha-primary", |p| p.primary_ip.clone(), |p, v| p.primary_ip = v)}
+                {host_picker("ha-primary-pick", hosts, move |ip| params.update(|p| p.primary_ip = ip))}
                 {text_field("Secondary host IP", "ha-secondary", |p| p.secondary_ip.clone(), |p, v| p.secondary_ip = v)}
+                {host_picker("ha-secondary-pick", hosts, move |ip| params.update(|p| p.secondary_ip = ip))}
                 {text_field("virtual_router_id", "ha-router-id", |p| p.router_id.to_string(), move |p, v| p.router_id = v.trim().parse().unwrap_or(0))}
                 {text_field("Primary priority", "ha-prio1", |p| p.primary_priority.to_string(), move |p, v| p.primary_priority = v.trim().parse().unwrap_or(0))}
                 {text_field("Secondary priority", "ha-prio2", |p| p.secondary_priority.to_string(), move |p, v| p.secondary_priority = v.trim().parse().unwrap_or(0))}

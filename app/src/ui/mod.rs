@@ -1,3 +1,4 @@
+pub mod allowed_holders;
 pub mod components;
 pub mod dialogs;
 pub mod ha_config;

@@ -3,8 +3,9 @@
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_detail;
 use crate::domain::binding::{Change, Status};
-use crate::domain::model::{format_time, HavipDetailData, HISTORY_PAGE};
-use crate::ui::components::status_class;
+use crate::domain::model::{format_time, HavipDetailData, HistoryEvent, Instance, HISTORY_PAGE};
+use crate::ui::allowed_holders::AllowedHoldersCard;
+use crate::ui::components::{status_class, unauthorized_tags};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::use_live;
@@ -32,12 +33,27 @@ pub fn HavipDetailPage() -> impl IntoView {
     // the configuration panel must not be rebuilt by live reloads: it keeps what was typed
     // (it follows the loaded data through an effect, which runs only in the browser)
     let target = RwSignal::new(None);
+    let instances = RwSignal::new(Vec::<Instance>::new());
+    let allowed = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
         if let Some(Ok(d)) = detail.get() {
             if target.get_untracked() != Some((d.row.ip, d.row.subnet_cidr)) {
                 target.set(Some((d.row.ip, d.row.subnet_cidr)));
             }
+            if instances.get_untracked() != d.instances {
+                instances.set(d.instances);
+            }
+            if allowed.get_untracked() != d.allowed {
+                allowed.set(d.allowed);
+            }
         }
+    });
+    let hosts = Signal::derive(move || {
+        instances.with(|list| {
+            list.iter()
+                .map(|i| (i.name.clone(), i.ip))
+                .collect::<Vec<_>>()
+        })
     });
 
     // (HAVIP id, label) while the Bind EIP dialog is open
@@ -56,19 +72,34 @@ pub fn HavipDetailPage() -> impl IntoView {
             let on_close = Callback::new(move |_| bind_eip.set(None));
             view! { <BindEipDialog havip_id label on_close/> }
         })}
-        {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet/> })}
+        <Show when=move || target.get().is_some()>
+            <AllowedHoldersCard havip_id=id instances allowed/>
+        </Show>
+        {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet hosts/> })}
     }
 }
 
 fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let history: Vec<(HistoryEvent, String)> = d
+        .history
+        .iter()
+        .map(|e| (e.clone(), e.change.describe_with(|m| d.mac_label(m))))
+        .collect();
+    let holder_instance = match &d.row.status {
+        Status::Bound { mac, .. } => d.instances.iter().find(|i| i.mac == *mac).map_or_else(
+            || "Not a registered instance".to_string(),
+            |i| format!("{} ({}, {})", i.name, i.id, i.eni_id),
+        ),
+        _ => "-".to_string(),
+    };
     let HavipDetailData {
         row,
         region_id,
         binding,
         last_agent,
-        history,
         history_total,
         history_page,
+        ..
     } = d;
     let status = row.status.clone();
     let holder = binding.holder;
@@ -99,6 +130,11 @@ fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>)
                     Status::Bound { mac, .. } => mac.to_string(),
                     Status::Conflict { macs } => macs.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
                 }}</dd>
+                <dt>"Holder instance"</dt><dd data-testid="holder-instance">{holder_instance}</dd>
+                <dt>"Unauthorized claims"</dt><dd data-testid="unauthorized-claims">
+                    {if row.unauthorized.is_empty() { Some("-") } else { None }}
+                    {unauthorized_tags(row.unauthorized.clone())}
+                </dd>
                 <dt>"Holder since"</dt><dd>{holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into())}</dd>
                 <dt>"Last seen"</dt><dd>{holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into())}</dd>
                 <dt>"Reported by"</dt><dd>{last_agent.unwrap_or_else(|| "-".into())}</dd>
@@ -117,7 +153,7 @@ fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>)
 }
 
 fn history_view(
-    history: Vec<crate::domain::model::HistoryEvent>,
+    history: Vec<(HistoryEvent, String)>,
     history_total: u32,
     history_page: u32,
     newer: String,
@@ -132,13 +168,18 @@ fn history_view(
             } else {
                 view! {
                     <ol class="timeline">
-                        {history.into_iter().map(|e| {
-                            let kind = match e.change { Change::Conflict { .. } => "conflict", Change::Lost { .. } => "lost", _ => "ok" };
+                        {history.into_iter().map(|(e, what)| {
+                            let kind = match e.change {
+                                Change::Conflict { .. } | Change::Unauthorized { .. } => "conflict",
+                                Change::Lost { .. } => "lost",
+                                _ => "ok",
+                            };
+                            let by = if e.agent.is_empty() { String::new() } else { format!(" · agent {}", e.agent) };
                             view! {
                                 <li class=kind>
                                     <time>{format_time(e.at)}</time>
-                                    <strong>{e.change.describe()}</strong>
-                                    <span class="cause">{format!("{} · agent {}", e.cause, e.agent)}</span>
+                                    <strong>{what}</strong>
+                                    <span class="cause">{format!("{}{by}", e.cause)}</span>
                                 </li>
                             }
                         }).collect_view()}

@@ -4,8 +4,8 @@ use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_page;
 use crate::domain::listing::{ListQuery, PAGE_SIZE};
 use crate::domain::model::{format_time, HavipListData, HavipRow};
-use crate::ui::components::status_class;
 use crate::ui::components::{region_query, RegionSelect};
+use crate::ui::components::{status_class, unauthorized_tags};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
@@ -245,6 +245,7 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
         subnet_cidr,
         ip,
         bound_instance,
+        unauthorized,
         eip,
         created,
     } = row;
@@ -257,7 +258,10 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
     view! {
         <tr data-id=row_id data-ip=ip.to_string()>
             <td><a class="id" href=format!("/havip/{id}")>{id.clone()}</a><div class="name">{name}</div></td>
-            <td><span class=status_class(&status) data-testid="status">{status.label()}</span></td>
+            <td>
+                <span class=status_class(&status) data-testid="status">{status.label()}</span>
+                {unauthorized_tags(unauthorized)}
+            </td>
             <td><div class="id">{vpc_id}</div><div>{vpc_name}</div></td>
             <td><div class="id">{subnet_id}</div><div>{subnet_name} " (" {subnet_cidr.to_string()} ")"</div></td>
             <td class="ip">{ip.to_string()}</td>

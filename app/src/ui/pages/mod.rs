@@ -2,4 +2,5 @@ pub mod agents;
 pub mod detail;
 pub mod eips;
 pub mod havips;
+pub mod instances;
 pub mod networks;

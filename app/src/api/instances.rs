@@ -1,0 +1,61 @@
+use crate::domain::error::ApiError;
+use crate::domain::model::{Instance, Region, Station, VpcView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The Instances page of one region: registered instances and discovered stations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstancesData {
+    pub regions: Vec<Region>,
+    pub region_id: String,
+    pub networks: Vec<VpcView>,
+    pub instances: Vec<Instance>,
+    pub discovered: Vec<Station>,
+}
+
+#[server]
+pub async fn instances_page(region_id: Option<String>) -> Result<InstancesData, ApiError> {
+    let store = super::store()?;
+    let (regions, region_id) = super::pick_region(&store, region_id)?;
+    let networks = store.network_view(&region_id)?;
+    let in_region = |subnet_id: &str| {
+        networks
+            .iter()
+            .any(|v| v.subnets.iter().any(|s| s.subnet.id == subnet_id))
+    };
+    let mut instances = store.instances()?;
+    instances.retain(|i| i.region_id == region_id);
+    let mut discovered = store.discovered()?;
+    discovered.retain(|s| in_region(&s.subnet_id));
+    Ok(InstancesData {
+        regions,
+        region_id,
+        networks,
+        instances,
+        discovered,
+    })
+}
+
+/// Registers an instance with its primary ENI: MAC and primary IP (inside the subnet, free).
+#[server]
+pub async fn register_instance(
+    name: String,
+    subnet_id: String,
+    mac: String,
+    ip: String,
+) -> Result<Instance, ApiError> {
+    use crate::store::NewInstance;
+    super::store()?
+        .register_instance(NewInstance {
+            name,
+            subnet_id,
+            mac,
+            ip,
+        })
+        .await
+}
+
+#[server]
+pub async fn deregister_instance(eni_id: String) -> Result<Instance, ApiError> {
+    super::store()?.deregister_instance(&eni_id).await
+}

@@ -1,0 +1,254 @@
+//! Registered instances (each with its primary ENI), the stations agents discovered, and the
+//! allowed holders of an HAVIP.
+//!
+//! Registering claims the ENI's primary IP in the IP index (so no HAVIP can take it) and its MAC
+//! in the MAC index (one instance per MAC), in one transaction, like an HAVIP's allocation.
+
+use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use crate::domain::binding::restrict;
+use crate::domain::error::ApiError;
+use crate::domain::ids::Kind;
+use crate::domain::ip::IpError;
+use crate::domain::mac::{check_host_mac, Mac};
+use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
+use crate::domain::name::check_name;
+use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+
+/// What the register form sends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewInstance {
+    pub name: String,
+    pub subnet_id: String,
+    pub mac: String,
+    pub ip: String,
+}
+
+impl Store {
+    pub async fn register_instance(&self, req: NewInstance) -> Result<Instance, ApiError> {
+        let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
+        let subnet = self
+            .subnet(&req.subnet_id)
+            .map_err(|e| ApiError::invalid("subnet", e))?;
+        let vpc = self.vpc(&subnet.vpc_id)?;
+        let mac = check_host_mac(&req.mac).map_err(|e| ApiError::invalid("mac", e))?;
+        if let Some(owner) = self.instance_by_mac(mac)? {
+            return Err(mac_taken(mac, &owner));
+        }
+        let ip = self.reserve(&subnet.id, subnet.cidr, &IpChoice::Manual(req.ip.clone()))?;
+        let instance = Instance {
+            id: new_id(Kind::Instance),
+            eni_id: new_id(Kind::Eni),
+            name,
+            region_id: vpc.region_id.clone(),
+            vpc_id: vpc.id.clone(),
+            subnet_id: subnet.id.clone(),
+            mac,
+            ip,
+            created: now_ms(),
+        };
+        let ip_key = ip_key(&subnet.id, ip);
+        let record = encode(&instance);
+        let result = (
+            &self.inner.enis,
+            &self.inner.ip_index,
+            &self.inner.mac_index,
+        )
+            .transaction(|(enis, index, macs)| {
+                if index.get(&ip_key)?.is_some() {
+                    return Err(Abort::Abort(ApiError::invalid("ip", IpError::InUse(ip))));
+                }
+                if let Some(owner) = macs.get(mac.0)? {
+                    let owner: Instance = match enis.get(&owner)? {
+                        Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                        None => return Err(Abort::Abort(ApiError::internal("dangling MAC index"))),
+                    };
+                    return Err(Abort::Abort(mac_taken(mac, &owner)));
+                }
+                index.insert(ip_key.as_slice(), instance.eni_id.as_bytes())?;
+                macs.insert(&mac.0, instance.eni_id.as_bytes())?;
+                enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
+                Ok(())
+            });
+        if let Err(e) = result {
+            // the address stays taken in memory only if someone else really holds it
+            if !matches!(&e, TransactionError::Abort(a) if a.field.as_deref() == Some("ip")) {
+                self.unreserve(&subnet.id, ip);
+            }
+            return Err(match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => db_err(e),
+            });
+        }
+        self.flush().await?;
+        self.publish(StoreChange::Instances {
+            region_id: instance.region_id.clone(),
+        });
+        Ok(instance)
+    }
+
+    /// Removes an instance; refused while it is an allowed holder of an HAVIP.
+    pub async fn deregister_instance(&self, eni_id: &str) -> Result<Instance, ApiError> {
+        let instance = self.instance(eni_id)?;
+        if let Some(h) = self
+            .havips()?
+            .into_iter()
+            .find(|h| h.allowed.iter().any(|a| a == eni_id))
+        {
+            return Err(ApiError::conflict(format!(
+                "Instance {} is an allowed holder of HAVIP {} ({}); remove it there first.",
+                instance.name, h.name, h.id
+            )));
+        }
+        (
+            &self.inner.enis,
+            &self.inner.ip_index,
+            &self.inner.mac_index,
+        )
+            .transaction(|(enis, index, macs)| {
+                enis.remove(instance.eni_id.as_bytes())?;
+                index.remove(ip_key(&instance.subnet_id, instance.ip))?;
+                macs.remove(&instance.mac.0)?;
+                Ok::<_, Abort<ApiError>>(())
+            })
+            .map_err(|e: TransactionError<ApiError>| db_err(format!("{e:?}")))?;
+        self.unreserve(&instance.subnet_id, instance.ip);
+        self.flush().await?;
+        self.publish(StoreChange::Instances {
+            region_id: instance.region_id.clone(),
+        });
+        Ok(instance)
+    }
+
+    pub fn instance(&self, eni_id: &str) -> Result<Instance, ApiError> {
+        self.get(&self.inner.enis, eni_id)?
+            .ok_or_else(|| ApiError::not_found("ENI", eni_id))
+    }
+
+    /// Every registered instance, oldest first.
+    pub fn instances(&self) -> Result<Vec<Instance>, ApiError> {
+        let mut all: Vec<Instance> = self.all(&self.inner.enis)?;
+        all.sort_by_key(|i| (i.created, i.eni_id.clone()));
+        Ok(all)
+    }
+
+    pub fn instance_by_mac(&self, mac: Mac) -> Result<Option<Instance>, ApiError> {
+        match self.inner.mac_index.get(mac.0).map_err(db_err)? {
+            Some(eni_id) => self.get(&self.inner.enis, &String::from_utf8_lossy(&eni_id)),
+            None => Ok(None),
+        }
+    }
+
+    /// `name (mac)` of the registered instance with this MAC, else the MAC.
+    pub fn mac_label(&self, mac: Mac) -> String {
+        match self.instance_by_mac(mac) {
+            Ok(Some(i)) => i.label(),
+            _ => mac.to_string(),
+        }
+    }
+
+    /// Stations agents saw that are not registered yet: neither their MAC nor their address is
+    /// known (an address held by an HAVIP is the HAVIP's, not a host's own).
+    pub fn discovered(&self) -> Result<Vec<Station>, ApiError> {
+        let mut found = vec![];
+        for station in self.stations()? {
+            let used = self
+                .inner
+                .ip_index
+                .contains_key(ip_key(&station.subnet_id, station.ip))
+                .map_err(db_err)?;
+            let known = self
+                .inner
+                .mac_index
+                .contains_key(station.mac.0)
+                .map_err(db_err)?;
+            if !used && !known {
+                found.push(station);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Sets which ENIs may hold the HAVIP (empty: any). Each must be registered in the HAVIP's
+    /// subnet. A holder no longer allowed is moved out at once and the change recorded.
+    pub async fn set_allowed_holders(
+        &self,
+        havip_id: &str,
+        eni_ids: &[String],
+    ) -> Result<Havip, ApiError> {
+        let havip = self.havip(havip_id)?;
+        let mut allowed: Vec<String> = vec![];
+        let mut macs: Vec<Mac> = vec![];
+        for id in eni_ids {
+            let instance = self
+                .instance(id)
+                .map_err(|e| ApiError::invalid("allowed", e))?;
+            if instance.subnet_id != havip.subnet_id {
+                return Err(ApiError::invalid(
+                    "allowed",
+                    format!(
+                        "Instance {} ({}) is not in the HAVIP's subnet {}.",
+                        instance.name, instance.eni_id, havip.subnet_id
+                    ),
+                ));
+            }
+            if !allowed.contains(&instance.eni_id) {
+                allowed.push(instance.eni_id);
+                macs.push(instance.mac);
+            }
+        }
+        let now = now_ms();
+        let rules = self.inner.config.binding;
+        let change = std::cell::Cell::new(None);
+        let updated = self.update_havip(havip_id, |h| {
+            h.allowed = allowed.clone();
+            let (next, c) = restrict(
+                &h.binding,
+                |m| macs.is_empty() || macs.contains(&m),
+                now,
+                &rules,
+            );
+            h.binding = next;
+            change.set(c);
+            Ok(())
+        })?;
+        if let Some(c) = change.take() {
+            self.record_event(HistoryEvent {
+                havip_id: updated.id.clone(),
+                at: now,
+                change: c,
+                cause: "allowed holders changed".into(),
+                agent: String::new(),
+            })?;
+        }
+        self.flush().await?;
+        self.publish(StoreChange::Havip {
+            region_id: updated.region_id.clone(),
+            havip_id: updated.id.clone(),
+        });
+        Ok(updated)
+    }
+
+    /// The MACs allowed to hold the HAVIP; `None` when any may.
+    pub(super) fn allowed_macs(&self, havip: &Havip) -> Result<Option<Vec<Mac>>, ApiError> {
+        if havip.allowed.is_empty() {
+            return Ok(None);
+        }
+        let mut macs = vec![];
+        for id in &havip.allowed {
+            if let Some(i) = self.get::<Instance>(&self.inner.enis, id)? {
+                macs.push(i.mac);
+            }
+        }
+        Ok(Some(macs))
+    }
+}
+
+fn mac_taken(mac: Mac, owner: &Instance) -> ApiError {
+    ApiError::invalid(
+        "mac",
+        format!(
+            "{mac} is already registered to instance {} ({}).",
+            owner.name, owner.id
+        ),
+    )
+}

@@ -1,0 +1,79 @@
+//! The "Allowed holders" card of the detail page (the drift range): which registered instances
+//! of the subnet may hold the HAVIP. Any other host announcing it is shown as unauthorized.
+
+use crate::api::havips::SetAllowedHolders;
+use crate::domain::model::Instance;
+use crate::ui::components::{on_success, refusal, FieldError};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn AllowedHoldersCard(
+    #[prop(into)] havip_id: Signal<String>,
+    instances: RwSignal<Vec<Instance>>,
+    allowed: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    // unsaved choice; None follows what is stored
+    let draft = RwSignal::new(None::<Vec<String>>);
+    let current = move || draft.get().unwrap_or_else(|| allowed.get());
+    let save = ServerAction::<SetAllowedHolders>::new();
+    on_success(save, move || draft.set(None));
+    let dispatch = move |eni_ids: Vec<String>| {
+        save.dispatch(SetAllowedHolders {
+            havip_id: havip_id.get_untracked(),
+            eni_ids,
+        });
+    };
+    let toggle = move |eni_id: String, on: bool| {
+        let mut list = draft
+            .get_untracked()
+            .unwrap_or_else(|| allowed.get_untracked());
+        list.retain(|e| *e != eni_id);
+        if on {
+            list.push(eni_id);
+        }
+        draft.set(Some(list));
+    };
+    let summary = move || {
+        let n = allowed.with(Vec::len);
+        if n == 0 {
+            "Any host may hold this HAVIP.".to_string()
+        } else {
+            format!("Only the {n} checked instance(s) may hold this HAVIP; other hosts announcing it are shown as unauthorized.")
+        }
+    };
+    view! {
+        <section class="card" id="allowed-holders">
+            <h2>"Allowed holders"</h2>
+            <p class="hint" data-testid="allowed-summary">{summary}</p>
+            <Show
+                when=move || !instances.with(Vec::is_empty)
+                fallback=|| view! {
+                    <p class="empty">"No instance of this subnet is registered. Register them on the " <A href="/instances">"Instances"</A> " page to restrict who may hold this HAVIP."</p>
+                }
+            >
+                <ul class="choices">
+                    {move || instances.get().into_iter().map(|i| {
+                        let eni = i.eni_id.clone();
+                        let checked = { let eni = eni.clone(); move || current().contains(&eni) };
+                        let input_id = format!("allow-{}", i.eni_id);
+                        view! {
+                            <li>
+                                <input type="checkbox" id=input_id.clone() prop:checked=checked
+                                    on:change=move |ev| toggle(eni.clone(), event_target_checked(&ev))/>
+                                <label for=input_id>{format!("{} · {} · {} · {}", i.name, i.eni_id, i.mac, i.ip)}</label>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <div class="buttons">
+                    <button id="save-allowed" class="primary" disabled=move || save.pending().get() || draft.get().is_none()
+                        on:click=move |_| dispatch(current())>"Save"</button>
+                    <button id="allow-any" disabled=move || save.pending().get() || allowed.with(Vec::is_empty)
+                        on:click=move |_| dispatch(vec![])>"Allow any host"</button>
+                </div>
+            </Show>
+            <FieldError message=refusal(save) id="allowed-error"/>
+        </section>
+    }
+}
