@@ -211,3 +211,52 @@ test("5. the server restarts during a failover: agent and browser reconnect, the
   expect(sh("cat", [join(DIR, "logs", "agent.log")])).toContain("reconnecting");
   inNs("c1", "ip", "link", "set", "eth0", "up");
 });
+
+test("6. instances: the discovered CVMs registered in one click; a host outside the allowed holders is unauthorized", async () => {
+  await waitFor(() => hasVip("c1") && !hasVip("c2"), 15_000, "primary is master again");
+  await page.goto("/instances");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  // the hosts announce their own addresses, as they do when they boot; the agent reports them
+  inNs("c1", "arping", "-U", "-c", "1", "-I", "eth0", "172.16.16.5");
+  inNs("c2", "arping", "-U", "-c", "1", "-I", "eth0", "172.16.16.6");
+  for (const [mac, ip, name] of [[MAC1, "172.16.16.5", "cvm-primary"], [MAC2, "172.16.16.6", "cvm-secondary"]]) {
+    const found = page.locator(`#discovered-table tr[data-mac="${mac}"]`);
+    await expect(found).toContainText(ip); // pushed live, no reload
+    await found.getByLabel("Instance name").fill(name);
+    await found.getByRole("button", { name: "Register" }).click();
+    await expect(page.locator(`#instance-table tr[data-mac="${mac}"]`)).toContainText(name);
+    await expect(found).toHaveCount(0);
+  }
+  await page.goto("/");
+  await expect(rowOf(page).getByTestId("bound")).toHaveText(`cvm-primary (${MAC1})`);
+
+  // only the primary may hold the VIP
+  await page.goto(`/havip/${havipId}`);
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  const card = page.locator("#allowed-holders");
+  await card.getByLabel(/cvm-primary/).check();
+  await card.getByRole("button", { name: "Save" }).click();
+  await expect(card.getByTestId("allowed-summary")).toContainText("Only the 1 checked instance(s)");
+  await expect(page.locator("#binding").getByTestId("holder-instance")).toContainText("cvm-primary");
+
+  // the primary fails; the secondary takes over, but may not hold it: shown red, not the holder
+  const t0 = Date.now();
+  inNs("c1", "ip", "link", "set", "eth0", "down");
+  const binding = page.locator("#binding");
+  await expect(binding.getByTestId("unauthorized-claims")).toContainText(`Unauthorized: cvm-secondary (${MAC2})`, { timeout: 8_000 });
+  await expect(binding.getByTestId("status")).toHaveText("Not bound with CVM yet", { timeout: 8_000 });
+  results.unauthorized_claim_shown_ms = Date.now() - t0;
+  await expect(page.locator("#history .timeline li").filter({ hasText: "Unauthorized claim by cvm-secondary" })).toHaveCount(1);
+  const kinds = (await history(havipId)).map((e) => e.change.change);
+  expect(kinds).toContain("unauthorized");
+  expect((await vipState())?.status).toEqual({ status: "unbound" });
+  await page.goto("/");
+  await expect(rowOf(page).getByTestId("unauthorized")).toContainText("cvm-secondary");
+
+  // the primary comes back and preempts: bound again to the allowed holder
+  inNs("c1", "ip", "link", "set", "eth0", "up");
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 15_000 }).toBe(MAC1);
+  await expect(rowOf(page).getByTestId("bound")).toHaveText(`cvm-primary (${MAC1})`);
+  await stopKeepalived("c2", "SIGTERM");
+  await stopKeepalived("c1", "SIGTERM");
+});

@@ -102,7 +102,7 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                         return close(socket, Refusal { code: 1008, reason: "agent token revoked".into() }).await;
                     }
                 }
-                Ok(StoreChange::Network { .. } | StoreChange::Eips) => {}
+                Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips) => {}
                 Err(RecvError::Closed) => return,
             }
         }

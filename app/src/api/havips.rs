@@ -102,7 +102,8 @@ pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailDa
 }
 
 /// Restricts which registered instances (ENI ids) may hold the HAVIP; an empty list allows any.
-#[server]
+/// (JSON input: a form encoding cannot tell an empty list from a missing one.)
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn set_allowed_holders(
     havip_id: String,
     eni_ids: Vec<String>,
