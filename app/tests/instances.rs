@@ -176,7 +176,10 @@ async fn discovered_stations_are_the_unregistered_hosts() {
         .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
         .await
         .unwrap();
-    let (agent, _) = store.create_agent("a", &[subnet.clone()]).await.unwrap();
+    let (agent, _) = store
+        .create_agent("a", std::slice::from_ref(&subnet))
+        .await
+        .unwrap();
     let (m5, m6) = (mac("02:00:00:16:16:05"), mac("02:00:00:16:16:06"));
     store
         .record_station(&agent, Ipv4Addr::new(172, 16, 16, 5), m5)
@@ -230,7 +233,10 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
         .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
         .await
         .unwrap();
-    let (agent, _) = store.create_agent("lab", &[subnet.clone()]).await.unwrap();
+    let (agent, _) = store
+        .create_agent("lab", std::slice::from_ref(&subnet))
+        .await
+        .unwrap();
     let primary = register(
         &store,
         "cvm-primary",
@@ -295,7 +301,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
 
     // restricting to the primary moves the backup, the current holder, out at once
     let updated = store
-        .set_allowed_holders(&vip.id, &[primary.eni_id.clone()])
+        .set_allowed_holders(&vip.id, std::slice::from_ref(&primary.eni_id))
         .await
         .unwrap();
     assert_eq!(updated.allowed, vec![primary.eni_id.clone()]);
