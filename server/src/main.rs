@@ -5,6 +5,8 @@ mod agent;
 mod agent_ws;
 #[cfg(test)]
 mod agent_ws_tests;
+#[cfg(test)]
+mod api_tests;
 mod embedded;
 mod protocol;
 mod rest;
