@@ -99,7 +99,12 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
                     }
                     other => other.to_string(),
                 };
-                errors.push((field, msg));
+                let who = if field == "primary_ip" {
+                    "Primary"
+                } else {
+                    "Secondary"
+                };
+                errors.push((field, format!("{who} host: {msg}")));
                 None
             }
         }
