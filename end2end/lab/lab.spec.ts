@@ -71,6 +71,8 @@ test("set-up through the console: the HAVIP and an agent token", async () => {
   const token = (await page.locator("#agent-token").textContent())!;
   expect(token).toMatch(/^hvt_[0-9a-f]{64}$/);
   await expect(page.locator("#agent-table")).toContainText("lab-agent");
+  const agentState = page.locator("#agent-table tr", { hasText: "lab-agent" }).getByTestId("agent-state");
+  await expect(agentState).toHaveText("Offline");
 
   // keepalived elects the primary; the agent starts only after the gratuitous ARPs are over
   startKeepalived("c1");
@@ -85,6 +87,9 @@ test("1. the agent probes and finds the primary: Bound with CVM", async () => {
   await page.goto("/");
   await expect(rowOf(page).getByTestId("status")).toHaveText("Bound with CVM");
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
+  await expect(rowOf(page).getByTestId("unwatched")).toHaveCount(0);
+  await page.goto("/agents");
+  await expect(page.locator("#agent-table tr", { hasText: "lab-agent" }).getByTestId("agent-state")).toContainText("Connected since");
 });
 
 test("2. primary host failure: the browser shows the failover within 5 s, no reload", async () => {

@@ -61,6 +61,8 @@ async fn close(mut socket: WebSocket, refusal: Refusal) {
 async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
     let mut changes = store.subscribe();
     let mut said_hello = false;
+    // the agent counts as connected from its hello until this session ends, however it ends
+    let mut _connected = None;
     let mut watching = Vec::new();
     loop {
         tokio::select! {
@@ -84,6 +86,7 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                 }
                 if matches!(msg, AgentMessage::Hello { .. }) {
                     said_hello = true;
+                    _connected.get_or_insert_with(|| store.agent_connected(&agent));
                     let welcome = ServerMessage::Welcome { version: PROTOCOL_VERSION, agent: agent.name.clone() };
                     if !send(&mut socket, &welcome).await || !send_watch(&mut socket, &store, &agent, &mut watching).await {
                         return;

@@ -177,3 +177,39 @@ async fn a_revoked_token_is_disconnected_and_refused() {
         matches!(connect(&f.url, Some(&f.token)).await, Err(Error::Http(r)) if r.status() == 401)
     );
 }
+
+#[tokio::test]
+async fn an_agent_is_connected_from_its_hello_until_its_connection_ends() {
+    let f = fixture().await;
+    let agent = f.store.agent_by_token(&f.token).unwrap().unwrap();
+    let watched = |f: &Fixture| {
+        f.store
+            .row(f.store.havip(&f.havip_id).unwrap())
+            .unwrap()
+            .watched
+    };
+    assert_eq!(f.store.presence(&agent.id), None);
+    assert!(!watched(&f), "no agent reports for the subnet yet");
+
+    let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+    text(&mut ws, HELLO).await;
+    ws.next().await.unwrap().unwrap(); // welcome: the hello has been handled
+    let presence = f.store.presence(&agent.id).unwrap();
+    assert_eq!(presence.connections, 1);
+    assert!(watched(&f));
+
+    ws.close(None).await.unwrap();
+    for _ in 0..100 {
+        if f.store.presence(&agent.id).unwrap().connections == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let after = f.store.presence(&agent.id).unwrap();
+    assert_eq!(after.connections, 0);
+    assert!(after.since >= presence.since);
+    assert!(
+        !watched(&f),
+        "its HAVIPs show their last reported status as such"
+    );
+}

@@ -9,9 +9,18 @@ pub struct SubnetChoice {
     pub label: String,
 }
 
+/// An agent and whether it is connected now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRow {
+    pub agent: Agent,
+    pub connected: bool,
+    /// since when connected, or when last disconnected; None: not seen since the console started
+    pub since: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentsData {
-    pub agents: Vec<Agent>,
+    pub agents: Vec<AgentRow>,
     pub subnets: Vec<SubnetChoice>,
 }
 
@@ -47,7 +56,18 @@ pub async fn agents_page() -> Result<AgentsData, ApiError> {
         }
     }
     Ok(AgentsData {
-        agents: store.agents()?.into_iter().map(public).collect(),
+        agents: store
+            .agents()?
+            .into_iter()
+            .map(|a| {
+                let presence = store.presence(&a.id);
+                AgentRow {
+                    connected: presence.is_some_and(|p| p.connections > 0),
+                    since: presence.map(|p| p.since),
+                    agent: public(a),
+                }
+            })
+            .collect(),
         subnets,
     })
 }

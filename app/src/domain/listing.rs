@@ -108,6 +108,7 @@ mod tests {
             ip: std::net::Ipv4Addr::from(0x0a00_0000 + 300 - i),
             bound_instance: String::new(),
             unauthorized: vec![],
+            watched: true,
             eip: None,
             created: u64::from(i),
         }

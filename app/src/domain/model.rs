@@ -147,6 +147,8 @@ pub struct HavipRow {
     pub bound_instance: String,
     /// Claims by hosts outside the allowed holders, shown like `bound_instance`.
     pub unauthorized: Vec<String>,
+    /// A connected agent reports for its subnet: the status is current, not the last known.
+    pub watched: bool,
     pub eip: Option<Ipv4Addr>,
     pub created: u64,
 }

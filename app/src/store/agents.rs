@@ -281,3 +281,76 @@ impl Store {
         self.all(&self.inner.stations)
     }
 }
+
+/// Whether an agent is connected now; kept in memory (agents reconnect within seconds after a
+/// restart of the console).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Presence {
+    /// open connections (an agent restarting may overlap its old connection briefly)
+    pub connections: u32,
+    /// when the current connection began, or the last one ended (unix ms)
+    pub since: u64,
+}
+
+/// Marks an agent connected for as long as it lives.
+pub struct Connected {
+    store: Store,
+    agent_id: String,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        let mut presence = self.store.inner.presence.lock().unwrap();
+        let p = presence.entry(self.agent_id.clone()).or_default();
+        p.connections = p.connections.saturating_sub(1);
+        if p.connections == 0 {
+            p.since = now_ms();
+        }
+        drop(presence);
+        self.store.publish(StoreChange::Agents);
+    }
+}
+
+impl Store {
+    /// Records that `agent` is connected until the returned guard is dropped.
+    pub fn agent_connected(&self, agent: &Agent) -> Connected {
+        let mut presence = self.inner.presence.lock().unwrap();
+        let p = presence.entry(agent.id.clone()).or_default();
+        if p.connections == 0 {
+            p.since = now_ms();
+        }
+        p.connections += 1;
+        drop(presence);
+        self.publish(StoreChange::Agents);
+        Connected {
+            store: self.clone(),
+            agent_id: agent.id.clone(),
+        }
+    }
+
+    /// `None`: not connected since the console started.
+    pub fn presence(&self, agent_id: &str) -> Option<Presence> {
+        self.inner.presence.lock().unwrap().get(agent_id).copied()
+    }
+
+    /// Subnets some connected, unrevoked agent reports for: their HAVIPs' statuses are current.
+    pub fn watched_subnets(&self) -> Result<std::collections::HashSet<String>, ApiError> {
+        let live: Vec<String> = {
+            let presence = self.inner.presence.lock().unwrap();
+            presence
+                .iter()
+                .filter(|(_, p)| p.connections > 0)
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        let mut subnets = std::collections::HashSet::new();
+        for id in live {
+            if let Some(agent) = self.get::<Agent>(&self.inner.agents, &id)? {
+                if !agent.revoked {
+                    subnets.extend(agent.subnet_ids);
+                }
+            }
+        }
+        Ok(subnets)
+    }
+}

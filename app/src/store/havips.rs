@@ -239,10 +239,22 @@ impl Store {
         let mut havips = self.havips()?;
         havips.retain(|h| h.region_id == region_id);
         havips.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-        havips.into_iter().map(|h| self.row(h)).collect()
+        let watched = self.watched_subnets()?;
+        havips
+            .into_iter()
+            .map(|h| self.row_with(h, &watched))
+            .collect()
     }
 
     pub fn row(&self, h: Havip) -> Result<HavipRow, ApiError> {
+        self.row_with(h, &self.watched_subnets()?)
+    }
+
+    fn row_with(
+        &self,
+        h: Havip,
+        watched: &std::collections::HashSet<String>,
+    ) -> Result<HavipRow, ApiError> {
         let vpc = self.vpc(&h.vpc_id)?;
         let subnet = self.subnet(&h.subnet_id)?;
         let status = h.binding.status();
@@ -273,6 +285,7 @@ impl Store {
             ip: h.ip,
             bound_instance,
             unauthorized,
+            watched: watched.contains(&h.subnet_id),
             eip: h.eip,
             created: h.created,
         })

@@ -9,6 +9,7 @@ mod havips;
 mod instances;
 mod network;
 
+pub use agents::{Connected, Presence};
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 
@@ -98,6 +99,8 @@ struct Inner {
     mac_index: sled::Tree,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<String, FreeRanges>>,
+    /// agent_id -> whether it is connected now (in memory)
+    presence: Mutex<HashMap<String, Presence>>,
     config: StoreConfig,
     /// group commit: writes that asked for a flush / writes known flushed
     writes_requested: AtomicU64,
@@ -166,6 +169,7 @@ impl Store {
                 enis: tree("enis")?,
                 mac_index: tree("mac_index")?,
                 free: Mutex::new(HashMap::new()),
+                presence: Mutex::new(HashMap::new()),
                 config,
                 writes_requested: AtomicU64::new(0),
                 writes_flushed: AtomicU64::new(0),

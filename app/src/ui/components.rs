@@ -137,3 +137,10 @@ pub fn unauthorized_tags(claims: Vec<String>) -> impl IntoView {
         .map(|c| view! { <span class="tag conflict unauthorized" data-testid="unauthorized" title="Not an allowed holder">{format!("Unauthorized: {c}")}</span> })
         .collect_view()
 }
+
+/// Marks a status that no connected agent keeps current (it is the last one reported).
+pub fn unwatched_tag(watched: bool) -> impl IntoView {
+    (!watched).then(|| view! {
+        <span class="tag stale" data-testid="unwatched" title="No connected agent reports for this subnet: this is the last status reported.">"No agent"</span>
+    })
+}

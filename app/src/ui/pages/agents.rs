@@ -1,10 +1,21 @@
 //! Agents: who may report ARP observations for which subnets. Tokens are shown once.
 
-use crate::api::agents::{agents_page, CreateAgent, RevokeAgent};
+use crate::api::agents::{agents_page, AgentRow, CreateAgent, RevokeAgent};
 use crate::domain::model::format_time;
 use crate::ui::components::{refusal, FieldError};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
+
+/// Revoked, connected (since when) or offline (since when, if seen since the console started).
+fn agent_state(row: &AgentRow) -> impl IntoView {
+    let (class, text) = match (row.agent.revoked, row.connected, row.since) {
+        (true, _, _) => ("tag conflict", "Revoked".to_string()),
+        (false, true, Some(t)) => ("tag bound", format!("Connected since {}", format_time(t))),
+        (false, _, Some(t)) => ("tag unbound", format!("Offline since {}", format_time(t))),
+        (false, _, None) => ("tag unbound", "Offline".to_string()),
+    };
+    view! { <span class=class>{text}</span> }
+}
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
@@ -49,7 +60,9 @@ pub fn AgentsPage() -> impl IntoView {
                             <table class="list" id="agent-table">
                                 <thead><tr><th>"ID/Name"</th><th>"Subnets"</th><th>"Created"</th><th>"State"</th><th>"Operation"</th></tr></thead>
                                 <tbody>
-                                    {data.agents.into_iter().map(|a| {
+                                    {data.agents.into_iter().map(|row| {
+                                        let state = agent_state(&row);
+                                        let a = row.agent;
                                         let id = a.id.clone();
                                         let labels: Vec<String> = a.subnet_ids.iter().map(|s| subnets.iter().find(|c| &c.id == s).map(|c| c.label.clone()).unwrap_or_else(|| s.clone())).collect();
                                         view! {
@@ -57,7 +70,7 @@ pub fn AgentsPage() -> impl IntoView {
                                                 <td><div class="id">{a.id.clone()}</div><div class="name">{a.name.clone()}</div></td>
                                                 <td>{labels.join("; ")}</td>
                                                 <td>{format_time(a.created)}</td>
-                                                <td>{if a.revoked { view! { <span class="tag conflict">"Revoked"</span> } } else { view! { <span class="tag bound">"Active"</span> } }}</td>
+                                                <td data-testid="agent-state">{state}</td>
                                                 <td>
                                                     <Show when=move || !a.revoked>
                                                         <button class="link danger" on:click={ let id = id.clone(); move |_| { revoke.dispatch(RevokeAgent { id: id.clone() }); } }>"Revoke"</button>

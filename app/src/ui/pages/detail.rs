@@ -5,7 +5,7 @@ use crate::api::havips::havip_detail;
 use crate::domain::binding::{Change, Status};
 use crate::domain::model::{format_time, HavipDetailData, HistoryEvent, Instance, HISTORY_PAGE};
 use crate::ui::allowed_holders::AllowedHoldersCard;
-use crate::ui::components::{status_class, unauthorized_tags};
+use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::use_live;
@@ -123,7 +123,7 @@ fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>)
             <h2>"Binding"</h2>
             <dl class="facts">
                 <dt>"ID"</dt><dd class="id">{row.id.clone()}</dd>
-                <dt>"Status"</dt><dd><span class=status_class(&status) data-testid="status">{status.label()}</span></dd>
+                <dt>"Status"</dt><dd><span class=status_class(&status) data-testid="status">{status.label()}</span> {unwatched_tag(row.watched)}</dd>
                 <dt>"IP address"</dt><dd class="ip">{row.ip.to_string()}</dd>
                 <dt>"Holder MAC"</dt><dd data-testid="holder">{match &status {
                     Status::Unbound => "-".to_string(),

@@ -5,7 +5,7 @@ use crate::api::havips::havip_page;
 use crate::domain::listing::{ListQuery, PAGE_SIZE};
 use crate::domain::model::{format_time, HavipListData, HavipRow};
 use crate::ui::components::{region_query, RegionSelect};
-use crate::ui::components::{status_class, unauthorized_tags};
+use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
@@ -246,6 +246,7 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
         ip,
         bound_instance,
         unauthorized,
+        watched,
         eip,
         created,
     } = row;
@@ -261,6 +262,7 @@ fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
             <td>
                 <span class=status_class(&status) data-testid="status">{status.label()}</span>
                 {unauthorized_tags(unauthorized)}
+                {unwatched_tag(watched)}
             </td>
             <td><div class="id">{vpc_id}</div><div>{vpc_name}</div></td>
             <td><div class="id">{subnet_id}</div><div>{subnet_name} " (" {subnet_cidr.to_string()} ")"</div></td>
