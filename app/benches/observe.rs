@@ -1,0 +1,103 @@
+//! The agents' hot path: every HAVIP gets a probe reply (or miss) each second from each agent.
+//! Measures one steady-state observation through the store (lookup, guarded state machine,
+//! sled transaction, no change), without and with allowed holders, and the list page's rows
+//! for the whole region.
+//! Run: cargo bench -p app --features ssr --bench observe
+
+use app::domain::binding::Observation;
+use app::domain::mac::Mac;
+use app::domain::model::{IpChoice, NewHavip};
+use app::store::{NewInstance, Store, StoreConfig};
+use std::time::{Duration, Instant};
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1)]
+}
+
+const HAVIPS: usize = 1_000;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            havip_quota_per_vpc: 100_000,
+            ..Default::default()
+        };
+        let store = Store::open(dir.path(), config).unwrap();
+        let region = store.regions().unwrap().remove(0).id;
+        let vpc = store.create_vpc(&region, "bench", "10.8.0.0/16").await.unwrap();
+        let subnet = store.create_subnet(&vpc.id, "big", "10.8.0.0/16").await.unwrap();
+        let mut havips = Vec::with_capacity(HAVIPS);
+        for i in 0..HAVIPS {
+            let req = NewHavip {
+                region_id: region.clone(),
+                name: format!("vip-{i}"),
+                vpc_id: vpc.id.clone(),
+                subnet_id: subnet.id.clone(),
+                ip: IpChoice::Automatic,
+            };
+            havips.push(store.create_havip(req).await.unwrap());
+        }
+        let holder: Mac = "52:54:00:00:00:01".parse().unwrap();
+        let instance = store
+            .register_instance(NewInstance {
+                name: "holder".into(),
+                subnet_id: subnet.id.clone(),
+                mac: holder.to_string(),
+                ip: "10.8.200.1".into(),
+            })
+            .await
+            .unwrap();
+        let (agent, _) = store
+            .create_agent("bench", std::slice::from_ref(&subnet.id))
+            .await
+            .unwrap();
+        for h in &havips {
+            store
+                .observe(&agent, h.ip, Observation::Announce { mac: holder })
+                .unwrap();
+        }
+
+        let reply = Observation::ProbeReply { mac: holder };
+        let round = |label: &str| {
+            let mut samples = Vec::with_capacity(HAVIPS * 5);
+            let start = Instant::now();
+            for _ in 0..5 {
+                for h in &havips {
+                    let t = Instant::now();
+                    store.observe(&agent, h.ip, reply).unwrap();
+                    samples.push(t.elapsed());
+                }
+            }
+            let per_second = samples.len() as f64 / start.elapsed().as_secs_f64();
+            let (p50, p99) = (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99));
+            println!(
+                "{label}: median {p50:?}, p99 {p99:?}, {per_second:.0} observations/s on one thread ({} runs)",
+                samples.len()
+            );
+        };
+        round("probe reply from the holder, any host allowed");
+        for h in &havips {
+            store
+                .set_allowed_holders(&h.id, std::slice::from_ref(&instance.eni_id))
+                .await
+                .unwrap();
+        }
+        round("probe reply from the holder, allowed holders set");
+
+        let mut samples = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let rows = store.havip_rows(&region).unwrap();
+            samples.push(t.elapsed());
+            assert!(rows.len() >= HAVIPS);
+        }
+        let (p50, p99) = (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99));
+        println!("list rows of a region with {HAVIPS} HAVIPs (holder names, agent coverage): median {p50:?}, p99 {p99:?} (50 runs)");
+    });
+}
