@@ -254,7 +254,9 @@ test("6. instances: the discovered CVMs registered in one click; a host outside 
   await expect(page.locator("#history .timeline li").filter({ hasText: "Unauthorized claim by cvm-secondary" })).toHaveCount(1);
   const kinds = (await history(havipId)).map((e) => e.change.change);
   expect(kinds).toContain("unauthorized");
-  expect((await vipState())?.status).toEqual({ status: "unbound" });
+  const state = await vipState();
+  expect(state?.status).toEqual({ status: "unbound" });
+  expect(state?.unauthorized.map((c) => c.mac)).toContain(MAC2);
   await page.goto("/");
   await expect(rowOf(page).getByTestId("unauthorized")).toContainText("cvm-secondary");
 
@@ -262,6 +264,8 @@ test("6. instances: the discovered CVMs registered in one click; a host outside 
   inNs("c1", "ip", "link", "set", "eth0", "up");
   await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 15_000 }).toBe(MAC1);
   await expect(rowOf(page).getByTestId("bound")).toHaveText(`cvm-primary (${MAC1})`);
+  expect((await vipState())?.holder_label).toBe(`cvm-primary (${MAC1})`);
+  expect((await vipState())?.watched).toBe(true);
   await stopKeepalived("c2", "SIGTERM");
   await stopKeepalived("c1", "SIGTERM");
 });

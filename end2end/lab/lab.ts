@@ -95,6 +95,7 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms: numbe
 export type HavipState = {
   id: string; ip: string; status_label: string;
   status: { status: string; mac?: string; macs?: string[] };
+  holder_label: string; watched: boolean; unauthorized: { mac: string }[];
 };
 
 export async function vipState(): Promise<HavipState | undefined> {

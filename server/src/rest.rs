@@ -23,7 +23,15 @@ struct HavipState {
     status_label: &'static str,
     status: Status,
     holder: Option<Claim>,
+    /// `name (mac)` of the holder(s) when registered as instances, else the MAC(s)
+    holder_label: String,
     claims: Vec<Claim>,
+    /// claims by hosts outside the allowed holders
+    unauthorized: Vec<Claim>,
+    /// ENI ids allowed to hold it; empty: any
+    allowed: Vec<String>,
+    /// a connected agent reports for its subnet (else the status is the last one reported)
+    watched: bool,
 }
 
 fn error(e: ApiError) -> Response {
@@ -36,23 +44,30 @@ fn error(e: ApiError) -> Response {
 }
 
 async fn list(State(store): State<Store>) -> Response {
-    match store.havips() {
-        Ok(havips) => Json(
-            havips
-                .into_iter()
-                .map(|h| HavipState {
+    let rows = store.havips().and_then(|havips| {
+        havips
+            .into_iter()
+            .map(|h| {
+                let row = store.row(h.clone())?;
+                Ok(HavipState {
                     status_label: h.binding.status().label(),
                     status: h.binding.status(),
                     holder: h.binding.holder,
+                    holder_label: row.bound_instance,
                     claims: h.binding.claims,
+                    unauthorized: h.binding.unauthorized,
+                    allowed: h.allowed,
+                    watched: row.watched,
                     id: h.id,
                     name: h.name,
                     ip: h.ip,
                     subnet_id: h.subnet_id,
                 })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    });
+    match rows {
+        Ok(rows) => Json(rows).into_response(),
         Err(e) => error(e),
     }
 }
