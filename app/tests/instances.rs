@@ -344,6 +344,19 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
     assert_eq!(row.bound_instance, "cvm-primary (02:00:00:16:16:05)");
     assert_eq!(row.unauthorized.len(), 2);
 
+    // the primary dies while the outsider keeps answering: its answers are no holder's answers
+    for _ in 0..3 {
+        store
+            .observe(&agent, vip.ip, Observation::ProbeReply { mac: outsider })
+            .unwrap();
+    }
+    let lost = store.history(&vip.id, 0, 1).unwrap().remove(0);
+    assert_eq!(lost.change, Change::Lost { mac: primary.mac });
+    assert_eq!(
+        lost.cause,
+        format!("probe answered by {outsider} (not an allowed holder)")
+    );
+
     let refused = store
         .deregister_instance(&primary.eni_id)
         .await

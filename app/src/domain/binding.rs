@@ -351,6 +351,8 @@ pub fn restrict(
     rules: &BindingRules,
 ) -> (BindingState, Option<Change>) {
     let mut s = state.clone();
+    // hosts allowed now are no longer unauthorized
+    s.unauthorized.retain(|u| !may_hold(u.mac));
     let (kept, dropped): (Vec<Claim>, Vec<Claim>) = s.claims.iter().partition(|c| may_hold(c.mac));
     s.claims = kept;
     for c in dropped {
@@ -721,6 +723,9 @@ mod tests {
         // allowing it changes nothing
         let (same, none) = restrict(&s, |m| m == A, 200, &rules);
         assert_eq!((same, none), (s.clone(), None));
+        // allowing it again clears its unauthorized claim at once
+        let (back, _) = restrict(&r, |m| m == A || m == B, 300, &rules);
+        assert!(back.unauthorized.is_empty());
         // a conflict between an allowed and a disallowed MAC resolves to the allowed one
         let (c, _) = run(&[(0, Announce { mac: A }), (10, ProbeReply { mac: B })]);
         let (r, change) = restrict(&c, |m| m == B, 20, &rules);

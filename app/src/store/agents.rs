@@ -175,18 +175,12 @@ impl Store {
             Err(e) => return Err(e),
         };
         let changes = changes.into_inner();
-        let outsider = obs.mac().filter(|m| {
-            changes
-                .iter()
-                .any(|c| c == &Change::Unauthorized { mac: *m })
-                || havip.binding.unauthorized.iter().any(|u| u.mac == *m)
-        });
+        let outsider = obs.mac().is_some_and(|m| !may_hold(m));
         for c in &changes {
-            let cause = match outsider {
-                Some(_) if !matches!(c, Change::Unauthorized { .. }) => {
-                    format!("{} (not an allowed holder)", obs.cause(&rules))
-                }
-                _ => obs.cause(&rules),
+            let cause = if outsider && !matches!(c, Change::Unauthorized { .. }) {
+                format!("{} (not an allowed holder)", obs.cause(&rules))
+            } else {
+                obs.cause(&rules)
             };
             self.record_event(HistoryEvent {
                 havip_id: havip.id.clone(),
