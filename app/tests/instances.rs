@@ -6,7 +6,7 @@ use app::domain::binding::{Change, Observation, Status};
 use app::domain::error::ErrorKind;
 use app::domain::mac::Mac;
 use app::domain::model::{Instance, IpChoice};
-use app::store::{NewInstance, Store, StoreConfig};
+use app::store::{NewInstance, Store, StoreChange, StoreConfig};
 use std::net::Ipv4Addr;
 
 mod common;
@@ -187,8 +187,13 @@ async fn discovered_stations_are_the_unregistered_hosts() {
     store
         .record_station(&agent, Ipv4Addr::new(172, 16, 16, 6), m6)
         .unwrap();
-    // the holder announcing the VIP is not a host with that address
+    // the holder announcing the VIP is not a host with that address: nothing to tell browsers
+    let mut changes = store.subscribe();
     store.record_station(&agent, vip.ip, m5).unwrap();
+    assert!(
+        changes.try_recv().is_err(),
+        "no change pushed for an HAVIP's address"
+    );
     // outside the agent's subnets: ignored
     store
         .record_station(&agent, Ipv4Addr::new(10, 9, 9, 9), m6)
@@ -201,6 +206,14 @@ async fn discovered_stations_are_the_unregistered_hosts() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ips(&store), ["172.16.16.5", "172.16.16.6"]);
+    store
+        .record_station(&agent, Ipv4Addr::new(172, 16, 16, 7), m6)
+        .unwrap();
+    assert!(
+        matches!(changes.try_recv(), Ok(StoreChange::Instances { .. })),
+        "a newly discovered host is pushed to browsers"
+    );
+    assert_eq!(ips(&store), ["172.16.16.5", "172.16.16.6", "172.16.16.7"]);
 
     let station = store.discovered().unwrap().remove(0);
     register(
@@ -211,7 +224,7 @@ async fn discovered_stations_are_the_unregistered_hosts() {
         &station.ip.to_string(),
     )
     .await;
-    assert_eq!(ips(&store), ["172.16.16.6"]);
+    assert_eq!(ips(&store), ["172.16.16.6", "172.16.16.7"]);
 }
 
 #[tokio::test]

@@ -261,13 +261,19 @@ impl Store {
         };
         self.inner
             .stations
-            .insert(key, encode(&station))
+            .insert(key.as_slice(), encode(&station))
             .map_err(db_err)?;
-        let region_id = self
-            .subnet(subnet_id)
-            .and_then(|s| self.vpc(&s.vpc_id))
-            .map(|v| v.region_id)?;
-        self.publish(StoreChange::Instances { region_id });
+        // only a host the Instances page would list as discovered is news for browsers (a
+        // holder announcing an HAVIP's address is not)
+        let unknown = !self.inner.ip_index.contains_key(&key).map_err(db_err)?
+            && !self.inner.mac_index.contains_key(mac.0).map_err(db_err)?;
+        if unknown {
+            let region_id = self
+                .subnet(subnet_id)
+                .and_then(|s| self.vpc(&s.vpc_id))
+                .map(|v| v.region_id)?;
+            self.publish(StoreChange::Instances { region_id });
+        }
         Ok(())
     }
 
