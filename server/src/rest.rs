@@ -45,26 +45,25 @@ fn error(e: ApiError) -> Response {
 
 async fn list(State(store): State<Store>) -> Response {
     let rows = store.havips().and_then(|havips| {
-        havips
+        let rows = store.rows(havips.clone())?;
+        Ok(havips
             .into_iter()
-            .map(|h| {
-                let row = store.row(h.clone())?;
-                Ok(HavipState {
-                    status_label: h.binding.status().label(),
-                    status: h.binding.status(),
-                    holder: h.binding.holder,
-                    holder_label: row.bound_instance,
-                    claims: h.binding.claims,
-                    unauthorized: h.binding.unauthorized,
-                    allowed: h.allowed,
-                    watched: row.watched,
-                    id: h.id,
-                    name: h.name,
-                    ip: h.ip,
-                    subnet_id: h.subnet_id,
-                })
+            .zip(rows)
+            .map(|(h, row)| HavipState {
+                status_label: h.binding.status().label(),
+                status: h.binding.status(),
+                holder: h.binding.holder,
+                holder_label: row.bound_instance,
+                claims: h.binding.claims,
+                unauthorized: h.binding.unauthorized,
+                allowed: h.allowed,
+                watched: row.watched,
+                id: h.id,
+                name: h.name,
+                ip: h.ip,
+                subnet_id: h.subnet_id,
             })
-            .collect::<Result<Vec<_>, ApiError>>()
+            .collect::<Vec<_>>())
     });
     match rows {
         Ok(rows) => Json(rows).into_response(),

@@ -191,10 +191,7 @@ impl Store {
             })?;
         }
         if !changes.is_empty() || pruned.get() {
-            self.publish(StoreChange::Havip {
-                region_id: havip.region_id.clone(),
-                havip_id: havip.id.clone(),
-            });
+            self.publish_havip(&havip);
         }
         Ok(changes)
     }
@@ -261,13 +258,11 @@ impl Store {
         };
         self.inner
             .stations
-            .insert(key.as_slice(), encode(&station))
+            .insert(key, encode(&station))
             .map_err(db_err)?;
         // only a host the Instances page would list as discovered is news for browsers (a
         // holder announcing an HAVIP's address is not)
-        let unknown = !self.inner.ip_index.contains_key(&key).map_err(db_err)?
-            && !self.inner.mac_index.contains_key(mac.0).map_err(db_err)?;
-        if unknown {
+        if self.is_unknown_host(subnet_id, ip, mac)? {
             let region_id = self
                 .subnet(subnet_id)
                 .and_then(|s| self.vpc(&s.vpc_id))

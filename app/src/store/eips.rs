@@ -122,10 +122,7 @@ impl Store {
         });
         let havip = finish(result)?;
         self.flush().await?;
-        self.publish(StoreChange::Havip {
-            region_id: havip.region_id.clone(),
-            havip_id: havip.id.clone(),
-        });
+        self.publish_havip(&havip);
         self.publish(StoreChange::Eips);
         Ok(havip)
     }
@@ -150,10 +147,7 @@ impl Store {
         let (eip, havip_id) = finish(result)?;
         self.flush().await?;
         if let Ok(h) = self.havip(&havip_id) {
-            self.publish(StoreChange::Havip {
-                region_id: h.region_id,
-                havip_id,
-            });
+            self.publish_havip(&h);
         }
         self.publish(StoreChange::Eips);
         Ok(eip)

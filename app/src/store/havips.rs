@@ -80,10 +80,7 @@ impl Store {
             match self.claim(&havip, quota) {
                 Ok(()) => {
                     self.flush().await?;
-                    self.publish(StoreChange::Havip {
-                        region_id: havip.region_id.clone(),
-                        havip_id: havip.id.clone(),
-                    });
+                    self.publish_havip(&havip);
                     return Ok(havip);
                 }
                 // the index had it although memory did not: memory now knows; try the next one
@@ -165,10 +162,7 @@ impl Store {
             Ok(())
         })?;
         self.flush().await?;
-        self.publish(StoreChange::Havip {
-            region_id: updated.region_id.clone(),
-            havip_id: updated.id.clone(),
-        });
+        self.publish_havip(&updated);
         Ok(updated)
     }
 
@@ -239,6 +233,11 @@ impl Store {
         let mut havips = self.havips()?;
         havips.retain(|h| h.region_id == region_id);
         havips.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        self.rows(havips)
+    }
+
+    /// Rows for these HAVIPs (agent coverage looked up once for all of them).
+    pub fn rows(&self, havips: Vec<Havip>) -> Result<Vec<HavipRow>, ApiError> {
         let watched = self.watched_subnets()?;
         havips
             .into_iter()

@@ -151,21 +151,28 @@ impl Store {
     pub fn discovered(&self) -> Result<Vec<Station>, ApiError> {
         let mut found = vec![];
         for station in self.stations()? {
-            let used = self
-                .inner
-                .ip_index
-                .contains_key(ip_key(&station.subnet_id, station.ip))
-                .map_err(db_err)?;
-            let known = self
-                .inner
-                .mac_index
-                .contains_key(station.mac.0)
-                .map_err(db_err)?;
-            if !used && !known {
+            if self.is_unknown_host(&station.subnet_id, station.ip, station.mac)? {
                 found.push(station);
             }
         }
         Ok(found)
+    }
+
+    /// Neither the address (an HAVIP's or an ENI's) nor the MAC (an instance's) is known: a host
+    /// the Instances page lists as discovered.
+    pub(super) fn is_unknown_host(
+        &self,
+        subnet_id: &str,
+        ip: std::net::Ipv4Addr,
+        mac: Mac,
+    ) -> Result<bool, ApiError> {
+        let used = self
+            .inner
+            .ip_index
+            .contains_key(ip_key(subnet_id, ip))
+            .map_err(db_err)?;
+        let known = self.inner.mac_index.contains_key(mac.0).map_err(db_err)?;
+        Ok(!used && !known)
     }
 
     /// Sets which ENIs may hold the HAVIP (empty: any). Each must be registered in the HAVIP's
@@ -221,10 +228,7 @@ impl Store {
             })?;
         }
         self.flush().await?;
-        self.publish(StoreChange::Havip {
-            region_id: updated.region_id.clone(),
-            havip_id: updated.id.clone(),
-        });
+        self.publish_havip(&updated);
         Ok(updated)
     }
 

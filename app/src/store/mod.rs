@@ -237,6 +237,14 @@ impl Store {
         let _ = self.inner.changes.send(change);
     }
 
+    /// Tells everyone watching that this HAVIP (its record or its binding) changed.
+    fn publish_havip(&self, havip: &crate::domain::model::Havip) {
+        self.publish(StoreChange::Havip {
+            region_id: havip.region_id.clone(),
+            havip_id: havip.id.clone(),
+        });
+    }
+
     /// Makes every write done before this call durable. Concurrent callers share one fsync
     /// (group commit). sled 0.34's own `flush_async` deadlocks when called concurrently
     /// (spacejam/sled#1308; its lock is process-wide), so flushes run one at a time, process-wide,
