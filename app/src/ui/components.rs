@@ -108,6 +108,19 @@ where
     })
 }
 
+/// The server's refusal of the latest submission when it concerns `field` (`None`: no field),
+/// to show next to that field.
+pub fn field_refusal<S>(action: ServerAction<S>, field: Option<&str>) -> Option<String>
+where
+    S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    action.value().with(|v| match v {
+        Some(Err(e)) if e.field.as_deref() == field => Some(e.message.clone()),
+        _ => None,
+    })
+}
+
 /// Runs `on_done` each time the action succeeds.
 pub fn on_success<S>(action: ServerAction<S>, on_done: impl Fn() + 'static)
 where

@@ -5,7 +5,7 @@ use crate::api::havips::CreateHavip;
 use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::model::VpcView;
 use crate::domain::name::check_name;
-use crate::ui::components::{FieldError, Modal};
+use crate::ui::components::{field_refusal, FieldError, Modal};
 use leptos::prelude::*;
 
 #[component]
@@ -55,12 +55,7 @@ pub fn ApplyDialog(
     };
 
     let create = ServerAction::<CreateHavip>::new();
-    let server_error = move |field: Option<&str>| {
-        create.value().with(|v| match v {
-            Some(Err(e)) if e.field.as_deref() == field => Some(e.message.clone()),
-            _ => None,
-        })
-    };
+    let server_error = move |field: Option<&str>| field_refusal(create, field);
     let name_error = Signal::derive(move || {
         let typed = !name.get().is_empty() || touched.get();
         typed

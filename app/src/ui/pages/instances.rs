@@ -6,7 +6,9 @@ use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::mac::check_host_mac;
 use crate::domain::model::{format_time, Instance, Station, SubnetView, VpcView};
 use crate::domain::name::check_name;
-use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
+use crate::ui::components::{
+    field_refusal, on_success, refusal, region_query, FieldError, RegionSelect,
+};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
 
@@ -182,12 +184,7 @@ fn RegisterForm(
                 .map(|s| s.subnet.clone())
         })
     });
-    let server_error = move |field: &str| {
-        action.value().with(|v| match v {
-            Some(Err(e)) if e.field.as_deref() == Some(field) => Some(e.message.clone()),
-            _ => None,
-        })
-    };
+    let server_error = move |field: &str| field_refusal(action, Some(field));
     // the same checks as the server, while typing
     let shown = move |text: String| touched.get() || !text.is_empty();
     let name_error = Signal::derive(move || {
@@ -213,14 +210,8 @@ fn RegisterForm(
             .flatten()
             .or_else(|| server_error("ip"))
     });
-    let other_error = Signal::derive(move || {
-        server_error("subnet").or_else(|| {
-            action.value().with(|v| match v {
-                Some(Err(e)) if e.field.is_none() => Some(e.message.clone()),
-                _ => None,
-            })
-        })
-    });
+    let other_error =
+        Signal::derive(move || server_error("subnet").or_else(|| field_refusal(action, None)));
     let submit = move |_| {
         touched.set(true);
         let Some(subnet) = chosen.get_untracked() else {
