@@ -4,12 +4,10 @@
 
 use app::store::FreeRanges;
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1)]
-}
+mod common;
+use common::percentile;
 
 fn main() {
     // a /16: usable 10.0.0.2-10.0.255.254; 60,000 used, scattered (every address but a few gaps)

@@ -8,12 +8,10 @@ use app::domain::binding::Observation;
 use app::domain::mac::Mac;
 use app::domain::model::{IpChoice, NewHavip};
 use app::store::{NewInstance, Store, StoreConfig};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1)]
-}
+mod common;
+use common::percentile;
 
 const HAVIPS: usize = 1_000;
 
