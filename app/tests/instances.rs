@@ -1,9 +1,9 @@
 //! Instances, their ENIs' addresses, discovered stations and allowed holders, against a real
 //! sled database (what the server functions call).
-#![cfg(feature = "ssr")]
 
 use app::domain::binding::{Change, Observation, Status};
 use app::domain::error::ErrorKind;
+use app::domain::ids::SubnetId;
 use app::domain::mac::Mac;
 use app::domain::model::{Instance, IpChoice};
 use app::store::{NewInstance, Store, StoreChange, StoreConfig};
@@ -16,16 +16,16 @@ fn mac(text: &str) -> Mac {
     text.parse().unwrap()
 }
 
-fn new_instance(name: &str, subnet: &str, mac: &str, ip: &str) -> NewInstance {
+fn new_instance(name: &str, subnet: &SubnetId, mac: &str, ip: &str) -> NewInstance {
     NewInstance {
         name: name.into(),
-        subnet_id: subnet.into(),
+        subnet_id: subnet.clone(),
         mac: mac.into(),
         ip: ip.into(),
     }
 }
 
-async fn register(store: &Store, name: &str, subnet: &str, mac: &str, ip: &str) -> Instance {
+async fn register(store: &Store, name: &str, subnet: &SubnetId, mac: &str, ip: &str) -> Instance {
     store
         .register_instance(new_instance(name, subnet, mac, ip))
         .await
@@ -97,7 +97,12 @@ async fn registering_an_instance_validates_mac_and_primary_ip() {
             "Enter a name",
         ),
         (
-            new_instance("x", "subnet-missing0", "52:54:00:00:00:02", "172.16.16.7"),
+            new_instance(
+                "x",
+                &"subnet-missing0".parse().unwrap(),
+                "52:54:00:00:00:02",
+                "172.16.16.7",
+            ),
             "subnet",
             "does not exist",
         ),
@@ -117,7 +122,7 @@ async fn registering_an_instance_validates_mac_and_primary_ip() {
     register(&store, "web-2", &subnet, "52:54:00:00:00:02", "172.16.16.7").await;
     assert_eq!(
         store
-            .deregister_instance("eni-missing0")
+            .deregister_instance(&"eni-missing0".parse().unwrap())
             .await
             .unwrap_err()
             .kind,
@@ -282,7 +287,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
         .unwrap();
     assert_eq!(
         store
-            .row(store.havip(&vip.id).unwrap())
+            .row(&store.havip(&vip.id).unwrap())
             .unwrap()
             .bound_instance,
         "cvm-backup (02:00:00:16:16:06)"
@@ -293,7 +298,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
             vec![elsewhere.eni_id.clone()],
             "is not in the HAVIP's subnet",
         ),
-        (vec!["eni-missing0".to_string()], "does not exist"),
+        (vec!["eni-missing0".parse().unwrap()], "does not exist"),
     ] {
         let e = store.set_allowed_holders(&vip.id, &ids).await.unwrap_err();
         assert_eq!(e.field.as_deref(), Some("allowed"));
@@ -305,7 +310,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
     );
     assert_eq!(
         store
-            .set_allowed_holders("havip-missing0", &[])
+            .set_allowed_holders(&"havip-missing0".parse().unwrap(), &[])
             .await
             .unwrap_err()
             .kind,
@@ -328,7 +333,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
         .observe(&agent, vip.ip, Observation::Announce { mac: outsider })
         .unwrap();
     assert_eq!(changes, vec![Change::Unauthorized { mac: outsider }]);
-    let row = store.row(store.havip(&vip.id).unwrap()).unwrap();
+    let row = store.row(&store.havip(&vip.id).unwrap()).unwrap();
     assert_eq!(row.status, Status::Unbound);
     // the backup, moved out when the rule changed, is still a fresh claim
     assert_eq!(
@@ -352,7 +357,7 @@ async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
     store
         .observe(&agent, vip.ip, Observation::ProbeReply { mac: primary.mac })
         .unwrap();
-    let row = store.row(store.havip(&vip.id).unwrap()).unwrap();
+    let row = store.row(&store.havip(&vip.id).unwrap()).unwrap();
     assert_eq!(row.status.label(), "Bound with CVM");
     assert_eq!(row.bound_instance, "cvm-primary (02:00:00:16:16:05)");
     assert_eq!(row.unauthorized.len(), 2);

@@ -1,5 +1,4 @@
 //! The store against a real sled database in a temporary directory.
-#![cfg(feature = "ssr")]
 
 use app::domain::error::ErrorKind;
 use app::domain::model::IpChoice;
@@ -171,7 +170,7 @@ async fn manual_addresses_are_checked_and_refusals_change_nothing() {
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("name"));
     let mut wrong = request(&store, &vpc, &subnet, "x", IpChoice::Automatic);
-    wrong.subnet_id = "subnet-zzzzzzzz".into();
+    wrong.subnet_id = "subnet-zzzzzzzz".parse().unwrap();
     assert_eq!(
         store
             .create_havip(wrong)
@@ -182,7 +181,7 @@ async fn manual_addresses_are_checked_and_refusals_change_nothing() {
         Some("subnet")
     );
     let mut wrong = request(&store, &vpc, &subnet, "x", IpChoice::Automatic);
-    wrong.region_id = "region-elsewhere".into();
+    wrong.region_id = "region-elsewher".parse().unwrap();
     assert_eq!(
         store
             .create_havip(wrong)
@@ -261,7 +260,7 @@ async fn rename_and_delete_persist_and_unknown_ids_are_refused() {
     );
     assert_eq!(
         store
-            .rename_havip("havip-nothere", "x")
+            .rename_havip(&"havip-nothere0".parse().unwrap(), "x")
             .await
             .unwrap_err()
             .kind,
@@ -374,7 +373,7 @@ async fn eip_rules() {
     );
     assert_eq!(
         store
-            .bind_eip(&e2.id, "havip-missing0")
+            .bind_eip(&e2.id, &"havip-missing0".parse().unwrap())
             .await
             .unwrap_err()
             .kind,
@@ -382,7 +381,7 @@ async fn eip_rules() {
     );
     assert_eq!(
         store
-            .bind_eip("eip-missing00", &b.id)
+            .bind_eip(&"eip-missing0".parse().unwrap(), &b.id)
             .await
             .unwrap_err()
             .kind,

@@ -1,12 +1,15 @@
 //! The server's end of the agent protocol: `/agent/ws`.
 
 use crate::protocol::{self, AgentMessage, Refusal, ServerMessage, PROTOCOL_VERSION};
+use crate::rest::Refusal as HttpRefusal;
 use app::domain::binding::Observation;
+use app::domain::error::ApiError;
 use app::domain::model::Agent;
 use app::store::{Store, StoreChange};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -14,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 pub async fn upgrade(
     State(store): State<Store>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -22,18 +25,23 @@ pub async fn upgrade(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            "missing credentials: send Authorization: Bearer <agent token>\n",
-        )
-            .into_response();
+        return HttpRefusal(ApiError::unauthorized(
+            "Missing credentials: send Authorization: Bearer <agent token>.",
+        ))
+        .into_response();
     };
     let agent = match store.agent_by_token(token) {
         Ok(Some(agent)) => agent,
         Ok(None) => {
-            return (StatusCode::UNAUTHORIZED, "invalid or revoked agent token\n").into_response()
+            return HttpRefusal(ApiError::unauthorized("Invalid or revoked agent token."))
+                .into_response()
         }
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
+        Err(e) => return HttpRefusal(e).into_response(),
+    };
+    // credentials first, then the protocol: an outsider learns nothing about the endpoint
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => return HttpRefusal(ApiError::malformed(e.body_text())).into_response(),
     };
     // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
     ws.max_message_size(protocol::MAX_FRAME_BYTES * 2)
@@ -94,11 +102,16 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                 }
             }
             change = changes.recv() => match change {
-                Ok(StoreChange::Havip { .. } | StoreChange::HavipDeleted { .. }) | Err(RecvError::Lagged(_)) => {
+                // only a new or deleted HAVIP of its subnets changes what an agent watches (not
+                // a binding change, which happens on every failover)
+                Ok(StoreChange::HavipCreated { subnet_id, .. } | StoreChange::HavipDeleted { subnet_id, .. })
+                    if !agent.subnet_ids.contains(&subnet_id) => {}
+                Ok(StoreChange::HavipCreated { .. } | StoreChange::HavipDeleted { .. }) | Err(RecvError::Lagged(_)) => {
                     if said_hello && !send_watch(&mut socket, &store, &agent, &mut watching).await {
                         return;
                     }
                 }
+                Ok(StoreChange::Havip { .. }) => {}
                 Ok(StoreChange::Agents) => {
                     // revoked while connected: hang up
                     if store.agent(&agent.id).map(|a| a.revoked).unwrap_or(true) {

@@ -14,7 +14,7 @@ struct Fixture {
     store: Store,
     url: String,
     token: String,
-    havip_id: String,
+    havip_id: app::domain::ids::HavipId,
 }
 
 async fn fixture() -> Fixture {
@@ -184,7 +184,7 @@ async fn an_agent_is_connected_from_its_hello_until_its_connection_ends() {
     let agent = f.store.agent_by_token(&f.token).unwrap().unwrap();
     let watched = |f: &Fixture| {
         f.store
-            .row(f.store.havip(&f.havip_id).unwrap())
+            .row(&f.store.havip(&f.havip_id).unwrap())
             .unwrap()
             .watched
     };

@@ -1,12 +1,17 @@
-//! Server functions over HTTP, through the real router: what the browser sends, what it gets.
+//! Server functions and the JSON API over HTTP, through the real router: what the browser (or a
+//! script) sends, what it gets. Every refusal has one exact status, and changes nothing.
 
-use app::api::havips::SetAllowedHolders;
+use app::api::agents::{CreateAgent, RevokeAgent};
+use app::api::eips::{BindEip, ReleaseEip, UnbindHavipEip};
+use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, RenameHavip, SetAllowedHolders};
 use app::api::instances::{DeregisterInstance, RegisterInstance};
+use app::api::network::{CreateSubnet, CreateVpc};
 use app::domain::error::{ApiError, ErrorKind};
+use app::domain::ids::{SubnetId, VpcId};
 use app::domain::model::{Havip, Instance, IpChoice, NewHavip};
 use app::store::{Store, StoreConfig};
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
@@ -16,7 +21,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
     store: Store,
     router: Router,
-    subnet_id: String,
+    vpc_id: VpcId,
+    subnet_id: SubnetId,
     havip: Havip,
 }
 
@@ -41,34 +47,53 @@ async fn fixture() -> Fixture {
         _dir: dir,
         store,
         router,
+        vpc_id: vpc.vpc.id,
         subnet_id,
         havip,
     }
 }
 
-/// POSTs to a server function; returns the status and the JSON body.
-async fn post(
+/// How a request body is sent.
+#[derive(Clone, Copy)]
+enum As {
+    Form,
+    Json,
+}
+
+async fn request(
     f: &Fixture,
+    method: Method,
     path: &str,
-    json: bool,
+    content_type: Option<&str>,
     body: String,
 ) -> (StatusCode, serde_json::Value) {
-    let content_type = if json {
-        "application/json"
-    } else {
-        "application/x-www-form-urlencoded"
-    };
-    let request = Request::post(path)
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body))
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::ACCEPT, "application/json");
+    if let Some(t) = content_type {
+        request = request.header(header::CONTENT_TYPE, t);
+    }
+    let response = f
+        .router
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
         .unwrap();
-    let response = f.router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let value = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, value)
+}
+
+/// POSTs to a server function; returns the status and the JSON body.
+async fn post(f: &Fixture, path: &str, how: As, body: String) -> (StatusCode, serde_json::Value) {
+    let content_type = match how {
+        As::Json => "application/json",
+        As::Form => "application/x-www-form-urlencoded",
+    };
+    request(f, Method::POST, path, Some(content_type), body).await
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -79,19 +104,458 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn refusal(status: StatusCode, body: serde_json::Value) -> ApiError {
-    assert!(
-        !status.is_success(),
-        "expected a refusal, got {status}: {body}"
-    );
+/// The refusal in a response, which must have exactly `status`.
+fn refusal(status: StatusCode, body: serde_json::Value, expected: u16) -> ApiError {
+    assert_eq!(status.as_u16(), expected, "{body}");
     serde_json::from_value(body).expect("refusals are ApiError JSON")
+}
+
+fn new_havip(f: &Fixture, vpc: &str, subnet: &str, name: &str, ip: serde_json::Value) -> String {
+    serde_json::json!({ "req": {
+        "region_id": f.havip.region_id, "name": name, "vpc_id": vpc, "subnet_id": subnet, "ip": ip
+    }})
+    .to_string()
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_status_says_why_and_changes_nothing() {
+    let f = fixture().await;
+    // state the refusals run into: an EIP bound to the HAVIP, a second VPC with its own subnet
+    let eip = f.store.allocate_eip().await.unwrap();
+    f.store.bind_eip(&eip.id, &f.havip.id).await.unwrap();
+    let other_vpc = f
+        .store
+        .create_vpc(&f.havip.region_id, "other", "10.1.0.0/16")
+        .await
+        .unwrap();
+    let other_subnet = f
+        .store
+        .create_subnet(&other_vpc.id, "other-a", "10.1.1.0/24")
+        .await
+        .unwrap();
+    let (vpc, subnet) = (f.vpc_id.to_string(), f.subnet_id.to_string());
+    let havip = f.havip.id.to_string();
+    let manual = |ip: &str| serde_json::json!({ "Manual": ip });
+    let auto = serde_json::json!("Automatic");
+    let long_name = "n".repeat(61);
+
+    // (what, path, encoding, body, status, field, words in the message)
+    let cases: Vec<(&str, &str, As, String, u16, Option<&str>, &str)> = vec![
+        (
+            "reserved gateway",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("172.16.16.1")),
+            422,
+            Some("ip"),
+            "reserved",
+        ),
+        (
+            "broadcast",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("172.16.16.255")),
+            422,
+            Some("ip"),
+            "reserved",
+        ),
+        (
+            "address in use",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("172.16.16.12")),
+            422,
+            Some("ip"),
+            "already in use",
+        ),
+        (
+            "outside the subnet",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("172.16.17.5")),
+            422,
+            Some("ip"),
+            "outside",
+        ),
+        (
+            "IPv6 address",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("fe80::1")),
+            422,
+            Some("ip"),
+            "IPv4",
+        ),
+        (
+            "malformed address",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", manual("172.16.16.300")),
+            422,
+            Some("ip"),
+            "IPv4",
+        ),
+        (
+            "empty name",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "  ", auto.clone()),
+            422,
+            Some("name"),
+            "Enter a name",
+        ),
+        (
+            "name too long",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, &long_name, auto.clone()),
+            422,
+            Some("name"),
+            "60",
+        ),
+        (
+            "name with a control character",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a\u{7}b", auto.clone()),
+            422,
+            Some("name"),
+            "control",
+        ),
+        (
+            "unknown VPC",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, "vpc-00000000", &subnet, "a", auto.clone()),
+            422,
+            Some("vpc"),
+            "does not exist",
+        ),
+        (
+            "subnet of another VPC",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &other_subnet.id, "a", auto.clone()),
+            422,
+            Some("subnet"),
+            "does not belong",
+        ),
+        (
+            "an ENI id where a VPC id goes",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, "eni-00000000", &subnet, "a", auto.clone()),
+            400,
+            None,
+            "not a VPC ID",
+        ),
+        (
+            "unknown IP mode",
+            CreateHavip::PATH,
+            As::Json,
+            new_havip(&f, &vpc, &subnet, "a", serde_json::json!("Random")),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "missing field",
+            CreateHavip::PATH,
+            As::Json,
+            r#"{"req":{"name":"a"}}"#.into(),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "truncated body",
+            CreateHavip::PATH,
+            As::Json,
+            r#"{"req":{"name":"#.into(),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "form body to a JSON function",
+            CreateHavip::PATH,
+            As::Form,
+            form(&[("name", "a")]),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "unknown HAVIP",
+            RenameHavip::PATH,
+            As::Form,
+            form(&[("id", "havip-00000000"), ("name", "x")]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "malformed HAVIP id",
+            RenameHavip::PATH,
+            As::Form,
+            form(&[("id", "havip-<b>x</b>"), ("name", "x")]),
+            400,
+            None,
+            "not an HAVIP ID",
+        ),
+        (
+            "rename to an empty name",
+            RenameHavip::PATH,
+            As::Form,
+            form(&[("id", &havip), ("name", "")]),
+            422,
+            Some("name"),
+            "Enter a name",
+        ),
+        (
+            "rename without a name",
+            RenameHavip::PATH,
+            As::Form,
+            form(&[("id", &havip)]),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "delete with an EIP bound",
+            DeleteHavip::PATH,
+            As::Form,
+            form(&[("id", &havip)]),
+            409,
+            None,
+            "unbind the EIP",
+        ),
+        (
+            "release a bound EIP",
+            ReleaseEip::PATH,
+            As::Form,
+            form(&[("id", eip.id.as_str())]),
+            409,
+            None,
+            "unbind it",
+        ),
+        (
+            "bind an unknown EIP",
+            BindEip::PATH,
+            As::Form,
+            form(&[("eip_id", "eip-00000000"), ("havip_id", &havip)]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "bind a second EIP",
+            BindEip::PATH,
+            As::Form,
+            form(&[("eip_id", eip.id.as_str()), ("havip_id", &havip)]),
+            409,
+            None,
+            "already bound",
+        ),
+        (
+            "unbind the EIP of an unknown HAVIP",
+            UnbindHavipEip::PATH,
+            As::Form,
+            form(&[("havip_id", "havip-00000000")]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "detail of an unknown HAVIP",
+            HavipDetail::PATH,
+            As::Form,
+            form(&[("id", "havip-00000000")]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "allowed holder not registered",
+            SetAllowedHolders::PATH,
+            As::Json,
+            serde_json::json!({"havip_id": havip, "eni_ids": ["eni-00000000"]}).to_string(),
+            422,
+            Some("allowed"),
+            "does not exist",
+        ),
+        (
+            "allowed holders as a string",
+            SetAllowedHolders::PATH,
+            As::Json,
+            serde_json::json!({"havip_id": havip, "eni_ids": "eni-00000000"}).to_string(),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "deregister an unknown ENI",
+            DeregisterInstance::PATH,
+            As::Form,
+            form(&[("eni_id", "eni-00000000")]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "register a multicast MAC",
+            RegisterInstance::PATH,
+            As::Form,
+            form(&[
+                ("name", "w"),
+                ("subnet_id", &subnet),
+                ("mac", "01:00:5e:00:00:01"),
+                ("ip", "172.16.16.5"),
+            ]),
+            422,
+            Some("mac"),
+            "not one network interface",
+        ),
+        (
+            "register into an unknown subnet",
+            RegisterInstance::PATH,
+            As::Form,
+            form(&[
+                ("name", "w"),
+                ("subnet_id", "subnet-00000000"),
+                ("mac", "52:54:00:00:00:09"),
+                ("ip", "172.16.16.5"),
+            ]),
+            422,
+            Some("subnet"),
+            "does not exist",
+        ),
+        (
+            "agent without subnets",
+            CreateAgent::PATH,
+            As::Json,
+            serde_json::json!({"name": "a", "subnet_ids": []}).to_string(),
+            422,
+            Some("subnets"),
+            "at least one subnet",
+        ),
+        (
+            "agent for an unknown subnet",
+            CreateAgent::PATH,
+            As::Json,
+            serde_json::json!({"name": "a", "subnet_ids": ["subnet-00000000"]}).to_string(),
+            422,
+            Some("subnets"),
+            "does not exist",
+        ),
+        (
+            "agent subnets comma-joined",
+            CreateAgent::PATH,
+            As::Json,
+            serde_json::json!({"name": "a", "subnet_ids": format!("{subnet},{subnet}")})
+                .to_string(),
+            400,
+            None,
+            "Malformed request",
+        ),
+        (
+            "revoke an unknown agent",
+            RevokeAgent::PATH,
+            As::Form,
+            form(&[("id", "agent-00000000")]),
+            404,
+            None,
+            "does not exist",
+        ),
+        (
+            "VPC outside private ranges",
+            CreateVpc::PATH,
+            As::Form,
+            form(&[
+                ("region_id", f.havip.region_id.as_str()),
+                ("name", "v"),
+                ("cidr", "8.8.0.0/16"),
+            ]),
+            422,
+            Some("cidr"),
+            "private",
+        ),
+        (
+            "overlapping subnet",
+            CreateSubnet::PATH,
+            As::Form,
+            form(&[("vpc_id", &vpc), ("name", "s"), ("cidr", "172.16.16.0/25")]),
+            422,
+            Some("cidr"),
+            "overlaps",
+        ),
+    ];
+    for (what, path, how, body, status, field, words) in cases {
+        let before = f.store.dump().unwrap();
+        let (got, answer) = post(&f, path, how, body).await;
+        assert_eq!(got.as_u16(), status, "{what}: {answer}");
+        let e = refusal(got, answer, status);
+        assert_eq!(e.field.as_deref(), field, "{what}: {}", e.message);
+        assert!(e.message.contains(words), "{what}: {}", e.message);
+        assert!(
+            f.store.dump().unwrap() == before,
+            "{what} changed the database"
+        );
+    }
+}
+
+#[tokio::test]
+async fn internal_errors_answer_500_without_their_details() {
+    let f = fixture().await;
+    // a damaged record: the store cannot decode it
+    f.store
+        .raw_tree("havips")
+        .unwrap()
+        .insert("havip-broken00", b"{not json".to_vec())
+        .unwrap();
+    let (status, body) = post(
+        &f,
+        RenameHavip::PATH,
+        As::Form,
+        form(&[("id", "havip-broken00"), ("name", "x")]),
+    )
+    .await;
+    let e = refusal(status, body.clone(), 500);
+    assert_eq!(e.kind, ErrorKind::Internal);
+    let text = body.to_string();
+    for secret in ["corrupt", "database", "key must be", "expected"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(e.message.contains("reference"), "{}", e.message);
+    // the JSON API maps the same way
+    let (status, _) = request(&f, Method::GET, "/api/v1/havips", None, String::new()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn the_json_api_and_the_agent_endpoint_use_the_same_statuses() {
+    let f = fixture().await;
+    let get = |path: String| {
+        let f = &f;
+        async move { request(f, Method::GET, &path, None, String::new()).await }
+    };
+    let (status, body) = get("/api/v1/havips/havip-00000000/history".into()).await;
+    assert_eq!(refusal(status, body, 404).kind, ErrorKind::NotFound);
+    let (status, body) = get("/api/v1/havips/vpc-00000000/history".into()).await;
+    assert_eq!(refusal(status, body, 400).kind, ErrorKind::Malformed);
+    let (status, _) = get(format!("/api/v1/havips/{}/history", f.havip.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    // the agent endpoint without a token: 401, the same JSON shape
+    let (status, body) = get("/agent/ws".into()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(refusal(status, body, 401).kind, ErrorKind::Unauthorized);
 }
 
 #[tokio::test]
 async fn register_instance_over_http_validates_and_refusals_change_nothing() {
     let f = fixture().await;
     let register = |mac: &'static str, ip: &'static str| {
-        let subnet = f.subnet_id.clone();
+        let subnet = f.subnet_id.to_string();
         let f = &f;
         async move {
             let body = form(&[
@@ -100,7 +564,7 @@ async fn register_instance_over_http_validates_and_refusals_change_nothing() {
                 ("mac", mac),
                 ("ip", ip),
             ]);
-            post(f, RegisterInstance::PATH, false, body).await
+            post(f, RegisterInstance::PATH, As::Form, body).await
         }
     };
     let (status, body) = register("52:54:00:00:00:01", "172.16.16.5").await;
@@ -140,29 +604,23 @@ async fn register_instance_over_http_validates_and_refusals_change_nothing() {
         ("52:54:00:00:00:02", "172.16.16.12", "ip", "already in use"),
         ("52:54:00:00:00:02", "172.16.16.255", "ip", "reserved"),
     ] {
+        let before = f.store.dump().unwrap();
         let (status, body) = register(mac, ip).await;
-        let e = refusal(status, body);
+        let e = refusal(status, body, 422);
         assert_eq!(e.field.as_deref(), Some(field), "{mac} {ip}: {}", e.message);
         assert!(e.message.contains(message), "{mac} {ip}: {}", e.message);
+        assert!(f.store.dump().unwrap() == before, "{mac} {ip}");
     }
     // a request missing a field is refused before anything runs
-    let (status, _) = post(&f, RegisterInstance::PATH, false, form(&[("name", "x")])).await;
-    assert!(!status.is_success());
+    let (status, body) = post(&f, RegisterInstance::PATH, As::Form, form(&[("name", "x")])).await;
+    assert_eq!(refusal(status, body, 400).kind, ErrorKind::Malformed);
     assert_eq!(f.store.instances().unwrap(), vec![web1.clone()]);
 
-    let (status, body) = post(
-        &f,
-        DeregisterInstance::PATH,
-        false,
-        form(&[("eni_id", "eni-nothere")]),
-    )
-    .await;
-    assert_eq!(refusal(status, body).kind, ErrorKind::NotFound);
     let (status, _) = post(
         &f,
         DeregisterInstance::PATH,
-        false,
-        form(&[("eni_id", &web1.eni_id)]),
+        As::Form,
+        form(&[("eni_id", web1.eni_id.as_str())]),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -186,27 +644,28 @@ async fn allowed_holders_over_http_take_a_json_list_including_an_empty_one() {
         let f = &f;
         async move {
             let body = serde_json::json!({ "havip_id": havip_id, "eni_ids": eni_ids }).to_string();
-            post(f, SetAllowedHolders::PATH, true, body).await
+            post(f, SetAllowedHolders::PATH, As::Json, body).await
         }
     };
-    let (status, body) = set(f.havip.id.clone(), vec![web1.eni_id.clone()]).await;
+    let id = f.havip.id.to_string();
+    let (status, body) = set(id.clone(), vec![web1.eni_id.to_string()]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         f.store.havip(&f.havip.id).unwrap().allowed,
         vec![web1.eni_id.clone()]
     );
 
-    let (status, body) = set(f.havip.id.clone(), vec!["eni-nothere".into()]).await;
-    assert_eq!(refusal(status, body).field.as_deref(), Some("allowed"));
-    let (status, body) = set("havip-nothere".into(), vec![]).await;
-    assert_eq!(refusal(status, body).kind, ErrorKind::NotFound);
+    let (status, body) = set(id.clone(), vec!["eni-00000000".into()]).await;
+    assert_eq!(refusal(status, body, 422).field.as_deref(), Some("allowed"));
+    let (status, body) = set("havip-00000000".into(), vec![]).await;
+    assert_eq!(refusal(status, body, 404).kind, ErrorKind::NotFound);
     assert_eq!(
         f.store.havip(&f.havip.id).unwrap().allowed.len(),
         1,
         "refusals change nothing"
     );
 
-    let (status, _) = set(f.havip.id.clone(), vec![]).await;
+    let (status, _) = set(id, vec![]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(f.store.havip(&f.havip.id).unwrap().allowed.is_empty());
 }

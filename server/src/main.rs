@@ -37,6 +37,14 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    // logs go to stderr; RUST_LOG narrows or widens them (default: info)
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Agent(args) => agent::run(args).await,

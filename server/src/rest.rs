@@ -3,7 +3,8 @@
 //! functions.
 
 use app::domain::binding::{Claim, Status};
-use app::domain::error::{ApiError, ErrorKind};
+use app::domain::error::ApiError;
+use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
 use app::store::Store;
 use axum::extract::{Path, State};
@@ -16,10 +17,10 @@ use std::net::Ipv4Addr;
 
 #[derive(Serialize)]
 struct HavipState {
-    id: String,
+    id: HavipId,
     name: String,
     ip: Ipv4Addr,
-    subnet_id: String,
+    subnet_id: SubnetId,
     status_label: &'static str,
     status: Status,
     holder: Option<Claim>,
@@ -29,23 +30,31 @@ struct HavipState {
     /// claims by hosts outside the allowed holders
     unauthorized: Vec<Claim>,
     /// ENI ids allowed to hold it; empty: any
-    allowed: Vec<String>,
+    allowed: Vec<EniId>,
     /// a connected agent reports for its subnet (else the status is the last one reported)
     watched: bool,
 }
 
+/// A refusal, answered like the server functions answer it: the status of its kind, and no
+/// internal details (those are logged).
+pub struct Refusal(pub ApiError);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let shown = app::api::outgoing(&self.0);
+        let code =
+            StatusCode::from_u16(shown.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (code, Json(shown)).into_response()
+    }
+}
+
 fn error(e: ApiError) -> Response {
-    let code = match e.kind {
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Invalid | ErrorKind::Conflict => StatusCode::BAD_REQUEST,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (code, Json(e)).into_response()
+    Refusal(e).into_response()
 }
 
 async fn list(State(store): State<Store>) -> Response {
     let rows = store.havips().and_then(|havips| {
-        let rows = store.rows(havips.clone())?;
+        let rows = store.rows(&havips)?;
         Ok(havips
             .into_iter()
             .zip(rows)
@@ -72,7 +81,9 @@ async fn list(State(store): State<Store>) -> Response {
 }
 
 async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response {
-    let result = store.havip(&id).and_then(|_| store.history(&id, 0, 1000));
+    let result = HavipId::parse(&id)
+        .map_err(ApiError::malformed)
+        .and_then(|id| store.havip(&id).and_then(|_| store.history(&id, 0, 1000)));
     match result {
         Ok(events) => Json::<Vec<HistoryEvent>>(events).into_response(),
         Err(e) => error(e),

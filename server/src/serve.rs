@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Maximum number of HAVIPs per VPC.
     #[arg(long, default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
     pub quota: u32,
+    /// History events kept per HAVIP (older ones are dropped).
+    #[arg(long, default_value_t = app::store::DEFAULT_HISTORY_LIMIT)]
+    pub history_limit: u64,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -33,6 +36,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &args.data_dir,
         StoreConfig {
             havip_quota_per_vpc: args.quota,
+            eip_pool: args.eip_pool,
+            history_limit: args.history_limit.max(1),
             ..Default::default()
         },
     )
@@ -50,6 +55,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let agents = agent_router(store.clone());
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
+    tokio::spawn(sweep_stations(store.clone()));
     let app = router(store, args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -63,6 +69,22 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Forgets discovered stations nobody has seen for the configured time, every few minutes.
+async fn sweep_stations(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        match store.expire_stations(now) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("forgot {n} stations not seen for a while"),
+            Err(e) => tracing::warn!("sweeping stations: {e}"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

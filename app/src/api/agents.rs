@@ -1,35 +1,9 @@
 use crate::domain::error::ApiError;
+use crate::domain::ids::{AgentId, SubnetId};
 use crate::domain::model::Agent;
+use crate::domain::pages::{AgentRow, AgentsData, CreatedAgent, SubnetChoice};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubnetChoice {
-    pub id: String,
-    pub label: String,
-}
-
-/// An agent and whether it is connected now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentRow {
-    pub agent: Agent,
-    pub connected: bool,
-    /// since when connected, or when last disconnected; None: not seen since the console started
-    pub since: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentsData {
-    pub agents: Vec<AgentRow>,
-    pub subnets: Vec<SubnetChoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreatedAgent {
-    pub agent: Agent,
-    /// shown once; only its hash is stored
-    pub token: String,
-}
+use leptos::server_fn::codec::Json;
 
 /// Browsers never see token hashes.
 #[cfg(feature = "ssr")]
@@ -72,16 +46,13 @@ pub async fn agents_page() -> Result<AgentsData, ApiError> {
     })
 }
 
-/// `subnet_ids`: comma-separated subnet IDs the agent reports for.
-#[server]
-pub async fn create_agent(name: String, subnet_ids: String) -> Result<CreatedAgent, ApiError> {
-    let ids: Vec<String> = subnet_ids
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    let (agent, token) = super::store()?.create_agent(&name, &ids).await?;
+/// Registers an agent for the subnets it reports for; its token is in the answer, only now.
+#[server(input = Json)]
+pub async fn create_agent(
+    name: String,
+    subnet_ids: Vec<SubnetId>,
+) -> Result<CreatedAgent, ApiError> {
+    let (agent, token) = super::store()?.create_agent(&name, &subnet_ids).await?;
     Ok(CreatedAgent {
         agent: public(agent),
         token,
@@ -89,6 +60,6 @@ pub async fn create_agent(name: String, subnet_ids: String) -> Result<CreatedAge
 }
 
 #[server]
-pub async fn revoke_agent(id: String) -> Result<Agent, ApiError> {
+pub async fn revoke_agent(id: AgentId) -> Result<Agent, ApiError> {
     super::store()?.revoke_agent(&id).await.map(public)
 }

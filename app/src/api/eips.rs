@@ -1,20 +1,8 @@
 use crate::domain::error::ApiError;
+use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
+use crate::domain::pages::{EipRow, EipsData};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EipRow {
-    pub eip: Eip,
-    /// name of the bound HAVIP
-    pub havip_name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EipsData {
-    pub pool: String,
-    pub eips: Vec<EipRow>,
-}
 
 #[server]
 pub async fn eips_page() -> Result<EipsData, ApiError> {
@@ -43,23 +31,23 @@ pub async fn allocate_eip() -> Result<Eip, ApiError> {
 }
 
 #[server]
-pub async fn release_eip(id: String) -> Result<Eip, ApiError> {
+pub async fn release_eip(id: EipId) -> Result<Eip, ApiError> {
     super::store()?.release_eip(&id).await
 }
 
 #[server]
-pub async fn bind_eip(eip_id: String, havip_id: String) -> Result<Havip, ApiError> {
+pub async fn bind_eip(eip_id: EipId, havip_id: HavipId) -> Result<Havip, ApiError> {
     super::store()?.bind_eip(&eip_id, &havip_id).await
 }
 
 #[server]
-pub async fn unbind_eip(eip_id: String) -> Result<Eip, ApiError> {
+pub async fn unbind_eip(eip_id: EipId) -> Result<Eip, ApiError> {
     super::store()?.unbind_eip(&eip_id).await
 }
 
 /// Allocates a new EIP and binds it to the HAVIP in one step (released again if binding fails).
 #[server]
-pub async fn bind_new_eip(havip_id: String) -> Result<Havip, ApiError> {
+pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
     let store = super::store()?;
     store.havip(&havip_id)?;
     let eip = store.allocate_eip().await?;
@@ -74,13 +62,13 @@ pub async fn bind_new_eip(havip_id: String) -> Result<Havip, ApiError> {
 
 /// Unbinds whatever EIP the HAVIP has.
 #[server]
-pub async fn unbind_havip_eip(havip_id: String) -> Result<Eip, ApiError> {
+pub async fn unbind_havip_eip(havip_id: HavipId) -> Result<Eip, ApiError> {
     let store = super::store()?;
     let havip = store.havip(&havip_id)?;
     let eip = store
         .eips()?
         .into_iter()
-        .find(|e| e.havip_id.as_deref() == Some(havip.id.as_str()))
+        .find(|e| e.havip_id.as_ref() == Some(&havip.id))
         .ok_or_else(|| ApiError::conflict(format!("HAVIP {} has no EIP bound.", havip.id)))?;
     store.unbind_eip(&eip.id).await
 }

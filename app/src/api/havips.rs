@@ -1,13 +1,16 @@
 use crate::domain::error::ApiError;
+use crate::domain::ids::{EniId, HavipId, RegionId};
 use crate::domain::listing::ListQuery;
-use crate::domain::model::{Havip, HavipDetailData, HavipListData};
+use crate::domain::model::{Havip, NewHavip};
+use crate::domain::pages::{HavipDetailData, HavipListData, HistoryPage};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 /// The list page: regions, one page of the chosen region's HAVIPs (searched, filtered, sorted),
 /// its counters, and its VPCs/subnets for the filters and the apply dialog.
 #[server]
 pub async fn havip_page(
-    region_id: Option<String>,
+    region_id: Option<RegionId>,
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
     use crate::domain::listing::{counters, select};
@@ -27,60 +30,27 @@ pub async fn havip_page(
     })
 }
 
-/// Apply for an HAVIP. `ip_mode` is "auto" or "manual" (then `ip` is the typed address).
-#[server]
-pub async fn create_havip(
-    region_id: String,
-    name: String,
-    vpc_id: String,
-    subnet_id: String,
-    ip_mode: String,
-    ip: String,
-) -> Result<Havip, ApiError> {
-    use crate::domain::model::{IpChoice, NewHavip};
-    let ip = match ip_mode.as_str() {
-        "auto" => IpChoice::Automatic,
-        "manual" => IpChoice::Manual(ip),
-        other => {
-            return Err(ApiError::invalid(
-                "ip",
-                format!("Unknown IP assignment mode \"{other}\"."),
-            ))
-        }
-    };
-    super::store()?
-        .create_havip(NewHavip {
-            region_id,
-            name,
-            vpc_id,
-            subnet_id,
-            ip,
-        })
-        .await
+/// Apply for an HAVIP: the address chosen automatically or typed by hand (`IpChoice`).
+#[server(input = Json)]
+pub async fn create_havip(req: NewHavip) -> Result<Havip, ApiError> {
+    super::store()?.create_havip(req).await
 }
 
 #[server]
-pub async fn rename_havip(id: String, name: String) -> Result<Havip, ApiError> {
+pub async fn rename_havip(id: HavipId, name: String) -> Result<Havip, ApiError> {
     super::store()?.rename_havip(&id, &name).await
 }
 
 #[server]
-pub async fn delete_havip(id: String) -> Result<Havip, ApiError> {
+pub async fn delete_havip(id: HavipId) -> Result<Havip, ApiError> {
     super::store()?.delete_havip(&id).await
 }
 
-/// One HAVIP with its binding and a page (50 events, newest first) of its history.
+/// One HAVIP with its binding, holders named, and the instances of its subnet.
 #[server]
-pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailData, ApiError> {
-    use crate::domain::model::HISTORY_PAGE;
+pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
     let store = super::store()?;
     let havip = store.havip(&id)?;
-    let total = store.history_len(&id) as u32;
-    let history = store.history(
-        &id,
-        (history_page * HISTORY_PAGE) as usize,
-        HISTORY_PAGE as usize,
-    )?;
     let last_agent = store
         .history(&id, 0, 1)?
         .pop()
@@ -89,24 +59,43 @@ pub async fn havip_detail(id: String, history_page: u32) -> Result<HavipDetailDa
     let mut instances = store.instances()?;
     instances.retain(|i| i.subnet_id == havip.subnet_id);
     Ok(HavipDetailData {
+        row: store.row(&havip)?,
         instances,
-        allowed: havip.allowed.clone(),
-        region_id: havip.region_id.clone(),
-        binding: havip.binding.clone(),
-        row: store.row(havip)?,
+        allowed: havip.allowed,
+        region_id: havip.region_id,
+        binding: havip.binding,
         last_agent,
-        history,
-        history_total: total,
-        history_page,
+    })
+}
+
+/// A page (50 events, newest first) of an HAVIP's history, holders named by instance.
+#[server]
+pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiError> {
+    use crate::domain::pages::HISTORY_PAGE;
+    let store = super::store()?;
+    store.havip(&id)?;
+    let names = store.mac_names()?;
+    let events = store
+        .history(&id, (page * HISTORY_PAGE) as usize, HISTORY_PAGE as usize)?
+        .into_iter()
+        .map(|e| {
+            let text = e.change.describe_with(|m| names.label(m));
+            (e, text)
+        })
+        .collect();
+    Ok(HistoryPage {
+        events,
+        total: store.history_len(&id)? as u32,
+        page,
     })
 }
 
 /// Restricts which registered instances (ENI ids) may hold the HAVIP; an empty list allows any.
 /// (JSON input: a form encoding cannot tell an empty list from a missing one.)
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(input = Json)]
 pub async fn set_allowed_holders(
-    havip_id: String,
-    eni_ids: Vec<String>,
+    havip_id: HavipId,
+    eni_ids: Vec<EniId>,
 ) -> Result<Havip, ApiError> {
     super::store()?
         .set_allowed_holders(&havip_id, &eni_ids)

@@ -1,27 +1,18 @@
 use crate::domain::error::ApiError;
-use crate::domain::model::{Instance, Region, Station, VpcView};
+use crate::domain::ids::{EniId, RegionId, SubnetId};
+use crate::domain::model::Instance;
+use crate::domain::pages::InstancesData;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The Instances page of one region: registered instances and discovered stations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InstancesData {
-    pub regions: Vec<Region>,
-    pub region_id: String,
-    pub networks: Vec<VpcView>,
-    pub instances: Vec<Instance>,
-    pub discovered: Vec<Station>,
-}
 
 #[server]
-pub async fn instances_page(region_id: Option<String>) -> Result<InstancesData, ApiError> {
+pub async fn instances_page(region_id: Option<RegionId>) -> Result<InstancesData, ApiError> {
     let store = super::store()?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let networks = store.network_view(&region_id)?;
-    let in_region = |subnet_id: &str| {
+    let in_region = |subnet_id: &SubnetId| {
         networks
             .iter()
-            .any(|v| v.subnets.iter().any(|s| s.subnet.id == subnet_id))
+            .any(|v| v.subnets.iter().any(|s| s.subnet.id == *subnet_id))
     };
     let mut instances = store.instances()?;
     instances.retain(|i| i.region_id == region_id);
@@ -40,7 +31,7 @@ pub async fn instances_page(region_id: Option<String>) -> Result<InstancesData, 
 #[server]
 pub async fn register_instance(
     name: String,
-    subnet_id: String,
+    subnet_id: SubnetId,
     mac: String,
     ip: String,
 ) -> Result<Instance, ApiError> {
@@ -56,6 +47,6 @@ pub async fn register_instance(
 }
 
 #[server]
-pub async fn deregister_instance(eni_id: String) -> Result<Instance, ApiError> {
+pub async fn deregister_instance(eni_id: EniId) -> Result<Instance, ApiError> {
     super::store()?.deregister_instance(&eni_id).await
 }

@@ -2,18 +2,22 @@
 //! store. A browser that falls behind is disconnected (it reconnects and resyncs); it never
 //! slows the others down.
 
+use crate::domain::ids::{HavipId, RegionId};
 use leptos::prelude::*;
 use leptos::server_fn::{codec::JsonEncoding, BoxedStream, Websocket};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LiveEvent {
-    /// First message after (re)connecting: the page should reload its data.
-    Hello,
-    /// Something in this region changed (an HAVIP, its binding, the network).
+    /// First message after (re)connecting, with where the server's stream of changes stands
+    /// (`Store::change_mark`): a page whose data is from that same mark missed nothing; any
+    /// other must reload.
+    Hello { epoch: u64, seq: u64 },
+    /// Something changed (an HAVIP, its binding, the network); `region_id` is None for changes
+    /// that belong to no region (agents, EIPs).
     Changed {
-        region_id: String,
-        havip_id: Option<String>,
+        region_id: Option<RegionId>,
+        havip_id: Option<HavipId>,
         at_ms: u64,
     },
 }
@@ -27,27 +31,31 @@ pub async fn live_events(
     use tokio::sync::broadcast::error::RecvError;
 
     let store = super::store().map_err(|e| ServerFnError::new(e.message))?;
+    // subscribe before reading the sequence: a change between the two is sent, never missed
     let mut changes = store.subscribe();
+    let (epoch, seq) = store.change_mark();
     let mut input = input;
     let (mut tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
-        if tx.send(Ok(LiveEvent::Hello)).await.is_err() {
+        if tx.send(Ok(LiveEvent::Hello { epoch, seq })).await.is_err() {
             return;
         }
         loop {
             tokio::select! {
                 msg = input.next() => if msg.is_none() { break }, // browser went away
                 change = changes.recv() => {
+                    let at_ms = crate::store::now_ms();
                     let event = match change {
                         Ok(StoreChange::Havip { region_id, havip_id })
-                        | Ok(StoreChange::HavipDeleted { region_id, havip_id }) => {
-                            LiveEvent::Changed { region_id, havip_id: Some(havip_id), at_ms: crate::store::now_ms() }
+                        | Ok(StoreChange::HavipCreated { region_id, havip_id, .. })
+                        | Ok(StoreChange::HavipDeleted { region_id, havip_id, .. }) => {
+                            LiveEvent::Changed { region_id: Some(region_id), havip_id: Some(havip_id), at_ms }
                         }
                         Ok(StoreChange::Network { region_id } | StoreChange::Instances { region_id }) => {
-                            LiveEvent::Changed { region_id, havip_id: None, at_ms: crate::store::now_ms() }
+                            LiveEvent::Changed { region_id: Some(region_id), havip_id: None, at_ms }
                         }
                         Ok(StoreChange::Agents | StoreChange::Eips) => {
-                            LiveEvent::Changed { region_id: String::new(), havip_id: None, at_ms: crate::store::now_ms() }
+                            LiveEvent::Changed { region_id: None, havip_id: None, at_ms }
                         }
                         // too slow to keep up: drop it; the page reconnects and resyncs
                         Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,

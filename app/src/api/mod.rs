@@ -1,5 +1,10 @@
 //! Server functions, one module per resource. The browser calls them over HTTP; on the server
 //! they run against the `Store` provided as context.
+//!
+//! Every refusal leaves through one place, `ApiError::ser` below: it sets the HTTP status of the
+//! error's kind (through leptos_axum's `ResponseOptions`) and hides the details of internal
+//! errors, which go to the log instead. Arguments the framework cannot read (a missing field, a
+//! malformed body, an ID of the wrong form) become `Malformed` (400) on the way in.
 
 pub mod agents;
 pub mod eips;
@@ -9,15 +14,58 @@ pub mod live;
 pub mod network;
 
 use crate::domain::error::ApiError;
+use crate::domain::ids::RegionId;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError::internal(value)
+        match value {
+            // the server could not read what was sent (on the server, a body that does not
+            // decode is the caller's; in the browser, an answer that does not is ours)
+            ServerFnErrorErr::Args(m) => ApiError::malformed(format!("Malformed request: {m}")),
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(m) => {
+                ApiError::malformed(format!("Malformed request: {m}"))
+            }
+            ServerFnErrorErr::MissingArg(m) => {
+                ApiError::malformed(format!("Malformed request: missing argument {m}"))
+            }
+            // the browser could not reach the console
+            ServerFnErrorErr::Request(m) => {
+                ApiError::internal(format!("Cannot reach the console: {m}"))
+            }
+            other => ApiError::internal(other),
+        }
     }
+
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        let shown = outgoing(self);
+        #[cfg(not(feature = "ssr"))]
+        let shown = self.clone();
+        <JsonEncoding as Encodes<ApiError>>::encode(&shown).unwrap_or_default()
+    }
+}
+
+/// What leaves the server for a refusal: the status of its kind on the response being built,
+/// internal details logged (with a reference the caller sees) instead of sent.
+#[cfg(feature = "ssr")]
+pub fn outgoing(e: &ApiError) -> ApiError {
+    use crate::domain::error::ErrorKind;
+    let reference = format!("{:08x}", rand::random::<u32>());
+    if e.kind == ErrorKind::Internal {
+        tracing::error!(reference = %reference, "internal error: {}", e.message);
+    }
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = axum::http::StatusCode::from_u16(e.status()) {
+            response.set_status(status);
+        }
+    }
+    e.public(&reference)
 }
 
 #[cfg(feature = "ssr")]
@@ -30,10 +78,10 @@ pub(crate) fn store() -> Result<crate::store::Store, ApiError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn pick_region(
     store: &crate::store::Store,
-    asked: Option<String>,
-) -> Result<(Vec<crate::domain::model::Region>, String), ApiError> {
+    asked: Option<RegionId>,
+) -> Result<(Vec<crate::domain::model::Region>, RegionId), ApiError> {
     let regions = store.regions()?;
-    let id = match asked.filter(|a| !a.is_empty()) {
+    let id = match asked {
         Some(id) => store.region(&id)?.id,
         None => regions
             .first()

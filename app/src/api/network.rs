@@ -1,16 +1,11 @@
 use crate::domain::error::ApiError;
-use crate::domain::model::{Region, Subnet, Vpc, VpcView};
+use crate::domain::ids::{RegionId, VpcId};
+use crate::domain::model::{Region, Subnet, Vpc};
+use crate::domain::pages::NetworkData;
 use leptos::prelude::*;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NetworkData {
-    pub regions: Vec<Region>,
-    pub region_id: String,
-    pub vpcs: Vec<VpcView>,
-}
-
 #[server]
-pub async fn network_page(region_id: Option<String>) -> Result<NetworkData, ApiError> {
+pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, ApiError> {
     let store = super::store()?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     Ok(NetworkData {
@@ -26,11 +21,11 @@ pub async fn create_region(name: String) -> Result<Region, ApiError> {
 }
 
 #[server]
-pub async fn create_vpc(region_id: String, name: String, cidr: String) -> Result<Vpc, ApiError> {
+pub async fn create_vpc(region_id: RegionId, name: String, cidr: String) -> Result<Vpc, ApiError> {
     super::store()?.create_vpc(&region_id, &name, &cidr).await
 }
 
 #[server]
-pub async fn create_subnet(vpc_id: String, name: String, cidr: String) -> Result<Subnet, ApiError> {
+pub async fn create_subnet(vpc_id: VpcId, name: String, cidr: String) -> Result<Subnet, ApiError> {
     super::store()?.create_subnet(&vpc_id, &name, &cidr).await
 }

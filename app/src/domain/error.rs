@@ -1,15 +1,39 @@
 //! The one error type every operation returns: what went wrong, in words a user can act on,
-//! and which form field it concerns (so the dialog can show it next to that field).
+//! which form field it concerns (so the dialog can show it next to that field), and — through
+//! its kind — the HTTP status every endpoint answers it with.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorKind {
+    /// The request could not be read: malformed body, missing argument, an ID of the wrong form.
+    Malformed,
+    /// The request was read but breaks a rule (a reserved address, a name too long, a full
+    /// subnet, the quota).
     Invalid,
     NotFound,
+    /// The request contradicts the current state (an EIP still bound, …).
     Conflict,
+    Unauthorized,
+    Forbidden,
+    /// Our fault; the details go to the server log, never to the caller.
     Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status of this kind of error, the same on every endpoint.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::Malformed => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Invalid => 422,
+            ErrorKind::Internal => 500,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,32 +44,60 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(field: &str, message: impl fmt::Display) -> Self {
+    fn new(kind: ErrorKind, field: Option<&str>, message: impl fmt::Display) -> Self {
         ApiError {
-            kind: ErrorKind::Invalid,
-            field: Some(field.into()),
+            kind,
+            field: field.map(String::from),
             message: message.to_string(),
         }
+    }
+    pub fn malformed(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Malformed, None, message)
+    }
+    pub fn invalid(field: &str, message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Invalid, Some(field), message)
     }
     pub fn not_found(what: &str, id: &str) -> Self {
-        ApiError {
-            kind: ErrorKind::NotFound,
-            field: None,
-            message: format!("{what} {id} does not exist."),
-        }
+        ApiError::new(
+            ErrorKind::NotFound,
+            None,
+            format!("{what} {id} does not exist."),
+        )
     }
     pub fn conflict(message: impl fmt::Display) -> Self {
-        ApiError {
-            kind: ErrorKind::Conflict,
-            field: None,
-            message: message.to_string(),
-        }
+        ApiError::new(ErrorKind::Conflict, None, message)
+    }
+    pub fn unauthorized(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Unauthorized, None, message)
+    }
+    pub fn forbidden(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Forbidden, None, message)
     }
     pub fn internal(message: impl fmt::Display) -> Self {
-        ApiError {
-            kind: ErrorKind::Internal,
-            field: None,
-            message: message.to_string(),
+        ApiError::new(ErrorKind::Internal, None, message)
+    }
+
+    pub fn status(&self) -> u16 {
+        self.kind.status()
+    }
+
+    /// The same error about another field (e.g. "the VPC you chose does not exist" is about
+    /// the form's `vpc` field, not a missing page). Internal errors stay internal.
+    pub fn on_field(self, field: &str) -> Self {
+        match self.kind {
+            ErrorKind::Internal => self,
+            _ => ApiError::new(ErrorKind::Invalid, Some(field), self.message),
+        }
+    }
+
+    /// What a caller may see: internal errors lose their details (which may name files, records
+    /// or database state) and carry a reference to the log line that has them.
+    pub fn public(&self, reference: &str) -> ApiError {
+        match self.kind {
+            ErrorKind::Internal => ApiError::internal(format!(
+                "Internal error (reference {reference}); the console's log has the details."
+            )),
+            _ => self.clone(),
         }
     }
 }
@@ -57,3 +109,37 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_status_and_internal_details_stay_private() {
+        let cases = [
+            (ApiError::malformed("x"), 400),
+            (ApiError::unauthorized("x"), 401),
+            (ApiError::forbidden("x"), 403),
+            (ApiError::not_found("HAVIP", "havip-00000000"), 404),
+            (ApiError::conflict("x"), 409),
+            (ApiError::invalid("ip", "x"), 422),
+            (ApiError::internal("x"), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.status(), status, "{e:?}");
+        }
+        let secret = ApiError::internal("database error: /var/lib/havip/db: corrupt record");
+        let shown = secret.public("r-1");
+        assert_eq!(shown.status(), 500);
+        assert!(!shown.message.contains("corrupt") && !shown.message.contains("database"));
+        assert!(shown.message.contains("r-1"));
+        let user = ApiError::invalid("ip", "10.0.0.1 is reserved.");
+        assert_eq!(user.public("r-2"), user);
+        assert_eq!(
+            ApiError::not_found("VPC", "vpc-00000000")
+                .on_field("vpc")
+                .status(),
+            422
+        );
+    }
+}

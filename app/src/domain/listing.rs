@@ -2,7 +2,7 @@
 //! query (`?q=&vpc=&subnet=&status=&sort=&page=`), so a reload or a shared link shows the same view.
 
 use super::binding::Status;
-use super::model::HavipRow;
+use super::pages::HavipRow;
 use serde::{Deserialize, Serialize};
 
 pub const PAGE_SIZE: usize = 20;
@@ -61,8 +61,8 @@ pub fn select(mut rows: Vec<HavipRow>, query: &ListQuery) -> (Vec<HavipRow>, usi
             || r.id.to_lowercase().contains(&needle)
             || r.name.to_lowercase().contains(&needle)
             || r.ip.to_string().contains(&needle))
-            && (query.vpc.is_empty() || r.vpc_id == query.vpc)
-            && (query.subnet.is_empty() || r.subnet_id == query.subnet)
+            && (query.vpc.is_empty() || r.vpc_id == *query.vpc)
+            && (query.subnet.is_empty() || r.subnet_id == *query.subnet)
             && (query.status.is_empty() || status_key(&r.status) == query.status)
     });
     match query.sort.as_str() {
@@ -93,16 +93,16 @@ mod tests {
 
     fn row(i: u32, name: &str, status: Status) -> HavipRow {
         HavipRow {
-            id: format!("havip-{i:08}"),
+            id: format!("havip-{i:08}").parse().unwrap(),
             name: name.into(),
             status,
             vpc_id: if i.is_multiple_of(2) {
-                "vpc-a".into()
+                "vpc-aaaaaaaa".parse().unwrap()
             } else {
-                "vpc-b".into()
+                "vpc-bbbbbbbb".parse().unwrap()
             },
             vpc_name: String::new(),
-            subnet_id: "subnet-1".into(),
+            subnet_id: "subnet-11111111".parse().unwrap(),
             subnet_name: String::new(),
             subnet_cidr: "10.0.0.0/16".parse().unwrap(),
             ip: std::net::Ipv4Addr::from(0x0a00_0000 + 300 - i),
@@ -190,14 +190,14 @@ mod tests {
             rows(),
             &ListQuery {
                 status: "conflict".into(),
-                vpc: "vpc-a".into(),
+                vpc: "vpc-aaaaaaaa".into(),
                 ..Default::default()
             },
         );
         assert_eq!(total, 8, "i = 2, 8, ..., 44");
         assert!(page
             .iter()
-            .all(|r| r.vpc_id == "vpc-a" && matches!(r.status, Status::Conflict { .. })));
+            .all(|r| r.vpc_id == "vpc-aaaaaaaa" && matches!(r.status, Status::Conflict { .. })));
 
         let (page, total, _) = select(
             rows(),

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod mac;
 pub mod model;
 pub mod name;
+pub mod pages;
 
 /// Default number of HAVIPs a VPC may hold.
 pub const DEFAULT_HAVIP_QUOTA_PER_VPC: u32 = 10;

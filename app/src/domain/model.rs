@@ -1,20 +1,22 @@
 //! Records stored by the server and shown by the console.
 
-use super::binding::{BindingState, Change, Status};
+use super::binding::{BindingState, Change};
+use super::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
+use super::mac::Mac;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
-    pub id: String,
+    pub id: RegionId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vpc {
-    pub id: String,
-    pub region_id: String,
+    pub id: VpcId,
+    pub region_id: RegionId,
     pub name: String,
     pub cidr: Ipv4Net,
     pub created: u64,
@@ -22,8 +24,8 @@ pub struct Vpc {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subnet {
-    pub id: String,
-    pub vpc_id: String,
+    pub id: SubnetId,
+    pub vpc_id: VpcId,
     pub name: String,
     pub cidr: Ipv4Net,
     pub created: u64,
@@ -31,11 +33,11 @@ pub struct Subnet {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Havip {
-    pub id: String,
+    pub id: HavipId,
     pub name: String,
-    pub region_id: String,
-    pub vpc_id: String,
-    pub subnet_id: String,
+    pub region_id: RegionId,
+    pub vpc_id: VpcId,
+    pub subnet_id: SubnetId,
     pub ip: Ipv4Addr,
     /// unix milliseconds
     pub created: u64,
@@ -45,35 +47,62 @@ pub struct Havip {
     pub eip: Option<Ipv4Addr>,
     /// ENI ids allowed to hold this HAVIP ("drift range"); empty: any host may.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allowed: Vec<String>,
+    pub allowed: Vec<EniId>,
 }
 
 /// A registered instance (CVM) and its primary ENI: the MAC it announces from and its own
 /// primary IP, which HAVIPs cannot take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
-    pub id: String,
-    pub eni_id: String,
+    pub id: InstanceId,
+    pub eni_id: EniId,
     pub name: String,
-    pub region_id: String,
-    pub vpc_id: String,
-    pub subnet_id: String,
-    pub mac: super::mac::Mac,
+    pub region_id: RegionId,
+    pub vpc_id: VpcId,
+    pub subnet_id: SubnetId,
+    pub mac: Mac,
     pub ip: Ipv4Addr,
     pub created: u64,
 }
 
-impl Instance {
-    /// How holders are shown: `name (mac)`.
-    pub fn label(&self) -> String {
-        format!("{} ({})", self.name, self.mac)
+/// How the console names a MAC: `name (mac)` of the registered instance that has it, else the
+/// MAC. The one place that decides it (list, detail page, history, JSON API).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MacNames {
+    by_mac: std::collections::HashMap<Mac, Instance>,
+}
+
+impl MacNames {
+    pub fn new(instances: impl IntoIterator<Item = Instance>) -> Self {
+        MacNames {
+            by_mac: instances.into_iter().map(|i| (i.mac, i)).collect(),
+        }
+    }
+
+    pub fn instance(&self, mac: Mac) -> Option<&Instance> {
+        self.by_mac.get(&mac)
+    }
+
+    pub fn label(&self, mac: Mac) -> String {
+        match self.by_mac.get(&mac) {
+            Some(i) => format!("{} ({mac})", i.name),
+            None => mac.to_string(),
+        }
+    }
+
+    /// Several MACs, comma-separated.
+    pub fn labels(&self, macs: impl IntoIterator<Item = Mac>) -> String {
+        macs.into_iter()
+            .map(|m| self.label(m))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 /// A holder change of one HAVIP, as stored in the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEvent {
-    pub havip_id: String,
+    pub havip_id: HavipId,
     pub at: u64,
     pub change: Change,
     pub cause: String,
@@ -83,9 +112,9 @@ pub struct HistoryEvent {
 /// An agent allowed to report ARP observations for some subnets. Its token is stored hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
-    pub id: String,
+    pub id: AgentId,
     pub name: String,
-    pub subnet_ids: Vec<String>,
+    pub subnet_ids: Vec<SubnetId>,
     pub created: u64,
     pub revoked: bool,
     /// hex SHA-256 of the token (never sent to browsers)
@@ -96,9 +125,9 @@ pub struct Agent {
 /// A host an agent saw on the wire (arpwatch's "new station").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Station {
-    pub subnet_id: String,
+    pub subnet_id: SubnetId,
     pub ip: Ipv4Addr,
-    pub mac: super::mac::Mac,
+    pub mac: Mac,
     pub first_seen: u64,
     pub last_seen: u64,
     pub agent: String,
@@ -107,9 +136,9 @@ pub struct Station {
 /// A public address from the operator's pool, bound to at most one HAVIP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Eip {
-    pub id: String,
+    pub id: EipId,
     pub ip: Ipv4Addr,
-    pub havip_id: Option<String>,
+    pub havip_id: Option<HavipId>,
     pub allocated: u64,
 }
 
@@ -123,92 +152,11 @@ pub enum IpChoice {
 /// Everything the apply dialog sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewHavip {
-    pub region_id: String,
+    pub region_id: RegionId,
     pub name: String,
-    pub vpc_id: String,
-    pub subnet_id: String,
+    pub vpc_id: VpcId,
+    pub subnet_id: SubnetId,
     pub ip: IpChoice,
-}
-
-/// One row of the HAVIP list, joined with its VPC and subnet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HavipRow {
-    pub id: String,
-    pub name: String,
-    pub status: Status,
-    pub vpc_id: String,
-    pub vpc_name: String,
-    pub subnet_id: String,
-    pub subnet_name: String,
-    pub subnet_cidr: Ipv4Net,
-    pub ip: Ipv4Addr,
-    /// What the "Bound instance" column shows: `name (mac)` of registered instances, else the
-    /// MAC(s).
-    pub bound_instance: String,
-    /// Claims by hosts outside the allowed holders, shown like `bound_instance`.
-    pub unauthorized: Vec<String>,
-    /// A connected agent reports for its subnet: the status is current, not the last known.
-    pub watched: bool,
-    pub eip: Option<Ipv4Addr>,
-    pub created: u64,
-}
-
-/// A subnet as the apply dialog and the network page show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubnetView {
-    pub subnet: Subnet,
-    pub free: u32,
-    pub usable: u32,
-}
-
-/// The detail page of one HAVIP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HavipDetailData {
-    pub row: HavipRow,
-    pub region_id: String,
-    pub binding: BindingState,
-    /// the agent that reported the latest holder change
-    pub last_agent: Option<String>,
-    pub history: Vec<HistoryEvent>,
-    pub history_total: u32,
-    pub history_page: u32,
-    /// the registered instances of the HAVIP's subnet (holder names, allowed holders, HA hosts)
-    pub instances: Vec<Instance>,
-    /// ENI ids allowed to hold it; empty: any
-    pub allowed: Vec<String>,
-}
-
-impl HavipDetailData {
-    /// A MAC as the page shows it: the registered instance's `name (mac)`, else the MAC.
-    pub fn mac_label(&self, mac: super::mac::Mac) -> String {
-        self.instances
-            .iter()
-            .find(|i| i.mac == mac)
-            .map_or_else(|| mac.to_string(), Instance::label)
-    }
-}
-
-pub const HISTORY_PAGE: u32 = 50;
-
-/// Everything the HAVIP list page needs for one region, in one round trip.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HavipListData {
-    pub regions: Vec<Region>,
-    pub region_id: String,
-    /// the requested page of the matching rows
-    pub rows: Vec<HavipRow>,
-    pub matching: u32,
-    pub page: u32,
-    pub counters: super::listing::Counters,
-    pub networks: Vec<VpcView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VpcView {
-    pub vpc: Vpc,
-    pub subnets: Vec<SubnetView>,
-    pub havips: u32,
-    pub quota: u32,
 }
 
 /// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (no time-zone database needed).

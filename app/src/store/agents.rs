@@ -1,14 +1,20 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
-use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use super::now_ms;
+use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
+use super::{Store, StoreChange};
 use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
-use crate::domain::ids::Kind;
+use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
 use sha2::{Digest, Sha256};
+use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
+
+/// A known station's `last_seen` is rewritten at most this often.
+const STATION_TOUCH_MS: u64 = 60_000;
 
 fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -38,7 +44,7 @@ impl Store {
     pub async fn create_agent(
         &self,
         name: &str,
-        subnet_ids: &[String],
+        subnet_ids: &[SubnetId],
     ) -> Result<(Agent, String), ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
         if subnet_ids.is_empty() {
@@ -47,9 +53,12 @@ impl Store {
                 "Choose at least one subnet the agent reports for.",
             ));
         }
+        let mut subnets: Vec<SubnetId> = vec![];
         for id in subnet_ids {
-            self.subnet(id)
-                .map_err(|e| ApiError::invalid("subnets", e))?;
+            self.subnet(id).map_err(|e| e.on_field("subnets"))?;
+            if !subnets.contains(id) {
+                subnets.push(id.clone());
+            }
         }
         let token = format!(
             "hvt_{:032x}{:032x}",
@@ -57,30 +66,37 @@ impl Store {
             rand::random::<u128>()
         );
         let agent = Agent {
-            id: new_id(Kind::Agent),
+            id: new_id(),
             name,
-            subnet_ids: subnet_ids.to_vec(),
+            subnet_ids: subnets,
             created: now_ms(),
             revoked: false,
             token_sha256: hash_token(&token),
         };
-        self.inner
-            .agents
-            .insert(agent.id.as_bytes(), encode(&agent))
-            .map_err(db_err)?;
+        let record = encode(&agent);
+        let result =
+            (&self.inner.agents, &self.inner.agent_tokens).transaction(|(agents, tokens)| {
+                agents.insert(agent.id.as_bytes(), record.as_slice())?;
+                tokens.insert(agent.token_sha256.as_bytes(), agent.id.as_bytes())?;
+                Ok::<_, Abort<ApiError>>(())
+            });
+        finish(result)?;
         self.flush().await?;
+        self.publish(StoreChange::Agents);
         Ok((agent, token))
     }
 
-    pub async fn revoke_agent(&self, id: &str) -> Result<Agent, ApiError> {
-        let mut agent: Agent = self
-            .get(&self.inner.agents, id)?
-            .ok_or_else(|| ApiError::not_found("Agent", id))?;
-        agent.revoked = true;
-        self.inner
-            .agents
-            .insert(agent.id.as_bytes(), encode(&agent))
-            .map_err(db_err)?;
+    /// Revokes an agent's token: it is refused from now on, and a connected agent is hung up.
+    pub async fn revoke_agent(&self, id: &AgentId) -> Result<Agent, ApiError> {
+        let result =
+            (&self.inner.agents, &self.inner.agent_tokens).transaction(|(agents, tokens)| {
+                let mut agent: Agent = load(agents, "Agent", id)?;
+                agent.revoked = true;
+                tokens.remove(agent.token_sha256.as_bytes())?;
+                agents.insert(agent.id.as_bytes(), encode(&agent))?;
+                Ok(agent)
+            });
+        let agent = finish(result)?;
         self.flush().await?;
         self.publish(StoreChange::Agents);
         Ok(agent)
@@ -92,35 +108,49 @@ impl Store {
         Ok(agents)
     }
 
-    /// The agent a token belongs to, if the token is valid and not revoked.
+    /// The agent a token belongs to, if the token is valid and not revoked (one index lookup).
     pub fn agent_by_token(&self, token: &str) -> Result<Option<Agent>, ApiError> {
         let digest = hash_token(token);
+        let Some(id) = self
+            .inner
+            .agent_tokens
+            .get(digest.as_bytes())
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let id = AgentId::parse(&String::from_utf8_lossy(&id))
+            .map_err(|e| ApiError::internal(format!("token index: {e}")))?;
         Ok(self
-            .agents()?
-            .into_iter()
-            .find(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
+            .get::<Agent>(&self.inner.agents, &id)?
+            .filter(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
     }
 
-    pub fn agent(&self, id: &str) -> Result<Agent, ApiError> {
+    pub fn agent(&self, id: &AgentId) -> Result<Agent, ApiError> {
         self.get(&self.inner.agents, id)?
             .ok_or_else(|| ApiError::not_found("Agent", id))
     }
 
-    /// The HAVIP addresses an agent must watch: those in its subnets.
+    /// The HAVIP addresses an agent must watch: those in its subnets, read from the IP index
+    /// (the addresses used in those subnets, not every HAVIP).
     pub fn watch_list(&self, agent: &Agent) -> Result<Vec<Ipv4Addr>, ApiError> {
-        let mut ips: Vec<Ipv4Addr> = self
-            .havips()?
-            .into_iter()
-            .filter(|h| agent.subnet_ids.contains(&h.subnet_id))
-            .map(|h| h.ip)
-            .collect();
+        let mut ips = vec![];
+        for subnet_id in &agent.subnet_ids {
+            for entry in self.inner.ip_index.scan_prefix(subnet_id.as_bytes()) {
+                let (key, owner) = entry.map_err(db_err)?;
+                if let Some(AddressOwner::Havip(_)) = AddressOwner::from_bytes(&owner) {
+                    ips.push(ip_of_key(&key));
+                }
+            }
+        }
         ips.sort();
+        ips.dedup();
         Ok(ips)
     }
 
     /// Which HAVIP `ip` names for this agent: VPCs may reuse a CIDR, so only the agent's own
     /// subnets are searched.
-    fn havip_for(&self, agent: &Agent, ip: Ipv4Addr) -> Result<Option<String>, ApiError> {
+    fn havip_for(&self, agent: &Agent, ip: Ipv4Addr) -> Result<Option<HavipId>, ApiError> {
         for subnet_id in &agent.subnet_ids {
             let Ok(subnet) = self.subnet(subnet_id) else {
                 continue;
@@ -128,16 +158,14 @@ impl Store {
             if !subnet.cidr.contains(&ip) {
                 continue;
             }
-            if let Some(owner) = self
+            let owner = self
                 .inner
                 .ip_index
                 .get(ip_key(subnet_id, ip))
-                .map_err(db_err)?
+                .map_err(db_err)?;
+            if let Some(AddressOwner::Havip(id)) = owner.and_then(|o| AddressOwner::from_bytes(&o))
             {
-                let owner = String::from_utf8_lossy(&owner).into_owned();
-                if owner.starts_with("havip-") {
-                    return Ok(Some(owner));
-                }
+                return Ok(Some(id));
             }
         }
         Ok(None)
@@ -196,11 +224,69 @@ impl Store {
         Ok(changes)
     }
 
+    /// Appends an event to an HAVIP's history and counts it; beyond the configured limit the
+    /// oldest events are dropped.
     pub(super) fn record_event(&self, event: HistoryEvent) -> Result<(), ApiError> {
         let seq = self.inner.db.generate_id().map_err(db_err)?;
+        let key = event_key(&event.havip_id, event.at, seq);
+        let record = encode(&event);
+        let id = event.havip_id.as_bytes();
+        let result =
+            (&self.inner.events, &self.inner.history_counts).transaction(|(events, counts)| {
+                let n = counts.get(id)?.map_or(0, |v| be_u64(&v));
+                events.insert(key.as_slice(), record.as_slice())?;
+                counts.insert(id, &(n + 1).to_be_bytes())?;
+                Ok::<_, Abort<ApiError>>(n + 1)
+            });
+        let count = finish(result)?;
+        if count > self.inner.config.history_limit {
+            self.trim_history(&event.havip_id, self.inner.config.history_limit)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the oldest events of an HAVIP until at most `keep` remain.
+    pub(super) fn trim_history(&self, havip_id: &HavipId, keep: u64) -> Result<(), ApiError> {
+        loop {
+            let Some(oldest) = self
+                .inner
+                .events
+                .scan_prefix(havip_id.as_bytes())
+                .keys()
+                .next()
+                .transpose()
+                .map_err(db_err)?
+            else {
+                return Ok(());
+            };
+            let id = havip_id.as_bytes();
+            let result =
+                (&self.inner.events, &self.inner.history_counts).transaction(|(events, counts)| {
+                    let n = counts.get(id)?.map_or(0, |v| be_u64(&v));
+                    if n <= keep {
+                        return Ok(false);
+                    }
+                    if events.remove(&oldest)?.is_some() {
+                        counts.insert(id, &(n - 1).to_be_bytes())?;
+                    }
+                    Ok::<_, Abort<ApiError>>(true)
+                });
+            if !finish(result)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Removes an HAVIP's whole history (after the HAVIP itself is gone, so nothing adds to it).
+    pub(super) fn remove_history(&self, havip_id: &HavipId) -> Result<(), ApiError> {
+        let mut batch = sled::Batch::default();
+        for key in self.inner.events.scan_prefix(havip_id.as_bytes()).keys() {
+            batch.remove(key.map_err(db_err)?);
+        }
+        self.inner.events.apply_batch(batch).map_err(db_err)?;
         self.inner
-            .events
-            .insert(event_key(&event.havip_id, event.at, seq), encode(&event))
+            .history_counts
+            .remove(havip_id.as_bytes())
             .map_err(db_err)?;
         Ok(())
     }
@@ -208,7 +294,7 @@ impl Store {
     /// Holder changes of one HAVIP, newest first: `limit` of them after skipping `offset`.
     pub fn history(
         &self,
-        havip_id: &str,
+        havip_id: &HavipId,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<HistoryEvent>, ApiError> {
@@ -222,15 +308,19 @@ impl Store {
             .collect()
     }
 
-    pub fn history_len(&self, havip_id: &str) -> usize {
-        self.inner
-            .events
-            .scan_prefix(havip_id.as_bytes())
-            .keys()
-            .count()
+    /// How many events an HAVIP's history holds (a kept counter, not a scan).
+    pub fn history_len(&self, havip_id: &HavipId) -> Result<u64, ApiError> {
+        Ok(self
+            .inner
+            .history_counts
+            .get(havip_id.as_bytes())
+            .map_err(db_err)?
+            .map_or(0, |v| be_u64(&v)))
     }
 
-    /// Records a station an agent saw; only new stations or changed MACs are written.
+    /// Records a station an agent saw. New stations and changed MACs are written at once; a
+    /// known one only refreshes its `last_seen` when that is over a minute old (agents repeat
+    /// what they see, and a refresh need not cost a write each time).
     pub fn record_station(&self, agent: &Agent, ip: Ipv4Addr, mac: Mac) -> Result<(), ApiError> {
         let Some(subnet_id) = agent
             .subnet_ids
@@ -245,24 +335,32 @@ impl Store {
             Some(bytes) => Some(decode(&bytes)?),
             None => None,
         };
-        if old.as_ref().is_some_and(|s| s.mac == mac) {
-            return Ok(());
-        }
-        let station = Station {
-            subnet_id: subnet_id.clone(),
-            ip,
-            mac,
-            first_seen: now,
-            last_seen: now,
-            agent: agent.name.clone(),
+        let station = match old {
+            Some(s) if s.mac == mac && now.saturating_sub(s.last_seen) < STATION_TOUCH_MS => {
+                return Ok(())
+            }
+            Some(s) if s.mac == mac => Station {
+                last_seen: now,
+                agent: agent.name.clone(),
+                ..s
+            },
+            _ => Station {
+                subnet_id: subnet_id.clone(),
+                ip,
+                mac,
+                first_seen: now,
+                last_seen: now,
+                agent: agent.name.clone(),
+            },
         };
+        let news = station.first_seen == now;
         self.inner
             .stations
             .insert(key, encode(&station))
             .map_err(db_err)?;
         // only a host the Instances page would list as discovered is news for browsers (a
         // holder announcing an HAVIP's address is not)
-        if self.is_unknown_host(subnet_id, ip, mac)? {
+        if news && self.is_unknown_host(subnet_id, ip, mac)? {
             let region_id = self
                 .subnet(subnet_id)
                 .and_then(|s| self.vpc(&s.vpc_id))
@@ -272,8 +370,33 @@ impl Store {
         Ok(())
     }
 
+    /// Stations seen within the configured time to live.
     pub fn stations(&self) -> Result<Vec<Station>, ApiError> {
-        self.all(&self.inner.stations)
+        let cutoff = now_ms().saturating_sub(self.inner.config.station_ttl_ms);
+        let mut all: Vec<Station> = self.all(&self.inner.stations)?;
+        all.retain(|s| s.last_seen >= cutoff);
+        Ok(all)
+    }
+
+    /// Forgets stations not seen for the time to live as of `now`; returns how many.
+    pub fn expire_stations(&self, now: u64) -> Result<usize, ApiError> {
+        let cutoff = now.saturating_sub(self.inner.config.station_ttl_ms);
+        let mut removed = 0;
+        for entry in self.inner.stations.iter() {
+            let (key, value) = entry.map_err(db_err)?;
+            let station: Station = decode(&value)?;
+            if station.last_seen < cutoff
+                && self
+                    .inner
+                    .stations
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)
+                    .map_err(db_err)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 
@@ -290,12 +413,12 @@ pub struct Presence {
 /// Marks an agent connected for as long as it lives.
 pub struct Connected {
     store: Store,
-    agent_id: String,
+    agent_id: AgentId,
 }
 
 impl Drop for Connected {
     fn drop(&mut self) {
-        let mut presence = self.store.inner.presence.lock().unwrap();
+        let mut presence = lock(&self.store.inner.presence);
         let p = presence.entry(self.agent_id.clone()).or_default();
         p.connections = p.connections.saturating_sub(1);
         if p.connections == 0 {
@@ -309,7 +432,7 @@ impl Drop for Connected {
 impl Store {
     /// Records that `agent` is connected until the returned guard is dropped.
     pub fn agent_connected(&self, agent: &Agent) -> Connected {
-        let mut presence = self.inner.presence.lock().unwrap();
+        let mut presence = lock(&self.inner.presence);
         let p = presence.entry(agent.id.clone()).or_default();
         if p.connections == 0 {
             p.since = now_ms();
@@ -324,14 +447,14 @@ impl Store {
     }
 
     /// `None`: not connected since the console started.
-    pub fn presence(&self, agent_id: &str) -> Option<Presence> {
-        self.inner.presence.lock().unwrap().get(agent_id).copied()
+    pub fn presence(&self, agent_id: &AgentId) -> Option<Presence> {
+        lock(&self.inner.presence).get(agent_id).copied()
     }
 
     /// Subnets some connected, unrevoked agent reports for: their HAVIPs' statuses are current.
-    pub fn watched_subnets(&self) -> Result<std::collections::HashSet<String>, ApiError> {
-        let live: Vec<String> = {
-            let presence = self.inner.presence.lock().unwrap();
+    pub fn watched_subnets(&self) -> Result<std::collections::HashSet<SubnetId>, ApiError> {
+        let live: Vec<AgentId> = {
+            let presence = lock(&self.inner.presence);
             presence
                 .iter()
                 .filter(|(_, p)| p.connections > 0)

@@ -1,30 +1,11 @@
 //! Elastic (public) IPs from the operator's pool, bound one-to-one to HAVIPs.
 
-use super::{db_err, decode, encode, new_id, now_ms, Store, StoreChange};
+use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
 use crate::domain::error::ApiError;
-use crate::domain::ids::Kind;
+use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
-use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
-
-/// Reads a record inside a transaction; a missing one aborts with "not found".
-fn load<T: serde::de::DeserializeOwned>(
-    tree: &sled::transaction::TransactionalTree,
-    what: &str,
-    id: &str,
-) -> Result<T, Abort<ApiError>> {
-    match tree.get(id.as_bytes())? {
-        Some(bytes) => decode(&bytes).map_err(Abort::Abort),
-        None => Err(Abort::Abort(ApiError::not_found(what, id))),
-    }
-}
-
-fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
-    result.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => db_err(e),
-    })
-}
 
 impl Store {
     pub fn eips(&self) -> Result<Vec<Eip>, ApiError> {
@@ -33,7 +14,7 @@ impl Store {
         Ok(eips)
     }
 
-    pub fn eip(&self, id: &str) -> Result<Eip, ApiError> {
+    pub fn eip(&self, id: &EipId) -> Result<Eip, ApiError> {
         self.get(&self.inner.eips, id)?
             .ok_or_else(|| ApiError::not_found("EIP", id))
     }
@@ -55,7 +36,7 @@ impl Store {
                 )));
             };
             let eip = Eip {
-                id: new_id(Kind::Eip),
+                id: new_id(),
                 ip,
                 havip_id: None,
                 allocated: now_ms(),
@@ -78,7 +59,7 @@ impl Store {
     }
 
     /// Returns an unbound EIP to the pool.
-    pub async fn release_eip(&self, id: &str) -> Result<Eip, ApiError> {
+    pub async fn release_eip(&self, id: &EipId) -> Result<Eip, ApiError> {
         let result = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
             let eip: Eip = load(eips, "EIP", id)?;
             if let Some(h) = &eip.havip_id {
@@ -98,7 +79,7 @@ impl Store {
     }
 
     /// Binds an EIP to an HAVIP: one EIP per HAVIP, one HAVIP per EIP.
-    pub async fn bind_eip(&self, eip_id: &str, havip_id: &str) -> Result<Havip, ApiError> {
+    pub async fn bind_eip(&self, eip_id: &EipId, havip_id: &HavipId) -> Result<Havip, ApiError> {
         let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let mut havip: Havip = load(havips, "HAVIP", havip_id)?;
@@ -127,7 +108,7 @@ impl Store {
         Ok(havip)
     }
 
-    pub async fn unbind_eip(&self, eip_id: &str) -> Result<Eip, ApiError> {
+    pub async fn unbind_eip(&self, eip_id: &EipId) -> Result<Eip, ApiError> {
         let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let Some(havip_id) = eip.havip_id.take() else {

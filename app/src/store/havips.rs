@@ -5,14 +5,16 @@
 //! that inserts the IP-index key only if it is absent, checks the VPC quota and writes the
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
-use super::{be_u32, db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
-use crate::domain::binding::Status;
+use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
+use super::{Store, StoreChange};
 use crate::domain::error::ApiError;
-use crate::domain::ids::Kind;
+use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};
 use crate::domain::ip::{check_manual_ip, IpError};
-use crate::domain::model::{Havip, HavipRow, IpChoice, NewHavip};
+use crate::domain::model::{Havip, IpChoice, MacNames, NewHavip};
 use crate::domain::name::check_name;
+use crate::domain::pages::HavipRow;
 use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 enum ClaimError {
@@ -21,7 +23,7 @@ enum ClaimError {
 }
 
 impl Store {
-    pub fn havip(&self, id: &str) -> Result<Havip, ApiError> {
+    pub fn havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         self.get(&self.inner.havips, id)?
             .ok_or_else(|| ApiError::not_found("HAVIP", id))
     }
@@ -30,7 +32,7 @@ impl Store {
         self.all(&self.inner.havips)
     }
 
-    pub fn havip_count(&self, vpc_id: &str) -> Result<u32, ApiError> {
+    pub fn havip_count(&self, vpc_id: &VpcId) -> Result<u32, ApiError> {
         Ok(self
             .inner
             .havip_counts
@@ -41,9 +43,7 @@ impl Store {
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
         let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
-        let vpc = self
-            .vpc(&req.vpc_id)
-            .map_err(|e| ApiError::invalid("vpc", e))?;
+        let vpc = self.vpc(&req.vpc_id).map_err(|e| e.on_field("vpc"))?;
         if vpc.region_id != req.region_id {
             return Err(ApiError::invalid(
                 "vpc",
@@ -52,7 +52,7 @@ impl Store {
         }
         let subnet = self
             .subnet(&req.subnet_id)
-            .map_err(|e| ApiError::invalid("subnet", e))?;
+            .map_err(|e| e.on_field("subnet"))?;
         if subnet.vpc_id != vpc.id {
             return Err(ApiError::invalid(
                 "subnet",
@@ -66,7 +66,7 @@ impl Store {
         loop {
             let ip = self.reserve(&subnet.id, subnet.cidr, &req.ip)?;
             let havip = Havip {
-                id: new_id(Kind::Havip),
+                id: new_id(),
                 name: name.clone(),
                 region_id: vpc.region_id.clone(),
                 vpc_id: vpc.id.clone(),
@@ -80,7 +80,11 @@ impl Store {
             match self.claim(&havip, quota) {
                 Ok(()) => {
                     self.flush().await?;
-                    self.publish_havip(&havip);
+                    self.publish(StoreChange::HavipCreated {
+                        region_id: havip.region_id.clone(),
+                        havip_id: havip.id.clone(),
+                        subnet_id: havip.subnet_id.clone(),
+                    });
                     return Ok(havip);
                 }
                 // the index had it although memory did not: memory now knows; try the next one
@@ -97,11 +101,11 @@ impl Store {
     /// Picks the address (lowest free, or the validated manual one) and marks it taken in memory.
     pub(super) fn reserve(
         &self,
-        subnet_id: &str,
+        subnet_id: &SubnetId,
         cidr: ipnet::Ipv4Net,
         choice: &IpChoice,
     ) -> Result<Ipv4Addr, ApiError> {
-        let mut free = self.inner.free.lock().unwrap();
+        let mut free = lock(&self.inner.free);
         let ranges = free
             .get_mut(subnet_id)
             .ok_or_else(|| ApiError::internal(format!("no address map for subnet {subnet_id}")))?;
@@ -119,8 +123,8 @@ impl Store {
         Ok(ip)
     }
 
-    pub(super) fn unreserve(&self, subnet_id: &str, ip: Ipv4Addr) {
-        if let Some(r) = self.inner.free.lock().unwrap().get_mut(subnet_id) {
+    pub(super) fn unreserve(&self, subnet_id: &SubnetId, ip: Ipv4Addr) {
+        if let Some(r) = lock(&self.inner.free).get_mut(subnet_id) {
             r.release(ip);
         }
     }
@@ -155,7 +159,7 @@ impl Store {
         })
     }
 
-    pub async fn rename_havip(&self, id: &str, name: &str) -> Result<Havip, ApiError> {
+    pub async fn rename_havip(&self, id: &HavipId, name: &str) -> Result<Havip, ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
         let updated = self.update_havip(id, |h| {
             h.name = name.clone();
@@ -169,7 +173,7 @@ impl Store {
     /// Read-modify-write of one HAVIP record, atomic against concurrent updates.
     pub(crate) fn update_havip(
         &self,
-        id: &str,
+        id: &HavipId,
         change: impl Fn(&mut Havip) -> Result<(), ApiError>,
     ) -> Result<Havip, ApiError> {
         let result = self.inner.havips.transaction(|havips| {
@@ -181,13 +185,11 @@ impl Store {
             havips.insert(id.as_bytes(), encode(&havip))?;
             Ok(havip)
         });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => db_err(e),
-        })
+        finish(result)
     }
 
-    pub async fn delete_havip(&self, id: &str) -> Result<Havip, ApiError> {
+    /// Deletes an HAVIP and its history; refused while an EIP is bound.
+    pub async fn delete_havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         let result = (
             &self.inner.havips,
             &self.inner.ip_index,
@@ -215,79 +217,68 @@ impl Store {
                 )?;
                 Ok(havip)
             });
-        let havip = result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => db_err(e),
-        })?;
+        let havip = finish(result)?;
         self.unreserve(&havip.subnet_id, havip.ip);
+        // the record is gone, so no observation can add to its history any more
+        self.remove_history(&havip.id)?;
         self.flush().await?;
         self.publish(StoreChange::HavipDeleted {
             region_id: havip.region_id.clone(),
             havip_id: havip.id.clone(),
+            subnet_id: havip.subnet_id.clone(),
         });
         Ok(havip)
     }
 
     /// The list page's rows for one region, newest first.
-    pub fn havip_rows(&self, region_id: &str) -> Result<Vec<HavipRow>, ApiError> {
+    pub fn havip_rows(&self, region_id: &RegionId) -> Result<Vec<HavipRow>, ApiError> {
         let mut havips = self.havips()?;
-        havips.retain(|h| h.region_id == region_id);
+        havips.retain(|h| h.region_id == *region_id);
         havips.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-        self.rows(havips)
+        self.rows(&havips)
     }
 
-    /// Rows for these HAVIPs (agent coverage looked up once for all of them).
-    pub fn rows(&self, havips: Vec<Havip>) -> Result<Vec<HavipRow>, ApiError> {
+    /// Rows for these HAVIPs: VPCs, subnets, instance names and agent coverage are looked up
+    /// once for all of them.
+    pub fn rows(&self, havips: &[Havip]) -> Result<Vec<HavipRow>, ApiError> {
         let watched = self.watched_subnets()?;
+        let names = self.mac_names()?;
+        let mut vpcs = HashMap::new();
+        let mut subnets = HashMap::new();
         havips
-            .into_iter()
-            .map(|h| self.row_with(h, &watched))
+            .iter()
+            .map(|h| {
+                if !vpcs.contains_key(&h.vpc_id) {
+                    vpcs.insert(h.vpc_id.clone(), self.vpc(&h.vpc_id)?);
+                }
+                if !subnets.contains_key(&h.subnet_id) {
+                    subnets.insert(h.subnet_id.clone(), self.subnet(&h.subnet_id)?);
+                }
+                Ok(HavipRow::new(
+                    h,
+                    &vpcs[&h.vpc_id],
+                    &subnets[&h.subnet_id],
+                    &names,
+                    watched.contains(&h.subnet_id),
+                ))
+            })
             .collect()
     }
 
-    pub fn row(&self, h: Havip) -> Result<HavipRow, ApiError> {
-        self.row_with(h, &self.watched_subnets()?)
+    pub fn row(&self, h: &Havip) -> Result<HavipRow, ApiError> {
+        let watched: HashSet<SubnetId> = self.watched_subnets()?;
+        Ok(HavipRow::new(
+            h,
+            &self.vpc(&h.vpc_id)?,
+            &self.subnet(&h.subnet_id)?,
+            &self.mac_names()?,
+            watched.contains(&h.subnet_id),
+        ))
     }
 
-    fn row_with(
-        &self,
-        h: Havip,
-        watched: &std::collections::HashSet<String>,
-    ) -> Result<HavipRow, ApiError> {
-        let vpc = self.vpc(&h.vpc_id)?;
-        let subnet = self.subnet(&h.subnet_id)?;
-        let status = h.binding.status();
-        let bound_instance = match &status {
-            Status::Unbound => String::new(),
-            Status::Bound { mac, .. } => self.mac_label(*mac),
-            Status::Conflict { macs } => macs
-                .iter()
-                .map(|m| self.mac_label(*m))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
-        let unauthorized = h
-            .binding
-            .unauthorized
-            .iter()
-            .map(|c| self.mac_label(c.mac))
-            .collect();
-        Ok(HavipRow {
-            id: h.id,
-            name: h.name,
-            status,
-            vpc_id: vpc.id,
-            vpc_name: vpc.name,
-            subnet_id: subnet.id,
-            subnet_name: subnet.name,
-            subnet_cidr: subnet.cidr,
-            ip: h.ip,
-            bound_instance,
-            unauthorized,
-            watched: watched.contains(&h.subnet_id),
-            eip: h.eip,
-            created: h.created,
-        })
+    /// Every registered instance by MAC, to name holders.
+    pub fn mac_names(&self) -> Result<MacNames, ApiError> {
+        Ok(MacNames::new(self.instances()?))
     }
 }
 

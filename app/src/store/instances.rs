@@ -4,21 +4,21 @@
 //! Registering claims the ENI's primary IP in the IP index (so no HAVIP can take it) and its MAC
 //! in the MAC index (one instance per MAC), in one transaction, like an HAVIP's allocation.
 
-use super::{db_err, decode, encode, ip_key, new_id, now_ms, Store, StoreChange};
+use super::{db_err, decode, encode, finish, ip_key, new_id, now_ms, Store, StoreChange};
 use crate::domain::binding::restrict;
 use crate::domain::error::ApiError;
-use crate::domain::ids::Kind;
+use crate::domain::ids::{EniId, HavipId, SubnetId};
 use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
-use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
+use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewInstance {
     pub name: String,
-    pub subnet_id: String,
+    pub subnet_id: SubnetId,
     pub mac: String,
     pub ip: String,
 }
@@ -28,7 +28,7 @@ impl Store {
         let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
         let subnet = self
             .subnet(&req.subnet_id)
-            .map_err(|e| ApiError::invalid("subnet", e))?;
+            .map_err(|e| e.on_field("subnet"))?;
         let vpc = self.vpc(&subnet.vpc_id)?;
         let mac = check_host_mac(&req.mac).map_err(|e| ApiError::invalid("mac", e))?;
         if let Some(owner) = self.instance_by_mac(mac)? {
@@ -36,8 +36,8 @@ impl Store {
         }
         let ip = self.reserve(&subnet.id, subnet.cidr, &IpChoice::Manual(req.ip.clone()))?;
         let instance = Instance {
-            id: new_id(Kind::Instance),
-            eni_id: new_id(Kind::Eni),
+            id: new_id(),
+            eni_id: new_id(),
             name,
             region_id: vpc.region_id.clone(),
             vpc_id: vpc.id.clone(),
@@ -58,7 +58,7 @@ impl Store {
                     return Err(Abort::Abort(ApiError::invalid("ip", IpError::InUse(ip))));
                 }
                 if let Some(owner) = macs.get(mac.0)? {
-                    let owner: Instance = match enis.get(&owner)? {
+                    let owner: Instance = match enis.get(&*owner)? {
                         Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
                         None => return Err(Abort::Abort(ApiError::internal("dangling MAC index"))),
                     };
@@ -69,15 +69,12 @@ impl Store {
                 enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
                 Ok(())
             });
-        if let Err(e) = result {
+        if let Err(e) = finish(result) {
             // the address stays taken in memory only if someone else really holds it
-            if !matches!(&e, TransactionError::Abort(a) if a.field.as_deref() == Some("ip")) {
+            if e.field.as_deref() != Some("ip") {
                 self.unreserve(&subnet.id, ip);
             }
-            return Err(match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => db_err(e),
-            });
+            return Err(e);
         }
         self.flush().await?;
         self.publish(StoreChange::Instances {
@@ -87,19 +84,19 @@ impl Store {
     }
 
     /// Removes an instance; refused while it is an allowed holder of an HAVIP.
-    pub async fn deregister_instance(&self, eni_id: &str) -> Result<Instance, ApiError> {
+    pub async fn deregister_instance(&self, eni_id: &EniId) -> Result<Instance, ApiError> {
         let instance = self.instance(eni_id)?;
         if let Some(h) = self
             .havips()?
             .into_iter()
-            .find(|h| h.allowed.iter().any(|a| a == eni_id))
+            .find(|h| h.allowed.contains(eni_id))
         {
             return Err(ApiError::conflict(format!(
                 "Instance {} is an allowed holder of HAVIP {} ({}); remove it there first.",
                 instance.name, h.name, h.id
             )));
         }
-        (
+        let result = (
             &self.inner.enis,
             &self.inner.ip_index,
             &self.inner.mac_index,
@@ -109,8 +106,8 @@ impl Store {
                 index.remove(ip_key(&instance.subnet_id, instance.ip))?;
                 macs.remove(&instance.mac.0)?;
                 Ok::<_, Abort<ApiError>>(())
-            })
-            .map_err(|e: TransactionError<ApiError>| db_err(format!("{e:?}")))?;
+            });
+        finish(result)?;
         self.unreserve(&instance.subnet_id, instance.ip);
         self.flush().await?;
         self.publish(StoreChange::Instances {
@@ -119,7 +116,7 @@ impl Store {
         Ok(instance)
     }
 
-    pub fn instance(&self, eni_id: &str) -> Result<Instance, ApiError> {
+    pub fn instance(&self, eni_id: &EniId) -> Result<Instance, ApiError> {
         self.get(&self.inner.enis, eni_id)?
             .ok_or_else(|| ApiError::not_found("ENI", eni_id))
     }
@@ -135,14 +132,6 @@ impl Store {
         match self.inner.mac_index.get(mac.0).map_err(db_err)? {
             Some(eni_id) => self.get(&self.inner.enis, &String::from_utf8_lossy(&eni_id)),
             None => Ok(None),
-        }
-    }
-
-    /// `name (mac)` of the registered instance with this MAC, else the MAC.
-    pub fn mac_label(&self, mac: Mac) -> String {
-        match self.instance_by_mac(mac) {
-            Ok(Some(i)) => i.label(),
-            _ => mac.to_string(),
         }
     }
 
@@ -162,7 +151,7 @@ impl Store {
     /// the Instances page lists as discovered.
     pub(super) fn is_unknown_host(
         &self,
-        subnet_id: &str,
+        subnet_id: &SubnetId,
         ip: std::net::Ipv4Addr,
         mac: Mac,
     ) -> Result<bool, ApiError> {
@@ -179,16 +168,14 @@ impl Store {
     /// subnet. A holder no longer allowed is moved out at once and the change recorded.
     pub async fn set_allowed_holders(
         &self,
-        havip_id: &str,
-        eni_ids: &[String],
+        havip_id: &HavipId,
+        eni_ids: &[EniId],
     ) -> Result<Havip, ApiError> {
         let havip = self.havip(havip_id)?;
-        let mut allowed: Vec<String> = vec![];
+        let mut allowed: Vec<EniId> = vec![];
         let mut macs: Vec<Mac> = vec![];
         for id in eni_ids {
-            let instance = self
-                .instance(id)
-                .map_err(|e| ApiError::invalid("allowed", e))?;
+            let instance = self.instance(id).map_err(|e| e.on_field("allowed"))?;
             if instance.subnet_id != havip.subnet_id {
                 return Err(ApiError::invalid(
                     "allowed",

@@ -7,6 +7,7 @@ mod eips;
 mod free_ranges;
 mod havips;
 mod instances;
+mod migrate;
 mod network;
 
 pub use agents::{Connected, Presence};
@@ -15,16 +16,24 @@ pub use instances::NewInstance;
 
 use crate::domain::binding::BindingRules;
 use crate::domain::error::ApiError;
+use crate::domain::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
 use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
 use serde::{de::DeserializeOwned, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 1: the first schema. 2: per-HAVIP history counters, the agent token index, no history
+/// left behind by deleted HAVIPs.
+pub const SCHEMA_VERSION: u32 = 2;
+/// Events kept per HAVIP; older ones are dropped as new ones come.
+pub const DEFAULT_HISTORY_LIMIT: u64 = 10_000;
+/// A discovered station not seen for this long is forgotten.
+pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
 /// The documentation range (RFC 5737): safe as a default, never routed.
 pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
 
@@ -34,6 +43,10 @@ pub struct StoreConfig {
     pub binding: BindingRules,
     /// public addresses EIPs are allocated from
     pub eip_pool: ipnet::Ipv4Net,
+    /// history events kept per HAVIP (the oldest are dropped)
+    pub history_limit: u64,
+    /// how long a discovered station is listed after it was last seen
+    pub station_ttl_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -42,6 +55,8 @@ impl Default for StoreConfig {
             havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC,
             binding: BindingRules::default(),
             eip_pool: DEFAULT_EIP_POOL.parse().expect("literal"),
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            station_ttl_ms: DEFAULT_STATION_TTL_MS,
         }
     }
 }
@@ -50,20 +65,28 @@ impl Default for StoreConfig {
 /// showing another region can ignore it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StoreChange {
+    /// A new HAVIP: its address joins the watch lists of the agents of its subnet.
+    HavipCreated {
+        region_id: RegionId,
+        havip_id: HavipId,
+        subnet_id: SubnetId,
+    },
+    /// An HAVIP's record or binding changed.
     Havip {
-        region_id: String,
-        havip_id: String,
+        region_id: RegionId,
+        havip_id: HavipId,
     },
     HavipDeleted {
-        region_id: String,
-        havip_id: String,
+        region_id: RegionId,
+        havip_id: HavipId,
+        subnet_id: SubnetId,
     },
     Network {
-        region_id: String,
+        region_id: RegionId,
     },
     /// instances registered or removed, or a new station discovered
     Instances {
-        region_id: String,
+        region_id: RegionId,
     },
     Agents,
     Eips,
@@ -87,7 +110,11 @@ struct Inner {
     havip_counts: sled::Tree,
     /// havip_id ‖ u64 BE time ‖ u64 BE seq -> HistoryEvent
     events: sled::Tree,
+    /// havip_id -> number of its events (u64 BE)
+    history_counts: sled::Tree,
     agents: sled::Tree,
+    /// SHA-256 of an agent's token (32 bytes) -> agent id
+    agent_tokens: sled::Tree,
     eips: sled::Tree,
     /// u32 BE public ip -> eip id
     eip_index: sled::Tree,
@@ -98,14 +125,28 @@ struct Inner {
     /// MAC (6 bytes) -> eni_id
     mac_index: sled::Tree,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
-    free: Mutex<HashMap<String, FreeRanges>>,
+    free: Mutex<HashMap<SubnetId, FreeRanges>>,
     /// agent_id -> whether it is connected now (in memory)
-    presence: Mutex<HashMap<String, Presence>>,
+    presence: Mutex<HashMap<AgentId, Presence>>,
     config: StoreConfig,
     /// group commit: writes that asked for a flush / writes known flushed
     writes_requested: AtomicU64,
     writes_flushed: AtomicU64,
     changes: broadcast::Sender<StoreChange>,
+    /// changes published since this process opened the store: a page rendered at mark
+    /// (epoch, N) missed nothing if the live channel says (epoch, N) when it connects
+    change_seq: AtomicU64,
+    /// random per process, so marks from before a restart never match
+    epoch: u64,
+}
+
+/// Locks a mutex even if a thread panicked while holding it: the maps behind these locks are
+/// updated in single steps, so they are never left half-changed, and one panic must not turn
+/// every later request into another.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -115,9 +156,26 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn new_id(kind: crate::domain::ids::Kind) -> String {
-    crate::domain::ids::make_id(kind, rand::random::<u32>)
+/// A new random ID of any kind: `new_id::<HavipId>()`.
+pub(crate) fn new_id<T: NewId>() -> T {
+    T::random_id()
 }
+
+/// The typed IDs the store makes.
+pub(crate) trait NewId: Sized {
+    fn random_id() -> Self;
+}
+
+macro_rules! new_ids {
+    ($($t:ty),*) => {$(
+        impl NewId for $t {
+            fn random_id() -> Self {
+                <$t>::random(rand::random::<u32>)
+            }
+        }
+    )*};
+}
+new_ids!(RegionId, VpcId, SubnetId, HavipId, EniId, InstanceId, EipId, AgentId);
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialize")
@@ -134,6 +192,38 @@ pub(crate) fn db_err(e: impl std::fmt::Display) -> ApiError {
 /// A stored u32 counter or version (big-endian); malformed values read as 0.
 pub(crate) fn be_u32(bytes: &[u8]) -> u32 {
     bytes.try_into().map(u32::from_be_bytes).unwrap_or(0)
+}
+
+pub(crate) fn be_u64(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// Reads a record inside a transaction; a missing one aborts with "not found".
+pub(crate) fn load<T: DeserializeOwned>(
+    tree: &sled::transaction::TransactionalTree,
+    what: &str,
+    id: &str,
+) -> Result<T, ConflictableTransactionError<ApiError>> {
+    match tree.get(id.as_bytes())? {
+        Some(bytes) => decode(&bytes).map_err(ConflictableTransactionError::Abort),
+        None => Err(ConflictableTransactionError::Abort(ApiError::not_found(
+            what, id,
+        ))),
+    }
+}
+
+/// A transaction's outcome as the store's error: its own refusal, or a database error.
+pub(crate) fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => db_err(e),
+    })
+}
+
+/// The address at the end of an IP-index (or station) key.
+pub(crate) fn ip_of_key(key: &[u8]) -> Ipv4Addr {
+    let tail: [u8; 4] = key[key.len() - 4..].try_into().expect("4-byte ip suffix");
+    Ipv4Addr::from(u32::from_be_bytes(tail))
 }
 
 pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
@@ -162,7 +252,9 @@ impl Store {
                 ip_index: tree("ip_index")?,
                 havip_counts: tree("havip_counts")?,
                 events: tree("events")?,
+                history_counts: tree("history_counts")?,
                 agents: tree("agents")?,
+                agent_tokens: tree("agent_tokens")?,
                 eips: tree("eips")?,
                 eip_index: tree("eip_index")?,
                 stations: tree("stations")?,
@@ -174,6 +266,8 @@ impl Store {
                 writes_requested: AtomicU64::new(0),
                 writes_flushed: AtomicU64::new(0),
                 changes,
+                change_seq: AtomicU64::new(0),
+                epoch: rand::random::<u64>() >> 12,
                 db,
             }),
         };
@@ -199,6 +293,15 @@ impl Store {
                 self.inner.db.flush().map_err(db_err)?;
                 Ok(())
             }
+            Some(1) => {
+                self.migrate_1_to_2()?;
+                self.inner
+                    .meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(db_err)?;
+                self.inner.db.flush().map_err(db_err)?;
+                Ok(())
+            }
             Some(SCHEMA_VERSION) => Ok(()),
             Some(v) if v > SCHEMA_VERSION => Err(ApiError::internal(format!(
                 "the database has schema version {v}, newer than this binary's {SCHEMA_VERSION}"
@@ -215,12 +318,11 @@ impl Store {
             let mut ranges = network::full_ranges(subnet.cidr);
             for entry in self.inner.ip_index.scan_prefix(subnet.id.as_bytes()) {
                 let (key, _) = entry.map_err(db_err)?;
-                let tail: [u8; 4] = key[key.len() - 4..].try_into().expect("4-byte ip suffix");
-                ranges.claim(Ipv4Addr::from(u32::from_be_bytes(tail)));
+                ranges.claim(ip_of_key(&key));
             }
             free.insert(subnet.id, ranges);
         }
-        *self.inner.free.lock().unwrap() = free;
+        *lock(&self.inner.free) = free;
         Ok(())
     }
 
@@ -233,8 +335,42 @@ impl Store {
     }
 
     fn publish(&self, change: StoreChange) {
+        self.inner.change_seq.fetch_add(1, Ordering::SeqCst);
         // no receivers is fine
         let _ = self.inner.changes.send(change);
+    }
+
+    /// Where the stream of changes stands: (this process's epoch, changes published so far).
+    pub fn change_mark(&self) -> (u64, u64) {
+        (
+            self.inner.epoch,
+            self.inner.change_seq.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Every tree with every record, in order: two dumps are equal exactly when nothing
+    /// was written in between (tests compare them around refusals).
+    #[doc(hidden)]
+    pub fn dump(&self) -> Result<Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>, ApiError> {
+        let mut names = self.inner.db.tree_names();
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| {
+                let tree = self.inner.db.open_tree(&name).map_err(db_err)?;
+                let records = tree
+                    .iter()
+                    .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(db_err))
+                    .collect::<Result<_, _>>()?;
+                Ok((name.to_vec(), records))
+            })
+            .collect()
+    }
+
+    /// A tree by name, for tools and tests that inspect or damage the raw records.
+    #[doc(hidden)]
+    pub fn raw_tree(&self, name: &str) -> Result<sled::Tree, ApiError> {
+        self.inner.db.open_tree(name).map_err(db_err)
     }
 
     /// Tells everyone watching that this HAVIP (its record or its binding) changed.

@@ -1,12 +1,13 @@
 //! Regions, VPCs and subnets.
 
-use super::{db_err, encode, new_id, now_ms, FreeRanges, Store, StoreChange};
+use super::{db_err, encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
 use crate::domain::error::ApiError;
-use crate::domain::ids::Kind;
+use crate::domain::ids::{RegionId, SubnetId, VpcId};
 use crate::domain::ip::{usable_count, usable_range};
-use crate::domain::model::{Region, Subnet, SubnetView, Vpc, VpcView};
+use crate::domain::model::{Region, Subnet, Vpc};
 use crate::domain::name::check_name;
+use crate::domain::pages::{SubnetView, VpcView};
 use ipnet::Ipv4Net;
 
 pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
@@ -18,12 +19,12 @@ impl Store {
     /// The first start: one region with one VPC and two subnets, so the console is usable at once.
     pub(super) fn seed(&self) -> Result<(), ApiError> {
         let region = Region {
-            id: new_id(Kind::Region),
+            id: new_id(),
             name: "Default".into(),
         };
         self.put(&self.inner.regions, &region.id, &region)?;
         let vpc = Vpc {
-            id: new_id(Kind::Vpc),
+            id: new_id(),
             region_id: region.id,
             name: "Default-VPC".into(),
             cidr: "172.16.0.0/16".parse().expect("literal"),
@@ -35,7 +36,7 @@ impl Store {
             ("Default-Subnet-17", "172.16.17.0/24"),
         ] {
             let subnet = Subnet {
-                id: new_id(Kind::Subnet),
+                id: new_id(),
                 vpc_id: vpc.id.clone(),
                 name: name.into(),
                 cidr: cidr.parse().expect("literal"),
@@ -62,33 +63,30 @@ impl Store {
         Ok(regions)
     }
 
-    pub fn region(&self, id: &str) -> Result<Region, ApiError> {
+    pub fn region(&self, id: &RegionId) -> Result<Region, ApiError> {
         self.get(&self.inner.regions, id)?
             .ok_or_else(|| ApiError::not_found("Region", id))
     }
 
-    pub fn vpc(&self, id: &str) -> Result<Vpc, ApiError> {
+    pub fn vpc(&self, id: &VpcId) -> Result<Vpc, ApiError> {
         self.get(&self.inner.vpcs, id)?
             .ok_or_else(|| ApiError::not_found("VPC", id))
     }
 
-    pub fn subnet(&self, id: &str) -> Result<Subnet, ApiError> {
+    pub fn subnet(&self, id: &SubnetId) -> Result<Subnet, ApiError> {
         self.get(&self.inner.subnets, id)?
             .ok_or_else(|| ApiError::not_found("Subnet", id))
     }
 
-    pub fn subnets_of(&self, vpc_id: &str) -> Result<Vec<Subnet>, ApiError> {
+    pub fn subnets_of(&self, vpc_id: &VpcId) -> Result<Vec<Subnet>, ApiError> {
         let mut subnets: Vec<Subnet> = self.all::<Subnet>(&self.inner.subnets)?;
-        subnets.retain(|s| s.vpc_id == vpc_id);
+        subnets.retain(|s| s.vpc_id == *vpc_id);
         subnets.sort_by_key(|s| s.cidr);
         Ok(subnets)
     }
 
-    pub fn free_count(&self, subnet_id: &str) -> u32 {
-        self.inner
-            .free
-            .lock()
-            .unwrap()
+    pub fn free_count(&self, subnet_id: &SubnetId) -> u32 {
+        lock(&self.inner.free)
             .get(subnet_id)
             .map_or(0, FreeRanges::free_count)
     }
@@ -105,10 +103,7 @@ impl Store {
                 format!("A region named {name} already exists."),
             ));
         }
-        let region = Region {
-            id: new_id(Kind::Region),
-            name,
-        };
+        let region = Region { id: new_id(), name };
         self.put(&self.inner.regions, &region.id, &region)?;
         self.flush().await?;
         self.publish(StoreChange::Network {
@@ -119,7 +114,7 @@ impl Store {
 
     pub async fn create_vpc(
         &self,
-        region_id: &str,
+        region_id: &RegionId,
         name: &str,
         cidr: &str,
     ) -> Result<Vpc, ApiError> {
@@ -127,7 +122,7 @@ impl Store {
         let cidr = check_vpc_cidr(cidr).map_err(|e| ApiError::invalid("cidr", e))?;
         let region = self.region(region_id)?;
         let vpc = Vpc {
-            id: new_id(Kind::Vpc),
+            id: new_id(),
             region_id: region.id,
             name,
             cidr,
@@ -143,7 +138,7 @@ impl Store {
 
     pub async fn create_subnet(
         &self,
-        vpc_id: &str,
+        vpc_id: &VpcId,
         name: &str,
         cidr: &str,
     ) -> Result<Subnet, ApiError> {
@@ -151,7 +146,7 @@ impl Store {
         let vpc = self.vpc(vpc_id)?;
         let subnet = {
             // one subnet writer at a time, so two overlapping creates cannot both pass the check
-            let mut free = self.inner.free.lock().unwrap();
+            let mut free = lock(&self.inner.free);
             let siblings: Vec<Ipv4Net> = self
                 .subnets_of(vpc_id)?
                 .into_iter()
@@ -160,7 +155,7 @@ impl Store {
             let cidr = check_subnet_cidr(cidr, vpc.cidr, &siblings)
                 .map_err(|e| ApiError::invalid("cidr", e))?;
             let subnet = Subnet {
-                id: new_id(Kind::Subnet),
+                id: new_id(),
                 vpc_id: vpc.id,
                 name,
                 cidr,
@@ -178,9 +173,9 @@ impl Store {
     }
 
     /// VPCs of a region with their subnets, free address counts and HAVIP usage.
-    pub fn network_view(&self, region_id: &str) -> Result<Vec<VpcView>, ApiError> {
+    pub fn network_view(&self, region_id: &RegionId) -> Result<Vec<VpcView>, ApiError> {
         let mut vpcs: Vec<Vpc> = self.all::<Vpc>(&self.inner.vpcs)?;
-        vpcs.retain(|v| v.region_id == region_id);
+        vpcs.retain(|v| v.region_id == *region_id);
         vpcs.sort_by_key(|v| v.created);
         vpcs.into_iter()
             .map(|vpc| {

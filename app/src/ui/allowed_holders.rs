@@ -2,6 +2,7 @@
 //! of the subnet may hold the HAVIP. Any other host announcing it is shown as unauthorized.
 
 use crate::api::havips::SetAllowedHolders;
+use crate::domain::ids::{EniId, HavipId};
 use crate::domain::model::Instance;
 use crate::ui::components::{on_success, refusal, FieldError};
 use leptos::prelude::*;
@@ -9,22 +10,23 @@ use leptos_router::components::A;
 
 #[component]
 pub fn AllowedHoldersCard(
-    #[prop(into)] havip_id: Signal<String>,
-    instances: RwSignal<Vec<Instance>>,
-    allowed: RwSignal<Vec<String>>,
+    havip_id: HavipId,
+    #[prop(into)] instances: Signal<Vec<Instance>>,
+    #[prop(into)] allowed: Signal<Vec<EniId>>,
 ) -> impl IntoView {
     // unsaved choice; None follows what is stored
-    let draft = RwSignal::new(None::<Vec<String>>);
+    let draft = RwSignal::new(None::<Vec<EniId>>);
     let current = move || draft.get().unwrap_or_else(|| allowed.get());
     let save = ServerAction::<SetAllowedHolders>::new();
     on_success(save, move || draft.set(None));
-    let dispatch = move |eni_ids: Vec<String>| {
+    let havip_id = StoredValue::new(havip_id);
+    let dispatch = move |eni_ids: Vec<EniId>| {
         save.dispatch(SetAllowedHolders {
-            havip_id: havip_id.get_untracked(),
+            havip_id: havip_id.get_value(),
             eni_ids,
         });
     };
-    let toggle = move |eni_id: String, on: bool| {
+    let toggle = move |eni_id: EniId, on: bool| {
         let mut list = draft
             .get_untracked()
             .unwrap_or_else(|| allowed.get_untracked());
@@ -59,7 +61,7 @@ pub fn AllowedHoldersCard(
                         let input_id = format!("allow-{}", i.eni_id);
                         view! {
                             <li>
-                                <input type="checkbox" id=input_id.clone() prop:checked=checked
+                                <input type="checkbox" id=input_id.clone() checked=checked.clone() prop:checked=checked
                                     on:change=move |ev| toggle(eni.clone(), event_target_checked(&ev))/>
                                 <label for=input_id>{format!("{} · {} · {} · {}", i.name, i.eni_id, i.mac, i.ip)}</label>
                             </li>

@@ -2,6 +2,7 @@
 
 use crate::domain::binding::Status;
 use crate::domain::error::ApiError;
+use crate::domain::ids::RegionId;
 use crate::domain::model::Region;
 use crate::ui::live::use_live;
 use leptos::prelude::*;
@@ -33,15 +34,15 @@ pub fn TopBar() -> impl IntoView {
     }
 }
 
-/// The `?region=` of the current URL, if any.
-pub fn region_query() -> Memo<Option<String>> {
+/// The `?region=` of the current URL, if any (one that is no region ID is ignored).
+pub fn region_query() -> Memo<Option<RegionId>> {
     let query = use_query_map();
-    Memo::new(move |_| query.read().get("region").filter(|r| !r.is_empty()))
+    Memo::new(move |_| query.read().get("region").and_then(|r| r.parse().ok()))
 }
 
 /// Region selector: switching navigates to `path?region=ID`, so reloads and links keep it.
 #[component]
-pub fn RegionSelect(regions: Vec<Region>, current: String, path: &'static str) -> impl IntoView {
+pub fn RegionSelect(regions: Vec<Region>, current: RegionId, path: &'static str) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <label class="region">
@@ -57,7 +58,7 @@ pub fn RegionSelect(regions: Vec<Region>, current: String, path: &'static str) -
                     .into_iter()
                     .map(|r| {
                         let selected = r.id == current;
-                        view! { <option value=r.id selected=selected>{r.name}</option> }
+                        view! { <option value=r.id.to_string() selected=selected>{r.name}</option> }
                     })
                     .collect_view()}
             </select>
@@ -121,17 +122,30 @@ where
     })
 }
 
-/// Runs `on_done` each time the action succeeds.
+/// Runs `on_done` each time the action succeeds (to close a dialog, clear a form). The page's
+/// data follows by itself: the server pushes the change over the live channel; only while that
+/// is down does a success reload the page's data here.
 pub fn on_success<S>(action: ServerAction<S>, on_done: impl Fn() + 'static)
 where
     S: ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
+    let live = use_live();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            on_done();
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            untrack(|| {
+                if !live.connected.get() {
+                    live.refresh();
+                }
+                on_done();
+            });
         }
     });
+}
+
+/// The latest refusal among several actions of a page (each shown until the next dispatch).
+pub fn refusals(list: Vec<Signal<Option<String>>>) -> Signal<Option<String>> {
+    Signal::derive(move || list.iter().find_map(|s| s.get()))
 }
 
 /// The CSS class of a status tag (unbound grey, bound green, conflict red).

@@ -103,7 +103,7 @@ pub fn HaConfigPanel(
                            set: fn(&mut KeepalivedParams, String)| {
         view! {
             <label for=id>{label}</label>
-            <input id=id type="text" prop:value=move || params.with(get) on:input=move |ev| params.update(|p| set(p, event_target_value(&ev)))/>
+            <input id=id type="text" value=move || params.with(get) prop:value=move || params.with(get) on:input=move |ev| params.update(|p| set(p, event_target_value(&ev)))/>
         }
     };
     let preemptive = move || matches!(params.get().preemption, Preemption::Preemptive { .. });
@@ -130,9 +130,9 @@ pub fn HaConfigPanel(
                 <span class="label">"Mode"</span>
                 <div>
                     <div class="radios">
-                        <input type="radio" id="ha-nopreempt" name="ha-mode" prop:checked=move || !preemptive() on:change=move |_| params.update(|p| p.preemption = Preemption::NonPreemptive)/>
+                        <input type="radio" id="ha-nopreempt" name="ha-mode" checked=move || !preemptive() prop:checked=move || !preemptive() on:change=move |_| params.update(|p| p.preemption = Preemption::NonPreemptive)/>
                         <label for="ha-nopreempt">"Non-preemptive"</label>
-                        <input type="radio" id="ha-preempt" name="ha-mode" prop:checked=preemptive on:change=move |_| set_delay(delay.get_untracked())/>
+                        <input type="radio" id="ha-preempt" name="ha-mode" checked=preemptive prop:checked=preemptive on:change=move |_| set_delay(delay.get_untracked())/>
                         <label for="ha-preempt">"Preemptive"</label>
                         <Show when=preemptive>
                             <input id="ha-delay" type="text" placeholder="delay (s), optional" prop:value=move || delay.get() on:input=move |ev| set_delay(event_target_value(&ev))/>

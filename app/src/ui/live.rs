@@ -1,14 +1,31 @@
-//! The page's live connection: one websocket per open console. Every pushed change bumps
-//! `tick`, which the pages' resources depend on, so they reload; `connected` drives the
-//! indicator in the top bar. After a drop it reconnects and resyncs (the server's first
-//! message, `Hello`, bumps `tick` too).
+//! The page's live connection and how pages load their data.
+//!
+//! One websocket per open console. Every change the server pushes bumps `tick`; `connected`
+//! drives the indicator in the top bar. The server-rendered page carries the mark of the change
+//! stream it was rendered at (`<meta name="havip-mark">`); the first `Hello` with the same mark
+//! means nothing changed in between, so hydration does not reload anything. After a drop the
+//! channel reconnects, and reloads only if changes were missed meanwhile.
+//!
+//! Pages load their data with `page_data`: the first load is server-rendered and is what the
+//! page's view is built from (only navigation rebuilds it); live changes refetch in the browser
+//! into `current`, which the changing parts of the view read, so typed input survives.
 
+use crate::domain::error::ApiError;
 use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
+use std::future::Future;
 
 #[derive(Clone, Copy)]
 pub struct Live {
     pub connected: RwSignal<bool>,
     pub tick: RwSignal<u64>,
+}
+
+impl Live {
+    /// Reloads every page's data now.
+    pub fn refresh(&self) {
+        self.tick.update(|t| *t += 1);
+    }
 }
 
 pub fn provide_live() {
@@ -25,21 +42,58 @@ pub fn use_live() -> Live {
     expect_context::<Live>()
 }
 
+/// The `<meta>` that tells the browser which change the page was rendered at.
+#[component]
+pub fn RenderMark() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let mark = crate::api::store()
+        .map(|s| {
+            let (epoch, seq) = s.change_mark();
+            format!("{epoch}:{seq}")
+        })
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let mark = String::new();
+    view! { <meta name="havip-mark" content=mark/> }
+}
+
+#[cfg(feature = "hydrate")]
+fn rendered_mark() -> Option<(u64, u64)> {
+    let content = document()
+        .query_selector("meta[name=havip-mark]")
+        .ok()??
+        .get_attribute("content")?;
+    let (epoch, seq) = content.split_once(':')?;
+    Some((epoch.parse().ok()?, seq.parse().ok()?))
+}
+
 #[cfg(feature = "hydrate")]
 async fn run(live: Live) {
     use crate::api::live::{live_events, LiveEvent};
     use futures::StreamExt;
+    // the mark of the data on screen: where the stream stood when it was loaded, advanced by
+    // every change received since
+    let mut shown = rendered_mark();
     let mut backoff_ms = 250u32;
     loop {
         // the sender is kept alive for as long as the connection: dropping it closes the socket
         let (_keep, rx) = futures::channel::mpsc::channel::<Result<String, ServerFnError>>(1);
         if let Ok(mut events) = live_events(rx.into()).await {
             while let Some(Ok(event)) = events.next().await {
-                if event == LiveEvent::Hello {
-                    live.connected.set(true);
-                    backoff_ms = 250;
+                match event {
+                    LiveEvent::Hello { epoch, seq } => {
+                        live.connected.set(true);
+                        backoff_ms = 250;
+                        if shown != Some((epoch, seq)) {
+                            live.refresh();
+                        }
+                        shown = Some((epoch, seq));
+                    }
+                    LiveEvent::Changed { .. } => {
+                        shown = shown.map(|(epoch, seq)| (epoch, seq + 1));
+                        live.refresh();
+                    }
                 }
-                live.tick.update(|t| *t += 1);
             }
         }
         live.connected.set(false);
@@ -56,4 +110,88 @@ async fn gloo_sleep(ms: u32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// A page's data for the key (region, query, id…) in the URL.
+pub struct PageData<K: Send + Sync + 'static, T: Send + Sync + 'static> {
+    /// the load for the current key: server-rendered; the page's `Suspend` awaits it, so only
+    /// a new key (navigation) rebuilds the view
+    pub first: Resource<Result<T, ApiError>>,
+    /// the latest data for the current key: `first`, or what a live change brought since
+    pub current: Memo<Option<T>>,
+    _key: std::marker::PhantomData<K>,
+}
+
+impl<K: Send + Sync + 'static, T: Send + Sync + 'static> Clone for PageData<K, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K: Send + Sync + 'static, T: Send + Sync + 'static> Copy for PageData<K, T> {}
+
+impl<K: Send + Sync + 'static, T: Clone + PartialEq + Send + Sync + 'static> PageData<K, T> {
+    /// Reads a part of the latest data (the default while there is none).
+    pub fn with<R: Default>(&self, part: impl FnOnce(&T) -> R) -> R {
+        self.current
+            .with(|d| d.as_ref().map(part).unwrap_or_default())
+    }
+}
+
+/// Loads a page's data for `key` and keeps it current with the live channel.
+pub fn page_data<K, T, Fut>(
+    key: impl Fn() -> K + Clone + Send + Sync + 'static,
+    fetch: impl Fn(K) -> Fut + Clone + Send + Sync + 'static,
+) -> PageData<K, T>
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+{
+    let live = use_live();
+    let first = Resource::new(key.clone(), fetch.clone());
+    // (key, tick it was fetched for, data) of the latest live refetch
+    let fresh = RwSignal::new(None::<(K, u64, T)>);
+    Effect::new({
+        let key = key.clone();
+        move |seen: Option<u64>| {
+            let tick = live.tick.get();
+            if seen.is_some_and(|s| s != tick) {
+                let (key, fetch) = (untrack(&key), fetch.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(data) = fetch(key.clone()).await {
+                        // an answer to an older refetch never replaces a newer one
+                        if fresh.with_untracked(|f| f.as_ref().is_none_or(|(_, t, _)| *t < tick)) {
+                            fresh.set(Some((key, tick, data)));
+                        }
+                    }
+                });
+            }
+            tick
+        }
+    });
+    // a new key starts from its own first load (going back to an older key must not show what
+    // a refetch brought for it long ago)
+    Effect::new({
+        let key = key.clone();
+        move |before: Option<K>| {
+            let now = key();
+            if before.is_some_and(|b| b != now) {
+                fresh.set(None);
+            }
+            now
+        }
+    });
+    let current = Memo::new(move |_| {
+        let key = key();
+        let first = first.get().and_then(Result::ok);
+        match fresh.get() {
+            Some((k, _, data)) if k == key => Some(data),
+            _ => first,
+        }
+    });
+    PageData {
+        first,
+        current,
+        _key: std::marker::PhantomData,
+    }
 }

@@ -2,22 +2,24 @@
 //! Enter manually). Checks run while typing with the same domain functions the server uses.
 
 use crate::api::havips::CreateHavip;
+use crate::domain::ids::{RegionId, SubnetId, VpcId};
 use crate::domain::ip::{check_manual_ip, usable_range};
-use crate::domain::model::VpcView;
+use crate::domain::model::{IpChoice, NewHavip};
 use crate::domain::name::check_name;
-use crate::ui::components::{field_refusal, FieldError, Modal};
+use crate::domain::pages::VpcView;
+use crate::ui::components::{field_refusal, on_success, FieldError, Modal};
 use leptos::prelude::*;
 
 #[component]
 pub fn ApplyDialog(
-    region_id: String,
+    region_id: RegionId,
     #[prop(into)] networks: Signal<Vec<VpcView>>,
-    on_close: Callback<bool>,
+    on_close: Callback<()>,
 ) -> impl IntoView {
     let first_vpc = networks
         .get_untracked()
         .first()
-        .map(|v| v.vpc.id.clone())
+        .map(|v| v.vpc.id.to_string())
         .unwrap_or_default();
     let name = RwSignal::new(String::new());
     let vpc_id = RwSignal::new(first_vpc);
@@ -44,7 +46,7 @@ pub fn ApplyDialog(
         {
             subnet_id.set(
                 list.first()
-                    .map(|s| s.subnet.id.clone())
+                    .map(|s| s.subnet.id.to_string())
                     .unwrap_or_default(),
             );
         }
@@ -85,11 +87,7 @@ pub fn ApplyDialog(
     });
     let other_error = Signal::derive(move || server_error(None));
 
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            on_close.run(true);
-        }
-    });
+    on_success(create, move || on_close.run(()));
 
     let submit = move |_| {
         touched.set(true);
@@ -99,19 +97,26 @@ pub fn ApplyDialog(
                 || subnet_cidr().is_some_and(|c| {
                     check_manual_ip(&ip_text.get_untracked(), c, |_| false).is_ok()
                 }));
+        // the selects only offer IDs the server listed
+        let (Ok(vpc_id), Ok(subnet_id)) = (
+            VpcId::parse(&vpc_id.get_untracked()),
+            SubnetId::parse(&subnet_id.get_untracked()),
+        ) else {
+            return;
+        };
         if client_ok {
             create.dispatch(CreateHavip {
-                region_id: region_id.clone(),
-                name: name.get_untracked(),
-                vpc_id: vpc_id.get_untracked(),
-                subnet_id: subnet_id.get_untracked(),
-                ip_mode: if manual.get_untracked() {
-                    "manual"
-                } else {
-                    "auto"
-                }
-                .into(),
-                ip: ip_text.get_untracked(),
+                req: NewHavip {
+                    region_id: region_id.clone(),
+                    name: name.get_untracked(),
+                    vpc_id,
+                    subnet_id,
+                    ip: if manual.get_untracked() {
+                        IpChoice::Manual(ip_text.get_untracked())
+                    } else {
+                        IpChoice::Automatic
+                    },
+                },
             });
         }
     };
@@ -131,7 +136,7 @@ pub fn ApplyDialog(
                         {move || networks.get().into_iter().map(|v| {
                             let selected = v.vpc.id == vpc_id.get_untracked();
                             let label = format!("{} | {} ({})", v.vpc.id, v.vpc.name, v.vpc.cidr);
-                            view! { <option value=v.vpc.id selected=selected>{label}</option> }
+                            view! { <option value=v.vpc.id.to_string() selected=selected>{label}</option> }
                         }).collect_view()}
                     </select>
                     <FieldError message=vpc_error id="vpc-error"/>
@@ -143,7 +148,7 @@ pub fn ApplyDialog(
                         {move || subnets.get().into_iter().map(|s| {
                             let selected = s.subnet.id == subnet_id.get_untracked();
                             let label = format!("{} ({}) · {} free", s.subnet.name, s.subnet.cidr, s.free);
-                            view! { <option value=s.subnet.id selected=selected>{label}</option> }
+                            view! { <option value=s.subnet.id.to_string() selected=selected>{label}</option> }
                         }).collect_view()}
                     </select>
                     <FieldError message=subnet_error id="subnet-error"/>
@@ -172,7 +177,7 @@ pub fn ApplyDialog(
             <FieldError message=other_error id="apply-error"/>
             <div class="buttons">
                 <button id="apply-ok" class="primary" on:click=submit disabled=move || create.pending().get()>"OK"</button>
-                <button id="apply-cancel" on:click=move |_| on_close.run(false)>"Cancel"</button>
+                <button id="apply-cancel" on:click=move |_| on_close.run(())>"Cancel"</button>
             </div>
         </Modal>
     }

@@ -1,23 +1,18 @@
 use crate::api::eips::{eips_page, BindEip, BindNewEip};
-use crate::ui::components::{refusal, FieldError, Modal};
+use crate::domain::ids::{EipId, HavipId};
+use crate::ui::components::{on_success, refusal, refusals, FieldError, Modal};
 use leptos::prelude::*;
 
 /// Binds an unbound EIP (or a newly allocated one) to an HAVIP.
 #[component]
-pub fn BindEipDialog(havip_id: String, label: String, on_close: Callback<bool>) -> impl IntoView {
+pub fn BindEipDialog(havip_id: HavipId, label: String, on_close: Callback<()>) -> impl IntoView {
     let eips = LocalResource::new(eips_page);
     let choice = RwSignal::new("new".to_string());
     let bind = ServerAction::<BindEip>::new();
     let bind_new = ServerAction::<BindNewEip>::new();
-    let (bind_refused, bind_new_refused) = (refusal(bind), refusal(bind_new));
-    let error = Signal::derive(move || bind_refused.get().or_else(|| bind_new_refused.get()));
-    Effect::new(move |_| {
-        if bind.value().with(|v| matches!(v, Some(Ok(_))))
-            || bind_new.value().with(|v| matches!(v, Some(Ok(_))))
-        {
-            on_close.run(true);
-        }
-    });
+    let error = refusals(vec![refusal(bind), refusal(bind_new)]);
+    on_success(bind, move || on_close.run(()));
+    on_success(bind_new, move || on_close.run(()));
     let options = move || {
         eips.get()
             .and_then(Result::ok)
@@ -30,16 +25,19 @@ pub fn BindEipDialog(havip_id: String, label: String, on_close: Callback<bool>) 
             .unwrap_or_default()
     };
     let submit = move |_| {
-        let c = choice.get_untracked();
-        if c == "new" {
-            bind_new.dispatch(BindNewEip {
-                havip_id: havip_id.clone(),
-            });
-        } else {
-            bind.dispatch(BindEip {
-                eip_id: c,
-                havip_id: havip_id.clone(),
-            });
+        match EipId::parse(&choice.get_untracked()) {
+            Ok(eip_id) => {
+                bind.dispatch(BindEip {
+                    eip_id,
+                    havip_id: havip_id.clone(),
+                });
+            }
+            // "new"
+            Err(_) => {
+                bind_new.dispatch(BindNewEip {
+                    havip_id: havip_id.clone(),
+                });
+            }
         }
     };
     view! {
@@ -49,13 +47,13 @@ pub fn BindEipDialog(havip_id: String, label: String, on_close: Callback<bool>) 
                 <label for="eip-select">"EIP"</label>
                 <select id="eip-select" on:change=move |ev| choice.set(event_target_value(&ev))>
                     <option value="new" selected=true>"Allocate a new EIP from the pool"</option>
-                    {move || options().into_iter().map(|r| view! { <option value=r.eip.id.clone()>{format!("{} ({})", r.eip.ip, r.eip.id)}</option> }).collect_view()}
+                    {move || options().into_iter().map(|r| view! { <option value=r.eip.id.to_string()>{format!("{} ({})", r.eip.ip, r.eip.id)}</option> }).collect_view()}
                 </select>
             </div>
             <FieldError message=error id="bind-eip-error"/>
             <div class="buttons">
                 <button id="bind-eip-ok" class="primary" on:click=submit>"OK"</button>
-                <button on:click=move |_| on_close.run(false)>"Cancel"</button>
+                <button on:click=move |_| on_close.run(())>"Cancel"</button>
             </div>
         </Modal>
     }

@@ -1,10 +1,11 @@
 use crate::api::havips::RenameHavip;
+use crate::domain::ids::HavipId;
 use crate::domain::name::check_name;
 use crate::ui::components::{on_success, refusal, FieldError, Modal};
 use leptos::prelude::*;
 
 #[component]
-pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> impl IntoView {
+pub fn RenameDialog(id: HavipId, current: String, on_close: Callback<()>) -> impl IntoView {
     let name = RwSignal::new(current);
     let rename = ServerAction::<RenameHavip>::new();
     let refused = refusal(rename);
@@ -14,7 +15,7 @@ pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> im
             .map(|e| e.to_string())
             .or_else(|| refused.get())
     });
-    on_success(rename, move || on_close.run(true));
+    on_success(rename, move || on_close.run(()));
     let title = format!("Rename {id}");
     let submit = move |_| {
         if check_name(&name.get_untracked()).is_ok() {
@@ -35,7 +36,7 @@ pub fn RenameDialog(id: String, current: String, on_close: Callback<bool>) -> im
             </div>
             <div class="buttons">
                 <button id="rename-ok" class="primary" on:click=submit disabled=move || rename.pending().get()>"OK"</button>
-                <button on:click=move |_| on_close.run(false)>"Cancel"</button>
+                <button on:click=move |_| on_close.run(())>"Cancel"</button>
             </div>
         </Modal>
     }

@@ -1,24 +1,36 @@
-//! `/havip/<id>`: the binding view, the history timeline and the HA configuration panel.
+//! `/havip/<id>`: the binding view, the history timeline, the allowed holders and the HA
+//! configuration panel, all server-rendered. The binding and the allowed holders follow live
+//! changes in place; the configuration panel is built once per HAVIP, so what is typed in it
+//! survives live changes and history paging.
 
 use crate::api::eips::UnbindHavipEip;
-use crate::api::havips::havip_detail;
-use crate::domain::binding::{Change, Status};
-use crate::domain::model::{format_time, HavipDetailData, HistoryEvent, Instance, HISTORY_PAGE};
+use crate::api::havips::{havip_detail, havip_history};
+use crate::domain::binding::Change;
+use crate::domain::ids::HavipId;
+use crate::domain::model::{format_time, HistoryEvent};
+use crate::domain::pages::{
+    holder_instance, macs_text, HavipDetailData, HistoryPage, HISTORY_PAGE,
+};
 use crate::ui::allowed_holders::AllowedHoldersCard;
-use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
+use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
-use crate::ui::live::use_live;
+use crate::ui::live::{page_data, PageData};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+type Detail = PageData<Result<HavipId, String>, HavipDetailData>;
+
 #[component]
 pub fn HavipDetailPage() -> impl IntoView {
-    let live = use_live();
     let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // the id in the URL; one of the wrong form is shown as the server's refusal of it
+    let id = Memo::new(move |_| {
+        let text = params.read().get("id").unwrap_or_default();
+        HavipId::parse(&text).map_err(|e| e.to_string())
+    });
     let page = Memo::new(move |_| {
         query
             .read()
@@ -26,174 +38,186 @@ pub fn HavipDetailPage() -> impl IntoView {
             .and_then(|p| p.parse::<u32>().ok())
             .unwrap_or(0)
     });
-    let detail = Resource::new(
-        move || (id.get(), page.get(), live.tick.get()),
-        |(id, page, _)| havip_detail(id, page),
+    let detail: Detail = page_data(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Ok(id) => havip_detail(id).await,
+                Err(e) => Err(crate::domain::error::ApiError::malformed(e)),
+            }
+        },
     );
-    // the configuration panel must not be rebuilt by live reloads: it keeps what was typed
-    // (it follows the loaded data through an effect, which runs only in the browser)
-    let target = RwSignal::new(None);
-    let instances = RwSignal::new(Vec::<Instance>::new());
-    let allowed = RwSignal::new(Vec::<String>::new());
-    Effect::new(move |_| {
-        if let Some(Ok(d)) = detail.get() {
-            if target.get_untracked() != Some((d.row.ip, d.row.subnet_cidr)) {
-                target.set(Some((d.row.ip, d.row.subnet_cidr)));
+    let history = page_data(
+        move || (id.get(), page.get()),
+        |(id, page)| async move {
+            match id {
+                Ok(id) => havip_history(id, page).await,
+                Err(e) => Err(crate::domain::error::ApiError::malformed(e)),
             }
-            if instances.get_untracked() != d.instances {
-                instances.set(d.instances);
-            }
-            if allowed.get_untracked() != d.allowed {
-                allowed.set(d.allowed);
-            }
-        }
-    });
-    let hosts = Signal::derive(move || {
-        instances.with(|list| {
-            list.iter()
-                .map(|i| (i.name.clone(), i.ip))
-                .collect::<Vec<_>>()
-        })
-    });
-
+        },
+    );
     // (HAVIP id, label) while the Bind EIP dialog is open
-    let bind_eip = RwSignal::new(None::<(String, String)>);
+    let bind_eip = RwSignal::new(None::<(HavipId, String)>);
+    let unbind = ServerAction::<UnbindHavipEip>::new();
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => detail_view(d, bind_eip).into_any(),
+                match detail.first.await {
+                    Ok(first) => binding_view(first, detail, bind_eip, unbind).into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
                 }
             })}
         </Transition>
+        <FieldError message=refusal(unbind) id="detail-error"/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                history.first.await.ok().map(|first| history_view(id.get_untracked(), first.page, history))
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                detail.first.await.ok().map(|first| {
+                    let instances = Signal::derive(move || detail.with(|d| d.instances.clone()));
+                    let allowed = Signal::derive(move || detail.with(|d| d.allowed.clone()));
+                    let hosts = Signal::derive(move || detail.with(|d| {
+                        d.instances.iter().map(|i| (i.name.clone(), i.ip)).collect::<Vec<_>>()
+                    }));
+                    view! {
+                        <AllowedHoldersCard havip_id=first.row.id.clone() instances allowed/>
+                        <HaConfigPanel vip=first.row.ip subnet=first.row.subnet_cidr hosts/>
+                    }
+                })
+            })}
+        </Transition>
         {move || bind_eip.get().map(|(havip_id, label)| {
-            let on_close = Callback::new(move |_| bind_eip.set(None));
+            let on_close = Callback::new(move |()| bind_eip.set(None));
             view! { <BindEipDialog havip_id label on_close/> }
         })}
-        <Show when=move || target.get().is_some()>
-            <AllowedHoldersCard havip_id=id instances allowed/>
-        </Show>
-        {move || target.get().map(|(vip, subnet)| view! { <HaConfigPanel vip subnet hosts/> })}
     }
 }
 
-fn detail_view(d: HavipDetailData, bind_eip: RwSignal<Option<(String, String)>>) -> impl IntoView {
-    let history: Vec<(HistoryEvent, String)> = d
-        .history
-        .iter()
-        .map(|e| (e.clone(), e.change.describe_with(|m| d.mac_label(m))))
-        .collect();
-    let holder_instance = match &d.row.status {
-        Status::Bound { mac, .. } => d.instances.iter().find(|i| i.mac == *mac).map_or_else(
-            || "Not a registered instance".to_string(),
-            |i| format!("{} ({}, {})", i.name, i.id, i.eni_id),
-        ),
-        _ => "-".to_string(),
-    };
-    let HavipDetailData {
-        row,
-        region_id,
-        binding,
-        last_agent,
-        history_total,
-        history_page,
-        ..
-    } = d;
-    let status = row.status.clone();
-    let holder = binding.holder;
+fn binding_view(
+    first: HavipDetailData,
+    detail: Detail,
+    bind_eip: RwSignal<Option<(HavipId, String)>>,
+    unbind: ServerAction<UnbindHavipEip>,
+) -> impl IntoView {
+    let id = first.row.id.clone();
+    let fact = move |part: fn(&HavipDetailData) -> String| move || detail.with(part);
+    let status = Memo::new(move |_| detail.with(|d| Some(d.row.status.clone())));
+    let has_eip = move || detail.with(|d| d.row.eip.is_some());
     let eip_button = {
-        let (id, label) = (row.id.clone(), format!("{} ({})", row.name, row.ip));
-        if row.eip.is_some() {
-            let unbind = ServerAction::<UnbindHavipEip>::new();
-            view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: id.clone() }); }>"Unbind EIP"</button> }.into_any()
-        } else {
-            view! { <button class="link" on:click=move |_| bind_eip.set(Some((id.clone(), label.clone())))>"Bind EIP"</button> }.into_any()
+        let (unbind_id, bind_id) = (id.clone(), id.clone());
+        view! {
+            <Show
+                when=has_eip
+                fallback=move || {
+                    let bind_id = bind_id.clone();
+                    view! { <button class="link" on:click=move |_| {
+                        let label = detail.with(|d| format!("{} ({})", d.row.name, d.row.ip));
+                        bind_eip.set(Some((bind_id.clone(), label)));
+                    }>"Bind EIP"</button> }
+                }
+            >
+                {
+                    let havip_id = unbind_id.clone();
+                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>"Unbind EIP"</button> }
+                }
+            </Show>
         }
     };
-    let id = row.id.clone();
-    let newer = format!("/havip/{id}?page={}", history_page.saturating_sub(1));
-    let older = format!("/havip/{id}?page={}", history_page + 1);
     view! {
         <div class="page-head">
-            <h1><A href=format!("/?region={region_id}")>"HAVIP"</A> " / " {row.name.clone()}</h1>
+            <h1><A href=format!("/?region={}", first.region_id)>"HAVIP"</A> " / " {fact(|d| d.row.name.clone())}</h1>
         </div>
         <section class="card" id="binding">
             <h2>"Binding"</h2>
             <dl class="facts">
-                <dt>"ID"</dt><dd class="id">{row.id.clone()}</dd>
-                <dt>"Status"</dt><dd><span class=status_class(&status) data-testid="status">{status.label()}</span> {unwatched_tag(row.watched)}</dd>
-                <dt>"IP address"</dt><dd class="ip">{row.ip.to_string()}</dd>
-                <dt>"Holder MAC"</dt><dd data-testid="holder">{match &status {
-                    Status::Unbound => "-".to_string(),
-                    Status::Bound { mac, .. } => mac.to_string(),
-                    Status::Conflict { macs } => macs.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
-                }}</dd>
-                <dt>"Holder instance"</dt><dd data-testid="holder-instance">{holder_instance}</dd>
-                <dt>"Unauthorized claims"</dt><dd data-testid="unauthorized-claims">
-                    {if row.unauthorized.is_empty() { Some("-") } else { None }}
-                    {unauthorized_tags(row.unauthorized.clone())}
+                <dt>"ID"</dt><dd class="id">{id.to_string()}</dd>
+                <dt>"Status"</dt><dd>
+                    <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| s.label()))}</span>
+                    " " {move || detail.with(|d| Some(unwatched_tag(d.row.watched)))}
                 </dd>
-                <dt>"Holder since"</dt><dd>{holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into())}</dd>
-                <dt>"Last seen"</dt><dd>{holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into())}</dd>
-                <dt>"Reported by"</dt><dd>{last_agent.unwrap_or_else(|| "-".into())}</dd>
+                <dt>"IP address"</dt><dd class="ip">{first.row.ip.to_string()}</dd>
+                <dt>"Holder MAC"</dt><dd data-testid="holder">{fact(|d| macs_text(&d.row.status))}</dd>
+                <dt>"Holder instance"</dt><dd data-testid="holder-instance">{fact(|d| holder_instance(&d.names(), &d.row.status))}</dd>
+                <dt>"Unauthorized claims"</dt><dd data-testid="unauthorized-claims">
+                    {move || detail.with(|d| {
+                        let claims = d.row.unauthorized.clone();
+                        Some(if claims.is_empty() { "-".into_any() } else { unauthorized_tags(claims).into_any() })
+                    })}
+                </dd>
+                <dt>"Holder since"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>"Last seen"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>"Reported by"</dt><dd>{fact(|d| d.last_agent.clone().unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"EIP"</dt><dd>
-                    <span data-testid="eip">{row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</span>
+                    <span data-testid="eip">{fact(|d| d.row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</span>
                     " "
                     {eip_button}
                 </dd>
-                <dt>"VPC"</dt><dd>{format!("{} ({})", row.vpc_name, row.vpc_id)}</dd>
-                <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", row.subnet_name, row.subnet_id, row.subnet_cidr)}</dd>
-                <dt>"Created"</dt><dd>{format_time(row.created)}</dd>
+                <dt>"VPC"</dt><dd>{format!("{} ({})", first.row.vpc_name, first.row.vpc_id)}</dd>
+                <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", first.row.subnet_name, first.row.subnet_id, first.row.subnet_cidr)}</dd>
+                <dt>"Created"</dt><dd>{format_time(first.row.created)}</dd>
             </dl>
         </section>
-        {history_view(history, history_total, history_page, newer, older)}
     }
 }
 
 fn history_view(
-    history: Vec<(HistoryEvent, String)>,
-    history_total: u32,
-    history_page: u32,
-    newer: String,
-    older: String,
+    id: Result<HavipId, String>,
+    page: u32,
+    history: PageData<impl Send + Sync + 'static, HistoryPage>,
 ) -> AnyView {
-    let pages = history_total.div_ceil(HISTORY_PAGE).max(1);
+    let base = id
+        .map(|id| format!("/havip/{id}?page="))
+        .unwrap_or_default();
+    let newer = StoredValue::new(format!("{base}{}", page.saturating_sub(1)));
+    let older = StoredValue::new(format!("{base}{}", page + 1));
+    let events = Memo::new(move |_| history.with(|h| h.events.clone()));
+    let total = move || history.with(|h| h.total);
+    let pages = move || total().div_ceil(HISTORY_PAGE).max(1);
     view! {
         <section class="card" id="history">
-            <h2>"History " <span class="count">{format!("({history_total} changes)")}</span></h2>
-            {if history.is_empty() {
-                view! { <p class="empty">"No holder change yet. Configure the HA software and run an agent on the segment."</p> }.into_any()
-            } else {
-                view! {
-                    <ol class="timeline">
-                        {history.into_iter().map(|(e, what)| {
-                            let kind = match e.change {
-                                Change::Conflict { .. } | Change::Unauthorized { .. } => "conflict",
-                                Change::Lost { .. } => "lost",
-                                _ => "ok",
-                            };
-                            let by = if e.agent.is_empty() { String::new() } else { format!(" · agent {}", e.agent) };
-                            view! {
-                                <li class=kind>
-                                    <time>{format_time(e.at)}</time>
-                                    <strong>{what}</strong>
-                                    <span class="cause">{format!("{}{by}", e.cause)}</span>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ol>
-                }.into_any()
-            }}
-            {(pages > 1).then(|| view! {
+            <h2>"History " <span class="count">{move || format!("({} changes)", total())}</span></h2>
+            <Show
+                when=move || !events.with(Vec::is_empty)
+                fallback=|| view! { <p class="empty">"No holder change yet. Configure the HA software and run an agent on the segment."</p> }
+            >
+                <ol class="timeline">
+                    {move || events.get().into_iter().map(|(e, what)| event_view(e, what)).collect_view()}
+                </ol>
+            </Show>
+            <Show when=move || { pages() > 1 }>
                 <nav class="pager">
-                    {(history_page > 0).then(|| view! { <A href=newer>"Newer"</A> })}
-                    <span>{format!("Page {} of {pages}", history_page + 1)}</span>
-                    {(history_page + 1 < pages).then(|| view! { <A href=older>"Older"</A> })}
+                    {(page > 0).then(|| view! { <A href=newer.get_value()>"Newer"</A> })}
+                    <span>{move || format!("Page {} of {}", page + 1, pages())}</span>
+                    <Show when=move || { page + 1 < pages() }>
+                        <A href=older.get_value()>"Older"</A>
+                    </Show>
                 </nav>
-            })}
+            </Show>
         </section>
     }
     .into_any()
+}
+
+fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
+    let kind = match e.change {
+        Change::Conflict { .. } | Change::Unauthorized { .. } => "conflict",
+        Change::Lost { .. } => "lost",
+        _ => "ok",
+    };
+    let by = if e.agent.is_empty() {
+        String::new()
+    } else {
+        format!(" · agent {}", e.agent)
+    };
+    view! {
+        <li class=kind>
+            <time>{format_time(e.at)}</time>
+            <strong>{what}</strong>
+            <span class="cause">{format!("{}{by}", e.cause)}</span>
+        </li>
+    }
 }

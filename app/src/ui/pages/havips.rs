@@ -2,12 +2,14 @@
 
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_page;
-use crate::domain::listing::{ListQuery, PAGE_SIZE};
-use crate::domain::model::{format_time, HavipListData, HavipRow};
-use crate::ui::components::{region_query, RegionSelect};
+use crate::domain::ids::{HavipId, RegionId};
+use crate::domain::listing::{Counters, ListQuery, PAGE_SIZE};
+use crate::domain::model::format_time;
+use crate::domain::pages::{HavipListData, HavipRow};
+use crate::ui::components::{refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
-use crate::ui::live::use_live;
+use crate::ui::live::{page_data, PageData};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -15,14 +17,15 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 enum Dialog {
     None,
     Apply,
-    Rename { id: String, name: String },
-    Delete { id: String, label: String },
-    BindEip { id: String, label: String },
+    Rename { id: HavipId, name: String },
+    Delete { id: HavipId, label: String },
+    BindEip { id: HavipId, label: String },
 }
+
+type ListData = PageData<(Option<RegionId>, ListQuery), HavipListData>;
 
 #[component]
 pub fn HavipListPage() -> impl IntoView {
-    let live = use_live();
     let region = region_query();
     let url = use_query_map();
     let query = Memo::new(move |_| {
@@ -38,35 +41,33 @@ pub fn HavipListPage() -> impl IntoView {
             }
         })
     });
-    let reload = RwSignal::new(0u64);
-    let page = Resource::new(
-        move || (region.get(), query.get(), live.tick.get(), reload.get()),
-        |(region, query, _, _)| havip_page(region, query),
+    let data: ListData = page_data(
+        move || (region.get(), query.get()),
+        |(region, query)| havip_page(region, query),
     );
     let dialog = RwSignal::new(Dialog::None);
-    let close = Callback::new(move |changed: bool| {
-        dialog.set(Dialog::None);
-        if changed {
-            reload.update(|n| *n += 1);
-        }
-    });
-    let loaded = move || page.get().and_then(Result::ok);
+    let close = Callback::new(move |()| dialog.set(Dialog::None));
+    // one action for every row's "Unbind EIP", so its refusal has one place on the page
+    let unbind = ServerAction::<UnbindHavipEip>::new();
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(data) => list_view(data, query.get_untracked(), dialog).into_any(),
+                match data.first.await {
+                    Ok(first) => list_view(first, data, query.get_untracked(), dialog, unbind).into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>
+        <FieldError message=refusal(unbind) id="list-error"/>
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::Apply => {
-                let Some(data) = loaded() else { return ().into_any() };
-                let networks = Signal::derive(move || loaded().map(|d| d.networks).unwrap_or_default());
-                view! { <ApplyDialog region_id=data.region_id networks on_close=close/> }.into_any()
+                let Some(region_id) = data.current.with(|d| d.as_ref().map(|d| d.region_id.clone())) else {
+                    return ().into_any();
+                };
+                let networks = Signal::derive(move || data.with(|d| d.networks.clone()));
+                view! { <ApplyDialog region_id networks on_close=close/> }.into_any()
             }
             Dialog::Rename { id, name } => view! { <RenameDialog id current=name on_close=close/> }.into_any(),
             Dialog::Delete { id, label } => view! { <ConfirmDeleteDialog id label on_close=close/> }.into_any(),
@@ -76,7 +77,7 @@ pub fn HavipListPage() -> impl IntoView {
 }
 
 /// The list's URL for a region and query (empty parts left out).
-fn list_url(region_id: &str, q: &ListQuery) -> String {
+fn list_url(region_id: &RegionId, q: &ListQuery) -> String {
     let mut parts = vec![format!("region={}", encode(region_id))];
     for (k, v) in [
         ("q", &q.q),
@@ -106,17 +107,22 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) -> impl IntoView {
+/// The page for one region and query. Built once per navigation from the first load; the
+/// counters, rows and pager follow live changes in place (rows keyed by HAVIP id), so the
+/// search box and the filters keep what the user is doing.
+fn list_view(
+    first: HavipListData,
+    data: ListData,
+    query: ListQuery,
+    dialog: RwSignal<Dialog>,
+    unbind: ServerAction<UnbindHavipEip>,
+) -> impl IntoView {
     let HavipListData {
         regions,
         region_id,
-        rows,
-        matching,
-        page,
-        counters,
         networks,
-    } = data;
-    let pages = (matching as usize).div_ceil(PAGE_SIZE).max(1) as u32;
+        ..
+    } = first;
     let navigate = use_navigate();
     type Go = std::rc::Rc<dyn Fn(&dyn Fn(&mut ListQuery))>;
     let go: Go = {
@@ -143,7 +149,7 @@ fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) ->
         .flat_map(|v| {
             v.subnets.iter().map(|s| {
                 (
-                    s.subnet.id.clone(),
+                    s.subnet.id.to_string(),
                     format!("{} ({})", s.subnet.name, s.subnet.cidr),
                 )
             })
@@ -153,19 +159,28 @@ fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) ->
         let selected = value == current;
         view! { <option value=value selected=selected>{label}</option> }
     };
-    let empty = rows.is_empty();
     let filtered = !query.q.is_empty()
         || !query.vpc.is_empty()
         || !query.subnet.is_empty()
         || !query.status.is_empty();
+    let rows = Memo::new(move |_| data.with(|d| d.rows.clone()));
+    let page = move || data.with(|d| d.page);
+    let matching = move || data.with(|d| d.matching);
+    let pages = move || (matching() as usize).div_ceil(PAGE_SIZE).max(1) as u32;
+    let counter = move |pick: fn(&Counters) -> u32| move || data.with(|d| pick(&d.counters));
+    let empty = move || rows.with(Vec::is_empty);
     let (prev, next) = {
         let go_prev = go.clone();
         let go_next = go.clone();
         (
             move |_: leptos::ev::MouseEvent| {
-                go_prev(&move |q: &mut ListQuery| q.page = page.saturating_sub(1))
+                let to = page().saturating_sub(1);
+                go_prev(&move |q: &mut ListQuery| q.page = to)
             },
-            move |_: leptos::ev::MouseEvent| go_next(&move |q: &mut ListQuery| q.page = page + 1),
+            move |_: leptos::ev::MouseEvent| {
+                let to = page() + 1;
+                go_next(&move |q: &mut ListQuery| q.page = to)
+            },
         )
     };
     view! {
@@ -175,17 +190,17 @@ fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) ->
             <button id="apply" class="primary" on:click=move |_| dialog.set(Dialog::Apply)>"Apply"</button>
         </div>
         <div class="counters" id="counters">
-            <span>"Total " <b data-testid="count-total">{counters.total}</b></span>
-            <span class="tag bound">"Bound with CVM " <b data-testid="count-bound">{counters.bound}</b></span>
-            <span class="tag unbound">"Not bound with CVM yet " <b data-testid="count-unbound">{counters.unbound}</b></span>
-            <span class="tag conflict">"Conflict " <b data-testid="count-conflict">{counters.conflict}</b></span>
+            <span>"Total " <b data-testid="count-total">{counter(|c| c.total)}</b></span>
+            <span class="tag bound">"Bound with CVM " <b data-testid="count-bound">{counter(|c| c.bound)}</b></span>
+            <span class="tag unbound">"Not bound with CVM yet " <b data-testid="count-unbound">{counter(|c| c.unbound)}</b></span>
+            <span class="tag conflict">"Conflict " <b data-testid="count-conflict">{counter(|c| c.conflict)}</b></span>
         </div>
         <div class="toolbar">
             <input id="search" type="search" placeholder="Search ID, name or IP" aria-label="Search"
-                prop:value=query.q.clone() on:change=on(&go, |q, v| q.q = v)/>
+                value=query.q.clone() on:change=on(&go, |q, v| q.q = v)/>
             <select id="filter-vpc" aria-label="VPC filter" on:change=on(&go, |q, v| { q.vpc = v; q.subnet.clear(); })>
                 {option(String::new(), "All VPCs".into(), &query.vpc)}
-                {networks.iter().map(|v| option(v.vpc.id.clone(), format!("{} ({})", v.vpc.name, v.vpc.cidr), &query.vpc)).collect_view()}
+                {networks.iter().map(|v| option(v.vpc.id.to_string(), format!("{} ({})", v.vpc.name, v.vpc.cidr), &query.vpc)).collect_view()}
             </select>
             <select id="filter-subnet" aria-label="Subnet filter" on:change=on(&go, |q, v| q.subnet = v)>
                 {option(String::new(), "All subnets".into(), &query.subnet)}
@@ -215,69 +230,84 @@ fn list_view(data: HavipListData, query: ListQuery, dialog: RwSignal<Dialog>) ->
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|row| row_view(row, dialog)).collect_view()}
+                <For
+                    each=move || rows.get()
+                    key=|row| row.id.clone()
+                    children=move |row| row_view(row.id, rows, dialog, unbind)
+                />
             </tbody>
         </table>
-        {(empty && !filtered).then(|| view! {
+        <Show when=move || empty() && !filtered>
             <p class="empty" id="empty-state">
                 "No HAVIPs in this region yet. Click " <strong>"Apply"</strong>
                 " to reserve a floating IP in one of its subnets, then configure it in your HA software (keepalived, Pacemaker...)."
             </p>
-        })}
-        {(empty && filtered).then(|| view! { <p class="empty" id="no-match">"No HAVIP matches the search and filters."</p> })}
+        </Show>
+        <Show when=move || empty() && filtered>
+            <p class="empty" id="no-match">"No HAVIP matches the search and filters."</p>
+        </Show>
         <nav class="pager" id="list-pager">
-            <button id="page-prev" disabled={page == 0} on:click=prev>"Previous"</button>
-            <span id="page-info">{format!("Page {} of {pages} · {matching} matching", page + 1)}</span>
-            <button id="page-next" disabled={page + 1 >= pages} on:click=next>"Next"</button>
+            <button id="page-prev" disabled=move || page() == 0 on:click=prev>"Previous"</button>
+            <span id="page-info">{move || format!("Page {} of {} · {} matching", page() + 1, pages(), matching())}</span>
+            <button id="page-next" disabled=move || { page() + 1 >= pages() } on:click=next>"Next"</button>
         </nav>
     }
 }
 
-fn row_view(row: HavipRow, dialog: RwSignal<Dialog>) -> impl IntoView {
-    let HavipRow {
-        id,
-        name,
-        status,
-        vpc_id,
-        vpc_name,
-        subnet_id,
-        subnet_name,
-        subnet_cidr,
-        ip,
-        bound_instance,
-        unauthorized,
-        watched,
-        eip,
-        created,
-    } = row;
-    let (rename_id, rename_name) = (id.clone(), name.clone());
-    let (delete_id, delete_label) = (id.clone(), format!("{name} ({id}, {ip})"));
-    let (eip_id, eip_label) = (id.clone(), format!("{name} ({ip})"));
-    let unbind = ServerAction::<UnbindHavipEip>::new();
-    let has_eip = eip.is_some();
+/// One row, kept by its HAVIP id: its cells follow the latest data of that HAVIP.
+fn row_view(
+    id: HavipId,
+    rows: Memo<Vec<HavipRow>>,
+    dialog: RwSignal<Dialog>,
+    unbind: ServerAction<UnbindHavipEip>,
+) -> impl IntoView {
+    let row = {
+        let id = id.clone();
+        Memo::new(move |_| rows.with(|rs| rs.iter().find(|r| r.id == id).cloned()))
+    };
+    let cell = move |part: fn(&HavipRow) -> String| move || row.with(|r| r.as_ref().map(part));
+    let status = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.status.clone())));
+    let label = move || row.with(|r| r.as_ref().map(|r| (r.name.clone(), r.ip)));
     let row_id = id.clone();
+    let act = move |make: fn(HavipId, String, std::net::Ipv4Addr) -> Dialog| {
+        let id = row_id.clone();
+        move |_: leptos::ev::MouseEvent| {
+            if let Some((name, ip)) = label() {
+                dialog.set(make(id.clone(), name, ip));
+            }
+        }
+    };
+    let has_eip = move || row.with(|r| r.as_ref().is_some_and(|r| r.eip.is_some()));
+    let unbind_id = id.clone();
     view! {
-        <tr data-id=row_id data-ip=ip.to_string()>
-            <td><a class="id" href=format!("/havip/{id}")>{id.clone()}</a><div class="name">{name}</div></td>
+        <tr data-id=id.to_string() data-ip=cell(|r| r.ip.to_string())>
+            <td><a class="id" href=format!("/havip/{id}")>{id.to_string()}</a><div class="name">{cell(|r| r.name.clone())}</div></td>
             <td>
-                <span class=status_class(&status) data-testid="status">{status.label()}</span>
-                {unauthorized_tags(unauthorized)}
-                {unwatched_tag(watched)}
+                <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| s.label()))}</span>
+                {move || row.with(|r| r.as_ref().map(|r| unauthorized_tags(r.unauthorized.clone())))}
+                {move || row.with(|r| r.as_ref().map(|r| unwatched_tag(r.watched)))}
             </td>
-            <td><div class="id">{vpc_id}</div><div>{vpc_name}</div></td>
-            <td><div class="id">{subnet_id}</div><div>{subnet_name} " (" {subnet_cidr.to_string()} ")"</div></td>
-            <td class="ip">{ip.to_string()}</td>
-            <td data-testid="bound">{if bound_instance.is_empty() { "-".to_string() } else { bound_instance }}</td>
-            <td data-testid="eip">{eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into())}</td>
-            <td>{format_time(created)}</td>
+            <td><div class="id">{cell(|r| r.vpc_id.to_string())}</div><div>{cell(|r| r.vpc_name.clone())}</div></td>
+            <td><div class="id">{cell(|r| r.subnet_id.to_string())}</div><div>{cell(|r| format!("{} ({})", r.subnet_name, r.subnet_cidr))}</div></td>
+            <td class="ip">{cell(|r| r.ip.to_string())}</td>
+            <td data-testid="bound">{cell(|r| if r.bound_instance.is_empty() { "-".to_string() } else { r.bound_instance.clone() })}</td>
+            <td data-testid="eip">{cell(|r| r.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</td>
+            <td>{cell(|r| format_time(r.created))}</td>
             <td class="ops">
-                <button class="link" on:click=move |_| dialog.set(Dialog::Rename { id: rename_id.clone(), name: rename_name.clone() })>"Rename"</button>
-                {if has_eip {
-                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: eip_id.clone() }); }>"Unbind EIP"</button> }.into_any()
-                } else {
-                    view! { <button class="link" on:click=move |_| dialog.set(Dialog::BindEip { id: eip_id.clone(), label: eip_label.clone() })>"Bind EIP"</button> }.into_any()
-                }}
-                <button class="link danger" on:click=move |_| dialog.set(Dialog::Delete { id: delete_id.clone(), label: delete_label.clone() })>"Delete"</button>
+                <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>"Rename"</button>
+                <Show
+                    when=has_eip
+                    fallback={
+                        let bind = act(|id, name, ip| Dialog::BindEip { id, label: format!("{name} ({ip})") });
+                        move || view! { <button class="link" on:click=bind.clone()>"Bind EIP"</button> }
+                    }
+                >
+                    {
+                        let havip_id = unbind_id.clone();
+                        view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>"Unbind EIP"</button> }
+                    }
+                </Show>
+                <button class="link danger" on:click=act(|id, name, ip| Dialog::Delete { label: format!("{name} ({id}, {ip})"), id })>"Delete"</button>
             </td>
         </tr>
     }

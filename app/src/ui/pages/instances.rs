@@ -1,68 +1,55 @@
 //! Instances and their ENIs: the registered ones, the stations agents discovered (one click
 //! registers them), and a form to register one by hand.
 
-use crate::api::instances::{instances_page, DeregisterInstance, InstancesData, RegisterInstance};
+use crate::api::instances::{instances_page, DeregisterInstance, RegisterInstance};
+use crate::domain::ids::{RegionId, SubnetId};
 use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::mac::check_host_mac;
-use crate::domain::model::{format_time, Instance, Station, SubnetView, VpcView};
+use crate::domain::model::{format_time, Instance, Station};
 use crate::domain::name::check_name;
-use crate::ui::components::{
-    field_refusal, on_success, refusal, region_query, FieldError, RegionSelect,
-};
-use crate::ui::live::use_live;
+use crate::domain::pages::{InstancesData, SubnetView, VpcView};
+use crate::ui::components::{field_refusal, on_success, refusal, refusals};
+use crate::ui::components::{region_query, FieldError, RegionSelect};
+use crate::ui::live::{page_data, PageData};
 use leptos::prelude::*;
+
+type Data = PageData<Option<RegionId>, InstancesData>;
 
 #[component]
 pub fn InstancesPage() -> impl IntoView {
-    let live = use_live();
     let region = region_query();
-    let reload = RwSignal::new(0u64);
-    let page = Resource::new(
-        move || (region.get(), live.tick.get(), reload.get()),
-        |(r, _, _)| instances_page(r),
-    );
-    let bump = move || reload.update(|n| *n += 1);
-    // the hand-registration form lives outside the Transition (a live reload never wipes what
-    // is typed) and follows the loaded subnets through an effect
-    let networks = RwSignal::new(Vec::<VpcView>::new());
-    Effect::new(move |_| {
-        if let Some(Ok(data)) = page.get() {
-            networks.set(data.networks);
-        }
-    });
+    let data: Data = page_data(move || region.get(), instances_page);
     let deregister = ServerAction::<DeregisterInstance>::new();
     let register = ServerAction::<RegisterInstance>::new();
-    on_success(deregister, bump);
-    on_success(register, bump);
-    let error = Signal::derive(move || refusal(deregister).get().or(refusal(register).get()));
+    let error = refusals(vec![refusal(deregister), refusal(register)]);
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(InstancesData { regions, region_id, networks, instances, discovered }) => {
-                        let subnets = subnet_names(&networks);
+                match data.first.await {
+                    Ok(InstancesData { regions, region_id, .. }) => {
+                        let networks = Signal::derive(move || data.with(|d| d.networks.clone()));
                         view! {
                             <div class="page-head">
                                 <h1>"Instances"</h1>
                                 <RegionSelect regions current=region_id path="/instances"/>
                             </div>
-                            {instances_table(instances, subnets.clone(), deregister)}
+                            {move || instances_table(data.with(|d| d.instances.clone()), subnet_names(&networks.get()), deregister)}
                             <h2>"Discovered by agents"</h2>
-                            {discovered_table(discovered, subnets, register)}
+                            {discovered_table(data, register)}
+                            <FieldError message=error id="instances-error"/>
+                            <RegisterForm networks/>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>
-        <FieldError message=error id="instances-error"/>
-        <RegisterForm networks on_done=bump/>
     }
 }
 
 /// subnet id -> "name (cidr)"
-fn subnet_names(networks: &[VpcView]) -> Vec<(String, String)> {
+fn subnet_names(networks: &[VpcView]) -> Vec<(SubnetId, String)> {
     networks
         .iter()
         .flat_map(|v| v.subnets.iter())
@@ -75,7 +62,7 @@ fn subnet_names(networks: &[VpcView]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn subnet_name(subnets: &[(String, String)], id: &str) -> String {
+fn subnet_name(subnets: &[(SubnetId, String)], id: &SubnetId) -> String {
     subnets
         .iter()
         .find(|(sid, _)| sid == id)
@@ -84,7 +71,7 @@ fn subnet_name(subnets: &[(String, String)], id: &str) -> String {
 
 fn instances_table(
     instances: Vec<Instance>,
-    subnets: Vec<(String, String)>,
+    subnets: Vec<(SubnetId, String)>,
     deregister: ServerAction<DeregisterInstance>,
 ) -> AnyView {
     if instances.is_empty() {
@@ -99,8 +86,8 @@ fn instances_table(
                     view! {
                         <tr data-mac=i.mac.to_string()>
                             <td data-testid="name">{i.name}</td>
-                            <td class="id">{i.id}</td>
-                            <td class="id">{i.eni_id}</td>
+                            <td class="id">{i.id.to_string()}</td>
+                            <td class="id">{i.eni_id.to_string()}</td>
                             <td class="ip">{i.mac.to_string()}</td>
                             <td class="ip">{i.ip.to_string()}</td>
                             <td>{subnet_name(&subnets, &i.subnet_id)}</td>
@@ -115,46 +102,58 @@ fn instances_table(
     .into_any()
 }
 
-fn discovered_table(
-    discovered: Vec<Station>,
-    subnets: Vec<(String, String)>,
-    register: ServerAction<RegisterInstance>,
-) -> AnyView {
-    if discovered.is_empty() {
-        return view! { <p class="empty" id="no-discovered">"No unregistered host seen. Agents list every host that sends ARP on their segment here."</p> }.into_any();
-    }
+/// Hosts agents saw that are not registered: rows kept by (MAC, IP), so a live change never
+/// wipes a name being typed.
+fn discovered_table(data: Data, register: ServerAction<RegisterInstance>) -> impl IntoView {
+    let stations = Memo::new(move |_| data.with(|d| d.discovered.clone()));
+    let subnets = Memo::new(move |_| data.with(|d| subnet_names(&d.networks)));
     view! {
-        <table class="list" id="discovered-table">
-            <thead><tr><th>"MAC"</th><th>"IP"</th><th>"Subnet"</th><th>"Seen by"</th><th>"First seen"</th><th>"Name"</th><th>"Operation"</th></tr></thead>
-            <tbody>
-                {discovered.into_iter().map(|s| {
-                    let name = RwSignal::new(format!("host-{}", s.ip.to_string().replace('.', "-")));
-                    let (subnet_id, mac, ip) = (s.subnet_id.clone(), s.mac.to_string(), s.ip.to_string());
-                    view! {
-                        <tr data-mac=s.mac.to_string() data-ip=s.ip.to_string()>
-                            <td class="ip">{s.mac.to_string()}</td>
-                            <td class="ip">{s.ip.to_string()}</td>
-                            <td>{subnet_name(&subnets, &s.subnet_id)}</td>
-                            <td>{s.agent}</td>
-                            <td>{format_time(s.first_seen)}</td>
-                            <td><input type="text" aria-label="Instance name" bind:value=name/></td>
-                            <td class="ops"><button class="link" on:click=move |_| {
-                                register.dispatch(RegisterInstance { name: name.get_untracked(), subnet_id: subnet_id.clone(), mac: mac.clone(), ip: ip.clone() });
-                            }>"Register"</button></td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <Show
+            when=move || !stations.with(Vec::is_empty)
+            fallback=|| view! { <p class="empty" id="no-discovered">"No unregistered host seen. Agents list every host that sends ARP on their segment here."</p> }
+        >
+            <table class="list" id="discovered-table">
+                <thead><tr><th>"MAC"</th><th>"IP"</th><th>"Subnet"</th><th>"Seen by"</th><th>"First seen"</th><th>"Name"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    <For
+                        each=move || stations.get()
+                        key=|s| (s.mac, s.ip)
+                        children=move |s| station_row(s, subnets, register)
+                    />
+                </tbody>
+            </table>
+        </Show>
     }
-    .into_any()
+}
+
+fn station_row(
+    s: Station,
+    subnets: Memo<Vec<(SubnetId, String)>>,
+    register: ServerAction<RegisterInstance>,
+) -> impl IntoView {
+    let name = RwSignal::new(format!("host-{}", s.ip.to_string().replace('.', "-")));
+    let (subnet_id, mac, ip) = (s.subnet_id.clone(), s.mac.to_string(), s.ip.to_string());
+    let subnet = {
+        let id = s.subnet_id.clone();
+        move || subnets.with(|l| subnet_name(l, &id))
+    };
+    view! {
+        <tr data-mac=s.mac.to_string() data-ip=s.ip.to_string()>
+            <td class="ip">{s.mac.to_string()}</td>
+            <td class="ip">{s.ip.to_string()}</td>
+            <td>{subnet}</td>
+            <td>{s.agent}</td>
+            <td>{format_time(s.first_seen)}</td>
+            <td><input type="text" aria-label="Instance name" value=name.get_untracked() bind:value=name/></td>
+            <td class="ops"><button class="link" on:click=move |_| {
+                register.dispatch(RegisterInstance { name: name.get_untracked(), subnet_id: subnet_id.clone(), mac: mac.clone(), ip: ip.clone() });
+            }>"Register"</button></td>
+        </tr>
+    }
 }
 
 #[component]
-fn RegisterForm(
-    networks: RwSignal<Vec<VpcView>>,
-    on_done: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let subnet_id = RwSignal::new(String::new());
     let mac = RwSignal::new(String::new());
@@ -166,7 +165,6 @@ fn RegisterForm(
             field.set(String::new());
         }
         touched.set(false);
-        on_done();
     });
     let subnets = Memo::new(move |_| {
         networks.with(|n| {
@@ -239,7 +237,7 @@ fn RegisterForm(
                 <select id="instance-subnet" on:change=move |ev| subnet_id.set(event_target_value(&ev))>
                     {move || subnets.get().into_iter().map(|s| {
                         let selected = chosen.get_untracked().is_some_and(|c| c.id == s.subnet.id);
-                        view! { <option value=s.subnet.id selected=selected>{format!("{} ({})", s.subnet.name, s.subnet.cidr)}</option> }
+                        view! { <option value=s.subnet.id.to_string() selected=selected>{format!("{} ({})", s.subnet.name, s.subnet.cidr)}</option> }
                     }).collect_view()}
                 </select>
                 <label for="instance-mac">"MAC address"</label>

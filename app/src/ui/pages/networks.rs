@@ -1,56 +1,39 @@
 //! VPCs and subnets of a region: list them, create regions, VPCs and subnets.
 
-use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc, NetworkData};
-use crate::domain::model::VpcView;
+use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc};
+use crate::domain::ids::{RegionId, VpcId};
+use crate::domain::pages::{NetworkData, VpcView};
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
-use crate::ui::live::use_live;
+use crate::ui::live::page_data;
 use leptos::prelude::*;
 
 #[component]
 pub fn NetworksPage() -> impl IntoView {
-    let live = use_live();
     let region = region_query();
-    let reload = RwSignal::new(0u64);
-    let page = Resource::new(
-        move || (region.get(), live.tick.get(), reload.get()),
-        |(r, _, _)| network_page(r),
-    );
-    let bump = move || reload.update(|n| *n += 1);
-    // the forms live outside the Transition (so a live reload never wipes what is typed);
-    // they follow the latest loaded data through an effect, which runs only in the browser
-    let latest = RwSignal::new(None::<NetworkData>);
-    Effect::new(move |_| {
-        if let Some(Ok(data)) = page.get() {
-            latest.set(Some(data));
-        }
-    });
-    let region_id = Signal::derive(move || {
-        latest.with(|d| d.as_ref().map(|d| d.region_id.clone()).unwrap_or_default())
-    });
-    let vpcs = Signal::derive(move || {
-        latest.with(|d| d.as_ref().map(|d| d.vpcs.clone()).unwrap_or_default())
-    });
-
+    let data = page_data(move || region.get(), network_page);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(NetworkData { regions, region_id, vpcs }) => view! {
-                        <div class="page-head">
-                            <h1>"VPCs & subnets"</h1>
-                            <RegionSelect regions current=region_id path="/networks"/>
-                        </div>
-                        {vpcs_table(vpcs)}
-                    }.into_any(),
+                match data.first.await {
+                    Ok(NetworkData { regions, region_id, .. }) => {
+                        let vpcs = Signal::derive(move || data.with(|d| d.vpcs.clone()));
+                        view! {
+                            <div class="page-head">
+                                <h1>"VPCs & subnets"</h1>
+                                <RegionSelect regions current=region_id.clone() path="/networks"/>
+                            </div>
+                            {move || vpcs_table(vpcs.get())}
+                            <div class="forms">
+                                <NewRegionForm/>
+                                <NewVpcForm region_id/>
+                                <NewSubnetForm vpcs/>
+                            </div>
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
         </Transition>
-        <div class="forms">
-            <NewRegionForm on_done=bump/>
-            <NewVpcForm region_id on_done=bump/>
-            <NewSubnetForm vpcs on_done=bump/>
-        </div>
     }
 }
 
@@ -62,15 +45,15 @@ fn vpcs_table(vpcs: Vec<VpcView>) -> impl IntoView {
         <table class="list" id="vpc-table">
             <thead><tr><th>"ID/Name"</th><th>"CIDR"</th><th>"Subnets (free / usable addresses)"</th><th>"HAVIPs"</th></tr></thead>
             <tbody>
-                {vpcs.into_iter().map(|v| { let vid = v.vpc.id.clone(); view! {
+                {vpcs.into_iter().map(|v| { let vid = v.vpc.id.to_string(); view! {
                     <tr data-id=vid>
-                        <td><div class="id">{v.vpc.id}</div><div class="name">{v.vpc.name}</div></td>
+                        <td><div class="id">{v.vpc.id.to_string()}</div><div class="name">{v.vpc.name}</div></td>
                         <td class="ip">{v.vpc.cidr.to_string()}</td>
                         <td>
                             <ul class="subnets">
-                                {v.subnets.into_iter().map(|s| { let sid = s.subnet.id.clone(); view! {
+                                {v.subnets.into_iter().map(|s| { let sid = s.subnet.id.to_string(); view! {
                                     <li data-id=sid>
-                                        <span class="id">{s.subnet.id}</span> " " {s.subnet.name} " "
+                                        <span class="id">{s.subnet.id.to_string()}</span> " " {s.subnet.name} " "
                                         <span class="ip">{s.subnet.cidr.to_string()}</span>
                                         " · " {s.free} " / " {s.usable}
                                     </li>
@@ -87,13 +70,10 @@ fn vpcs_table(vpcs: Vec<VpcView>) -> impl IntoView {
 }
 
 #[component]
-fn NewRegionForm(on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+fn NewRegionForm() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let action = ServerAction::<CreateRegion>::new();
-    on_success(action, move || {
-        name.set(String::new());
-        on_done();
-    });
+    on_success(action, move || name.set(String::new()));
     view! {
         <section class="card">
             <h2>"New region"</h2>
@@ -106,17 +86,14 @@ fn NewRegionForm(on_done: impl Fn() + Copy + 'static) -> impl IntoView {
 }
 
 #[component]
-fn NewVpcForm(
-    #[prop(into)] region_id: Signal<String>,
-    on_done: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn NewVpcForm(region_id: RegionId) -> impl IntoView {
+    let region_id = StoredValue::new(region_id);
     let name = RwSignal::new(String::new());
     let cidr = RwSignal::new(String::new());
     let action = ServerAction::<CreateVpc>::new();
     on_success(action, move || {
         name.set(String::new());
         cidr.set(String::new());
-        on_done();
     });
     view! {
         <section class="card">
@@ -127,17 +104,14 @@ fn NewVpcForm(
             <input id="vpc-cidr" type="text" placeholder="10.0.0.0/16" bind:value=cidr/>
             <FieldError message=refusal(action) id="vpc-form-error"/>
             <button id="create-vpc" class="primary" on:click=move |_| {
-                action.dispatch(CreateVpc { region_id: region_id.get_untracked(), name: name.get_untracked(), cidr: cidr.get_untracked() });
+                action.dispatch(CreateVpc { region_id: region_id.get_value(), name: name.get_untracked(), cidr: cidr.get_untracked() });
             }>"Create VPC"</button>
         </section>
     }
 }
 
 #[component]
-fn NewSubnetForm(
-    #[prop(into)] vpcs: Signal<Vec<VpcView>>,
-    on_done: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>) -> impl IntoView {
     let vpc_id = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let cidr = RwSignal::new(String::new());
@@ -145,7 +119,6 @@ fn NewSubnetForm(
     on_success(action, move || {
         name.set(String::new());
         cidr.set(String::new());
-        on_done();
     });
     let chosen = move || {
         let id = vpc_id.get();
@@ -153,7 +126,9 @@ fn NewSubnetForm(
         if list.iter().any(|v| v.vpc.id == id) {
             id
         } else {
-            list.first().map(|v| v.vpc.id.clone()).unwrap_or_default()
+            list.first()
+                .map(|v| v.vpc.id.to_string())
+                .unwrap_or_default()
         }
     };
     view! {
@@ -163,7 +138,7 @@ fn NewSubnetForm(
             <select id="subnet-vpc" on:change=move |ev| vpc_id.set(event_target_value(&ev))>
                 {move || vpcs.get().into_iter().map(|v| {
                     let selected = v.vpc.id == chosen();
-                    view! { <option value=v.vpc.id.clone() selected=selected>{format!("{} ({})", v.vpc.name, v.vpc.cidr)}</option> }
+                    view! { <option value=v.vpc.id.to_string() selected=selected>{format!("{} ({})", v.vpc.name, v.vpc.cidr)}</option> }
                 }).collect_view()}
             </select>
             <label for="subnet-name">"Name"</label>
@@ -172,7 +147,9 @@ fn NewSubnetForm(
             <input id="subnet-cidr" type="text" placeholder="172.16.18.0/24" bind:value=cidr/>
             <FieldError message=refusal(action) id="subnet-form-error"/>
             <button id="create-subnet" class="primary" on:click=move |_| {
-                action.dispatch(CreateSubnet { vpc_id: chosen(), name: name.get_untracked(), cidr: cidr.get_untracked() });
+                if let Ok(vpc_id) = VpcId::parse(&chosen()) {
+                    action.dispatch(CreateSubnet { vpc_id, name: name.get_untracked(), cidr: cidr.get_untracked() });
+                }
             }>"Create subnet"</button>
         </section>
     }

@@ -1,0 +1,211 @@
+//! What each page loads, in one place: the shapes the server functions answer with and the
+//! pages render. Rows are built here too, so the list, the detail page and the JSON API show an
+//! HAVIP the same way.
+
+use super::binding::{BindingState, Status};
+use super::ids::{EniId, HavipId, RegionId, SubnetId, VpcId};
+use super::listing::Counters;
+use super::mac::Mac;
+use super::model::{Agent, Eip, Havip, HistoryEvent, Instance, MacNames};
+use super::model::{Region, Station, Subnet, Vpc};
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// One row of the HAVIP list, joined with its VPC and subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipRow {
+    pub id: HavipId,
+    pub name: String,
+    pub status: Status,
+    pub vpc_id: VpcId,
+    pub vpc_name: String,
+    pub subnet_id: SubnetId,
+    pub subnet_name: String,
+    pub subnet_cidr: Ipv4Net,
+    pub ip: Ipv4Addr,
+    /// What the "Bound instance" column shows: `name (mac)` of registered instances, else the
+    /// MAC(s).
+    pub bound_instance: String,
+    /// Claims by hosts outside the allowed holders, shown like `bound_instance`.
+    pub unauthorized: Vec<String>,
+    /// A connected agent reports for its subnet: the status is current, not the last known.
+    pub watched: bool,
+    pub eip: Option<Ipv4Addr>,
+    pub created: u64,
+}
+
+impl HavipRow {
+    /// The one row builder: an HAVIP with its VPC and subnet, holders named by `names`.
+    pub fn new(h: &Havip, vpc: &Vpc, subnet: &Subnet, names: &MacNames, watched: bool) -> Self {
+        let status = h.binding.status();
+        let bound_instance = match &status {
+            Status::Unbound => String::new(),
+            Status::Bound { mac, .. } => names.label(*mac),
+            Status::Conflict { macs } => names.labels(macs.iter().copied()),
+        };
+        HavipRow {
+            id: h.id.clone(),
+            name: h.name.clone(),
+            vpc_id: vpc.id.clone(),
+            vpc_name: vpc.name.clone(),
+            subnet_id: subnet.id.clone(),
+            subnet_name: subnet.name.clone(),
+            subnet_cidr: subnet.cidr,
+            ip: h.ip,
+            bound_instance,
+            unauthorized: h
+                .binding
+                .unauthorized
+                .iter()
+                .map(|c| names.label(c.mac))
+                .collect(),
+            watched,
+            eip: h.eip,
+            created: h.created,
+            status,
+        }
+    }
+}
+
+/// A subnet as the apply dialog and the network page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetView {
+    pub subnet: Subnet,
+    pub free: u32,
+    pub usable: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcView {
+    pub vpc: Vpc,
+    pub subnets: Vec<SubnetView>,
+    pub havips: u32,
+    pub quota: u32,
+}
+
+/// Everything the HAVIP list page needs for one region, in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipListData {
+    pub regions: Vec<Region>,
+    pub region_id: RegionId,
+    /// the requested page of the matching rows
+    pub rows: Vec<HavipRow>,
+    pub matching: u32,
+    pub page: u32,
+    pub counters: Counters,
+    pub networks: Vec<VpcView>,
+}
+
+/// The detail page of one HAVIP (its history is loaded page by page, see `HistoryPage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HavipDetailData {
+    pub row: HavipRow,
+    pub region_id: RegionId,
+    pub binding: BindingState,
+    /// the agent that reported the latest holder change
+    pub last_agent: Option<String>,
+    /// the registered instances of the HAVIP's subnet (holder names, allowed holders, HA hosts)
+    pub instances: Vec<Instance>,
+    /// ENI ids allowed to hold it; empty: any
+    pub allowed: Vec<EniId>,
+}
+
+impl HavipDetailData {
+    pub fn names(&self) -> MacNames {
+        MacNames::new(self.instances.iter().cloned())
+    }
+}
+
+pub const HISTORY_PAGE: u32 = 50;
+
+/// One page of an HAVIP's history, newest first, with holders named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    /// each event with the sentence the timeline shows
+    pub events: Vec<(HistoryEvent, String)>,
+    pub total: u32,
+    pub page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkData {
+    pub regions: Vec<Region>,
+    pub region_id: RegionId,
+    pub vpcs: Vec<VpcView>,
+}
+
+/// The Instances page of one region: registered instances and discovered stations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstancesData {
+    pub regions: Vec<Region>,
+    pub region_id: RegionId,
+    pub networks: Vec<VpcView>,
+    pub instances: Vec<Instance>,
+    pub discovered: Vec<Station>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EipRow {
+    pub eip: Eip,
+    /// name of the bound HAVIP
+    pub havip_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EipsData {
+    pub pool: String,
+    pub eips: Vec<EipRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetChoice {
+    pub id: SubnetId,
+    pub label: String,
+}
+
+/// An agent and whether it is connected now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRow {
+    pub agent: Agent,
+    pub connected: bool,
+    /// since when connected, or when last disconnected; None: not seen since the console started
+    pub since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentsData {
+    pub agents: Vec<AgentRow>,
+    pub subnets: Vec<SubnetChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAgent {
+    pub agent: Agent,
+    /// shown once; only its hash is stored
+    pub token: String,
+}
+
+/// The "Holder instance" line of the detail page.
+pub fn holder_instance(names: &MacNames, status: &Status) -> String {
+    match status {
+        Status::Bound { mac, .. } => names.instance(*mac).map_or_else(
+            || "Not a registered instance".to_string(),
+            |i| format!("{} ({}, {})", i.name, i.id, i.eni_id),
+        ),
+        _ => "-".to_string(),
+    }
+}
+
+/// A MAC list as the "Holder MAC" line shows it.
+pub fn macs_text(status: &Status) -> String {
+    match status {
+        Status::Unbound => "-".to_string(),
+        Status::Bound { mac, .. } => mac.to_string(),
+        Status::Conflict { macs } => macs
+            .iter()
+            .map(Mac::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
