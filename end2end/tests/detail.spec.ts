@@ -49,4 +49,6 @@ test("open the detail page from the list and copy the keepalived configuration",
 test("an unknown HAVIP id shows a clear error", async ({ page }) => {
   await page.goto("/havip/havip-doesnotx");
   await expect(page.getByRole("alert")).toHaveText("HAVIP havip-doesnotx does not exist.");
+  await page.goto("/havip/not-an-id");
+  await expect(page.getByRole("alert")).toContainText('"not-an-id" is not an HAVIP ID');
 });

@@ -1,7 +1,9 @@
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AgentId, SubnetId};
 use crate::domain::model::Agent;
-use crate::domain::pages::{AgentRow, AgentsData, CreatedAgent, SubnetChoice};
+#[cfg(feature = "ssr")]
+use crate::domain::pages::{AgentRow, SubnetChoice};
+use crate::domain::pages::{AgentsData, CreatedAgent};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 

@@ -1,7 +1,9 @@
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
-use crate::domain::pages::{EipRow, EipsData};
+#[cfg(feature = "ssr")]
+use crate::domain::pages::EipRow;
+use crate::domain::pages::EipsData;
 use leptos::prelude::*;
 
 #[server]

@@ -14,6 +14,7 @@ pub mod live;
 pub mod network;
 
 use crate::domain::error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::domain::ids::RegionId;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};

@@ -42,7 +42,11 @@ pub fn region_query() -> Memo<Option<RegionId>> {
 
 /// Region selector: switching navigates to `path?region=ID`, so reloads and links keep it.
 #[component]
-pub fn RegionSelect(regions: Vec<Region>, current: RegionId, path: &'static str) -> impl IntoView {
+pub fn RegionSelect(
+    #[prop(into)] regions: Signal<Vec<Region>>,
+    current: RegionId,
+    path: &'static str,
+) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <label class="region">
@@ -54,7 +58,8 @@ pub fn RegionSelect(regions: Vec<Region>, current: RegionId, path: &'static str)
                     navigate(&format!("{path}?region={id}"), Default::default());
                 }
             >
-                {regions
+                {move || regions
+                    .get()
                     .into_iter()
                     .map(|r| {
                         let selected = r.id == current;

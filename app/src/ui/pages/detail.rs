@@ -78,9 +78,10 @@ pub fn HavipDetailPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 detail.first.await.ok().map(|first| {
-                    let instances = Signal::derive(move || detail.with(|d| d.instances.clone()));
-                    let allowed = Signal::derive(move || detail.with(|d| d.allowed.clone()));
-                    let hosts = Signal::derive(move || detail.with(|d| {
+                    // memos: a binding change (most live changes) leaves these parts untouched
+                    let instances = Memo::new(move |_| detail.with(|d| d.instances.clone()));
+                    let allowed = Memo::new(move |_| detail.with(|d| d.allowed.clone()));
+                    let hosts = Memo::new(move |_| detail.with(|d| {
                         d.instances.iter().map(|i| (i.name.clone(), i.ip)).collect::<Vec<_>>()
                     }));
                     view! {

@@ -63,10 +63,11 @@ pub fn HavipListPage() -> impl IntoView {
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::Apply => {
-                let Some(region_id) = data.current.with(|d| d.as_ref().map(|d| d.region_id.clone())) else {
+                // untracked: a live change must not rebuild the open dialog (and wipe its input)
+                let Some(region_id) = data.current.with_untracked(|d| d.as_ref().map(|d| d.region_id.clone())) else {
                     return ().into_any();
                 };
-                let networks = Signal::derive(move || data.with(|d| d.networks.clone()));
+                let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
                 view! { <ApplyDialog region_id networks on_close=close/> }.into_any()
             }
             Dialog::Rename { id, name } => view! { <RenameDialog id current=name on_close=close/> }.into_any(),
@@ -118,7 +119,6 @@ fn list_view(
     unbind: ServerAction<UnbindHavipEip>,
 ) -> impl IntoView {
     let HavipListData {
-        regions,
         region_id,
         networks,
         ..
@@ -186,7 +186,7 @@ fn list_view(
     view! {
         <div class="page-head">
             <h1>"HAVIP"</h1>
-            <RegionSelect regions current=region_id path="/"/>
+            <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/"/>
             <button id="apply" class="primary" on:click=move |_| dialog.set(Dialog::Apply)>"Apply"</button>
         </div>
         <div class="counters" id="counters">

@@ -27,12 +27,12 @@ pub fn InstancesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
-                    Ok(InstancesData { regions, region_id, .. }) => {
-                        let networks = Signal::derive(move || data.with(|d| d.networks.clone()));
+                    Ok(InstancesData { region_id, .. }) => {
+                        let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
                         view! {
                             <div class="page-head">
                                 <h1>"Instances"</h1>
-                                <RegionSelect regions current=region_id path="/instances"/>
+                                <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/instances"/>
                             </div>
                             {move || instances_table(data.with(|d| d.instances.clone()), subnet_names(&networks.get()), deregister)}
                             <h2>"Discovered by agents"</h2>

@@ -15,12 +15,12 @@ pub fn NetworksPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
-                    Ok(NetworkData { regions, region_id, .. }) => {
-                        let vpcs = Signal::derive(move || data.with(|d| d.vpcs.clone()));
+                    Ok(NetworkData { region_id, .. }) => {
+                        let vpcs = Memo::new(move |_| data.with(|d| d.vpcs.clone()));
                         view! {
                             <div class="page-head">
                                 <h1>"VPCs & subnets"</h1>
-                                <RegionSelect regions current=region_id.clone() path="/networks"/>
+                                <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id.clone() path="/networks"/>
                             </div>
                             {move || vpcs_table(vpcs.get())}
                             <div class="forms">

@@ -1,0 +1,86 @@
+import { test, expect, Page } from "@playwright/test";
+import { open, row, startApply, unique } from "./helpers";
+
+async function apply(page: Page, name: string) {
+  const dialog = await startApply(page, name);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(dialog).toBeHidden();
+}
+
+test("another user's change updates the row in place and keeps what is being typed", async ({ page, context }) => {
+  await open(page, "/");
+  const name = unique("live");
+  await apply(page, name);
+  // the row's DOM node is marked: a rebuilt list would lose the mark
+  await row(page, name).evaluate((tr) => tr.setAttribute("data-marked", "yes"));
+  const search = page.getByRole("searchbox", { name: "Search" });
+  await search.fill("half-typed sear");
+
+  const other = await context.newPage();
+  await open(other, "/");
+  await row(other, name).getByRole("button", { name: "Rename" }).click();
+  const renamed = `${name}-renamed`;
+  await other.locator("#rename-input").fill(renamed);
+  await other.getByRole("button", { name: "OK" }).click();
+  await expect(row(other, renamed)).toHaveCount(1);
+
+  await expect(row(page, renamed)).toHaveCount(1);
+  await expect(row(page, renamed)).toHaveAttribute("data-marked", "yes");
+  await expect(search).toHaveValue("half-typed sear");
+  await expect(search).toBeFocused();
+  await other.close();
+});
+
+test("pages load their data once: hydration fetches nothing again", async ({ page }) => {
+  const calls: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname.startsWith("/api/")) calls.push(r.url());
+  });
+  for (const path of ["/", "/eips", "/instances", "/networks", "/agents"]) {
+    calls.length = 0;
+    await open(page, path);
+    await page.waitForTimeout(750);
+    expect(calls, `${path} refetched after hydration`).toEqual([]);
+  }
+});
+
+test("a refused unbind is shown, on the list and on the detail page", async ({ page }) => {
+  await open(page, "/");
+  const name = unique("refused");
+  await apply(page, name);
+  await row(page, name).getByRole("button", { name: "Bind EIP" }).click();
+  await page.getByRole("dialog", { name: "Bind EIP" }).getByRole("button", { name: "OK" }).click();
+  await expect(row(page, name).getByTestId("eip")).not.toHaveText("-");
+  // the server refuses (as it would if another user had just unbound it)
+  await page.route(/unbind_havip_eip/, (route) =>
+    route.fulfill({
+      status: 409,
+      contentType: "application/json",
+      body: JSON.stringify({ kind: "Conflict", field: null, message: "HAVIP has no EIP bound (refused for the test)." }),
+    }),
+  );
+  await row(page, name).getByRole("button", { name: "Unbind EIP" }).click();
+  await expect(page.locator("#list-error")).toContainText("refused for the test");
+
+  await row(page, name).locator("a.id").click();
+  await expect(page.locator("#binding")).toBeVisible();
+  await page.locator("#binding").getByRole("button", { name: "Unbind EIP" }).click();
+  await expect(page.locator("#detail-error")).toContainText("refused for the test");
+});
+
+test("the server renders what the page shows: the search, the allowed holders, the HA panel", async ({ page, request }) => {
+  const list = await request.get("/?q=vip%3Csearch%3E");
+  expect(list.status()).toBe(200);
+  expect(await list.text()).toMatch(/<input[^>]*id="search"[^>]*value="vip&lt;search&gt;"/);
+
+  await open(page, "/");
+  const name = unique("ssr");
+  await apply(page, name);
+  const id = (await row(page, name).getAttribute("data-id"))!;
+  const detail = await (await request.get(`/havip/${id}`)).text();
+  expect(detail).toContain('id="allowed-holders"');
+  expect(detail).toContain("Any host may hold this HAVIP.");
+  expect(detail).toContain('id="ha-config"');
+  expect(detail).toContain("pcs resource create havip-");
+  expect(detail).toMatch(/<input[^>]*id="ha-interface"[^>]*value="eth0"/);
+});
