@@ -83,7 +83,7 @@ async fn capture(
                 let n = n.map_err(|e| format!("reading the raw socket: {e}"))?;
                 let mut w = watcher.lock().unwrap();
                 match arp::parse(&buf[..n]) {
-                    Ok(frame) => emit(w.on_frame(&frame)),
+                    Ok(frame) => emit(w.on_frame(&frame, std::time::Instant::now())),
                     Err(_) => {
                         w.malformed += 1;
                         if w.malformed.is_power_of_two() {
