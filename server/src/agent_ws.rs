@@ -1,6 +1,6 @@
 //! The server's end of the agent protocol: `/agent/ws`.
 
-use crate::protocol::{self, AgentMessage, Refusal, ServerMessage, PROTOCOL_VERSION};
+use crate::protocol::{self, AgentMessage, Liveness, Refusal, ServerMessage, PROTOCOL_VERSION};
 use app::domain::binding::Observation;
 use app::domain::model::Agent;
 use app::store::{Store, StoreChange};
@@ -8,7 +8,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 /// Authenticates the upgrade request before any message is read.
 pub async fn upgrade(
@@ -38,7 +40,7 @@ pub async fn upgrade(
     // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
     ws.max_message_size(protocol::MAX_FRAME_BYTES * 2)
         .max_frame_size(protocol::MAX_FRAME_BYTES * 2)
-        .on_upgrade(move |socket| session(socket, store, agent))
+        .on_upgrade(move |socket| session(socket, store, agent, Liveness::default()))
 }
 
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
@@ -58,15 +60,22 @@ async fn close(mut socket: WebSocket, refusal: Refusal) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
+/// One agent's connection. Pings the agent every `liveness.ping` and hangs up when nothing at
+/// all (Pong included) has arrived for `liveness.idle`: an agent behind a half-open connection
+/// stops counting as connected, and its HAVIPs stop counting as watched.
+pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, liveness: Liveness) {
     let mut changes = store.subscribe();
     let mut said_hello = false;
     // the agent counts as connected from its hello until this session ends, however it ends
     let mut _connected = None;
     let mut watching = Vec::new();
+    let mut heard = Instant::now();
+    let mut pings = tokio::time::interval_at(heard + liveness.ping, liveness.ping);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             frame = socket.recv() => {
+                heard = Instant::now();
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => return close(socket, Refusal::binary()).await,
@@ -107,6 +116,23 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                 }
                 Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips) => {}
                 Err(RecvError::Closed) => return,
+            },
+            _ = pings.tick() => {
+                // bounded: an agent that stopped reading must not hold this loop in a send
+                let ping = socket.send(Message::Ping(Default::default()));
+                if !matches!(tokio::time::timeout(liveness.idle, ping).await, Ok(Ok(()))) {
+                    eprintln!("agent {}: connection lost (ping failed)", agent.name);
+                    return;
+                }
+            }
+            _ = tokio::time::sleep_until(heard + liveness.idle) => {
+                let idle = liveness.idle.as_secs_f32();
+                let reason = format!("nothing heard from the agent for {idle} s");
+                eprintln!("agent {}: {reason}; hanging up", agent.name);
+                // a last word for an agent that is merely slow; a vanished one never reads it
+                let refusal = Refusal { code: 1001, reason };
+                let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
+                return;
             }
         }
     }
