@@ -2,7 +2,8 @@
 //!
 //! The agent authenticates with `Authorization: Bearer TOKEN` on the upgrade request, then
 //! sends `hello` (with the protocol version) first. The server answers `welcome` and sends the
-//! addresses to `watch`, again whenever that list changes. Anything else - an unknown version,
+//! addresses to `watch`, again whenever that list changes; after the welcome the agent sends a
+//! `snapshot`, then each observation as it happens. Anything else - an unknown version,
 //! malformed JSON, a binary or oversized frame, a message before `hello` - closes the connection
 //! with a reason and changes nothing.
 //!
