@@ -1,6 +1,6 @@
 //! The server's end of the agent protocol: `/agent/ws`.
 
-use crate::protocol::{self, AgentMessage, Refusal, ServerMessage, PROTOCOL_VERSION};
+use crate::protocol::{self, AgentMessage, Liveness, Refusal, ServerMessage, PROTOCOL_VERSION};
 use crate::rest::Refusal as HttpRefusal;
 use app::domain::binding::Observation;
 use app::domain::error::ApiError;
@@ -11,7 +11,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 /// Authenticates the upgrade request before any message is read.
 pub async fn upgrade(
@@ -46,18 +48,24 @@ pub async fn upgrade(
     // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
     ws.max_message_size(protocol::MAX_FRAME_BYTES * 2)
         .max_frame_size(protocol::MAX_FRAME_BYTES * 2)
-        .on_upgrade(move |socket| session(socket, store, agent))
+        .on_upgrade(move |socket| session(socket, store, agent, Liveness::default()))
 }
 
+/// Sends one message; an agent that stopped reading gets 10 s, then the session ends.
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
     let text = serde_json::to_string(msg).expect("server messages serialize");
-    socket.send(Message::Text(text.into())).await.is_ok()
+    let sent = socket.send(Message::Text(text.into()));
+    matches!(
+        tokio::time::timeout(Duration::from_secs(10), sent).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn close(mut socket: WebSocket, refusal: Refusal) {
-    eprintln!(
-        "agent connection closed: {} ({})",
-        refusal.reason, refusal.code
+    tracing::info!(
+        code = refusal.code,
+        "agent connection closed: {}",
+        refusal.reason
     );
     let frame = CloseFrame {
         code: refusal.code,
@@ -66,22 +74,29 @@ async fn close(mut socket: WebSocket, refusal: Refusal) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
+/// One agent's connection. Pings the agent every `liveness.ping` and hangs up when nothing at
+/// all (Pong included) has arrived for `liveness.idle`: an agent behind a half-open connection
+/// stops counting as connected, and its HAVIPs stop counting as watched.
+pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, liveness: Liveness) {
     let mut changes = store.subscribe();
     let mut said_hello = false;
     // the agent counts as connected from its hello until this session ends, however it ends
     let mut _connected = None;
     let mut watching = Vec::new();
+    let mut heard = Instant::now();
+    let mut pings = tokio::time::interval_at(heard + liveness.ping, liveness.ping);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             frame = socket.recv() => {
+                heard = Instant::now();
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => return close(socket, Refusal::binary()).await,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Err(e)) => {
-                        eprintln!("agent {}: connection error: {e}", agent.name);
+                        tracing::info!(agent = %agent.name, "connection error: {e}");
                         return;
                     }
                 };
@@ -90,7 +105,7 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                     Err(refusal) => return close(socket, refusal).await,
                 };
                 if let Err(e) = handle(&store, &agent, msg.clone()) {
-                    eprintln!("agent {}: {e}", agent.name);
+                    tracing::warn!(agent = %agent.name, "{e}");
                 }
                 if matches!(msg, AgentMessage::Hello { .. }) {
                     said_hello = true;
@@ -120,6 +135,23 @@ async fn session(mut socket: WebSocket, store: Store, agent: Agent) {
                 }
                 Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips) => {}
                 Err(RecvError::Closed) => return,
+            },
+            _ = pings.tick() => {
+                // bounded: an agent that stopped reading must not hold this loop in a send
+                let ping = socket.send(Message::Ping(Default::default()));
+                if !matches!(tokio::time::timeout(liveness.idle, ping).await, Ok(Ok(()))) {
+                    tracing::info!(agent = %agent.name, "connection lost (ping failed)");
+                    return;
+                }
+            }
+            _ = tokio::time::sleep_until(heard + liveness.idle) => {
+                let idle = liveness.idle.as_secs_f32();
+                let reason = format!("nothing heard from the agent for {idle} s");
+                tracing::info!(agent = %agent.name, "{reason}; hanging up");
+                // a last word for an agent that is merely slow; a vanished one never reads it
+                let refusal = Refusal { code: 1001, reason };
+                let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
+                return;
             }
         }
     }
@@ -149,7 +181,7 @@ fn handle(
 ) -> Result<(), app::domain::error::ApiError> {
     match msg {
         AgentMessage::Hello { interface, mac, .. } => {
-            eprintln!("agent {} connected ({interface}, {mac})", agent.name);
+            tracing::info!(agent = %agent.name, "connected ({interface}, {mac})");
         }
         AgentMessage::Observe { ip, observation } => {
             store.observe(agent, ip, observation)?;

@@ -1,10 +1,12 @@
 //! The agent endpoint over real loopback websockets.
 
-use crate::protocol::MAX_FRAME_BYTES;
+use crate::protocol::{Liveness, MAX_FRAME_BYTES};
 use app::domain::binding::Status;
 use app::domain::model::{IpChoice, NewHavip};
 use app::store::{Store, StoreConfig};
+use axum::extract::ws::WebSocketUpgrade;
 use futures::{SinkExt, StreamExt};
+use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error, Message};
@@ -212,4 +214,79 @@ async fn an_agent_is_connected_from_its_hello_until_its_connection_ends() {
         !watched(&f),
         "its HAVIPs show their last reported status as such"
     );
+}
+
+/// Keep-alive timing short enough for tests.
+const SHORT: Liveness = Liveness {
+    ping: Duration::from_millis(50),
+    idle: Duration::from_millis(300),
+};
+
+/// Serves the fixture's agent sessions with `liveness` (authentication is tested above).
+async fn serve_with(f: &Fixture, liveness: Liveness) -> String {
+    let agent = f.store.agent_by_token(&f.token).unwrap().unwrap();
+    let store = f.store.clone();
+    let app = axum::Router::new().route(
+        "/agent/ws",
+        axum::routing::get(move |ws: WebSocketUpgrade| {
+            let (store, agent) = (store.clone(), agent.clone());
+            async move {
+                ws.on_upgrade(move |socket| {
+                    crate::agent_ws::session(socket, store, agent, liveness)
+                })
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("ws://{addr}/agent/ws")
+}
+
+fn connections(f: &Fixture) -> u32 {
+    let agent = f.store.agent_by_token(&f.token).unwrap().unwrap();
+    f.store.presence(&agent.id).map_or(0, |p| p.connections)
+}
+
+#[tokio::test]
+async fn an_agent_that_goes_silent_is_dropped_after_the_idle_timeout() {
+    let f = fixture().await;
+    let url = serve_with(&f, SHORT).await;
+    let mut ws = connect(&url, None).await.unwrap();
+    text(&mut ws, HELLO).await;
+    ws.next().await.unwrap().unwrap(); // welcome: the hello has been handled
+    let heard = Instant::now();
+    assert_eq!(connections(&f), 1);
+    // from now on the agent neither reads (so it answers no ping) nor writes, like a host that
+    // vanished behind a half-open connection
+    while connections(&f) == 1 && heard.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = heard.elapsed();
+    assert_eq!(connections(&f), 0, "still connected after {took:?}");
+    assert!(took < SHORT.idle * 3, "dropped only after {took:?}");
+    let havip = f.store.havip(&f.havip_id).unwrap();
+    assert!(!f.store.row(&havip).unwrap().watched);
+    drop(ws);
+}
+
+#[tokio::test]
+async fn an_agent_that_answers_pings_stays_connected_while_quiet() {
+    let f = fixture().await;
+    let url = serve_with(&f, SHORT).await;
+    let mut ws = connect(&url, None).await.unwrap();
+    text(&mut ws, HELLO).await;
+    // read (tungstenite answers each ping) but send nothing for several idle timeouts
+    let mut pings = 0;
+    let quiet = async {
+        while let Some(Ok(msg)) = ws.next().await {
+            pings += usize::from(msg.is_ping());
+        }
+    };
+    assert!(
+        tokio::time::timeout(SHORT.idle * 4, quiet).await.is_err(),
+        "the server hung up"
+    );
+    assert_eq!(connections(&f), 1);
+    assert!(pings >= 10, "the server pings every 50 ms: {pings}");
 }

@@ -140,7 +140,8 @@ async fn every_refusal_has_its_status_says_why_and_changes_nothing() {
     let long_name = "n".repeat(61);
 
     // (what, path, encoding, body, status, field, words in the message)
-    let cases: Vec<(&str, &str, As, String, u16, Option<&str>, &str)> = vec![
+    type Case<'a> = (&'a str, &'a str, As, String, u16, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "reserved gateway",
             CreateHavip::PATH,

@@ -2,18 +2,46 @@
 //!
 //! The agent authenticates with `Authorization: Bearer TOKEN` on the upgrade request, then
 //! sends `hello` (with the protocol version) first. The server answers `welcome` and sends the
-//! addresses to `watch`, again whenever that list changes. Anything else - an unknown version,
+//! addresses to `watch`, again whenever that list changes; after the welcome the agent sends a
+//! `snapshot`, then each observation as it happens. Anything else - an unknown version,
 //! malformed JSON, a binary or oversized frame, a message before `hello` - closes the connection
 //! with a reason and changes nothing.
+//!
+//! Both sides keep the connection alive with websocket Ping frames (see [`Liveness`]); those
+//! are control frames, not JSON messages, so the message format does not change.
 
 use app::domain::binding::Observation;
 use app::domain::mac::Mac;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest text frame either side accepts (a snapshot of 1,000 holders fits easily).
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// How often each side pings the other.
+pub const PING_INTERVAL: Duration = Duration::from_secs(15);
+/// How long either side waits without hearing anything (any frame, Pong included) before it
+/// hangs up: three missed pings.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// Keep-alive timing for one side of the connection. It sends a websocket Ping every `ping`
+/// and closes the connection once nothing at all has arrived for `idle`, so a half-open TCP
+/// connection (a peer that vanished without a FIN) ends instead of looking alive forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    pub ping: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            ping: PING_INTERVAL,
+            idle: IDLE_TIMEOUT,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -30,7 +58,8 @@ pub enum AgentMessage {
     },
     /// After (re)connecting: who answered for each watched address in the latest probe round.
     Snapshot { holders: Vec<Holder> },
-    /// A host seen on the segment for the first time, or with a new MAC.
+    /// A host seen on the segment for the first time, with a new MAC, or again a while after
+    /// its last report (so the console can tell it is still there).
     Station { ip: Ipv4Addr, mac: Mac },
 }
 

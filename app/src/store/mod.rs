@@ -140,6 +140,9 @@ struct Inner {
     epoch: u64,
 }
 
+/// A tree's name and its records, in key order.
+pub type TreeDump = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Locks a mutex even if a thread panicked while holding it: the maps behind these locks are
 /// updated in single steps, so they are never left half-changed, and one panic must not turn
 /// every later request into another.
@@ -351,7 +354,7 @@ impl Store {
     /// Every tree with every record, in order: two dumps are equal exactly when nothing
     /// was written in between (tests compare them around refusals).
     #[doc(hidden)]
-    pub fn dump(&self) -> Result<Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>, ApiError> {
+    pub fn dump(&self) -> Result<Vec<TreeDump>, ApiError> {
         let mut names = self.inner.db.tree_names();
         names.sort();
         names

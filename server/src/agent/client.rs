@@ -1,32 +1,244 @@
 //! The agent's two halves. `capture` reads ARP and probes the watched addresses forever, also
 //! while the console is away, so its picture stays current. `run_forever` keeps a websocket to
-//! the console (TCP or Unix socket): hello, a snapshot of the latest probe round, then every
-//! observation as it happens; on failure it reconnects with exponential backoff and jitter.
+//! the console (TCP or Unix socket): hello; after the console's welcome, a snapshot of the
+//! latest probe round; then every observation as it happens. Both sides ping; a connection
+//! that goes quiet is dropped. How each connection ended decides what follows (`Backoff`):
+//! reconnect soon, reconnect later and later, or stop when retrying cannot help.
 
 use super::arp;
 use super::socket::ArpSocket;
 use super::watch::Watcher;
 use super::AgentArgs;
-use crate::protocol::{AgentMessage, ServerMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::protocol::{AgentMessage, Liveness, ServerMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use app::domain::mac::Mac;
 use futures::{SinkExt, StreamExt};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 const BACKOFF_START: Duration = Duration::from_millis(200);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A session that got its welcome and lasted this long was healthy: when it ends, the next
+/// attempt starts quickly again. Anything shorter (a refusal right after the handshake, a
+/// crash loop on the console) keeps backing off.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 /// Observations queued while the connection is slow; beyond this they are dropped (the
 /// snapshot after a reconnect covers them).
 const QUEUE: usize = 4096;
+/// The URL asked for over the console's Unix socket (`--agent-socket`).
+const UNIX_URL: &str = "ws://localhost/agent/ws";
 
-pub async fn run_forever(args: &AgentArgs, socket: ArpSocket) -> Result<(), String> {
+/// Where the console is, from `--server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Connect to `addr` (host:port) and ask for the websocket `url`.
+    Tcp { addr: String, url: String },
+    /// The console's `--agent-socket`.
+    Unix(PathBuf),
+}
+
+impl Endpoint {
+    /// `http://HOST[:PORT][/PREFIX]`, `ws://…` (`/agent/ws` is appended unless present), or
+    /// `unix:PATH`. Anything else is refused here, before any socket is opened.
+    pub fn parse(server: &str) -> Result<Endpoint, String> {
+        const USE: &str = "use http://HOST:PORT, ws://HOST:PORT or unix:PATH";
+        let server = server.trim();
+        if let Some(path) = server.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("--server unix: needs the path of the console's --agent-socket".into());
+            }
+            return Ok(Endpoint::Unix(path.into()));
+        }
+        let Some((scheme, rest)) = server.split_once("://") else {
+            return Err(format!(
+                "--server {server:?} is not a console address; {USE}"
+            ));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => {}
+            "https" | "wss" => {
+                return Err(format!(
+                    "--server {server}: TLS to the console is not supported yet; use http:// or \
+                     ws:// (on a trusted network, or through a tunnel), or unix:PATH"
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "--server {server}: unknown scheme {other}://; {USE}"
+                ))
+            }
+        }
+        let bad = |why: &str| format!("--server {server}: {why}; {USE}");
+        let uri: Uri = format!("ws://{rest}")
+            .parse()
+            .map_err(|e| bad(&format!("{e}")))?;
+        let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
+            return Err(bad("no host"));
+        };
+        if authority.as_str().contains('@') {
+            return Err(bad(
+                "no user or password in the address (the token goes in --token)",
+            ));
+        }
+        // the URI parser accepts any text after the colon; only a number is a port
+        let port = match authority.as_str().strip_prefix(host) {
+            Some("") => Some(80),
+            Some(port) => port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()),
+            None => None,
+        };
+        let Some(port) = port.filter(|_| !host.is_empty()) else {
+            return Err(bad("expected HOST or HOST:PORT"));
+        };
+        if uri.query().is_some() {
+            return Err(bad("no query string"));
+        }
+        let path = uri.path().trim_end_matches('/');
+        let path = if path.ends_with("/agent/ws") {
+            path.to_string()
+        } else {
+            format!("{path}/agent/ws")
+        };
+        Ok(Endpoint::Tcp {
+            addr: format!("{host}:{port}"),
+            url: format!("ws://{authority}{path}"),
+        })
+    }
+}
+
+/// How a connection to the console ended, as far as reconnecting is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It was up and healthy for a while, then lost (console restart, network blip): the
+    /// back-off starts over.
+    Lost(String),
+    /// Connecting failed, or the connection ended soon after it began: retry, later each time.
+    Failed(String),
+    /// A refusal that retrying cannot heal: the agent stops.
+    Fatal(String),
+}
+
+impl Outcome {
+    fn message(&self) -> &str {
+        match self {
+            Outcome::Lost(m) | Outcome::Failed(m) | Outcome::Fatal(m) => m,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Retry(Duration),
+    Stop(String),
+}
+
+/// Exponential back-off with jitter, driven by how each connection ended.
+#[derive(Debug)]
+pub struct Backoff {
+    /// The longest the next wait may be.
+    ceiling: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            ceiling: BACKOFF_START,
+        }
+    }
+}
+
+impl Backoff {
+    /// What to do after `outcome`. `jitter` (uniform in 0..1) puts the wait between half and
+    /// all of the ceiling, so a fleet of agents does not reconnect in lockstep.
+    pub fn next(&mut self, outcome: &Outcome, jitter: f64) -> Decision {
+        match outcome {
+            Outcome::Fatal(why) => return Decision::Stop(why.clone()),
+            Outcome::Lost(_) => self.ceiling = BACKOFF_START,
+            Outcome::Failed(_) => {}
+        }
+        let wait = self.ceiling.mul_f64(0.5 + jitter.clamp(0.0, 1.0) * 0.5);
+        self.ceiling = (self.ceiling * 2).min(BACKOFF_MAX);
+        Decision::Retry(wait)
+    }
+}
+
+/// Why an established websocket ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum End {
+    /// The console sent a close frame.
+    Closed { code: u16, reason: String },
+    /// Anything else: the connection broke, or went quiet.
+    Broken(String),
+}
+
+/// Classifies the end of a websocket session; `healthy`: it was welcomed and lasted.
+fn judge(end: End, healthy: bool) -> Outcome {
+    let (code, reason) = match end {
+        End::Broken(why) if healthy => return Outcome::Lost(why),
+        End::Broken(why) => return Outcome::Failed(why),
+        End::Closed { code, reason } => (code, reason),
+    };
+    let said = format!("the console closed the connection: {reason} ({code})");
+    match code {
+        // the hello is the same every time, so a console that refused it refuses it again
+        1002 => Outcome::Fatal(format!(
+            "{said}; this agent and the console do not speak the same protocol: \
+             run the same havip version on both"
+        )),
+        // policy: the console no longer accepts this agent (today: its token was revoked)
+        1008 => Outcome::Fatal(format!(
+            "{said}; create a new token on the console's Agents page and restart the agent \
+             with it"
+        )),
+        // the console refused data we sent: a bug, but the data changes, so keep retrying
+        1003 | 1007 | 1009 => {
+            Outcome::Failed(format!("{said}; this is a bug in havip, please report it"))
+        }
+        // going away (1001), restarting (1012), try again later (1013), ...
+        _ if healthy => Outcome::Lost(said),
+        _ => Outcome::Failed(said),
+    }
+}
+
+/// What a connection needs besides the stream itself.
+pub struct Reporter {
+    pub interface: String,
+    pub mac: Mac,
+    pub token: String,
+    pub watcher: Arc<Mutex<Watcher>>,
+    /// Probes one address now (the raw socket; a recorder in tests).
+    pub probe: Box<dyn Fn(Ipv4Addr) + Send + Sync>,
+    pub liveness: Liveness,
+    pub healthy_after: Duration,
+}
+
+/// The watcher's state is plain data rebuilt every round: a panic elsewhere while it was
+/// locked does not make it unusable.
+fn lock(watcher: &Mutex<Watcher>) -> MutexGuard<'_, Watcher> {
+    watcher.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn send_probe(socket: &ArpSocket, ip: Ipv4Addr) {
+    if let Err(e) = socket.send(&arp::probe(socket.mac, ip)) {
+        eprintln!("agent: probe for {ip} failed: {e}");
+    }
+}
+
+pub async fn run_forever(
+    args: &AgentArgs,
+    endpoint: Endpoint,
+    socket: ArpSocket,
+) -> Result<(), String> {
     let socket = Arc::new(socket);
     let watcher = Arc::new(Mutex::new(Watcher::new(socket.mac)));
     let (tx, mut rx) = mpsc::channel(QUEUE);
@@ -36,26 +248,38 @@ pub async fn run_forever(args: &AgentArgs, socket: ArpSocket) -> Result<(), Stri
         tx,
         args.probe_interval,
     ));
-    let mut backoff = BACKOFF_START;
+    let prober = socket.clone();
+    let reporter = Reporter {
+        interface: args.interface.clone(),
+        mac: socket.mac,
+        token: args.token.clone(),
+        watcher,
+        probe: Box::new(move |ip| send_probe(&prober, ip)),
+        liveness: Liveness::default(),
+        healthy_after: HEALTHY_AFTER,
+    };
+    let mut backoff = Backoff::default();
     loop {
-        tokio::select! {
+        let outcome = tokio::select! {
             ended = &mut capture => {
                 return Err(match ended {
                     Ok(Err(e)) => e,
                     _ => "the capture task stopped".into(),
                 });
             }
-            result = session(args, &socket, &watcher, &mut rx) => match result {
-                Ok(()) => backoff = BACKOFF_START,
-                Err(Fatal(e)) => return Err(e),
-                Err(Retry(e)) => eprintln!("agent: {e}"),
+            outcome = session(&endpoint, &reporter, &mut rx) => outcome,
+        };
+        match backoff.next(&outcome, rand::random()) {
+            Decision::Stop(why) => return Err(why),
+            Decision::Retry(wait) => {
+                eprintln!(
+                    "agent: {}; reconnecting in {} ms",
+                    outcome.message(),
+                    wait.as_millis()
+                );
+                tokio::time::sleep(wait).await;
             }
         }
-        // full jitter: a fleet of agents does not reconnect in lockstep
-        let wait = backoff.mul_f64(0.5 + rand::random::<f64>() * 0.5);
-        eprintln!("agent: reconnecting in {} ms", wait.as_millis());
-        tokio::time::sleep(wait).await;
-        backoff = (backoff * 2).min(BACKOFF_MAX);
     }
 }
 
@@ -81,9 +305,9 @@ async fn capture(
         tokio::select! {
             n = socket.recv(&mut buf) => {
                 let n = n.map_err(|e| format!("reading the raw socket: {e}"))?;
-                let mut w = watcher.lock().unwrap();
+                let mut w = lock(&watcher);
                 match arp::parse(&buf[..n]) {
-                    Ok(frame) => emit(w.on_frame(&frame)),
+                    Ok(frame) => emit(w.on_frame(&frame, std::time::Instant::now())),
                     Err(_) => {
                         w.malformed += 1;
                         if w.malformed.is_power_of_two() {
@@ -94,17 +318,15 @@ async fn capture(
             }
             _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => {
                 deadline = None;
-                emit(watcher.lock().unwrap().end_round());
+                emit(lock(&watcher).end_round());
             }
             _ = rounds.tick() => {
                 if deadline.take().is_some() {
-                    emit(watcher.lock().unwrap().end_round());
+                    emit(lock(&watcher).end_round());
                 }
-                let ips: Vec<_> = watcher.lock().unwrap().watched().collect();
+                let ips: Vec<_> = lock(&watcher).watched().collect();
                 for ip in ips {
-                    if let Err(e) = socket.send(&arp::probe(socket.mac, ip)) {
-                        eprintln!("agent: probe for {ip} failed: {e}");
-                    }
+                    send_probe(&socket, ip);
                 }
                 deadline = Some(Instant::now() + answer_time);
             }
@@ -112,144 +334,561 @@ async fn capture(
     }
 }
 
-enum Failure {
-    Retry(String),
-    Fatal(String),
+/// Waits at most `limit` for `what`; `doing` names it in the failure.
+async fn within<T>(
+    limit: Duration,
+    doing: &str,
+    what: impl Future<Output = std::io::Result<T>>,
+) -> Result<T, Outcome> {
+    match timeout(limit, what).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Outcome::Failed(format!("{doing}: {e}"))),
+        Err(_) => Err(Outcome::Failed(format!(
+            "{doing}: no answer within {} s",
+            limit.as_secs_f32()
+        ))),
+    }
 }
-use Failure::{Fatal, Retry};
 
+/// One connection, from connecting until it ends.
 async fn session(
-    args: &AgentArgs,
-    socket: &ArpSocket,
-    watcher: &Mutex<Watcher>,
+    endpoint: &Endpoint,
+    reporter: &Reporter,
     rx: &mut mpsc::Receiver<AgentMessage>,
-) -> Result<(), Failure> {
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_FRAME_BYTES))
-        .max_frame_size(Some(MAX_FRAME_BYTES));
-    if let Some(path) = args.server.strip_prefix("unix:") {
-        let stream = tokio::net::UnixStream::connect(path)
-            .await
-            .map_err(|e| Retry(format!("{path}: {e}")))?;
-        let request = request("ws://localhost/agent/ws", &args.token)?;
-        let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-            .await
-            .map_err(handshake_error)?;
-        connected(report(ws, args, socket, watcher, rx).await)
-    } else {
-        let base = args
-            .server
-            .trim_end_matches('/')
-            .replacen("http://", "ws://", 1);
-        let url = if base.ends_with("/agent/ws") {
-            base
-        } else {
-            format!("{base}/agent/ws")
-        };
-        let request = request(&url, &args.token)?;
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-            .await
-            .map_err(handshake_error)?;
-        connected(report(ws, args, socket, watcher, rx).await)
-    }
-}
-
-/// A connection that was established and then ended resets the backoff: the next attempt
-/// starts quickly.
-fn connected(result: Result<(), Failure>) -> Result<(), Failure> {
-    match result {
-        Err(Retry(e)) => {
-            eprintln!("agent: {e}");
-            Ok(())
+) -> Outcome {
+    let limit = reporter.liveness.idle;
+    match endpoint {
+        Endpoint::Unix(path) => {
+            let doing = format!("connecting to {}", path.display());
+            match within(limit, &doing, tokio::net::UnixStream::connect(path)).await {
+                Ok(stream) => report(stream, UNIX_URL, reporter, rx).await,
+                Err(outcome) => outcome,
+            }
         }
-        other => other,
+        Endpoint::Tcp { addr, url } => {
+            let doing = format!("connecting to {addr}");
+            match within(limit, &doing, tokio::net::TcpStream::connect(addr)).await {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    report(stream, url, reporter, rx).await
+                }
+                Err(outcome) => outcome,
+            }
+        }
     }
 }
 
-fn request(
-    url: &str,
-    token: &str,
-) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, Failure> {
+fn request(url: &str, token: &str) -> Result<Request, Outcome> {
     let mut request = url
         .into_client_request()
-        .map_err(|e| Fatal(format!("bad server address {url}: {e}")))?;
+        .map_err(|e| Outcome::Fatal(format!("bad server address {url}: {e}")))?;
     let value = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Fatal("the token has invalid characters".into()))?;
+        .map_err(|_| Outcome::Fatal("the token has invalid characters".into()))?;
     request.headers_mut().insert("authorization", value);
     Ok(request)
 }
 
-fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Failure {
+fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Outcome {
     use tokio_tungstenite::tungstenite::Error;
     match e {
-        Error::Http(resp) if resp.status() == 401 => {
+        Error::Http(resp) => {
             let body = resp
                 .body()
                 .as_ref()
                 .map(|b| String::from_utf8_lossy(b).trim().to_string())
                 .unwrap_or_default();
-            // keep retrying (slowly): the operator may be fixing the token on the console
-            Retry(format!("the server refused the token: {body}"))
+            if resp.status() == 401 {
+                // a token is only ever checked against what the console stored when it was
+                // created; one that fails now (mistyped, revoked, deleted) never passes later
+                Outcome::Fatal(format!(
+                    "the console refused the token ({body}): create a new token on the \
+                     console's Agents page and restart the agent with it"
+                ))
+            } else {
+                Outcome::Failed(format!(
+                    "the console answered HTTP {} instead of a websocket: {body}",
+                    resp.status()
+                ))
+            }
         }
-        other => Retry(format!("cannot connect: {other}")),
+        other => Outcome::Failed(format!("websocket handshake failed: {other}")),
     }
 }
 
-async fn send<S: AsyncRead + AsyncWrite + Unpin>(
-    ws: &mut WebSocketStream<S>,
-    msg: &AgentMessage,
-) -> Result<(), Failure> {
-    let text = serde_json::to_string(msg).expect("agent messages serialize");
-    ws.send(Message::Text(text.into()))
-        .await
-        .map_err(|e| Retry(format!("send failed: {e}")))
+/// Runs the protocol over an open stream to the console: handshake, then [`exchange`].
+pub async fn report<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    url: &str,
+    reporter: &Reporter,
+    rx: &mut mpsc::Receiver<AgentMessage>,
+) -> Outcome {
+    let request = match request(url, &reporter.token) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+    let mut ws = match timeout(reporter.liveness.idle, handshake).await {
+        Ok(Ok((ws, _))) => ws,
+        Ok(Err(e)) => return handshake_error(e),
+        Err(_) => {
+            return Outcome::Failed("the console did not complete the websocket handshake".into())
+        }
+    };
+    let began = Instant::now();
+    let mut welcomed = false;
+    let end = exchange(&mut ws, reporter, rx, &mut welcomed).await;
+    // complete the closing handshake, or say goodbye, if the console still listens
+    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+    judge(end, welcomed && began.elapsed() >= reporter.healthy_after)
 }
 
-async fn report<S: AsyncRead + AsyncWrite + Unpin>(
-    mut ws: WebSocketStream<S>,
-    args: &AgentArgs,
-    socket: &ArpSocket,
-    watcher: &Mutex<Watcher>,
+/// Sends one frame; a console that does not take it within `limit` is gone.
+async fn send<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    msg: Message,
+    limit: Duration,
+) -> Result<(), End> {
+    match timeout(limit, ws.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(End::Broken(format!("send failed: {e}"))),
+        Err(_) => Err(End::Broken(format!(
+            "send failed: the console took nothing for {} s",
+            limit.as_secs_f32()
+        ))),
+    }
+}
+
+fn json(msg: &AgentMessage) -> Message {
+    Message::Text(
+        serde_json::to_string(msg)
+            .expect("agent messages serialize")
+            .into(),
+    )
+}
+
+/// Hello, then (once welcomed) the snapshot and the observations, until the connection ends.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    reporter: &Reporter,
     rx: &mut mpsc::Receiver<AgentMessage>,
-) -> Result<(), Failure> {
+    welcomed: &mut bool,
+) -> End {
+    let Liveness { ping, idle } = reporter.liveness;
     // what queued up while disconnected is superseded by the snapshot
     while rx.try_recv().is_ok() {}
     let hello = AgentMessage::Hello {
         version: PROTOCOL_VERSION,
-        interface: args.interface.clone(),
-        mac: socket.mac,
+        interface: reporter.interface.clone(),
+        mac: reporter.mac,
     };
-    send(&mut ws, &hello).await?;
-    let snapshot = watcher.lock().unwrap().snapshot();
-    send(&mut ws, &snapshot).await?;
+    if let Err(end) = send(ws, json(&hello), idle).await {
+        return end;
+    }
+    let mut heard = Instant::now();
+    let mut pings = tokio::time::interval_at(heard + ping, ping);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            Some(msg) = rx.recv() => send(&mut ws, &msg).await?,
-            msg = ws.next() => match msg {
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(&text) {
+        let sent = tokio::select! {
+            Some(msg) = rx.recv(), if *welcomed => send(ws, json(&msg), idle).await,
+            _ = pings.tick() => send(ws, Message::Ping(Default::default()), idle).await,
+            _ = tokio::time::sleep_until(heard + idle) => {
+                return End::Broken(format!(
+                    "nothing heard from the console for {} s",
+                    idle.as_secs_f32()
+                ));
+            }
+            msg = ws.next() => {
+                heard = Instant::now();
+                let text = match msg {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(Some(frame)))) => {
+                        return End::Closed {
+                            code: frame.code.into(),
+                            reason: frame.reason.to_string(),
+                        };
+                    }
+                    Some(Ok(Message::Close(None))) => {
+                        return End::Broken("the console closed the connection".into());
+                    }
+                    Some(Ok(_)) => continue, // pings are answered by tungstenite, pongs just count
+                    Some(Err(e)) => return End::Broken(format!("connection lost: {e}")),
+                    None => return End::Broken("connection closed".into()),
+                };
+                match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(ServerMessage::Welcome { agent, .. }) if !*welcomed => {
+                        println!("agent: connected as {agent}");
+                        *welcomed = true;
+                        let snapshot = lock(&reporter.watcher).snapshot();
+                        send(ws, json(&snapshot), idle).await
+                    }
+                    Ok(ServerMessage::Welcome { .. }) => Ok(()),
                     Ok(ServerMessage::Watch { ips }) => {
                         let new: Vec<_> = {
-                            let mut w = watcher.lock().unwrap();
-                            let new = ips.iter().copied().filter(|ip| !w.watched().any(|x| x == *ip)).collect();
+                            let mut w = lock(&reporter.watcher);
+                            let new = ips
+                                .iter()
+                                .copied()
+                                .filter(|ip| !w.watched().any(|x| x == *ip))
+                                .collect();
                             w.set_watch(&ips);
                             new
                         };
                         // probe new addresses now rather than at the next round
                         for ip in new {
-                            let _ = socket.send(&arp::probe(socket.mac, ip));
+                            (reporter.probe)(ip);
                         }
+                        Ok(())
                     }
-                    Ok(ServerMessage::Welcome { agent, .. }) => println!("agent: connected as {agent}"),
-                    Err(e) => eprintln!("agent: ignoring unknown server message: {e}"),
-                },
-                Some(Ok(Message::Close(frame))) => {
-                    let reason = frame.map(|f| format!("{} ({})", f.reason, u16::from(f.code))).unwrap_or_default();
-                    return Err(Retry(format!("server closed the connection: {reason}")));
+                    Err(e) => {
+                        eprintln!("agent: ignoring unknown server message: {e}");
+                        Ok(())
+                    }
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(Retry(format!("connection lost: {e}"))),
-                None => return Err(Retry("connection closed".into())),
+            }
+        };
+        if let Err(end) = sent {
+            return end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::DuplexStream;
+    use tokio_tungstenite::tungstenite::handshake::server::{
+        ErrorResponse, Request as Upgrade, Response,
+    };
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+    #[test]
+    fn console_addresses() {
+        let tcp = |addr: &str, url: &str| {
+            Ok(Endpoint::Tcp {
+                addr: addr.into(),
+                url: url.into(),
+            })
+        };
+        let cases: Vec<(&str, Result<Endpoint, String>)> = vec![
+            (
+                "http://127.0.0.1:3000",
+                tcp("127.0.0.1:3000", "ws://127.0.0.1:3000/agent/ws"),
+            ),
+            (
+                "ws://console.lan:8080",
+                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
+            ),
+            (
+                "http://console.lan:8080/",
+                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
+            ),
+            (
+                "HTTP://console.lan",
+                tcp("console.lan:80", "ws://console.lan/agent/ws"),
+            ),
+            ("ws://h:1/agent/ws", tcp("h:1", "ws://h:1/agent/ws")),
+            ("http://h:1/agent/ws/", tcp("h:1", "ws://h:1/agent/ws")),
+            ("http://h:1/havip/", tcp("h:1", "ws://h:1/havip/agent/ws")),
+            (
+                "http://[::1]:3000",
+                tcp("[::1]:3000", "ws://[::1]:3000/agent/ws"),
+            ),
+            (
+                " unix:/run/havip/agent.sock",
+                Ok(Endpoint::Unix("/run/havip/agent.sock".into())),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Endpoint::parse(input), want, "{input}");
+        }
+        let refused = [
+            (
+                "https://console.lan",
+                "TLS to the console is not supported yet",
+            ),
+            (
+                "wss://console.lan:443/agent/ws",
+                "TLS to the console is not supported yet",
+            ),
+            ("ftp://console.lan", "unknown scheme ftp://"),
+            ("console.lan:3000", "is not a console address"),
+            ("", "is not a console address"),
+            ("garbage", "is not a console address"),
+            ("http://", "use http://HOST:PORT"),
+            ("http://h:port", "expected HOST or HOST:PORT"),
+            ("http://h:", "expected HOST or HOST:PORT"),
+            ("http://h:99999", "expected HOST or HOST:PORT"),
+            ("http://user:pw@h:1", "no user or password"),
+            ("http://h:1/?x=1", "no query string"),
+            ("unix:", "needs the path"),
+        ];
+        for (input, why) in refused {
+            let err = Endpoint::parse(input).unwrap_err();
+            assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_resets_after_a_healthy_session_and_stops_on_fatal() {
+        let failed = Outcome::Failed("refused".into());
+        let mut b = Backoff::default();
+        let mut ceilings = Vec::new();
+        for _ in 0..12 {
+            // jitter 1.0: the whole ceiling
+            match b.next(&failed, 1.0) {
+                Decision::Retry(wait) => ceilings.push(wait.as_millis()),
+                other => panic!("{other:?}"),
             }
         }
+        assert_eq!(
+            ceilings,
+            [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000, 30000]
+        );
+        // jitter 0: half the ceiling, never less
+        assert_eq!(
+            b.next(&failed, 0.0),
+            Decision::Retry(Duration::from_secs(15))
+        );
+        // a healthy session that was lost starts over
+        assert_eq!(
+            b.next(&Outcome::Lost("restart".into()), 1.0),
+            Decision::Retry(Duration::from_millis(200))
+        );
+        assert_eq!(
+            b.next(&failed, 1.0),
+            Decision::Retry(Duration::from_millis(400))
+        );
+        assert_eq!(
+            b.next(&Outcome::Fatal("revoked".into()), 0.5),
+            Decision::Stop("revoked".into())
+        );
+    }
+
+    #[test]
+    fn how_a_session_ended_decides_what_follows() {
+        let closed = |code: u16, reason: &str| End::Closed {
+            code,
+            reason: reason.into(),
+        };
+        let kind = |o: Outcome| match o {
+            Outcome::Lost(_) => "lost",
+            Outcome::Failed(_) => "failed",
+            Outcome::Fatal(_) => "fatal",
+        };
+        for healthy in [false, true] {
+            let again = if healthy { "lost" } else { "failed" };
+            let cases = [
+                (closed(1002, "unsupported protocol version 1"), "fatal"),
+                (closed(1008, "agent token revoked"), "fatal"),
+                (closed(1007, "malformed message"), "failed"),
+                (closed(1009, "frame exceeds the limit"), "failed"),
+                (closed(1003, "binary frames are not supported"), "failed"),
+                (closed(1000, ""), again),
+                (closed(1001, "going away"), again),
+                (closed(1011, "internal error"), again),
+                (closed(1012, "restarting"), again),
+                (closed(1013, "try again later"), again),
+                (End::Broken("connection reset".into()), again),
+            ];
+            for (end, want) in cases {
+                assert_eq!(
+                    kind(judge(end.clone(), healthy)),
+                    want,
+                    "{end:?} healthy={healthy}"
+                );
+            }
+        }
+        let Outcome::Fatal(why) = judge(closed(1008, "agent token revoked"), true) else {
+            unreachable!()
+        };
+        assert!(
+            why.contains("agent token revoked") && why.contains("Agents page"),
+            "{why}"
+        );
+        let Outcome::Failed(why) = judge(closed(1009, "too big"), false) else {
+            unreachable!()
+        };
+        assert!(why.contains("bug"), "{why}");
+    }
+
+    const ME: Mac = Mac([2, 0, 0, 0x16, 0x16, 0x99]);
+
+    fn reporter(
+        liveness: Liveness,
+        healthy_after: Duration,
+    ) -> (Reporter, Arc<Mutex<Vec<Ipv4Addr>>>) {
+        let probed = Arc::new(Mutex::new(Vec::new()));
+        let record = probed.clone();
+        let reporter = Reporter {
+            interface: "eth0".into(),
+            mac: ME,
+            token: "hvt_test".into(),
+            watcher: Arc::new(Mutex::new(Watcher::new(ME))),
+            probe: Box::new(move |ip| record.lock().unwrap().push(ip)),
+            liveness,
+            healthy_after,
+        };
+        (reporter, probed)
+    }
+
+    type Fake = WebSocketStream<DuplexStream>;
+
+    /// Runs the real `report` over an in-memory stream against a fake console.
+    async fn against<F, Fut>(reporter: &Reporter, console: F) -> Outcome
+    where
+        F: FnOnce(Fake) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (agent_end, console_end) = tokio::io::duplex(64 * 1024);
+        let console = tokio::spawn(async move {
+            if let Ok(ws) = tokio_tungstenite::accept_async(console_end).await {
+                console(ws).await;
+            }
+        });
+        let (_tx, mut rx) = mpsc::channel(16);
+        let outcome = report(agent_end, UNIX_URL, reporter, &mut rx).await;
+        console.abort();
+        outcome
+    }
+
+    async fn text(ws: &mut Fake, body: &str) {
+        ws.send(Message::Text(body.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// Reads the hello, optionally welcomes, then closes with `code`.
+    async fn refuse(mut ws: Fake, welcome: bool, code: u16, reason: &'static str) {
+        let hello = ws.next().await.unwrap().unwrap().into_text().unwrap();
+        assert!(hello.contains(r#""type":"hello""#), "{hello}");
+        if welcome {
+            text(&mut ws, r#"{"type":"welcome","version":1,"agent":"a1"}"#).await;
+        }
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        let _ = ws.close(Some(frame)).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    }
+
+    #[tokio::test]
+    async fn refusals_over_a_real_websocket() {
+        let (r, _) = reporter(Liveness::default(), HEALTHY_AFTER);
+        let version = "unsupported protocol version 1; this server speaks 2";
+        match against(&r, move |ws| refuse(ws, false, 1002, version)).await {
+            Outcome::Fatal(why) => assert!(why.contains(version), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        match against(&r, |ws| refuse(ws, true, 1008, "agent token revoked")).await {
+            Outcome::Fatal(why) => assert!(why.contains("Agents page"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // a console going away right after the handshake: retry, but do not reset the back-off
+        match against(&r, |ws| refuse(ws, true, 1001, "going away")).await {
+            Outcome::Failed(why) => assert!(why.contains("(1001)"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // ... while a session that was welcomed and lasted long enough was healthy
+        let (quick, _) = reporter(Liveness::default(), Duration::ZERO);
+        match against(&quick, |ws| refuse(ws, true, 1001, "going away")).await {
+            Outcome::Lost(why) => assert!(why.contains("going away"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The console's answer to a token it does not know (the type is tungstenite's callback).
+    #[allow(clippy::result_large_err)]
+    fn unauthorized(_: &Upgrade, _: Response) -> Result<Response, ErrorResponse> {
+        let mut resp = ErrorResponse::new(Some("invalid or revoked agent token".into()));
+        *resp.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
+        Err(resp)
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_stops_the_agent() {
+        let (r, _) = reporter(Liveness::default(), HEALTHY_AFTER);
+        let (agent_end, console_end) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(tokio_tungstenite::accept_hdr_async(
+            console_end,
+            unauthorized,
+        ));
+        let (_tx, mut rx) = mpsc::channel(16);
+        match report(agent_end, UNIX_URL, &r, &mut rx).await {
+            Outcome::Fatal(why) => {
+                assert!(why.contains("invalid or revoked agent token"), "{why}");
+                assert!(why.contains("Agents page"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SHORT: Liveness = Liveness {
+        ping: Duration::from_millis(50),
+        idle: Duration::from_millis(300),
+    };
+
+    #[tokio::test]
+    async fn a_console_that_goes_silent_is_dropped_after_the_idle_timeout() {
+        let (r, probed) = reporter(SHORT, Duration::ZERO);
+        let started = Instant::now();
+        let silent = against(&r, |mut ws| async move {
+            ws.next().await; // hello
+            text(&mut ws, r#"{"type":"welcome","version":1,"agent":"a1"}"#).await;
+            text(&mut ws, r#"{"type":"watch","ips":["172.16.16.12"]}"#).await;
+            // then never reads (so never answers a ping) and never writes
+            std::future::pending::<()>().await;
+            drop(ws);
+        });
+        let outcome = timeout(SHORT.idle * 10, silent)
+            .await
+            .expect("the agent still waits for a console that went silent");
+        let took = started.elapsed();
+        match outcome {
+            Outcome::Lost(why) => assert!(why.contains("nothing heard from the console"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(took >= SHORT.idle && took < SHORT.idle * 4, "{took:?}");
+        assert_eq!(
+            *probed.lock().unwrap(),
+            ["172.16.16.12".parse::<Ipv4Addr>().unwrap()]
+        );
+    }
+
+    #[tokio::test]
+    async fn pongs_keep_a_quiet_connection_alive() {
+        let (r, _) = reporter(SHORT, Duration::ZERO);
+        let outcome = against(&r, |mut ws| async move {
+            ws.next().await; // hello
+            text(&mut ws, r#"{"type":"welcome","version":1,"agent":"a1"}"#).await;
+            // read (which answers pings) but say nothing for several idle timeouts
+            let mut pings = 0;
+            let quiet = async {
+                while let Some(Ok(msg)) = ws.next().await {
+                    pings += usize::from(msg.is_ping());
+                }
+            };
+            let _ = timeout(SHORT.idle * 4, quiet).await;
+            assert!(pings >= 10, "the agent pings every 50 ms: {pings}");
+            refuse_now(ws).await;
+        })
+        .await;
+        match outcome {
+            Outcome::Lost(why) => assert!(why.contains("(1001)"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    async fn refuse_now(mut ws: Fake) {
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: "going away".into(),
+        };
+        let _ = ws.close(Some(frame)).await;
+        while let Some(Ok(_)) = ws.next().await {}
     }
 }

@@ -13,6 +13,7 @@ pub struct AgentArgs {
     #[arg(long)]
     pub interface: String,
     /// The console: http://HOST:PORT, ws://HOST:PORT, or unix:PATH (the server's --agent-socket).
+    /// TLS (https://, wss://) is not supported yet.
     #[arg(long)]
     pub server: String,
     /// Agent token, created on the console's Agents page.
@@ -45,13 +46,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: AgentArgs) -> Result<(), String> {
+    // refuse what can never work before touching the network
+    let endpoint = client::Endpoint::parse(&args.server)?;
+    if args.token.trim().is_empty() {
+        return Err("the agent token is empty: create one on the console's Agents page".into());
+    }
     let socket =
         socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
     println!(
         "havip agent on {} ({}), reporting to {}",
         args.interface, socket.mac, args.server
     );
-    client::run_forever(&args, socket).await
+    client::run_forever(&args, endpoint, socket).await
 }
 
 #[cfg(test)]

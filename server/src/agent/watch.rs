@@ -4,6 +4,10 @@
 //! sender is a watched address is reported at once (gratuitous ARP as `Announce`, anything else
 //! as `ProbeReply`, once per MAC per round); at the end of the round, each watched address that
 //! nobody claimed is reported as `ProbeMiss`.
+//!
+//! Every sender is also reported as a `Station` when it is new, changed its MAC, or was last
+//! reported more than `station_refresh` ago, so the console can keep `last_seen` current and
+//! expire hosts that left.
 
 use super::arp::Arp;
 use crate::protocol::{AgentMessage, Holder};
@@ -11,18 +15,22 @@ use app::domain::binding::Observation;
 use app::domain::mac::Mac;
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
 
 /// Stations remembered for "new station" reports; beyond this, the oldest knowledge is dropped.
 const MAX_STATIONS: usize = 65_536;
+/// A station seen again is reported again once its last report is this old.
+pub const STATION_REFRESH: Duration = Duration::from_secs(5 * 60);
 
-#[derive(Default)]
 pub struct Watcher {
     our_mac: Option<Mac>,
     /// watched address -> MACs that claimed it this round
     round: BTreeMap<Ipv4Addr, Vec<Mac>>,
     /// the previous round's claims (for snapshots)
     last: BTreeMap<Ipv4Addr, Vec<Mac>>,
-    stations: HashMap<Ipv4Addr, Mac>,
+    /// station -> its MAC and when it was last reported
+    stations: HashMap<Ipv4Addr, (Mac, Instant)>,
+    pub station_refresh: Duration,
     pub malformed: u64,
 }
 
@@ -30,7 +38,11 @@ impl Watcher {
     pub fn new(our_mac: Mac) -> Self {
         Watcher {
             our_mac: Some(our_mac),
-            ..Default::default()
+            round: BTreeMap::new(),
+            last: BTreeMap::new(),
+            stations: HashMap::new(),
+            station_refresh: STATION_REFRESH,
+            malformed: 0,
         }
     }
 
@@ -47,16 +59,24 @@ impl Watcher {
         self.last.retain(|ip, _| self.round.contains_key(ip));
     }
 
-    pub fn on_frame(&mut self, arp: &Arp) -> Vec<AgentMessage> {
+    /// What one frame, received at `now`, tells the console.
+    pub fn on_frame(&mut self, arp: &Arp, now: Instant) -> Vec<AgentMessage> {
         let mut out = Vec::new();
         if Some(arp.sender_mac) == self.our_mac || arp.sender_ip.is_unspecified() {
             return out;
         }
-        if self.stations.get(&arp.sender_ip) != Some(&arp.sender_mac) {
-            if self.stations.len() >= MAX_STATIONS {
+        let fresh = match self.stations.get(&arp.sender_ip) {
+            Some((mac, reported)) => {
+                *mac == arp.sender_mac
+                    && now.saturating_duration_since(*reported) < self.station_refresh
+            }
+            None => false,
+        };
+        if !fresh {
+            if self.stations.len() >= MAX_STATIONS && !self.stations.contains_key(&arp.sender_ip) {
                 self.stations.clear();
             }
-            self.stations.insert(arp.sender_ip, arp.sender_mac);
+            self.stations.insert(arp.sender_ip, (arp.sender_mac, now));
             out.push(AgentMessage::Station {
                 ip: arp.sender_ip,
                 mac: arp.sender_mac,
@@ -146,9 +166,10 @@ mod tests {
     #[test]
     fn announcements_replies_and_misses() {
         let mut w = Watcher::new(ME);
+        let t = Instant::now();
         w.set_watch(&[VIP]);
         let garp = arp(Op::Request, A, VIP, VIP);
-        let out = w.on_frame(&garp);
+        let out = w.on_frame(&garp, t);
         assert_eq!(out[0], AgentMessage::Station { ip: VIP, mac: A });
         assert_eq!(
             out[1],
@@ -159,7 +180,7 @@ mod tests {
         );
         // a repeated GARP is still an announcement, but no new station
         assert_eq!(
-            w.on_frame(&garp),
+            w.on_frame(&garp, t),
             vec![AgentMessage::Observe {
                 ip: VIP,
                 observation: Observation::Announce { mac: A }
@@ -180,17 +201,17 @@ mod tests {
         let reply_a = arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED);
         let reply_b = arp(Op::Reply, B, VIP, Ipv4Addr::UNSPECIFIED);
         assert_eq!(
-            w.on_frame(&reply_a),
+            w.on_frame(&reply_a, t),
             vec![AgentMessage::Observe {
                 ip: VIP,
                 observation: Observation::ProbeReply { mac: A }
             }]
         );
         assert!(
-            w.on_frame(&reply_a).is_empty(),
+            w.on_frame(&reply_a, t).is_empty(),
             "one reply per MAC per round"
         );
-        assert_eq!(w.on_frame(&reply_b).len(), 2, "new station + reply");
+        assert_eq!(w.on_frame(&reply_b, t).len(), 2, "new station + reply");
         w.end_round();
         // silent round -> a miss
         assert_eq!(
@@ -205,16 +226,20 @@ mod tests {
     #[test]
     fn ignores_our_own_frames_probes_and_unwatched_addresses() {
         let mut w = Watcher::new(ME);
+        let t = Instant::now();
         w.set_watch(&[VIP]);
-        assert!(w.on_frame(&arp(Op::Request, ME, VIP, VIP)).is_empty());
+        assert!(w.on_frame(&arp(Op::Request, ME, VIP, VIP), t).is_empty());
         assert!(
-            w.on_frame(&arp(Op::Request, A, Ipv4Addr::UNSPECIFIED, VIP))
+            w.on_frame(&arp(Op::Request, A, Ipv4Addr::UNSPECIFIED, VIP), t)
                 .is_empty(),
             "someone else's probe"
         );
         let other = Ipv4Addr::new(172, 16, 16, 5);
         assert_eq!(
-            w.on_frame(&arp(Op::Request, A, other, Ipv4Addr::new(172, 16, 16, 6))),
+            w.on_frame(
+                &arp(Op::Request, A, other, Ipv4Addr::new(172, 16, 16, 6)),
+                t
+            ),
             vec![AgentMessage::Station { ip: other, mac: A }]
         );
     }
@@ -222,8 +247,9 @@ mod tests {
     #[test]
     fn watch_list_updates_keep_current_claims() {
         let mut w = Watcher::new(ME);
+        let t = Instant::now();
         w.set_watch(&[VIP]);
-        w.on_frame(&arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED));
+        w.on_frame(&arp(Op::Reply, A, VIP, Ipv4Addr::UNSPECIFIED), t);
         let other = Ipv4Addr::new(172, 16, 16, 13);
         w.set_watch(&[VIP, other]);
         assert_eq!(w.watched().collect::<Vec<_>>(), vec![VIP, other]);
@@ -236,5 +262,34 @@ mod tests {
         );
         w.set_watch(&[]);
         assert!(w.end_round().is_empty());
+    }
+
+    #[test]
+    fn stations_are_reported_again_after_the_refresh_interval() {
+        let mut w = Watcher::new(ME);
+        w.station_refresh = Duration::from_secs(60);
+        let host = Ipv4Addr::new(172, 16, 16, 5);
+        let frame = |mac| arp(Op::Request, mac, host, Ipv4Addr::new(172, 16, 16, 6));
+        let station = |mac| vec![AgentMessage::Station { ip: host, mac }];
+        let t0 = Instant::now();
+        let at = |secs| t0 + Duration::from_secs(secs);
+        assert_eq!(w.on_frame(&frame(A), t0), station(A), "new");
+        assert!(
+            w.on_frame(&frame(A), at(59)).is_empty(),
+            "reported a minute ago"
+        );
+        assert_eq!(w.on_frame(&frame(A), at(60)), station(A), "still there");
+        assert!(w.on_frame(&frame(A), at(61)).is_empty());
+        assert_eq!(
+            w.on_frame(&frame(B), at(62)),
+            station(B),
+            "a new MAC at once"
+        );
+        assert!(w.on_frame(&frame(B), at(121)).is_empty());
+        assert_eq!(w.on_frame(&frame(B), at(122)), station(B));
+        // a clock that appears to go back never suppresses a report forever
+        assert!(w.on_frame(&frame(B), t0).is_empty());
+        assert_eq!(w.on_frame(&frame(B), at(182)), station(B));
+        assert_eq!(STATION_REFRESH, Duration::from_secs(300));
     }
 }
