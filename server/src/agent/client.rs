@@ -6,6 +6,8 @@
 //! reconnect soon, reconnect later and later, or stop when retrying cannot help.
 
 use super::arp;
+use super::backoff::{judge, Backoff, Decision, End, Outcome};
+use super::endpoint::Endpoint;
 use super::socket::ArpSocket;
 use super::watch::Watcher;
 use super::AgentArgs;
@@ -14,7 +16,6 @@ use app::domain::mac::Mac;
 use futures::{SinkExt, StreamExt};
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -22,13 +23,11 @@ use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, Uri};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-const BACKOFF_START: Duration = Duration::from_millis(200);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A session that got its welcome and lasted this long was healthy: when it ends, the next
 /// attempt starts quickly again. Anything shorter (a refusal right after the handshake, a
 /// crash loop on the console) keeps backing off.
@@ -38,177 +37,6 @@ const HEALTHY_AFTER: Duration = Duration::from_secs(10);
 const QUEUE: usize = 4096;
 /// The URL asked for over the console's Unix socket (`--agent-socket`).
 const UNIX_URL: &str = "ws://localhost/agent/ws";
-
-/// Where the console is, from `--server`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// Connect to `addr` (host:port) and ask for the websocket `url`.
-    Tcp { addr: String, url: String },
-    /// The console's `--agent-socket`.
-    Unix(PathBuf),
-}
-
-impl Endpoint {
-    /// `http://HOST[:PORT][/PREFIX]`, `ws://…` (`/agent/ws` is appended unless present), or
-    /// `unix:PATH`. Anything else is refused here, before any socket is opened.
-    pub fn parse(server: &str) -> Result<Endpoint, String> {
-        const USE: &str = "use http://HOST:PORT, ws://HOST:PORT or unix:PATH";
-        let server = server.trim();
-        if let Some(path) = server.strip_prefix("unix:") {
-            if path.is_empty() {
-                return Err("--server unix: needs the path of the console's --agent-socket".into());
-            }
-            return Ok(Endpoint::Unix(path.into()));
-        }
-        let Some((scheme, rest)) = server.split_once("://") else {
-            return Err(format!(
-                "--server {server:?} is not a console address; {USE}"
-            ));
-        };
-        match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => {}
-            "https" | "wss" => {
-                return Err(format!(
-                    "--server {server}: TLS to the console is not supported yet; use http:// or \
-                     ws:// (on a trusted network, or through a tunnel), or unix:PATH"
-                ))
-            }
-            other => {
-                return Err(format!(
-                    "--server {server}: unknown scheme {other}://; {USE}"
-                ))
-            }
-        }
-        let bad = |why: &str| format!("--server {server}: {why}; {USE}");
-        let uri: Uri = format!("ws://{rest}")
-            .parse()
-            .map_err(|e| bad(&format!("{e}")))?;
-        let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
-            return Err(bad("no host"));
-        };
-        if authority.as_str().contains('@') {
-            return Err(bad(
-                "no user or password in the address (the token goes in --token)",
-            ));
-        }
-        // the URI parser accepts any text after the colon; only a number is a port
-        let port = match authority.as_str().strip_prefix(host) {
-            Some("") => Some(80),
-            Some(port) => port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()),
-            None => None,
-        };
-        let Some(port) = port.filter(|_| !host.is_empty()) else {
-            return Err(bad("expected HOST or HOST:PORT"));
-        };
-        if uri.query().is_some() {
-            return Err(bad("no query string"));
-        }
-        let path = uri.path().trim_end_matches('/');
-        let path = if path.ends_with("/agent/ws") {
-            path.to_string()
-        } else {
-            format!("{path}/agent/ws")
-        };
-        Ok(Endpoint::Tcp {
-            addr: format!("{host}:{port}"),
-            url: format!("ws://{authority}{path}"),
-        })
-    }
-}
-
-/// How a connection to the console ended, as far as reconnecting is concerned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// It was up and healthy for a while, then lost (console restart, network blip): the
-    /// back-off starts over.
-    Lost(String),
-    /// Connecting failed, or the connection ended soon after it began: retry, later each time.
-    Failed(String),
-    /// A refusal that retrying cannot heal: the agent stops.
-    Fatal(String),
-}
-
-impl Outcome {
-    fn message(&self) -> &str {
-        match self {
-            Outcome::Lost(m) | Outcome::Failed(m) | Outcome::Fatal(m) => m,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Retry(Duration),
-    Stop(String),
-}
-
-/// Exponential back-off with jitter, driven by how each connection ended.
-#[derive(Debug)]
-pub struct Backoff {
-    /// The longest the next wait may be.
-    ceiling: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            ceiling: BACKOFF_START,
-        }
-    }
-}
-
-impl Backoff {
-    /// What to do after `outcome`. `jitter` (uniform in 0..1) puts the wait between half and
-    /// all of the ceiling, so a fleet of agents does not reconnect in lockstep.
-    pub fn next(&mut self, outcome: &Outcome, jitter: f64) -> Decision {
-        match outcome {
-            Outcome::Fatal(why) => return Decision::Stop(why.clone()),
-            Outcome::Lost(_) => self.ceiling = BACKOFF_START,
-            Outcome::Failed(_) => {}
-        }
-        let wait = self.ceiling.mul_f64(0.5 + jitter.clamp(0.0, 1.0) * 0.5);
-        self.ceiling = (self.ceiling * 2).min(BACKOFF_MAX);
-        Decision::Retry(wait)
-    }
-}
-
-/// Why an established websocket ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum End {
-    /// The console sent a close frame.
-    Closed { code: u16, reason: String },
-    /// Anything else: the connection broke, or went quiet.
-    Broken(String),
-}
-
-/// Classifies the end of a websocket session; `healthy`: it was welcomed and lasted.
-fn judge(end: End, healthy: bool) -> Outcome {
-    let (code, reason) = match end {
-        End::Broken(why) if healthy => return Outcome::Lost(why),
-        End::Broken(why) => return Outcome::Failed(why),
-        End::Closed { code, reason } => (code, reason),
-    };
-    let said = format!("the console closed the connection: {reason} ({code})");
-    match code {
-        // the hello is the same every time, so a console that refused it refuses it again
-        1002 => Outcome::Fatal(format!(
-            "{said}; this agent and the console do not speak the same protocol: \
-             run the same havip version on both"
-        )),
-        // policy: the console no longer accepts this agent (today: its token was revoked)
-        1008 => Outcome::Fatal(format!(
-            "{said}; create a new token on the console's Agents page and restart the agent \
-             with it"
-        )),
-        // the console refused data we sent: a bug, but the data changes, so keep retrying
-        1003 | 1007 | 1009 => {
-            Outcome::Failed(format!("{said}; this is a bug in havip, please report it"))
-        }
-        // going away (1001), restarting (1012), try again later (1013), ...
-        _ if healthy => Outcome::Lost(said),
-        _ => Outcome::Failed(said),
-    }
-}
 
 /// What a connection needs besides the stream itself.
 pub struct Reporter {
@@ -564,156 +392,6 @@ mod tests {
     };
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-
-    #[test]
-    fn console_addresses() {
-        let tcp = |addr: &str, url: &str| {
-            Ok(Endpoint::Tcp {
-                addr: addr.into(),
-                url: url.into(),
-            })
-        };
-        let cases: Vec<(&str, Result<Endpoint, String>)> = vec![
-            (
-                "http://127.0.0.1:3000",
-                tcp("127.0.0.1:3000", "ws://127.0.0.1:3000/agent/ws"),
-            ),
-            (
-                "ws://console.lan:8080",
-                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
-            ),
-            (
-                "http://console.lan:8080/",
-                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
-            ),
-            (
-                "HTTP://console.lan",
-                tcp("console.lan:80", "ws://console.lan/agent/ws"),
-            ),
-            ("ws://h:1/agent/ws", tcp("h:1", "ws://h:1/agent/ws")),
-            ("http://h:1/agent/ws/", tcp("h:1", "ws://h:1/agent/ws")),
-            ("http://h:1/havip/", tcp("h:1", "ws://h:1/havip/agent/ws")),
-            (
-                "http://[::1]:3000",
-                tcp("[::1]:3000", "ws://[::1]:3000/agent/ws"),
-            ),
-            (
-                " unix:/run/havip/agent.sock",
-                Ok(Endpoint::Unix("/run/havip/agent.sock".into())),
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(Endpoint::parse(input), want, "{input}");
-        }
-        let refused = [
-            (
-                "https://console.lan",
-                "TLS to the console is not supported yet",
-            ),
-            (
-                "wss://console.lan:443/agent/ws",
-                "TLS to the console is not supported yet",
-            ),
-            ("ftp://console.lan", "unknown scheme ftp://"),
-            ("console.lan:3000", "is not a console address"),
-            ("", "is not a console address"),
-            ("garbage", "is not a console address"),
-            ("http://", "use http://HOST:PORT"),
-            ("http://h:port", "expected HOST or HOST:PORT"),
-            ("http://h:", "expected HOST or HOST:PORT"),
-            ("http://h:99999", "expected HOST or HOST:PORT"),
-            ("http://user:pw@h:1", "no user or password"),
-            ("http://h:1/?x=1", "no query string"),
-            ("unix:", "needs the path"),
-        ];
-        for (input, why) in refused {
-            let err = Endpoint::parse(input).unwrap_err();
-            assert!(err.contains(why), "{input}: {err}");
-        }
-    }
-
-    #[test]
-    fn backoff_grows_resets_after_a_healthy_session_and_stops_on_fatal() {
-        let failed = Outcome::Failed("refused".into());
-        let mut b = Backoff::default();
-        let mut ceilings = Vec::new();
-        for _ in 0..12 {
-            // jitter 1.0: the whole ceiling
-            match b.next(&failed, 1.0) {
-                Decision::Retry(wait) => ceilings.push(wait.as_millis()),
-                other => panic!("{other:?}"),
-            }
-        }
-        assert_eq!(
-            ceilings,
-            [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000, 30000]
-        );
-        // jitter 0: half the ceiling, never less
-        assert_eq!(
-            b.next(&failed, 0.0),
-            Decision::Retry(Duration::from_secs(15))
-        );
-        // a healthy session that was lost starts over
-        assert_eq!(
-            b.next(&Outcome::Lost("restart".into()), 1.0),
-            Decision::Retry(Duration::from_millis(200))
-        );
-        assert_eq!(
-            b.next(&failed, 1.0),
-            Decision::Retry(Duration::from_millis(400))
-        );
-        assert_eq!(
-            b.next(&Outcome::Fatal("revoked".into()), 0.5),
-            Decision::Stop("revoked".into())
-        );
-    }
-
-    #[test]
-    fn how_a_session_ended_decides_what_follows() {
-        let closed = |code: u16, reason: &str| End::Closed {
-            code,
-            reason: reason.into(),
-        };
-        let kind = |o: Outcome| match o {
-            Outcome::Lost(_) => "lost",
-            Outcome::Failed(_) => "failed",
-            Outcome::Fatal(_) => "fatal",
-        };
-        for healthy in [false, true] {
-            let again = if healthy { "lost" } else { "failed" };
-            let cases = [
-                (closed(1002, "unsupported protocol version 1"), "fatal"),
-                (closed(1008, "agent token revoked"), "fatal"),
-                (closed(1007, "malformed message"), "failed"),
-                (closed(1009, "frame exceeds the limit"), "failed"),
-                (closed(1003, "binary frames are not supported"), "failed"),
-                (closed(1000, ""), again),
-                (closed(1001, "going away"), again),
-                (closed(1011, "internal error"), again),
-                (closed(1012, "restarting"), again),
-                (closed(1013, "try again later"), again),
-                (End::Broken("connection reset".into()), again),
-            ];
-            for (end, want) in cases {
-                assert_eq!(
-                    kind(judge(end.clone(), healthy)),
-                    want,
-                    "{end:?} healthy={healthy}"
-                );
-            }
-        }
-        let Outcome::Fatal(why) = judge(closed(1008, "agent token revoked"), true) else {
-            unreachable!()
-        };
-        assert!(
-            why.contains("agent token revoked") && why.contains("Agents page"),
-            "{why}"
-        );
-        let Outcome::Failed(why) = judge(closed(1009, "too big"), false) else {
-            unreachable!()
-        };
-        assert!(why.contains("bug"), "{why}");
-    }
 
     const ME: Mac = Mac([2, 0, 0, 0x16, 0x16, 0x99]);
 

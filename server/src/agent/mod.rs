@@ -1,7 +1,9 @@
 //! `havip agent`: watches ARP on one interface and reports to the console over a websocket.
 
 mod arp;
+mod backoff;
 mod client;
+mod endpoint;
 mod socket;
 mod watch;
 
@@ -47,7 +49,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 pub async fn run(args: AgentArgs) -> Result<(), String> {
     // refuse what can never work before touching the network
-    let endpoint = client::Endpoint::parse(&args.server)?;
+    let endpoint = endpoint::Endpoint::parse(&args.server)?;
     if args.token.trim().is_empty() {
         return Err("the agent token is empty: create one on the console's Agents page".into());
     }

@@ -1,0 +1,153 @@
+//! Where the console is: the agent's `--server`, checked before any socket is opened.
+
+use std::path::PathBuf;
+use tokio_tungstenite::tungstenite::http::Uri;
+
+/// Where the console is, from `--server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Connect to `addr` (host:port) and ask for the websocket `url`.
+    Tcp { addr: String, url: String },
+    /// The console's `--agent-socket`.
+    Unix(PathBuf),
+}
+
+impl Endpoint {
+    /// `http://HOST[:PORT][/PREFIX]`, `ws://…` (`/agent/ws` is appended unless present), or
+    /// `unix:PATH`. Anything else is refused here, before any socket is opened.
+    pub fn parse(server: &str) -> Result<Endpoint, String> {
+        const USE: &str = "use http://HOST:PORT, ws://HOST:PORT or unix:PATH";
+        let server = server.trim();
+        if let Some(path) = server.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("--server unix: needs the path of the console's --agent-socket".into());
+            }
+            return Ok(Endpoint::Unix(path.into()));
+        }
+        let Some((scheme, rest)) = server.split_once("://") else {
+            return Err(format!(
+                "--server {server:?} is not a console address; {USE}"
+            ));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => {}
+            "https" | "wss" => {
+                return Err(format!(
+                    "--server {server}: TLS to the console is not supported yet; use http:// or \
+                     ws:// (on a trusted network, or through a tunnel), or unix:PATH"
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "--server {server}: unknown scheme {other}://; {USE}"
+                ))
+            }
+        }
+        let bad = |why: &str| format!("--server {server}: {why}; {USE}");
+        let uri: Uri = format!("ws://{rest}")
+            .parse()
+            .map_err(|e| bad(&format!("{e}")))?;
+        let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
+            return Err(bad("no host"));
+        };
+        if authority.as_str().contains('@') {
+            return Err(bad(
+                "no user or password in the address (the token goes in --token)",
+            ));
+        }
+        // the URI parser accepts any text after the colon; only a number is a port
+        let port = match authority.as_str().strip_prefix(host) {
+            Some("") => Some(80),
+            Some(port) => port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()),
+            None => None,
+        };
+        let Some(port) = port.filter(|_| !host.is_empty()) else {
+            return Err(bad("expected HOST or HOST:PORT"));
+        };
+        if uri.query().is_some() {
+            return Err(bad("no query string"));
+        }
+        let path = uri.path().trim_end_matches('/');
+        let path = if path.ends_with("/agent/ws") {
+            path.to_string()
+        } else {
+            format!("{path}/agent/ws")
+        };
+        Ok(Endpoint::Tcp {
+            addr: format!("{host}:{port}"),
+            url: format!("ws://{authority}{path}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_addresses() {
+        let tcp = |addr: &str, url: &str| {
+            Ok(Endpoint::Tcp {
+                addr: addr.into(),
+                url: url.into(),
+            })
+        };
+        let cases: Vec<(&str, Result<Endpoint, String>)> = vec![
+            (
+                "http://127.0.0.1:3000",
+                tcp("127.0.0.1:3000", "ws://127.0.0.1:3000/agent/ws"),
+            ),
+            (
+                "ws://console.lan:8080",
+                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
+            ),
+            (
+                "http://console.lan:8080/",
+                tcp("console.lan:8080", "ws://console.lan:8080/agent/ws"),
+            ),
+            (
+                "HTTP://console.lan",
+                tcp("console.lan:80", "ws://console.lan/agent/ws"),
+            ),
+            ("ws://h:1/agent/ws", tcp("h:1", "ws://h:1/agent/ws")),
+            ("http://h:1/agent/ws/", tcp("h:1", "ws://h:1/agent/ws")),
+            ("http://h:1/havip/", tcp("h:1", "ws://h:1/havip/agent/ws")),
+            (
+                "http://[::1]:3000",
+                tcp("[::1]:3000", "ws://[::1]:3000/agent/ws"),
+            ),
+            (
+                " unix:/run/havip/agent.sock",
+                Ok(Endpoint::Unix("/run/havip/agent.sock".into())),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Endpoint::parse(input), want, "{input}");
+        }
+        let refused = [
+            (
+                "https://console.lan",
+                "TLS to the console is not supported yet",
+            ),
+            (
+                "wss://console.lan:443/agent/ws",
+                "TLS to the console is not supported yet",
+            ),
+            ("ftp://console.lan", "unknown scheme ftp://"),
+            ("console.lan:3000", "is not a console address"),
+            ("", "is not a console address"),
+            ("garbage", "is not a console address"),
+            ("http://", "use http://HOST:PORT"),
+            ("http://h:port", "expected HOST or HOST:PORT"),
+            ("http://h:", "expected HOST or HOST:PORT"),
+            ("http://h:99999", "expected HOST or HOST:PORT"),
+            ("http://user:pw@h:1", "no user or password"),
+            ("http://h:1/?x=1", "no query string"),
+            ("unix:", "needs the path"),
+        ];
+        for (input, why) in refused {
+            let err = Endpoint::parse(input).unwrap_err();
+            assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+}
