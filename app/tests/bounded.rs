@@ -9,7 +9,7 @@ use app::store::{Store, StoreConfig};
 use std::net::Ipv4Addr;
 
 mod common;
-use common::{request, seeded};
+use common::{auto_havip, request, seeded};
 
 fn mac(last: u8) -> Mac {
     Mac([2, 0, 0, 0x16, 0x16, last])
@@ -44,14 +44,8 @@ async fn history_is_capped_per_havip_and_deleted_with_it() {
     )
     .unwrap();
     let (_, vpc, subnet) = seeded(&store);
-    let a = store
-        .create_havip(request(&store, &vpc, &subnet, "a", IpChoice::Automatic))
-        .await
-        .unwrap();
-    let b = store
-        .create_havip(request(&store, &vpc, &subnet, "b", IpChoice::Automatic))
-        .await
-        .unwrap();
+    let a = auto_havip(&store, &vpc, &subnet, "a").await;
+    let b = auto_havip(&store, &vpc, &subnet, "b").await;
     let (agent, _) = agent_for(&store, &subnet).await;
     flap(&store, &agent, a.ip, 40);
     flap(&store, &agent, b.ip, 3);
@@ -143,10 +137,7 @@ async fn tokens_and_watch_lists_come_from_indexes() {
         .unwrap()
         .subnet
         .id;
-    let vip = store
-        .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
-        .await
-        .unwrap();
+    let vip = auto_havip(&store, &vpc, &subnet, "vip").await;
     store
         .create_havip(request(
             &store,
@@ -187,10 +178,7 @@ async fn a_version_1_database_is_migrated() {
     let (vip_id, token, orphan_key) = {
         let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
         let (_, vpc, subnet) = seeded(&store);
-        let vip = store
-            .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
-            .await
-            .unwrap();
+        let vip = auto_havip(&store, &vpc, &subnet, "vip").await;
         let (agent, token) = agent_for(&store, &subnet).await;
         flap(&store, &agent, vip.ip, 4);
         // what version 1 did not have: the counters and the token index; what it left: the

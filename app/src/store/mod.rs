@@ -287,32 +287,26 @@ impl Store {
             .map_err(db_err)?
             .map(|v| be_u32(&v));
         match version {
-            None => {
-                self.seed()?;
-                self.inner
-                    .meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(db_err)?;
-                self.inner.db.flush().map_err(db_err)?;
-                Ok(())
-            }
-            Some(1) => {
-                self.migrate_1_to_2()?;
-                self.inner
-                    .meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(db_err)?;
-                self.inner.db.flush().map_err(db_err)?;
-                Ok(())
-            }
-            Some(SCHEMA_VERSION) => Ok(()),
-            Some(v) if v > SCHEMA_VERSION => Err(ApiError::internal(format!(
+            Some(SCHEMA_VERSION) => return Ok(()),
+            None => self.seed()?,
+            Some(1) => self.migrate_1_to_2()?,
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(ApiError::internal(format!(
                 "the database has schema version {v}, newer than this binary's {SCHEMA_VERSION}"
-            ))),
-            Some(v) => Err(ApiError::internal(format!(
-                "no migration from schema version {v}"
-            ))),
+            )))
+            }
+            Some(v) => {
+                return Err(ApiError::internal(format!(
+                    "no migration from schema version {v}"
+                )))
+            }
         }
+        self.inner
+            .meta
+            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+            .map_err(db_err)?;
+        self.inner.db.flush().map_err(db_err)?;
+        Ok(())
     }
 
     fn rebuild_free_ranges(&self) -> Result<(), ApiError> {

@@ -31,3 +31,17 @@ pub fn seeded(store: &Store) -> (RegionId, VpcId, SubnetId) {
         .unwrap();
     (region.id, view.vpc.id, subnet.subnet.id.clone())
 }
+
+/// A new HAVIP with an automatically assigned address.
+#[allow(dead_code)] // not every test file uses every helper
+pub async fn auto_havip(
+    store: &Store,
+    vpc: &VpcId,
+    subnet: &SubnetId,
+    name: &str,
+) -> app::domain::model::Havip {
+    store
+        .create_havip(request(store, vpc, subnet, name, IpChoice::Automatic))
+        .await
+        .unwrap()
+}
