@@ -41,7 +41,8 @@ async fn fixture() -> Fixture {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = crate::serve::router(store.clone(), addr);
+    let (access, _) = crate::access::Access::new(store.clone(), false).unwrap();
+    let app = crate::serve::router(store.clone(), addr, access);
     tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
     Fixture {
         _dir: dir,

@@ -6,6 +6,7 @@ use app::api::eips::{BindEip, ReleaseEip, UnbindHavipEip};
 use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, RenameHavip, SetAllowedHolders};
 use app::api::instances::{DeregisterInstance, RegisterInstance};
 use app::api::network::{CreateSubnet, CreateVpc};
+use app::domain::auth::Role;
 use app::domain::error::{ApiError, ErrorKind};
 use app::domain::ids::{SubnetId, VpcId};
 use app::domain::model::{Havip, Instance, IpChoice, NewHavip};
@@ -17,16 +18,18 @@ use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
 use tower::ServiceExt;
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    store: Store,
-    router: Router,
-    vpc_id: VpcId,
-    subnet_id: SubnetId,
-    havip: Havip,
+    pub store: Store,
+    pub router: Router,
+    /// session cookies of an admin, an operator and a viewer
+    pub cookies: std::collections::HashMap<Role, String>,
+    pub vpc_id: VpcId,
+    pub subnet_id: SubnetId,
+    pub havip: Havip,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
     let region = store.regions().unwrap().remove(0);
@@ -42,11 +45,20 @@ async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
-    let router = crate::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap());
+    let mut cookies = std::collections::HashMap::new();
+    for role in [Role::Admin, Role::Operator, Role::Viewer] {
+        let name = format!("{role}-user");
+        store.create_user(&name, PASSWORD, role).await.unwrap();
+        let (_, token) = store.login(&name, PASSWORD, None).await.unwrap();
+        cookies.insert(role, format!("{}={token}", crate::access::SESSION_COOKIE));
+    }
+    let (access, _) = crate::access::Access::new(store.clone(), false).unwrap();
+    let router = crate::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap(), access);
     Fixture {
         _dir: dir,
         store,
         router,
+        cookies,
         vpc_id: vpc.vpc.id,
         subnet_id,
         havip,
@@ -55,13 +67,17 @@ async fn fixture() -> Fixture {
 
 /// How a request body is sent.
 #[derive(Clone, Copy)]
-enum As {
+pub(crate) enum As {
     Form,
     Json,
 }
 
-async fn request(
+pub(crate) const PASSWORD: &str = "twelve chars at least";
+
+/// A request as `who` (None: nobody logged in).
+pub(crate) async fn request_as(
     f: &Fixture,
+    who: Option<Role>,
     method: Method,
     path: &str,
     content_type: Option<&str>,
@@ -71,6 +87,9 @@ async fn request(
         .method(method)
         .uri(path)
         .header(header::ACCEPT, "application/json");
+    if let Some(role) = who {
+        request = request.header(header::COOKIE, &f.cookies[&role]);
+    }
     if let Some(t) = content_type {
         request = request.header(header::CONTENT_TYPE, t);
     }
@@ -87,16 +106,30 @@ async fn request(
     (status, value)
 }
 
-/// POSTs to a server function; returns the status and the JSON body.
-async fn post(f: &Fixture, path: &str, how: As, body: String) -> (StatusCode, serde_json::Value) {
-    let content_type = match how {
-        As::Json => "application/json",
-        As::Form => "application/x-www-form-urlencoded",
-    };
-    request(f, Method::POST, path, Some(content_type), body).await
+/// A request as the admin.
+async fn request(
+    f: &Fixture,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: String,
+) -> (StatusCode, serde_json::Value) {
+    request_as(f, Some(Role::Admin), method, path, content_type, body).await
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn content_type(how: As) -> &'static str {
+    match how {
+        As::Json => "application/json",
+        As::Form => "application/x-www-form-urlencoded",
+    }
+}
+
+/// POSTs to a server function as the admin; returns the status and the JSON body.
+async fn post(f: &Fixture, path: &str, how: As, body: String) -> (StatusCode, serde_json::Value) {
+    request(f, Method::POST, path, Some(content_type(how)), body).await
+}
+
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace(' ', "+")))

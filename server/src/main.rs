@@ -1,6 +1,9 @@
 #![recursion_limit = "256"]
 //! `havip`: the HAVIP console (`serve`) and the ARP agent (`agent`), in one binary.
 
+mod access;
+#[cfg(test)]
+mod access_tests;
 mod agent;
 mod agent_ws;
 #[cfg(test)]
@@ -11,6 +14,7 @@ mod embedded;
 mod protocol;
 mod rest;
 mod serve;
+mod users;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -32,6 +36,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Watch ARP on a host's interface and report HAVIP holders to the console.
     Agent(agent::AgentArgs),
+    /// Add users and reset passwords (with the console stopped: one process opens the database).
+    #[command(subcommand)]
+    User(users::UserCommand),
 }
 
 #[tokio::main]
@@ -48,6 +55,7 @@ async fn main() {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Agent(args) => agent::run(args).await,
+        Command::User(command) => users::run(command).await,
     };
     if let Err(e) = result {
         eprintln!("havip: {e}");

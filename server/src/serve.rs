@@ -1,5 +1,6 @@
 //! `havip serve`: the console's HTTP server (SSR pages, server functions, the live websocket).
 
+use crate::access::Access;
 use app::store::{Store, StoreConfig};
 use app::{shell, App};
 use axum::Router;
@@ -41,12 +42,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             ..Default::default()
         },
     )
-    .map_err(|e| {
-        format!(
-            "cannot open the database in {}: {e}",
-            args.data_dir.display()
-        )
-    })?;
+    .map_err(|e| open_error(&args.data_dir, &e))?;
+    let (access, setup_code) = Access::new(store.clone(), false).map_err(|e| e.to_string())?;
+    if let Some(code) = setup_code {
+        // the first visitor must prove access to this log (as Grafana and Jenkins do)
+        println!(
+            "no user yet: open http://{}/setup and enter the set-up code {code} to create the              first administrator (or run `havip user add NAME --role admin`)",
+            args.listen
+        );
+    }
     if let Some(path) = &args.agent_socket {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
@@ -56,7 +60,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
     tokio::spawn(sweep_stations(store.clone()));
-    let app = router(store, args.listen);
+    let app = router(store, args.listen, access);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -65,10 +69,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         args.listen,
         args.data_dir.display()
     );
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Forgets discovered stations nobody has seen for the configured time, every few minutes.
@@ -106,7 +113,24 @@ fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-pub fn router(store: Store, listen: SocketAddr) -> Router {
+/// One line for a database that cannot be opened; sled allows one process at a time.
+pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> String {
+    let text = e.message.to_lowercase();
+    if text.contains("lock") || text.contains("resource temporarily unavailable") {
+        format!(
+            "the database in {} is in use by another process (is `havip serve` running?);              stop it first: only one process may open it at a time",
+            dir.display()
+        )
+    } else {
+        format!(
+            "cannot open the database in {}: {}",
+            dir.display(),
+            e.message
+        )
+    }
+}
+
+pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     let options = leptos_options(listen);
     let routes = generate_route_list(App);
     let context = {
@@ -123,6 +147,11 @@ pub fn router(store: Store, listen: SocketAddr) -> Router {
     console
         .merge(agent_router(store.clone()))
         .merge(crate::rest::routes(store))
+        .merge(crate::access::routes(access.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            crate::access::guard,
+        ))
 }
 
 fn agent_router(store: Store) -> Router {

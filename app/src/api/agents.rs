@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AgentId, SubnetId};
 use crate::domain::model::Agent;
@@ -16,7 +18,7 @@ fn public(mut agent: Agent) -> Agent {
 
 #[server]
 pub async fn agents_page() -> Result<AgentsData, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let mut subnets = vec![];
     for region in store.regions()? {
         for view in store.network_view(&region.id)? {
@@ -54,7 +56,9 @@ pub async fn create_agent(
     name: String,
     subnet_ids: Vec<SubnetId>,
 ) -> Result<CreatedAgent, ApiError> {
-    let (agent, token) = super::store()?.create_agent(&name, &subnet_ids).await?;
+    let (agent, token) = super::store(Role::Admin)?
+        .create_agent(&name, &subnet_ids)
+        .await?;
     Ok(CreatedAgent {
         agent: public(agent),
         token,
@@ -63,5 +67,8 @@ pub async fn create_agent(
 
 #[server]
 pub async fn revoke_agent(id: AgentId) -> Result<Agent, ApiError> {
-    super::store()?.revoke_agent(&id).await.map(public)
+    super::store(Role::Admin)?
+        .revoke_agent(&id)
+        .await
+        .map(public)
 }

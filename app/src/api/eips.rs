@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
@@ -8,7 +10,7 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn eips_page() -> Result<EipsData, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let eips = store
         .eips()?
         .into_iter()
@@ -29,28 +31,30 @@ pub async fn eips_page() -> Result<EipsData, ApiError> {
 
 #[server]
 pub async fn allocate_eip() -> Result<Eip, ApiError> {
-    super::store()?.allocate_eip().await
+    super::store(Role::Operator)?.allocate_eip().await
 }
 
 #[server]
 pub async fn release_eip(id: EipId) -> Result<Eip, ApiError> {
-    super::store()?.release_eip(&id).await
+    super::store(Role::Operator)?.release_eip(&id).await
 }
 
 #[server]
 pub async fn bind_eip(eip_id: EipId, havip_id: HavipId) -> Result<Havip, ApiError> {
-    super::store()?.bind_eip(&eip_id, &havip_id).await
+    super::store(Role::Operator)?
+        .bind_eip(&eip_id, &havip_id)
+        .await
 }
 
 #[server]
 pub async fn unbind_eip(eip_id: EipId) -> Result<Eip, ApiError> {
-    super::store()?.unbind_eip(&eip_id).await
+    super::store(Role::Operator)?.unbind_eip(&eip_id).await
 }
 
 /// Allocates a new EIP and binds it to the HAVIP in one step (released again if binding fails).
 #[server]
 pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Operator)?;
     store.havip(&havip_id)?;
     let eip = store.allocate_eip().await?;
     match store.bind_eip(&eip.id, &havip_id).await {
@@ -65,7 +69,7 @@ pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
 /// Unbinds whatever EIP the HAVIP has.
 #[server]
 pub async fn unbind_havip_eip(havip_id: HavipId) -> Result<Eip, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Operator)?;
     let havip = store.havip(&havip_id)?;
     let eip = store
         .eips()?

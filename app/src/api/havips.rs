@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EniId, HavipId, RegionId};
 use crate::domain::listing::ListQuery;
@@ -14,7 +16,7 @@ pub async fn havip_page(
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
     use crate::domain::listing::{counters, select};
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let all = store.havip_rows(&region_id)?;
     let counters = counters(&all);
@@ -33,23 +35,23 @@ pub async fn havip_page(
 /// Apply for an HAVIP: the address chosen automatically or typed by hand (`IpChoice`).
 #[server(input = Json)]
 pub async fn create_havip(req: NewHavip) -> Result<Havip, ApiError> {
-    super::store()?.create_havip(req).await
+    super::store(Role::Operator)?.create_havip(req).await
 }
 
 #[server]
 pub async fn rename_havip(id: HavipId, name: String) -> Result<Havip, ApiError> {
-    super::store()?.rename_havip(&id, &name).await
+    super::store(Role::Operator)?.rename_havip(&id, &name).await
 }
 
 #[server]
 pub async fn delete_havip(id: HavipId) -> Result<Havip, ApiError> {
-    super::store()?.delete_havip(&id).await
+    super::store(Role::Operator)?.delete_havip(&id).await
 }
 
 /// One HAVIP with its binding, holders named, and the instances of its subnet.
 #[server]
 pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let havip = store.havip(&id)?;
     let last_agent = store
         .history(&id, 0, 1)?
@@ -72,7 +74,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
 #[server]
 pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiError> {
     use crate::domain::pages::HISTORY_PAGE;
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     store.havip(&id)?;
     let names = store.mac_names()?;
     let events = store
@@ -97,7 +99,7 @@ pub async fn set_allowed_holders(
     havip_id: HavipId,
     eni_ids: Vec<EniId>,
 ) -> Result<Havip, ApiError> {
-    super::store()?
+    super::store(Role::Operator)?
         .set_allowed_holders(&havip_id, &eni_ids)
         .await
 }

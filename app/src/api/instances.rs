@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EniId, RegionId, SubnetId};
 use crate::domain::model::Instance;
@@ -6,7 +8,7 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn instances_page(region_id: Option<RegionId>) -> Result<InstancesData, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let networks = store.network_view(&region_id)?;
     let in_region = |subnet_id: &SubnetId| {
@@ -36,7 +38,7 @@ pub async fn register_instance(
     ip: String,
 ) -> Result<Instance, ApiError> {
     use crate::store::NewInstance;
-    super::store()?
+    super::store(Role::Operator)?
         .register_instance(NewInstance {
             name,
             subnet_id,
@@ -48,5 +50,7 @@ pub async fn register_instance(
 
 #[server]
 pub async fn deregister_instance(eni_id: EniId) -> Result<Instance, ApiError> {
-    super::store()?.deregister_instance(&eni_id).await
+    super::store(Role::Operator)?
+        .deregister_instance(&eni_id)
+        .await
 }

@@ -2,6 +2,8 @@
 //! store. A browser that falls behind is disconnected (it reconnects and resyncs); it never
 //! slows the others down.
 
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::ids::{HavipId, RegionId};
 use leptos::prelude::*;
 use leptos::server_fn::{codec::JsonEncoding, BoxedStream, Websocket};
@@ -30,7 +32,7 @@ pub async fn live_events(
     use futures::{channel::mpsc, SinkExt, StreamExt};
     use tokio::sync::broadcast::error::RecvError;
 
-    let store = super::store().map_err(|e| ServerFnError::new(e.message))?;
+    let store = super::store(Role::Viewer).map_err(|e| ServerFnError::new(e.message))?;
     // subscribe before reading the sequence: a change between the two is sent, never missed
     let mut changes = store.subscribe();
     let (epoch, seq) = store.change_mark();

@@ -13,6 +13,9 @@ pub mod instances;
 pub mod live;
 pub mod network;
 
+use crate::domain::auth::Principal;
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 #[cfg(feature = "ssr")]
 use crate::domain::ids::RegionId;
@@ -69,10 +72,35 @@ pub fn outgoing(e: &ApiError) -> ApiError {
     e.public(&reference)
 }
 
+/// The store, for a caller whose role is at least `role`: every server function names the
+/// role it needs here, so none can forget to check. The caller is the `Principal` the server's
+/// access layer put in the request (from the session cookie).
 #[cfg(feature = "ssr")]
-pub(crate) fn store() -> Result<crate::store::Store, ApiError> {
+pub(crate) fn store(role: Role) -> Result<crate::store::Store, ApiError> {
+    require(role)?;
     leptos::prelude::use_context::<crate::store::Store>()
         .ok_or_else(|| ApiError::internal("the store is not available"))
+}
+
+/// Who is calling, if their role is at least `role`: 401 for nobody, 403 for too little.
+#[cfg(feature = "ssr")]
+pub fn require(role: Role) -> Result<Principal, ApiError> {
+    let caller = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>().cloned());
+    match caller {
+        None => Err(ApiError::unauthorized("Log in first.")),
+        Some(p) if p.role < role => Err(ApiError::forbidden(format!(
+            "Your role ({}) may not do this: it needs {role}. Ask an admin.",
+            p.role
+        ))),
+        Some(p) => Ok(p),
+    }
+}
+
+/// The logged-in user and role, for the top bar and for hiding what the role cannot do.
+#[leptos::server]
+pub async fn whoami() -> Result<Principal, ApiError> {
+    require(Role::Viewer)
 }
 
 /// The region to show: the one asked for, else the first (the seeded "Default").

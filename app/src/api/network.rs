@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::model::{Region, Subnet, Vpc};
@@ -6,7 +8,7 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, ApiError> {
-    let store = super::store()?;
+    let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     Ok(NetworkData {
         vpcs: store.network_view(&region_id)?,
@@ -17,15 +19,19 @@ pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, Ap
 
 #[server]
 pub async fn create_region(name: String) -> Result<Region, ApiError> {
-    super::store()?.create_region(&name).await
+    super::store(Role::Admin)?.create_region(&name).await
 }
 
 #[server]
 pub async fn create_vpc(region_id: RegionId, name: String, cidr: String) -> Result<Vpc, ApiError> {
-    super::store()?.create_vpc(&region_id, &name, &cidr).await
+    super::store(Role::Admin)?
+        .create_vpc(&region_id, &name, &cidr)
+        .await
 }
 
 #[server]
 pub async fn create_subnet(vpc_id: VpcId, name: String, cidr: String) -> Result<Subnet, ApiError> {
-    super::store()?.create_subnet(&vpc_id, &name, &cidr).await
+    super::store(Role::Admin)?
+        .create_subnet(&vpc_id, &name, &cidr)
+        .await
 }

@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Conflict,
     Unauthorized,
     Forbidden,
+    /// Too many failed attempts: wait before the next one.
+    TooManyRequests,
     /// Our fault; the details go to the server log, never to the caller.
     Internal,
 }
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::Invalid => 422,
+            ErrorKind::TooManyRequests => 429,
             ErrorKind::Internal => 500,
         }
     }
@@ -72,6 +75,9 @@ impl ApiError {
     }
     pub fn forbidden(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::Forbidden, None, message)
+    }
+    pub fn too_many(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::TooManyRequests, None, message)
     }
     pub fn internal(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::Internal, None, message)
@@ -123,6 +129,7 @@ mod tests {
             (ApiError::not_found("HAVIP", "havip-00000000"), 404),
             (ApiError::conflict("x"), 409),
             (ApiError::invalid("ip", "x"), 422),
+            (ApiError::too_many("x"), 429),
             (ApiError::internal("x"), 500),
         ];
         for (e, status) in cases {

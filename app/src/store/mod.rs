@@ -9,10 +9,12 @@ mod havips;
 mod instances;
 mod migrate;
 mod network;
+mod users;
 
 pub use agents::{Connected, Presence};
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
+pub use users::{login_delay_ms, User};
 
 use crate::domain::binding::BindingRules;
 use crate::domain::error::ApiError;
@@ -47,6 +49,10 @@ pub struct StoreConfig {
     pub history_limit: u64,
     /// how long a discovered station is listed after it was last seen
     pub station_ttl_ms: u64,
+    /// a session unused this long ends
+    pub session_idle_ms: u64,
+    /// a session ends this long after login, used or not
+    pub session_max_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -57,6 +63,8 @@ impl Default for StoreConfig {
             eip_pool: DEFAULT_EIP_POOL.parse().expect("literal"),
             history_limit: DEFAULT_HISTORY_LIMIT,
             station_ttl_ms: DEFAULT_STATION_TTL_MS,
+            session_idle_ms: 12 * 3600 * 1000,
+            session_max_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }
@@ -124,6 +132,12 @@ struct Inner {
     enis: sled::Tree,
     /// MAC (6 bytes) -> eni_id
     mac_index: sled::Tree,
+    /// user name -> User (with its argon2id password hash)
+    users: sled::Tree,
+    /// SHA-256 of a session token (hex) -> Session
+    sessions: sled::Tree,
+    /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
+    login_failures: Mutex<HashMap<String, users::Failures>>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<SubnetId, FreeRanges>>,
     /// agent_id -> whether it is connected now (in memory)
@@ -150,6 +164,19 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Creates the data directory readable by its owner only (0700), or makes an existing one so:
+/// it holds password hashes, session and token digests.
+fn private_dir(dir: &Path) -> Result<(), ApiError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", dir.display()));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(denied)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(denied)
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -239,6 +266,7 @@ pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
 impl Store {
     /// Opens (or creates and seeds) the database in `dir`.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
+        private_dir(dir.as_ref())?;
         let db = sled::Config::new()
             .path(dir.as_ref())
             .open()
@@ -263,6 +291,9 @@ impl Store {
                 stations: tree("stations")?,
                 enis: tree("enis")?,
                 mac_index: tree("mac_index")?,
+                users: tree("users")?,
+                sessions: tree("sessions")?,
+                login_failures: Mutex::new(HashMap::new()),
                 free: Mutex::new(HashMap::new()),
                 presence: Mutex::new(HashMap::new()),
                 config,

@@ -13,6 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = use_live();
+    let me = Resource::new(|| (), |_| crate::api::whoami());
     view! {
         <header class="topbar">
             <span class="brand">"HAVIP console"</span>
@@ -23,6 +24,16 @@ pub fn TopBar() -> impl IntoView {
                 <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
             </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    me.await.ok().map(|p| view! {
+                        <span class="whoami" id="whoami">{format!("{} ({})", p.user, p.role)}</span>
+                        <form method="post" action="/logout" class="logout">
+                            <button id="logout" class="link" type="submit">"Log out"</button>
+                        </form>
+                    })
+                })}
+            </Suspense>
             <span
                 id="live-indicator"
                 class=move || if live.connected.get() { "live up" } else { "live down" }

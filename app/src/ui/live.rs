@@ -46,7 +46,7 @@ pub fn use_live() -> Live {
 #[component]
 pub fn RenderMark() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let mark = crate::api::store()
+    let mark = use_context::<crate::store::Store>()
         .map(|s| {
             let (epoch, seq) = s.change_mark();
             format!("{epoch}:{seq}")
@@ -73,6 +73,11 @@ async fn run(live: Live) {
     use futures::StreamExt;
     // the mark of the data on screen: where the stream stood when it was loaded, advanced by
     // every change received since
+    // the login and set-up pages have nothing live (and no session to open the channel with)
+    let path = window().location().pathname().unwrap_or_default();
+    if path.starts_with("/login") || path.starts_with("/setup") {
+        return;
+    }
     let mut shown = rendered_mark();
     let mut backoff_ms = 250u32;
     loop {

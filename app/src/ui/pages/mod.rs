@@ -3,4 +3,5 @@ pub mod detail;
 pub mod eips;
 pub mod havips;
 pub mod instances;
+pub mod login;
 pub mod networks;

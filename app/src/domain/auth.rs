@@ -1,0 +1,142 @@
+//! Who may do what: roles, and the rules for user names and passwords (checked in the browser
+//! while typing and again on the server).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Roles are ordered: each may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads everything, changes nothing.
+    Viewer,
+    /// HAVIPs (apply, rename, delete, allowed holders), EIPs, instances.
+    Operator,
+    /// Users, agent tokens, regions, VPCs, subnets, and everything an operator may do.
+    Admin,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Role, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "viewer" => Ok(Role::Viewer),
+            "operator" => Ok(Role::Operator),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "\"{other}\" is not a role; use admin, operator or viewer"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Who is making a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user: String,
+    pub role: Role,
+}
+
+pub const PASSWORD_MIN_CHARS: usize = 12;
+/// Long enough for any passphrase, short enough that hashing it costs nothing extra.
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordError {
+    TooShort(usize),
+    TooLong,
+}
+
+impl fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PasswordError::TooShort(n) => write!(
+                f,
+                "The password has {n} characters; use at least {PASSWORD_MIN_CHARS}."
+            ),
+            PasswordError::TooLong => {
+                write!(f, "The password is longer than {PASSWORD_MAX_BYTES} bytes.")
+            }
+        }
+    }
+}
+
+/// A password must have at least 12 characters (any: a passphrase is best).
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN_CHARS {
+        return Err(PasswordError::TooShort(n));
+    }
+    if password.len() > PASSWORD_MAX_BYTES {
+        return Err(PasswordError::TooLong);
+    }
+    Ok(())
+}
+
+/// A user name: 1–64 of `a-z A-Z 0-9 . _ -`, compared without case.
+pub fn check_user_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("Enter a user name.".into());
+    }
+    if name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err("A user name has 1 to 64 letters, digits, dots, dashes or underscores.".into());
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rules() {
+        assert_eq!(check_password("short"), Err(PasswordError::TooShort(5)));
+        assert_eq!(
+            check_password("elevenchars"),
+            Err(PasswordError::TooShort(11))
+        );
+        assert_eq!(check_password("twelve chars"), Ok(()));
+        // characters, not bytes: 12 Chinese characters are enough
+        assert_eq!(check_password(&"高".repeat(12)), Ok(()));
+        assert_eq!(
+            check_password(&"x".repeat(PASSWORD_MAX_BYTES + 1)),
+            Err(PasswordError::TooLong)
+        );
+        assert!(PasswordError::TooShort(3)
+            .to_string()
+            .contains("at least 12"));
+    }
+
+    #[test]
+    fn user_names_and_roles() {
+        assert_eq!(check_user_name(" Alice.Ops "), Ok("alice.ops".into()));
+        assert!(check_user_name("").is_err());
+        assert!(check_user_name("a b").is_err());
+        assert!(check_user_name("<script>").is_err());
+        assert!(check_user_name(&"a".repeat(65)).is_err());
+        assert!(Role::Viewer < Role::Operator && Role::Operator < Role::Admin);
+        assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,394 @@
+//! Who may reach what, decided once per request in front of every route.
+//!
+//! - A browser's state change (any method but GET/HEAD) and the browser's live websocket must
+//!   come from the console's own pages: a cross-site `Origin` or `Sec-Fetch-Site` gets 403.
+//! - Until the first administrator exists, only the set-up page (guarded by a one-time code
+//!   printed to the log at start) and the site's assets are served.
+//! - Then every page, server function, websocket and JSON endpoint needs a session: pages
+//!   redirect to the login page (keeping the wanted URL), everything else answers 401. The
+//!   caller's `Principal` goes into the request, where server functions ask for the role they
+//!   need (`app::api::require`). Agents authenticate with their tokens at `/agent/ws` only.
+
+use crate::rest::Refusal;
+use app::domain::auth::{Principal, Role};
+use app::domain::error::ApiError;
+use app::store::Store;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub const SESSION_COOKIE: &str = "havip_session";
+
+fn code(m: &Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone)]
+pub struct Access {
+    store: Store,
+    /// the one-time code that lets the first administrator be created; None once one exists
+    setup_code: Arc<Mutex<Option<String>>>,
+    /// the cookie is marked `Secure` when the console is served over TLS
+    secure: bool,
+}
+
+impl Access {
+    /// Access to `store`; when it has no user yet, a fresh set-up code is made (and returned,
+    /// for the log).
+    pub fn new(store: Store, secure: bool) -> Result<(Access, Option<String>), ApiError> {
+        let code = (store.user_count()? == 0).then(|| {
+            let n = rand::random::<u64>() % 10u64.pow(12);
+            format!("{:06}-{:06}", n / 1_000_000, n % 1_000_000)
+        });
+        let access = Access {
+            store,
+            setup_code: Arc::new(Mutex::new(code.clone())),
+            secure,
+        };
+        Ok((access, code))
+    }
+
+    fn needs_setup(&self) -> bool {
+        self.store.user_count().is_ok_and(|n| n == 0)
+    }
+}
+
+/// The routes that change who is logged in: `POST /login`, `/logout`, `/setup`.
+pub fn routes(access: Access) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/setup", post(setup))
+        .with_state(access)
+}
+
+fn is_public_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+fn wants_page(req: &Request) -> bool {
+    req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+fn is_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Whether a browser sent this from another site's page (a script or a form there).
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" || site == "same-site" {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false; // not a browser's cross-origin request (scripts, curl)
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    origin_host.is_none() || origin_host != host
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Where to go after logging in: a path of this console, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The client's address, when the listener knows it (TCP), for slowing password guessing.
+#[derive(Clone, Copy)]
+pub struct Client(pub Option<std::net::IpAddr>);
+
+/// The access layer (see the module's comment).
+pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    req.extensions_mut().insert(Client(client));
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let agent = path == "/agent/ws";
+    if (changes || is_websocket(req.headers())) && !agent && cross_site(req.headers()) {
+        return Refusal(ApiError::forbidden(
+            "Cross-site request refused: use the console's own pages.",
+        ))
+        .into_response();
+    }
+    if agent || is_public_asset(&path) {
+        return next.run(req).await;
+    }
+    if access.needs_setup() {
+        return match path.as_str() {
+            "/setup" => next.run(req).await,
+            _ if wants_page(&req) => Redirect::to("/setup").into_response(),
+            _ => Refusal(ApiError::unauthorized(
+                "The console is not set up yet: open it in a browser and create the first administrator.",
+            ))
+            .into_response(),
+        };
+    }
+    let principal =
+        session_token(req.headers()).and_then(|token| access.store.session(&token).ok().flatten());
+    match (path.as_str(), principal) {
+        ("/login" | "/setup", Some(_)) if wants_page(&req) => Redirect::to("/").into_response(),
+        ("/login" | "/setup", _) => next.run(req).await,
+        (_, Some(principal)) => {
+            req.extensions_mut().insert(principal);
+            next.run(req).await
+        }
+        (_, None) if wants_page(&req) => {
+            let wanted = req
+                .uri()
+                .path_and_query()
+                .map_or("/".to_string(), |p| p.to_string());
+            Redirect::to(&format!("/login?next={}", encode(&wanted))).into_response()
+        }
+        (_, None) => Refusal(ApiError::unauthorized("Log in first.")).into_response(),
+    }
+}
+
+fn session_cookie(access: &Access, token: &str, max_age_s: u64) -> String {
+    let secure = if access.secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+}
+
+/// A browser's form gets a redirect (back to the form with the message on failure); a script
+/// gets JSON and the status.
+fn answer(
+    browser: bool,
+    result: Result<(Principal, String), ApiError>,
+    access: &Access,
+    back_to: &str,
+    next: String,
+) -> Response {
+    match result {
+        Ok((principal, token)) => {
+            let cookie = session_cookie(access, &token, 7 * 24 * 3600);
+            let mut response = if browser {
+                Redirect::to(&next).into_response()
+            } else {
+                axum::Json(principal).into_response()
+            };
+            if let Ok(value) = cookie.parse() {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e) if browser => Redirect::to(&format!(
+            "{back_to}?error={}&next={}",
+            encode(&e.message),
+            encode(&next)
+        ))
+        .into_response(),
+        Err(e) => Refusal(e).into_response(),
+    }
+}
+
+fn from_browser(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let result = access
+        .store
+        .login(&form.name, &form.password, client.0)
+        .await;
+    match &result {
+        Ok((p, _)) => tracing::info!(user = %p.user, "login"),
+        Err(e) => tracing::info!(user = %form.name.trim(), "login refused: {}", e.message),
+    }
+    let next = safe_next(form.next.as_deref());
+    answer(from_browser(&headers), result, &access, "/login", next)
+}
+
+async fn logout(State(access): State<Access>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_token(&headers) {
+        if let Err(e) = access.store.end_session(&token).await {
+            return Refusal(e).into_response();
+        }
+    }
+    let mut response = if from_browser(&headers) {
+        Redirect::to("/login").into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
+    if let Ok(value) = session_cookie(&access, "", 0).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    code: String,
+    name: String,
+    password: String,
+}
+
+/// Creates the first administrator, given the set-up code from the console's log.
+async fn setup(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    let result = async {
+        let expected = code(&access.setup_code).clone();
+        let given = form.code.trim();
+        let matches = expected.as_deref().is_some_and(|code| {
+            code.len() == given.len()
+                && code
+                    .bytes()
+                    .zip(given.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if !access.needs_setup() {
+            return Err(ApiError::conflict("The console is set up already: log in."));
+        }
+        if !matches {
+            return Err(ApiError::unauthorized(
+                "Wrong set-up code: it is in the console's log, printed at start.",
+            ));
+        }
+        access
+            .store
+            .create_user(&form.name, &form.password, Role::Admin)
+            .await?;
+        *code(&access.setup_code) = None;
+        tracing::info!(user = %form.name.trim(), "first administrator created");
+        access
+            .store
+            .login(&form.name, &form.password, client.0)
+            .await
+    }
+    .await;
+    answer(
+        from_browser(&headers),
+        result,
+        &access,
+        "/setup",
+        "/".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_requests_are_told_apart() {
+        let host = ("host", "127.0.0.1:3000");
+        assert!(
+            !cross_site(&headers(&[host])),
+            "no Origin: not a browser's cross-site request"
+        );
+        assert!(!cross_site(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(!cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("origin", "http://evil.example")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3001")
+        ])));
+        assert!(cross_site(&headers(&[host, ("origin", "null")])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+    }
+
+    #[test]
+    fn after_login_only_paths_of_this_console() {
+        assert_eq!(
+            safe_next(Some("/havip/havip-00000000?page=2")),
+            "/havip/havip-00000000?page=2"
+        );
+        for bad in [
+            None,
+            Some("https://evil.example/"),
+            Some("//evil.example"),
+            Some("/\\evil"),
+        ] {
+            assert_eq!(safe_next(bad), "/");
+        }
+    }
+}

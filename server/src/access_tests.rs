@@ -1,0 +1,594 @@
+//! Access control over HTTP: every server function and endpoint called as nobody, viewer,
+//! operator and admin; cross-site requests; login, logout, sessions and the first start.
+
+use crate::api_tests::{content_type, fixture, form, request_as, As, Fixture, PASSWORD};
+use app::api::agents::{AgentsPage, CreateAgent, RevokeAgent};
+use app::api::eips::UnbindHavipEip;
+use app::api::eips::{AllocateEip, BindEip, BindNewEip, EipsPage, ReleaseEip, UnbindEip};
+use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, HavipHistory, HavipPage};
+use app::api::havips::{RenameHavip, SetAllowedHolders};
+use app::api::instances::{DeregisterInstance, InstancesPage, RegisterInstance};
+use app::api::network::{CreateRegion, CreateSubnet, CreateVpc, NetworkPage};
+use app::api::Whoami;
+use app::domain::auth::Role;
+use app::domain::model::IpChoice;
+use app::store::{Store, StoreConfig};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos::server_fn::ServerFn;
+use tower::ServiceExt;
+
+/// (what, method, path, encoding, body, the least role that may)
+type Endpoint = (&'static str, Method, String, As, String, Role);
+
+async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
+    let s = &f.store;
+    let havip = f.havip.id.to_string();
+    let doomed = s
+        .create_havip(app::domain::model::NewHavip {
+            region_id: f.havip.region_id.clone(),
+            name: "doomed".into(),
+            vpc_id: f.vpc_id.clone(),
+            subnet_id: f.subnet_id.clone(),
+            ip: IpChoice::Automatic,
+        })
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let eip = s.allocate_eip().await.unwrap().id.to_string();
+    let instance = s
+        .register_instance(app::store::NewInstance {
+            name: "web".into(),
+            subnet_id: f.subnet_id.clone(),
+            mac: "52:54:00:00:00:01".into(),
+            ip: "172.16.16.5".into(),
+        })
+        .await
+        .unwrap()
+        .eni_id
+        .to_string();
+    let (agent, _) = s
+        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap();
+    let (region, vpc, subnet) = (
+        f.havip.region_id.to_string(),
+        f.vpc_id.to_string(),
+        f.subnet_id.to_string(),
+    );
+    let json = |v: serde_json::Value| v.to_string();
+    let post = Method::POST;
+    let get = Method::GET;
+    let list_query =
+        "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0";
+    use Role::{Admin, Operator, Viewer};
+    vec![
+        (
+            "list page",
+            post.clone(),
+            HavipPage::PATH.into(),
+            As::Form,
+            list_query.into(),
+            Viewer,
+        ),
+        (
+            "detail",
+            post.clone(),
+            HavipDetail::PATH.into(),
+            As::Form,
+            form(&[("id", &havip)]),
+            Viewer,
+        ),
+        (
+            "history",
+            post.clone(),
+            HavipHistory::PATH.into(),
+            As::Form,
+            form(&[("id", &havip), ("page", "0")]),
+            Viewer,
+        ),
+        (
+            "networks page",
+            post.clone(),
+            NetworkPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "instances page",
+            post.clone(),
+            InstancesPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "EIPs page",
+            post.clone(),
+            EipsPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "agents page",
+            post.clone(),
+            AgentsPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "who am I",
+            post.clone(),
+            Whoami::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "JSON list",
+            get.clone(),
+            "/api/v1/havips".into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "JSON history",
+            get.clone(),
+            format!("/api/v1/havips/{havip}/history"),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "apply",
+            post.clone(),
+            CreateHavip::PATH.into(),
+            As::Json,
+            json(
+                serde_json::json!({"req": {"region_id": region, "name": "new", "vpc_id": vpc, "subnet_id": subnet, "ip": "Automatic"}}),
+            ),
+            Operator,
+        ),
+        (
+            "rename",
+            post.clone(),
+            RenameHavip::PATH.into(),
+            As::Form,
+            form(&[("id", &havip), ("name", "renamed")]),
+            Operator,
+        ),
+        (
+            "allowed holders",
+            post.clone(),
+            SetAllowedHolders::PATH.into(),
+            As::Json,
+            json(serde_json::json!({"havip_id": havip, "eni_ids": []})),
+            Operator,
+        ),
+        (
+            "delete",
+            post.clone(),
+            DeleteHavip::PATH.into(),
+            As::Form,
+            form(&[("id", &doomed)]),
+            Operator,
+        ),
+        (
+            "allocate EIP",
+            post.clone(),
+            AllocateEip::PATH.into(),
+            As::Form,
+            String::new(),
+            Operator,
+        ),
+        (
+            "bind EIP",
+            post.clone(),
+            BindEip::PATH.into(),
+            As::Form,
+            form(&[("eip_id", &eip), ("havip_id", &havip)]),
+            Operator,
+        ),
+        (
+            "unbind EIP",
+            post.clone(),
+            UnbindEip::PATH.into(),
+            As::Form,
+            form(&[("eip_id", &eip)]),
+            Operator,
+        ),
+        (
+            "bind a new EIP",
+            post.clone(),
+            BindNewEip::PATH.into(),
+            As::Form,
+            form(&[("havip_id", &havip)]),
+            Operator,
+        ),
+        (
+            "unbind the HAVIP's EIP",
+            post.clone(),
+            UnbindHavipEip::PATH.into(),
+            As::Form,
+            form(&[("havip_id", &havip)]),
+            Operator,
+        ),
+        (
+            "release EIP",
+            post.clone(),
+            ReleaseEip::PATH.into(),
+            As::Form,
+            form(&[("id", &eip)]),
+            Operator,
+        ),
+        (
+            "register instance",
+            post.clone(),
+            RegisterInstance::PATH.into(),
+            As::Form,
+            form(&[
+                ("name", "db"),
+                ("subnet_id", &subnet),
+                ("mac", "52:54:00:00:00:02"),
+                ("ip", "172.16.16.6"),
+            ]),
+            Operator,
+        ),
+        (
+            "deregister instance",
+            post.clone(),
+            DeregisterInstance::PATH.into(),
+            As::Form,
+            form(&[("eni_id", &instance)]),
+            Operator,
+        ),
+        (
+            "create region",
+            post.clone(),
+            CreateRegion::PATH.into(),
+            As::Form,
+            form(&[("name", "Elsewhere")]),
+            Admin,
+        ),
+        (
+            "create VPC",
+            post.clone(),
+            CreateVpc::PATH.into(),
+            As::Form,
+            form(&[
+                ("region_id", &region),
+                ("name", "v"),
+                ("cidr", "10.9.0.0/16"),
+            ]),
+            Admin,
+        ),
+        (
+            "create subnet",
+            post.clone(),
+            CreateSubnet::PATH.into(),
+            As::Form,
+            form(&[("vpc_id", &vpc), ("name", "s"), ("cidr", "172.16.30.0/24")]),
+            Admin,
+        ),
+        (
+            "create agent",
+            post.clone(),
+            CreateAgent::PATH.into(),
+            As::Json,
+            json(serde_json::json!({"name": "a2", "subnet_ids": [subnet]})),
+            Admin,
+        ),
+        (
+            "revoke agent",
+            post,
+            RevokeAgent::PATH.into(),
+            As::Form,
+            form(&[("id", &agent.id)]),
+            Admin,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_endpoint_checks_the_role_on_the_server() {
+    let f = fixture().await;
+    let table = endpoints(&f).await;
+    let mut checked = 0;
+    for who in [
+        None,
+        Some(Role::Viewer),
+        Some(Role::Operator),
+        Some(Role::Admin),
+    ] {
+        for (what, method, path, how, body, least) in &table {
+            let before = f.store.dump().unwrap();
+            let (status, answer) = request_as(
+                &f,
+                who,
+                method.clone(),
+                path,
+                Some(content_type(*how)),
+                body.clone(),
+            )
+            .await;
+            let expected = match who {
+                None => Some(StatusCode::UNAUTHORIZED),
+                Some(role) if role < *least => Some(StatusCode::FORBIDDEN),
+                Some(_) => None,
+            };
+            match expected {
+                Some(code) => {
+                    assert_eq!(status, code, "{what} as {who:?}: {answer}");
+                    assert!(
+                        f.store.dump().unwrap() == before,
+                        "{what} as {who:?} changed data"
+                    );
+                }
+                // allowed: the request reached the function (an answer of the domain is fine:
+                // a second delete finds nothing, a second bind a conflict)
+                None => assert!(
+                    status.is_success() || [404, 409, 422].contains(&status.as_u16()),
+                    "{what} as {who:?}: {status} {answer}"
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * 27);
+}
+
+#[tokio::test]
+async fn cross_site_changes_and_websockets_are_refused() {
+    let f = fixture().await;
+    let before = f.store.dump().unwrap();
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:9999"] {
+        let request = Request::post(CreateAgent::PATH)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, &f.cookies[&Role::Admin])
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                serde_json::json!({"name": "evil", "subnet_ids": [f.subnet_id]}).to_string(),
+            ))
+            .unwrap();
+        let response = f.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+        let live = Request::get("/api/live_events")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, &f.cookies[&Role::Admin])
+            .header(header::UPGRADE, "websocket")
+            .header(header::CONNECTION, "upgrade")
+            .body(Body::empty())
+            .unwrap();
+        let response = f.router.clone().oneshot(live).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    assert!(f.store.dump().unwrap() == before);
+    // the console's own page is fine
+    let request = Request::post(CreateAgent::PATH)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, "http://127.0.0.1:3000")
+        .header(header::COOKIE, &f.cookies[&Role::Admin])
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"name": "own", "subnet_ids": [f.subnet_id]}).to_string(),
+        ))
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn send(
+    router: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into(),
+    )
+}
+
+fn login_request(name: &str, password: &str, browser: bool) -> Request<Body> {
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            header::ACCEPT,
+            if browser {
+                "text/html"
+            } else {
+                "application/json"
+            },
+        )
+        .body(Body::from(form(&[
+            ("name", name),
+            ("password", password),
+            ("next", "/havip/havip-00000000"),
+        ])))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn login_logout_and_sessions() {
+    let f = fixture().await;
+    // pages send the anonymous to the login page, keeping where they wanted to go
+    let page = Request::get("/eips?x=1")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&f.router, page).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login?next=/eips%3Fx%3D1");
+
+    // wrong password and unknown user: the same answer
+    let (s1, _, wrong) = send(
+        &f.router,
+        login_request("admin-user", "not the password", false),
+    )
+    .await;
+    let (s2, _, unknown) = send(
+        &f.router,
+        login_request("nobody", "not the password", false),
+    )
+    .await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    let message =
+        |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap()["message"].clone();
+    assert_eq!(message(&wrong), message(&unknown));
+
+    // a browser logs in: cookie and redirect to where it wanted to go
+    let (status, headers, _) =
+        send(&f.router, login_request("operator-user", PASSWORD, true)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/havip/havip-00000000");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_string();
+    for part in ["havip_session=hvs_", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let session = cookie.split(';').next().unwrap().to_string();
+    let me = |session: String| {
+        Request::post(Whoami::PATH)
+            .header(header::COOKIE, session)
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = send(&f.router, me(session.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"operator\""), "{body}");
+
+    // logout ends the session on the server, whatever the browser keeps
+    let logout = Request::post("/logout")
+        .header(header::COOKIE, &session)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&f.router, logout).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let (status, _, _) = send(&f.router, me(session)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a replayed session after logout"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_slow_down_per_user_and_sessions_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    store
+        .create_user("ops", PASSWORD, Role::Operator)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let e = store
+            .login("ops", "guessing wrong", None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), 401);
+    }
+    let per_check = started.elapsed() / 3;
+    // the fourth attempt within the back-off is refused, even with the right password
+    let e = store.login("ops", PASSWORD, None).await.unwrap_err();
+    assert_eq!(e.status(), 429, "{}", e.message);
+    assert!(e.message.contains("try again in 1 s"), "{}", e.message);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (principal, token) = store.login("ops", PASSWORD, None).await.unwrap();
+    assert_eq!(principal.role, Role::Operator);
+    println!("argon2id check: {per_check:?} per login");
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // used every 11 h it stays (never idle 12 h), until 7 days after login
+    let (hour, day) = (3600 * 1000, 24 * 3600 * 1000);
+    let mut t = now;
+    while store.session_at(&token, t).unwrap().is_some() {
+        t += 11 * hour;
+    }
+    assert!(
+        t > now + 7 * day && t <= now + 7 * day + 11 * hour,
+        "{}",
+        (t - now) / hour
+    );
+    let (_, token) = store.login("ops", PASSWORD, None).await.unwrap();
+    assert!(
+        store
+            .session_at(&token, now + 13 * 3600 * 1000)
+            .unwrap()
+            .is_none(),
+        "idle 13 h"
+    );
+
+    // a new password ends every session
+    let (_, token) = store.login("ops", PASSWORD, None).await.unwrap();
+    store
+        .set_password("ops", "another long password")
+        .await
+        .unwrap();
+    assert!(store.session(&token).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_first_start_needs_the_setup_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let (access, code) = crate::access::Access::new(store.clone(), false).unwrap();
+    let code = code.expect("no user yet: a set-up code");
+    let router = crate::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let page = Request::get("/")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&router, page).await;
+    assert_eq!(
+        (status, &headers[header::LOCATION]),
+        (StatusCode::SEE_OTHER, &"/setup".parse().unwrap())
+    );
+    let api = Request::post(Whoami::PATH).body(Body::empty()).unwrap();
+    assert_eq!(send(&router, api).await.0, StatusCode::UNAUTHORIZED);
+
+    let setup = |code: &str| {
+        Request::post("/setup")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[
+                ("code", code),
+                ("name", "root"),
+                ("password", PASSWORD),
+            ])))
+            .unwrap()
+    };
+    let (status, _, body) = send(&router, setup("000000-000000")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(store.user_count().unwrap(), 0);
+    let (status, headers, body) = send(&router, setup(&code)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("havip_session=hvs_"));
+    assert_eq!(store.user(&"root").unwrap().unwrap().role, Role::Admin);
+    // once is enough
+    let (status, _, _) = send(&router, setup(&code)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(store.user_count().unwrap(), 1);
+}

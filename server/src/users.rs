@@ -1,0 +1,70 @@
+//! `havip user add|reset-password`: users from the command line, for provisioning and for
+//! recovering a lost password. The console must be stopped: one process opens the database.
+
+use app::domain::auth::Role;
+use app::store::{Store, StoreConfig};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password comes from HAVIP_PASSWORD or the first line of standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long, default_value = "havip-data")]
+        data_dir: PathBuf,
+    },
+    /// Set a new password (from HAVIP_PASSWORD or standard input); ends the user's sessions.
+    ResetPassword {
+        name: String,
+        #[arg(long, default_value = "havip-data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn password() -> Result<String, String> {
+    if let Ok(p) = std::env::var("HAVIP_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn open(dir: &std::path::Path) -> Result<Store, String> {
+    Store::open(dir, StoreConfig::default()).map_err(|e| crate::serve::open_error(dir, &e))
+}
+
+pub async fn run(command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            data_dir,
+        } => {
+            let store = open(&data_dir)?;
+            let user = store
+                .create_user(&name, &password()?, role)
+                .await
+                .map_err(|e| e.message)?;
+            println!("user {} added ({})", user.name, user.role);
+        }
+        UserCommand::ResetPassword { name, data_dir } => {
+            let store = open(&data_dir)?;
+            store
+                .set_password(&name, &password()?)
+                .await
+                .map_err(|e| e.message)?;
+            println!(
+                "password of {} changed; its sessions are ended",
+                name.trim()
+            );
+        }
+    }
+    Ok(())
+}
