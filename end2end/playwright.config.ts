@@ -9,6 +9,13 @@ const baseURL = `http://127.0.0.1:${port}`;
 // The release binary with the site embedded; every run starts from an empty, freshly seeded database.
 const serverBin = process.env.SERVER_BIN ?? "./target/release/havip";
 const dataDir = mkdtempSync(join(tmpdir(), "havip-e2e-"));
+export const PASSWORD = "end-to-end password";
+export const USERS = [
+  { name: "admin", role: "admin" },
+  { name: "viewer", role: "viewer" },
+];
+export const ADMIN_STATE = join(tmpdir(), `havip-e2e-admin-${port}.json`);
+process.env.HAVIP_E2E_ADMIN_STATE = ADMIN_STATE;
 
 export default defineConfig({
   testDir: "./tests",
@@ -24,18 +31,28 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
+    // logs in as the administrator once; the other tests start logged in (tests/auth.spec.ts
+    // starts logged out)
+    { name: "login", testMatch: /login\.setup\.ts/, use: { launchOptions } },
     {
       name: "chromium",
+      dependencies: ["login"],
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1440, height: 900 },
         launchOptions,
+        storageState: ADMIN_STATE,
       },
     },
   ],
   webServer: {
+    // users made on the command line first (as provisioning scripts do), then the console with
     // a higher quota than the default 10 per VPC, so the paging test can fill a page
-    command: `${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100`,
+    command: [
+      ...USERS.map((u) => `${serverBin} user add ${u.name} --role ${u.role} --data-dir ${dataDir}`),
+      `exec ${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100`,
+    ].join(" && "),
+    env: { HAVIP_PASSWORD: PASSWORD },
     cwd: "..",
     url: baseURL,
     reuseExistingServer: false,

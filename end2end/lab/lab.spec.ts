@@ -4,8 +4,8 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  DIR, MAC1, MAC2, VIP, history, inNs, hasVip, ns, sh, startAgent, startKeepalived, startServer,
-  stats, stopKeepalived, stopServer, vipState, waitFor,
+  BASE, DIR, MAC1, MAC2, VIP, history, inNs, hasVip, login, ns, provision, sh, startAgent,
+  startKeepalived, startServer, stats, stopKeepalived, stopServer, vipState, waitFor,
 } from "./lab";
 
 test.describe.configure({ mode: "serial" });
@@ -41,8 +41,12 @@ async function domChangeAfter(p: Page, since: number, mac: string): Promise<numb
 }
 
 test.beforeAll(async ({ browser }) => {
+  provision();
   await startServer();
-  page = await browser.newPage();
+  const token = await login();
+  const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1440, height: 900 } });
+  await context.addCookies([{ name: "havip_session", value: token, url: BASE }]);
+  page = await context.newPage();
 });
 
 test.afterAll(async () => {

@@ -36,10 +36,38 @@ function start(name: string, cmd: string, args: string[]): ChildProcess {
 
 let server: ChildProcess | undefined;
 
+export const ADMIN = "lab-admin";
+const PASSWORD = "lab password, twelve+";
+/** The session cookie (`havip_session=…`) the lab's scripts and browser use. */
+export let session = "";
+
+/** The lab's administrator, created on the command line before the console first starts. */
+export function provision() {
+  execFileSync(BIN, ["user", "add", ADMIN, "--role", "admin", "--data-dir", join(DIR, "data")],
+               { env: { ...process.env, HAVIP_PASSWORD: PASSWORD } });
+}
+
+/** Logs in over HTTP (once; the session survives console restarts). */
+export async function login(): Promise<string> {
+  const res = await fetch(BASE + "/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: new URLSearchParams({ name: ADMIN, password: PASSWORD }).toString(),
+  });
+  if (!res.ok) throw new Error(`login: ${res.status} ${await res.text()}`);
+  session = res.headers.get("set-cookie")!.split(";")[0];
+  return session.split("=")[1];
+}
+
+/** GET a JSON endpoint as the lab's administrator. */
+export function api(path: string) {
+  return fetch(BASE + path, { headers: { cookie: session } });
+}
+
 export async function startServer() {
   server = start("serve", BIN, ["serve", "--listen", `127.0.0.1:${PORT}`, "--data-dir", join(DIR, "data"),
                                 "--agent-socket", SOCKET]);
-  await waitFor(async () => (await fetch(BASE + "/api/v1/havips").catch(() => null))?.ok === true, 20_000, "server up");
+  await waitFor(async () => (await fetch(BASE + "/login").catch(() => null))?.ok === true, 20_000, "server up");
 }
 
 export async function stopServer() {
@@ -99,13 +127,13 @@ export type HavipState = {
 };
 
 export async function vipState(): Promise<HavipState | undefined> {
-  const res = await fetch(BASE + "/api/v1/havips").catch(() => null);
+  const res = await api("/api/v1/havips").catch(() => null);
   if (!res?.ok) return undefined;
   return ((await res.json()) as HavipState[]).find((h) => h.ip === VIP);
 }
 
 export async function history(id: string): Promise<{ change: any; cause: string; at: number }[]> {
-  return (await fetch(`${BASE}/api/v1/havips/${id}/history`)).json();
+  return (await api(`/api/v1/havips/${id}/history`)).json();
 }
 
 export function stats(xs: number[]) {
