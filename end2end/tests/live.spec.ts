@@ -84,3 +84,21 @@ test("the server renders what the page shows: the search, the allowed holders, t
   expect(detail).toContain("pcs resource create havip-");
   expect(detail).toMatch(/<input[^>]*id="ha-interface"[^>]*value="eth0"/);
 });
+
+test("the console runs under its Content-Security-Policy and hardening headers", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
+  const response = await page.goto("/");
+  const headers = response!.headers();
+  expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["referrer-policy"]).toBe("same-origin");
+  // hydrated: the live channel is up and the Apply dialog opens
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("dialog", { name: "Apply for HAVIP" })).toBeVisible();
+  expect(violations).toEqual([]);
+});

@@ -141,6 +141,20 @@ fn encode(text: &str) -> String {
 #[derive(Clone, Copy)]
 pub struct Client(pub Option<std::net::IpAddr>);
 
+/// Headers every answer carries (pages add their Content-Security-Policy as they render).
+pub async fn hardening(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// The access layer (see the module's comment).
 pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();

@@ -47,7 +47,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if let Some(code) = setup_code {
         // the first visitor must prove access to this log (as Grafana and Jenkins do)
         println!(
-            "no user yet: open http://{}/setup and enter the set-up code {code} to create the              first administrator (or run `havip user add NAME --role admin`)",
+            "no user yet: open http://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
             args.listen
         );
     }
@@ -118,7 +118,7 @@ pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> St
     let text = e.message.to_lowercase();
     if text.contains("lock") || text.contains("resource temporarily unavailable") {
         format!(
-            "the database in {} is in use by another process (is `havip serve` running?);              stop it first: only one process may open it at a time",
+            "the database in {} is in use by another process (is `havip serve` running?); stop it first: only one process may open it at a time",
             dir.display()
         )
     } else {
@@ -152,6 +152,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
             access,
             crate::access::guard,
         ))
+        .layer(axum::middleware::from_fn(crate::access::hardening))
 }
 
 fn agent_router(store: Store) -> Router {
