@@ -39,13 +39,27 @@ test("logout ends the session", async ({ page }) => {
   await expect(page).toHaveURL(/\/login\?next=/);
 });
 
-test("a viewer reads everything, and the server refuses its changes", async ({ page }) => {
+test("a viewer reads everything, is offered no change, and the server refuses its changes", async ({ page }) => {
   await page.goto("/login");
   await logIn(page, "viewer", PASSWORD);
   await expect(page.locator("#whoami")).toHaveText("viewer (viewer)");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
   await expect(page.locator("#havip-table")).toBeVisible();
-  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.locator("#havip-table tbody tr").first()).toBeVisible();
+  // no action buttons: Apply, and in every row Rename, Bind EIP, Delete
+  await expect(page.getByRole("button", { name: "Apply" })).toBeHidden();
+  for (const name of ["Rename", "Bind EIP", "Unbind EIP", "Delete"]) {
+    await expect(page.getByRole("button", { name, exact: true })).toHaveCount(0);
+  }
+  for (const [path, control] of [["/networks", "#create-region"], ["/agents", "#create-agent"], ["/eips", "#allocate-eip"], ["/instances", "#register-ok"]]) {
+    await page.goto(path);
+    await expect(page.locator("#live-indicator")).toHaveText("● Live");
+    await expect(page.locator(control)).toBeHidden();
+  }
+  // the button is only hidden: pressed anyway, the server refuses
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await page.locator("#apply").dispatchEvent("click");
   const dialog = page.getByRole("dialog", { name: "Apply for HAVIP" });
   await dialog.getByLabel("Name").fill(unique("viewer-try"));
   await dialog.getByRole("button", { name: "OK" }).click();

@@ -68,7 +68,7 @@ pub fn AllowedHoldersCard(
                         }
                     }).collect_view()}
                 </ul>
-                <div class="buttons start">
+                <div class="buttons start needs-operator">
                     <button id="save-allowed" class="primary" disabled=move || save.pending().get() || draft.get().is_none()
                         on:click=move |_| dispatch(current())>"Save"</button>
                     <button id="allow-any" disabled=move || save.pending().get() || allowed.with(Vec::is_empty)

@@ -27,7 +27,7 @@ pub fn TopBar() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     me.await.ok().map(|p| view! {
-                        <span class="whoami" id="whoami">{format!("{} ({})", p.user, p.role)}</span>
+                        <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
                         <form method="post" action="/logout" class="logout">
                             <button id="logout" class="link" type="submit">"Log out"</button>
                         </form>

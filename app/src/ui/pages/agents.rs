@@ -86,7 +86,7 @@ fn agent_row(
             <td>{labels.join("; ")}</td>
             <td>{format_time(a.created)}</td>
             <td data-testid="agent-state">{state}</td>
-            <td>
+            <td class="needs-admin">
                 {(!a.revoked).then(|| view! {
                     <button class="link danger" on:click=move |_| { revoke.dispatch(RevokeAgent { id: id.clone() }); }>"Revoke"</button>
                 })}
@@ -117,7 +117,7 @@ fn NewAgentForm(
         })
     };
     view! {
-        <section class="card" id="new-agent">
+        <section class="card needs-admin" id="new-agent">
             <h2>"New agent"</h2>
             <label for="agent-name">"Name"</label>
             <input id="agent-name" type="text" bind:value=name/>

@@ -155,7 +155,7 @@ fn binding_view(
                 <dt>"EIP"</dt><dd>
                     <span data-testid="eip">{fact(|d| d.row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</span>
                     " "
-                    {eip_button}
+                    <span class="needs-operator">{eip_button}</span>
                 </dd>
                 <dt>"VPC"</dt><dd>{format!("{} ({})", first.row.vpc_name, first.row.vpc_id)}</dd>
                 <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", first.row.subnet_name, first.row.subnet_id, first.row.subnet_cidr)}</dd>

@@ -23,7 +23,7 @@ pub fn EipsPage() -> impl IntoView {
                         <div class="page-head">
                             <h1>"EIPs"</h1>
                             <span class="hint">{format!("pool {}", first.pool)}</span>
-                            <button id="allocate-eip" class="primary" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>"Allocate EIP"</button>
+                            <button id="allocate-eip" class="primary needs-operator" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>"Allocate EIP"</button>
                         </div>
                         <table class="list" id="eip-table">
                             <thead><tr><th>"ID"</th><th>"EIP"</th><th>"Bound HAVIP"</th><th>"Allocated"</th><th>"Operation"</th></tr></thead>
@@ -40,7 +40,7 @@ pub fn EipsPage() -> impl IntoView {
                                                 None => "-".into_any(),
                                             }}</td>
                                             <td>{format_time(r.eip.allocated)}</td>
-                                            <td class="ops">{if bound.is_some() {
+                                            <td class="ops needs-operator">{if bound.is_some() {
                                                 view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>"Unbind"</button> }.into_any()
                                             } else {
                                                 view! { <button class="link danger" on:click=move |_| { release.dispatch(ReleaseEip { id: id.clone() }); }>"Release"</button> }.into_any()

@@ -187,7 +187,7 @@ fn list_view(
         <div class="page-head">
             <h1>"HAVIP"</h1>
             <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/"/>
-            <button id="apply" class="primary" on:click=move |_| dialog.set(Dialog::Apply)>"Apply"</button>
+            <button id="apply" class="primary needs-operator" on:click=move |_| dialog.set(Dialog::Apply)>"Apply"</button>
         </div>
         <div class="counters" id="counters">
             <span>"Total " <b data-testid="count-total">{counter(|c| c.total)}</b></span>
@@ -226,7 +226,7 @@ fn list_view(
                     <th>"Bound instance"</th>
                     <th>"EIP"</th>
                     <th>"Created"</th>
-                    <th>"Operation"</th>
+                    <th class="needs-operator">"Operation"</th>
                 </tr>
             </thead>
             <tbody>
@@ -293,7 +293,7 @@ fn row_view(
             <td data-testid="bound">{cell(|r| if r.bound_instance.is_empty() { "-".to_string() } else { r.bound_instance.clone() })}</td>
             <td data-testid="eip">{cell(|r| r.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</td>
             <td>{cell(|r| format_time(r.created))}</td>
-            <td class="ops">
+            <td class="ops needs-operator">
                 <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>"Rename"</button>
                 <Show
                     when=has_eip

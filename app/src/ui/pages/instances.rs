@@ -92,7 +92,7 @@ fn instances_table(
                             <td class="ip">{i.ip.to_string()}</td>
                             <td>{subnet_name(&subnets, &i.subnet_id)}</td>
                             <td>{format_time(i.created)}</td>
-                            <td class="ops"><button class="link danger" on:click=move |_| { deregister.dispatch(DeregisterInstance { eni_id: eni_id.clone() }); }>"Deregister"</button></td>
+                            <td class="ops needs-operator"><button class="link danger" on:click=move |_| { deregister.dispatch(DeregisterInstance { eni_id: eni_id.clone() }); }>"Deregister"</button></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -145,7 +145,7 @@ fn station_row(
             <td>{s.agent}</td>
             <td>{format_time(s.first_seen)}</td>
             <td><input type="text" aria-label="Instance name" value=name.get_untracked() bind:value=name/></td>
-            <td class="ops"><button class="link" on:click=move |_| {
+            <td class="ops needs-operator"><button class="link" on:click=move |_| {
                 register.dispatch(RegisterInstance { name: name.get_untracked(), subnet_id: subnet_id.clone(), mac: mac.clone(), ip: ip.clone() });
             }>"Register"</button></td>
         </tr>
@@ -228,7 +228,7 @@ fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
         }
     };
     view! {
-        <section class="card" id="register-instance">
+        <section class="card needs-operator" id="register-instance">
             <h2>"Register an instance"</h2>
             <div class="form">
                 <label for="instance-name">"Name"</label>

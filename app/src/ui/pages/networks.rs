@@ -23,7 +23,7 @@ pub fn NetworksPage() -> impl IntoView {
                                 <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id.clone() path="/networks"/>
                             </div>
                             {move || vpcs_table(vpcs.get())}
-                            <div class="forms">
+                            <div class="forms needs-admin">
                                 <NewRegionForm/>
                                 <NewVpcForm region_id/>
                                 <NewSubnetForm vpcs/>
