@@ -9,6 +9,8 @@ use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, HavipHistory, Havi
 use app::api::havips::{RenameHavip, SetAllowedHolders};
 use app::api::instances::{DeregisterInstance, InstancesPage, RegisterInstance};
 use app::api::network::{CreateRegion, CreateSubnet, CreateVpc, NetworkPage};
+use app::api::users::{AddUser, DeleteUser, EndUserSessions, SetUserDisabled};
+use app::api::users::{SetUserPassword, SetUserRole, UsersPage};
 use app::api::Whoami;
 use app::domain::auth::Role;
 use app::domain::model::IpChoice;
@@ -53,6 +55,9 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
         .create_agent("lab", std::slice::from_ref(&f.subnet_id))
         .await
         .unwrap();
+    for name in ["spare", "doomed-user"] {
+        s.create_user(name, PASSWORD, Role::Viewer).await.unwrap();
+    }
     let (region, vpc, subnet) = (
         f.havip.region_id.to_string(),
         f.vpc_id.to_string(),
@@ -286,10 +291,70 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
         ),
         (
             "revoke agent",
-            post,
+            post.clone(),
             RevokeAgent::PATH.into(),
             As::Form,
             form(&[("id", &agent.id)]),
+            Admin,
+        ),
+        (
+            "users page",
+            post.clone(),
+            UsersPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Admin,
+        ),
+        (
+            "add user",
+            post.clone(),
+            AddUser::PATH.into(),
+            As::Form,
+            form(&[
+                ("name", "newcomer"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+            ]),
+            Admin,
+        ),
+        (
+            "change a role",
+            post.clone(),
+            SetUserRole::PATH.into(),
+            As::Form,
+            form(&[("name", "spare"), ("role", "operator")]),
+            Admin,
+        ),
+        (
+            "disable a user",
+            post.clone(),
+            SetUserDisabled::PATH.into(),
+            As::Form,
+            form(&[("name", "spare"), ("disabled", "true")]),
+            Admin,
+        ),
+        (
+            "set a password",
+            post.clone(),
+            SetUserPassword::PATH.into(),
+            As::Form,
+            form(&[("name", "spare"), ("password", "a brand new password")]),
+            Admin,
+        ),
+        (
+            "end sessions",
+            post.clone(),
+            EndUserSessions::PATH.into(),
+            As::Form,
+            form(&[("name", "spare")]),
+            Admin,
+        ),
+        (
+            "delete a user",
+            post,
+            DeleteUser::PATH.into(),
+            As::Form,
+            form(&[("name", "doomed-user")]),
             Admin,
         ),
     ]
@@ -340,7 +405,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 27);
+    assert_eq!(checked, 4 * 34);
 }
 
 #[tokio::test]
@@ -591,4 +656,50 @@ async fn the_first_start_needs_the_setup_code() {
     let (status, _, _) = send(&router, setup(&code)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(store.user_count().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_last_administrator_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    store
+        .create_user("root", PASSWORD, Role::Admin)
+        .await
+        .unwrap();
+    store
+        .create_user("ops", PASSWORD, Role::Operator)
+        .await
+        .unwrap();
+    for refused in [
+        store
+            .set_user_role("root", Role::Operator)
+            .await
+            .map(|_| ()),
+        store.set_user_disabled("root", true).await.map(|_| ()),
+        store.delete_user("root").await,
+    ] {
+        let e = refused.unwrap_err();
+        assert_eq!(e.status(), 409, "{}", e.message);
+        assert!(e.message.contains("last administrator"), "{}", e.message);
+    }
+    // with a second admin, the first may go; disabling ends its sessions
+    store.set_user_role("ops", Role::Admin).await.unwrap();
+    let (_, token) = store.login("root", PASSWORD, None).await.unwrap();
+    store.set_user_disabled("root", true).await.unwrap();
+    assert!(store.session(&token).unwrap().is_none());
+    assert_eq!(
+        store
+            .login("root", PASSWORD, None)
+            .await
+            .unwrap_err()
+            .status(),
+        401
+    );
+    store.delete_user("root").await.unwrap();
+    assert!(store.user("root").unwrap().is_none());
+    assert!(store
+        .users()
+        .unwrap()
+        .iter()
+        .all(|u| u.password_hash.is_empty()));
 }

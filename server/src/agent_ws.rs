@@ -133,7 +133,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                         return close(socket, Refusal { code: 1008, reason: "agent token revoked".into() }).await;
                     }
                 }
-                Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips) => {}
+                Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips | StoreChange::Users) => {}
                 Err(RecvError::Closed) => return,
             },
             _ = pings.tick() => {

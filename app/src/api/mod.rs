@@ -12,6 +12,7 @@ pub mod havips;
 pub mod instances;
 pub mod live;
 pub mod network;
+pub mod users;
 
 use crate::domain::auth::Principal;
 #[cfg(feature = "ssr")]

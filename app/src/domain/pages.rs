@@ -209,3 +209,14 @@ pub fn macs_text(status: &Status) -> String {
             .join(", "),
     }
 }
+
+/// A user as the Users page shows it (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub name: String,
+    pub role: super::auth::Role,
+    pub disabled: bool,
+    pub created: u64,
+    /// sessions open now
+    pub sessions: u32,
+}

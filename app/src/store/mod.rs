@@ -98,6 +98,8 @@ pub enum StoreChange {
     },
     Agents,
     Eips,
+    /// users added, changed or removed, sessions ended
+    Users,
 }
 
 #[derive(Clone)]
@@ -138,6 +140,8 @@ struct Inner {
     sessions: sled::Tree,
     /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
     login_failures: Mutex<HashMap<String, users::Failures>>,
+    /// user changes that must keep an admin run one at a time
+    user_changes: tokio::sync::Mutex<()>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<SubnetId, FreeRanges>>,
     /// agent_id -> whether it is connected now (in memory)
@@ -294,6 +298,7 @@ impl Store {
                 users: tree("users")?,
                 sessions: tree("sessions")?,
                 login_failures: Mutex::new(HashMap::new()),
+                user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
                 presence: Mutex::new(HashMap::new()),
                 config,

@@ -139,6 +139,7 @@ impl Store {
             ));
         }
         self.flush().await?;
+        self.publish(super::StoreChange::Users);
         let mut shown = user;
         shown.password_hash.clear();
         Ok(shown)
@@ -163,7 +164,9 @@ impl Store {
         });
         finish(result)?;
         self.end_sessions_of(&name)?;
-        self.flush().await
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok(())
     }
 
     /// Checks a name and password; on success starts a session and returns its token. Failed
@@ -242,6 +245,7 @@ impl Store {
             .insert(sha256_hex(&token).as_bytes(), encode(&session))
             .map_err(db_err)?;
         self.flush().await?;
+        self.publish(super::StoreChange::Users);
         Ok((
             Principal {
                 user: user.name,
@@ -299,7 +303,92 @@ impl Store {
             .sessions
             .remove(sha256_hex(token).as_bytes())
             .map_err(db_err)?;
-        self.flush().await
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok(())
+    }
+
+    /// How many sessions a user has open.
+    pub fn sessions_of(&self, name: &str) -> Result<usize, ApiError> {
+        let mut n = 0;
+        for value in self.inner.sessions.iter().values() {
+            let session: Session = decode(&value.map_err(db_err)?)?;
+            n += usize::from(session.user == name);
+        }
+        Ok(n)
+    }
+
+    /// Ends every session of a user (an admin's "End sessions").
+    pub async fn end_user_sessions(&self, name: &str) -> Result<(), ApiError> {
+        let user = self.existing_user(name)?;
+        self.end_sessions_of(&user.name)?;
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok(())
+    }
+
+    fn existing_user(&self, name: &str) -> Result<User, ApiError> {
+        self.user(name)?
+            .ok_or_else(|| ApiError::not_found("User", name.trim()))
+    }
+
+    /// Changes a user's role or disables it, or deletes it (`None`), keeping at least one
+    /// enabled admin. A disabled or deleted user's sessions end.
+    async fn change_user(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut User),
+        delete: bool,
+    ) -> Result<Option<User>, ApiError> {
+        let _one_at_a_time = self.inner.user_changes.lock().await;
+        let mut user = self.existing_user(name)?;
+        change(&mut user);
+        let admins_left = self
+            .all::<User>(&self.inner.users)?
+            .into_iter()
+            .filter(|u| u.name != user.name && u.role == Role::Admin && !u.disabled)
+            .count()
+            + usize::from(!delete && user.role == Role::Admin && !user.disabled);
+        if admins_left == 0 {
+            return Err(ApiError::conflict(format!(
+                "{} is the last administrator: make another user admin first.",
+                user.name
+            )));
+        }
+        if delete {
+            self.inner
+                .users
+                .remove(user.name.as_bytes())
+                .map_err(db_err)?;
+        } else {
+            self.inner
+                .users
+                .insert(user.name.as_bytes(), encode(&user))
+                .map_err(db_err)?;
+        }
+        if delete || user.disabled {
+            self.end_sessions_of(&user.name)?;
+        }
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        user.password_hash.clear();
+        Ok((!delete).then_some(user))
+    }
+
+    pub async fn set_user_role(&self, name: &str, role: Role) -> Result<User, ApiError> {
+        let user = self.change_user(name, |u| u.role = role, false).await?;
+        Ok(user.expect("not deleted"))
+    }
+
+    pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<User, ApiError> {
+        let user = self
+            .change_user(name, |u| u.disabled = disabled, false)
+            .await?;
+        Ok(user.expect("not deleted"))
+    }
+
+    pub async fn delete_user(&self, name: &str) -> Result<(), ApiError> {
+        self.change_user(name, |_| {}, true).await.map(|_| ())
     }
 
     fn end_sessions_of(&self, name: &str) -> Result<(), ApiError> {

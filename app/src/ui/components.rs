@@ -23,6 +23,7 @@ pub fn TopBar() -> impl IntoView {
                 <A href="/instances">"Instances"</A>
                 <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
+                <span class="needs-admin"><A href="/users">"Users"</A></span>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

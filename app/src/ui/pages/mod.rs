@@ -5,3 +5,4 @@ pub mod havips;
 pub mod instances;
 pub mod login;
 pub mod networks;
+pub mod users;

@@ -1,0 +1,66 @@
+//! Users, for administrators: who may use the console, with which role, and their sessions.
+
+use crate::domain::auth::Role;
+use crate::domain::error::ApiError;
+use crate::domain::pages::UserRow;
+use leptos::prelude::*;
+
+#[server]
+pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
+    let store = super::store(Role::Admin)?;
+    store
+        .users()?
+        .into_iter()
+        .map(|u| {
+            Ok(UserRow {
+                sessions: store.sessions_of(&u.name)? as u32,
+                name: u.name,
+                role: u.role,
+                disabled: u.disabled,
+                created: u.created,
+            })
+        })
+        .collect()
+}
+
+#[server]
+pub async fn add_user(name: String, role: Role, password: String) -> Result<(), ApiError> {
+    super::store(Role::Admin)?
+        .create_user(&name, &password, role)
+        .await
+        .map(|_| ())
+}
+
+#[server]
+pub async fn set_user_role(name: String, role: Role) -> Result<(), ApiError> {
+    super::store(Role::Admin)?
+        .set_user_role(&name, role)
+        .await
+        .map(|_| ())
+}
+
+#[server]
+pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), ApiError> {
+    super::store(Role::Admin)?
+        .set_user_disabled(&name, disabled)
+        .await
+        .map(|_| ())
+}
+
+#[server]
+pub async fn delete_user(name: String) -> Result<(), ApiError> {
+    super::store(Role::Admin)?.delete_user(&name).await
+}
+
+/// Sets a user's password (ending its sessions).
+#[server]
+pub async fn set_user_password(name: String, password: String) -> Result<(), ApiError> {
+    super::store(Role::Admin)?
+        .set_password(&name, &password)
+        .await
+}
+
+#[server]
+pub async fn end_user_sessions(name: String) -> Result<(), ApiError> {
+    super::store(Role::Admin)?.end_user_sessions(&name).await
+}

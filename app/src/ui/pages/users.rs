@@ -1,0 +1,151 @@
+//! Users (administrators only): add users, change their role, disable, delete, set a password,
+//! end their sessions. The last administrator can be neither demoted, disabled nor deleted.
+
+use crate::api::users::{users_page, AddUser, DeleteUser, EndUserSessions, SetUserDisabled};
+use crate::api::users::{SetUserPassword, SetUserRole};
+use crate::domain::auth::{check_password, Role};
+use crate::domain::model::format_time;
+use crate::domain::pages::UserRow;
+use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
+use crate::ui::live::page_data;
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    role: ServerAction<SetUserRole>,
+    disable: ServerAction<SetUserDisabled>,
+    delete: ServerAction<DeleteUser>,
+    end: ServerAction<EndUserSessions>,
+    password: ServerAction<SetUserPassword>,
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let data = page_data(|| (), |()| users_page());
+    let actions = Actions {
+        role: ServerAction::new(),
+        disable: ServerAction::new(),
+        delete: ServerAction::new(),
+        end: ServerAction::new(),
+        password: ServerAction::new(),
+    };
+    let error = refusals(vec![
+        refusal(actions.role),
+        refusal(actions.disable),
+        refusal(actions.delete),
+        refusal(actions.end),
+        refusal(actions.password),
+    ]);
+    let users = Memo::new(move |_| data.with(|d: &Vec<UserRow>| d.clone()));
+    view! {
+        <div class="page-head"><h1>"Users"</h1></div>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.first.await {
+                    Ok(_) => view! {
+                        <table class="list" id="user-table">
+                            <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
+                            <tbody>
+                                <For each=move || users.get() key=|u| u.name.clone() children=move |u| user_row(u.name, users, actions)/>
+                            </tbody>
+                        </table>
+                        <FieldError message=error id="users-error"/>
+                        <NewUserForm/>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl IntoView {
+    let row = {
+        let name = name.clone();
+        Memo::new(move |_| users.with(|l| l.iter().find(|u| u.name == name).cloned()))
+    };
+    let name = StoredValue::new(name);
+    let disabled = move || row.with(|r| r.as_ref().is_some_and(|r| r.disabled));
+    let role = move || row.with(|r| r.as_ref().map_or(Role::Viewer, |r| r.role));
+    let new_password = RwSignal::new(String::new());
+    view! {
+        <tr data-name=name.get_value()>
+            <td data-testid="name">{name.get_value()}</td>
+            <td>
+                <select aria-label="Role" on:change=move |ev| {
+                    if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                        actions.role.dispatch(SetUserRole { name: name.get_value(), role });
+                    }
+                }>
+                    {[Role::Viewer, Role::Operator, Role::Admin].into_iter().map(|r| view! {
+                        <option value=r.name() selected=move || role() == r>{r.name()}</option>
+                    }).collect_view()}
+                </select>
+            </td>
+            <td data-testid="state">{move || if disabled() { "Disabled" } else { "Active" }}</td>
+            <td data-testid="sessions">{move || row.with(|r| r.as_ref().map(|r| r.sessions))}</td>
+            <td>{move || row.with(|r| r.as_ref().map(|r| format_time(r.created)))}</td>
+            <td class="ops">
+                <button class="link" on:click=move |_| { actions.disable.dispatch(SetUserDisabled { name: name.get_value(), disabled: !disabled() }); }>
+                    {move || if disabled() { "Enable" } else { "Disable" }}
+                </button>
+                <button class="link" on:click=move |_| { actions.end.dispatch(EndUserSessions { name: name.get_value() }); }>"End sessions"</button>
+                <input type="password" aria-label="New password" placeholder="new password" bind:value=new_password/>
+                <button class="link" on:click=move |_| {
+                    actions.password.dispatch(SetUserPassword { name: name.get_value(), password: new_password.get_untracked() });
+                    new_password.set(String::new());
+                }>"Set password"</button>
+                <button class="link danger" on:click=move |_| { actions.delete.dispatch(DeleteUser { name: name.get_value() }); }>"Delete"</button>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn NewUserForm() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Operator);
+    let password = RwSignal::new(String::new());
+    let add = ServerAction::<AddUser>::new();
+    on_success(add, move || {
+        name.set(String::new());
+        password.set(String::new());
+    });
+    // the same rule as the server, while typing
+    let password_error = Signal::derive(move || {
+        let p = password.get();
+        (!p.is_empty())
+            .then(|| check_password(&p).err().map(|e| e.to_string()))
+            .flatten()
+            .or_else(|| field_refusal(add, Some("password")))
+    });
+    let other_error = Signal::derive(move || {
+        field_refusal(add, Some("name")).or_else(|| field_refusal(add, None))
+    });
+    view! {
+        <section class="card" id="new-user">
+            <h2>"New user"</h2>
+            <div class="form">
+                <label for="user-name">"User name"</label>
+                <input id="user-name" type="text" bind:value=name/>
+                <label for="user-role">"Role"</label>
+                <select id="user-role" on:change=move |ev| {
+                    if let Ok(r) = event_target_value(&ev).parse::<Role>() { role.set(r); }
+                }>
+                    {[Role::Viewer, Role::Operator, Role::Admin].into_iter().map(|r| view! {
+                        <option value=r.name() selected=r == Role::Operator>{r.name()}</option>
+                    }).collect_view()}
+                </select>
+                <label for="user-password">"Password"</label>
+                <div>
+                    <input id="user-password" type="password" autocomplete="new-password" bind:value=password/>
+                    <FieldError message=password_error id="user-password-error"/>
+                </div>
+            </div>
+            <FieldError message=other_error id="new-user-error"/>
+            <button id="add-user" class="primary" disabled=move || add.pending().get() on:click=move |_| {
+                add.dispatch(AddUser { name: name.get_untracked(), role: role.get_untracked(), password: password.get_untracked() });
+            }>"Add user"</button>
+        </section>
+    }
+}
