@@ -651,7 +651,7 @@ async fn the_first_start_needs_the_setup_code() {
         .to_str()
         .unwrap()
         .contains("havip_session=hvs_"));
-    assert_eq!(store.user(&"root").unwrap().unwrap().role, Role::Admin);
+    assert_eq!(store.user("root").unwrap().unwrap().role, Role::Admin);
     // once is enough
     let (status, _, _) = send(&router, setup(&code)).await;
     assert_eq!(status, StatusCode::CONFLICT);
