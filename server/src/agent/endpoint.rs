@@ -78,11 +78,59 @@ impl Endpoint {
             url: format!("ws://{authority}{path}"),
         })
     }
+
+    /// A warning for a console reached in plain text over a network: the token and every
+    /// observation can be read (and changed) on the way. Loopback and Unix sockets stay on
+    /// this host.
+    pub fn plain_text_warning(&self) -> Option<String> {
+        let Endpoint::Tcp { addr, .. } = self else {
+            return None;
+        };
+        let host = addr
+            .rsplit_once(':')
+            .map_or(addr.as_str(), |(h, _)| h)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let local = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!local).then(|| {
+            format!(
+                "warning: the console at {addr} is reached in plain text: the agent token and \
+                 the observations cross the network unencrypted; keep it on a trusted network \
+                 or behind a tunnel until TLS is supported"
+            )
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_to_another_host_is_warned_about() {
+        let warn = |s: &str| Endpoint::parse(s).unwrap().plain_text_warning();
+        for local in [
+            "http://127.0.0.1:3000",
+            "ws://localhost:3000",
+            "http://[::1]:3000",
+            "unix:/run/havip.sock",
+        ] {
+            assert_eq!(warn(local), None, "{local}");
+        }
+        for remote in [
+            "http://10.0.0.5:3000",
+            "ws://console.example:80",
+            "http://[fd00::1]:3000",
+        ] {
+            assert!(
+                warn(remote).is_some_and(|w| w.contains("plain text")),
+                "{remote}"
+            );
+        }
+    }
 
     #[test]
     fn console_addresses() {

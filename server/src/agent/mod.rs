@@ -50,6 +50,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub async fn run(args: AgentArgs) -> Result<(), String> {
     // refuse what can never work before touching the network
     let endpoint = endpoint::Endpoint::parse(&args.server)?;
+    if let Some(warning) = endpoint.plain_text_warning() {
+        eprintln!("havip agent: {warning}");
+    }
     if args.token.trim().is_empty() {
         return Err("the agent token is empty: create one on the console's Agents page".into());
     }
