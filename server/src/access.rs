@@ -188,7 +188,8 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         session_token(req.headers()).and_then(|token| access.store.session(&token).ok().flatten());
     match (path.as_str(), principal) {
         ("/login" | "/setup", Some(_)) if wants_page(&req) => Redirect::to("/").into_response(),
-        ("/login" | "/setup", _) => next.run(req).await,
+        // logging out needs no valid session: an expired one is cleared all the same
+        ("/login" | "/setup" | "/logout", _) => next.run(req).await,
         (_, Some(principal)) => {
             req.extensions_mut().insert(principal);
             next.run(req).await

@@ -552,6 +552,19 @@ async fn login_logout_and_sessions() {
         StatusCode::UNAUTHORIZED,
         "a replayed session after logout"
     );
+    // logging out again with the dead session still clears the cookie
+    let again = Request::post("/logout")
+        .header(header::COOKIE, "havip_session=hvs_expired")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(&f.router, again).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login");
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
 }
 
 #[tokio::test]
