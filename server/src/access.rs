@@ -54,8 +54,11 @@ impl Access {
         Ok((access, code))
     }
 
+    /// No user yet. Asked on every request, so it reads the set-up code in memory, not the
+    /// database: the code exists exactly until the first administrator does (users can only
+    /// be added with the console stopped, and the last administrator can never be removed).
     fn needs_setup(&self) -> bool {
-        self.store.user_count().is_ok_and(|n| n == 0)
+        code(&self.setup_code).is_some()
     }
 }
 
@@ -306,29 +309,31 @@ async fn setup(
     Form(form): Form<SetupForm>,
 ) -> Response {
     let result = async {
-        let expected = code(&access.setup_code).clone();
-        let given = form.code.trim();
-        let matches = expected.as_deref().is_some_and(|code| {
-            code.len() == given.len()
-                && code
-                    .bytes()
-                    .zip(given.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
-        if !access.needs_setup() {
-            return Err(ApiError::conflict("The console is set up already: log in."));
-        }
-        if !matches {
-            return Err(ApiError::unauthorized(
-                "Wrong set-up code: it is in the console's log, printed at start.",
-            ));
-        }
-        access
+        // the right code is taken (used up) at once, so two requests cannot both use it; it is
+        // put back if the administrator cannot be created (a refused name or password)
+        let taken = {
+            let mut slot = code(&access.setup_code);
+            let right = slot
+                .as_deref()
+                .is_some_and(|c| app::store::same_secret(c, form.code.trim()));
+            if slot.is_none() {
+                return Err(ApiError::conflict("The console is set up already: log in."));
+            }
+            if !right {
+                return Err(ApiError::unauthorized(
+                    "Wrong set-up code: it is in the console's log, printed at start.",
+                ));
+            }
+            slot.take()
+        };
+        if let Err(e) = access
             .store
             .create_user(&form.name, &form.password, Role::Admin)
-            .await?;
-        *code(&access.setup_code) = None;
+            .await
+        {
+            *code(&access.setup_code) = taken;
+            return Err(e);
+        }
         tracing::info!(user = %form.name.trim(), "first administrator created");
         access
             .store

@@ -83,10 +83,7 @@ async fn sweep_stations(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         every.tick().await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        match store.expire_stations(now) {
+        match store.expire_stations(app::store::now_ms()) {
             Ok(0) => {}
             Ok(n) => tracing::info!("forgot {n} stations not seen for a while"),
             Err(e) => tracing::warn!("sweeping stations: {e}"),

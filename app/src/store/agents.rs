@@ -1,7 +1,7 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
-use super::now_ms;
 use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
+use super::{now_ms, same_secret, sha256_hex};
 use super::{Store, StoreChange};
 use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
@@ -9,28 +9,11 @@ use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
-use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
 /// A known station's `last_seen` is rewritten at most this often.
 const STATION_TOUCH_MS: u64 = 60_000;
-
-fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Constant-time comparison of two equal-length hex digests.
-fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
 
 fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
     let mut key = havip_id.as_bytes().to_vec();
@@ -71,7 +54,7 @@ impl Store {
             subnet_ids: subnets,
             created: now_ms(),
             revoked: false,
-            token_sha256: hash_token(&token),
+            token_sha256: sha256_hex(&token),
         };
         let record = encode(&agent);
         let result =
@@ -110,7 +93,7 @@ impl Store {
 
     /// The agent a token belongs to, if the token is valid and not revoked (one index lookup).
     pub fn agent_by_token(&self, token: &str) -> Result<Option<Agent>, ApiError> {
-        let digest = hash_token(token);
+        let digest = sha256_hex(token);
         let Some(id) = self
             .inner
             .agent_tokens
@@ -123,7 +106,7 @@ impl Store {
             .map_err(|e| ApiError::internal(format!("token index: {e}")))?;
         Ok(self
             .get::<Agent>(&self.inner.agents, &id)?
-            .filter(|a| !a.revoked && same_digest(&a.token_sha256, &digest)))
+            .filter(|a| !a.revoked && same_secret(&a.token_sha256, &digest)))
     }
 
     pub fn agent(&self, id: &AgentId) -> Result<Agent, ApiError> {

@@ -183,7 +183,26 @@ fn private_dir(dir: &Path) -> Result<(), ApiError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(denied)
 }
 
-pub(crate) fn now_ms() -> u64 {
+/// Hex SHA-256: how agent and session tokens are stored (never the tokens themselves).
+pub(crate) fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two secrets (digests, codes) in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -5,13 +5,12 @@
 //! `session_idle_ms` without use, `session_max_ms` after it began, at logout, and when its
 //! user's password changes or the user is disabled or deleted.
 
-use super::{db_err, decode, encode, finish, lock, now_ms, Store};
+use super::{db_err, decode, encode, finish, lock, now_ms, sha256_hex, Store};
 use crate::domain::auth::{check_password, check_user_name, Principal, Role};
 use crate::domain::error::ApiError;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sled::transaction::ConflictableTransactionError as Abort;
 
 /// A console user. The password hash never leaves the store.
@@ -51,13 +50,6 @@ pub fn login_delay_ms(failures: u32) -> u64 {
         0..=2 => 0,
         n => (1000u64 << (n - 3).min(16)).min(300_000),
     }
-}
-
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn hash_password(password: &str) -> Result<String, ApiError> {
