@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("instances") view=ui::pages::instances::InstancesPage/>
                     <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
                     <Route path=StaticSegment("users") view=ui::pages::users::UsersPage/>
+                    <Route path=StaticSegment("audit") view=ui::pages::audit::AuditLogPage/>
                     <Route path=StaticSegment("login") view=ui::pages::login::LoginPage/>
                     <Route path=StaticSegment("setup") view=ui::pages::login::SetupPage/>
                 </Routes>

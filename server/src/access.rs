@@ -10,6 +10,7 @@
 //!   need (`app::api::require`). Agents authenticate with their tokens at `/agent/ws` only.
 
 use crate::rest::Refusal;
+use app::domain::audit::Actor;
 use app::domain::auth::{Principal, Role};
 use app::domain::error::ApiError;
 use app::store::Store;
@@ -194,6 +195,8 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         // logging out needs no valid session: an expired one is cleared all the same
         ("/login" | "/setup" | "/logout", _) => next.run(req).await,
         (_, Some(principal)) => {
+            req.extensions_mut()
+                .insert(Actor::user(&principal.user, client));
             req.extensions_mut().insert(principal);
             next.run(req).await
         }
@@ -277,9 +280,15 @@ async fn login(
     answer(from_browser(&headers), result, &access, "/login", next)
 }
 
-async fn logout(State(access): State<Access>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(token) = session_token(&headers) {
-        if let Err(e) = access.store.end_session(&token).await {
+        // recorded for the session's user, from this address
+        let store = access.store.acting(Actor::user("", client.0));
+        if let Err(e) = store.end_session(&token).await {
             return Refusal(e).into_response();
         }
     }
@@ -328,6 +337,7 @@ async fn setup(
         };
         if let Err(e) = access
             .store
+            .acting(Actor::user(form.name.trim(), client.0))
             .create_user(&form.name, &form.password, Role::Admin)
             .await
         {

@@ -7,11 +7,13 @@ use app::domain::error::ApiError;
 use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
 use app::store::Store;
-use axum::extract::{Path, State};
+use app::domain::audit::AuditQuery;
+use app::domain::auth::{Principal, Role};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -90,8 +92,28 @@ async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response
     }
 }
 
+/// The audit log (administrators): `?user=&object=&action=` filters, `before=` the previous
+/// page's `next`, `limit=` up to 200.
+async fn audit(
+    State(store): State<Store>,
+    Extension(caller): Extension<Principal>,
+    Query(query): Query<AuditQuery>,
+) -> Response {
+    if caller.role < Role::Admin {
+        return error(ApiError::forbidden(format!(
+            "Your role ({}) may not read the audit log: it needs admin.",
+            caller.role
+        )));
+    }
+    match store.audit(&query) {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => error(e),
+    }
+}
+
 pub fn routes(store: Store) -> Router {
     Router::new()
+        .route("/api/v1/audit", get(audit))
         .route("/api/v1/havips", get(list))
         .route("/api/v1/havips/{id}/history", get(history))
         .with_state(store)

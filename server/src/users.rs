@@ -37,7 +37,9 @@ fn password() -> Result<String, String> {
 }
 
 fn open(dir: &std::path::Path) -> Result<Store, String> {
-    Store::open(dir, StoreConfig::default()).map_err(|e| crate::serve::open_error(dir, &e))
+    Store::open(dir, StoreConfig::default())
+        .map(|store| store.acting(app::domain::audit::Actor::command_line()))
+        .map_err(|e| crate::serve::open_error(dir, &e))
 }
 
 pub async fn run(command: UserCommand) -> Result<(), String> {

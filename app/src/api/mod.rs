@@ -7,6 +7,7 @@
 //! malformed body, an ID of the wrong form) become `Malformed` (400) on the way in.
 
 pub mod agents;
+pub mod audit;
 pub mod eips;
 pub mod havips;
 pub mod instances;
@@ -15,6 +16,8 @@ pub mod network;
 pub mod users;
 
 use crate::domain::auth::Principal;
+#[cfg(feature = "ssr")]
+use crate::domain::audit::Actor;
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
@@ -78,9 +81,14 @@ pub fn outgoing(e: &ApiError) -> ApiError {
 /// access layer put in the request (from the session cookie).
 #[cfg(feature = "ssr")]
 pub(crate) fn store(role: Role) -> Result<crate::store::Store, ApiError> {
-    require(role)?;
-    leptos::prelude::use_context::<crate::store::Store>()
-        .ok_or_else(|| ApiError::internal("the store is not available"))
+    let caller = require(role)?;
+    let store = leptos::prelude::use_context::<crate::store::Store>()
+        .ok_or_else(|| ApiError::internal("the store is not available"))?;
+    // changes are recorded in the audit log for the caller, from their address
+    let actor = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+        .unwrap_or_else(|| Actor::user(caller.user, None));
+    Ok(store.acting(actor))
 }
 
 /// Who is calling, if their role is at least `role`: 401 for nobody, 403 for too little.

@@ -22,6 +22,11 @@ fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
     key
 }
 
+/// An agent as the audit log shows it: without its token's digest.
+fn agent_snapshot(agent: &Agent) -> Option<serde_json::Value> {
+    super::audit::snapshot_without(agent, &["token_sha256"])
+}
+
 impl Store {
     /// Registers an agent for `subnet_ids`; returns it with its token, which is shown only now.
     pub async fn create_agent(
@@ -57,13 +62,20 @@ impl Store {
             token_sha256: sha256_hex(&token),
         };
         let record = encode(&agent);
-        let result =
-            (&self.inner.agents, &self.inner.agent_tokens).transaction(|(agents, tokens)| {
+        let note = self.note("agent.create", &agent.id)?;
+        let result = (
+            &self.inner.agents,
+            &self.inner.agent_tokens,
+            &self.inner.audit,
+        )
+            .transaction(|(agents, tokens, audit)| {
                 agents.insert(agent.id.as_bytes(), record.as_slice())?;
                 tokens.insert(agent.token_sha256.as_bytes(), agent.id.as_bytes())?;
+                note.write(audit, None, agent_snapshot(&agent))?;
                 Ok::<_, Abort<ApiError>>(())
             });
         finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(StoreChange::Agents);
         Ok((agent, token))
@@ -71,15 +83,23 @@ impl Store {
 
     /// Revokes an agent's token: it is refused from now on, and a connected agent is hung up.
     pub async fn revoke_agent(&self, id: &AgentId) -> Result<Agent, ApiError> {
-        let result =
-            (&self.inner.agents, &self.inner.agent_tokens).transaction(|(agents, tokens)| {
-                let mut agent: Agent = load(agents, "Agent", id)?;
+        let note = self.note("agent.revoke", id)?;
+        let result = (
+            &self.inner.agents,
+            &self.inner.agent_tokens,
+            &self.inner.audit,
+        )
+            .transaction(|(agents, tokens, audit)| {
+                let before: Agent = load(agents, "Agent", id)?;
+                let mut agent = before.clone();
                 agent.revoked = true;
                 tokens.remove(agent.token_sha256.as_bytes())?;
                 agents.insert(agent.id.as_bytes(), encode(&agent))?;
+                note.write(audit, agent_snapshot(&before), agent_snapshot(&agent))?;
                 Ok(agent)
             });
         let agent = finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(StoreChange::Agents);
         Ok(agent)
@@ -173,7 +193,7 @@ impl Store {
         // read outside the transaction: sled's transactions exclude every other access
         let allowed = self.allowed_macs(&self.havip(&havip_id)?)?;
         let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
-        let havip = self.update_havip(&havip_id, |h| {
+        let havip = self.update_havip(&havip_id, None, |h| {
             let (next, c) = apply_guarded(&h.binding, obs, may_hold, now, &rules);
             pruned.set(next.unauthorized.len() < h.binding.unauthorized.len());
             h.binding = next;

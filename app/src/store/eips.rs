@@ -4,6 +4,7 @@ use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
+use super::audit::snapshot;
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
@@ -42,15 +43,19 @@ impl Store {
                 allocated: now_ms(),
             };
             let key = u32::from(ip).to_be_bytes();
-            let claimed = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
-                if index.get(key)?.is_some() {
-                    return Ok(false); // someone else took it meanwhile: pick again
-                }
-                index.insert(&key, eip.id.as_bytes())?;
-                eips.insert(eip.id.as_bytes(), encode(&eip))?;
-                Ok(true)
-            });
+            let note = self.note("eip.allocate", &eip.id)?;
+            let claimed = (&self.inner.eips, &self.inner.eip_index, &self.inner.audit)
+                .transaction(|(eips, index, audit)| {
+                    if index.get(key)?.is_some() {
+                        return Ok(false); // someone else took it meanwhile: pick again
+                    }
+                    index.insert(&key, eip.id.as_bytes())?;
+                    eips.insert(eip.id.as_bytes(), encode(&eip))?;
+                    note.write(audit, None, snapshot(&eip))?;
+                    Ok(true)
+                });
             if finish::<bool>(claimed)? {
+                self.audited();
                 self.flush().await?;
                 self.publish(StoreChange::Eips);
                 return Ok(eip);
@@ -60,7 +65,9 @@ impl Store {
 
     /// Returns an unbound EIP to the pool.
     pub async fn release_eip(&self, id: &EipId) -> Result<Eip, ApiError> {
-        let result = (&self.inner.eips, &self.inner.eip_index).transaction(|(eips, index)| {
+        let note = self.note("eip.release", id)?;
+        let trees = (&self.inner.eips, &self.inner.eip_index, &self.inner.audit);
+        let result = trees.transaction(|(eips, index, audit)| {
             let eip: Eip = load(eips, "EIP", id)?;
             if let Some(h) = &eip.havip_id {
                 return Err(Abort::Abort(ApiError::conflict(format!(
@@ -70,9 +77,11 @@ impl Store {
             }
             eips.remove(id.as_bytes())?;
             index.remove(&u32::from(eip.ip).to_be_bytes())?;
+            note.write(audit, snapshot(&eip), None)?;
             Ok(eip)
         });
         let eip = finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(StoreChange::Eips);
         Ok(eip)
@@ -80,7 +89,9 @@ impl Store {
 
     /// Binds an EIP to an HAVIP: one EIP per HAVIP, one HAVIP per EIP.
     pub async fn bind_eip(&self, eip_id: &EipId, havip_id: &HavipId) -> Result<Havip, ApiError> {
-        let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
+        let note = self.note("eip.bind", eip_id)?;
+        let trees = (&self.inner.eips, &self.inner.havips, &self.inner.audit);
+        let result = trees.transaction(|(eips, havips, audit)| {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let mut havip: Havip = load(havips, "HAVIP", havip_id)?;
             if let Some(other) = &eip.havip_id {
@@ -95,13 +106,16 @@ impl Store {
                     havip.id
                 ))));
             }
+            let before = snapshot(&eip);
             eip.havip_id = Some(havip.id.clone());
             havip.eip = Some(eip.ip);
             eips.insert(eip.id.as_bytes(), encode(&eip))?;
             havips.insert(havip.id.as_bytes(), encode(&havip))?;
+            note.write(audit, before, snapshot(&eip))?;
             Ok(havip)
         });
         let havip = finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish_havip(&havip);
         self.publish(StoreChange::Eips);
@@ -109,8 +123,11 @@ impl Store {
     }
 
     pub async fn unbind_eip(&self, eip_id: &EipId) -> Result<Eip, ApiError> {
-        let result = (&self.inner.eips, &self.inner.havips).transaction(|(eips, havips)| {
+        let note = self.note("eip.unbind", eip_id)?;
+        let trees = (&self.inner.eips, &self.inner.havips, &self.inner.audit);
+        let result = trees.transaction(|(eips, havips, audit)| {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
+            let before = snapshot(&eip);
             let Some(havip_id) = eip.havip_id.take() else {
                 return Err(Abort::Abort(ApiError::conflict(format!(
                     "EIP {} is not bound.",
@@ -123,9 +140,11 @@ impl Store {
                 havips.insert(havip.id.as_bytes(), encode(&havip))?;
             }
             eips.insert(eip.id.as_bytes(), encode(&eip))?;
+            note.write(audit, before, snapshot(&eip))?;
             Ok((eip, havip_id))
         });
         let (eip, havip_id) = finish(result)?;
+        self.audited();
         self.flush().await?;
         if let Ok(h) = self.havip(&havip_id) {
             self.publish_havip(&h);

@@ -6,6 +6,7 @@
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
 use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
+use super::audit::{snapshot, Note};
 use super::{Store, StoreChange};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};
@@ -63,6 +64,7 @@ impl Store {
         if self.havip_count(&vpc.id)? >= quota {
             return Err(quota_error(quota));
         }
+        let note = self.note("havip.create", "(new)")?;
         loop {
             let ip = self.reserve(&subnet.id, subnet.cidr, &req.ip)?;
             let havip = Havip {
@@ -77,8 +79,9 @@ impl Store {
                 eip: None,
                 allowed: vec![],
             };
-            match self.claim(&havip, quota) {
+            match self.claim(&havip, quota, &note) {
                 Ok(()) => {
+                    self.audited();
                     self.flush().await?;
                     self.publish(StoreChange::HavipCreated {
                         region_id: havip.region_id.clone(),
@@ -130,15 +133,17 @@ impl Store {
     }
 
     /// The authoritative claim: index key absent, quota not reached, then write all three.
-    fn claim(&self, havip: &Havip, quota: u32) -> Result<(), ClaimError> {
+    fn claim(&self, havip: &Havip, quota: u32, note: &Note) -> Result<(), ClaimError> {
         let key = ip_key(&havip.subnet_id, havip.ip);
         let record = encode(havip);
+        let note = note.on(&havip.id);
         let result = (
             &self.inner.havips,
             &self.inner.ip_index,
             &self.inner.havip_counts,
+            &self.inner.audit,
         )
-            .transaction(|(havips, index, counts)| {
+            .transaction(|(havips, index, counts, audit)| {
                 if index.get(&key)?.is_some() {
                     return Err(Abort::Abort(ClaimError::Taken));
                 }
@@ -151,6 +156,7 @@ impl Store {
                 index.insert(key.as_slice(), havip.id.as_bytes())?;
                 counts.insert(havip.vpc_id.as_bytes(), &(count + 1).to_be_bytes())?;
                 havips.insert(havip.id.as_bytes(), record.as_slice())?;
+                note.write(audit, None, snapshot(havip))?;
                 Ok(())
             });
         result.map_err(|e| match e {
@@ -161,7 +167,8 @@ impl Store {
 
     pub async fn rename_havip(&self, id: &HavipId, name: &str) -> Result<Havip, ApiError> {
         let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
-        let updated = self.update_havip(id, |h| {
+        let note = self.note("havip.rename", id)?;
+        let updated = self.update_havip(id, Some(&note), |h| {
             h.name = name.clone();
             Ok(())
         })?;
@@ -170,32 +177,44 @@ impl Store {
         Ok(updated)
     }
 
-    /// Read-modify-write of one HAVIP record, atomic against concurrent updates.
+    /// Read-modify-write of one HAVIP record, atomic against concurrent updates; a user's
+    /// change is recorded in the audit log (`note`), an observation is not (it has its history).
     pub(crate) fn update_havip(
         &self,
         id: &HavipId,
+        note: Option<&Note>,
         change: impl Fn(&mut Havip) -> Result<(), ApiError>,
     ) -> Result<Havip, ApiError> {
-        let result = self.inner.havips.transaction(|havips| {
+        let result = (&self.inner.havips, &self.inner.audit).transaction(|(havips, audit)| {
             let Some(bytes) = havips.get(id)? else {
                 return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
             };
-            let mut havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
+            let before: Havip = decode(&bytes).map_err(Abort::Abort)?;
+            let mut havip = before.clone();
             change(&mut havip).map_err(Abort::Abort)?;
             havips.insert(id.as_bytes(), encode(&havip))?;
+            if let Some(note) = note {
+                note.write(audit, snapshot(&before), snapshot(&havip))?;
+            }
             Ok(havip)
         });
-        finish(result)
+        let havip = finish(result)?;
+        if note.is_some() {
+            self.audited();
+        }
+        Ok(havip)
     }
 
     /// Deletes an HAVIP and its history; refused while an EIP is bound.
     pub async fn delete_havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
+        let note = self.note("havip.delete", id)?;
         let result = (
             &self.inner.havips,
             &self.inner.ip_index,
             &self.inner.havip_counts,
+            &self.inner.audit,
         )
-            .transaction(|(havips, index, counts)| {
+            .transaction(|(havips, index, counts, audit)| {
                 let Some(bytes) = havips.get(id)? else {
                     return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
                 };
@@ -215,9 +234,11 @@ impl Store {
                     havip.vpc_id.as_bytes(),
                     &count.saturating_sub(1).to_be_bytes(),
                 )?;
+                note.write(audit, snapshot(&havip), None)?;
                 Ok(havip)
             });
         let havip = finish(result)?;
+        self.audited();
         self.unreserve(&havip.subnet_id, havip.ip);
         // the record is gone, so no observation can add to its history any more
         self.remove_history(&havip.id)?;

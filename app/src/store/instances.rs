@@ -12,6 +12,7 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
+use super::audit::snapshot;
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// What the register form sends.
@@ -48,12 +49,14 @@ impl Store {
         };
         let ip_key = ip_key(&subnet.id, ip);
         let record = encode(&instance);
+        let note = self.note("instance.register", &instance.eni_id)?;
         let result = (
             &self.inner.enis,
             &self.inner.ip_index,
             &self.inner.mac_index,
+            &self.inner.audit,
         )
-            .transaction(|(enis, index, macs)| {
+            .transaction(|(enis, index, macs, audit)| {
                 if index.get(&ip_key)?.is_some() {
                     return Err(Abort::Abort(ApiError::invalid("ip", IpError::InUse(ip))));
                 }
@@ -67,6 +70,7 @@ impl Store {
                 index.insert(ip_key.as_slice(), instance.eni_id.as_bytes())?;
                 macs.insert(&mac.0, instance.eni_id.as_bytes())?;
                 enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
+                note.write(audit, None, snapshot(&instance))?;
                 Ok(())
             });
         if let Err(e) = finish(result) {
@@ -76,6 +80,7 @@ impl Store {
             }
             return Err(e);
         }
+        self.audited();
         self.flush().await?;
         self.publish(StoreChange::Instances {
             region_id: instance.region_id.clone(),
@@ -96,18 +101,22 @@ impl Store {
                 instance.name, h.name, h.id
             )));
         }
+        let note = self.note("instance.deregister", eni_id)?;
         let result = (
             &self.inner.enis,
             &self.inner.ip_index,
             &self.inner.mac_index,
+            &self.inner.audit,
         )
-            .transaction(|(enis, index, macs)| {
+            .transaction(|(enis, index, macs, audit)| {
                 enis.remove(instance.eni_id.as_bytes())?;
                 index.remove(ip_key(&instance.subnet_id, instance.ip))?;
                 macs.remove(&instance.mac.0)?;
+                note.write(audit, snapshot(&instance), None)?;
                 Ok::<_, Abort<ApiError>>(())
             });
         finish(result)?;
+        self.audited();
         self.unreserve(&instance.subnet_id, instance.ip);
         self.flush().await?;
         self.publish(StoreChange::Instances {
@@ -193,7 +202,8 @@ impl Store {
         let now = now_ms();
         let rules = self.inner.config.binding;
         let change = std::cell::Cell::new(None);
-        let updated = self.update_havip(havip_id, |h| {
+        let note = self.note("havip.allowed_holders", havip_id)?;
+        let updated = self.update_havip(havip_id, Some(&note), |h| {
             h.allowed = allowed.clone();
             let (next, c) = restrict(
                 &h.binding,

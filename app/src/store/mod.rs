@@ -3,6 +3,7 @@
 //! flushed before the caller gets its answer.
 
 mod agents;
+mod audit;
 mod eips;
 mod free_ranges;
 mod havips;
@@ -12,6 +13,7 @@ mod network;
 mod users;
 
 pub use agents::{Connected, Presence};
+pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use users::{login_delay_ms, User};
@@ -53,6 +55,8 @@ pub struct StoreConfig {
     pub session_idle_ms: u64,
     /// a session ends this long after login, used or not
     pub session_max_ms: u64,
+    /// audit records kept (the oldest are dropped)
+    pub audit_limit: u64,
 }
 
 impl Default for StoreConfig {
@@ -65,6 +69,7 @@ impl Default for StoreConfig {
             station_ttl_ms: DEFAULT_STATION_TTL_MS,
             session_idle_ms: 12 * 3600 * 1000,
             session_max_ms: 7 * 24 * 3600 * 1000,
+            audit_limit: DEFAULT_AUDIT_LIMIT,
         }
     }
 }
@@ -105,6 +110,8 @@ pub enum StoreChange {
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    /// who this handle's changes are recorded for in the audit log (`acting`)
+    actor: Arc<crate::domain::audit::Actor>,
 }
 
 struct Inner {
@@ -138,6 +145,10 @@ struct Inner {
     users: sled::Tree,
     /// SHA-256 of a session token (hex) -> Session
     sessions: sled::Tree,
+    /// u64 BE id -> AuditEntry
+    audit: sled::Tree,
+    audit_len: AtomicU64,
+    audit_trim: Mutex<()>,
     /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
     login_failures: Mutex<HashMap<String, users::Failures>>,
     /// user changes that must keep an admin run one at a time
@@ -316,6 +327,9 @@ impl Store {
                 mac_index: tree("mac_index")?,
                 users: tree("users")?,
                 sessions: tree("sessions")?,
+                audit_len: AtomicU64::new(tree("audit")?.len() as u64),
+                audit: tree("audit")?,
+                audit_trim: Mutex::new(()),
                 login_failures: Mutex::new(HashMap::new()),
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
@@ -328,6 +342,7 @@ impl Store {
                 epoch: rand::random::<u64>() >> 12,
                 db,
             }),
+            actor: Arc::new(crate::domain::audit::Actor::console()),
         };
         store.migrate()?;
         store.rebuild_free_ranges()?;

@@ -1,6 +1,6 @@
 //! Regions, VPCs and subnets.
 
-use super::{db_err, encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
+use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{RegionId, SubnetId, VpcId};
@@ -9,6 +9,7 @@ use crate::domain::model::{Region, Subnet, Vpc};
 use crate::domain::name::check_name;
 use crate::domain::pages::{SubnetView, VpcView};
 use ipnet::Ipv4Net;
+use sled::transaction::Transactional;
 
 pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
     let (first, last) = usable_range(cidr);
@@ -22,7 +23,7 @@ impl Store {
             id: new_id(),
             name: "Default".into(),
         };
-        self.put(&self.inner.regions, &region.id, &region)?;
+        self.put(&self.inner.regions, "region.create", &region.id, &region)?;
         let vpc = Vpc {
             id: new_id(),
             region_id: region.id,
@@ -30,7 +31,7 @@ impl Store {
             cidr: "172.16.0.0/16".parse().expect("literal"),
             created: now_ms(),
         };
-        self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
+        self.put(&self.inner.vpcs, "vpc.create", &vpc.id, &vpc)?;
         for (name, cidr) in [
             ("Default-Subnet-16", "172.16.16.0/24"),
             ("Default-Subnet-17", "172.16.17.0/24"),
@@ -42,18 +43,27 @@ impl Store {
                 cidr: cidr.parse().expect("literal"),
                 created: now_ms(),
             };
-            self.put(&self.inner.subnets, &subnet.id, &subnet)?;
+            self.put(&self.inner.subnets, "subnet.create", &subnet.id, &subnet)?;
         }
         Ok(())
     }
 
+    /// Writes a new record, with its audit record (`action`) in the same transaction.
     fn put<T: serde::Serialize>(
         &self,
         tree: &sled::Tree,
+        action: &str,
         id: &str,
         value: &T,
     ) -> Result<(), ApiError> {
-        tree.insert(id, encode(value)).map_err(db_err)?;
+        let note = self.note(action, id)?;
+        let result = (tree, &self.inner.audit).transaction(|(tree, audit)| {
+            tree.insert(id, encode(value))?;
+            note.write(audit, None, super::audit::snapshot(value))?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+        });
+        super::finish(result)?;
+        self.audited();
         Ok(())
     }
 
@@ -104,7 +114,7 @@ impl Store {
             ));
         }
         let region = Region { id: new_id(), name };
-        self.put(&self.inner.regions, &region.id, &region)?;
+        self.put(&self.inner.regions, "region.create", &region.id, &region)?;
         self.flush().await?;
         self.publish(StoreChange::Network {
             region_id: region.id.clone(),
@@ -128,7 +138,7 @@ impl Store {
             cidr,
             created: now_ms(),
         };
-        self.put(&self.inner.vpcs, &vpc.id, &vpc)?;
+        self.put(&self.inner.vpcs, "vpc.create", &vpc.id, &vpc)?;
         self.flush().await?;
         self.publish(StoreChange::Network {
             region_id: vpc.region_id.clone(),
@@ -161,7 +171,7 @@ impl Store {
                 cidr,
                 created: now_ms(),
             };
-            self.put(&self.inner.subnets, &subnet.id, &subnet)?;
+            self.put(&self.inner.subnets, "subnet.create", &subnet.id, &subnet)?;
             free.insert(subnet.id.clone(), full_ranges(cidr));
             subnet
         };

@@ -6,12 +6,13 @@
 //! user's password changes or the user is disabled or deleted.
 
 use super::{db_err, decode, encode, finish, lock, now_ms, sha256_hex, Store};
+use crate::domain::audit::Actor;
 use crate::domain::auth::{check_password, check_user_name, Principal, Role};
 use crate::domain::error::ApiError;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError as Abort;
+use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// A console user. The password hash never leaves the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,18 @@ struct Session {
 pub(super) struct Failures {
     count: u32,
     last: u64,
+}
+
+/// A user as the audit log shows it: without the password hash.
+fn user_snapshot(user: &User) -> Option<serde_json::Value> {
+    super::audit::snapshot_without(user, &["password_hash"])
+}
+
+/// The object name of a user in the audit log.
+fn user_object(name: &str) -> String {
+    // a failed login's name is anyone's text: kept short and printable
+    let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    format!("user {name}")
 }
 
 /// A session's `last_seen` is rewritten at most this often.
@@ -119,17 +132,20 @@ impl Store {
             created: now_ms(),
             password_hash,
         };
-        let inserted = self
-            .inner
-            .users
-            .compare_and_swap(name.as_bytes(), None::<&[u8]>, Some(encode(&user)))
-            .map_err(db_err)?;
-        if inserted.is_err() {
-            return Err(ApiError::invalid(
-                "name",
-                format!("A user named {name} already exists."),
-            ));
-        }
+        let note = self.note("user.create", user_object(&name))?;
+        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
+            if users.get(name.as_bytes())?.is_some() {
+                return Err(Abort::Abort(ApiError::invalid(
+                    "name",
+                    format!("A user named {name} already exists."),
+                )));
+            }
+            users.insert(name.as_bytes(), encode(&user))?;
+            note.write(audit, None, user_snapshot(&user))?;
+            Ok(())
+        });
+        finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         let mut shown = user;
@@ -145,16 +161,19 @@ impl Store {
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(db_err)??;
-        let result = self.inner.users.transaction(|users| {
+        let note = self.note("user.password", user_object(&name))?;
+        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
             let Some(bytes) = users.get(name.as_bytes())? else {
                 return Err(Abort::Abort(ApiError::not_found("User", &name)));
             };
             let mut user: User = decode(&bytes).map_err(Abort::Abort)?;
             user.password_hash = hash.clone();
             users.insert(name.as_bytes(), encode(&user))?;
+            note.write(audit, None, user_snapshot(&user))?;
             Ok(())
         });
         finish(result)?;
+        self.audited();
         self.end_sessions_of(&name)?;
         self.flush().await?;
         self.publish(super::StoreChange::Users);
@@ -213,6 +232,9 @@ impl Store {
                     f.count += 1;
                     f.last = now;
                 }
+                drop(failures);
+                self.acting(Actor::user(&name, client))
+                    .record("login.failed", user_object(&name), None)?;
                 return Err(ApiError::unauthorized("Wrong user name or password."));
             }
         };
@@ -232,10 +254,16 @@ impl Store {
             created: now,
             last_seen: now,
         };
-        self.inner
-            .sessions
-            .insert(sha256_hex(&token).as_bytes(), encode(&session))
-            .map_err(db_err)?;
+        let note = self
+            .acting(Actor::user(&user.name, client))
+            .note("login", user_object(&user.name))?;
+        let result = (&self.inner.sessions, &self.inner.audit).transaction(|(sessions, audit)| {
+            sessions.insert(sha256_hex(&token).as_bytes(), encode(&session))?;
+            note.write(audit, None, None)?;
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         Ok((
@@ -289,12 +317,27 @@ impl Store {
         self.session_at(token, now_ms())
     }
 
-    /// Ends one session (logout).
+    /// Ends one session (logout), recorded for its user from the acting client's address.
     pub async fn end_session(&self, token: &str) -> Result<(), ApiError> {
-        self.inner
-            .sessions
-            .remove(sha256_hex(token).as_bytes())
-            .map_err(db_err)?;
+        let key = sha256_hex(token);
+        let Some(bytes) = self.inner.sessions.get(key.as_bytes()).map_err(db_err)? else {
+            return Ok(()); // ended already: nothing changes
+        };
+        let session: Session = decode(&bytes)?;
+        let note = self
+            .acting(Actor {
+                user: session.user.clone(),
+                client: self.actor().client.clone(),
+            })
+            .note("logout", user_object(&session.user))?;
+        let result = (&self.inner.sessions, &self.inner.audit).transaction(|(sessions, audit)| {
+            if sessions.remove(key.as_bytes())?.is_some() {
+                note.write(audit, None, None)?;
+            }
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         Ok(())
@@ -313,6 +356,7 @@ impl Store {
     /// Ends every session of a user (an admin's "End sessions").
     pub async fn end_user_sessions(&self, name: &str) -> Result<(), ApiError> {
         let user = self.existing_user(name)?;
+        self.record("user.end_sessions", user_object(&user.name), None)?;
         self.end_sessions_of(&user.name)?;
         self.flush().await?;
         self.publish(super::StoreChange::Users);
@@ -329,11 +373,13 @@ impl Store {
     async fn change_user(
         &self,
         name: &str,
+        action: &str,
         change: impl FnOnce(&mut User),
         delete: bool,
     ) -> Result<Option<User>, ApiError> {
         let _one_at_a_time = self.inner.user_changes.lock().await;
         let mut user = self.existing_user(name)?;
+        let before = user.clone();
         change(&mut user);
         let admins_left = self
             .all::<User>(&self.inner.users)?
@@ -347,17 +393,19 @@ impl Store {
                 user.name
             )));
         }
-        if delete {
-            self.inner
-                .users
-                .remove(user.name.as_bytes())
-                .map_err(db_err)?;
-        } else {
-            self.inner
-                .users
-                .insert(user.name.as_bytes(), encode(&user))
-                .map_err(db_err)?;
-        }
+        let note = self.note(action, user_object(&user.name))?;
+        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
+            if delete {
+                users.remove(user.name.as_bytes())?;
+                note.write(audit, user_snapshot(&before), None)?;
+            } else {
+                users.insert(user.name.as_bytes(), encode(&user))?;
+                note.write(audit, user_snapshot(&before), user_snapshot(&user))?;
+            }
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
         if delete || user.disabled {
             self.end_sessions_of(&user.name)?;
         }
@@ -368,19 +416,28 @@ impl Store {
     }
 
     pub async fn set_user_role(&self, name: &str, role: Role) -> Result<User, ApiError> {
-        let user = self.change_user(name, |u| u.role = role, false).await?;
+        let user = self
+            .change_user(name, "user.role", |u| u.role = role, false)
+            .await?;
         Ok(user.expect("not deleted"))
     }
 
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<User, ApiError> {
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
         let user = self
-            .change_user(name, |u| u.disabled = disabled, false)
+            .change_user(name, action, |u| u.disabled = disabled, false)
             .await?;
         Ok(user.expect("not deleted"))
     }
 
     pub async fn delete_user(&self, name: &str) -> Result<(), ApiError> {
-        self.change_user(name, |_| {}, true).await.map(|_| ())
+        self.change_user(name, "user.delete", |_| {}, true)
+            .await
+            .map(|_| ())
     }
 
     fn end_sessions_of(&self, name: &str) -> Result<(), ApiError> {

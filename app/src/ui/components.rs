@@ -24,6 +24,7 @@ pub fn TopBar() -> impl IntoView {
                 <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
                 <span class="needs-admin"><A href="/users">"Users"</A></span>
+                <span class="needs-admin"><A href="/audit">"Audit"</A></span>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -44,6 +45,18 @@ pub fn TopBar() -> impl IntoView {
             </span>
         </header>
     }
+}
+
+/// Percent-encodes a query parameter's value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The `?region=` of the current URL, if any (one that is no region ID is ignored).

@@ -6,7 +6,7 @@ use crate::domain::ids::{HavipId, RegionId};
 use crate::domain::listing::{Counters, ListQuery, PAGE_SIZE};
 use crate::domain::model::format_time;
 use crate::domain::pages::{HavipListData, HavipRow};
-use crate::ui::components::{refusal, region_query, FieldError, RegionSelect};
+use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::{page_data, PageData};
@@ -97,16 +97,6 @@ fn list_url(region_id: &RegionId, q: &ListQuery) -> String {
     format!("/?{}", parts.join("&"))
 }
 
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// The page for one region and query. Built once per navigation from the first load; the
 /// counters, rows and pager follow live changes in place (rows keyed by HAVIP id), so the

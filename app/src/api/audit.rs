@@ -1,0 +1,14 @@
+//! The audit log, for administrators.
+
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Role;
+use crate::domain::audit::{AuditPage, AuditQuery};
+use crate::domain::error::ApiError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// A page of the log, newest first, filtered.
+#[server(input = Json)]
+pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, ApiError> {
+    super::store(Role::Admin)?.audit(&query)
+}

@@ -1,0 +1,167 @@
+//! The audit log's records. A change prepares its `Note` before its transaction (the record's
+//! id and who is acting) and writes it inside the transaction, next to the change itself: the
+//! log cannot miss a committed change, nor record one that was refused.
+//!
+//! Key: u64 BE id from sled's id generator (increasing, also across restarts), so the newest
+//! record is last. The log keeps `audit_limit` records; the oldest go first.
+
+use super::{db_err, decode, encode, lock, now_ms, Store};
+use crate::domain::audit::{Actor, AuditEntry, AuditPage, AuditQuery};
+use crate::domain::error::ApiError;
+use serde::Serialize;
+use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use std::sync::atomic::Ordering;
+
+/// Default number of audit records kept.
+pub const DEFAULT_AUDIT_LIMIT: u64 = 100_000;
+
+/// An audit record waiting for its change's transaction.
+pub(crate) struct Note {
+    entry: AuditEntry,
+}
+
+/// The JSON of an object, for a record's before/after.
+pub(crate) fn snapshot<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// The JSON of an object without the fields that hold secrets or their digests.
+pub(crate) fn snapshot_without<T: Serialize>(
+    value: &T,
+    secret_fields: &[&str],
+) -> Option<serde_json::Value> {
+    let mut json = snapshot(value)?;
+    if let Some(object) = json.as_object_mut() {
+        for field in secret_fields {
+            object.remove(*field);
+        }
+    }
+    Some(json)
+}
+
+impl Note {
+    /// The same record about `object` (known only once it is made, e.g. a new id).
+    pub(crate) fn on(&self, object: impl std::fmt::Display) -> Note {
+        let mut entry = self.entry.clone();
+        entry.object = object.to_string();
+        Note { entry }
+    }
+
+    /// Writes the record with the object `before` and `after` the change, inside the
+    /// change's transaction (a retried transaction writes the same record again).
+    pub(crate) fn write(
+        &self,
+        audit: &TransactionalTree,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), UnabortableTransactionError> {
+        let mut entry = self.entry.clone();
+        entry.before = before;
+        entry.after = after;
+        audit.insert(&entry.id.to_be_bytes(), encode(&entry))?;
+        Ok(())
+    }
+
+    /// Writes the record on its own, for what is not one transaction (a failed login, sessions
+    /// ended one by one).
+    fn write_alone(&self, store: &Store, after: Option<serde_json::Value>) -> Result<(), ApiError> {
+        let mut entry = self.entry.clone();
+        entry.after = after;
+        store
+            .inner
+            .audit
+            .insert(entry.id.to_be_bytes(), encode(&entry))
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The same store, acting for `actor`: its changes are recorded under that name.
+    pub fn acting(&self, actor: Actor) -> Store {
+        Store {
+            inner: self.inner.clone(),
+            actor: std::sync::Arc::new(actor),
+        }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Prepares the record of a change about to be made.
+    pub(crate) fn note(&self, action: &str, object: impl std::fmt::Display) -> Result<Note, ApiError> {
+        let id = self.inner.db.generate_id().map_err(db_err)?;
+        Ok(Note {
+            entry: AuditEntry {
+                id,
+                at: now_ms(),
+                user: self.actor.user.clone(),
+                client: self.actor.client.clone(),
+                action: action.into(),
+                object: object.to_string(),
+                before: None,
+                after: None,
+            },
+        })
+    }
+
+    /// Records something that is not a transaction of its own.
+    pub(crate) fn record(
+        &self,
+        action: &str,
+        object: impl std::fmt::Display,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        self.note(action, object)?.write_alone(self, after)?;
+        self.audited();
+        Ok(())
+    }
+
+    /// Counts a committed record and drops the oldest past the limit.
+    pub(crate) fn audited(&self) {
+        let inner = &self.inner;
+        let len = inner.audit_len.fetch_add(1, Ordering::SeqCst) + 1;
+        if len <= inner.config.audit_limit {
+            return;
+        }
+        let _one_trim_at_a_time = lock(&inner.audit_trim);
+        while inner.audit_len.load(Ordering::SeqCst) > inner.config.audit_limit {
+            match inner.audit.pop_min() {
+                Ok(Some(_)) => {
+                    inner.audit_len.fetch_sub(1, Ordering::SeqCst);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!("trimming the audit log: {e}");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// A page of the log, newest first.
+    pub fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ApiError> {
+        let limit = query.limit();
+        let end = query.before.unwrap_or(u64::MAX).to_be_bytes();
+        let mut entries = Vec::with_capacity(limit);
+        let mut next = None;
+        for item in self.inner.audit.range(..end).rev() {
+            let (_, value) = item.map_err(db_err)?;
+            let entry: AuditEntry = decode(&value)?;
+            if !query.matches(&entry) {
+                continue;
+            }
+            if entries.len() == limit {
+                next = entries.last().map(|e: &AuditEntry| e.id);
+                break;
+            }
+            entries.push(entry);
+        }
+        Ok(AuditPage { entries, next })
+    }
+
+    pub fn audit_len(&self) -> u64 {
+        self.inner.audit_len.load(Ordering::SeqCst)
+    }
+}

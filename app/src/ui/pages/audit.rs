@@ -1,0 +1,97 @@
+//! The audit log (administrators only): every change with who, when, from where, and what it
+//! changed; newest first, filtered by user, object and action, paged.
+
+use crate::api::audit::audit_log;
+use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
+use crate::domain::model::format_time;
+use crate::ui::live::page_data;
+use leptos::prelude::*;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    let url = use_query_map();
+    let query = Memo::new(move |_| {
+        url.with(|m| {
+            let get = |k: &str| m.get(k).unwrap_or_default();
+            AuditQuery {
+                user: get("user"),
+                object: get("object"),
+                action: get("action"),
+                before: get("before").parse().ok(),
+                limit: None,
+            }
+        })
+    });
+    let data = page_data(move || query.get(), audit_log);
+    let entries = Memo::new(move |_| data.with(|p: &AuditPage| p.entries.clone()));
+    let older = Memo::new(move |_| {
+        data.with(|p: &AuditPage| p.next)
+            .map(|next| page_url(&query.get(), Some(next)))
+    });
+    view! {
+        <div class="page-head"><h1>"Audit log"</h1></div>
+        <Form method="GET" action="/audit" attr:class="filters" attr:id="audit-filters">
+            <input type="search" name="user" aria-label="User" placeholder="User" prop:value=move || query.get().user/>
+            <input type="search" name="object" aria-label="Object" placeholder="Object (e.g. havip-…, user alice)" prop:value=move || query.get().object/>
+            <input type="search" name="action" aria-label="Action" placeholder="Action (e.g. havip.create, login.failed)" prop:value=move || query.get().action/>
+            <button type="submit">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.first.await {
+                    Ok(_) => view! {
+                        <table class="list" id="audit-table">
+                            <thead><tr><th>"Time"</th><th>"User"</th><th>"Client"</th><th>"Action"</th><th>"Object"</th><th>"Changes"</th></tr></thead>
+                            <tbody>
+                                <For each=move || entries.get() key=|e| e.id children=entry_row/>
+                            </tbody>
+                        </table>
+                        <Show when=move || entries.with(Vec::is_empty)>
+                            <p class="empty">"No change matches."</p>
+                        </Show>
+                        <nav class="pager">
+                            <Show when=move || query.get().before.is_some()>
+                                <A href=move || page_url(&query.get(), None)>"Newest"</A>
+                            </Show>
+                            {move || older.get().map(|href| view! { <A href=href attr:id="audit-older">"Older"</A> })}
+                        </nav>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn entry_row(e: AuditEntry) -> impl IntoView {
+    let lines = changes(&e);
+    let (id, action) = (e.id.to_string(), e.action.clone());
+    view! {
+        <tr data-id=id data-action=action>
+            <td>{format_time(e.at)}</td>
+            <td data-testid="user">{e.user}</td>
+            <td>{e.client}</td>
+            <td data-testid="action"><code>{e.action}</code></td>
+            <td data-testid="object">{e.object}</td>
+            <td data-testid="changes" class="changes">
+                {lines.into_iter().map(|l| view! { <div>{l}</div> }).collect_view()}
+            </td>
+        </tr>
+    }
+}
+
+/// The page's URL for the filters and a cursor (empty parts left out).
+fn page_url(q: &AuditQuery, before: Option<u64>) -> String {
+    let mut parts = vec![];
+    for (k, v) in [("user", &q.user), ("object", &q.object), ("action", &q.action)] {
+        if !v.is_empty() {
+            parts.push(format!("{k}={}", crate::ui::components::encode(v)));
+        }
+    }
+    if let Some(b) = before {
+        parts.push(format!("before={b}"));
+    }
+    format!("/audit?{}", parts.join("&"))
+}
