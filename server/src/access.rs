@@ -92,8 +92,9 @@ fn is_websocket(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// Whether a browser sent this from another site's page (a script or a form there).
-pub fn cross_site(headers: &HeaderMap) -> bool {
+/// Whether a browser sent this from another site's page (a script or a form there). The
+/// console's own origin is the `Host` it was asked for, with its scheme (`https` over TLS).
+pub fn cross_site(headers: &HeaderMap, tls: bool) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site == "cross-site" || site == "same-site" {
             return true;
@@ -103,10 +104,12 @@ pub fn cross_site(headers: &HeaderMap) -> bool {
         return false; // not a browser's cross-origin request (scripts, curl)
     };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let scheme = if tls { "https" } else { "http" };
     let origin_host = origin
         .to_str()
         .ok()
         .and_then(|o| o.split_once("://"))
+        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
         .map(|(_, rest)| rest.trim_end_matches('/'));
     origin_host.is_none() || origin_host != host
 }
@@ -169,7 +172,10 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
     req.extensions_mut().insert(Client(client));
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let agent = path == "/agent/ws";
-    if (changes || is_websocket(req.headers())) && !agent && cross_site(req.headers()) {
+    if (changes || is_websocket(req.headers()))
+        && !agent
+        && cross_site(req.headers(), access.secure)
+    {
         return Refusal(ApiError::forbidden(
             "Cross-site request refused: use the console's own pages.",
         ))
@@ -376,34 +382,43 @@ mod tests {
     fn cross_site_requests_are_told_apart() {
         let host = ("host", "127.0.0.1:3000");
         assert!(
-            !cross_site(&headers(&[host])),
+            !cross_site(&headers(&[host]), false),
             "no Origin: not a browser's cross-site request"
         );
-        assert!(!cross_site(&headers(&[
-            host,
-            ("origin", "http://127.0.0.1:3000")
-        ])));
-        assert!(!cross_site(&headers(&[
-            host,
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(cross_site(&headers(&[
-            host,
-            ("origin", "http://evil.example")
-        ])));
-        assert!(cross_site(&headers(&[
-            host,
-            ("origin", "http://127.0.0.1:3001")
-        ])));
-        assert!(cross_site(&headers(&[host, ("origin", "null")])));
-        assert!(cross_site(&headers(&[
-            host,
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(cross_site(&headers(&[
-            host,
-            ("sec-fetch-site", "same-site")
-        ])));
+        assert!(!cross_site(
+            &headers(&[host, ("origin", "http://127.0.0.1:3000")]),
+            false
+        ));
+        assert!(!cross_site(
+            &headers(&[host, ("sec-fetch-site", "same-origin")]),
+            false
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("origin", "http://evil.example")]),
+            false
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("origin", "http://127.0.0.1:3001")]),
+            false
+        ));
+        assert!(cross_site(&headers(&[host, ("origin", "null")]), false));
+        // over TLS the console's origin is https: a plain-http page of the same host is another
+        assert!(!cross_site(
+            &headers(&[host, ("origin", "https://127.0.0.1:3000")]),
+            true
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("origin", "http://127.0.0.1:3000")]),
+            true
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("sec-fetch-site", "cross-site")]),
+            false
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("sec-fetch-site", "same-site")]),
+            false
+        ));
     }
 
     #[test]

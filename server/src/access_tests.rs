@@ -3,6 +3,7 @@
 
 use crate::api_tests::{content_type, fixture, form, request_as, As, Fixture, PASSWORD};
 use app::api::agents::{AgentsPage, CreateAgent, RevokeAgent};
+use app::api::audit::AuditLog;
 use app::api::eips::UnbindHavipEip;
 use app::api::eips::{AllocateEip, BindEip, BindNewEip, EipsPage, ReleaseEip, UnbindEip};
 use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, HavipHistory, HavipPage};
@@ -85,6 +86,22 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
             As::Form,
             form(&[("id", &havip)]),
             Viewer,
+        ),
+        (
+            "audit log",
+            post.clone(),
+            AuditLog::PATH.into(),
+            As::Json,
+            json(serde_json::json!({"query": {"action": "havip"}})),
+            Admin,
+        ),
+        (
+            "audit log (JSON API)",
+            get.clone(),
+            "/api/v1/audit?user=admin-user&limit=5".into(),
+            As::Form,
+            String::new(),
+            Admin,
         ),
         (
             "history",
@@ -405,7 +422,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 34);
+    assert_eq!(checked, 4 * 36);
 }
 
 #[tokio::test]

@@ -143,7 +143,13 @@ fn refusal(status: StatusCode, body: serde_json::Value, expected: u16) -> ApiErr
     serde_json::from_value(body).expect("refusals are ApiError JSON")
 }
 
-fn new_havip(f: &Fixture, vpc: &str, subnet: &str, name: &str, ip: serde_json::Value) -> String {
+pub(crate) fn new_havip(
+    f: &Fixture,
+    vpc: &str,
+    subnet: &str,
+    name: &str,
+    ip: serde_json::Value,
+) -> String {
     serde_json::json!({ "req": {
         "region_id": f.havip.region_id, "name": name, "vpc_id": vpc, "subnet_id": subnet, "ip": ip
     }})

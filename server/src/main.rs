@@ -10,10 +10,15 @@ mod agent_ws;
 mod agent_ws_tests;
 #[cfg(test)]
 mod api_tests;
+#[cfg(test)]
+mod audit_tests;
 mod embedded;
 mod protocol;
 mod rest;
 mod serve;
+mod tls;
+#[cfg(test)]
+mod tls_tests;
 mod users;
 
 use clap::{Parser, Subcommand};

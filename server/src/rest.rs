@@ -2,13 +2,13 @@
 //! each HAVIP's history. Everything that changes state goes through the console's server
 //! functions.
 
+use app::domain::audit::AuditQuery;
+use app::domain::auth::{Principal, Role};
 use app::domain::binding::{Claim, Status};
 use app::domain::error::ApiError;
 use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
 use app::store::Store;
-use app::domain::audit::AuditQuery;
-use app::domain::auth::{Principal, Role};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

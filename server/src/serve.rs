@@ -30,24 +30,41 @@ pub struct ServeArgs {
     /// History events kept per HAVIP (older ones are dropped).
     #[arg(long, default_value_t = app::store::DEFAULT_HISTORY_LIMIT)]
     pub history_limit: u64,
+    /// Audit records kept (older ones are dropped).
+    #[arg(long, default_value_t = app::store::DEFAULT_AUDIT_LIMIT)]
+    pub audit_limit: u64,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    // a certificate that cannot be used is refused before anything else happens
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let store = Store::open(
         &args.data_dir,
         StoreConfig {
             havip_quota_per_vpc: args.quota,
             eip_pool: args.eip_pool,
             history_limit: args.history_limit.max(1),
+            audit_limit: args.audit_limit.max(1),
             ..Default::default()
         },
     )
     .map_err(|e| open_error(&args.data_dir, &e))?;
-    let (access, setup_code) = Access::new(store.clone(), false).map_err(|e| e.to_string())?;
+    let (access, setup_code) =
+        Access::new(store.clone(), tls.is_some()).map_err(|e| e.to_string())?;
     if let Some(code) = setup_code {
         // the first visitor must prove access to this log (as Grafana and Jenkins do)
         println!(
-            "no user yet: open http://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
+            "no user yet: open {scheme}://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
             args.listen
         );
     }
@@ -61,21 +78,48 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     tokio::spawn(sweep_stations(store.clone()));
     let app = router(store, args.listen, access);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
+    let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!(
-        "havip console on http://{} (data in {})",
+        "havip console on {scheme}://{} (data in {})",
         args.listen,
         args.data_dir.display()
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())
+    serve_on(listener, app, tls, shutdown_signal()).await
+}
+
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` completes; then
+/// lets requests in flight finish.
+pub async fn serve_on(
+    listener: std::net::TcpListener,
+    app: Router,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let Some(tls) = tls else {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+        return axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| e.to_string());
+    };
+    let handle = axum_server::Handle::new();
+    tokio::spawn({
+        let handle = handle.clone();
+        async move {
+            shutdown.await;
+            handle.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        }
+    });
+    let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
+    axum_server::from_tcp_rustls(listener, config)
+        .map_err(|e| e.to_string())?
+        .handle(handle)
+        .serve(service)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Forgets discovered stations nobody has seen for the configured time, every few minutes.

@@ -1,8 +1,8 @@
 //! The audit log, for administrators.
 
+use crate::domain::audit::{AuditPage, AuditQuery};
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Role;
-use crate::domain::audit::{AuditPage, AuditQuery};
 use crate::domain::error::ApiError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;

@@ -15,9 +15,9 @@ pub mod live;
 pub mod network;
 pub mod users;
 
-use crate::domain::auth::Principal;
 #[cfg(feature = "ssr")]
 use crate::domain::audit::Actor;
+use crate::domain::auth::Principal;
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Role;
 use crate::domain::error::ApiError;

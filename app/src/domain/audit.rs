@@ -84,10 +84,7 @@ impl AuditQuery {
 
     pub fn matches(&self, e: &AuditEntry) -> bool {
         let has = |field: &str, wanted: &str| {
-            wanted.trim().is_empty()
-                || field
-                    .to_lowercase()
-                    .contains(&wanted.trim().to_lowercase())
+            wanted.trim().is_empty() || field.to_lowercase().contains(&wanted.trim().to_lowercase())
         };
         has(&e.user, &self.user) && has(&e.object, &self.object) && has(&e.action, &self.action)
     }

@@ -90,7 +90,11 @@ impl Store {
     }
 
     /// Prepares the record of a change about to be made.
-    pub(crate) fn note(&self, action: &str, object: impl std::fmt::Display) -> Result<Note, ApiError> {
+    pub(crate) fn note(
+        &self,
+        action: &str,
+        object: impl std::fmt::Display,
+    ) -> Result<Note, ApiError> {
         let id = self.inner.db.generate_id().map_err(db_err)?;
         Ok(Note {
             entry: AuditEntry {

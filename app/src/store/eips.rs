@@ -1,10 +1,10 @@
 //! Elastic (public) IPs from the operator's pool, bound one-to-one to HAVIPs.
 
+use super::audit::snapshot;
 use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
-use super::audit::snapshot;
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
@@ -44,8 +44,8 @@ impl Store {
             };
             let key = u32::from(ip).to_be_bytes();
             let note = self.note("eip.allocate", &eip.id)?;
-            let claimed = (&self.inner.eips, &self.inner.eip_index, &self.inner.audit)
-                .transaction(|(eips, index, audit)| {
+            let claimed = (&self.inner.eips, &self.inner.eip_index, &self.inner.audit).transaction(
+                |(eips, index, audit)| {
                     if index.get(key)?.is_some() {
                         return Ok(false); // someone else took it meanwhile: pick again
                     }
@@ -53,7 +53,8 @@ impl Store {
                     eips.insert(eip.id.as_bytes(), encode(&eip))?;
                     note.write(audit, None, snapshot(&eip))?;
                     Ok(true)
-                });
+                },
+            );
             if finish::<bool>(claimed)? {
                 self.audited();
                 self.flush().await?;

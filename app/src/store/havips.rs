@@ -5,8 +5,8 @@
 //! that inserts the IP-index key only if it is absent, checks the VPC quota and writes the
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
-use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::audit::{snapshot, Note};
+use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::{Store, StoreChange};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};

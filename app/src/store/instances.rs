@@ -4,6 +4,7 @@
 //! Registering claims the ENI's primary IP in the IP index (so no HAVIP can take it) and its MAC
 //! in the MAC index (one instance per MAC), in one transaction, like an HAVIP's allocation.
 
+use super::audit::snapshot;
 use super::{db_err, decode, encode, finish, ip_key, new_id, now_ms, Store, StoreChange};
 use crate::domain::binding::restrict;
 use crate::domain::error::ApiError;
@@ -12,7 +13,6 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
-use super::audit::snapshot;
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// What the register form sends.

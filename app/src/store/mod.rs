@@ -195,7 +195,7 @@ fn private_dir(dir: &Path) -> Result<(), ApiError> {
 }
 
 /// Hex SHA-256: how agent and session tokens are stored (never the tokens themselves).
-pub(crate) fn sha256_hex(text: &str) -> String {
+pub fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(text.as_bytes())
         .iter()

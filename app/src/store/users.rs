@@ -233,8 +233,11 @@ impl Store {
                     f.last = now;
                 }
                 drop(failures);
-                self.acting(Actor::user(&name, client))
-                    .record("login.failed", user_object(&name), None)?;
+                self.acting(Actor::user(&name, client)).record(
+                    "login.failed",
+                    user_object(&name),
+                    None,
+                )?;
                 return Err(ApiError::unauthorized("Wrong user name or password."));
             }
         };

@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
+use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -65,6 +66,7 @@ fn send_probe(socket: &ArpSocket, ip: Ipv4Addr) {
 pub async fn run_forever(
     args: &AgentArgs,
     endpoint: Endpoint,
+    tls: Option<TlsConnector>,
     socket: ArpSocket,
 ) -> Result<(), String> {
     let socket = Arc::new(socket);
@@ -95,7 +97,7 @@ pub async fn run_forever(
                     _ => "the capture task stopped".into(),
                 });
             }
-            outcome = session(&endpoint, &reporter, &mut rx) => outcome,
+            outcome = session(&endpoint, tls.as_ref(), &reporter, &mut rx) => outcome,
         };
         match backoff.next(&outcome, rand::random()) {
             Decision::Stop(why) => return Err(why),
@@ -179,8 +181,9 @@ async fn within<T>(
 }
 
 /// One connection, from connecting until it ends.
-async fn session(
+pub async fn session(
     endpoint: &Endpoint,
+    tls: Option<&TlsConnector>,
     reporter: &Reporter,
     rx: &mut mpsc::Receiver<AgentMessage>,
 ) -> Outcome {
@@ -193,13 +196,28 @@ async fn session(
                 Err(outcome) => outcome,
             }
         }
-        Endpoint::Tcp { addr, url } => {
+        Endpoint::Tcp {
+            addr,
+            url,
+            tls: host,
+        } => {
             let doing = format!("connecting to {addr}");
-            match within(limit, &doing, tokio::net::TcpStream::connect(addr)).await {
-                Ok(stream) => {
-                    let _ = stream.set_nodelay(true);
-                    report(stream, url, reporter, rx).await
-                }
+            let stream = match within(limit, &doing, tokio::net::TcpStream::connect(addr)).await {
+                Ok(stream) => stream,
+                Err(outcome) => return outcome,
+            };
+            let _ = stream.set_nodelay(true);
+            let (Some(host), Some(tls)) = (host, tls) else {
+                return report(stream, url, reporter, rx).await;
+            };
+            let Ok(name) = rustls::pki_types::ServerName::try_from(host.clone()) else {
+                return Outcome::Fatal(format!("{host} is not a valid TLS server name"));
+            };
+            let doing = format!("TLS handshake with {addr}");
+            match within(limit, &doing, tls.connect(name, stream)).await {
+                Ok(stream) => report(stream, url, reporter, rx).await,
+                // e.g. a certificate no trusted CA signed, or for another name: the console's
+                // operator may fix it, so keep trying (the message says what is wrong)
                 Err(outcome) => outcome,
             }
         }

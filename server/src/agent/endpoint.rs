@@ -6,17 +6,22 @@ use tokio_tungstenite::tungstenite::http::Uri;
 /// Where the console is, from `--server`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// Connect to `addr` (host:port) and ask for the websocket `url`.
-    Tcp { addr: String, url: String },
+    /// Connect to `addr` (host:port) and ask for the websocket `url`; over TLS (`https://`,
+    /// `wss://`), verifying the console's certificate for `host`.
+    Tcp {
+        addr: String,
+        url: String,
+        tls: Option<String>,
+    },
     /// The console's `--agent-socket`.
     Unix(PathBuf),
 }
 
 impl Endpoint {
-    /// `http://HOST[:PORT][/PREFIX]`, `ws://…` (`/agent/ws` is appended unless present), or
-    /// `unix:PATH`. Anything else is refused here, before any socket is opened.
+    /// `http[s]://HOST[:PORT][/PREFIX]`, `ws[s]://…` (`/agent/ws` is appended unless present),
+    /// or `unix:PATH`. Anything else is refused here, before any socket is opened.
     pub fn parse(server: &str) -> Result<Endpoint, String> {
-        const USE: &str = "use http://HOST:PORT, ws://HOST:PORT or unix:PATH";
+        const USE: &str = "use https://HOST:PORT, http://HOST:PORT (ws://, wss://) or unix:PATH";
         let server = server.trim();
         if let Some(path) = server.strip_prefix("unix:") {
             if path.is_empty() {
@@ -29,20 +34,15 @@ impl Endpoint {
                 "--server {server:?} is not a console address; {USE}"
             ));
         };
-        match scheme.to_ascii_lowercase().as_str() {
-            "http" | "ws" => {}
-            "https" | "wss" => {
-                return Err(format!(
-                    "--server {server}: TLS to the console is not supported yet; use http:// or \
-                     ws:// (on a trusted network, or through a tunnel), or unix:PATH"
-                ))
-            }
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => false,
+            "https" | "wss" => true,
             other => {
                 return Err(format!(
                     "--server {server}: unknown scheme {other}://; {USE}"
                 ))
             }
-        }
+        };
         let bad = |why: &str| format!("--server {server}: {why}; {USE}");
         let uri: Uri = format!("ws://{rest}")
             .parse()
@@ -57,7 +57,7 @@ impl Endpoint {
         }
         // the URI parser accepts any text after the colon; only a number is a port
         let port = match authority.as_str().strip_prefix(host) {
-            Some("") => Some(80),
+            Some("") => Some(if tls { 443 } else { 80 }),
             Some(port) => port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()),
             None => None,
         };
@@ -73,9 +73,15 @@ impl Endpoint {
         } else {
             format!("{path}/agent/ws")
         };
+        let ws = if tls { "wss" } else { "ws" };
         Ok(Endpoint::Tcp {
             addr: format!("{host}:{port}"),
-            url: format!("ws://{authority}{path}"),
+            url: format!("{ws}://{authority}{path}"),
+            tls: tls.then(|| {
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
+            }),
         })
     }
 
@@ -83,7 +89,10 @@ impl Endpoint {
     /// observation can be read (and changed) on the way. Loopback and Unix sockets stay on
     /// this host.
     pub fn plain_text_warning(&self) -> Option<String> {
-        let Endpoint::Tcp { addr, .. } = self else {
+        let Endpoint::Tcp {
+            addr, tls: None, ..
+        } = self
+        else {
             return None;
         };
         let host = addr
@@ -98,8 +107,8 @@ impl Endpoint {
         (!local).then(|| {
             format!(
                 "warning: the console at {addr} is reached in plain text: the agent token and \
-                 the observations cross the network unencrypted; keep it on a trusted network \
-                 or behind a tunnel until TLS is supported"
+                 the observations cross the network unencrypted; serve the console with \
+                 --tls-cert/--tls-key and use https://, or keep it on a trusted network"
             )
         })
     }
@@ -112,13 +121,14 @@ mod tests {
     #[test]
     fn plain_text_to_another_host_is_warned_about() {
         let warn = |s: &str| Endpoint::parse(s).unwrap().plain_text_warning();
-        for local in [
+        for quiet in [
+            "https://10.0.0.5:8443",
             "http://127.0.0.1:3000",
             "ws://localhost:3000",
             "http://[::1]:3000",
             "unix:/run/havip.sock",
         ] {
-            assert_eq!(warn(local), None, "{local}");
+            assert_eq!(warn(quiet), None, "{quiet}");
         }
         for remote in [
             "http://10.0.0.5:3000",
@@ -138,6 +148,14 @@ mod tests {
             Ok(Endpoint::Tcp {
                 addr: addr.into(),
                 url: url.into(),
+                tls: None,
+            })
+        };
+        let tls = |addr: &str, url: &str, host: &str| {
+            Ok(Endpoint::Tcp {
+                addr: addr.into(),
+                url: url.into(),
+                tls: Some(host.into()),
             })
         };
         let cases: Vec<(&str, Result<Endpoint, String>)> = vec![
@@ -165,6 +183,26 @@ mod tests {
                 tcp("[::1]:3000", "ws://[::1]:3000/agent/ws"),
             ),
             (
+                "https://console.lan",
+                tls(
+                    "console.lan:443",
+                    "wss://console.lan/agent/ws",
+                    "console.lan",
+                ),
+            ),
+            (
+                "wss://10.0.0.5:8443/agent/ws",
+                tls("10.0.0.5:8443", "wss://10.0.0.5:8443/agent/ws", "10.0.0.5"),
+            ),
+            (
+                "HTTPS://[fd00::1]:8443/havip",
+                tls(
+                    "[fd00::1]:8443",
+                    "wss://[fd00::1]:8443/havip/agent/ws",
+                    "fd00::1",
+                ),
+            ),
+            (
                 " unix:/run/havip/agent.sock",
                 Ok(Endpoint::Unix("/run/havip/agent.sock".into())),
             ),
@@ -173,19 +211,11 @@ mod tests {
             assert_eq!(Endpoint::parse(input), want, "{input}");
         }
         let refused = [
-            (
-                "https://console.lan",
-                "TLS to the console is not supported yet",
-            ),
-            (
-                "wss://console.lan:443/agent/ws",
-                "TLS to the console is not supported yet",
-            ),
             ("ftp://console.lan", "unknown scheme ftp://"),
             ("console.lan:3000", "is not a console address"),
             ("", "is not a console address"),
             ("garbage", "is not a console address"),
-            ("http://", "use http://HOST:PORT"),
+            ("http://", "use https://HOST:PORT"),
             ("http://h:port", "expected HOST or HOST:PORT"),
             ("http://h:", "expected HOST or HOST:PORT"),
             ("http://h:99999", "expected HOST or HOST:PORT"),

@@ -1,11 +1,11 @@
 //! `havip agent`: watches ARP on one interface and reports to the console over a websocket.
 
 mod arp;
-mod backoff;
-mod client;
-mod endpoint;
+pub(crate) mod backoff;
+pub(crate) mod client;
+pub(crate) mod endpoint;
 mod socket;
-mod watch;
+pub(crate) mod watch;
 
 use std::time::Duration;
 
@@ -14,10 +14,14 @@ pub struct AgentArgs {
     /// Interface on the HAVIPs' L2 segment.
     #[arg(long)]
     pub interface: String,
-    /// The console: http://HOST:PORT, ws://HOST:PORT, or unix:PATH (the server's --agent-socket).
-    /// TLS (https://, wss://) is not supported yet.
+    /// The console: https://HOST:PORT (WSS), http://HOST:PORT (ws://), or unix:PATH (the
+    /// server's --agent-socket).
     #[arg(long)]
     pub server: String,
+    /// Trust the console's certificate if this CA (PEM) signed it, instead of the system's
+    /// roots (for a private CA); https:// only.
+    #[arg(long, env = "HAVIP_CA_CERT")]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// Agent token, created on the console's Agents page.
     #[arg(long, env = "HAVIP_AGENT_TOKEN", hide_env_values = true)]
     pub token: String,
@@ -56,13 +60,25 @@ pub async fn run(args: AgentArgs) -> Result<(), String> {
     if args.token.trim().is_empty() {
         return Err("the agent token is empty: create one on the console's Agents page".into());
     }
+    let tls = match &endpoint {
+        endpoint::Endpoint::Tcp { tls: Some(_), .. } => Some(tokio_rustls::TlsConnector::from(
+            crate::tls::client_config(args.ca_cert.as_deref())?,
+        )),
+        _ if args.ca_cert.is_some() => {
+            return Err(format!(
+                "--ca-cert is for a console reached over TLS (https://); --server {} is not",
+                args.server
+            ))
+        }
+        _ => None,
+    };
     let socket =
         socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
     println!(
         "havip agent on {} ({}), reporting to {}",
         args.interface, socket.mac, args.server
     );
-    client::run_forever(&args, endpoint, socket).await
+    client::run_forever(&args, endpoint, tls, socket).await
 }
 
 #[cfg(test)]

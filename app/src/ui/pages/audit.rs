@@ -85,7 +85,11 @@ fn entry_row(e: AuditEntry) -> impl IntoView {
 /// The page's URL for the filters and a cursor (empty parts left out).
 fn page_url(q: &AuditQuery, before: Option<u64>) -> String {
     let mut parts = vec![];
-    for (k, v) in [("user", &q.user), ("object", &q.object), ("action", &q.action)] {
+    for (k, v) in [
+        ("user", &q.user),
+        ("object", &q.object),
+        ("action", &q.action),
+    ] {
         if !v.is_empty() {
             parts.push(format!("{k}={}", crate::ui::components::encode(v)));
         }

@@ -97,7 +97,6 @@ fn list_url(region_id: &RegionId, q: &ListQuery) -> String {
     format!("/?{}", parts.join("&"))
 }
 
-
 /// The page for one region and query. Built once per navigation from the first load; the
 /// counters, rows and pager follow live changes in place (rows keyed by HAVIP id), so the
 /// search box and the filters keep what the user is doing.

@@ -1,0 +1,227 @@
+//! The console over TLS: HTTPS with a `Secure` session cookie, and the real agent reporting
+//! over WSS, trusting a private CA given with `--ca-cert` and refusing a certificate no
+//! trusted CA signed. Certificates are made here with rcgen.
+
+use crate::agent::backoff::Outcome;
+use crate::agent::client::{session, Reporter};
+use crate::agent::endpoint::Endpoint;
+use crate::agent::watch::Watcher;
+use crate::api_tests::{fixture, form, PASSWORD};
+use crate::protocol::Liveness;
+use app::domain::mac::Mac;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
+
+/// A private CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files.
+struct Pki {
+    _dir: tempfile::TempDir,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn pki() -> Pki {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    Pki {
+        ca: write("ca.pem", ca_cert.pem()),
+        cert: write("cert.pem", cert.pem()),
+        key: write("key.pem", key.serialize_pem()),
+        _dir: dir,
+    }
+}
+
+/// The console's router over TLS on a free loopback port; returns the port.
+async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
+    let config = crate::tls::server_config(&pki.cert, &pki.key).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(crate::serve::serve_on(
+        listener,
+        router,
+        Some(config),
+        std::future::pending(),
+    ));
+    port
+}
+
+fn connector(ca: Option<&Path>) -> TlsConnector {
+    TlsConnector::from(crate::tls::client_config(ca).unwrap())
+}
+
+/// One HTTP/1.1 request over TLS; the whole answer as text.
+async fn https(port: u16, ca: &Path, request: String) -> String {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = connector(Some(ca)).connect(name, tcp).await.unwrap();
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into()
+}
+
+#[tokio::test]
+async fn https_login_sets_a_secure_cookie_and_plain_http_gets_no_answer() {
+    let pki = pki();
+    let f = fixture().await;
+    let (access, _) = crate::access::Access::new(f.store.clone(), true).unwrap();
+    let router = crate::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let port = serve_tls(router, &pki).await;
+
+    let body = form(&[("name", "viewer-user"), ("password", PASSWORD)]);
+    let answer = https(
+        port,
+        &pki.ca,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    for part in ["havip_session=hvs_", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+
+    // over TLS, a form posted from the plain-http page of the same host is another origin
+    let answer = https(
+        port,
+        &pki.ca,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+
+    // plain HTTP to the TLS port: no HTTP answer at all (a TLS alert, then the end)
+    let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    plain
+        .write_all(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut answer)).await;
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("HTTP/1.1 200"),
+        "plain HTTP was served"
+    );
+}
+
+fn reporter(token: String) -> Reporter {
+    let mac: Mac = "02:00:00:00:00:fe".parse().unwrap();
+    Reporter {
+        interface: "eth0".into(),
+        mac,
+        token,
+        watcher: Arc::new(Mutex::new(Watcher::new(mac))),
+        probe: Box::new(|_| {}),
+        liveness: Liveness::default(),
+        healthy_after: Duration::from_secs(10),
+    }
+}
+
+#[tokio::test]
+async fn the_agent_reports_over_wss_trusting_the_private_ca_only() {
+    let pki = pki();
+    let f = fixture().await;
+    let (agent, token) = f
+        .store
+        .create_agent("tls-agent", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap();
+    let (access, _) = crate::access::Access::new(f.store.clone(), true).unwrap();
+    let router = crate::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let port = serve_tls(router, &pki).await;
+    let endpoint = Endpoint::parse(&format!("https://127.0.0.1:{port}")).unwrap();
+
+    // the system's roots do not know the private CA: the handshake fails and says why
+    let (_tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let without_ca = connector(None);
+    let outcome = session(
+        &endpoint,
+        Some(&without_ca),
+        &reporter(token.clone()),
+        &mut rx,
+    )
+    .await;
+    match outcome {
+        Outcome::Failed(why) => assert!(why.contains("TLS handshake"), "{why}"),
+        other => panic!("expected a failed handshake, got {other:?}"),
+    }
+    assert!(f
+        .store
+        .presence(&agent.id)
+        .is_none_or(|p| p.connections == 0));
+
+    // with --ca-cert: connected over WSS, and the console sees the agent
+    let with_ca = connector(Some(&pki.ca));
+    let store = f.store.clone();
+    let running = tokio::spawn(async move {
+        let reporter = reporter(token);
+        session(&endpoint, Some(&with_ca), &reporter, &mut rx).await
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.presence(&agent.id).is_none_or(|p| p.connections == 0) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the agent did not connect over WSS"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!running.is_finished());
+    running.abort();
+}
+
+#[test]
+fn unusable_certificates_are_refused_with_a_clear_message() {
+    let pki = pki();
+    let missing = pki.cert.with_file_name("missing.pem");
+    let err = crate::tls::server_config(&missing, &pki.key).unwrap_err();
+    assert!(
+        err.starts_with("--tls-cert") && err.contains("missing.pem"),
+        "{err}"
+    );
+    // a key file given as the certificate, and a certificate given as the key
+    let err = crate::tls::server_config(&pki.key, &pki.key).unwrap_err();
+    assert!(err.contains("no PEM certificate"), "{err}");
+    let err = crate::tls::server_config(&pki.cert, &pki.cert).unwrap_err();
+    assert!(err.contains("no PEM private key"), "{err}");
+    // a key that is not the certificate's
+    let other = pki.key.with_file_name("other.pem");
+    std::fs::write(&other, KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let err = crate::tls::server_config(&pki.cert, &other).unwrap_err();
+    assert!(err.contains("do not make a usable pair"), "{err}");
+    let err = crate::tls::client_config(Some(&missing)).unwrap_err();
+    assert!(err.starts_with("--ca-cert"), "{err}");
+}
