@@ -57,7 +57,8 @@ fi
 if [ "$want_test" = 1 ]; then
   missing=()
   for pair in chromium:/usr/bin/chromium keepalived:/usr/sbin/keepalived \
-              iputils-arping:/usr/bin/arping tcpdump:/usr/bin/tcpdump iproute2:/usr/sbin/ip; do
+              iputils-arping:/usr/bin/arping tcpdump:/usr/bin/tcpdump iproute2:/usr/sbin/ip \
+              openssl:/usr/bin/openssl curl:/usr/bin/curl; do
     pkg=${pair%%:*} bin=${pair#*:}
     [ -x "$bin" ] || missing+=("$pkg")
   done

@@ -4,8 +4,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BASE, DIR, MAC1, MAC2, VIP, history, inNs, hasVip, login, ns, provision, sh, startAgent,
-  startKeepalived, startServer, stats, stopKeepalived, stopServer, vipState, waitFor,
+  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, ns, provision, sh,
+  startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats, stopKeepalived, stopServer,
+  tlsGet, vipState, waitFor,
 } from "./lab";
 
 test.describe.configure({ mode: "serial" });
@@ -13,6 +14,7 @@ test.describe.configure({ mode: "serial" });
 let page: Page;
 let agent: ChildProcess;
 let havipId = "";
+let agentToken = "";
 const results: Record<string, unknown> = {};
 
 const rowOf = (p: Page) => p.locator(`#havip-table tr[data-ip="${VIP}"]`);
@@ -74,6 +76,7 @@ test("set-up through the console: the HAVIP and an agent token", async () => {
   await page.getByRole("button", { name: "Create agent" }).click();
   const token = (await page.locator("#agent-token").textContent())!;
   expect(token).toMatch(/^hvt_[0-9a-f]{64}$/);
+  agentToken = token;
   await expect(page.locator("#agent-table")).toContainText("lab-agent");
   const agentState = page.locator("#agent-table tr", { hasText: "lab-agent" }).getByTestId("agent-state");
   await expect(agentState).toHaveText("Offline");
@@ -270,6 +273,50 @@ test("6. instances: the discovered CVMs registered in one click; a host outside 
   await expect(rowOf(page).getByTestId("bound")).toHaveText(`cvm-primary (${MAC1})`);
   expect((await vipState())?.holder_label).toBe(`cvm-primary (${MAC1})`);
   expect((await vipState())?.watched).toBe(true);
+  await stopKeepalived("c2", "SIGTERM");
+  await stopKeepalived("c1", "SIGTERM");
+});
+
+test("7. TLS: the console serves HTTPS and WSS on the management network; the agent reports over WSS with --ca-cert", async () => {
+  const tls = makeCertificates();
+  startKeepalived("c1");
+  startKeepalived("c2");
+  await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
+  // the console moves to the console namespace and serves TLS only; the agent follows it
+  // across the management link (10.99.0.1 -> 10.99.0.2), not the Unix socket
+  agent?.kill("SIGTERM");
+  await stopServer();
+  await startTlsServer(tls);
+  const tlsVip = async (): Promise<HavipState | undefined> => {
+    const res = await tlsGet("/api/v1/havips");
+    return res.status === 200 ? (JSON.parse(res.body) as HavipState[]).find((h) => h.ip === VIP) : undefined;
+  };
+
+  // without the private CA the agent cannot trust the console: it says why and never connects
+  const untrusting = startTlsAgent("agent-untrusting", agentToken);
+  await waitFor(() => log("agent-untrusting").includes("TLS handshake"), 10_000, "the untrusting agent's refusal");
+  untrusting.kill("SIGKILL");
+  expect(log("agent-untrusting")).toMatch(/UnknownIssuer|certificate/i);
+  expect(log("agent-untrusting")).not.toContain("connected as");
+
+  const t0 = Date.now();
+  agent = startTlsAgent("agent-tls", agentToken, tls.ca);
+  await expect.poll(async () => { const v = await tlsVip(); return v?.watched && v.status.mac; }, { timeout: 15_000 }).toBe(MAC1);
+  results.wss_agent_bound_ms = Date.now() - t0;
+  expect(log("agent-tls")).toContain("connected as");
+  expect(log("agent-tls")).not.toContain("plain text");
+
+  // an observation over WSS: the primary fails, the secondary (not an allowed holder since
+  // scenario 6) claims the VIP and is reported as unauthorized; then the primary returns
+  inNs("c1", "ip", "link", "set", "eth0", "down");
+  await expect.poll(async () => (await tlsVip())?.unauthorized.map((c) => c.mac), { timeout: 10_000 }).toContain(MAC2);
+  expect((await tlsVip())?.status).toEqual({ status: "unbound" });
+  inNs("c1", "ip", "link", "set", "eth0", "up");
+  await expect.poll(async () => (await tlsVip())?.status?.mac, { timeout: 15_000 }).toBe(MAC1);
+
+  // plain HTTP on the TLS port is not served
+  const plain = inNs("cs", "sh", "-c", "curl -s -o /dev/null -w '%{http_code}' http://10.99.0.2:8443/login || true");
+  expect(plain).not.toBe("200");
   await stopKeepalived("c2", "SIGTERM");
   await stopKeepalived("c1", "SIGTERM");
 });

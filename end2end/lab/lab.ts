@@ -1,7 +1,7 @@
 // Processes and network of the lab, for lab.spec.ts. Only addresses inside the lab's own
 // namespaces and 127.0.0.1 are ever used.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const RUN = process.env.HAVIP_LAB_RUN ?? "";
@@ -15,13 +15,14 @@ export const MAC2 = "02:00:00:16:16:06";
 export const SOCKET = join(DIR, "agent.sock");
 const LOGS = join(DIR, "logs");
 
-export const ns = (host: "c1" | "c2" | "ag" | "sw") => `${RUN}-${host}`;
+type Host = "c1" | "c2" | "ag" | "sw" | "cs";
+export const ns = (host: Host) => `${RUN}-${host}`;
 
 export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8" });
 }
 
-export function inNs(host: "c1" | "c2" | "ag" | "sw", ...args: string[]): string {
+export function inNs(host: Host, ...args: string[]): string {
   return sh("ip", ["netns", "exec", ns(host), ...args]);
 }
 
@@ -76,6 +77,59 @@ export async function stopServer() {
   server.kill("SIGTERM");
   await exited;
   server = undefined;
+}
+
+/** The console's address on the management link (inside the lab's console namespace). */
+export const TLS_CONSOLE = "10.99.0.2:8443";
+const TLS = join(DIR, "tls");
+
+/** A private CA and the console's certificate (for 10.99.0.2) it signed, made with openssl. */
+export function makeCertificates(): { ca: string; cert: string; key: string } {
+  mkdirSync(TLS, { recursive: true });
+  const f = (name: string) => join(TLS, name);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  openssl(["req", "-x509", ...ec, "-keyout", f("ca-key.pem"), "-out", f("ca.pem"), "-days", "1",
+                 "-subj", "/CN=havip lab CA"]);
+  openssl(["req", ...ec, "-keyout", f("key.pem"), "-out", f("console.csr"), "-subj", "/CN=havip lab console"]);
+  writeFileSync(f("san.ext"), "subjectAltName=IP:10.99.0.2\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+  openssl(["x509", "-req", "-in", f("console.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca-key.pem"),
+                 "-CAcreateserial", "-out", f("cert.pem"), "-days", "1", "-extfile", f("san.ext")]);
+  return { ca: f("ca.pem"), cert: f("cert.pem"), key: f("key.pem") };
+}
+
+/** GET from the console served over TLS in the console namespace (run there by node). */
+export async function tlsGet(path: string): Promise<{ status: number; body: string }> {
+  const script = `const [path, cookie, ca] = process.argv.slice(1);
+    require("https").get({ host: "10.99.0.2", port: 8443, path, headers: { cookie }, ca: require("fs").readFileSync(ca) },
+      (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => console.log(JSON.stringify({ status: r.statusCode, body: b }))); })
+      .on("error", (e) => console.log(JSON.stringify({ status: 0, body: String(e) })));`;
+  const out = await new Promise<string>((done) => {
+    const child = spawn("ip", ["netns", "exec", ns("cs"), "node", "-e", script, path, session, join(TLS, "ca.pem")]);
+    let text = "";
+    child.stdout.on("data", (d) => (text += d));
+    child.on("exit", () => done(text));
+  });
+  return JSON.parse(out || '{"status":0,"body":"no answer"}');
+}
+
+/** The lab's console again, now in the console namespace, serving HTTPS and WSS only. */
+export async function startTlsServer(tls: { cert: string; key: string }) {
+  server = start("serve-tls", "ip", ["netns", "exec", ns("cs"), BIN, "serve", "--listen", TLS_CONSOLE,
+                                     "--data-dir", join(DIR, "data"), "--tls-cert", tls.cert, "--tls-key", tls.key]);
+  await waitFor(async () => (await tlsGet("/login")).status === 200, 20_000, "TLS console up");
+}
+
+/** An agent reporting over WSS across the management link, trusting `ca` if given. */
+export function startTlsAgent(name: string, token: string, ca?: string): ChildProcess {
+  return start(name, "ip", ["netns", "exec", ns("ag"), BIN, "agent", "--interface", "eth0",
+                            "--server", `https://${TLS_CONSOLE}`, "--token", token, "--probe-interval", "1s",
+                            ...(ca ? ["--ca-cert", ca] : [])]);
+}
+
+/** What a process started by the lab has written so far. */
+export function log(name: string): string {
+  try { return readFileSync(join(LOGS, `${name}.log`), "utf8"); } catch { return ""; }
 }
 
 export function startAgent(token: string): ChildProcess {

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The lab's network: a bridge in a "switch" namespace, two CVM namespaces (172.16.16.5 and .6)
 # and an agent namespace, each joined to the bridge by a veth created straight into its
-# namespace. Nothing touches the root namespace's interfaces or routes.
-#   net.sh up RUN      create namespaces RUN-sw, RUN-c1, RUN-c2, RUN-ag
+# namespace; and a management link from the agent namespace (10.99.0.1) to a console
+# namespace (10.99.0.2), where the console is served over TLS for the WSS scenario. Nothing
+# touches the root namespace's interfaces or routes.
+#   net.sh up RUN      create namespaces RUN-sw, RUN-c1, RUN-c2, RUN-ag, RUN-cs
 #   net.sh down RUN    kill every process inside them and delete them
 set -euo pipefail
 cmd=${1:?up|down} run=${2:?run id}
 sw=$run-sw
 
 down() {
-  for ns in "$run-c1" "$run-c2" "$run-ag" "$sw"; do
+  for ns in "$run-c1" "$run-c2" "$run-ag" "$run-cs" "$sw"; do
     ip netns list | grep -qw "^$ns" || continue
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
@@ -37,6 +39,15 @@ up() {
   host c1 172.16.16.5 02:00:00:16:16:05
   host c2 172.16.16.6 02:00:00:16:16:06
   host ag "" 02:00:00:16:16:fe
+  # the management link: agent (eth1) <-> console (eth0)
+  ip netns add "$run-cs"
+  ip netns exec "$run-cs" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip link add eth1 netns "$run-ag" type veth peer name eth0 netns "$run-cs"
+  ip -n "$run-ag" addr add 10.99.0.1/30 dev eth1
+  ip -n "$run-cs" addr add 10.99.0.2/30 dev eth0
+  ip -n "$run-ag" link set eth1 up
+  ip -n "$run-cs" link set lo up
+  ip -n "$run-cs" link set eth0 up
 }
 
 "$cmd"

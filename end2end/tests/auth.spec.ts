@@ -56,6 +56,10 @@ test("a viewer reads everything, is offered no change, and the server refuses it
     await expect(page.locator("#live-indicator")).toHaveText("● Live");
     await expect(page.locator(control)).toBeHidden();
   }
+  // the audit log is for administrators: no link, and the page is refused by the server
+  await expect(page.getByRole("link", { name: "Audit" })).toBeHidden();
+  await page.goto("/audit");
+  await expect(page.getByRole("alert")).toContainText("may not do this: it needs admin");
   // the button is only hidden: pressed anyway, the server refuses
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");

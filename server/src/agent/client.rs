@@ -218,6 +218,9 @@ pub async fn session(
                 Ok(stream) => report(stream, url, reporter, rx).await,
                 // e.g. a certificate no trusted CA signed, or for another name: the console's
                 // operator may fix it, so keep trying (the message says what is wrong)
+                Err(Outcome::Failed(why)) if why.contains("UnknownIssuer") => Outcome::Failed(
+                    format!("{why} (if a private CA signed the console's certificate, give it with --ca-cert FILE)"),
+                ),
                 Err(outcome) => outcome,
             }
         }
