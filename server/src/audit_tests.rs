@@ -236,6 +236,16 @@ async fn the_log_pages_newest_first_and_filters() {
     let expected: Vec<String> = (0..7).rev().map(|i| format!("name-{i}")).collect();
     assert_eq!(names, expected);
     assert!(audit(&f, "user=nobody-at-all").await.entries.is_empty());
+    // a cursor or limit that is no number is the caller's mistake, said in JSON
+    for bad in ["before=soon", "limit=-1"] {
+        let mut request = Request::get(format!("/api/v1/audit?{bad}"))
+            .header(header::COOKIE, &f.cookies[&Role::Admin])
+            .body(Body::empty())
+            .unwrap();
+        let (status, body) = send(&f, &mut request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(json(&body)["kind"], "Malformed", "{body}");
+    }
 }
 
 #[tokio::test]

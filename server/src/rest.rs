@@ -9,6 +9,7 @@ use app::domain::error::ApiError;
 use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
 use app::store::Store;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -97,8 +98,12 @@ async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response
 async fn audit(
     State(store): State<Store>,
     Extension(caller): Extension<Principal>,
-    Query(query): Query<AuditQuery>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(e) => return error(ApiError::malformed(format!("Malformed query: {e}"))),
+    };
     if caller.role < Role::Admin {
         return error(ApiError::forbidden(format!(
             "Your role ({}) may not read the audit log: it needs admin.",
