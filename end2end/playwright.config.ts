@@ -16,6 +16,10 @@ export const USERS = [
 ];
 export const ADMIN_STATE = join(tmpdir(), `havip-e2e-admin-${port}.json`);
 process.env.HAVIP_E2E_ADMIN_STATE = ADMIN_STATE;
+// the Tencent-compatible API's port, and the admin's API key made on the command line
+const apiPort = String(Number(port) + 1);
+process.env.HAVIP_E2E_API = `127.0.0.1:${apiPort}`;
+process.env.HAVIP_E2E_KEY_FILE = join(dataDir, "admin.key");
 
 export default defineConfig({
   testDir: "./tests",
@@ -50,7 +54,8 @@ export default defineConfig({
     // a higher quota than the default 10 per VPC, so the paging test can fill a page
     command: [
       ...USERS.map((u) => `${serverBin} user add ${u.name} --role ${u.role} --data-dir ${dataDir}`),
-      `exec ${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100`,
+      `${serverBin} key create admin --data-dir ${dataDir} > ${dataDir}/admin.key`,
+      `exec ${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100 --api-listen 127.0.0.1:${apiPort}`,
     ].join(" && "),
     env: { HAVIP_PASSWORD: PASSWORD },
     cwd: "..",

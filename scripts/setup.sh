@@ -69,6 +69,19 @@ if [ "$want_test" = 1 ]; then
     apt-get install -y --no-install-recommends "${missing[@]}"
   fi
   here=$(cd "$(dirname "$0")/.." && pwd)
+  # the official Tencent Cloud clients for the API tests, pinned, in their own environment
+  venv="$TOOLS_DIR/tcvenv" wanted="$here/end2end/tcapi/requirements.txt"
+  if ! cmp -s "$wanted" "$venv/requirements.txt" 2>/dev/null; then
+    log "installing the Tencent Cloud SDK and tccli (pinned) into $venv"
+    python3 -c 'import venv, ensurepip' 2>/dev/null || {
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y --no-install-recommends python3-venv
+    }
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$wanted"
+    cp "$wanted" "$venv/requirements.txt"
+  fi
   if [ ! -d "$here/end2end/node_modules/@playwright/test" ]; then
     log "installing end2end npm packages"
     (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

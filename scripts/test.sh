@@ -16,6 +16,9 @@ step "unit, store and server tests"
 cargo test --release -p app --features ssr
 cargo test --release -p havip --features embed
 
+step "Tencent Cloud API 3.0 compatibility (the official Python SDK and tccli)"
+SERVER_BIN=target/release/havip end2end/tcapi/run.sh
+
 step "browser tests (Playwright, Debian chromium, release binary)"
 (cd end2end && SERVER_BIN=./target/release/havip npx playwright test)
 

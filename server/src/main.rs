@@ -16,6 +16,9 @@ mod embedded;
 mod protocol;
 mod rest;
 mod serve;
+mod tcapi;
+#[cfg(test)]
+mod tcapi_tests;
 mod tls;
 #[cfg(test)]
 mod tls_tests;
@@ -44,6 +47,9 @@ enum Command {
     /// Add users and reset passwords (with the console stopped: one process opens the database).
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Create API keys for the Tencent-compatible API (with the console stopped).
+    #[command(subcommand)]
+    Key(users::KeyCommand),
 }
 
 #[tokio::main]
@@ -61,6 +67,7 @@ async fn main() {
         Command::Serve(args) => serve::run(args).await,
         Command::Agent(args) => agent::run(args).await,
         Command::User(command) => users::run(command).await,
+        Command::Key(command) => users::run_key(command).await,
     };
     if let Err(e) = result {
         eprintln!("havip: {e}");

@@ -39,6 +39,13 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Also answer the Tencent Cloud API 3.0 compatible API (signed with API keys) on this
+    /// address (over TLS too when --tls-cert is given).
+    #[arg(long)]
+    pub api_listen: Option<SocketAddr>,
+    /// Requests per second each API key may make per action.
+    #[arg(long, default_value_t = crate::tcapi::DEFAULT_RATE)]
+    pub api_rate: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -77,6 +84,18 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
     tokio::spawn(sweep_stations(store.clone()));
+    if let Some(addr) = args.api_listen {
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
+        let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
+        println!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_on(listener, api, tls, shutdown_signal()).await {
+                tracing::error!("the API endpoint stopped: {e}");
+            }
+        });
+    }
     let app = router(store, args.listen, access);
     let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -24,6 +24,25 @@ pub enum UserCommand {
     },
 }
 
+#[derive(clap::Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key for USER; prints `SecretId SecretKey` on one line (the SecretKey is
+    /// shown only now).
+    Create {
+        user: String,
+        #[arg(long, default_value = "havip-data")]
+        data_dir: PathBuf,
+    },
+}
+
+pub async fn run_key(command: KeyCommand) -> Result<(), String> {
+    let KeyCommand::Create { user, data_dir } = command;
+    let store = open(&data_dir)?;
+    let (key, secret) = store.create_api_key(&user).await.map_err(|e| e.message)?;
+    println!("{} {secret}", key.id);
+    Ok(())
+}
+
 fn password() -> Result<String, String> {
     if let Ok(p) = std::env::var("HAVIP_PASSWORD") {
         return Ok(p);

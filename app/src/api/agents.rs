@@ -16,7 +16,7 @@ fn public(mut agent: Agent) -> Agent {
     agent
 }
 
-#[server]
+#[server(endpoint = "agents_page")]
 pub async fn agents_page() -> Result<AgentsData, ApiError> {
     let store = super::store(Role::Viewer)?;
     let mut subnets = vec![];
@@ -51,7 +51,7 @@ pub async fn agents_page() -> Result<AgentsData, ApiError> {
 }
 
 /// Registers an agent for the subnets it reports for; its token is in the answer, only now.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "create_agent")]
 pub async fn create_agent(
     name: String,
     subnet_ids: Vec<SubnetId>,
@@ -65,7 +65,7 @@ pub async fn create_agent(
     })
 }
 
-#[server]
+#[server(endpoint = "revoke_agent")]
 pub async fn revoke_agent(id: AgentId) -> Result<Agent, ApiError> {
     super::store(Role::Admin)?
         .revoke_agent(&id)

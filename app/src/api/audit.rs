@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 /// A page of the log, newest first, filtered.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "audit_log")]
 pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, ApiError> {
     super::store(Role::Admin)?.audit(&query)
 }

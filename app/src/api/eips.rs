@@ -8,7 +8,7 @@ use crate::domain::pages::EipRow;
 use crate::domain::pages::EipsData;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "eips_page")]
 pub async fn eips_page() -> Result<EipsData, ApiError> {
     let store = super::store(Role::Viewer)?;
     let eips = store
@@ -29,30 +29,30 @@ pub async fn eips_page() -> Result<EipsData, ApiError> {
     })
 }
 
-#[server]
+#[server(endpoint = "allocate_eip")]
 pub async fn allocate_eip() -> Result<Eip, ApiError> {
     super::store(Role::Operator)?.allocate_eip().await
 }
 
-#[server]
+#[server(endpoint = "release_eip")]
 pub async fn release_eip(id: EipId) -> Result<Eip, ApiError> {
     super::store(Role::Operator)?.release_eip(&id).await
 }
 
-#[server]
+#[server(endpoint = "bind_eip")]
 pub async fn bind_eip(eip_id: EipId, havip_id: HavipId) -> Result<Havip, ApiError> {
     super::store(Role::Operator)?
         .bind_eip(&eip_id, &havip_id)
         .await
 }
 
-#[server]
+#[server(endpoint = "unbind_eip")]
 pub async fn unbind_eip(eip_id: EipId) -> Result<Eip, ApiError> {
     super::store(Role::Operator)?.unbind_eip(&eip_id).await
 }
 
 /// Allocates a new EIP and binds it to the HAVIP in one step (released again if binding fails).
-#[server]
+#[server(endpoint = "bind_new_eip")]
 pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
     let store = super::store(Role::Operator)?;
     store.havip(&havip_id)?;
@@ -67,7 +67,7 @@ pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
 }
 
 /// Unbinds whatever EIP the HAVIP has.
-#[server]
+#[server(endpoint = "unbind_havip_eip")]
 pub async fn unbind_havip_eip(havip_id: HavipId) -> Result<Eip, ApiError> {
     let store = super::store(Role::Operator)?;
     let havip = store.havip(&havip_id)?;

@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Json;
 
 /// The list page: regions, one page of the chosen region's HAVIPs (searched, filtered, sorted),
 /// its counters, and its VPCs/subnets for the filters and the apply dialog.
-#[server]
+#[server(endpoint = "havip_page")]
 pub async fn havip_page(
     region_id: Option<RegionId>,
     query: ListQuery,
@@ -33,23 +33,23 @@ pub async fn havip_page(
 }
 
 /// Apply for an HAVIP: the address chosen automatically or typed by hand (`IpChoice`).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "create_havip")]
 pub async fn create_havip(req: NewHavip) -> Result<Havip, ApiError> {
     super::store(Role::Operator)?.create_havip(req).await
 }
 
-#[server]
+#[server(endpoint = "rename_havip")]
 pub async fn rename_havip(id: HavipId, name: String) -> Result<Havip, ApiError> {
     super::store(Role::Operator)?.rename_havip(&id, &name).await
 }
 
-#[server]
+#[server(endpoint = "delete_havip")]
 pub async fn delete_havip(id: HavipId) -> Result<Havip, ApiError> {
     super::store(Role::Operator)?.delete_havip(&id).await
 }
 
 /// One HAVIP with its binding, holders named, and the instances of its subnet.
-#[server]
+#[server(endpoint = "havip_detail")]
 pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
     let store = super::store(Role::Viewer)?;
     let havip = store.havip(&id)?;
@@ -71,7 +71,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
 }
 
 /// A page (50 events, newest first) of an HAVIP's history, holders named by instance.
-#[server]
+#[server(endpoint = "havip_history")]
 pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiError> {
     use crate::domain::pages::HISTORY_PAGE;
     let store = super::store(Role::Viewer)?;
@@ -94,7 +94,7 @@ pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiErr
 
 /// Restricts which registered instances (ENI ids) may hold the HAVIP; an empty list allows any.
 /// (JSON input: a form encoding cannot tell an empty list from a missing one.)
-#[server(input = Json)]
+#[server(input = Json, endpoint = "set_allowed_holders")]
 pub async fn set_allowed_holders(
     havip_id: HavipId,
     eni_ids: Vec<EniId>,

@@ -6,7 +6,7 @@ use crate::domain::model::Instance;
 use crate::domain::pages::InstancesData;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "instances_page")]
 pub async fn instances_page(region_id: Option<RegionId>) -> Result<InstancesData, ApiError> {
     let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
@@ -30,7 +30,7 @@ pub async fn instances_page(region_id: Option<RegionId>) -> Result<InstancesData
 }
 
 /// Registers an instance with its primary ENI: MAC and primary IP (inside the subnet, free).
-#[server]
+#[server(endpoint = "register_instance")]
 pub async fn register_instance(
     name: String,
     subnet_id: SubnetId,
@@ -48,7 +48,7 @@ pub async fn register_instance(
         .await
 }
 
-#[server]
+#[server(endpoint = "deregister_instance")]
 pub async fn deregister_instance(eni_id: EniId) -> Result<Instance, ApiError> {
     super::store(Role::Operator)?
         .deregister_instance(&eni_id)

@@ -24,7 +24,7 @@ pub enum LiveEvent {
     },
 }
 
-#[server(protocol = Websocket<JsonEncoding, JsonEncoding>)]
+#[server(protocol = Websocket<JsonEncoding, JsonEncoding>, endpoint = "live_events")]
 pub async fn live_events(
     input: BoxedStream<String, ServerFnError>,
 ) -> Result<BoxedStream<LiveEvent, ServerFnError>, ServerFnError> {

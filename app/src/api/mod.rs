@@ -11,6 +11,7 @@ pub mod audit;
 pub mod eips;
 pub mod havips;
 pub mod instances;
+pub mod keys;
 pub mod live;
 pub mod network;
 pub mod users;
@@ -81,14 +82,20 @@ pub fn outgoing(e: &ApiError) -> ApiError {
 /// access layer put in the request (from the session cookie).
 #[cfg(feature = "ssr")]
 pub(crate) fn store(role: Role) -> Result<crate::store::Store, ApiError> {
+    caller_and_store(role).map(|(_, store)| store)
+}
+
+/// The caller (at least `role`) and the store acting for them.
+#[cfg(feature = "ssr")]
+pub(crate) fn caller_and_store(role: Role) -> Result<(Principal, crate::store::Store), ApiError> {
     let caller = require(role)?;
     let store = leptos::prelude::use_context::<crate::store::Store>()
         .ok_or_else(|| ApiError::internal("the store is not available"))?;
     // changes are recorded in the audit log for the caller, from their address
     let actor = leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Actor>().cloned())
-        .unwrap_or_else(|| Actor::user(caller.user, None));
-    Ok(store.acting(actor))
+        .unwrap_or_else(|| Actor::user(&caller.user, None));
+    Ok((caller, store.acting(actor)))
 }
 
 /// Who is calling, if their role is at least `role`: 401 for nobody, 403 for too little.
@@ -107,7 +114,7 @@ pub fn require(role: Role) -> Result<Principal, ApiError> {
 }
 
 /// The logged-in user and role, for the top bar and for hiding what the role cannot do.
-#[leptos::server]
+#[leptos::server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Principal, ApiError> {
     require(Role::Viewer)
 }

@@ -6,7 +6,7 @@ use crate::domain::model::{Region, Subnet, Vpc};
 use crate::domain::pages::NetworkData;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "network_page")]
 pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, ApiError> {
     let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
@@ -17,19 +17,19 @@ pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, Ap
     })
 }
 
-#[server]
+#[server(endpoint = "create_region")]
 pub async fn create_region(name: String) -> Result<Region, ApiError> {
     super::store(Role::Admin)?.create_region(&name).await
 }
 
-#[server]
+#[server(endpoint = "create_vpc")]
 pub async fn create_vpc(region_id: RegionId, name: String, cidr: String) -> Result<Vpc, ApiError> {
     super::store(Role::Admin)?
         .create_vpc(&region_id, &name, &cidr)
         .await
 }
 
-#[server]
+#[server(endpoint = "create_subnet")]
 pub async fn create_subnet(vpc_id: VpcId, name: String, cidr: String) -> Result<Subnet, ApiError> {
     super::store(Role::Admin)?
         .create_subnet(&vpc_id, &name, &cidr)

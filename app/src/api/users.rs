@@ -5,7 +5,7 @@ use crate::domain::error::ApiError;
 use crate::domain::pages::UserRow;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "users_page")]
 pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
     let store = super::store(Role::Admin)?;
     store
@@ -23,7 +23,7 @@ pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
         .collect()
 }
 
-#[server]
+#[server(endpoint = "add_user")]
 pub async fn add_user(name: String, role: Role, password: String) -> Result<(), ApiError> {
     super::store(Role::Admin)?
         .create_user(&name, &password, role)
@@ -31,7 +31,7 @@ pub async fn add_user(name: String, role: Role, password: String) -> Result<(), 
         .map(|_| ())
 }
 
-#[server]
+#[server(endpoint = "set_user_role")]
 pub async fn set_user_role(name: String, role: Role) -> Result<(), ApiError> {
     super::store(Role::Admin)?
         .set_user_role(&name, role)
@@ -39,7 +39,7 @@ pub async fn set_user_role(name: String, role: Role) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
-#[server]
+#[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), ApiError> {
     super::store(Role::Admin)?
         .set_user_disabled(&name, disabled)
@@ -47,20 +47,20 @@ pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), ApiEr
         .map(|_| ())
 }
 
-#[server]
+#[server(endpoint = "delete_user")]
 pub async fn delete_user(name: String) -> Result<(), ApiError> {
     super::store(Role::Admin)?.delete_user(&name).await
 }
 
 /// Sets a user's password (ending its sessions).
-#[server]
+#[server(endpoint = "set_user_password")]
 pub async fn set_user_password(name: String, password: String) -> Result<(), ApiError> {
     super::store(Role::Admin)?
         .set_password(&name, &password)
         .await
 }
 
-#[server]
+#[server(endpoint = "end_user_sessions")]
 pub async fn end_user_sessions(name: String) -> Result<(), ApiError> {
     super::store(Role::Admin)?.end_user_sessions(&name).await
 }

@@ -39,11 +39,41 @@ impl ErrorKind {
     }
 }
 
+/// Which rule a refusal is about, for programs that act on it (the Tencent-compatible API
+/// maps these to its error codes); the message says the same in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// not an address (or not IPv4)
+    MalformedIp,
+    /// outside the subnet
+    OutOfRange,
+    /// the subnet's network, gateway or broadcast address
+    Reserved,
+    /// used by another HAVIP or instance
+    InUse,
+    /// the subnet (or the EIP pool) has no free address
+    Full,
+    TooLong,
+    /// the VPC's HAVIP quota is reached
+    Quota,
+    /// the HAVIP has an EIP bound (unbind it first)
+    EipBound,
+    /// the EIP or the HAVIP is bound already
+    EipAlreadyBound,
+    /// there is no EIP to unbind
+    EipNotBound,
+    /// an ID given for a field names nothing
+    UnknownId,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub kind: ErrorKind,
     pub field: Option<String>,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
 }
 
 impl ApiError {
@@ -52,6 +82,7 @@ impl ApiError {
             kind,
             field: field.map(String::from),
             message: message.to_string(),
+            reason: None,
         }
     }
     pub fn malformed(message: impl fmt::Display) -> Self {
@@ -87,12 +118,28 @@ impl ApiError {
         self.kind.status()
     }
 
+    /// The same error, naming the rule it is about.
+    pub fn because(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
     /// The same error about another field (e.g. "the VPC you chose does not exist" is about
     /// the form's `vpc` field, not a missing page). Internal errors stay internal.
     pub fn on_field(self, field: &str) -> Self {
         match self.kind {
             ErrorKind::Internal => self,
-            _ => ApiError::new(ErrorKind::Invalid, Some(field), self.message),
+            ErrorKind::NotFound => ApiError {
+                field: Some(field.into()),
+                kind: ErrorKind::Invalid,
+                reason: Some(Reason::UnknownId),
+                ..self
+            },
+            _ => ApiError {
+                field: Some(field.into()),
+                kind: ErrorKind::Invalid,
+                ..self
+            },
         }
     }
 

@@ -33,6 +33,20 @@ impl fmt::Display for Reserved {
     }
 }
 
+impl IpError {
+    /// The refusal of a request whose `field` has this address.
+    pub fn refusal(self, field: &str) -> super::error::ApiError {
+        use super::error::Reason;
+        let reason = match &self {
+            IpError::Empty | IpError::Malformed(_) => Reason::MalformedIp,
+            IpError::OutsideSubnet { .. } => Reason::OutOfRange,
+            IpError::Reserved { .. } => Reason::Reserved,
+            IpError::InUse(_) => Reason::InUse,
+        };
+        super::error::ApiError::invalid(field, self).because(reason)
+    }
+}
+
 impl fmt::Display for IpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -28,6 +28,19 @@ impl fmt::Display for NameError {
     }
 }
 
+impl NameError {
+    /// The refusal of a request whose `field` has this name.
+    pub fn refusal(self, field: &str) -> super::error::ApiError {
+        let too_long = matches!(self, NameError::TooLong(_));
+        let e = super::error::ApiError::invalid(field, self);
+        if too_long {
+            e.because(super::error::Reason::TooLong)
+        } else {
+            e
+        }
+    }
+}
+
 /// 1-60 characters after trimming, any script, no control characters. Returns the trimmed name.
 pub fn check_name(text: &str) -> Result<String, NameError> {
     let name = text.trim();

@@ -220,3 +220,22 @@ pub struct UserRow {
     /// sessions open now
     pub sessions: u32,
 }
+
+/// An API key as its owner sees it in the list (the SecretKey is shown only when created).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiKeyRow {
+    /// the SecretId, `AKID…`
+    pub id: String,
+    pub user: String,
+    pub created: u64,
+    /// unix ms of the last signed request, 0 if never used
+    pub last_used: u64,
+    pub disabled: bool,
+}
+
+/// A key just created: the only time its SecretKey leaves the console.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyRow,
+    pub secret_key: String,
+}

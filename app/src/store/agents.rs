@@ -34,7 +34,7 @@ impl Store {
         name: &str,
         subnet_ids: &[SubnetId],
     ) -> Result<(Agent, String), ApiError> {
-        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(name).map_err(|e| e.refusal("name"))?;
         if subnet_ids.is_empty() {
             return Err(ApiError::invalid(
                 "subnets",

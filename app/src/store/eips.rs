@@ -2,7 +2,7 @@
 
 use super::audit::snapshot;
 use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
@@ -34,7 +34,8 @@ impl Store {
             else {
                 return Err(ApiError::conflict(format!(
                     "The EIP pool {pool} has no free address left."
-                )));
+                ))
+                .because(Reason::Full));
             };
             let eip = Eip {
                 id: new_id(),
@@ -71,10 +72,13 @@ impl Store {
         let result = trees.transaction(|(eips, index, audit)| {
             let eip: Eip = load(eips, "EIP", id)?;
             if let Some(h) = &eip.havip_id {
-                return Err(Abort::Abort(ApiError::conflict(format!(
-                    "EIP {} is bound to {h}; unbind it before releasing it.",
-                    eip.ip
-                ))));
+                return Err(Abort::Abort(
+                    ApiError::conflict(format!(
+                        "EIP {} is bound to {h}; unbind it before releasing it.",
+                        eip.ip
+                    ))
+                    .because(Reason::EipBound),
+                ));
             }
             eips.remove(id.as_bytes())?;
             index.remove(&u32::from(eip.ip).to_be_bytes())?;
@@ -96,16 +100,16 @@ impl Store {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let mut havip: Havip = load(havips, "HAVIP", havip_id)?;
             if let Some(other) = &eip.havip_id {
-                return Err(Abort::Abort(ApiError::conflict(format!(
-                    "EIP {} is already bound to {other}.",
-                    eip.ip
-                ))));
+                return Err(Abort::Abort(
+                    ApiError::conflict(format!("EIP {} is already bound to {other}.", eip.ip))
+                        .because(Reason::EipAlreadyBound),
+                ));
             }
             if let Some(ip) = havip.eip {
-                return Err(Abort::Abort(ApiError::conflict(format!(
-                    "HAVIP {} already has EIP {ip}.",
-                    havip.id
-                ))));
+                return Err(Abort::Abort(
+                    ApiError::conflict(format!("HAVIP {} already has EIP {ip}.", havip.id))
+                        .because(Reason::EipAlreadyBound),
+                ));
             }
             let before = snapshot(&eip);
             eip.havip_id = Some(havip.id.clone());
@@ -130,10 +134,10 @@ impl Store {
             let mut eip: Eip = load(eips, "EIP", eip_id)?;
             let before = snapshot(&eip);
             let Some(havip_id) = eip.havip_id.take() else {
-                return Err(Abort::Abort(ApiError::conflict(format!(
-                    "EIP {} is not bound.",
-                    eip.ip
-                ))));
+                return Err(Abort::Abort(
+                    ApiError::conflict(format!("EIP {} is not bound.", eip.ip))
+                        .because(Reason::EipNotBound),
+                ));
             };
             if let Some(bytes) = havips.get(havip_id.as_bytes())? {
                 let mut havip: Havip = decode(&bytes).map_err(Abort::Abort)?;

@@ -8,7 +8,7 @@
 use super::audit::{snapshot, Note};
 use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::{Store, StoreChange};
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};
 use crate::domain::ip::{check_manual_ip, IpError};
 use crate::domain::model::{Havip, IpChoice, MacNames, NewHavip};
@@ -43,7 +43,7 @@ impl Store {
     }
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
-        let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(&req.name).map_err(|e| e.refusal("name"))?;
         let vpc = self.vpc(&req.vpc_id).map_err(|e| e.on_field("vpc"))?;
         if vpc.region_id != req.region_id {
             return Err(ApiError::invalid(
@@ -92,7 +92,7 @@ impl Store {
                 }
                 // the index had it although memory did not: memory now knows; try the next one
                 Err(ClaimError::Taken) if req.ip == IpChoice::Automatic => continue,
-                Err(ClaimError::Taken) => return Err(ApiError::invalid("ip", IpError::InUse(ip))),
+                Err(ClaimError::Taken) => return Err(IpError::InUse(ip).refusal("ip")),
                 Err(ClaimError::Refused(e)) => {
                     self.unreserve(&subnet.id, ip);
                     return Err(e);
@@ -111,16 +111,18 @@ impl Store {
         let mut free = lock(&self.inner.free);
         let ranges = free
             .get_mut(subnet_id)
-            .ok_or_else(|| ApiError::internal(format!("no address map for subnet {subnet_id}")))?;
+            // a subnet deleted a moment ago
+            .ok_or_else(|| ApiError::not_found("Subnet", subnet_id).on_field("subnet"))?;
         let ip = match choice {
             IpChoice::Automatic => ranges.lowest().ok_or_else(|| {
                 ApiError::invalid(
                     "subnet",
                     format!("Subnet {cidr} is full: it has no free address left."),
                 )
+                .because(Reason::Full)
             })?,
             IpChoice::Manual(text) => check_manual_ip(text, cidr, |ip| !ranges.is_free(ip))
-                .map_err(|e| ApiError::invalid("ip", e))?,
+                .map_err(|e| e.refusal("ip"))?,
         };
         ranges.claim(ip);
         Ok(ip)
@@ -166,7 +168,7 @@ impl Store {
     }
 
     pub async fn rename_havip(&self, id: &HavipId, name: &str) -> Result<Havip, ApiError> {
-        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(name).map_err(|e| e.refusal("name"))?;
         let note = self.note("havip.rename", id)?;
         let updated = self.update_havip(id, Some(&note), |h| {
             h.name = name.clone();
@@ -220,10 +222,13 @@ impl Store {
                 };
                 let havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
                 if let Some(eip) = havip.eip {
-                    return Err(Abort::Abort(ApiError::conflict(format!(
-                        "HAVIP {} has EIP {eip} bound; unbind the EIP before deleting it.",
-                        havip.id
-                    ))));
+                    return Err(Abort::Abort(
+                        ApiError::conflict(format!(
+                            "HAVIP {} has EIP {eip} bound; unbind the EIP before deleting it.",
+                            havip.id
+                        ))
+                        .because(Reason::EipBound),
+                    ));
                 }
                 havips.remove(id.as_bytes())?;
                 index.remove(ip_key(&havip.subnet_id, havip.ip))?;
@@ -308,4 +313,5 @@ fn quota_error(quota: u32) -> ApiError {
         "vpc",
         format!("This VPC already has {quota} HAVIPs, its quota; delete one first."),
     )
+    .because(Reason::Quota)
 }

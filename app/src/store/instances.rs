@@ -26,7 +26,7 @@ pub struct NewInstance {
 
 impl Store {
     pub async fn register_instance(&self, req: NewInstance) -> Result<Instance, ApiError> {
-        let name = check_name(&req.name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(&req.name).map_err(|e| e.refusal("name"))?;
         let subnet = self
             .subnet(&req.subnet_id)
             .map_err(|e| e.on_field("subnet"))?;
@@ -58,7 +58,7 @@ impl Store {
         )
             .transaction(|(enis, index, macs, audit)| {
                 if index.get(&ip_key)?.is_some() {
-                    return Err(Abort::Abort(ApiError::invalid("ip", IpError::InUse(ip))));
+                    return Err(Abort::Abort(IpError::InUse(ip).refusal("ip")));
                 }
                 if let Some(owner) = macs.get(mac.0)? {
                     let owner: Instance = match enis.get(&*owner)? {

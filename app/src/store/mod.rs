@@ -3,6 +3,7 @@
 //! flushed before the caller gets its answer.
 
 mod agents;
+mod api_keys;
 mod audit;
 mod eips;
 mod free_ranges;
@@ -13,6 +14,7 @@ mod network;
 mod users;
 
 pub use agents::{Connected, Presence};
+pub use api_keys::MAX_KEYS_PER_USER;
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
@@ -147,6 +149,12 @@ struct Inner {
     sessions: sled::Tree,
     /// u64 BE id -> AuditEntry
     audit: sled::Tree,
+    /// SecretId -> API key (its SecretKey sealed with `sealing_key`)
+    api_keys: sled::Tree,
+    /// SecretId:ClientToken -> what the create with that token made
+    client_tokens: sled::Tree,
+    /// from `DIR/secret.key`
+    sealing_key: [u8; 32],
     audit_len: AtomicU64,
     audit_trim: Mutex<()>,
     /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
@@ -329,6 +337,9 @@ impl Store {
                 sessions: tree("sessions")?,
                 audit_len: AtomicU64::new(tree("audit")?.len() as u64),
                 audit: tree("audit")?,
+                api_keys: tree("api_keys")?,
+                client_tokens: tree("client_tokens")?,
+                sealing_key: api_keys::sealing_key(dir.as_ref())?,
                 audit_trim: Mutex::new(()),
                 login_failures: Mutex::new(HashMap::new()),
                 user_changes: tokio::sync::Mutex::new(()),

@@ -2,7 +2,7 @@
 
 use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{RegionId, SubnetId, VpcId};
 use crate::domain::ip::{usable_count, usable_range};
 use crate::domain::model::{Region, Subnet, Vpc};
@@ -102,7 +102,7 @@ impl Store {
     }
 
     pub async fn create_region(&self, name: &str) -> Result<Region, ApiError> {
-        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(name).map_err(|e| e.refusal("name"))?;
         if self
             .regions()?
             .iter()
@@ -128,7 +128,7 @@ impl Store {
         name: &str,
         cidr: &str,
     ) -> Result<Vpc, ApiError> {
-        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(name).map_err(|e| e.refusal("name"))?;
         let cidr = check_vpc_cidr(cidr).map_err(|e| ApiError::invalid("cidr", e))?;
         let region = self.region(region_id)?;
         let vpc = Vpc {
@@ -152,7 +152,7 @@ impl Store {
         name: &str,
         cidr: &str,
     ) -> Result<Subnet, ApiError> {
-        let name = check_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = check_name(name).map_err(|e| e.refusal("name"))?;
         let vpc = self.vpc(vpc_id)?;
         let subnet = {
             // one subnet writer at a time, so two overlapping creates cannot both pass the check
@@ -180,6 +180,81 @@ impl Store {
             region_id: vpc.region_id,
         });
         Ok(subnet)
+    }
+
+    /// Deletes a subnet nothing uses: no HAVIP or instance has an address in it, no agent
+    /// reports for it.
+    pub async fn delete_subnet(&self, id: &SubnetId) -> Result<Subnet, ApiError> {
+        let subnet = self.subnet(id)?;
+        let vpc = self.vpc(&subnet.vpc_id)?;
+        let in_use = |what: String| {
+            ApiError::conflict(format!("Subnet {id} {what}; remove that first."))
+                .because(Reason::InUse)
+        };
+        if let Some(agent) = self
+            .agents()?
+            .into_iter()
+            .find(|a| !a.revoked && a.subnet_ids.contains(id))
+        {
+            return Err(in_use(format!("is watched by agent {}", agent.name)));
+        }
+        {
+            // the address map goes first, so no create can reserve an address of it meanwhile
+            let mut free = lock(&self.inner.free);
+            if self
+                .inner
+                .ip_index
+                .scan_prefix(id.as_bytes())
+                .next()
+                .is_some()
+            {
+                return Err(in_use("still has HAVIPs or instances".into()));
+            }
+            free.remove(id);
+        }
+        let note = self.note("subnet.delete", id)?;
+        let result = (&self.inner.subnets, &self.inner.audit).transaction(|(subnets, audit)| {
+            subnets.remove(id.as_bytes())?;
+            note.write(audit, super::audit::snapshot(&subnet), None)?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+        });
+        super::finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id,
+        });
+        Ok(subnet)
+    }
+
+    /// Deletes a VPC without subnets.
+    pub async fn delete_vpc(&self, id: &VpcId) -> Result<Vpc, ApiError> {
+        let vpc = self.vpc(id)?;
+        if !self.subnets_of(id)?.is_empty() {
+            return Err(ApiError::conflict(format!(
+                "VPC {id} still has subnets; delete them first."
+            ))
+            .because(Reason::InUse));
+        }
+        let note = self.note("vpc.delete", id)?;
+        let result = (
+            &self.inner.vpcs,
+            &self.inner.havip_counts,
+            &self.inner.audit,
+        )
+            .transaction(|(vpcs, counts, audit)| {
+                vpcs.remove(id.as_bytes())?;
+                counts.remove(id.as_bytes())?;
+                note.write(audit, super::audit::snapshot(&vpc), None)?;
+                Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+            });
+        super::finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id.clone(),
+        });
+        Ok(vpc)
     }
 
     /// VPCs of a region with their subnets, free address counts and HAVIP usage.

@@ -412,6 +412,9 @@ impl Store {
         if delete || user.disabled {
             self.end_sessions_of(&user.name)?;
         }
+        if delete {
+            self.delete_keys_of(&user.name)?;
+        }
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         user.password_hash.clear();

@@ -23,6 +23,7 @@ pub fn TopBar() -> impl IntoView {
                 <A href="/instances">"Instances"</A>
                 <A href="/eips">"EIPs"</A>
                 <A href="/agents">"Agents"</A>
+                <A href="/keys">"API keys"</A>
                 <span class="needs-admin"><A href="/users">"Users"</A></span>
                 <span class="needs-admin"><A href="/audit">"Audit"</A></span>
             </nav>

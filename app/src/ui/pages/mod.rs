@@ -4,6 +4,7 @@ pub mod detail;
 pub mod eips;
 pub mod havips;
 pub mod instances;
+pub mod keys;
 pub mod login;
 pub mod networks;
 pub mod users;

@@ -1,0 +1,302 @@
+//! API keys for the Tencent-compatible endpoint: a SecretId (`AKID…`, the record's key) and a
+//! SecretKey. Checking a TC3 signature needs the SecretKey itself, so it is kept sealed with
+//! XChaCha20-Poly1305 under a key in the data directory (`secret.key`, mode 0600): a copy of the
+//! database alone reveals no SecretKey. A key acts with its user's role; it stops working when
+//! disabled or deleted, or when its user is disabled or deleted.
+
+use super::audit::snapshot;
+use super::{db_err, decode, encode, finish, now_ms, Store};
+use crate::domain::error::ApiError;
+use crate::domain::ids::HavipId;
+use crate::domain::pages::ApiKeyRow;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
+use std::path::Path;
+
+/// Keys a user may have at once.
+pub const MAX_KEYS_PER_USER: usize = 10;
+/// `last_used` is rewritten at most this often.
+const TOUCH_MS: u64 = 60_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ApiKey {
+    #[serde(flatten)]
+    row: ApiKeyRow,
+    /// hex(nonce ‖ XChaCha20-Poly1305(SecretKey))
+    sealed: String,
+}
+
+/// The key that seals SecretKeys: 32 random bytes in `DIR/secret.key`, made on first start,
+/// readable by the owner only.
+pub(super) fn sealing_key(dir: &Path) -> Result<[u8; 32], ApiError> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("secret.key");
+    let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            let key: [u8; 32] = rand::random();
+            file.write_all(&key).map_err(denied)?;
+            file.sync_all().map_err(denied)?;
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mut key = [0u8; 32];
+            let mut file = std::fs::File::open(&path).map_err(denied)?;
+            file.read_exact(&mut key).map_err(|e| {
+                ApiError::internal(format!("{}: not a 32-byte key: {e}", path.display()))
+            })?;
+            Ok(key)
+        }
+        Err(e) => Err(denied(e)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn random_text(n: usize) -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), n)
+}
+
+/// The object name of a key in the audit log.
+fn key_object(id: &str) -> String {
+    format!("key {id}")
+}
+
+impl Store {
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.inner.sealing_key).into())
+    }
+
+    fn seal(&self, secret: &str) -> String {
+        let nonce: [u8; 24] = rand::random();
+        let sealed = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), secret.as_bytes())
+            .expect("sealing never fails for short inputs");
+        hex(&[nonce.as_slice(), &sealed].concat())
+    }
+
+    fn unseal(&self, sealed: &str) -> Result<String, ApiError> {
+        let broken =
+            || ApiError::internal("an API key's secret cannot be unsealed (secret.key changed?)");
+        let bytes = unhex(sealed).filter(|b| b.len() > 24).ok_or_else(broken)?;
+        let (nonce, sealed) = bytes.split_at(24);
+        let plain = self
+            .cipher()
+            .decrypt(XNonce::from_slice(nonce), sealed)
+            .map_err(|_| broken())?;
+        String::from_utf8(plain).map_err(|_| broken())
+    }
+
+    /// A new key for `user`; returns it with its SecretKey (shown once).
+    pub async fn create_api_key(&self, user: &str) -> Result<(ApiKeyRow, String), ApiError> {
+        let owner = self
+            .user(user)?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| ApiError::not_found("User", user.trim()))?;
+        if self.api_keys_of(&owner.name)?.len() >= MAX_KEYS_PER_USER {
+            return Err(ApiError::conflict(format!(
+                "{} has {MAX_KEYS_PER_USER} API keys already, the most one user may have; delete one first.",
+                owner.name
+            )));
+        }
+        let secret = random_text(32);
+        let row = ApiKeyRow {
+            id: format!("AKID{}", random_text(32)),
+            user: owner.name,
+            created: now_ms(),
+            last_used: 0,
+            disabled: false,
+        };
+        let key = ApiKey {
+            row: row.clone(),
+            sealed: self.seal(&secret),
+        };
+        let note = self.note("key.create", key_object(&row.id))?;
+        let result = (&self.inner.api_keys, &self.inner.audit).transaction(|(keys, audit)| {
+            keys.insert(key.row.id.as_bytes(), encode(&key))?;
+            note.write(audit, None, snapshot(&key.row))?;
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok((row, secret))
+    }
+
+    /// The keys of one user, oldest first.
+    pub fn api_keys_of(&self, user: &str) -> Result<Vec<ApiKeyRow>, ApiError> {
+        let mut rows: Vec<ApiKeyRow> = self
+            .all::<ApiKey>(&self.inner.api_keys)?
+            .into_iter()
+            .map(|k| k.row)
+            .filter(|r| r.user == user)
+            .collect();
+        rows.sort_by_key(|r| r.created);
+        Ok(rows)
+    }
+
+    /// One of `owner`'s keys (someone else's is "not found", as an unknown one is).
+    fn owned_key(&self, owner: &str, id: &str) -> Result<ApiKey, ApiError> {
+        self.get::<ApiKey>(&self.inner.api_keys, id)?
+            .filter(|k| k.row.user == owner)
+            .ok_or_else(|| ApiError::not_found("API key", id))
+    }
+
+    pub async fn set_api_key_disabled(
+        &self,
+        owner: &str,
+        id: &str,
+        disabled: bool,
+    ) -> Result<ApiKeyRow, ApiError> {
+        let before = self.owned_key(owner, id)?;
+        let mut key = before.clone();
+        key.row.disabled = disabled;
+        let action = if disabled {
+            "key.disable"
+        } else {
+            "key.enable"
+        };
+        let note = self.note(action, key_object(id))?;
+        let result = (&self.inner.api_keys, &self.inner.audit).transaction(|(keys, audit)| {
+            keys.insert(id.as_bytes(), encode(&key))?;
+            note.write(audit, snapshot(&before.row), snapshot(&key.row))?;
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok(key.row)
+    }
+
+    pub async fn delete_api_key(&self, owner: &str, id: &str) -> Result<(), ApiError> {
+        let key = self.owned_key(owner, id)?;
+        let note = self.note("key.delete", key_object(id))?;
+        let result = (&self.inner.api_keys, &self.inner.audit).transaction(|(keys, audit)| {
+            keys.remove(id.as_bytes())?;
+            note.write(audit, snapshot(&key.row), None)?;
+            Ok::<_, Abort<ApiError>>(())
+        });
+        finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(super::StoreChange::Users);
+        Ok(())
+    }
+
+    /// Removes every key of a user (the user is being deleted).
+    pub(super) fn delete_keys_of(&self, user: &str) -> Result<(), ApiError> {
+        for row in self.api_keys_of(user)? {
+            self.inner
+                .api_keys
+                .remove(row.id.as_bytes())
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// A key usable for signing now, with its SecretKey: `None` when unknown, disabled, or its
+    /// user is disabled or gone. Notes the use (at most once a minute).
+    pub fn api_key_secret(&self, id: &str) -> Result<Option<(ApiKeyRow, String)>, ApiError> {
+        let Some(mut key) = self.get::<ApiKey>(&self.inner.api_keys, id)? else {
+            return Ok(None);
+        };
+        let owner_ok = self.user(&key.row.user)?.is_some_and(|u| !u.disabled);
+        if key.row.disabled || !owner_ok {
+            return Ok(None);
+        }
+        let secret = self.unseal(&key.sealed)?;
+        let now = now_ms();
+        if now.saturating_sub(key.row.last_used) > TOUCH_MS {
+            key.row.last_used = now;
+            self.inner
+                .api_keys
+                .insert(id.as_bytes(), encode(&key))
+                .map_err(db_err)?;
+        }
+        Ok(Some((key.row, secret)))
+    }
+}
+
+/// A `ClientToken` seen with a create: what it asked (its fingerprint) and what it made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ClientToken {
+    fingerprint: String,
+    havip_id: HavipId,
+    at: u64,
+}
+
+/// A token is remembered this long.
+const CLIENT_TOKEN_MS: u64 = 24 * 3600 * 1000;
+
+impl Store {
+    /// The create a `ClientToken` (scoped by the caller's key) made within a day, if any.
+    pub fn client_token(&self, key: &str) -> Result<Option<(String, HavipId)>, ApiError> {
+        let seen: Option<ClientToken> = self.get(&self.inner.client_tokens, key)?;
+        Ok(seen
+            .filter(|t| now_ms().saturating_sub(t.at) < CLIENT_TOKEN_MS)
+            .map(|t| (t.fingerprint, t.havip_id)))
+    }
+
+    /// Remembers what a `ClientToken` made; tokens older than a day are forgotten on the way.
+    pub fn remember_client_token(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        havip_id: &HavipId,
+    ) -> Result<(), ApiError> {
+        let now = now_ms();
+        let token = ClientToken {
+            fingerprint: fingerprint.into(),
+            havip_id: havip_id.clone(),
+            at: now,
+        };
+        let tree = &self.inner.client_tokens;
+        tree.insert(key.as_bytes(), encode(&token))
+            .map_err(db_err)?;
+        for entry in tree.iter().take(64) {
+            let (k, v) = entry.map_err(db_err)?;
+            if decode::<ClientToken>(&v)
+                .map_or(true, |t| now.saturating_sub(t.at) >= CLIENT_TOKEN_MS)
+            {
+                tree.remove(k).map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hex, unhex};
+
+    #[test]
+    fn hex_round_trips_and_refuses_garbage() {
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])),
+            Some(vec![0, 1, 0xab, 0xff])
+        );
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("abc"), None);
+    }
+}

@@ -1,0 +1,85 @@
+//! API keys (every user, their own): SecretId/SecretKey pairs for the Tencent Cloud API 3.0
+//! compatible endpoint. The SecretKey is shown once, when the key is made.
+
+use crate::api::keys::{api_keys_page, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
+use crate::domain::model::format_time;
+use crate::domain::pages::ApiKeyRow;
+use crate::ui::components::{refusal, refusals, FieldError};
+use crate::ui::live::page_data;
+use leptos::prelude::*;
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let data = page_data(|| (), |()| api_keys_page());
+    let create = ServerAction::<CreateApiKey>::new();
+    let disable = ServerAction::<SetApiKeyDisabled>::new();
+    let delete = ServerAction::<DeleteApiKey>::new();
+    let created = move || create.value().get().and_then(Result::ok);
+    let error = refusals(vec![refusal(create), refusal(disable), refusal(delete)]);
+    let rows = Memo::new(move |_| data.with(|d: &Vec<ApiKeyRow>| d.clone()));
+    view! {
+        <div class="page-head"><h1>"API keys"</h1></div>
+        <p class="hint">
+            "Keys sign requests to the console's Tencent Cloud API 3.0 compatible endpoint (" <code>"havip serve --api-listen"</code>
+            "): the official SDKs and tccli work with it unchanged. A key acts with your role."
+        </p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.first.await {
+                    Ok(_) => view! {
+                        <table class="list" id="key-table">
+                            <thead><tr><th>"SecretId"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                            <tbody>
+                                <For each=move || rows.get() key=|k| (k.id.clone(), k.disabled, k.last_used) children=move |k| key_row(k, disable, delete)/>
+                            </tbody>
+                        </table>
+                        <Show when=move || rows.with(Vec::is_empty)>
+                            <p class="empty">"No API key yet."</p>
+                        </Show>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <FieldError message=error id="key-error"/>
+        <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(CreateApiKey {}); }>"Create API key"</button>
+        <Show when=move || created().is_some()>
+            <div class="card token" id="key-secret-card">
+                <h2>"New API key"</h2>
+                <p>"Copy the SecretKey now: it cannot be shown again."</p>
+                <dl>
+                    <dt>"SecretId"</dt><dd><code id="new-secret-id">{move || created().map(|c| c.key.id).unwrap_or_default()}</code></dd>
+                    <dt>"SecretKey"</dt><dd><code id="new-secret-key">{move || created().map(|c| c.secret_key).unwrap_or_default()}</code></dd>
+                </dl>
+            </div>
+        </Show>
+    }
+}
+
+fn key_row(
+    k: ApiKeyRow,
+    disable: ServerAction<SetApiKeyDisabled>,
+    delete: ServerAction<DeleteApiKey>,
+) -> impl IntoView {
+    let id = StoredValue::new(k.id.clone());
+    let disabled = k.disabled;
+    let last_used = if k.last_used == 0 {
+        "Never".to_string()
+    } else {
+        format_time(k.last_used)
+    };
+    view! {
+        <tr data-id=k.id.clone()>
+            <td><code>{k.id.clone()}</code></td>
+            <td>{format_time(k.created)}</td>
+            <td data-testid="last-used">{last_used}</td>
+            <td data-testid="state">{if disabled { "Disabled" } else { "Active" }}</td>
+            <td class="ops">
+                <button class="link" on:click=move |_| { disable.dispatch(SetApiKeyDisabled { id: id.get_value(), disabled: !disabled }); }>
+                    {if disabled { "Enable" } else { "Disable" }}
+                </button>
+                <button class="link danger" on:click=move |_| { delete.dispatch(DeleteApiKey { id: id.get_value() }); }>"Delete"</button>
+            </td>
+        </tr>
+    }
+}

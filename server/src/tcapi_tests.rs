@@ -1,0 +1,361 @@
+//! The Tencent-compatible endpoint over HTTP, signed as the clients sign (the signature itself
+//! is pinned against the official SDK in `tcapi::sign`; the SDK and tccli drive the real
+//! binary in `end2end/tcapi`).
+
+use crate::api_tests::{fixture, Fixture};
+use crate::tcapi::{router, TcApi};
+use app::domain::auth::Role;
+use axum::body::Body;
+use axum::http::{header, Request};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Key {
+    id: String,
+    secret: String,
+}
+
+async fn key_of(f: &Fixture, role: Role) -> Key {
+    let (row, secret) = f
+        .store
+        .create_api_key(&format!("{role}-user"))
+        .await
+        .unwrap();
+    Key { id: row.id, secret }
+}
+
+/// A signed POST (or GET with `query`) as the official SDK sends it, at `timestamp`.
+fn signed(
+    key: &Key,
+    action: &str,
+    params: &Value,
+    query: Option<&str>,
+    timestamp: i64,
+) -> Request<Body> {
+    let host = "127.0.0.1:3001";
+    let (method, content_type, body, uri) = match query {
+        None => (
+            "POST",
+            "application/json",
+            params.to_string(),
+            "/".to_string(),
+        ),
+        Some(q) => (
+            "GET",
+            "application/x-www-form-urlencoded",
+            String::new(),
+            format!("/?{q}"),
+        ),
+    };
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("content-type", content_type.parse().unwrap());
+    headers.insert("host", host.parse().unwrap());
+    let date = &app::domain::model::format_time(timestamp as u64 * 1000)[..10];
+    let mut auth = crate::tcapi::sign::Authorization {
+        secret_id: key.id.clone(),
+        date: date.into(),
+        service: "vpc".into(),
+        signed_headers: vec!["content-type".into(), "host".into()],
+        signature: String::new(),
+    };
+    let ts = timestamp.to_string();
+    auth.signature = crate::tcapi::sign::expected_signature(
+        &auth,
+        &key.secret,
+        &crate::tcapi::sign::Signed {
+            method,
+            query: query.unwrap_or(""),
+            headers: &headers,
+            body: body.as_bytes(),
+            timestamp: &ts,
+        },
+    );
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .header("host", host)
+        .header("x-tc-action", action)
+        .header("x-tc-timestamp", ts)
+        .header("x-tc-version", "2017-03-12")
+        .header("x-tc-region", "ap-default")
+        .header(
+            "authorization",
+            format!(
+                "TC3-HMAC-SHA256 Credential={}/{date}/vpc/tc3_request, SignedHeaders=content-type;host, Signature={}",
+                key.id, auth.signature
+            ),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn now() -> i64 {
+    app::store::now_ms() as i64 / 1000
+}
+
+/// Sends a request; checks the envelope every answer has; returns `Response`.
+async fn call(api: &axum::Router, request: Request<Body>) -> Value {
+    let response = api.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    let inner = body["Response"].clone();
+    assert!(
+        inner["RequestId"].as_str().is_some_and(|r| r.len() == 36),
+        "{body}"
+    );
+    inner
+}
+
+fn code(answer: &Value) -> &str {
+    answer["Error"]["Code"].as_str().unwrap_or("")
+}
+
+async fn act(api: &axum::Router, key: &Key, action: &str, params: Value) -> Value {
+    call(api, signed(key, action, &params, None, now())).await
+}
+
+#[tokio::test]
+async fn signatures_timestamps_keys_and_roles_are_checked() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let viewer = key_of(&f, Role::Viewer).await;
+    let before = f.store.dump().unwrap();
+
+    let unsigned = Request::post("/")
+        .header("x-tc-action", "DescribeHaVips")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(
+        code(&call(&api, unsigned).await),
+        "AuthFailure.SignatureFailure"
+    );
+    let wrong = Key {
+        id: viewer.id.clone(),
+        secret: "not the secret".into(),
+    };
+    assert_eq!(
+        code(&act(&api, &wrong, "DescribeHaVips", json!({})).await),
+        "AuthFailure.SignatureFailure"
+    );
+    let unknown = Key {
+        id: "AKIDunknownunknownunknownunknown0000".into(),
+        secret: viewer.secret.clone(),
+    };
+    assert_eq!(
+        code(&act(&api, &unknown, "DescribeHaVips", json!({})).await),
+        "AuthFailure.SecretIdNotFound"
+    );
+    let old = signed(&viewer, "DescribeHaVips", &json!({}), None, now() - 301);
+    assert_eq!(code(&call(&api, old).await), "AuthFailure.SignatureExpire");
+    // the body changed after signing
+    let mut tampered = signed(&viewer, "DescribeHaVips", &json!({"Limit": 1}), None, now());
+    *tampered.body_mut() = Body::from(json!({"Limit": 2}).to_string());
+    assert_eq!(
+        code(&call(&api, tampered).await),
+        "AuthFailure.SignatureFailure"
+    );
+    assert_eq!(
+        code(&act(&api, &viewer, "RunInstances", json!({})).await),
+        "InvalidAction"
+    );
+    // a viewer reads, and may change nothing
+    let read = act(&api, &viewer, "DescribeHaVips", json!({})).await;
+    assert_eq!(read["TotalCount"], 1, "{read}");
+    let refused = act(
+        &api,
+        &viewer,
+        "CreateHaVip",
+        json!({"VpcId": f.vpc_id, "SubnetId": f.subnet_id, "HaVipName": "x"}),
+    )
+    .await;
+    assert_eq!(code(&refused), "UnauthorizedOperation");
+    // a disabled key, then a disabled user's key
+    f.store
+        .set_api_key_disabled("viewer-user", &viewer.id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&act(&api, &viewer, "DescribeHaVips", json!({})).await),
+        "AuthFailure.SecretIdNotFound"
+    );
+    f.store
+        .set_api_key_disabled("viewer-user", &viewer.id, false)
+        .await
+        .unwrap();
+    f.store
+        .set_user_disabled("viewer-user", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&act(&api, &viewer, "DescribeHaVips", json!({})).await),
+        "AuthFailure.SecretIdNotFound"
+    );
+    f.store
+        .set_user_disabled("viewer-user", false)
+        .await
+        .unwrap();
+    // refusals changed nothing but the key's own state, put back (and its last use)
+    let after = f.store.dump().unwrap();
+    let changed: Vec<String> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .map(|(b, _)| String::from_utf8_lossy(&b.0).into_owned())
+        .collect();
+    assert!(
+        changed.iter().all(
+            |t| ["api_keys", "audit", "users", "sessions", "__sled__default"].contains(&t.as_str())
+        ),
+        "{changed:?}"
+    );
+}
+
+#[tokio::test]
+async fn havips_over_the_api_the_get_form_associations_and_the_audit_log() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let operator = key_of(&f, Role::Operator).await;
+    let made = act(&api, &operator, "CreateHaVip", json!({"VpcId": f.vpc_id, "SubnetId": f.subnet_id, "HaVipName": "api-vip", "Vip": "172.16.16.40"})).await;
+    let havip = made["HaVip"].clone();
+    assert_eq!(havip["Vip"], "172.16.16.40", "{made}");
+    for field in [
+        "HaVipId",
+        "HaVipName",
+        "Vip",
+        "VpcId",
+        "SubnetId",
+        "NetworkInterfaceId",
+        "InstanceId",
+        "AddressIp",
+        "State",
+        "CreatedTime",
+        "Business",
+        "HaVipAssociationSet",
+        "CheckAssociate",
+        "CdcId",
+        "FlushedTime",
+        "TagSet",
+    ] {
+        assert!(havip.get(field).is_some(), "{field} missing: {havip}");
+    }
+    assert_eq!(havip["State"], "UNBIND");
+    assert_eq!(havip["FlushedTime"], "0000-00-00 00:00:00");
+    let id = havip["HaVipId"].as_str().unwrap().to_string();
+
+    // the GET form, dot-flattened
+    let query = format!("HaVipIds.0={id}");
+    let got = call(
+        &api,
+        signed(&operator, "DescribeHaVips", &json!({}), Some(&query), now()),
+    )
+    .await;
+    assert_eq!(got["TotalCount"], 1, "{got}");
+    assert_eq!(got["HaVipSet"][0]["HaVipName"], "api-vip");
+
+    // allowed holders through the association actions
+    let instance = f
+        .store
+        .register_instance(app::store::NewInstance {
+            name: "web-1".into(),
+            subnet_id: f.subnet_id.clone(),
+            mac: "52:54:00:00:00:07".into(),
+            ip: "172.16.16.7".into(),
+        })
+        .await
+        .unwrap();
+    let set = json!({"HaVipAssociationSet": [{"HaVipId": id, "InstanceId": instance.id, "InstanceType": "CVM"}]});
+    let answer = act(&api, &operator, "AssociateHaVipInstance", set.clone()).await;
+    assert!(answer["TaskId"].is_string(), "{answer}");
+    let task = act(
+        &api,
+        &operator,
+        "DescribeVpcTaskResult",
+        json!({"TaskId": answer["TaskId"]}),
+    )
+    .await;
+    assert_eq!(task["Status"], "SUCCESS");
+    let got = act(&api, &operator, "DescribeHaVips", json!({"HaVipIds": [id]})).await;
+    assert_eq!(got["HaVipSet"][0]["CheckAssociate"], true);
+    assert_eq!(
+        got["HaVipSet"][0]["HaVipAssociationSet"][0]["InstanceId"],
+        instance.id.to_string()
+    );
+    assert_eq!(
+        f.store.havip(&id.parse().unwrap()).unwrap().allowed,
+        vec![instance.eni_id.clone()]
+    );
+    act(&api, &operator, "DisassociateHaVipInstance", set).await;
+    assert!(f
+        .store
+        .havip(&id.parse().unwrap())
+        .unwrap()
+        .allowed
+        .is_empty());
+
+    // the audit log names the user and the key
+    let log = f
+        .store
+        .audit(&app::domain::audit::AuditQuery {
+            object: id.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "havip.allowed_holders",
+            "havip.allowed_holders",
+            "havip.create"
+        ]
+    );
+    assert!(log
+        .entries
+        .iter()
+        .all(|e| e.user == format!("operator-user (key {})", operator.id)));
+}
+
+#[tokio::test]
+async fn each_key_and_action_is_rate_limited() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 2));
+    let viewer = key_of(&f, Role::Viewer).await;
+    let codes: Vec<String> = {
+        let mut codes = vec![];
+        for _ in 0..3 {
+            codes.push(code(&act(&api, &viewer, "DescribeHaVips", json!({})).await).to_string());
+        }
+        codes
+    };
+    assert_eq!(codes, ["", "", "RequestLimitExceeded"]);
+    // another action has its own budget
+    assert_eq!(
+        code(&act(&api, &viewer, "DescribeVpcs", json!({})).await),
+        ""
+    );
+}
+
+#[tokio::test]
+async fn secret_keys_are_sealed_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = app::store::Store::open(dir.path(), Default::default()).unwrap();
+    store
+        .create_user("alice", "twelve chars at least", Role::Viewer)
+        .await
+        .unwrap();
+    let (row, secret) = store.create_api_key("alice").await.unwrap();
+    let raw = format!("{:?}", store.dump().unwrap());
+    assert!(!raw.contains(&secret), "the SecretKey is stored in clear");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("secret.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (again, unsealed) = store.api_key_secret(&row.id).unwrap().unwrap();
+    assert_eq!((again.id, unsealed), (row.id, secret));
+}
