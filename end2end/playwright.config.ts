@@ -8,7 +8,8 @@ const port = process.env.HAVIP_E2E_PORT ?? "3900";
 const baseURL = `http://127.0.0.1:${port}`;
 // The release binary with the site embedded; every run starts from an empty, freshly seeded database.
 const serverBin = process.env.SERVER_BIN ?? "./target/release/havip";
-const dataDir = mkdtempSync(join(tmpdir(), "havip-e2e-"));
+// made once: the test workers load this file again and must find the same directory
+const dataDir = (process.env.HAVIP_E2E_DATA ??= mkdtempSync(join(tmpdir(), "havip-e2e-")));
 export const PASSWORD = "end-to-end password";
 export const USERS = [
   { name: "admin", role: "admin" },

@@ -25,7 +25,7 @@ for who in admin operator viewer; do
   "$bin" key create "$who" --data-dir "$dir/data" > "$dir/$who.key"
 done
 "$bin" serve --listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api" --data-dir "$dir/data" \
-  --quota 12 > "$dir/serve.log" 2>&1 &
+  --quota 20 --api-rate 50 > "$dir/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/login" && break

@@ -126,18 +126,18 @@ class TencentApi(unittest.TestCase):
     def test_a_full_subnet_and_the_quota(self):
         admin = client("admin")
         vpc = call(admin, "CreateVpc", {"VpcName": uid("quota"), "CidrBlock": "10.70.0.0/16"})["Vpc"]["VpcId"]
-        tiny = call(admin, "CreateSubnet", {"VpcId": vpc, "SubnetName": "tiny", "CidrBlock": "10.70.1.0/29"})
+        tiny = call(admin, "CreateSubnet", {"VpcId": vpc, "SubnetName": "tiny", "CidrBlock": "10.70.1.0/28"})
         tiny = tiny["Subnet"]["SubnetId"]
-        for _ in range(5):  # a /29 has 5 usable addresses
+        for _ in range(13):  # a /28 has 13 usable addresses
             self.create(vpc=vpc, subnet=tiny)
         self.refused("ResourceInsufficient", "CreateHaVip", {"VpcId": vpc, "SubnetId": tiny, "HaVipName": "x"})
         more = call(admin, "CreateSubnet", {"VpcId": vpc, "SubnetName": "more", "CidrBlock": "10.70.2.0/28"})
         more = more["Subnet"]["SubnetId"]
-        for _ in range(7):  # 12 in the VPC: the console's --quota
+        for _ in range(7):  # 20 in the VPC: the console's --quota
             self.create(vpc=vpc, subnet=more)
         self.refused("LimitExceeded", "CreateHaVip", {"VpcId": vpc, "SubnetId": more, "HaVipName": "x"})
         limits = call(client("viewer"), "DescribeVpcLimits", {"LimitTypes": ["vpc-max-havips"]})
-        self.assertEqual(limits["VpcLimitSet"], [{"LimitType": "vpc-max-havips", "LimitValue": 12}])
+        self.assertEqual(limits["VpcLimitSet"], [{"LimitType": "vpc-max-havips", "LimitValue": 20}])
         # deleting what is used is refused; emptied, the subnet and the VPC go
         self.refused("ResourceInUse", "DeleteSubnet", {"SubnetId": tiny}, who="admin")
         self.refused("ResourceInUse", "DeleteVpc", {"VpcId": vpc}, who="admin")
@@ -189,10 +189,11 @@ class TencentApi(unittest.TestCase):
 
     def test_eip_associate_and_disassociate_with_the_rules(self):
         one, two = self.create(), self.create()
-        eip_id = call(client(), "AllocateAddresses", {"AddressCount": 1})["AddressSet"][0]
+        allocated = call(client(), "AllocateAddresses", {"AddressCount": 1})
+        eip_id = allocated["AddressSet"][0]
+        self.assertEqual(call(client(), "DescribeVpcTaskResult", {"TaskId": allocated["TaskId"]})["Status"], "SUCCESS")
         ip = call(client(), "DescribeAddresses", {"AddressIds": [eip_id]})["AddressSet"][0]["AddressIp"]
-        task = call(client(), "HaVipAssociateAddressIp", {"HaVipId": one["HaVipId"], "AddressIp": ip})
-        self.assertEqual(call(client(), "DescribeVpcTaskResult", {"TaskId": task["TaskId"]})["Status"], "SUCCESS")
+        call(client(), "HaVipAssociateAddressIp", {"HaVipId": one["HaVipId"], "AddressIp": ip})
         got = call(client(), "DescribeHaVips", {"Filters": [{"Name": "address-ip", "Values": [ip]}]})
         self.assertEqual([h["HaVipId"] for h in got["HaVipSet"]], [one["HaVipId"]])
         self.assertEqual(got["HaVipSet"][0]["AddressIp"], ip)
@@ -252,6 +253,25 @@ class TencentApi(unittest.TestCase):
         self.assertEqual(e.exception.get_code(), "AuthFailure.SecretIdNotFound")
         listed = console.post("/api/api_keys_page", {})
         self.assertTrue(all("secret" not in json.dumps(k).lower() for k in listed))
+
+    def test_each_key_and_action_is_rate_limited(self):
+        """run.sh starts the console with --api-rate 50: a burst of 120 calls from 8 threads
+        gets some RequestLimitExceeded, and the limit is per key: another key is unaffected."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(_):
+            try:
+                call(client("admin"), "DescribeVpcLimits", {"LimitTypes": ["vpc-max-havips"]})
+                return "ok"
+            except TencentCloudSDKException as e:
+                return e.get_code()
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(120)))
+        self.assertGreaterEqual(codes.count("ok"), 50, codes)
+        self.assertIn("RequestLimitExceeded", codes)
+        self.assertEqual(set(codes), {"ok", "RequestLimitExceeded"})
+        self.assertIn("VpcLimitSet", call(client("viewer"), "DescribeVpcLimits", {"LimitTypes": []}))
 
     def test_unknown_action(self):
         c = client("viewer")

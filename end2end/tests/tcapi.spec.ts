@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { open, row, unique } from "./helpers";
 
 /** One call to the Tencent-compatible API, signed with TC3-HMAC-SHA256 as the SDKs sign. */
-async function tencent(action: string, params: object): Promise<any> {
-  const [id, secret] = readFileSync(process.env.HAVIP_E2E_KEY_FILE!, "utf8").trim().split(/\s+/);
+async function tencent(action: string, params: object, credentials?: [string, string]): Promise<any> {
+  const [id, secret] = credentials ?? readFileSync(process.env.HAVIP_E2E_KEY_FILE!, "utf8").trim().split(/\s+/);
   const host = process.env.HAVIP_E2E_API!;
   const body = JSON.stringify(params);
   const ts = Math.floor(Date.now() / 1000);
@@ -57,11 +57,14 @@ test("the API keys page: a key is shown once, disabled and deleted; the API refu
   await page.getByRole("button", { name: "Create API key" }).click();
   const id = (await page.locator("#new-secret-id").textContent())!;
   expect(id).toMatch(/^AKID[A-Za-z0-9]{32}$/);
-  expect(await page.locator("#new-secret-key").textContent()).toMatch(/^[A-Za-z0-9]{32}$/);
+  const secret = (await page.locator("#new-secret-key").textContent())!;
+  expect(secret).toMatch(/^[A-Za-z0-9]{32}$/);
   const key = page.locator(`#key-table tr[data-id="${id}"]`);
   await expect(key.getByTestId("last-used")).toHaveText("Never");
+  expect((await tencent("DescribeVpcs", {}, [id, secret])).Error).toBeUndefined();
   await key.getByRole("button", { name: "Disable" }).click();
   await expect(key.getByTestId("state")).toHaveText("Disabled");
+  expect((await tencent("DescribeVpcs", {}, [id, secret])).Error.Code).toBe("AuthFailure.SecretIdNotFound");
   // after a reload the SecretKey is gone for good
   await open(page, "/keys");
   await expect(page.locator("#key-secret-card")).toHaveCount(0);

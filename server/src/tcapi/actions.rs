@@ -55,7 +55,7 @@ pub fn region(store: &Store, asked: &str) -> Result<Region, TcError> {
     }
     regions
         .into_iter()
-        .find(|r| r.id.to_string() == asked || region_code(&r.name) == asked.to_ascii_lowercase())
+        .find(|r| r.id == asked || region_code(&r.name) == asked.to_ascii_lowercase())
         .ok_or_else(|| {
             TcError::new(
                 "UnsupportedRegion",
