@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: run test setup build lint
+.PHONY: run test setup build lint bench
 
 run:
 	scripts/run.sh
@@ -17,3 +17,9 @@ lint:
 	cargo fmt --all --check
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p havip --all-targets -- -D warnings
+
+# speed, measured (not asserted): see BENCHMARKS.md
+bench: build
+	cargo bench -p app --features ssr --bench allocation
+	cargo bench -p app --features ssr --bench observe
+	cargo bench -p havip --bench tcapi

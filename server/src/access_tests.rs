@@ -9,6 +9,7 @@ use app::api::eips::{AllocateEip, BindEip, BindNewEip, EipsPage, ReleaseEip, Unb
 use app::api::havips::{CreateHavip, DeleteHavip, HavipDetail, HavipHistory, HavipPage};
 use app::api::havips::{RenameHavip, SetAllowedHolders};
 use app::api::instances::{DeregisterInstance, InstancesPage, RegisterInstance};
+use app::api::keys::{ApiKeysPage, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
 use app::api::network::{CreateRegion, CreateSubnet, CreateVpc, NetworkPage};
 use app::api::users::{AddUser, DeleteUser, EndUserSessions, SetUserDisabled};
 use app::api::users::{SetUserPassword, SetUserRole, UsersPage};
@@ -85,6 +86,41 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
             HavipDetail::PATH.into(),
             As::Form,
             form(&[("id", &havip)]),
+            Viewer,
+        ),
+        (
+            "API keys page",
+            post.clone(),
+            ApiKeysPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "create an API key",
+            post.clone(),
+            CreateApiKey::PATH.into(),
+            As::Form,
+            String::new(),
+            Viewer,
+        ),
+        (
+            "disable an API key",
+            post.clone(),
+            SetApiKeyDisabled::PATH.into(),
+            As::Form,
+            form(&[
+                ("id", "AKIDnotonesnotonesnotonesnotones0000"),
+                ("disabled", "true"),
+            ]),
+            Viewer,
+        ),
+        (
+            "delete an API key",
+            post.clone(),
+            DeleteApiKey::PATH.into(),
+            As::Form,
+            form(&[("id", "AKIDnotonesnotonesnotonesnotones0000")]),
             Viewer,
         ),
         (
@@ -422,7 +458,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 36);
+    assert_eq!(checked, 4 * 40);
 }
 
 #[tokio::test]

@@ -1,0 +1,283 @@
+//! Signed requests per second to the Tencent-compatible API over loopback: the real release
+//! binary (`target/release/havip`, built first), 16 clients on keep-alive connections, each
+//! request signed with TC3-HMAC-SHA256 as the SDKs sign. CreateHaVip (automatic addresses in a
+//! /16 subnet, durable: flushed before the answer), then DescribeHaVips (Limit 20).
+//!
+//!   cargo bench -p havip --bench tcapi            (HAVIP_BENCH_SECONDS, default 10 per action)
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const CLIENTS: usize = 16;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    m.update(data.as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+struct Key {
+    id: String,
+    secret: String,
+}
+
+/// One signed POST on a keep-alive connection; returns the JSON answer.
+async fn call(
+    conn: &mut BufReader<TcpStream>,
+    host: &str,
+    key: &Key,
+    action: &str,
+    body: &str,
+) -> serde_json::Value {
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let date = {
+        let days = ts / 86_400;
+        // civil date from days since 1970 (the same rule as the console's format_time)
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+    };
+    let canonical = format!(
+        "POST\n/\n\ncontent-type:application/json\nhost:{host}\n\ncontent-type;host\n{}",
+        hex(&Sha256::digest(body.as_bytes()))
+    );
+    let to_sign = format!(
+        "TC3-HMAC-SHA256\n{ts}\n{date}/vpc/tc3_request\n{}",
+        hex(&Sha256::digest(canonical.as_bytes()))
+    );
+    let k = hmac(
+        &hmac(&hmac(format!("TC3{}", key.secret).as_bytes(), &date), "vpc"),
+        "tc3_request",
+    );
+    let signature = hex(&hmac(&k, &to_sign));
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: {action}\r\n\
+         X-TC-Timestamp: {ts}\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: ap-default\r\n\
+         Authorization: TC3-HMAC-SHA256 Credential={}/{date}/vpc/tc3_request, SignedHeaders=content-type;host, Signature={signature}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        key.id,
+        body.len()
+    );
+    conn.get_mut().write_all(request.as_bytes()).await.unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        conn.read_line(&mut line).await.unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body).await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn stats(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
+    if ms.is_empty() {
+        println!("{name}: no request finished");
+        return;
+    }
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let q = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    println!(
+        "{name:<32} {:>7} requests in {:.1} s: {:>7.0}/s   latency median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms.len(),
+        elapsed.as_secs_f64(),
+        ms.len() as f64 / elapsed.as_secs_f64(),
+        q(0.5),
+        q(0.99),
+        ms[ms.len() - 1]
+    );
+}
+
+async fn run(
+    host: &str,
+    key: &Key,
+    label: &str,
+    action: &str,
+    body: impl Fn() -> String + Clone + Send + 'static,
+    seconds: u64,
+) {
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let began = Instant::now();
+    let mut tasks = vec![];
+    for _ in 0..CLIENTS {
+        let (host, key, action, body) = (
+            host.to_string(),
+            Key {
+                id: key.id.clone(),
+                secret: key.secret.clone(),
+            },
+            action.to_string(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
+            let mut ms = vec![];
+            while Instant::now() < end {
+                let t = Instant::now();
+                let answer = call(&mut conn, &host, &key, &action, &body()).await;
+                assert!(answer["Response"]["Error"].is_null(), "{answer}");
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            ms
+        }));
+    }
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    stats(label, all, began.elapsed());
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/havip");
+    assert!(bin.exists(), "build the release binary first (make build)");
+    let seconds: u64 = std::env::var("HAVIP_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run_cmd = |args: &[&str]| {
+        let out = Command::new(&bin)
+            .args(args)
+            .env("HAVIP_PASSWORD", "bench password 1234")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let data_arg = data.to_str().unwrap();
+    run_cmd(&[
+        "user",
+        "add",
+        "bench",
+        "--role",
+        "admin",
+        "--data-dir",
+        data_arg,
+    ]);
+    let line = run_cmd(&["key", "create", "bench", "--data-dir", data_arg]);
+    let mut parts = line.split_whitespace();
+    let key = Key {
+        id: parts.next().unwrap().into(),
+        secret: parts.next().unwrap().into(),
+    };
+    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let host = format!("127.0.0.1:{port}");
+    let _server = Server(
+        Command::new(&bin)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", port + 1),
+                "--data-dir",
+                data_arg,
+                "--api-listen",
+                &host,
+                "--api-rate",
+                "1000000",
+                "--quota",
+                "1000000",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut conn = loop {
+        if let Ok(c) = TcpStream::connect(&host).await {
+            break BufReader::new(c);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let vpc = call(
+        &mut conn,
+        &host,
+        &key,
+        "CreateVpc",
+        r#"{"VpcName":"bench","CidrBlock":"10.0.0.0/16"}"#,
+    )
+    .await;
+    let vpc = vpc["Response"]["Vpc"]["VpcId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = format!(r#"{{"VpcId":"{vpc}","SubnetName":"bench","CidrBlock":"10.0.0.0/16"}}"#);
+    let subnet = call(&mut conn, &host, &key, "CreateSubnet", &body).await;
+    let subnet = subnet["Response"]["Subnet"]["SubnetId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    println!(
+        "{CLIENTS} clients, keep-alive, loopback, {seconds} s per action ({} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let create = format!(r#"{{"VpcId":"{vpc}","SubnetId":"{subnet}","HaVipName":"bench"}}"#);
+    let describe = || r#"{"Limit":20}"#.to_string();
+    run(
+        &host,
+        &key,
+        "DescribeHaVips (empty region)",
+        "DescribeHaVips",
+        describe,
+        seconds,
+    )
+    .await;
+    run(
+        &host,
+        &key,
+        "CreateHaVip (durable)",
+        "CreateHaVip",
+        move || create.clone(),
+        seconds,
+    )
+    .await;
+    let total = call(&mut conn, &host, &key, "DescribeHaVips", r#"{"Limit":1}"#).await["Response"]
+        ["TotalCount"]
+        .clone();
+    run(
+        &host,
+        &key,
+        &format!("DescribeHaVips ({total} HAVIPs)"),
+        "DescribeHaVips",
+        describe,
+        seconds,
+    )
+    .await;
+}
