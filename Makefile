@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: run test setup build lint bench
+.PHONY: run test setup build lint bench crash
 
 run:
 	scripts/run.sh
@@ -23,3 +23,8 @@ bench: build
 	cargo bench -p app --features ssr --bench allocation
 	cargo bench -p app --features ssr --bench observe
 	cargo bench -p havip --bench tcapi
+
+# crash storms: SIGKILL at random moments under concurrent writes, then `havip check` and a
+# comparison with every acknowledged change (make test runs 3 iterations)
+crash: build
+	SERVER_BIN=target/release/havip python3 end2end/crash/crash.py $(or $(ITERATIONS),20)

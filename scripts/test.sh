@@ -16,6 +16,9 @@ step "unit, store and server tests"
 cargo test --release -p app --features ssr
 cargo test --release -p havip --features embed
 
+step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"
+SERVER_BIN=target/release/havip python3 end2end/crash/crash.py 3
+
 step "Tencent Cloud API 3.0 compatibility (the official Python SDK and tccli)"
 SERVER_BIN=target/release/havip end2end/tcapi/run.sh
 

@@ -427,3 +427,53 @@ async fn eip_rules() {
         "released addresses are reused"
     );
 }
+
+#[tokio::test]
+async fn the_consistency_check_finds_every_damaged_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, 100);
+    let (_, vpc, subnet) = seeded(&store);
+    let havip = store
+        .create_havip(request(
+            &store,
+            &vpc,
+            &subnet,
+            "checked",
+            IpChoice::Automatic,
+        ))
+        .await
+        .unwrap();
+    let eip = store.allocate_eip().await.unwrap();
+    store.bind_eip(&eip.id, &havip.id).await.unwrap();
+    store
+        .register_instance(app::store::NewInstance {
+            name: "web".into(),
+            subnet_id: subnet.clone(),
+            mac: "52:54:00:00:00:09".into(),
+            ip: "172.16.16.9".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+
+    // each kind of damage is named
+    let index = store.raw_tree("ip_index").unwrap();
+    let (key, owner) = index.iter().next().unwrap().unwrap();
+    index.remove(&key).unwrap();
+    let counts = store.raw_tree("havip_counts").unwrap();
+    counts.insert(vpc.as_bytes(), &7u32.to_be_bytes()).unwrap();
+    store.raw_tree("mac_index").unwrap().clear().unwrap();
+    let problems = store.check().unwrap().join("\n");
+    assert!(
+        problems.contains(&format!("{}'s address", String::from_utf8_lossy(&owner))),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("the HAVIP counter says 7, there are 1"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("MAC index: 0 entries for 1 instances"),
+        "{problems}"
+    );
+}

@@ -12,6 +12,7 @@ mod agent_ws_tests;
 mod api_tests;
 #[cfg(test)]
 mod audit_tests;
+mod check;
 mod embedded;
 mod protocol;
 mod rest;
@@ -47,6 +48,9 @@ enum Command {
     /// Add users and reset passwords (with the console stopped: one process opens the database).
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Check that the database's indexes and counters agree with its records (read-only;
+    /// with the console stopped). Exit 1 with a report on any mismatch.
+    Check(check::CheckArgs),
     /// Create API keys for the Tencent-compatible API (with the console stopped).
     #[command(subcommand)]
     Key(users::KeyCommand),
@@ -68,6 +72,7 @@ async fn main() {
         Command::Agent(args) => agent::run(args).await,
         Command::User(command) => users::run(command).await,
         Command::Key(command) => users::run_key(command).await,
+        Command::Check(args) => check::run(args),
     };
     if let Err(e) = result {
         eprintln!("havip: {e}");

@@ -5,6 +5,7 @@
 mod agents;
 mod api_keys;
 mod audit;
+mod check;
 mod eips;
 mod free_ranges;
 mod havips;
