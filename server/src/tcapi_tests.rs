@@ -198,7 +198,7 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
         .set_user_disabled("viewer-user", false)
         .await
         .unwrap();
-    // refusals changed nothing but the key's own state, put back (and its last use)
+    // refusals changed nothing but the key's and the user's own state, set and put back here
     let after = f.store.dump().unwrap();
     let changed: Vec<String> = before
         .iter()
@@ -211,6 +211,19 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
             |t| ["api_keys", "audit", "users", "sessions", "__sled__default"].contains(&t.as_str())
         ),
         "{changed:?}"
+    );
+    // a wrong signature for a real SecretId writes nothing (not even the key's last use)
+    let fresh = key_of(&f, Role::Viewer).await;
+    let before = f.store.dump().unwrap();
+    let wrong = Key {
+        id: fresh.id.clone(),
+        secret: "guess".into(),
+    };
+    let answer = act(&api, &wrong, "DescribeHaVips", json!({})).await;
+    assert_eq!(code(&answer), "AuthFailure.SignatureFailure");
+    assert!(
+        f.store.dump().unwrap() == before,
+        "a failed signature wrote something"
     );
 }
 

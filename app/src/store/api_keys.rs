@@ -216,9 +216,9 @@ impl Store {
     }
 
     /// A key usable for signing now, with its SecretKey: `None` when unknown, disabled, or its
-    /// user is disabled or gone. Notes the use (at most once a minute).
+    /// user is disabled or gone.
     pub fn api_key_secret(&self, id: &str) -> Result<Option<(ApiKeyRow, String)>, ApiError> {
-        let Some(mut key) = self.get::<ApiKey>(&self.inner.api_keys, id)? else {
+        let Some(key) = self.get::<ApiKey>(&self.inner.api_keys, id)? else {
             return Ok(None);
         };
         let owner_ok = self.user(&key.row.user)?.is_some_and(|u| !u.disabled);
@@ -226,6 +226,15 @@ impl Store {
             return Ok(None);
         }
         let secret = self.unseal(&key.sealed)?;
+        Ok(Some((key.row, secret)))
+    }
+
+    /// Notes that a key signed a request that checked out (written at most once a minute, and
+    /// never for a signature that failed: a SecretId alone causes no write).
+    pub fn api_key_used(&self, id: &str) -> Result<(), ApiError> {
+        let Some(mut key) = self.get::<ApiKey>(&self.inner.api_keys, id)? else {
+            return Ok(());
+        };
         let now = now_ms();
         if now.saturating_sub(key.row.last_used) > TOUCH_MS {
             key.row.last_used = now;
@@ -234,7 +243,7 @@ impl Store {
                 .insert(id.as_bytes(), encode(&key))
                 .map_err(db_err)?;
         }
-        Ok(Some((key.row, secret)))
+        Ok(())
     }
 }
 

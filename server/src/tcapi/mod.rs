@@ -188,6 +188,7 @@ fn authenticate(
             "The signature does not match: check the SecretKey and what was signed.",
         ));
     }
+    store.api_key_used(&key.id).map_err(TcError::from)?;
     let user = store
         .user(&key.user)
         .map_err(TcError::from)?
