@@ -477,3 +477,36 @@ async fn the_consistency_check_finds_every_damaged_index() {
         "{problems}"
     );
 }
+
+#[tokio::test]
+async fn a_damaged_database_is_refused_not_replaced_by_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir, 10);
+        store
+            .create_user(
+                "alice",
+                "twelve chars at least",
+                app::domain::auth::Role::Admin,
+            )
+            .await
+            .unwrap();
+    }
+    // the head of sled's log overwritten: sled itself recovers it as an empty database
+    let path = dir.path().join("db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len().min(4096);
+    bytes[..n].iter_mut().for_each(|b| *b = 0x5a);
+    std::fs::write(&path, &bytes).unwrap();
+    let Err(e) = Store::open(dir.path(), StoreConfig::default()) else {
+        panic!("a damaged database was opened");
+    };
+    assert!(
+        e.message.contains("the database is damaged"),
+        "{}",
+        e.message
+    );
+    // a new directory still starts fresh
+    let fresh = tempfile::tempdir().unwrap();
+    assert!(Store::open(fresh.path(), StoreConfig::default()).is_ok());
+}

@@ -310,6 +310,8 @@ impl Store {
     /// Opens (or creates and seeds) the database in `dir`.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
         private_dir(dir.as_ref())?;
+        // a console has run here before: its database must never be replaced by a fresh one
+        let used_before = dir.as_ref().join("secret.key").is_file();
         let db = sled::Config::new()
             .path(dir.as_ref())
             .open()
@@ -356,12 +358,12 @@ impl Store {
             }),
             actor: Arc::new(crate::domain::audit::Actor::console()),
         };
-        store.migrate()?;
+        store.migrate(used_before)?;
         store.rebuild_free_ranges()?;
         Ok(store)
     }
 
-    fn migrate(&self) -> Result<(), ApiError> {
+    fn migrate(&self, used_before: bool) -> Result<(), ApiError> {
         let version = self
             .inner
             .meta
@@ -370,6 +372,13 @@ impl Store {
             .map(|v| be_u32(&v));
         match version {
             Some(SCHEMA_VERSION) => return Ok(()),
+            // sled recovers a damaged log by dropping what follows the damage: a database
+            // that lost its schema version lost its records too; refuse, never re-seed it
+            None if used_before => {
+                return Err(ApiError::internal(
+                    "the database is damaged: it was used before but has no records now; restore a backup into a new directory (or, if this console never finished its first start, remove the directory)",
+                ))
+            }
             None => self.seed()?,
             Some(1) => self.migrate_1_to_2()?,
             Some(v) if v > SCHEMA_VERSION => {
