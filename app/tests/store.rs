@@ -510,3 +510,63 @@ async fn a_damaged_database_is_refused_not_replaced_by_a_fresh_one() {
     let fresh = tempfile::tempdir().unwrap();
     assert!(Store::open(fresh.path(), StoreConfig::default()).is_ok());
 }
+
+#[tokio::test]
+async fn a_backup_restores_every_record_and_a_used_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, 100);
+    let (_, vpc, subnet) = seeded(&store);
+    for i in 0..20 {
+        store
+            .create_havip(request(
+                &store,
+                &vpc,
+                &subnet,
+                &format!("b{i}"),
+                IpChoice::Automatic,
+            ))
+            .await
+            .unwrap();
+    }
+    store
+        .create_user(
+            "alice",
+            "twelve chars at least",
+            app::domain::auth::Role::Admin,
+        )
+        .await
+        .unwrap();
+    let (key, secret) = store.create_api_key("alice").await.unwrap();
+    let copy = store.backup_consistent().unwrap();
+
+    let target = tempfile::tempdir().unwrap();
+    let into = target.path().join("restored");
+    let records = app::store::restore(&mut copy.as_slice(), &into).unwrap();
+    assert!(records > 20, "{records}");
+    let restored = Store::open(&into, StoreConfig::default()).unwrap();
+    assert!(
+        restored.dump().unwrap() == store.dump().unwrap(),
+        "a record differs"
+    );
+    assert_eq!(restored.check().unwrap(), Vec::<String>::new());
+    // the sealed API key still unseals with the restored sealing key
+    let (_, unsealed) = restored.api_key_secret(&key.id).unwrap().unwrap();
+    assert_eq!(unsealed, secret);
+
+    // a directory in use, a truncated copy, and something else are refused
+    let err = app::store::restore(&mut copy.as_slice(), &into).unwrap_err();
+    assert!(err.message.contains("not empty"), "{}", err.message);
+    let cut = &copy[..copy.len() / 2];
+    let err = app::store::restore(&mut &cut[..], &target.path().join("cut")).unwrap_err();
+    assert!(
+        err.message.contains("truncated") || err.message.contains("malformed"),
+        "{}",
+        err.message
+    );
+    let err = app::store::restore(&mut &b"hello\n"[..], &target.path().join("other")).unwrap_err();
+    assert!(
+        err.message.contains("not a havip backup"),
+        "{}",
+        err.message
+    );
+}

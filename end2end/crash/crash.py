@@ -243,6 +243,23 @@ def main():
             proc.kill()
             raise SystemExit("\n".join(problems))
         settle(storm, havips)
+    # an online backup in the middle of a storm restores consistent
+    storm.console = console
+    threads = [threading.Thread(target=storm.worker, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    time.sleep(0.3)
+    backup = os.path.join(os.path.dirname(data), "backup.jsonl")
+    with open(backup, "wb") as out:
+        subprocess.run([BIN, "backup", "--data-dir", data], stdout=out, check=True)
+    storm.stop = True
+    for th in threads:
+        th.join()
+    restored = subprocess.run([BIN, "restore", backup, "--data-dir", os.path.join(os.path.dirname(data), "restored")],
+                              capture_output=True, text=True)
+    if restored.returncode != 0:
+        raise SystemExit(f"restoring an online backup: {restored.stdout}{restored.stderr}")
+    print(f"online backup during a storm: {restored.stdout.strip()}")
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=20)
     if code != 0:

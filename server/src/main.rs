@@ -12,6 +12,7 @@ mod agent_ws_tests;
 mod api_tests;
 #[cfg(test)]
 mod audit_tests;
+mod backup;
 mod check;
 mod embedded;
 mod protocol;
@@ -48,6 +49,10 @@ enum Command {
     /// Add users and reset passwords (with the console stopped: one process opens the database).
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Write a backup of the database to standard output (also while the console runs).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new, empty directory, and check it.
+    Restore(backup::RestoreArgs),
     /// Check that the database's indexes and counters agree with its records (read-only;
     /// with the console stopped). Exit 1 with a report on any mismatch.
     Check(check::CheckArgs),
@@ -73,6 +78,8 @@ async fn main() {
         Command::User(command) => users::run(command).await,
         Command::Key(command) => users::run_key(command).await,
         Command::Check(args) => check::run(args),
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args),
     };
     if let Err(e) = result {
         eprintln!("havip: {e}");

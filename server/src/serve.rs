@@ -84,6 +84,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
     tokio::spawn(sweep_stations(store.clone()));
+    crate::backup::serve(store.clone(), &args.data_dir).await?;
     if let Some(addr) = args.api_listen {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;

@@ -5,7 +5,7 @@
 //! disabled or deleted, or when its user is disabled or deleted.
 
 use super::audit::snapshot;
-use super::{db_err, decode, encode, finish, now_ms, Store};
+use super::{db_err, decode, encode, finish, hex, now_ms, unhex, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
 use crate::domain::pages::ApiKeyRow;
@@ -57,17 +57,6 @@ pub(super) fn sealing_key(dir: &Path) -> Result<[u8; 32], ApiError> {
         }
         Err(e) => Err(denied(e)),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn random_text(n: usize) -> String {
@@ -292,20 +281,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{hex, unhex};
-
-    #[test]
-    fn hex_round_trips_and_refuses_garbage() {
-        assert_eq!(
-            unhex(&hex(&[0, 1, 0xab, 0xff])),
-            Some(vec![0, 1, 0xab, 0xff])
-        );
-        assert_eq!(unhex("zz"), None);
-        assert_eq!(unhex("abc"), None);
     }
 }

@@ -18,6 +18,24 @@ pub const DEFAULT_AUDIT_LIMIT: u64 = 100_000;
 /// An audit record waiting for its change's transaction.
 pub(crate) struct Note {
     entry: AuditEntry,
+    _writing: Writing,
+}
+
+/// A change in progress, from its `Note` until the note is dropped (after the change is
+/// committed and flushed). A backup waits until none is in progress (`backup_consistent`).
+pub(crate) struct Writing(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Writing {
+    fn new(count: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Writing {
+        count.fetch_add(1, Ordering::SeqCst);
+        Writing(count.clone())
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The JSON of an object, for a record's before/after.
@@ -44,7 +62,10 @@ impl Note {
     pub(crate) fn on(&self, object: impl std::fmt::Display) -> Note {
         let mut entry = self.entry.clone();
         entry.object = object.to_string();
-        Note { entry }
+        Note {
+            entry,
+            _writing: Writing::new(&self._writing.0),
+        }
     }
 
     /// Writes the record with the object `before` and `after` the change, inside the
@@ -76,6 +97,23 @@ impl Note {
     }
 }
 
+/// Waits while a backup copies. On tokio's multi-threaded runtime the worker hands its other
+/// tasks on first, so the changes the backup waits for can finish.
+fn wait_for_backup(paused: &std::sync::atomic::AtomicBool) {
+    let wait = || {
+        while paused.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    };
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(wait);
+    } else {
+        wait();
+    }
+}
+
 impl Store {
     /// The same store, acting for `actor`: its changes are recorded under that name.
     pub fn acting(&self, actor: Actor) -> Store {
@@ -95,6 +133,15 @@ impl Store {
         action: &str,
         object: impl std::fmt::Display,
     ) -> Result<Note, ApiError> {
+        // a backup in progress holds new changes back for the moment of its copy
+        let writing = loop {
+            let writing = Writing::new(&self.inner.writers);
+            if !self.inner.paused.load(Ordering::SeqCst) {
+                break writing;
+            }
+            drop(writing);
+            wait_for_backup(&self.inner.paused);
+        };
         let id = self.inner.db.generate_id().map_err(db_err)?;
         Ok(Note {
             entry: AuditEntry {
@@ -107,6 +154,7 @@ impl Store {
                 before: None,
                 after: None,
             },
+            _writing: writing,
         })
     }
 

@@ -5,6 +5,7 @@
 mod agents;
 mod api_keys;
 mod audit;
+mod backup;
 mod check;
 mod eips;
 mod free_ranges;
@@ -17,6 +18,7 @@ mod users;
 pub use agents::{Connected, Presence};
 pub use api_keys::MAX_KEYS_PER_USER;
 pub use audit::DEFAULT_AUDIT_LIMIT;
+pub use backup::restore;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use users::{login_delay_ms, User};
@@ -30,7 +32,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
@@ -158,6 +160,9 @@ struct Inner {
     sealing_key: [u8; 32],
     audit_len: AtomicU64,
     audit_trim: Mutex<()>,
+    /// changes in progress (see `audit::Writing`), and whether a backup holds new ones back
+    writers: Arc<AtomicUsize>,
+    paused: std::sync::atomic::AtomicBool,
     /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
     login_failures: Mutex<HashMap<String, users::Failures>>,
     /// user changes that must keep an admin run one at a time
@@ -192,7 +197,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Creates the data directory readable by its owner only (0700), or makes an existing one so:
 /// it holds password hashes, session and token digests.
-fn private_dir(dir: &Path) -> Result<(), ApiError> {
+pub(crate) fn private_dir(dir: &Path) -> Result<(), ApiError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", dir.display()));
     std::fs::DirBuilder::new()
@@ -206,10 +211,7 @@ fn private_dir(dir: &Path) -> Result<(), ApiError> {
 /// Hex SHA-256: how agent and session tokens are stored (never the tokens themselves).
 pub fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Compares two secrets (digests, codes) in time that does not depend on where they differ.
@@ -219,6 +221,18 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of a hex text; `None` for anything else.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Unix milliseconds now.
@@ -344,6 +358,8 @@ impl Store {
                 client_tokens: tree("client_tokens")?,
                 sealing_key: api_keys::sealing_key(dir.as_ref())?,
                 audit_trim: Mutex::new(()),
+                writers: Arc::new(AtomicUsize::new(0)),
+                paused: std::sync::atomic::AtomicBool::new(false),
                 login_failures: Mutex::new(HashMap::new()),
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
@@ -510,6 +526,17 @@ impl Store {
 mod tests {
     use super::lock;
     use std::sync::Mutex;
+
+    #[test]
+    fn hex_round_trips_and_refuses_garbage() {
+        use super::{hex, unhex};
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])),
+            Some(vec![0, 1, 0xab, 0xff])
+        );
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("abc"), None);
+    }
 
     #[test]
     fn a_panic_while_holding_a_lock_does_not_poison_later_requests() {

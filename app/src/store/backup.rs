@@ -1,0 +1,254 @@
+//! Backups: every record of every tree as JSON lines, with the key that seals API keys'
+//! secrets (so a restored console can still check their signatures). A backup holds everything
+//! the data directory holds: keep it as private as the directory.
+//!
+//! ```text
+//! {"format":"havip-backup","version":1,"schema":2,"created":1795636025000,"sealing_key":"…"}
+//! {"tree":"havips","key":"<hex>","value":"<hex>"}
+//! …
+//! {"end":true,"records":1234}
+//! ```
+//!
+//! While the console runs, writes go on during the copy; `backup_consistent` copies, restores
+//! the copy into a scratch directory, checks it with `check`, and copies again if a write
+//! slipped between two trees (rare: a copy takes milliseconds).
+
+use super::{db_err, hex, Store, StoreConfig, SCHEMA_VERSION};
+use crate::domain::error::ApiError;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+const FORMAT: &str = "havip-backup";
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+    schema: u32,
+    created: u64,
+    sealing_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    tree: String,
+    key: String,
+    value: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct End {
+    end: bool,
+    records: u64,
+}
+
+fn unhex(text: &str) -> Result<Vec<u8>, ApiError> {
+    super::unhex(text).ok_or_else(|| ApiError::malformed("the backup has a malformed record"))
+}
+
+fn io_err(e: std::io::Error) -> ApiError {
+    ApiError::internal(format!("writing the backup: {e}"))
+}
+
+impl Store {
+    /// Writes every record (one pass, not isolated from concurrent writes).
+    pub fn backup(&self, out: &mut dyn Write) -> Result<u64, ApiError> {
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            schema: SCHEMA_VERSION,
+            created: super::now_ms(),
+            sealing_key: hex(&self.inner.sealing_key),
+        };
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&header).expect("serializes")
+        )
+        .map_err(io_err)?;
+        let mut records = 0;
+        let mut names = self.inner.db.tree_names();
+        names.sort();
+        for name in names {
+            if name.as_ref() == b"__sled__default" {
+                continue;
+            }
+            let tree = self.inner.db.open_tree(&name).map_err(db_err)?;
+            let tree_name = String::from_utf8_lossy(&name).into_owned();
+            for item in tree.iter() {
+                let (k, v) = item.map_err(db_err)?;
+                let record = Record {
+                    tree: tree_name.clone(),
+                    key: hex(&k),
+                    value: hex(&v),
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&record).expect("serializes")
+                )
+                .map_err(io_err)?;
+                records += 1;
+            }
+        }
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&End { end: true, records }).expect("serializes")
+        )
+        .map_err(io_err)?;
+        out.flush().map_err(io_err)?;
+        Ok(records)
+    }
+
+    /// A point-in-time backup, taken while the console may be writing: new changes wait while
+    /// the changes in progress finish and the records are copied; then the copy is restored
+    /// into a scratch directory and checked before it is handed out.
+    pub fn backup_consistent(&self) -> Result<Vec<u8>, ApiError> {
+        let copy = {
+            let _paused = Paused::new(self)?;
+            let mut copy = vec![];
+            self.backup(&mut copy)?;
+            copy
+        };
+        let scratch = tempfile_dir()?;
+        restore(&mut copy.as_slice(), scratch.path())?;
+        let problems = Store::open(scratch.path(), StoreConfig::default())?.check()?;
+        if !problems.is_empty() {
+            return Err(ApiError::internal(format!(
+                "the copy is not consistent: {}",
+                problems.join("; ")
+            )));
+        }
+        Ok(copy)
+    }
+}
+
+/// New changes held back, and none in progress, for as long as it lives.
+struct Paused<'a>(&'a Store);
+
+impl<'a> Paused<'a> {
+    fn new(store: &'a Store) -> Result<Paused<'a>, ApiError> {
+        use std::sync::atomic::Ordering;
+        store.inner.paused.store(true, Ordering::SeqCst);
+        let paused = Paused(store);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.inner.writers.load(Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() > deadline {
+                return Err(ApiError::internal(
+                    "changes in progress did not finish within 10 s",
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(paused)
+    }
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A scratch directory removed when dropped.
+fn tempfile_dir() -> Result<ScratchDir, ApiError> {
+    let path =
+        std::env::temp_dir().join(format!("havip-backup-check-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&path)
+        .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+    Ok(ScratchDir(path))
+}
+
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Restores a backup into `dir`, which must be empty or absent. Returns the records written.
+pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?
+            .next()
+            .is_some()
+    {
+        return Err(ApiError::conflict(format!(
+            "{} is not empty: restore into a new directory",
+            dir.display()
+        )));
+    }
+    let mut lines = input.lines();
+    let header: Header = match lines.next() {
+        Some(Ok(line)) => serde_json::from_str(&line)
+            .map_err(|_| ApiError::malformed("not a havip backup (no header line)"))?,
+        _ => return Err(ApiError::malformed("the backup is empty")),
+    };
+    if header.format != FORMAT || header.version != VERSION {
+        return Err(ApiError::malformed(format!(
+            "not a havip backup of a known version ({} {})",
+            header.format, header.version
+        )));
+    }
+    if header.schema > SCHEMA_VERSION {
+        return Err(ApiError::malformed(format!(
+            "the backup has schema version {}, newer than this binary's {SCHEMA_VERSION}",
+            header.schema
+        )));
+    }
+    let key = unhex(&header.sealing_key)?;
+    super::private_dir(dir)?;
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.join("secret.key"))
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
+        file.write_all(&key)
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
+    }
+    let db = sled::Config::new().path(dir).open().map_err(db_err)?;
+    let mut records = 0;
+    let mut ended = false;
+    for line in lines {
+        let line = line.map_err(|e| ApiError::internal(format!("reading the backup: {e}")))?;
+        if let Ok(end) = serde_json::from_str::<End>(&line) {
+            if end.records != records {
+                return Err(ApiError::malformed(format!(
+                    "the backup is incomplete: {records} of {} records",
+                    end.records
+                )));
+            }
+            ended = true;
+            break;
+        }
+        let record: Record = serde_json::from_str(&line)
+            .map_err(|_| ApiError::malformed("the backup has a malformed record"))?;
+        db.open_tree(record.tree.as_bytes())
+            .map_err(db_err)?
+            .insert(unhex(&record.key)?, unhex(&record.value)?)
+            .map_err(db_err)?;
+        records += 1;
+    }
+    if !ended {
+        return Err(ApiError::malformed("the backup is truncated (no end line)"));
+    }
+    db.flush().map_err(db_err)?;
+    Ok(records)
+}
