@@ -84,7 +84,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
     tokio::spawn(sweep_stations(store.clone()));
-    crate::backup::serve(store.clone(), &args.data_dir).await?;
+    // without the socket (e.g. a data directory path too long for one) the console still
+    // serves; backups then need it stopped
+    if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {
+        tracing::warn!("online backups are off: {e}");
+    }
     if let Some(addr) = args.api_listen {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
