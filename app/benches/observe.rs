@@ -87,6 +87,7 @@ fn main() {
                 .unwrap();
         }
         round("probe reply from the holder, allowed holders set");
+        written_per_minute(&store, &agent, &havips, reply);
 
         let mut samples = Vec::new();
         for _ in 0..50 {
@@ -98,4 +99,62 @@ fn main() {
         let (p50, p99) = (percentile(&mut samples, 0.5), percentile(&mut samples, 0.99));
         println!("list rows of a region with {HAVIPS} HAVIPs (holder names, agent coverage): median {p50:?}, p99 {p99:?} (50 runs)");
     });
+}
+
+/// Steady state: every HAVIP bound, its holder answering one probe a second. Sixty rounds of
+/// one reply per HAVIP are one minute of one agent's reports; the bytes the process handed to
+/// `write` in that time (`wchar` of /proc/self/io, sled's log included, flushed) are what the
+/// database writes per minute when nothing changes. Ten minutes: the first few include sled
+/// consolidating the pages of earlier writes (set-up), which reads trigger.
+fn written_per_minute(
+    store: &Store,
+    agent: &app::domain::model::Agent,
+    havips: &[app::domain::model::Havip],
+    reply: Observation,
+) {
+    for minute in 1..=10 {
+        written_in_a_minute(store, agent, havips, Some(reply), minute);
+    }
+    written_in_a_minute(store, agent, havips, None, 11);
+}
+
+fn written_in_a_minute(
+    store: &Store,
+    agent: &app::domain::model::Agent,
+    havips: &[app::domain::model::Havip],
+    reply: Option<Observation>,
+    minute: u32,
+) {
+    store.flush_now().unwrap();
+    let dump0 = store.dump().unwrap();
+    let before = written_bytes();
+    for _ in 0..60 {
+        for h in havips.iter().filter(|_| reply.is_some()) {
+            store.observe(agent, h.ip, reply.unwrap()).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    store.flush_now().unwrap();
+    let bytes = written_bytes() - before;
+    assert!(
+        dump0 == store.dump().unwrap(),
+        "steady state changed a record"
+    );
+    let what = match reply {
+        Some(_) => "one probe reply each per second",
+        None => "no observation at all (sled's own background work)",
+    };
+    println!(
+        "steady state, {} bound HAVIPs, {what}, minute {minute}: {:.1} KiB written",
+        havips.len(),
+        bytes as f64 / 1024.0
+    );
+}
+
+fn written_bytes() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("wchar in /proc/self/io")
 }

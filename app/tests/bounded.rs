@@ -1,5 +1,5 @@
 //! Storage stays bounded and lookups use indexes: history is capped per HAVIP and deleted with
-//! it, stations refresh and expire, agent tokens and watch lists come from indexes, and an older
+//! it, an observation that changes nothing shown writes nothing, stations refresh and expire, agent tokens and watch lists come from indexes, and an older
 //! database is migrated to all of this.
 
 use app::domain::binding::Observation;
@@ -75,6 +75,66 @@ async fn history_is_capped_per_havip_and_deleted_with_it() {
         .await
         .unwrap();
     assert_eq!(store.history_len(&c.id).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn observations_that_change_nothing_shown_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::default();
+    config.binding.conflict_window_ms = 300;
+    let store = Store::open(dir.path(), config).unwrap();
+    let (_, vpc, subnet) = seeded(&store);
+    let bound = auto_havip(&store, &vpc, &subnet, "bound").await;
+    let free = auto_havip(&store, &vpc, &subnet, "free").await;
+    let (agent, _) = agent_for(&store, &subnet).await;
+    let (a, b) = (mac(5), mac(6));
+    store
+        .observe(&agent, bound.ip, Observation::Announce { mac: a })
+        .unwrap();
+    for _ in 0..5 {
+        store
+            .observe(&agent, free.ip, Observation::ProbeMiss)
+            .unwrap();
+    }
+    let first_heard = store.havip(&bound.id).unwrap().binding.holder.unwrap();
+
+    // the holder answering its probes and nobody answering for a free address: no write
+    let before = store.dump().unwrap();
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        store
+            .observe(&agent, bound.ip, Observation::ProbeReply { mac: a })
+            .unwrap();
+        store
+            .observe(&agent, free.ip, Observation::ProbeMiss)
+            .unwrap();
+    }
+    assert!(
+        store.dump().unwrap() == before,
+        "steady state wrote to the database"
+    );
+    // ...yet the console shows when the holder was last heard
+    let holder = store.havip(&bound.id).unwrap().binding.holder.unwrap();
+    assert_eq!((holder.mac, holder.since), (a, first_heard.since));
+    assert!(
+        holder.last_seen >= first_heard.last_seen + 300,
+        "{holder:?}"
+    );
+
+    // conflicts are judged on when claims were last heard, which only memory knows: the
+    // stored time is older than the conflict window, the one in memory is not
+    let changes = store
+        .observe(&agent, bound.ip, Observation::ProbeReply { mac: b })
+        .unwrap();
+    assert!(
+        matches!(changes[..], [app::domain::binding::Change::Conflict { .. }]),
+        "{changes:?}"
+    );
+    assert!(store.dump().unwrap() != before, "a change shown is written");
+    let stored = store.raw_tree("havips").unwrap();
+    let record: app::domain::model::Havip =
+        serde_json::from_slice(&stored.get(bound.id.as_bytes()).unwrap().unwrap()).unwrap();
+    assert_eq!(record.binding.claims.len(), 2, "the conflict is on disk");
 }
 
 #[tokio::test]

@@ -177,6 +177,26 @@ impl BindingState {
         }
     }
 
+    /// The state without the times claims were last heard (nor when a claim that is not the
+    /// holder began): what the console shows and what the next observation decides on, apart
+    /// from the conflict windows. A holder answering its probe each second changes only the
+    /// rest, so the store writes a binding to disk only when this part changes.
+    pub fn durable(&self) -> BindingState {
+        let heard = |c: &Claim| Claim { last_seen: 0, ..*c };
+        BindingState {
+            holder: self.holder.as_ref().map(heard),
+            claims: (self.claims.iter())
+                .map(|c| Claim {
+                    since: 0,
+                    ..heard(c)
+                })
+                .collect(),
+            misses: self.misses,
+            lost: self.lost,
+            unauthorized: self.unauthorized.iter().map(heard).collect(),
+        }
+    }
+
     fn touch(&mut self, mac: Mac, now: u64) -> Claim {
         match self.claims.iter_mut().find(|c| c.mac == mac) {
             Some(c) => {
@@ -226,7 +246,8 @@ pub fn apply(
             }
         }
         Observation::ProbeMiss => {
-            s.misses += 1;
+            // counted up to the threshold only: an address nobody holds stays as it is
+            s.misses = (s.misses + 1).min(rules.misses_before_lost);
             if s.misses >= rules.misses_before_lost {
                 if let Some(h) = s.holder {
                     s.lost = Some(Claim {

@@ -1,5 +1,6 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
+use super::havips::latest_binding;
 use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
 use super::{now_ms, same_secret, sha256_hex};
 use super::{Store, StoreChange};
@@ -188,24 +189,30 @@ impl Store {
         };
         let now = now_ms();
         let rules = self.inner.config.binding;
-        let changes = std::cell::RefCell::new(vec![]);
-        let pruned = std::cell::Cell::new(false);
-        // read outside the transaction: sled's transactions exclude every other access
-        let allowed = self.allowed_macs(&self.havip(&havip_id)?)?;
-        let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
-        let havip = self.update_havip(&havip_id, None, |h| {
-            let (next, c) = apply_guarded(&h.binding, obs, may_hold, now, &rules);
-            pruned.set(next.unauthorized.len() < h.binding.unauthorized.len());
-            h.binding = next;
-            *changes.borrow_mut() = c;
-            Ok(())
-        });
-        let havip = match havip {
+        // every change of a binding happens under this lock, so the state read here is the one
+        // the write below replaces
+        let mut fresh = lock(&self.inner.fresh);
+        let stored = match self.stored_havip(&havip_id) {
             Ok(h) => h,
             Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => return Err(e),
         };
-        let changes = changes.into_inner();
+        let allowed = self.allowed_macs(&stored)?;
+        let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
+        let latest = latest_binding(&fresh, &stored);
+        let (next, changes) = apply_guarded(&latest, obs, may_hold, now, &rules);
+        if next.durable() == stored.binding.durable() {
+            // only when claims were last heard changed (a holder answering its probe):
+            // nothing to write, nothing to announce
+            fresh.insert(havip_id, next);
+            return Ok(vec![]);
+        }
+        let havip = self.update_havip(&havip_id, None, |h| {
+            h.binding = next.clone();
+            Ok(())
+        })?;
+        fresh.remove(&havip_id);
+        drop(fresh);
         let outsider = obs.mac().is_some_and(|m| !may_hold(m));
         for c in &changes {
             let cause = if outsider && !matches!(c, Change::Unauthorized { .. }) {
@@ -221,9 +228,8 @@ impl Store {
                 agent: agent.name.clone(),
             })?;
         }
-        if !changes.is_empty() || pruned.get() {
-            self.publish_havip(&havip);
-        }
+        // something shown changed (a holder, a conflict, an outsider's claim)
+        self.publish_havip(&havip);
         Ok(changes)
     }
 

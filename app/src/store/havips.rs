@@ -8,6 +8,7 @@
 use super::audit::{snapshot, Note};
 use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::{Store, StoreChange};
+use crate::domain::binding::BindingState;
 use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};
 use crate::domain::ip::{check_manual_ip, IpError};
@@ -24,7 +25,15 @@ enum ClaimError {
 }
 
 impl Store {
+    /// An HAVIP with its latest binding (times claims were last heard included).
     pub fn havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
+        let mut havip = self.stored_havip(id)?;
+        havip.binding = latest_binding(&lock(&self.inner.fresh), &havip);
+        Ok(havip)
+    }
+
+    /// An HAVIP as stored: its binding as of the last change anyone can see.
+    pub(super) fn stored_havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         self.get(&self.inner.havips, id)?
             .ok_or_else(|| ApiError::not_found("HAVIP", id))
     }
@@ -245,6 +254,7 @@ impl Store {
         let havip = finish(result)?;
         self.audited();
         self.unreserve(&havip.subnet_id, havip.ip);
+        lock(&self.inner.fresh).remove(&havip.id);
         // the record is gone, so no observation can add to its history any more
         self.remove_history(&havip.id)?;
         self.flush().await?;
@@ -314,4 +324,16 @@ fn quota_error(quota: u32) -> ApiError {
         format!("This VPC already has {quota} HAVIPs, its quota; delete one first."),
     )
     .because(Reason::Quota)
+}
+
+/// The binding kept in memory for `havip` while it only refreshes the stored one, else the
+/// stored one (after a restart, or once something else changed it).
+pub(super) fn latest_binding(
+    fresh: &HashMap<HavipId, BindingState>,
+    havip: &Havip,
+) -> BindingState {
+    match fresh.get(&havip.id) {
+        Some(latest) if latest.durable() == havip.binding.durable() => latest.clone(),
+        _ => havip.binding.clone(),
+    }
 }

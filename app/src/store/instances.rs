@@ -5,7 +5,8 @@
 //! in the MAC index (one instance per MAC), in one transaction, like an HAVIP's allocation.
 
 use super::audit::snapshot;
-use super::{db_err, decode, encode, finish, ip_key, new_id, now_ms, Store, StoreChange};
+use super::havips::latest_binding;
+use super::{db_err, decode, encode, finish, ip_key, lock, new_id, now_ms, Store, StoreChange};
 use crate::domain::binding::restrict;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EniId, HavipId, SubnetId};
@@ -203,18 +204,24 @@ impl Store {
         let rules = self.inner.config.binding;
         let change = std::cell::Cell::new(None);
         let note = self.note("havip.allowed_holders", havip_id)?;
-        let updated = self.update_havip(havip_id, Some(&note), |h| {
-            h.allowed = allowed.clone();
-            let (next, c) = restrict(
-                &h.binding,
-                |m| macs.is_empty() || macs.contains(&m),
-                now,
-                &rules,
-            );
-            h.binding = next;
-            change.set(c);
-            Ok(())
-        })?;
+        // bindings change under this lock only (see `observe`)
+        let updated = {
+            let mut fresh = lock(&self.inner.fresh);
+            let updated = self.update_havip(havip_id, Some(&note), |h| {
+                h.allowed = allowed.clone();
+                let (next, c) = restrict(
+                    &latest_binding(&fresh, h),
+                    |m| macs.is_empty() || macs.contains(&m),
+                    now,
+                    &rules,
+                );
+                h.binding = next;
+                change.set(c);
+                Ok(())
+            })?;
+            fresh.remove(havip_id);
+            updated
+        };
         if let Some(c) = change.take() {
             self.record_event(HistoryEvent {
                 havip_id: updated.id.clone(),

@@ -23,7 +23,7 @@ pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use users::{login_delay_ms, User};
 
-use crate::domain::binding::BindingRules;
+use crate::domain::binding::{BindingRules, BindingState};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
 use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
@@ -169,6 +169,9 @@ struct Inner {
     user_changes: tokio::sync::Mutex<()>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<SubnetId, FreeRanges>>,
+    /// havip_id -> its latest binding, when that differs from the stored one only in when
+    /// claims were last heard (in memory; see `BindingState::durable`)
+    fresh: Mutex<HashMap<HavipId, BindingState>>,
     /// agent_id -> whether it is connected now (in memory)
     presence: Mutex<HashMap<AgentId, Presence>>,
     config: StoreConfig,
@@ -363,6 +366,7 @@ impl Store {
                 login_failures: Mutex::new(HashMap::new()),
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
+                fresh: Mutex::new(HashMap::new()),
                 presence: Mutex::new(HashMap::new()),
                 config,
                 writes_requested: AtomicU64::new(0),
@@ -450,6 +454,11 @@ impl Store {
             self.inner.epoch,
             self.inner.change_seq.load(Ordering::SeqCst),
         )
+    }
+
+    /// Writes everything to disk now, blocking (benches and shutdown; requests use `flush`).
+    pub fn flush_now(&self) -> Result<(), ApiError> {
+        self.inner.db.flush().map(drop).map_err(db_err)
     }
 
     /// Every tree with every record, in order: two dumps are equal exactly when nothing
