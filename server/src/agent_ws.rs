@@ -78,6 +78,7 @@ async fn close(mut socket: WebSocket, refusal: Refusal) {
 /// all (Pong included) has arrived for `liveness.idle`: an agent behind a half-open connection
 /// stops counting as connected, and its HAVIPs stop counting as watched.
 pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, liveness: Liveness) {
+    let _open = store.socket_opened();
     let mut changes = store.subscribe();
     let mut said_hello = false;
     // the agent counts as connected from its hello until this session ends, however it ends
@@ -136,6 +137,11 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips | StoreChange::Users) => {}
                 Err(RecvError::Closed) => return,
             },
+            _ = store.closing() => {
+                let refusal = Refusal { code: 1001, reason: "the console is shutting down; reconnect shortly".into() };
+                let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
+                return;
+            }
             _ = pings.tick() => {
                 // bounded: an agent that stopped reading must not hold this loop in a send
                 let ping = socket.send(Message::Ping(Default::default()));

@@ -64,11 +64,12 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    // logs go to stderr; RUST_LOG narrows or widens them (default: info)
+    // logs go to stderr; RUST_LOG narrows or widens them (default: info, without sled's own
+    // lines: what they say reaches the user as one line of ours)
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=off")),
         )
         .with_writer(std::io::stderr)
         .init();

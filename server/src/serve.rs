@@ -89,19 +89,37 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {
         tracing::warn!("online backups are off: {e}");
     }
+    // SIGTERM or Ctrl-C: websockets close with "going away", the listeners stop accepting,
+    // requests in flight finish (at most GRACE), then everything is flushed and we exit 0
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            shutdown_signal().await;
+            println!(
+                "shutting down: finishing requests in flight (at most {} s)",
+                GRACE.as_secs()
+            );
+            store.begin_shutdown();
+        }
+    });
+    let closing = |store: &Store| {
+        let store = store.clone();
+        async move { store.closing().await }
+    };
     if let Some(addr) = args.api_listen {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
         let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
         println!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
         let tls = tls.clone();
+        let closing = closing(&store);
         tokio::spawn(async move {
-            if let Err(e) = serve_on(listener, api, tls, shutdown_signal()).await {
+            if let Err(e) = serve_on(listener, api, tls, closing).await {
                 tracing::error!("the API endpoint stopped: {e}");
             }
         });
     }
-    let app = router(store, args.listen, access);
+    let app = router(store.clone(), args.listen, access);
     let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     println!(
@@ -109,8 +127,22 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         args.listen,
         args.data_dir.display()
     );
-    serve_on(listener, app, tls, shutdown_signal()).await
+    let served = serve_on(listener, app, tls, closing(&store)).await;
+    if !store
+        .sockets_closed(std::time::Duration::from_secs(2))
+        .await
+    {
+        tracing::warn!("some websockets did not close in 2 s; stopping anyway");
+    }
+    store
+        .flush_now()
+        .map_err(|e| format!("flushing the database: {}", e.message))?;
+    println!("havip console stopped");
+    served
 }
+
+/// How long requests in flight may take to finish once shutting down.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` completes; then
 /// lets requests in flight finish.
@@ -123,18 +155,34 @@ pub async fn serve_on(
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let Some(tls) = tls else {
+        use std::future::IntoFuture;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-        return axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| e.to_string());
+        let (began, shutting_down) = tokio::sync::oneshot::channel();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = began.send(());
+        };
+        let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+        let overdue = async {
+            match shutting_down.await {
+                Ok(()) => tokio::time::sleep(GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        return tokio::select! {
+            served = serving.into_future() => served.map_err(|e| e.to_string()),
+            _ = overdue => {
+                tracing::warn!("requests still in flight after {} s; stopping without them", GRACE.as_secs());
+                Ok(())
+            }
+        };
     };
     let handle = axum_server::Handle::new();
     tokio::spawn({
         let handle = handle.clone();
         async move {
             shutdown.await;
-            handle.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            handle.graceful_shutdown(Some(GRACE));
         }
     });
     let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
@@ -184,6 +232,19 @@ pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> St
     if text.contains("lock") || text.contains("resource temporarily unavailable") {
         format!(
             "the database in {} is in use by another process (is `havip serve` running?); stop it first: only one process may open it at a time",
+            dir.display()
+        )
+    } else if text.contains("corrupt") {
+        format!(
+            "the database in {} is damaged and cannot be read ({}); restore the latest backup into a new directory (havip restore FILE --data-dir NEW) and start with that",
+            dir.display(),
+            e.message.trim_end_matches(" backtrace ()")
+        )
+    } else if text.contains("permission denied") || text.contains("operation not permitted") {
+        format!(
+            "cannot open the database in {}: {}; the user running havip must own it (chown -R that user {})",
+            dir.display(),
+            e.message,
             dir.display()
         )
     } else {

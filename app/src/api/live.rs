@@ -38,13 +38,18 @@ pub async fn live_events(
     let (epoch, seq) = store.change_mark();
     let mut input = input;
     let (mut tx, rx) = mpsc::channel(64);
+    let open = store.socket_opened();
     tokio::spawn(async move {
+        let _open = open;
         if tx.send(Ok(LiveEvent::Hello { epoch, seq })).await.is_err() {
             return;
         }
         loop {
             tokio::select! {
                 msg = input.next() => if msg.is_none() { break }, // browser went away
+                // the console is stopping: end the stream (the socket closes), the page
+                // reconnects with back-off and resyncs once the console is back
+                _ = store.closing() => break,
                 change = changes.recv() => {
                     let at_ms = crate::store::now_ms();
                     let event = match change {

@@ -11,6 +11,7 @@ mod eips;
 mod free_ranges;
 mod havips;
 mod instances;
+mod lifecycle;
 mod migrate;
 mod network;
 mod users;
@@ -21,6 +22,7 @@ pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
+pub use lifecycle::OpenSocket;
 pub use users::{login_delay_ms, User};
 
 use crate::domain::binding::{BindingRules, BindingState};
@@ -179,6 +181,9 @@ struct Inner {
     writes_requested: AtomicU64,
     writes_flushed: AtomicU64,
     changes: broadcast::Sender<StoreChange>,
+    /// true once the console is shutting down (see `lifecycle`)
+    closing: tokio::sync::watch::Sender<bool>,
+    open_sockets: AtomicUsize,
     /// changes published since this process opened the store: a page rendered at mark
     /// (epoch, N) missed nothing if the live channel says (epoch, N) when it connects
     change_seq: AtomicU64,
@@ -372,6 +377,8 @@ impl Store {
                 writes_requested: AtomicU64::new(0),
                 writes_flushed: AtomicU64::new(0),
                 changes,
+                closing: tokio::sync::watch::Sender::new(false),
+                open_sockets: AtomicUsize::new(0),
                 change_seq: AtomicU64::new(0),
                 epoch: rand::random::<u64>() >> 12,
                 db,

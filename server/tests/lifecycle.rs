@@ -1,0 +1,362 @@
+//! The real binary's life: SIGTERM closes every websocket with "going away", lets a request in
+//! flight finish and keeps it, and exits 0; a database that cannot be opened (in use, not
+//! readable, damaged) gives one clear line and exit code 1, never a panic.
+
+use futures::{SinkExt, StreamExt};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const BIN: &str = env!("CARGO_BIN_EXE_havip");
+const PASSWORD: &str = "lifecycle test password";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn havip(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("HAVIP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap()
+}
+
+fn add_admin(dir: &Path) {
+    let out = havip(&[
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "admin",
+        "--data-dir",
+        path(dir),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn path(dir: &Path) -> &str {
+    dir.to_str().unwrap()
+}
+
+/// `havip serve` on a free port, once it answers.
+fn serve(dir: &Path) -> (Child, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(BIN)
+        .args(["serve", "--listen", &listen, "--data-dir", path(dir)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&listen).is_err() {
+        assert!(Instant::now() < deadline, "the console did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+/// One HTTP/1.1 request on its own connection: (status, headers, body).
+fn http(port: u16, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let ctype = if body.starts_with('{') {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    response(stream)
+}
+
+fn response(mut stream: TcpStream) -> (u16, String, String) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn login(port: u16) -> String {
+    let body = format!("name=admin&password={}", PASSWORD.replace(' ', "+"));
+    let (status, head, _) = http(port, "POST", "/login", "", &body);
+    assert!(status < 400, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .expect("a session cookie");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+fn exit_within(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "still running after {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sigterm(child: &Child) {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_admin(&data);
+    let (mut console, port) = serve(&data);
+    let cookie = login(port);
+    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
+    let region = page["region_id"].as_str().unwrap().to_string();
+    let vpc = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_vpc",
+            &cookie,
+            &format!("region_id={region}&name=v&cidr=10.60.0.0%2F16"),
+        )
+        .2,
+    );
+    let vpc = vpc["id"].as_str().unwrap().to_string();
+    let subnet = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_subnet",
+            &cookie,
+            &format!("vpc_id={vpc}&name=s&cidr=10.60.0.0%2F24"),
+        )
+        .2,
+    );
+    let subnet = subnet["id"].as_str().unwrap().to_string();
+    let agent = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_agent",
+            &cookie,
+            &format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#),
+        )
+        .2,
+    );
+    let token = agent["token"].as_str().expect("an agent token").to_string();
+
+    // an agent, welcomed
+    let mut request = format!("ws://127.0.0.1:{port}/agent/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut agent_ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let hello = r#"{"type":"hello","version":1,"interface":"eth0","mac":"02:00:00:16:16:99"}"#;
+    agent_ws.send(Message::text(hello)).await.unwrap();
+    let welcome = agent_ws.next().await.unwrap().unwrap();
+    assert!(
+        welcome.to_text().unwrap().contains("welcome"),
+        "{welcome:?}"
+    );
+
+    // a browser's live channel, greeted
+    let mut request = format!("ws://127.0.0.1:{port}/api/live_events")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (mut browser_ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let greeting = browser_ws.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&greeting.into_data()).contains("Hello"));
+
+    // a create in flight: headers and half the body sent before the signal
+    let body = format!(
+        r#"{{"req":{{"region_id":"{region}","name":"in-flight","vpc_id":"{vpc}","subnet_id":"{subnet}","ip":"Automatic"}}}}"#
+    );
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        slow,
+        "POST /api/create_havip HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..20]
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    sigterm(&console);
+    // the agent hears "going away" (and would reconnect with back-off)
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match agent_ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the agent connection closed in time")
+    .expect("with a close frame");
+    assert_eq!(u16::from(closed.code), 1001, "{closed:?}");
+    assert!(closed.reason.contains("shutting down"), "{closed:?}");
+    // the browser's channel ends too (the page reconnects and resyncs)
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match browser_ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the browser's live channel stayed open");
+    // no new connection is accepted while shutting down
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = TcpStream::connect(("127.0.0.1", port))
+        .map(|s| {
+            let mut s = s;
+            let _ = write!(
+                s,
+                "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            );
+            response(s).0
+        })
+        .unwrap_or(0);
+    assert_eq!(refused, 0, "a new request was served while shutting down");
+
+    // the request in flight finishes and is kept
+    slow.write_all(body[20..].as_bytes()).unwrap();
+    let (status, head, created) = response(slow);
+    assert_eq!(status, 200, "{head}\n{created}");
+    assert_eq!(json(&created)["name"], "in-flight");
+    let status = exit_within(&mut console, Duration::from_secs(15));
+    assert!(status.success(), "exit status {status:?}");
+
+    let (mut console, port) = serve(&data);
+    let cookie = login(port);
+    let list = json(&http(port, "GET", "/api/v1/havips", &cookie, "").2);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["name"] == "in-flight"),
+        "{list}"
+    );
+    sigterm(&console);
+    assert!(exit_within(&mut console, Duration::from_secs(15)).success());
+}
+
+/// `havip serve` that must fail at once: its exit code and standard error.
+fn refused_start(command: &mut Command) -> (i32, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(20));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    (status.code().unwrap_or(-1), stderr)
+}
+
+fn serve_command(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    let listen = format!("127.0.0.1:{}", free_port());
+    command.args(["serve", "--listen", &listen, "--data-dir", path(dir)]);
+    command
+}
+
+#[test]
+fn a_database_in_use_is_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut first, _) = serve(&data);
+    let (code, stderr) = refused_start(&mut serve_command(&data));
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("in use by another process"), "{stderr}");
+    sigterm(&first);
+    assert!(exit_within(&mut first, Duration::from_secs(15)).success());
+}
+
+#[test]
+fn a_damaged_database_is_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut first, _) = serve(&data);
+    sigterm(&first);
+    assert!(exit_within(&mut first, Duration::from_secs(15)).success());
+    // scribble over the whole database: its log and its configuration
+    for file in [data.join("db"), data.join("conf")] {
+        let len = std::fs::metadata(&file).unwrap().len() as usize;
+        std::fs::write(&file, vec![0x5a; len.max(64)]).unwrap();
+    }
+    let (code, stderr) = refused_start(&mut serve_command(&data));
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert!(stderr.contains("havip restore"), "{stderr}");
+}
+
+#[test]
+fn a_database_it_may_not_read_is_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut first, _) = serve(&data);
+    sigterm(&first);
+    assert!(exit_within(&mut first, Duration::from_secs(15)).success());
+    let mut command = serve_command(&data);
+    if unsafe { libc::geteuid() } == 0 {
+        // root reads anything: start it as nobody instead (the directory is root's, 0700)
+        use std::os::unix::process::CommandExt;
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        command.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
+    }
+    let (code, stderr) = refused_start(&mut command);
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("must own it"), "{stderr}");
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+}
