@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Audit records kept (older ones are dropped).
     #[arg(long, default_value_t = app::store::DEFAULT_AUDIT_LIMIT)]
     pub audit_limit: u64,
+    /// Refuse changes ("storage full", HTTP 507) while less than this many MiB are free where
+    /// the data is: the database is never left half-written by a full disk.
+    #[arg(long, default_value_t = app::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
+    pub min_free_mb: u64,
     /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -62,6 +66,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             eip_pool: args.eip_pool,
             history_limit: args.history_limit.max(1),
             audit_limit: args.audit_limit.max(1),
+            min_free_bytes: args.min_free_mb * 1024 * 1024,
             ..Default::default()
         },
     )

@@ -360,3 +360,141 @@ fn a_database_it_may_not_read_is_refused_with_one_line() {
     assert!(stderr.contains("must own it"), "{stderr}");
     std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
 }
+
+/// Unmounts the test's tmpfs however the test ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_changes_keeps_reads_and_recovers_without_a_restart() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mounting a small tmpfs as the data directory needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=48m", "tmpfs", path(&mnt)])
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount tmpfs");
+    let _unmount = Mounted(mnt.clone());
+    let data = mnt.join("data");
+    add_admin(&data);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut console = Command::new(BIN)
+        .args(["serve", "--listen", &listen, "--data-dir", path(&data)])
+        .args(["--quota", "100000", "--min-free-mb", "16"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while TcpStream::connect(&listen).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cookie = login(port);
+    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
+    let region = page["region_id"].as_str().unwrap().to_string();
+    let vpc = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_vpc",
+            &cookie,
+            &format!("region_id={region}&name=v&cidr=10.61.0.0%2F16"),
+        )
+        .2,
+    );
+    let vpc = vpc["id"].as_str().unwrap().to_string();
+    let subnet = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_subnet",
+            &cookie,
+            &format!("vpc_id={vpc}&name=s&cidr=10.61.0.0%2F16"),
+        )
+        .2,
+    );
+    let subnet = subnet["id"].as_str().unwrap().to_string();
+    let create = |name: &str| {
+        let body = format!(
+            r#"{{"req":{{"region_id":"{region}","name":"{name}","vpc_id":"{vpc}","subnet_id":"{subnet}","ip":"Automatic"}}}}"#
+        );
+        http(port, "POST", "/api/create_havip", &cookie, &body)
+    };
+
+    // fill the disk to 1 MiB above the threshold, then create until refused
+    let filler = mnt.join("filler");
+    let free = available(&mnt);
+    std::fs::write(&filler, vec![0u8; (free - 17 * 1024 * 1024) as usize]).unwrap();
+    let mut created = 0;
+    let refusal = loop {
+        let (status, _, body) = create(&format!("vip-{created}"));
+        if status != 200 {
+            break (status, body);
+        }
+        created += 1;
+        assert!(created < 20_000, "never refused");
+    };
+    assert!(created > 0, "the first create was refused already");
+    eprintln!("{created} creates fitted in the last MiB above the threshold");
+    assert_eq!(refusal.0, 507, "{refusal:?}");
+    let refusal = json(&refusal.1);
+    assert_eq!(refusal["kind"], "StorageFull");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Storage full"),
+        "{refusal}"
+    );
+
+    // reads keep working and show exactly what was acknowledged; more refusals change nothing
+    let listed = |cookie: &str| json(&http(port, "GET", "/api/v1/havips", cookie, "").2);
+    let before = listed(&cookie);
+    assert_eq!(before.as_array().unwrap().len(), created);
+    let first = before[0]["id"].as_str().unwrap().to_string();
+    let (status, _, _) = http(
+        port,
+        "POST",
+        "/api/rename_havip",
+        &cookie,
+        &format!("id={first}&name=renamed"),
+    );
+    assert_eq!(status, 507);
+    assert_eq!(create("one-more").0, 507);
+    assert_eq!(listed(&cookie), before);
+    let (status, _, html) = http(port, "GET", "/", &cookie, "");
+    assert_eq!(status, 200);
+    let newest = format!("vip-{}", created - 1);
+    assert!(html.contains(&newest), "the list page renders");
+
+    // space freed: writes work again, no restart
+    std::fs::remove_file(&filler).unwrap();
+    let (status, _, body) = create("after-space-freed");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(listed(&cookie).as_array().unwrap().len(), created + 1);
+
+    sigterm(&console);
+    assert!(exit_within(&mut console, Duration::from_secs(15)).success());
+    let check = havip(&["check", "--data-dir", path(&data)]);
+    assert!(check.status.success(), "{check:?}");
+}
+
+fn available(dir: &Path) -> u64 {
+    let out = Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().nth(1).unwrap().trim().parse().unwrap()
+}

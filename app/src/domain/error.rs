@@ -21,6 +21,9 @@ pub enum ErrorKind {
     TooManyRequests,
     /// Our fault; the details go to the server log, never to the caller.
     Internal,
+    /// The server's storage is (nearly) full: nothing was changed; try again once space is
+    /// freed.
+    StorageFull,
 }
 
 impl ErrorKind {
@@ -35,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Invalid => 422,
             ErrorKind::TooManyRequests => 429,
             ErrorKind::Internal => 500,
+            ErrorKind::StorageFull => 507,
         }
     }
 }
@@ -110,6 +114,10 @@ impl ApiError {
     pub fn too_many(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::TooManyRequests, None, message)
     }
+    pub fn storage_full(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::StorageFull, None, message)
+    }
+
     pub fn internal(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::Internal, None, message)
     }

@@ -207,6 +207,7 @@ impl Store {
             fresh.insert(havip_id, next);
             return Ok(vec![]);
         }
+        self.ensure_space()?;
         let havip = self.update_havip(&havip_id, None, |h| {
             h.binding = next.clone();
             Ok(())
@@ -363,6 +364,7 @@ impl Store {
             },
         };
         let news = station.first_seen == now;
+        self.ensure_space()?;
         self.inner
             .stations
             .insert(key, encode(&station))
@@ -389,6 +391,9 @@ impl Store {
 
     /// Forgets stations not seen for the time to live as of `now`; returns how many.
     pub fn expire_stations(&self, now: u64) -> Result<usize, ApiError> {
+        if !self.has_space() {
+            return Ok(0); // forgetting can wait for space
+        }
         let cutoff = now.saturating_sub(self.inner.config.station_ttl_ms);
         let mut removed = 0;
         for entry in self.inner.stations.iter() {

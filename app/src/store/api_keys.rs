@@ -225,7 +225,7 @@ impl Store {
             return Ok(());
         };
         let now = now_ms();
-        if now.saturating_sub(key.row.last_used) > TOUCH_MS {
+        if now.saturating_sub(key.row.last_used) > TOUCH_MS && self.has_space() {
             key.row.last_used = now;
             self.inner
                 .api_keys

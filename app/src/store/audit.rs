@@ -133,6 +133,7 @@ impl Store {
         action: &str,
         object: impl std::fmt::Display,
     ) -> Result<Note, ApiError> {
+        self.ensure_space()?;
         // a backup in progress holds new changes back for the moment of its copy
         let writing = loop {
             let writing = Writing::new(&self.inner.writers);

@@ -14,6 +14,7 @@ mod instances;
 mod lifecycle;
 mod migrate;
 mod network;
+mod space;
 mod users;
 
 pub use agents::{Connected, Presence};
@@ -23,6 +24,7 @@ pub use backup::restore;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use lifecycle::OpenSocket;
+pub use space::DEFAULT_MIN_FREE_BYTES;
 pub use users::{login_delay_ms, User};
 
 use crate::domain::binding::{BindingRules, BindingState};
@@ -64,6 +66,8 @@ pub struct StoreConfig {
     pub session_max_ms: u64,
     /// audit records kept (the oldest are dropped)
     pub audit_limit: u64,
+    /// changes are refused while less than this is free where the data is (see `space`)
+    pub min_free_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -77,6 +81,7 @@ impl Default for StoreConfig {
             session_idle_ms: 12 * 3600 * 1000,
             session_max_ms: 7 * 24 * 3600 * 1000,
             audit_limit: DEFAULT_AUDIT_LIMIT,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
         }
     }
 }
@@ -177,6 +182,8 @@ struct Inner {
     /// agent_id -> whether it is connected now (in memory)
     presence: Mutex<HashMap<AgentId, Presence>>,
     config: StoreConfig,
+    /// the data directory
+    dir: std::path::PathBuf,
     /// group commit: writes that asked for a flush / writes known flushed
     writes_requested: AtomicU64,
     writes_flushed: AtomicU64,
@@ -374,6 +381,7 @@ impl Store {
                 fresh: Mutex::new(HashMap::new()),
                 presence: Mutex::new(HashMap::new()),
                 config,
+                dir: dir.as_ref().to_path_buf(),
                 writes_requested: AtomicU64::new(0),
                 writes_flushed: AtomicU64::new(0),
                 changes,

@@ -300,10 +300,13 @@ impl Store {
             || now.saturating_sub(session.created) > config.session_max_ms;
         let user = self.user(&session.user)?.filter(|u| !u.disabled);
         let Some(user) = user.filter(|_| !expired) else {
-            self.inner.sessions.remove(key.as_bytes()).map_err(db_err)?;
+            if self.has_space() {
+                self.inner.sessions.remove(key.as_bytes()).map_err(db_err)?;
+            }
             return Ok(None);
         };
-        if now.saturating_sub(session.last_seen) > SESSION_TOUCH_MS {
+        // with the storage full, reading goes on without noting the session's use
+        if now.saturating_sub(session.last_seen) > SESSION_TOUCH_MS && self.has_space() {
             session.last_seen = now;
             self.inner
                 .sessions

@@ -40,6 +40,7 @@ pub fn code_of(e: &ApiError) -> &'static str {
         (None, ErrorKind::Forbidden) => "UnauthorizedOperation",
         (None, ErrorKind::TooManyRequests) => "RequestLimitExceeded",
         (None, ErrorKind::Internal) => "InternalError",
+        (None, ErrorKind::StorageFull) => "ResourceInsufficient",
     }
 }
 
