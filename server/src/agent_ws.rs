@@ -45,9 +45,10 @@ pub async fn upgrade(
         Ok(ws) => ws,
         Err(e) => return HttpRefusal(ApiError::malformed(e.body_text())).into_response(),
     };
-    // frames a bit over our own limit still reach `protocol::decode`, which closes with a reason
-    ws.max_message_size(protocol::MAX_FRAME_BYTES * 2)
-        .max_frame_size(protocol::MAX_FRAME_BYTES * 2)
+    // frames up to four times our own limit still reach `protocol::decode`, which closes with
+    // a reason; past that the websocket library stops reading (and the connection ends)
+    ws.max_message_size(protocol::LIBRARY_LIMIT_BYTES)
+        .max_frame_size(protocol::LIBRARY_LIMIT_BYTES)
         .on_upgrade(move |socket| session(socket, store, agent, Liveness::default()))
 }
 
@@ -85,6 +86,9 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
     let mut _connected = None;
     let mut watching = Vec::new();
     let mut heard = Instant::now();
+    let rate = std::num::NonZeroU32::new(protocol::MAX_MESSAGES_PER_S).expect("not zero");
+    let limiter = governor::RateLimiter::direct(governor::Quota::per_second(rate));
+    let mut warned: Option<Instant> = None;
     let mut pings = tokio::time::interval_at(heard + liveness.ping, liveness.ping);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -105,6 +109,13 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                     Ok(msg) => msg,
                     Err(refusal) => return close(socket, refusal).await,
                 };
+                if limiter.check().is_err() {
+                    if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+                        warned = Some(Instant::now());
+                        tracing::warn!(agent = %agent.name, "sends over {} messages/s; reading it more slowly", protocol::MAX_MESSAGES_PER_S);
+                    }
+                    limiter.until_ready().await;
+                }
                 if let Err(e) = handle(&store, &agent, msg.clone()) {
                     tracing::warn!(agent = %agent.name, "{e}");
                 }

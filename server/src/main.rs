@@ -15,6 +15,8 @@ mod audit_tests;
 mod backup;
 mod check;
 mod embedded;
+#[cfg(test)]
+mod hostile_tests;
 mod protocol;
 mod rest;
 mod serve;

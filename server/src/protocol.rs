@@ -19,6 +19,14 @@ use std::time::Duration;
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest text frame either side accepts (a snapshot of 1,000 holders fits easily).
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Frames past this are not even read (the websocket library's limit); between the two, the
+/// console reads the frame and closes with 1009 and a reason.
+pub const LIBRARY_LIMIT_BYTES: usize = MAX_FRAME_BYTES * 4;
+/// Messages per second the console reads from one agent connection (a burst of as many is
+/// fine). Past it the console reads more slowly: the agent's sends wait (TCP back-pressure),
+/// nothing is dropped, and one busy agent cannot take the console from everyone else. A
+/// thousand watched addresses probed each second is a tenth of it.
+pub const MAX_MESSAGES_PER_S: u32 = 10_000;
 /// How often each side pings the other.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long either side waits without hearing anything (any frame, Pong included) before it
@@ -92,6 +100,12 @@ impl Refusal {
         }
         Refusal { code, reason }
     }
+    pub fn too_big(len: usize) -> Self {
+        Refusal::new(
+            1009,
+            format!("frame of {len} bytes or more exceeds the limit of {MAX_FRAME_BYTES}"),
+        )
+    }
     pub fn binary() -> Self {
         Refusal::new(1003, "binary frames are not supported; send JSON text")
     }
@@ -100,13 +114,7 @@ impl Refusal {
 /// Decodes one text frame from an agent. `said_hello` is whether `hello` was already received.
 pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, Refusal> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(Refusal::new(
-            1009,
-            format!(
-                "frame of {} bytes exceeds the limit of {MAX_FRAME_BYTES}",
-                text.len()
-            ),
-        ));
+        return Err(Refusal::too_big(text.len()));
     }
     let msg: AgentMessage = serde_json::from_str(text)
         .map_err(|e| Refusal::new(1007, format!("malformed message: {e}")))?;

@@ -283,6 +283,10 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
             access,
             crate::access::guard,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            app::api::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(crate::access::limit_body))
         .layer(axum::middleware::from_fn(crate::access::hardening))
 }
 

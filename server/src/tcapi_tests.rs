@@ -11,12 +11,12 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-struct Key {
-    id: String,
-    secret: String,
+pub(crate) struct Key {
+    pub id: String,
+    pub secret: String,
 }
 
-async fn key_of(f: &Fixture, role: Role) -> Key {
+pub(crate) async fn key_of(f: &Fixture, role: Role) -> Key {
     let (row, secret) = f
         .store
         .create_api_key(&format!("{role}-user"))
@@ -26,7 +26,7 @@ async fn key_of(f: &Fixture, role: Role) -> Key {
 }
 
 /// A signed POST (or GET with `query`) as the official SDK sends it, at `timestamp`.
-fn signed(
+pub(crate) fn signed(
     key: &Key,
     action: &str,
     params: &Value,
@@ -91,12 +91,12 @@ fn signed(
         .unwrap()
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     app::store::now_ms() as i64 / 1000
 }
 
 /// Sends a request; checks the envelope every answer has; returns `Response`.
-async fn call(api: &axum::Router, request: Request<Body>) -> Value {
+pub(crate) async fn call(api: &axum::Router, request: Request<Body>) -> Value {
     let response = api.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
@@ -110,7 +110,7 @@ async fn call(api: &axum::Router, request: Request<Body>) -> Value {
     inner
 }
 
-fn code(answer: &Value) -> &str {
+pub(crate) fn code(answer: &Value) -> &str {
     answer["Error"]["Code"].as_str().unwrap_or("")
 }
 

@@ -3,7 +3,7 @@
 //! slows the others down.
 
 #[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
+use crate::domain::auth::{Role, SessionKey};
 use crate::domain::ids::{HavipId, RegionId};
 use leptos::prelude::*;
 use leptos::server_fn::{codec::JsonEncoding, BoxedStream, Websocket};
@@ -33,12 +33,19 @@ pub async fn live_events(
     use tokio::sync::broadcast::error::RecvError;
 
     let store = super::store(Role::Viewer).map_err(|e| ServerFnError::new(e.message))?;
+    let session = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SessionKey>().cloned())
+        .ok_or_else(|| ServerFnError::new("Log in first."))?;
+    let open = store.live_socket_opened(&session.0).map_err(|e| {
+        // the refusal's status (429) goes on the answer, as for every server function
+        let shown = super::outgoing(&e);
+        ServerFnError::new(shown.message)
+    })?;
     // subscribe before reading the sequence: a change between the two is sent, never missed
     let mut changes = store.subscribe();
     let (epoch, seq) = store.change_mark();
     let mut input = input;
     let (mut tx, rx) = mpsc::channel(64);
-    let open = store.socket_opened();
     tokio::spawn(async move {
         let _open = open;
         if tx.send(Ok(LiveEvent::Hello { epoch, seq })).await.is_err() {
@@ -46,7 +53,9 @@ pub async fn live_events(
         }
         loop {
             tokio::select! {
-                msg = input.next() => if msg.is_none() { break }, // browser went away
+                // the browser went away, or sent something: the channel takes no input, so
+                // any message (an oversized one included) ends it
+                _ = input.next() => break,
                 // the console is stopping: end the stream (the socket closes), the page
                 // reconnects with back-off and resyncs once the console is back
                 _ = store.closing() => break,

@@ -28,10 +28,19 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Bytes, Encodes};
 
+/// The largest request body the console reads (the server enforces it).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// What a caller is told when its body is over `MAX_BODY_BYTES`.
+pub const TOO_LARGE: &str = "the console reads at most 1 MiB per request.";
+
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // a body over the limit, sent without its length (one with it never gets here)
+        if value.to_string().contains("length limit exceeded") {
+            return ApiError::too_large(format!("Request body too large: {TOO_LARGE}"));
+        }
         match value {
             // the server could not read what was sent (on the server, a body that does not
             // decode is the caller's; in the browser, an answer that does not is ours)

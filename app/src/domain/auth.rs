@@ -53,6 +53,11 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// Which session a request came with (a digest of its token, never the token): the access
+/// layer puts it in the request next to the `Principal`, for limits counted per session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey(pub String);
+
 pub const PASSWORD_MIN_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that hashing it costs nothing extra.
 pub const PASSWORD_MAX_BYTES: usize = 1024;

@@ -17,8 +17,12 @@ pub enum ErrorKind {
     Conflict,
     Unauthorized,
     Forbidden,
-    /// Too many failed attempts: wait before the next one.
+    /// Too many failed attempts, connections or messages: wait before the next one.
     TooManyRequests,
+    /// The request body is larger than the console reads.
+    TooLarge,
+    /// The request body is of a type the console does not read (not JSON, not a form).
+    UnsupportedType,
     /// Our fault; the details go to the server log, never to the caller.
     Internal,
     /// The server's storage is (nearly) full: nothing was changed; try again once space is
@@ -37,6 +41,8 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::Invalid => 422,
             ErrorKind::TooManyRequests => 429,
+            ErrorKind::TooLarge => 413,
+            ErrorKind::UnsupportedType => 415,
             ErrorKind::Internal => 500,
             ErrorKind::StorageFull => 507,
         }
@@ -114,6 +120,14 @@ impl ApiError {
     pub fn too_many(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::TooManyRequests, None, message)
     }
+    pub fn unsupported_type(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::UnsupportedType, None, message)
+    }
+
+    pub fn too_large(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::TooLarge, None, message)
+    }
+
     pub fn storage_full(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::StorageFull, None, message)
     }

@@ -22,7 +22,7 @@ impl fmt::Display for NameError {
                 )
             }
             NameError::ControlCharacter => {
-                f.write_str("The name cannot contain control characters (tabs, line breaks...).")
+                f.write_str("The name cannot contain control characters (tabs, line breaks, text-direction overrides...).")
             }
         }
     }
@@ -47,7 +47,10 @@ pub fn check_name(text: &str) -> Result<String, NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
-    if name.chars().any(char::is_control) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || is_direction_control(c))
+    {
         return Err(NameError::ControlCharacter);
     }
     let n = name.chars().count();
@@ -55,6 +58,12 @@ pub fn check_name(text: &str) -> Result<String, NameError> {
         return Err(NameError::TooLong(n));
     }
     Ok(name.to_string())
+}
+
+/// Unicode's bidirectional formatting characters: they make text display in another order
+/// than it is stored, so a name could look like another.
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -75,5 +84,9 @@ mod tests {
         assert_eq!(check_name("a\nb"), Err(NameError::ControlCharacter));
         assert_eq!(check_name("a\u{7f}b"), Err(NameError::ControlCharacter));
         assert_eq!(check_name("a\u{0}b"), Err(NameError::ControlCharacter));
+        // text shown in another order than it is stored ("Trojan Source")
+        assert_eq!(check_name("a\u{202e}b"), Err(NameError::ControlCharacter));
+        assert_eq!(check_name("a\u{2066}b"), Err(NameError::ControlCharacter));
+        assert_eq!(check_name("東京-web"), Ok("東京-web".into()));
     }
 }

@@ -1,16 +1,33 @@
 //! Shutting down: `havip serve` tells the store it is closing, every open websocket (agents and
 //! browsers) hears it and closes with a reason, and the server waits a bounded time for them.
 
-use super::Store;
+use super::{lock, Store};
+use crate::domain::error::ApiError;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// Live channels one browser session may hold open at once (a page holds one; tabs add up).
+pub const MAX_LIVE_PER_SESSION: usize = 16;
+
 /// Held by each open websocket session; counts it as open until dropped.
-pub struct OpenSocket(Store);
+pub struct OpenSocket {
+    store: Store,
+    /// the browser session it counts against, if any
+    session: Option<String>,
+}
 
 impl Drop for OpenSocket {
     fn drop(&mut self) {
-        self.0.inner.open_sockets.fetch_sub(1, Ordering::SeqCst);
+        self.store.inner.open_sockets.fetch_sub(1, Ordering::SeqCst);
+        if let Some(key) = &self.session {
+            let mut open = lock(&self.store.inner.live_per_session);
+            if let Some(n) = open.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(key);
+                }
+            }
+        }
     }
 }
 
@@ -29,7 +46,27 @@ impl Store {
 
     pub fn socket_opened(&self) -> OpenSocket {
         self.inner.open_sockets.fetch_add(1, Ordering::SeqCst);
-        OpenSocket(self.clone())
+        OpenSocket {
+            store: self.clone(),
+            session: None,
+        }
+    }
+
+    /// A browser's live channel, counted against its session: refused past
+    /// `MAX_LIVE_PER_SESSION`, so one session cannot hold the console's sockets.
+    pub fn live_socket_opened(&self, session: &str) -> Result<OpenSocket, ApiError> {
+        let mut open = lock(&self.inner.live_per_session);
+        let n = open.entry(session.to_string()).or_insert(0);
+        if *n >= MAX_LIVE_PER_SESSION {
+            return Err(ApiError::too_many(format!(
+                "This session already has {MAX_LIVE_PER_SESSION} live connections open; close some pages or tabs."
+            )));
+        }
+        *n += 1;
+        drop(open);
+        let mut socket = self.socket_opened();
+        socket.session = Some(session.to_string());
+        Ok(socket)
     }
 
     /// Waits until every websocket session has ended, at most `within`; false if some had not.

@@ -23,7 +23,7 @@ pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
-pub use lifecycle::OpenSocket;
+pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use space::DEFAULT_MIN_FREE_BYTES;
 pub use users::{login_delay_ms, User};
 
@@ -191,6 +191,8 @@ struct Inner {
     /// true once the console is shutting down (see `lifecycle`)
     closing: tokio::sync::watch::Sender<bool>,
     open_sockets: AtomicUsize,
+    /// session key -> live channels it holds open
+    live_per_session: Mutex<HashMap<String, usize>>,
     /// changes published since this process opened the store: a page rendered at mark
     /// (epoch, N) missed nothing if the live channel says (epoch, N) when it connects
     change_seq: AtomicU64,
@@ -387,6 +389,7 @@ impl Store {
                 changes,
                 closing: tokio::sync::watch::Sender::new(false),
                 open_sockets: AtomicUsize::new(0),
+                live_per_session: Mutex::new(HashMap::new()),
                 change_seq: AtomicU64::new(0),
                 epoch: rand::random::<u64>() >> 12,
                 db,
