@@ -58,3 +58,41 @@ test("a hostile page cannot change the console or open its live channel", async 
   await open(page, "/networks");
   await expect(page.locator("#region-select option", { hasText: evil })).toHaveCount(0);
 });
+
+// Markup typed into any name the console shows back (VPC, subnet, HAVIP, instance, agent) is
+// text: it is displayed as typed and never becomes an element or runs.
+test("markup in every user-supplied name renders as inert text", async ({ page }) => {
+  const tag = Date.now().toString(36).slice(-5);
+  const markup = (what: string) => `<img src=x onerror=__pwned=1>${what}<b>${tag}</b>`;
+  const api = async (fn: string, body: { form?: Record<string, string>; data?: unknown }) => {
+    const answer = await page.request.post(`/api/${fn}`, { ...body, headers: { Accept: "application/json" } });
+    expect(answer.status(), `${fn}: ${await answer.text()}`).toBe(200);
+    return answer.json();
+  };
+  const network = await api("network_page", { form: {} });
+  const region = network.region_id as string;
+  const octet = 100 + Math.floor(Math.random() * 100);
+  const vpc = await api("create_vpc", { form: { region_id: region, name: markup("vpc"), cidr: `10.${octet}.0.0/16` } });
+  const subnet = await api("create_subnet", { form: { vpc_id: vpc.id, name: markup("sn"), cidr: `10.${octet}.1.0/24` } });
+  const havip = await api("create_havip", {
+    data: { req: { region_id: region, name: markup("vip"), vpc_id: vpc.id, subnet_id: subnet.id, ip: "Automatic" } },
+  });
+  const mac = `52:54:00:${octet.toString(16)}:00:07`;
+  await api("register_instance", { form: { name: markup("cvm"), subnet_id: subnet.id, mac, ip: `10.${octet}.1.7` } });
+  await api("create_agent", { data: { name: markup("agent"), subnet_ids: [subnet.id] } });
+
+  for (const [path, what] of [
+    ["/", "vip"],
+    [`/havip/${havip.id}`, "vip"],
+    ["/networks", "vpc"],
+    ["/networks", "sn"],
+    ["/instances", "cvm"],
+    ["/agents", "agent"],
+  ]) {
+    await open(page, path);
+    await expect(page.locator("body"), `${path} shows the ${what} name as text`).toContainText(markup(what));
+    await expect(page.locator(`b:text-is("${tag}")`), `${path}: no element from a name`).toHaveCount(0);
+    await expect(page.locator('img[src="x"]'), `${path}: no element from a name`).toHaveCount(0);
+    expect(await page.evaluate(() => (window as any).__pwned), `${path}: no script from a name`).toBeUndefined();
+  }
+});

@@ -73,7 +73,7 @@ pub fn routes(access: Access) -> Router {
 }
 
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
+    path.starts_with("/pkg/") || path == "/favicon.svg" || crate::health::PATHS.contains(&path)
 }
 
 fn wants_page(req: &Request) -> bool {

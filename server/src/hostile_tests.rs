@@ -496,7 +496,7 @@ async fn bad_calls_to_the_tencent_api_are_refused_with_their_codes() {
 }
 
 /// The console's router on a loopback port, for websockets.
-async fn listen(f: &Fixture) -> SocketAddr {
+pub(crate) async fn listen(f: &Fixture) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = f.router.clone();

@@ -16,6 +16,9 @@ mod backup;
 mod check;
 mod embedded;
 #[cfg(test)]
+mod flood_tests;
+mod health;
+#[cfg(test)]
 mod hostile_tests;
 mod protocol;
 mod rest;

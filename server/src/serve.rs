@@ -277,6 +277,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .with_state(options);
     console
         .merge(agent_router(store.clone()))
+        .merge(crate::health::routes(store.clone()))
         .merge(crate::rest::routes(store))
         .merge(crate::access::routes(access.clone()))
         .layer(axum::middleware::from_fn_with_state(

@@ -253,7 +253,7 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     assert_eq!(refused, 0, "a new request was served while shutting down");
 
     // the request in flight finishes and is kept
-    slow.write_all(body[20..].as_bytes()).unwrap();
+    slow.write_all(&body.as_bytes()[20..]).unwrap();
     let (status, head, created) = response(slow);
     assert_eq!(status, 200, "{head}\n{created}");
     assert_eq!(json(&created)["name"], "in-flight");

@@ -26,6 +26,15 @@ impl Store {
         }
     }
 
+    /// Whether the console can take changes now: the database answers and there is room.
+    pub fn ready(&self) -> Result<(), ApiError> {
+        self.inner
+            .meta
+            .get("schema_version")
+            .map_err(|e| ApiError::internal(format!("the database does not answer: {e}")))?;
+        self.ensure_space()
+    }
+
     /// Whether writes that nobody asked for (a session's last use) may happen now.
     pub(crate) fn has_space(&self) -> bool {
         self.ensure_space().is_ok()
@@ -42,5 +51,5 @@ fn available_bytes(dir: &Path) -> std::io::Result<u64> {
         return Err(std::io::Error::last_os_error());
     }
     let stat = unsafe { stat.assume_init() };
-    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+    Ok(stat.f_bavail * stat.f_frsize)
 }
