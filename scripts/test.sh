@@ -9,12 +9,13 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "set-up"
 scripts/setup.sh --test
 
-step "release build (single binary)"
-scripts/build.sh
-
 step "unit, store and server tests"
 cargo test --release -p app --features ssr
-cargo test --release -p havip --features embed
+cargo test --release -p havip
+
+# after the tests: their integration tests build target/release/havip without the site
+step "release build (single binary)"
+scripts/build.sh
 
 step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"
 SERVER_BIN=target/release/havip python3 end2end/crash/crash.py 3

@@ -293,8 +293,11 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         (_, Some(principal)) => {
             req.extensions_mut()
                 .insert(Actor::user(&principal.user, client));
-            req.extensions_mut().insert(principal);
-            next.run(req).await
+            req.extensions_mut().insert(principal.clone());
+            let mut response = next.run(req).await;
+            // for the request log
+            response.extensions_mut().insert(principal);
+            response
         }
         (_, None) if wants_page(&req) => {
             let wanted = req

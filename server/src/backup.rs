@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct BackupArgs {
-    #[arg(long, default_value = "havip-data")]
+    #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
     pub data_dir: PathBuf,
 }
 
@@ -20,7 +20,7 @@ pub struct RestoreArgs {
     /// The backup file (`-` for standard input).
     pub file: PathBuf,
     /// A new, empty directory.
-    #[arg(long)]
+    #[arg(long, env = "HAVIP_DATA_DIR")]
     pub data_dir: PathBuf,
 }
 

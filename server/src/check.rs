@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    #[arg(long, default_value = "havip-data")]
+    #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
     pub data_dir: PathBuf,
 }
 

@@ -21,6 +21,7 @@ mod health;
 #[cfg(test)]
 mod hostile_tests;
 mod protocol;
+mod request_log;
 mod rest;
 mod serve;
 mod tcapi;
@@ -41,8 +42,17 @@ use std::net::SocketAddr;
     about = "Self-hosted console for high-availability virtual IPs"
 )]
 struct Cli {
+    /// Log lines as text or as JSON objects (one per line); RUST_LOG chooses what is logged.
+    #[arg(long, global = true, env = "HAVIP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -71,13 +81,16 @@ async fn main() {
     let cli = Cli::parse();
     // logs go to stderr; RUST_LOG narrows or widens them (default: info, without sled's own
     // lines: what they say reaches the user as one line of ours)
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=off")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Agent(args) => agent::run(args).await,

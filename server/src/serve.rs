@@ -12,43 +12,43 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address the console listens on.
-    #[arg(long, default_value_t = crate::default_listen())]
+    #[arg(long, env = "HAVIP_LISTEN", default_value_t = crate::default_listen())]
     pub listen: SocketAddr,
     /// Directory of the embedded database (created and seeded on first start).
-    #[arg(long, default_value = "havip-data")]
+    #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
     pub data_dir: PathBuf,
     /// Also accept agents on this Unix socket (it crosses network namespaces; agents use
     /// `--server unix:PATH`).
-    #[arg(long)]
+    #[arg(long, env = "HAVIP_AGENT_SOCKET")]
     pub agent_socket: Option<PathBuf>,
     /// Public address pool EIPs are allocated from.
-    #[arg(long, default_value = app::store::DEFAULT_EIP_POOL)]
+    #[arg(long, env = "HAVIP_EIP_POOL", default_value = app::store::DEFAULT_EIP_POOL)]
     pub eip_pool: ipnet::Ipv4Net,
     /// Maximum number of HAVIPs per VPC.
-    #[arg(long, default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
+    #[arg(long, env = "HAVIP_QUOTA", default_value_t = app::domain::DEFAULT_HAVIP_QUOTA_PER_VPC)]
     pub quota: u32,
     /// History events kept per HAVIP (older ones are dropped).
-    #[arg(long, default_value_t = app::store::DEFAULT_HISTORY_LIMIT)]
+    #[arg(long, env = "HAVIP_HISTORY_LIMIT", default_value_t = app::store::DEFAULT_HISTORY_LIMIT)]
     pub history_limit: u64,
     /// Audit records kept (older ones are dropped).
-    #[arg(long, default_value_t = app::store::DEFAULT_AUDIT_LIMIT)]
+    #[arg(long, env = "HAVIP_AUDIT_LIMIT", default_value_t = app::store::DEFAULT_AUDIT_LIMIT)]
     pub audit_limit: u64,
     /// Refuse changes ("storage full", HTTP 507) while less than this many MiB are free where
     /// the data is: the database is never left half-written by a full disk.
-    #[arg(long, default_value_t = app::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
+    #[arg(long, env = "HAVIP_MIN_FREE_MB", default_value_t = app::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
     pub min_free_mb: u64,
     /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, env = "HAVIP_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, env = "HAVIP_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Also answer the Tencent Cloud API 3.0 compatible API (signed with API keys) on this
     /// address (over TLS too when --tls-cert is given).
-    #[arg(long)]
+    #[arg(long, env = "HAVIP_API_LISTEN")]
     pub api_listen: Option<SocketAddr>,
     /// Requests per second each API key may make per action.
-    #[arg(long, default_value_t = crate::tcapi::DEFAULT_RATE)]
+    #[arg(long, env = "HAVIP_API_RATE", default_value_t = crate::tcapi::DEFAULT_RATE)]
     pub api_rate: u32,
 }
 
@@ -289,6 +289,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         ))
         .layer(axum::middleware::from_fn(crate::access::limit_body))
         .layer(axum::middleware::from_fn(crate::access::hardening))
+        .layer(axum::middleware::from_fn(crate::request_log::log_request))
 }
 
 fn agent_router(store: Store) -> Router {

@@ -13,13 +13,13 @@ pub enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
-        #[arg(long, default_value = "havip-data")]
+        #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
         data_dir: PathBuf,
     },
     /// Set a new password (from HAVIP_PASSWORD or standard input); ends the user's sessions.
     ResetPassword {
         name: String,
-        #[arg(long, default_value = "havip-data")]
+        #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
         data_dir: PathBuf,
     },
 }
@@ -30,7 +30,7 @@ pub enum KeyCommand {
     /// shown only now).
     Create {
         user: String,
-        #[arg(long, default_value = "havip-data")]
+        #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
         data_dir: PathBuf,
     },
 }

@@ -498,3 +498,86 @@ fn available(dir: &Path) -> u64 {
     let text = String::from_utf8(out.stdout).unwrap();
     text.lines().nth(1).unwrap().trim().parse().unwrap()
 }
+
+#[test]
+fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_admin(&data);
+    let log_path = dir.path().join("log.jsonl");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut console = Command::new(BIN)
+        .args(["--log-format", "json", "serve", "--listen", &listen])
+        .env("HAVIP_DATA_DIR", &data) // every flag also from the environment
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    while TcpStream::connect(&listen).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cookie = login(port);
+    let session = cookie.split_once('=').unwrap().1.to_string();
+    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
+    let subnet = page["vpcs"][0]["subnets"][0]["subnet"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agent = json(
+        &http(
+            port,
+            "POST",
+            "/api/create_agent",
+            &cookie,
+            &format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#),
+        )
+        .2,
+    );
+    let token = agent["token"].as_str().expect("a token").to_string();
+    let key = json(&http(port, "POST", "/api/create_api_key", &cookie, "").2);
+    let secret = key["secret_key"]
+        .as_str()
+        .expect("a secret key")
+        .to_string();
+    let (status, _, _) = http(
+        port,
+        "GET",
+        "/api/v1/havips?secret=in-the-query",
+        &cookie,
+        "",
+    );
+    assert_eq!(status, 200);
+    sigterm(&console);
+    assert!(exit_within(&mut console, Duration::from_secs(15)).success());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for secret in [PASSWORD, &session, &token, &secret, "in-the-query"] {
+        assert!(!log.contains(secret), "a secret in the log: {secret}");
+    }
+    let requests: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .filter(|line: &serde_json::Value| line["target"] == "havip::request")
+        .collect();
+    let agent_call = requests
+        .iter()
+        .find(|r| r["path"] == "/api/create_agent")
+        .expect("the create is logged");
+    assert_eq!(agent_call["user"], "admin");
+    assert_eq!(agent_call["status"], 200);
+    assert_eq!(agent_call["request_id"].as_str().unwrap().len(), 16);
+    assert!(
+        agent_call["duration_ms"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 0.0
+    );
+    let login = requests.iter().find(|r| r["path"] == "/login").unwrap();
+    assert_eq!(
+        login["user"], "-",
+        "nobody is logged in yet when logging in"
+    );
+}

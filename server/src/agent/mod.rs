@@ -12,11 +12,11 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct AgentArgs {
     /// Interface on the HAVIPs' L2 segment.
-    #[arg(long)]
+    #[arg(long, env = "HAVIP_INTERFACE")]
     pub interface: String,
     /// The console: https://HOST:PORT (WSS), http://HOST:PORT (ws://), or unix:PATH (the
     /// server's --agent-socket).
-    #[arg(long)]
+    #[arg(long, env = "HAVIP_SERVER")]
     pub server: String,
     /// Trust the console's certificate if this CA (PEM) signed it, instead of the system's
     /// roots (for a private CA); https:// only.
@@ -26,7 +26,7 @@ pub struct AgentArgs {
     #[arg(long, env = "HAVIP_AGENT_TOKEN", hide_env_values = true)]
     pub token: String,
     /// How often each watched HAVIP is probed (e.g. 1s, 500ms).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "HAVIP_PROBE_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub probe_interval: Duration,
 }
 
