@@ -112,6 +112,26 @@ fn login(port: u16) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
+/// A VPC and a subnet made over HTTP: (region, vpc, subnet) ids.
+fn network(port: u16, cookie: &str, vpc_cidr: &str, subnet_cidr: &str) -> (String, String, String) {
+    let made = |path: &str, body: String| {
+        let answer = json(&http(port, "POST", path, cookie, &body).2);
+        answer["id"].as_str().expect("an id").to_string()
+    };
+    let page = json(&http(port, "POST", "/api/network_page", cookie, "").2);
+    let region = page["region_id"].as_str().unwrap().to_string();
+    let cidr = |c: &str| c.replace('/', "%2F");
+    let vpc = made(
+        "/api/create_vpc",
+        format!("region_id={region}&name=v&cidr={}", cidr(vpc_cidr)),
+    );
+    let subnet = made(
+        "/api/create_subnet",
+        format!("vpc_id={vpc}&name=s&cidr={}", cidr(subnet_cidr)),
+    );
+    (region, vpc, subnet)
+}
+
 fn exit_within(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
@@ -134,30 +154,7 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     add_admin(&data);
     let (mut console, port) = serve(&data);
     let cookie = login(port);
-    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
-    let region = page["region_id"].as_str().unwrap().to_string();
-    let vpc = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_vpc",
-            &cookie,
-            &format!("region_id={region}&name=v&cidr=10.60.0.0%2F16"),
-        )
-        .2,
-    );
-    let vpc = vpc["id"].as_str().unwrap().to_string();
-    let subnet = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_subnet",
-            &cookie,
-            &format!("vpc_id={vpc}&name=s&cidr=10.60.0.0%2F24"),
-        )
-        .2,
-    );
-    let subnet = subnet["id"].as_str().unwrap().to_string();
+    let (region, vpc, subnet) = network(port, &cookie, "10.60.0.0/16", "10.60.0.0/24");
     let agent = json(
         &http(
             port,
@@ -400,30 +397,7 @@ fn a_full_disk_refuses_changes_keeps_reads_and_recovers_without_a_restart() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let cookie = login(port);
-    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
-    let region = page["region_id"].as_str().unwrap().to_string();
-    let vpc = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_vpc",
-            &cookie,
-            &format!("region_id={region}&name=v&cidr=10.61.0.0%2F16"),
-        )
-        .2,
-    );
-    let vpc = vpc["id"].as_str().unwrap().to_string();
-    let subnet = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_subnet",
-            &cookie,
-            &format!("vpc_id={vpc}&name=s&cidr=10.61.0.0%2F16"),
-        )
-        .2,
-    );
-    let subnet = subnet["id"].as_str().unwrap().to_string();
+    let (region, vpc, subnet) = network(port, &cookie, "10.61.0.0/16", "10.61.0.0/16");
     let create = |name: &str| {
         let body = format!(
             r#"{{"req":{{"region_id":"{region}","name":"{name}","vpc_id":"{vpc}","subnet_id":"{subnet}","ip":"Automatic"}}}}"#
