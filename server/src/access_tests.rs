@@ -3,6 +3,7 @@
 
 use crate::api_tests::{content_type, fixture, form, request_as, As, Fixture, PASSWORD};
 use app::api::agents::{AgentsPage, CreateAgent, RevokeAgent};
+use app::api::alerts::{AlertsPage, CreateAlert, DeleteAlert, SetAlertEnabled, TestAlert};
 use app::api::audit::AuditLog;
 use app::api::eips::UnbindHavipEip;
 use app::api::eips::{AllocateEip, BindEip, BindNewEip, EipsPage, ReleaseEip, UnbindEip};
@@ -57,6 +58,21 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
         .create_agent("lab", std::slice::from_ref(&f.subnet_id))
         .await
         .unwrap();
+    let alert = s
+        .create_alert(app::domain::alerts::NewAlertRule {
+            name: "pager".into(),
+            target: app::domain::alerts::Target::Webhook {
+                url: "http://127.0.0.1:9/hook".into(),
+            },
+            events: vec![app::domain::alerts::EventType::HolderChanged],
+            scope: Default::default(),
+            dedup_s: 60,
+        })
+        .await
+        .unwrap()
+        .rule
+        .id
+        .to_string();
     for name in ["spare", "doomed-user"] {
         s.create_user(name, PASSWORD, Role::Viewer).await.unwrap();
     }
@@ -403,6 +419,49 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
             Admin,
         ),
         (
+            "alerts page",
+            post.clone(),
+            AlertsPage::PATH.into(),
+            As::Form,
+            String::new(),
+            Admin,
+        ),
+        (
+            "add an alert rule",
+            post.clone(),
+            CreateAlert::PATH.into(),
+            As::Json,
+            json(serde_json::json!({"rule": {
+                "name": "mail", "target": {"kind": "webhook", "url": "https://hooks.example/x"},
+                "events": ["havip.lost"], "scope": {}, "dedup_s": 0,
+            }})),
+            Admin,
+        ),
+        (
+            "disable an alert rule",
+            post.clone(),
+            SetAlertEnabled::PATH.into(),
+            As::Form,
+            form(&[("id", &alert), ("enabled", "false")]),
+            Admin,
+        ),
+        (
+            "send a test alert",
+            post.clone(),
+            TestAlert::PATH.into(),
+            As::Form,
+            form(&[("id", &alert)]),
+            Admin,
+        ),
+        (
+            "delete an alert rule",
+            post.clone(),
+            DeleteAlert::PATH.into(),
+            As::Form,
+            form(&[("id", &alert)]),
+            Admin,
+        ),
+        (
             "delete a user",
             post,
             DeleteUser::PATH.into(),
@@ -458,7 +517,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 40);
+    assert_eq!(checked, 4 * 45);
 }
 
 #[tokio::test]

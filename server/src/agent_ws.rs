@@ -145,7 +145,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                         return close(socket, Refusal { code: 1008, reason: "agent token revoked".into() }).await;
                     }
                 }
-                Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips | StoreChange::Users) => {}
+                Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips | StoreChange::Users | StoreChange::Alerts) => {}
                 Err(RecvError::Closed) => return,
             },
             _ = store.closing() => {

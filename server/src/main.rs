@@ -8,6 +8,9 @@ mod agent;
 mod agent_ws;
 #[cfg(test)]
 mod agent_ws_tests;
+mod alerts;
+#[cfg(test)]
+mod alerts_tests;
 #[cfg(test)]
 mod api_tests;
 #[cfg(test)]

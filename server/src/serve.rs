@@ -50,6 +50,14 @@ pub struct ServeArgs {
     /// Requests per second each API key may make per action.
     #[arg(long, env = "HAVIP_API_RATE", default_value_t = crate::tcapi::DEFAULT_RATE)]
     pub api_rate: u32,
+    /// Alert rules may run hook programs from this directory (only those, by file name; the
+    /// event is on their stdin). Without it, hooks are off.
+    #[arg(long, env = "HAVIP_HOOK_DIR")]
+    pub hook_dir: Option<PathBuf>,
+    /// `subnet.nearly_full` is raised when this percentage of a subnet's addresses is in use.
+    #[arg(long, env = "HAVIP_SUBNET_FULL_PERCENT", default_value_t = app::store::DEFAULT_SUBNET_FULL_PERCENT,
+          value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub subnet_full_percent: u8,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -67,6 +75,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             history_limit: args.history_limit.max(1),
             audit_limit: args.audit_limit.max(1),
             min_free_bytes: args.min_free_mb * 1024 * 1024,
+            hook_dir: args.hook_dir.clone(),
+            subnet_full_percent: args.subnet_full_percent,
             ..Default::default()
         },
     )
@@ -89,6 +99,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
     tokio::spawn(sweep_stations(store.clone()));
+    crate::alerts::spawn(store.clone());
     // without the socket (e.g. a data directory path too long for one) the console still
     // serves; backups then need it stopped
     if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {

@@ -70,7 +70,7 @@ pub async fn live_events(
                         Ok(StoreChange::Network { region_id } | StoreChange::Instances { region_id }) => {
                             LiveEvent::Changed { region_id: Some(region_id), havip_id: None, at_ms }
                         }
-                        Ok(StoreChange::Agents | StoreChange::Eips | StoreChange::Users) => {
+                        Ok(StoreChange::Agents | StoreChange::Eips | StoreChange::Users | StoreChange::Alerts) => {
                             LiveEvent::Changed { region_id: None, havip_id: None, at_ms }
                         }
                         // too slow to keep up: drop it; the page reconnects and resyncs

@@ -7,6 +7,7 @@
 //! malformed body, an ID of the wrong form) become `Malformed` (400) on the way in.
 
 pub mod agents;
+pub mod alerts;
 pub mod audit;
 pub mod eips;
 pub mod havips;

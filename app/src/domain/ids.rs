@@ -19,6 +19,7 @@ pub enum Kind {
     Instance,
     Eip,
     Agent,
+    Alert,
 }
 
 impl Kind {
@@ -32,13 +33,16 @@ impl Kind {
             Kind::Instance => "ins",
             Kind::Eip => "eip",
             Kind::Agent => "agent",
+            Kind::Alert => "alert",
         }
     }
 
     /// "an HAVIP", "a VPC": how a sentence names one of the kind.
     pub fn with_article(self) -> String {
         let article = match self {
-            Kind::Havip | Kind::Eni | Kind::Eip | Kind::Agent | Kind::Instance => "an",
+            Kind::Havip | Kind::Eni | Kind::Eip | Kind::Agent | Kind::Instance | Kind::Alert => {
+                "an"
+            }
             Kind::Region | Kind::Vpc | Kind::Subnet => "a",
         };
         format!("{article} {}", self.label())
@@ -55,6 +59,7 @@ impl Kind {
             Kind::Instance => "instance",
             Kind::Eip => "EIP",
             Kind::Agent => "agent",
+            Kind::Alert => "alert",
         }
     }
 }
@@ -208,6 +213,7 @@ id_types! {
     InstanceId => Instance;
     EipId => Eip;
     AgentId => Agent;
+    AlertId => Alert;
 }
 
 /// What uses an address of a subnet (the value of the IP index).

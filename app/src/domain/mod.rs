@@ -1,6 +1,7 @@
 //! Pure types and rules of the console. Compiles to both targets: the browser runs these checks
 //! for instant feedback, the server runs them again before writing (the server is the authority).
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod binding;

@@ -252,6 +252,9 @@ impl Store {
         if count > self.inner.config.history_limit {
             self.trim_history(&event.havip_id, self.inner.config.history_limit)?;
         }
+        if let Ok(havip) = self.stored_havip(&event.havip_id) {
+            self.raise_change(&havip, &event);
+        }
         Ok(())
     }
 
@@ -372,11 +375,10 @@ impl Store {
         // only a host the Instances page would list as discovered is news for browsers (a
         // holder announcing an HAVIP's address is not)
         if news && self.is_unknown_host(subnet_id, ip, mac)? {
-            let region_id = self
-                .subnet(subnet_id)
-                .and_then(|s| self.vpc(&s.vpc_id))
-                .map(|v| v.region_id)?;
+            let subnet = self.subnet(subnet_id)?;
+            let region_id = self.vpc(&subnet.vpc_id).map(|v| v.region_id)?;
             self.publish(StoreChange::Instances { region_id });
+            self.raise_discovered(&subnet, ip, mac, &agent.name);
         }
         Ok(())
     }
@@ -435,11 +437,15 @@ impl Drop for Connected {
         let mut presence = lock(&self.store.inner.presence);
         let p = presence.entry(self.agent_id.clone()).or_default();
         p.connections = p.connections.saturating_sub(1);
-        if p.connections == 0 {
+        let offline = p.connections == 0;
+        if offline {
             p.since = now_ms();
         }
         drop(presence);
         self.store.publish(StoreChange::Agents);
+        if offline {
+            self.store.raise_presence(&self.agent_id, false);
+        }
     }
 }
 
@@ -448,12 +454,16 @@ impl Store {
     pub fn agent_connected(&self, agent: &Agent) -> Connected {
         let mut presence = lock(&self.inner.presence);
         let p = presence.entry(agent.id.clone()).or_default();
-        if p.connections == 0 {
+        let online = p.connections == 0;
+        if online {
             p.since = now_ms();
         }
         p.connections += 1;
         drop(presence);
         self.publish(StoreChange::Agents);
+        if online {
+            self.raise_presence(&agent.id, true);
+        }
         Connected {
             store: self.clone(),
             agent_id: agent.id.clone(),

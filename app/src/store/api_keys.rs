@@ -74,7 +74,7 @@ impl Store {
         XChaCha20Poly1305::new((&self.inner.sealing_key).into())
     }
 
-    fn seal(&self, secret: &str) -> String {
+    pub(super) fn seal(&self, secret: &str) -> String {
         let nonce: [u8; 24] = rand::random();
         let sealed = self
             .cipher()
@@ -83,9 +83,9 @@ impl Store {
         hex(&[nonce.as_slice(), &sealed].concat())
     }
 
-    fn unseal(&self, sealed: &str) -> Result<String, ApiError> {
+    pub(super) fn unseal(&self, sealed: &str) -> Result<String, ApiError> {
         let broken =
-            || ApiError::internal("an API key's secret cannot be unsealed (secret.key changed?)");
+            || ApiError::internal("a sealed secret cannot be unsealed (secret.key changed?)");
         let bytes = unhex(sealed).filter(|b| b.len() > 24).ok_or_else(broken)?;
         let (nonce, sealed) = bytes.split_at(24);
         let plain = self

@@ -92,6 +92,7 @@ impl Store {
                 Ok(()) => {
                     self.audited();
                     self.flush().await?;
+                    self.raise_if_nearly_full(&subnet);
                     self.publish(StoreChange::HavipCreated {
                         region_id: havip.region_id.clone(),
                         havip_id: havip.id.clone(),

@@ -86,6 +86,7 @@ impl Store {
         self.publish(StoreChange::Instances {
             region_id: instance.region_id.clone(),
         });
+        self.raise_if_nearly_full(&subnet);
         Ok(instance)
     }
 

@@ -37,6 +37,11 @@ impl Store {
         self.inner.closing.send_replace(true);
     }
 
+    /// Whether the console is shutting down.
+    pub fn is_closing(&self) -> bool {
+        *self.inner.closing.borrow()
+    }
+
     /// Ready once the console is shutting down.
     pub async fn closing(&self) {
         let mut closing = self.inner.closing.subscribe();

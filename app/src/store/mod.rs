@@ -3,6 +3,7 @@
 //! flushed before the caller gets its answer.
 
 mod agents;
+mod alerts;
 mod api_keys;
 mod audit;
 mod backup;
@@ -18,6 +19,7 @@ mod space;
 mod users;
 
 pub use agents::{Connected, Presence};
+pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::MAX_KEYS_PER_USER;
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
@@ -29,7 +31,9 @@ pub use users::{login_delay_ms, User};
 
 use crate::domain::binding::{BindingRules, BindingState};
 use crate::domain::error::ApiError;
-use crate::domain::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
+use crate::domain::ids::{
+    AgentId, AlertId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId,
+};
 use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -68,6 +72,10 @@ pub struct StoreConfig {
     pub audit_limit: u64,
     /// changes are refused while less than this is free where the data is (see `space`)
     pub min_free_bytes: u64,
+    /// where alert hook programs live; `None`: hooks are off
+    pub hook_dir: Option<std::path::PathBuf>,
+    /// `subnet.nearly_full` is raised when this share of a subnet's addresses is in use
+    pub subnet_full_percent: u8,
 }
 
 impl Default for StoreConfig {
@@ -82,6 +90,8 @@ impl Default for StoreConfig {
             session_max_ms: 7 * 24 * 3600 * 1000,
             audit_limit: DEFAULT_AUDIT_LIMIT,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            hook_dir: None,
+            subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
         }
     }
 }
@@ -117,6 +127,8 @@ pub enum StoreChange {
     Eips,
     /// users added, changed or removed, sessions ended
     Users,
+    /// alert rules changed, or a delivery was logged
+    Alerts,
 }
 
 #[derive(Clone)]
@@ -163,6 +175,12 @@ struct Inner {
     api_keys: sled::Tree,
     /// SecretId:ClientToken -> what the create with that token made
     client_tokens: sled::Tree,
+    /// alert id -> rule (with its sealed webhook secret)
+    alert_rules: sled::Tree,
+    /// alert id ‖ u64 BE seq -> Delivery
+    alert_deliveries: sled::Tree,
+    /// events for the alert dispatcher (see `alerts`)
+    alerts: broadcast::Sender<crate::domain::alerts::Event>,
     /// from `DIR/secret.key`
     sealing_key: [u8; 32],
     audit_len: AtomicU64,
@@ -279,7 +297,7 @@ macro_rules! new_ids {
         }
     )*};
 }
-new_ids!(RegionId, VpcId, SubnetId, HavipId, EniId, InstanceId, EipId, AgentId);
+new_ids!(RegionId, VpcId, SubnetId, HavipId, EniId, InstanceId, EipId, AgentId, AlertId);
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialize")
@@ -373,6 +391,9 @@ impl Store {
                 audit: tree("audit")?,
                 api_keys: tree("api_keys")?,
                 client_tokens: tree("client_tokens")?,
+                alert_rules: tree("alert_rules")?,
+                alert_deliveries: tree("alert_deliveries")?,
+                alerts: broadcast::channel(4096).0,
                 sealing_key: api_keys::sealing_key(dir.as_ref())?,
                 audit_trim: Mutex::new(()),
                 writers: Arc::new(AtomicUsize::new(0)),

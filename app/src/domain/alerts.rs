@@ -1,0 +1,431 @@
+//! Alerts: what the console tells the outside world when something happens, and the rules that
+//! choose who hears what.
+//!
+//! An `Event` is one thing that happened (a failover, a split brain, an agent going away…). An
+//! `AlertRule` names a destination (a webhook URL, or a hook program run with the event on its
+//! stdin), the event types it wants and an optional scope; events it matches are delivered to
+//! it, at most one per event type and subject within its de-duplication window (the latest of
+//! the ones held back follows when the window ends, so the last word is never lost).
+
+use super::error::ApiError;
+use super::ids::{AlertId, HavipId, RegionId, SubnetId, VpcId};
+use serde::{Deserialize, Serialize};
+
+/// Longest de-duplication window a rule may have (a day).
+pub const MAX_DEDUP_S: u32 = 86_400;
+/// The window a new rule gets unless it says otherwise.
+pub const DEFAULT_DEDUP_S: u32 = 60;
+/// Rules the console keeps at most.
+pub const MAX_RULES: usize = 100;
+/// Longest webhook URL accepted.
+pub const MAX_URL_LEN: usize = 2_048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "havip.holder.changed")]
+    HolderChanged,
+    #[serde(rename = "havip.lost")]
+    Lost,
+    #[serde(rename = "havip.conflict.detected")]
+    ConflictDetected,
+    #[serde(rename = "havip.conflict.cleared")]
+    ConflictCleared,
+    #[serde(rename = "havip.unauthorized.claim")]
+    UnauthorizedClaim,
+    #[serde(rename = "agent.offline")]
+    AgentOffline,
+    #[serde(rename = "agent.online")]
+    AgentOnline,
+    #[serde(rename = "host.discovered")]
+    HostDiscovered,
+    #[serde(rename = "subnet.nearly_full")]
+    SubnetNearlyFull,
+    /// Sent to one rule on demand ("Send test"), never matched by rules.
+    #[serde(rename = "alert.test")]
+    Test,
+}
+
+impl EventType {
+    /// The types a rule can choose, in the order the Alerts page lists them.
+    pub const CHOOSABLE: [EventType; 9] = [
+        EventType::HolderChanged,
+        EventType::Lost,
+        EventType::ConflictDetected,
+        EventType::ConflictCleared,
+        EventType::UnauthorizedClaim,
+        EventType::AgentOffline,
+        EventType::AgentOnline,
+        EventType::HostDiscovered,
+        EventType::SubnetNearlyFull,
+    ];
+
+    /// The CloudEvents `type`, e.g. `havip.holder.changed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::HolderChanged => "havip.holder.changed",
+            EventType::Lost => "havip.lost",
+            EventType::ConflictDetected => "havip.conflict.detected",
+            EventType::ConflictCleared => "havip.conflict.cleared",
+            EventType::UnauthorizedClaim => "havip.unauthorized.claim",
+            EventType::AgentOffline => "agent.offline",
+            EventType::AgentOnline => "agent.online",
+            EventType::HostDiscovered => "host.discovered",
+            EventType::SubnetNearlyFull => "subnet.nearly_full",
+            EventType::Test => "alert.test",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventType> {
+        Self::CHOOSABLE
+            .into_iter()
+            .chain([EventType::Test])
+            .find(|t| t.as_str() == text)
+    }
+
+    /// What the Alerts page says about the type.
+    pub fn description(self) -> &'static str {
+        match self {
+            EventType::HolderChanged => "an HAVIP got a holder or failed over",
+            EventType::Lost => "an HAVIP's holder stopped answering",
+            EventType::ConflictDetected => "two hosts claim one HAVIP (split brain)",
+            EventType::ConflictCleared => "a split brain resolved to one holder",
+            EventType::UnauthorizedClaim => "a host outside the allowed holders claimed an HAVIP",
+            EventType::AgentOffline => "an agent disconnected",
+            EventType::AgentOnline => "an agent connected",
+            EventType::HostDiscovered => "an agent saw a host that is not registered",
+            EventType::SubnetNearlyFull => "a subnet's addresses passed the threshold",
+            EventType::Test => "a test sent from the Alerts page",
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an event happened, or which part of the network a rule listens to (every field
+/// optional; a rule's set fields must all match). Agent events carry no scope: they reach
+/// every rule that chose their type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<RegionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<VpcId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<SubnetId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub havip_id: Option<HavipId>,
+}
+
+impl Scope {
+    pub fn is_everything(&self) -> bool {
+        *self == Scope::default()
+    }
+
+    /// Whether an event at `place` is inside this scope.
+    pub fn covers(&self, place: &Scope, event_type: EventType) -> bool {
+        if matches!(event_type, EventType::AgentOffline | EventType::AgentOnline) {
+            return true;
+        }
+        fn fits<T: PartialEq>(wanted: &Option<T>, actual: &Option<T>) -> bool {
+            wanted.is_none() || wanted == actual
+        }
+        fits(&self.region_id, &place.region_id)
+            && fits(&self.vpc_id, &place.vpc_id)
+            && fits(&self.subnet_id, &place.subnet_id)
+            && fits(&self.havip_id, &place.havip_id)
+    }
+
+    /// "everything", or "VPC vpc-…, subnet subnet-…".
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            self.region_id.as_ref().map(|id| format!("region {id}")),
+            self.vpc_id.as_ref().map(|id| format!("VPC {id}")),
+            self.subnet_id.as_ref().map(|id| format!("subnet {id}")),
+            self.havip_id.as_ref().map(|id| format!("HAVIP {id}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            "everything".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// One thing that happened. `subject` is what it is about (an HAVIP, agent, subnet or host
+/// address); `data` the details (the CloudEvents `data`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub event_type: EventType,
+    /// unix ms
+    pub time: u64,
+    pub subject: String,
+    pub scope: Scope,
+    pub data: serde_json::Value,
+}
+
+/// Where a rule's events go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// POSTed as a CloudEvent, signed with the rule's secret.
+    Webhook { url: String },
+    /// A program in the console's hook directory, run with the event as JSON on its stdin.
+    Exec { program: String },
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Webhook { url } => format!("webhook {url}"),
+            Target::Exec { program } => format!("hook {program}"),
+        }
+    }
+}
+
+/// What a caller asks for when adding a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAlertRule {
+    pub name: String,
+    pub target: Target,
+    pub events: Vec<EventType>,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default = "default_dedup")]
+    pub dedup_s: u32,
+}
+
+fn default_dedup() -> u32 {
+    DEFAULT_DEDUP_S
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRule {
+    pub id: AlertId,
+    pub name: String,
+    pub target: Target,
+    pub events: Vec<EventType>,
+    pub scope: Scope,
+    pub dedup_s: u32,
+    pub enabled: bool,
+    pub created: u64,
+}
+
+impl AlertRule {
+    /// Whether an event goes to this rule (a test goes to the rule it names only, even a
+    /// disabled one).
+    pub fn wants(&self, event: &Event) -> bool {
+        if event.event_type == EventType::Test {
+            return event.subject == self.id.as_str();
+        }
+        self.enabled
+            && self.events.contains(&event.event_type)
+            && self.scope.covers(&event.scope, event.event_type)
+    }
+}
+
+/// One event's delivery to one rule, after its last attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub event_id: String,
+    pub event_type: EventType,
+    pub subject: String,
+    /// when the last attempt ended (unix ms)
+    pub at: u64,
+    pub attempts: u32,
+    pub delivered: bool,
+    /// "HTTP 200", "exit status 0", "timed out after 5 s", "connection refused"…
+    pub outcome: String,
+    /// events of the same type and subject held back by the window before this one
+    #[serde(default)]
+    pub suppressed: u32,
+}
+
+/// A rule with its most recent deliveries, newest first (the Alerts page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub rule: AlertRule,
+    pub recent: Vec<Delivery>,
+}
+
+/// A rule just added, with the webhook secret that signs its deliveries (shown this once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAlert {
+    pub rule: AlertRule,
+    pub secret: Option<String>,
+}
+
+/// A hook program's name: a file directly in the hook directory (no path, no hidden files).
+pub fn check_program(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "program",
+            "A hook is named by its file name in the console's hook directory: letters, digits, '.', '_' and '-', at most 64, not starting with '.'.",
+        ))
+    }
+}
+
+/// A webhook URL: absolute http(s) with a host, no credentials in it, at most `MAX_URL_LEN`.
+pub fn check_url(url: &str) -> Result<(), ApiError> {
+    let refuse = |why: &str| Err(ApiError::invalid("url", format!("Webhook URL: {why}")));
+    if url.len() > MAX_URL_LEN {
+        return refuse("at most 2,048 characters.");
+    }
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return refuse("it must start with http:// or https://.");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        return refuse("it names no host.");
+    }
+    if authority.contains('@') {
+        return refuse("put no user or password in it; the signature authenticates the console.");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("it contains spaces or control characters.");
+    }
+    Ok(())
+}
+
+/// Every rule of a new alert rule, in the browser and on the server.
+pub fn check_rule(new: &NewAlertRule) -> Result<(), ApiError> {
+    super::name::check_name(&new.name).map_err(|e| e.refusal("name"))?;
+    match &new.target {
+        Target::Webhook { url } => check_url(url)?,
+        Target::Exec { program } => check_program(program)?,
+    }
+    if new.events.is_empty() {
+        return Err(ApiError::invalid(
+            "events",
+            "Choose at least one event type.",
+        ));
+    }
+    if new.events.contains(&EventType::Test) {
+        return Err(ApiError::invalid(
+            "events",
+            "alert.test is sent with \"Send test\", not chosen.",
+        ));
+    }
+    if new.dedup_s > MAX_DEDUP_S {
+        return Err(ApiError::invalid(
+            "dedup_s",
+            "The de-duplication window is at most 86,400 s (a day).",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(havip: &str) -> Scope {
+        Scope {
+            region_id: Some(RegionId::parse("region-aaaaaaaa").unwrap()),
+            vpc_id: Some(VpcId::parse("vpc-bbbbbbbb").unwrap()),
+            subnet_id: Some(SubnetId::parse("subnet-cccccccc").unwrap()),
+            havip_id: Some(HavipId::parse(havip).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_scope_matches_when_every_field_it_sets_matches() {
+        let at = place("havip-dddddddd");
+        assert!(Scope::default().covers(&at, EventType::HolderChanged));
+        let vpc = Scope {
+            vpc_id: Some(VpcId::parse("vpc-bbbbbbbb").unwrap()),
+            ..Scope::default()
+        };
+        assert!(vpc.covers(&at, EventType::HolderChanged));
+        let other = Scope {
+            havip_id: Some(HavipId::parse("havip-eeeeeeee").unwrap()),
+            ..Scope::default()
+        };
+        assert!(!other.covers(&at, EventType::HolderChanged));
+        assert!(!other.covers(&Scope::default(), EventType::HostDiscovered));
+        // agents have no place: their events reach every rule that chose them
+        assert!(other.covers(&Scope::default(), EventType::AgentOffline));
+    }
+
+    #[test]
+    fn event_types_read_back_from_their_names() {
+        for t in EventType::CHOOSABLE {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+        }
+        assert_eq!(EventType::parse("havip.nope"), None);
+    }
+
+    #[test]
+    fn rules_are_checked() {
+        let good = NewAlertRule {
+            name: "pager".into(),
+            target: Target::Webhook {
+                url: "https://hooks.example.com/havip?x=1".into(),
+            },
+            events: vec![EventType::HolderChanged],
+            scope: Scope::default(),
+            dedup_s: 60,
+        };
+        assert!(check_rule(&good).is_ok());
+        let with = |f: &dyn Fn(&mut NewAlertRule)| {
+            let mut r = good.clone();
+            f(&mut r);
+            check_rule(&r).unwrap_err().field
+        };
+        let url = |u: &str| Target::Webhook { url: u.into() };
+        assert_eq!(with(&|r| r.target = url("ftp://x")), Some("url".into()));
+        assert_eq!(with(&|r| r.target = url("http://")), Some("url".into()));
+        assert_eq!(
+            with(&|r| r.target = url("http://u:p@host/")),
+            Some("url".into())
+        );
+        assert_eq!(
+            with(&|r| r.target = url("http://host/a b")),
+            Some("url".into())
+        );
+        let exec = |p: &str| Target::Exec { program: p.into() };
+        assert_eq!(
+            with(&|r| r.target = exec("../bin/sh")),
+            Some("program".into())
+        );
+        assert_eq!(
+            with(&|r| r.target = exec(".hidden")),
+            Some("program".into())
+        );
+        assert!(check_rule(&NewAlertRule {
+            target: exec("notify-pager.sh"),
+            ..good.clone()
+        })
+        .is_ok());
+        assert_eq!(with(&|r| r.events.clear()), Some("events".into()));
+        assert_eq!(
+            with(&|r| r.events = vec![EventType::Test]),
+            Some("events".into())
+        );
+        assert_eq!(
+            with(&|r| r.dedup_s = MAX_DEDUP_S + 1),
+            Some("dedup_s".into())
+        );
+        assert_eq!(with(&|r| r.name = String::new()), Some("name".into()));
+    }
+}

@@ -1,0 +1,53 @@
+//! Hook deliveries: a program from the console's hook directory, run without a shell, with the
+//! CloudEvent as JSON on its stdin and the event's type, id and subject in `HAVIP_EVENT_TYPE`,
+//! `HAVIP_EVENT_ID` and `HAVIP_EVENT_SUBJECT` (as arpwatch and arpalert run their hooks). Exit
+//! status 0 is delivered; anything else, or no exit within the time limit, is tried again.
+
+use super::dedup::Outgoing;
+use super::webhook::{cloudevent, Attempt};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// A hook may run this long before it is killed.
+pub const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn run(program: &Path, out: &Outgoing, source: &str) -> Attempt {
+    let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
+    let spawned = tokio::process::Command::new(program)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HAVIP_EVENT_TYPE", out.event.event_type.as_str())
+        .env("HAVIP_EVENT_ID", &out.event.id)
+        .env("HAVIP_EVENT_SUBJECT", &out.event.subject)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return Attempt::Retry(format!("cannot start: {}", e.kind())),
+    };
+    let finished = tokio::time::timeout(HOOK_TIMEOUT, async {
+        if let Some(mut stdin) = child.stdin.take() {
+            // a hook that does not read its input is its own business
+            let _ = stdin.write_all(&body).await;
+        }
+        child.wait().await
+    })
+    .await;
+    match finished {
+        Ok(Ok(status)) if status.success() => Attempt::Delivered("exit status 0".into()),
+        Ok(Ok(status)) => Attempt::Retry(match status.code() {
+            Some(code) => format!("exit status {code}"),
+            None => "killed by a signal".into(),
+        }),
+        Ok(Err(e)) => Attempt::Retry(format!("failed: {}", e.kind())),
+        Err(_) => Attempt::Retry(format!(
+            "still running after {} s (killed)",
+            HOOK_TIMEOUT.as_secs()
+        )),
+    }
+}

@@ -1,0 +1,217 @@
+//! The alert dispatcher: takes the events the store raises, finds the rules that want them,
+//! holds repeats back (`dedup`) and delivers each to its rule's destination (`webhook`, `hook`)
+//! with retries, logging the outcome of every delivery in the rule's delivery log.
+//!
+//! Each rule has its own queue and worker, so deliveries to one destination keep the order of
+//! the events and a slow or dead destination delays nobody else. Events live in memory: one
+//! raised while the console stops, or still being retried then, is not delivered (the history
+//! keeps it).
+
+pub mod dedup;
+pub mod hook;
+pub mod webhook;
+
+use app::domain::alerts::{AlertRule, Delivery, Target};
+use app::domain::ids::AlertId;
+use app::store::Store;
+use dedup::{Dedup, Outgoing};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use webhook::Attempt;
+
+/// Attempts per delivery; the waits between them double from `FIRST_RETRY` (1+2+4+8+16 s).
+pub const MAX_ATTEMPTS: u32 = 6;
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// Deliveries that may wait for one rule's destination; past that new ones are dropped (and
+/// the drop is logged in its delivery log).
+const QUEUE: usize = 1_000;
+/// How often held-back events are checked for the end of their window.
+const TICK: Duration = Duration::from_millis(200);
+
+#[derive(Clone)]
+struct Context {
+    store: Store,
+    client: reqwest::Client,
+    /// the CloudEvents `source` of this console
+    source: String,
+    first_retry: Duration,
+}
+
+/// Starts the dispatcher; it ends when the console shuts down.
+pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
+    spawn_with(store, FIRST_RETRY)
+}
+
+pub(crate) fn spawn_with(store: Store, first_retry: Duration) -> tokio::task::JoinHandle<()> {
+    let client = reqwest::Client::builder()
+        .timeout(webhook::ATTEMPT_TIMEOUT)
+        // a redirect would send the signed event somewhere the admin did not name
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("havip/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client with default TLS settings");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let cx = Context {
+        store,
+        client,
+        source: format!("/havip/{host}"),
+        first_retry,
+    };
+    // subscribe before returning, so no event raised after this call is missed
+    let events = cx.store.alert_events();
+    tokio::spawn(run(cx, events))
+}
+
+async fn run(
+    cx: Context,
+    mut events: tokio::sync::broadcast::Receiver<app::domain::alerts::Event>,
+) {
+    let mut dedup = Dedup::default();
+    let mut queues: HashMap<AlertId, mpsc::Sender<Outgoing>> = HashMap::new();
+    let mut tick = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            got = events.recv() => match got {
+                Ok(event) => {
+                    let rules = match cx.store.alert_rules() {
+                        Ok(rules) => rules,
+                        Err(e) => {
+                            tracing::error!("alerts: cannot read the rules: {}", e.message);
+                            continue;
+                        }
+                    };
+                    let now = Instant::now();
+                    for rule in rules.iter().filter(|r| r.wants(&event)) {
+                        if let Some(out) = dedup.offer(&rule.id, window(rule), event.clone(), now) {
+                            enqueue(&cx, &mut queues, &rule.id, out);
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("alerts: {n} events came faster than they could be matched and were skipped");
+                }
+                Err(RecvError::Closed) => return,
+            },
+            _ = tick.tick() => {
+                if dedup.len() == 0 {
+                    continue;
+                }
+                let windows: HashMap<AlertId, Duration> = cx.store.alert_rules()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| (r.id.clone(), window(r)))
+                    .collect();
+                for (id, out) in dedup.due(Instant::now(), |id| windows.get(id).copied()) {
+                    enqueue(&cx, &mut queues, &id, out);
+                }
+                queues.retain(|id, _| windows.contains_key(id));
+            }
+            _ = cx.store.closing() => return,
+        }
+    }
+}
+
+fn window(rule: &AlertRule) -> Duration {
+    Duration::from_secs(rule.dedup_s.into())
+}
+
+fn enqueue(
+    cx: &Context,
+    queues: &mut HashMap<AlertId, mpsc::Sender<Outgoing>>,
+    id: &AlertId,
+    out: Outgoing,
+) {
+    let queue = queues.entry(id.clone()).or_insert_with(|| {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(worker(cx.clone(), id.clone(), rx));
+        tx
+    });
+    if let Err(mpsc::error::TrySendError::Full(out)) = queue.try_send(out) {
+        let dropped = finished(
+            &out,
+            0,
+            false,
+            format!("dropped: {QUEUE} deliveries were already waiting"),
+        );
+        log(&cx.store, id, &dropped);
+    }
+}
+
+async fn worker(cx: Context, id: AlertId, mut queue: mpsc::Receiver<Outgoing>) {
+    while let Some(out) = queue.recv().await {
+        match deliver(&cx, &id, &out).await {
+            Some(delivery) => log(&cx.store, &id, &delivery),
+            None => return, // the rule is gone
+        }
+    }
+}
+
+fn log(store: &Store, id: &AlertId, d: &Delivery) {
+    tracing::info!(
+        target: "havip::alerts",
+        rule = %id, event = %d.event_id, r#type = %d.event_type, delivered = d.delivered,
+        attempts = d.attempts, outcome = %d.outcome, "alert delivery"
+    );
+    if let Err(e) = store.record_delivery(id, d) {
+        tracing::warn!("alerts: cannot log a delivery: {}", e.message);
+    }
+}
+
+fn finished(out: &Outgoing, attempts: u32, delivered: bool, outcome: String) -> Delivery {
+    Delivery {
+        event_id: out.event.id.clone(),
+        event_type: out.event.event_type,
+        subject: out.event.subject.clone(),
+        at: app::store::now_ms(),
+        attempts,
+        delivered,
+        outcome,
+        suppressed: out.suppressed,
+    }
+}
+
+/// Tries until delivered, refused, or out of attempts; `None` when the rule was deleted.
+async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery> {
+    let mut wait = cx.first_retry;
+    for attempts in 1..=MAX_ATTEMPTS {
+        // read again each time: a rule deleted meanwhile stops being tried
+        let rule = cx.store.alert_rule(id).ok()?;
+        let attempt = match &rule.target {
+            Target::Webhook { url } => match cx.store.webhook_secret(id) {
+                Ok(Some(secret)) => webhook::post(&cx.client, url, &secret, out, &cx.source).await,
+                _ => Attempt::Refused("the rule has no usable secret".into()),
+            },
+            Target::Exec { program } => match cx.store.hook_path(program) {
+                Ok(path) => hook::run(&path, out, &cx.source).await,
+                Err(e) => Attempt::Retry(e.message),
+            },
+        };
+        let outcome = match attempt {
+            Attempt::Delivered(o) => return Some(finished(out, attempts, true, o)),
+            Attempt::Refused(o) => return Some(finished(out, attempts, false, o)),
+            Attempt::Retry(o) => o,
+        };
+        if attempts == MAX_ATTEMPTS {
+            return Some(finished(
+                out,
+                attempts,
+                false,
+                format!("{outcome} (gave up)"),
+            ));
+        }
+        // ±20% so many rules failing together do not retry in step
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        tokio::select! {
+            _ = tokio::time::sleep(wait.mul_f64(jitter)) => {}
+            _ = cx.store.closing() => {
+                return Some(finished(out, attempts, false, format!("{outcome}; the console stopped before another attempt")));
+            }
+        }
+        wait *= 2;
+    }
+    unreachable!("the last attempt returns")
+}

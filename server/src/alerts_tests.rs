@@ -1,0 +1,461 @@
+//! Alerts end to end on loopback: rules added over HTTP as an admin, events raised by real
+//! observations, the dispatcher delivering to a real HTTP receiver (or a hook program), and
+//! the delivery log read back over HTTP.
+
+use crate::alerts::webhook::sign;
+use crate::api_tests::{fixture, form, request_as, Fixture};
+use app::api::alerts::{AlertsPage, CreateAlert, TestAlert};
+use app::domain::alerts::{AlertRow, EventType, NewAlertRule, Target};
+use app::domain::auth::Role;
+use app::domain::binding::{Change, Observation};
+use app::domain::mac::Mac;
+use app::domain::model::Agent;
+use axum::http::{HeaderMap, Method, StatusCode};
+use leptos::server_fn::ServerFn;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What the receiver got: headers, body, and when.
+struct Received {
+    headers: HeaderMap,
+    body: Vec<u8>,
+    at: Instant,
+}
+
+/// An HTTP receiver on loopback answering each request with the next of `statuses` (the last
+/// one repeats).
+async fn receiver(statuses: Vec<u16>) -> (String, mpsc::UnboundedReceiver<Received>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let statuses = Arc::new(Mutex::new(statuses));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let tx = tx.clone();
+            let statuses = statuses.clone();
+            async move {
+                let _ = tx.send(Received {
+                    headers,
+                    body: body.to_vec(),
+                    at: Instant::now(),
+                });
+                let mut s = statuses.lock().unwrap();
+                let code = if s.len() > 1 { s.remove(0) } else { s[0] };
+                StatusCode::from_u16(code).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, rx)
+}
+
+/// Adds a rule over HTTP as the admin; returns its id and secret.
+async fn add_rule(f: &Fixture, rule: Value) -> (String, Option<String>) {
+    let (status, answer) = request_as(
+        f,
+        Some(Role::Admin),
+        Method::POST,
+        CreateAlert::PATH,
+        Some("application/json"),
+        json!({ "rule": rule }).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    (
+        answer["rule"]["id"].as_str().unwrap().to_string(),
+        answer["secret"].as_str().map(String::from),
+    )
+}
+
+fn webhook_rule(url: &str, events: &[&str], dedup_s: u32) -> Value {
+    json!({"name": "pager", "target": {"kind": "webhook", "url": url}, "events": events,
+           "scope": {}, "dedup_s": dedup_s})
+}
+
+async fn agent(f: &Fixture) -> Agent {
+    f.store
+        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap()
+        .0
+}
+
+fn announce(f: &Fixture, agent: &Agent, mac: &str) -> Vec<Change> {
+    let mac: Mac = mac.parse().unwrap();
+    f.store
+        .observe(agent, f.havip.ip, Observation::Announce { mac })
+        .unwrap()
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Received {
+    tokio::time::timeout(within, rx.recv())
+        .await
+        .expect("a delivery in time")
+        .unwrap()
+}
+
+/// The CloudEvent in a delivery, after checking its signature with `secret`.
+fn verified(r: &Received, secret: &str) -> Value {
+    let header = |name: &str| r.headers[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-type"), "application/cloudevents+json");
+    let id = header("webhook-id");
+    let timestamp: u64 = header("webhook-timestamp").parse().unwrap();
+    let now = app::store::now_ms() / 1000;
+    assert!(
+        now.abs_diff(timestamp) < 10,
+        "timestamp {timestamp} vs {now}"
+    );
+    assert_eq!(
+        sign(secret, &id, timestamp, &r.body),
+        Some(header("webhook-signature")),
+        "the signature verifies"
+    );
+    assert_ne!(
+        sign("whsec_AAAA", &id, timestamp, &r.body),
+        Some(header("webhook-signature"))
+    );
+    let event: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["id"], id.as_str());
+    assert_eq!(event["datacontenttype"], "application/json");
+    assert!(event["source"].as_str().unwrap().starts_with("/havip/"));
+    event
+}
+
+async fn rows(f: &Fixture) -> (Vec<AlertRow>, String) {
+    let (status, answer) = request_as(
+        f,
+        Some(Role::Admin),
+        Method::POST,
+        AlertsPage::PATH,
+        Some("application/x-www-form-urlencoded"),
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    (
+        serde_json::from_value(answer["rows"].clone()).unwrap(),
+        answer.to_string(),
+    )
+}
+
+/// Waits until the rule's log has `n` deliveries.
+async fn logged(f: &Fixture, n: usize) -> Vec<app::domain::alerts::Delivery> {
+    let t0 = Instant::now();
+    loop {
+        let (rows, _) = rows(f).await;
+        if rows[0].recent.len() >= n {
+            return rows[0].recent.clone();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{n} deliveries logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn failover_and_split_brain_reach_a_webhook_signed_as_cloudevents() {
+    let f = fixture().await;
+    crate::alerts::spawn_with(f.store.clone(), Duration::from_millis(20));
+    let (url, mut got) = receiver(vec![200]).await;
+    let mut rule = webhook_rule(
+        &url,
+        &["havip.holder.changed", "havip.conflict.detected"],
+        0,
+    );
+    rule["scope"] = json!({"havip_id": f.havip.id});
+    let (_, secret) = add_rule(&f, rule).await;
+    let secret = secret.expect("a webhook rule comes with its secret");
+    assert!(secret.starts_with("whsec_"));
+    let a = agent(&f).await;
+
+    let t0 = Instant::now();
+    assert_eq!(announce(&f, &a, "52:54:00:00:00:01").len(), 1);
+    let bound = verified(&next(&mut got, Duration::from_secs(5)).await, &secret);
+    assert_eq!(bound["type"], "havip.holder.changed");
+    assert_eq!(bound["subject"], f.havip.id.as_str());
+    assert_eq!(bound["data"]["vip"], "172.16.16.12");
+    assert_eq!(bound["data"]["from"], Value::Null);
+    assert_eq!(bound["data"]["to"]["mac"], "52:54:00:00:00:01");
+
+    let changes = announce(&f, &a, "52:54:00:00:00:02");
+    assert!(
+        matches!(changes[..], [Change::Failover { .. }]),
+        "{changes:?}"
+    );
+    let failover = next(&mut got, Duration::from_secs(5)).await;
+    println!(
+        "failover raised to webhook received: {} ms",
+        failover.at.duration_since(t0).as_millis()
+    );
+    let failover = verified(&failover, &secret);
+    assert_eq!(failover["data"]["from"]["mac"], "52:54:00:00:00:01");
+    assert_eq!(failover["data"]["to"]["mac"], "52:54:00:00:00:02");
+    assert_eq!(
+        failover["data"]["change"],
+        "Failover 52:54:00:00:00:01 → 52:54:00:00:00:02"
+    );
+
+    // the old holder answers a probe while the new one holds: two fresh claims, split brain
+    let mac1: Mac = "52:54:00:00:00:01".parse().unwrap();
+    let changes = f
+        .store
+        .observe(&a, f.havip.ip, Observation::ProbeReply { mac: mac1 })
+        .unwrap();
+    assert!(
+        matches!(changes[..], [Change::Conflict { .. }]),
+        "{changes:?}"
+    );
+    let conflict = verified(&next(&mut got, Duration::from_secs(5)).await, &secret);
+    assert_eq!(conflict["type"], "havip.conflict.detected");
+    assert_eq!(conflict["data"]["claimants"].as_array().unwrap().len(), 2);
+
+    // every delivery is logged with its outcome; the secret is never shown again
+    let log = logged(&f, 3).await;
+    assert!(log
+        .iter()
+        .all(|d| d.delivered && d.outcome == "HTTP 200" && d.attempts == 1));
+    assert_eq!(log[0].event_type, EventType::ConflictDetected);
+    let (_, page) = rows(&f).await;
+    assert!(
+        !page.contains(&secret[6..]),
+        "the secret is not on the page"
+    );
+    let audit = serde_json::to_string(&f.store.dump().unwrap()).unwrap();
+    assert!(
+        !audit.contains(&secret[6..]),
+        "the secret is stored sealed only"
+    );
+    // nothing else was sent (scope and types filter the rest)
+    assert!(got.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn deliveries_retry_with_back_off_and_stop_at_a_refusal() {
+    let f = fixture().await;
+    crate::alerts::spawn_with(f.store.clone(), Duration::from_millis(20));
+    // two 503s, then the receiver recovers
+    let (url, mut got) = receiver(vec![503, 503, 200]).await;
+    let (id, _) = add_rule(&f, webhook_rule(&url, &["agent.online"], 0)).await;
+    let a = agent(&f).await;
+    let _connected = f.store.agent_connected(&a);
+    let attempts: Vec<Received> = vec![
+        next(&mut got, Duration::from_secs(5)).await,
+        next(&mut got, Duration::from_secs(5)).await,
+        next(&mut got, Duration::from_secs(5)).await,
+    ];
+    let ids: Vec<_> = attempts
+        .iter()
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "retries carry the same id"
+    );
+    let gaps: Vec<u128> = attempts
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at).as_millis())
+        .collect();
+    assert!(gaps[1] > gaps[0], "the wait doubles: {gaps:?}");
+    let log = logged(&f, 1).await;
+    assert_eq!((log[0].delivered, log[0].attempts), (true, 3), "{log:?}");
+
+    // a 410 is the receiver's answer, not trouble: one attempt, logged as not delivered
+    let (gone, mut got_gone) = receiver(vec![410]).await;
+    add_rule(&f, webhook_rule(&gone, &["havip.lost"], 0)).await;
+    f.store.delete_alert(&id.parse().unwrap()).await.unwrap();
+    let second = f.store.alert_rules().unwrap().remove(0);
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        TestAlert::PATH,
+        Some("application/x-www-form-urlencoded"),
+        form(&[("id", second.id.as_str())]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    next(&mut got_gone, Duration::from_secs(5)).await;
+    let log = logged(&f, 1).await;
+    assert_eq!(
+        (log[0].delivered, log[0].attempts, log[0].outcome.as_str()),
+        (false, 1, "HTTP 410")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_webhook_is_given_up_after_the_last_attempt() {
+    let f = fixture().await;
+    crate::alerts::spawn_with(f.store.clone(), Duration::from_millis(5));
+    // a port nothing listens on (bound, then closed)
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (id, _) = add_rule(
+        &f,
+        webhook_rule(&format!("http://127.0.0.1:{port}/x"), &["agent.online"], 0),
+    )
+    .await;
+    f.store.test_alert(&id.parse().unwrap(), "admin").unwrap();
+    let log = logged(&f, 1).await;
+    assert!(!log[0].delivered);
+    assert_eq!(log[0].attempts, crate::alerts::MAX_ATTEMPTS);
+    assert_eq!(log[0].outcome, "cannot connect (gave up)");
+}
+
+#[tokio::test]
+async fn a_flapping_vip_sends_the_first_change_and_then_the_last() {
+    let f = fixture().await;
+    crate::alerts::spawn_with(f.store.clone(), Duration::from_millis(20));
+    let (url, mut got) = receiver(vec![200]).await;
+    let (_, secret) = add_rule(&f, webhook_rule(&url, &["havip.holder.changed"], 1)).await;
+    let secret = secret.unwrap();
+    let a = agent(&f).await;
+    let macs = ["52:54:00:00:00:01", "52:54:00:00:00:02"];
+    for i in 0..10 {
+        announce(&f, &a, macs[i % 2]);
+    }
+    let first = verified(&next(&mut got, Duration::from_secs(5)).await, &secret);
+    assert_eq!(first["data"]["to"]["mac"], macs[0]);
+    let last = verified(&next(&mut got, Duration::from_secs(5)).await, &secret);
+    assert_eq!(
+        last["data"]["to"]["mac"], macs[1],
+        "the last word: where it ended up"
+    );
+    assert_eq!(last["data"]["suppressed"], 8);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(got.try_recv().is_err(), "two messages for ten flaps");
+}
+
+#[tokio::test]
+async fn rules_are_checked_on_the_server_and_refusals_change_nothing() {
+    let f = fixture().await;
+    let before = f.store.dump().unwrap();
+    let bad = [
+        (
+            webhook_rule("file:///etc/passwd", &["havip.lost"], 0),
+            "url",
+        ),
+        (webhook_rule("http://u:p@h/", &["havip.lost"], 0), "url"),
+        (webhook_rule("http://h/", &[], 0), "events"),
+        (webhook_rule("http://h/", &["alert.test"], 0), "events"),
+        (
+            webhook_rule("http://h/", &["havip.lost"], 86_401),
+            "dedup_s",
+        ),
+        (
+            json!({"name": "x", "target": {"kind": "exec", "program": "../../bin/sh"}, "events": ["havip.lost"]}),
+            "program",
+        ),
+        // hooks are off unless the console has a hook directory
+        (
+            json!({"name": "x", "target": {"kind": "exec", "program": "notify"}, "events": ["havip.lost"]}),
+            "program",
+        ),
+        (
+            json!({"name": "x", "target": {"kind": "webhook", "url": "http://h/"}, "events": ["havip.lost"],
+                "scope": {"havip_id": "havip-zzzzzzzz"}}),
+            "scope",
+        ),
+        (
+            json!({"name": "x", "target": {"kind": "webhook", "url": "http://h/"}, "events": ["havip.lost"],
+                "scope": {"havip_id": f.havip.id, "subnet_id": "subnet-zzzzzzzz"}}),
+            "scope",
+        ),
+    ];
+    for (rule, field) in bad {
+        let (status, answer) = request_as(
+            &f,
+            Some(Role::Admin),
+            Method::POST,
+            CreateAlert::PATH,
+            Some("application/json"),
+            json!({ "rule": rule }).to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rule}: {answer}");
+        assert_eq!(answer["field"], field, "{rule}: {answer}");
+    }
+    // an unknown event type is not a rule at all
+    let (status, _) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        CreateAlert::PATH,
+        Some("application/json"),
+        json!({"rule": webhook_rule("http://h/", &["havip.nope"], 0)}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        f.store.dump().unwrap() == before,
+        "refusals changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_hook_program_gets_the_event_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    let script = hooks.join("record.sh");
+    let out = dir.path().join("out");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n{{ echo \"$HAVIP_EVENT_TYPE $HAVIP_EVENT_SUBJECT\"; cat; }} > {}.tmp && mv {0}.tmp {0}\n", out.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(hooks.join("not-executable"), "#!/bin/sh\n").unwrap();
+    let store = app::store::Store::open(
+        dir.path().join("data"),
+        app::store::StoreConfig {
+            hook_dir: Some(hooks.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let exec = |program: &str| NewAlertRule {
+        name: "hook".into(),
+        target: Target::Exec {
+            program: program.into(),
+        },
+        events: vec![EventType::AgentOffline],
+        scope: Default::default(),
+        dedup_s: 0,
+    };
+    for refused in ["not-executable", "missing"] {
+        let e = store.create_alert(exec(refused)).await.unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("program"), "{refused}: {e:?}");
+    }
+    let created = store.create_alert(exec("record.sh")).await.unwrap();
+    assert_eq!(created.secret, None, "hooks have no secret");
+    crate::alerts::spawn_with(store.clone(), Duration::from_millis(20));
+    store.test_alert(&created.rule.id, "admin").unwrap();
+    let t0 = Instant::now();
+    while !out.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "the hook ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let (first, event) = text.split_once('\n').unwrap();
+    assert_eq!(first, format!("alert.test {}", created.rule.id));
+    let event: Value = serde_json::from_str(event).unwrap();
+    assert_eq!(event["type"], "alert.test");
+    assert_eq!(event["data"]["requested_by"], "admin");
+    let t0 = Instant::now();
+    while store.deliveries(&created.rule.id, 1).unwrap().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let d = &store.deliveries(&created.rule.id, 1).unwrap()[0];
+    assert_eq!((d.delivered, d.outcome.as_str()), (true, "exit status 0"));
+}
