@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
                     <Route path=StaticSegment("users") view=ui::pages::users::UsersPage/>
                     <Route path=StaticSegment("audit") view=ui::pages::audit::AuditLogPage/>
+                    <Route path=StaticSegment("alerts") view=ui::pages::alerts::AlertsPage/>
                     <Route path=StaticSegment("keys") view=ui::pages::keys::ApiKeysPage/>
                     <Route path=StaticSegment("login") view=ui::pages::login::LoginPage/>
                     <Route path=StaticSegment("setup") view=ui::pages::login::SetupPage/>

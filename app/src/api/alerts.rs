@@ -1,7 +1,7 @@
 //! Alert rules (admins only): list them with their latest deliveries, add, enable or disable,
 //! delete, and send a test event to one.
 
-use crate::domain::alerts::{AlertRow, CreatedAlert, NewAlertRule};
+use crate::domain::alerts::{AlertRow, CreatedAlert, NewAlertRule, Scope};
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
@@ -17,6 +17,64 @@ pub struct AlertsView {
     pub rows: Vec<AlertRow>,
     /// whether the console was started with a hook directory
     pub hooks_enabled: bool,
+    /// what a rule may listen to: everything, a region, VPC, subnet or HAVIP
+    pub places: Vec<Place>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub label: String,
+    pub scope: Scope,
+}
+
+/// Every region, VPC, subnet and HAVIP, nested in that order.
+#[cfg(feature = "ssr")]
+fn places(store: &crate::store::Store) -> Result<Vec<Place>, ApiError> {
+    let mut places = vec![Place {
+        label: "Everything".into(),
+        scope: Scope::default(),
+    }];
+    let havips = store.havips()?;
+    for region in store.regions()? {
+        let at_region = Scope {
+            region_id: Some(region.id.clone()),
+            ..Scope::default()
+        };
+        places.push(Place {
+            label: format!("Region {}", region.name),
+            scope: at_region.clone(),
+        });
+        for view in store.network_view(&region.id)? {
+            let at_vpc = Scope {
+                vpc_id: Some(view.vpc.id.clone()),
+                ..at_region.clone()
+            };
+            places.push(Place {
+                label: format!("VPC {} ({})", view.vpc.name, view.vpc.cidr),
+                scope: at_vpc.clone(),
+            });
+            for s in view.subnets {
+                let at_subnet = Scope {
+                    subnet_id: Some(s.subnet.id.clone()),
+                    ..at_vpc.clone()
+                };
+                places.push(Place {
+                    label: format!("Subnet {} ({})", s.subnet.name, s.subnet.cidr),
+                    scope: at_subnet.clone(),
+                });
+                for h in havips.iter().filter(|h| h.subnet_id == s.subnet.id) {
+                    places.push(Place {
+                        label: format!("HAVIP {} ({})", h.name, h.ip),
+                        scope: Scope {
+                            havip_id: Some(h.id.clone()),
+                            ..at_subnet.clone()
+                        },
+                    });
+                }
+            }
+        }
+    }
+    Ok(places)
 }
 
 #[server(endpoint = "alerts_page")]
@@ -25,6 +83,7 @@ pub async fn alerts_page() -> Result<AlertsView, ApiError> {
     Ok(AlertsView {
         rows: store.alert_rows(RECENT_DELIVERIES)?,
         hooks_enabled: store.hooks_enabled(),
+        places: places(&store)?,
     })
 }
 

@@ -26,6 +26,7 @@ pub fn TopBar() -> impl IntoView {
                 <A href="/keys">"API keys"</A>
                 <span class="needs-admin"><A href="/users">"Users"</A></span>
                 <span class="needs-admin"><A href="/audit">"Audit"</A></span>
+                <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
             </nav>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

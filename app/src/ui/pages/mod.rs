@@ -1,4 +1,5 @@
 pub mod agents;
+pub mod alerts;
 pub mod audit;
 pub mod detail;
 pub mod eips;
