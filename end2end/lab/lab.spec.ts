@@ -4,10 +4,11 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, ns, provision, sh,
+  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, ns, provision, session, sh,
   startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats, stopKeepalived, stopServer,
   tlsGet, vipState, waitFor,
 } from "./lab";
+import { eventsOf, receiver, verifies } from "../webhook";
 
 test.describe.configure({ mode: "serial" });
 
@@ -16,6 +17,8 @@ let agent: ChildProcess;
 let havipId = "";
 let agentToken = "";
 const results: Record<string, unknown> = {};
+let hook: Awaited<ReturnType<typeof receiver>>;
+let hookSecret = "";
 
 const rowOf = (p: Page) => p.locator(`#havip-table tr[data-ip="${VIP}"]`);
 
@@ -49,12 +52,14 @@ test.beforeAll(async ({ browser }) => {
   const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1440, height: 900 } });
   await context.addCookies([{ name: "havip_session", value: token, url: BASE }]);
   page = await context.newPage();
+  hook = await receiver();
 });
 
 test.afterAll(async () => {
   writeFileSync(join(__dirname, "..", "lab-results.json"), JSON.stringify(results, null, 2));
   console.log("lab results:", JSON.stringify(results, null, 2));
   agent?.kill("SIGKILL");
+  hook?.close();
   await stopServer();
 });
 
@@ -80,6 +85,18 @@ test("set-up through the console: the HAVIP and an agent token", async () => {
   await expect(page.locator("#agent-table")).toContainText("lab-agent");
   const agentState = page.locator("#agent-table tr", { hasText: "lab-agent" }).getByTestId("agent-state");
   await expect(agentState).toHaveText("Offline");
+
+  // an alert rule for this HAVIP, added over HTTP as a script would (no window: every change)
+  const added = await fetch(BASE + "/api/create_alert", {
+    method: "POST",
+    headers: { cookie: session, "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ rule: {
+      name: "lab-pager", target: { kind: "webhook", url: hook.url }, dedup_s: 0, scope: { havip_id: havipId },
+      events: ["havip.holder.changed", "havip.conflict.detected", "havip.conflict.cleared", "havip.lost"],
+    } }),
+  });
+  expect(added.status).toBe(200);
+  hookSecret = (await added.json()).secret;
 
   // keepalived elects the primary; the agent starts only after the gratuitous ARPs are over
   startKeepalived("c1");
@@ -112,6 +129,15 @@ test("2. primary host failure: the browser shows the failover within 5 s, no rel
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
   const events = await history(havipId);
   expect(events[0].change).toEqual({ change: "failover", from: MAC1, to: MAC2 });
+  // the webhook heard of it within a second of the console seeing keepalived's takeover
+  await expect.poll(() => eventsOf(hook.hits, "havip.holder.changed").filter((e) => e.event.data.from?.mac === MAC1).length,
+    { timeout: 2_000, intervals: [20] }).toBe(1);
+  const failover = eventsOf(hook.hits, "havip.holder.changed").find((e) => e.event.data.from?.mac === MAC1)!;
+  expect(failover.event.data.to.mac).toBe(MAC2);
+  expect(failover.event.subject).toBe(havipId);
+  expect(verifies(failover.hit, hookSecret)).toBe(true);
+  results.webhook_after_failover_ms = failover.hit.at - events[0].at;
+  expect(failover.hit.at - events[0].at).toBeLessThan(1_000);
   await page.goto(`/havip/${havipId}`);
   await expect(page.locator("#binding").getByTestId("holder")).toHaveText(MAC2);
   await expect(page.locator("#history .timeline li").first()).toContainText(`Failover ${MAC1} → ${MAC2}`);
@@ -130,6 +156,11 @@ test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved
   await expect.poll(async () => (await vipState())?.status, { timeout: 5_000, intervals: [50] })
     .toEqual({ status: "conflict", macs: [MAC1, MAC2] });
   results.conflict_detection_ms = Date.now() - t0;
+  await expect.poll(() => eventsOf(hook.hits, "havip.conflict.detected").length, { timeout: 2_000, intervals: [20] }).toBe(1);
+  const conflict = eventsOf(hook.hits, "havip.conflict.detected")[0];
+  expect(verifies(conflict.hit, hookSecret)).toBe(true);
+  expect(conflict.event.data.claimants.map((c: { mac: string }) => c.mac).sort()).toEqual([MAC1, MAC2]);
+  results.webhook_after_conflict_ms = conflict.hit.at - (await history(havipId))[0].at;
   await expect(rowOf(page).getByTestId("status")).toHaveText("Conflict");
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2);

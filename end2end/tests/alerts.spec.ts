@@ -1,35 +1,7 @@
 import { test, expect } from "@playwright/test";
-import { createServer, IncomingHttpHeaders } from "node:http";
-import { AddressInfo } from "node:net";
-import { createHmac } from "node:crypto";
 import { open, unique } from "./helpers";
 import { PASSWORD } from "../playwright.config";
-
-type Hit = { headers: IncomingHttpHeaders; body: string };
-
-/** A webhook receiver on loopback that answers 200 and keeps what it got. */
-async function receiver() {
-  const hits: Hit[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      hits.push({ headers: req.headers, body });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, hits, close: () => server.close() };
-}
-
-/** Standard Webhooks verification, as a receiver would do it. */
-function verifies(hit: Hit, secret: string): boolean {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const signed = `${hit.headers["webhook-id"]}.${hit.headers["webhook-timestamp"]}.${hit.body}`;
-  const expected = "v1," + createHmac("sha256", key).update(signed).digest("base64");
-  return hit.headers["webhook-signature"] === expected;
-}
+import { receiver, verifies } from "../webhook";
 
 test("the Alerts page: add a webhook rule, its secret once, a signed test delivery shown live; disable and delete", async ({ page }) => {
   const hook = await receiver();
