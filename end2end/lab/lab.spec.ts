@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, ns, provision, session, sh,
+  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, metrics, ns, provision, sample, session, sh,
   startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats, stopKeepalived, stopServer,
   tlsGet, vipState, waitFor,
 } from "./lab";
@@ -138,6 +138,15 @@ test("2. primary host failure: the browser shows the failover within 5 s, no rel
   expect(verifies(failover.hit, hookSecret)).toBe(true);
   results.webhook_after_failover_ms = failover.hit.at - events[0].at;
   expect(failover.hit.at - events[0].at).toBeLessThan(1_000);
+  // and Prometheus sees it: bound, to the new holder, two holder changes (the binding, the failover)
+  const scraped = await metrics();
+  const at = `vip="${VIP}",subnet="${failover.event.data.subnet_id}"`;
+  expect(sample(scraped, `havip_vip_state{${at}}`)).toBe(1);
+  expect(sample(scraped, `havip_vip_holder_info{${at},mac="${MAC2}",instance=""}`)).toBe(1);
+  expect(scraped).not.toContain(`mac="${MAC1}"`);
+  expect(sample(scraped, `havip_vip_holder_changes_total{${at}}`)).toBe(2);
+  expect(sample(scraped, `havip_agent_up{agent="lab-agent"}`)).toBe(1);
+  expect(sample(scraped, `havip_agent_observations_total{agent="lab-agent"}`)).toBeGreaterThan(0);
   await page.goto(`/havip/${havipId}`);
   await expect(page.locator("#binding").getByTestId("holder")).toHaveText(MAC2);
   await expect(page.locator("#history .timeline li").first()).toContainText(`Failover ${MAC1} → ${MAC2}`);
@@ -161,6 +170,11 @@ test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved
   expect(verifies(conflict.hit, hookSecret)).toBe(true);
   expect(conflict.event.data.claimants.map((c: { mac: string }) => c.mac).sort()).toEqual([MAC1, MAC2]);
   results.webhook_after_conflict_ms = conflict.hit.at - (await history(havipId))[0].at;
+  const split = await metrics();
+  const at = `vip="${VIP}",subnet="${conflict.event.data.subnet_id}"`;
+  expect(sample(split, `havip_vip_state{${at}}`)).toBe(2);
+  expect(sample(split, `havip_vip_conflicts_total{${at}}`)).toBe(1);
+  expect(split.match(/havip_vip_holder_info\{/g)?.length).toBe(2);
   await expect(rowOf(page).getByTestId("status")).toHaveText("Conflict");
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2);

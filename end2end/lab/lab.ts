@@ -37,6 +37,24 @@ function start(name: string, cmd: string, args: string[]): ChildProcess {
 
 let server: ChildProcess | undefined;
 
+/** The consoles the lab starts accept this bearer token on /metrics, as a Prometheus would send it. */
+const SCRAPE_TOKEN = "lab-scrape-token-0123456789";
+process.env.HAVIP_METRICS_TOKEN = SCRAPE_TOKEN;
+
+/** GET /metrics with the scrape token. */
+export async function metrics(): Promise<string> {
+  const res = await fetch(BASE + "/metrics", { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } });
+  if (!res.ok) throw new Error(`metrics: ${res.status}`);
+  return res.text();
+}
+
+/** The value of the one sample whose line starts with `series` (name and labels). */
+export function sample(text: string, series: string): number {
+  const lines = text.split("\n").filter((l) => l.startsWith(series));
+  if (lines.length !== 1) throw new Error(`${lines.length} samples ${series}`);
+  return Number(lines[0].split(" ").pop());
+}
+
 export const ADMIN = "lab-admin";
 const PASSWORD = "lab password, twelve+";
 /** The session cookie (`havip_session=…`) the lab's scripts and browser use. */

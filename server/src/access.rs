@@ -37,6 +37,8 @@ pub struct Access {
     setup_code: Arc<Mutex<Option<String>>>,
     /// the cookie is marked `Secure` when the console is served over TLS
     secure: bool,
+    /// `--metrics-token`: a bearer token that may read `/metrics` (and nothing else)
+    metrics_token: Option<Arc<str>>,
 }
 
 impl Access {
@@ -51,8 +53,46 @@ impl Access {
             store,
             setup_code: Arc::new(Mutex::new(code.clone())),
             secure,
+            metrics_token: None,
         };
         Ok((access, code))
+    }
+
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.map(Arc::from);
+        self
+    }
+
+    /// Whether a request to `/metrics` carries the scrape token, or an API key as basic auth
+    /// (user SecretId, password SecretKey; the key acts with its user's role, any role may
+    /// read metrics). A session is checked as for every other path.
+    fn may_scrape(&self, headers: &HeaderMap) -> bool {
+        use base64::Engine;
+        let Some(given) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        if let Some(token) = given.strip_prefix("Bearer ") {
+            return (self.metrics_token.as_deref())
+                .is_some_and(|t| app::store::same_secret(t, token.trim()));
+        }
+        let Some(pair) = given
+            .strip_prefix("Basic ")
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
+            return false;
+        };
+        let Some((id, secret)) = pair.split_once(':') else {
+            return false;
+        };
+        matches!(self.store.api_key_secret(id), Ok(Some((_, key))) if app::store::same_secret(&key, secret))
     }
 
     /// No user yet. Asked on every request, so it reads the set-up code in memory, not the
@@ -268,6 +308,9 @@ pub async fn guard(State(access): State<Access>, mut req: Request, next: Next) -
         .into_response();
     }
     if agent || is_public_asset(&path) {
+        return next.run(req).await;
+    }
+    if path == crate::metrics::PATH && access.may_scrape(req.headers()) {
         return next.run(req).await;
     }
     if access.needs_setup() {

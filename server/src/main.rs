@@ -23,6 +23,9 @@ mod flood_tests;
 mod health;
 #[cfg(test)]
 mod hostile_tests;
+mod metrics;
+#[cfg(test)]
+mod metrics_tests;
 mod protocol;
 mod request_log;
 mod rest;

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HAVIP_SUBNET_FULL_PERCENT", default_value_t = app::store::DEFAULT_SUBNET_FULL_PERCENT,
           value_parser = clap::value_parser!(u8).range(1..=100))]
     pub subnet_full_percent: u8,
+    /// `GET /metrics` also answers `Authorization: Bearer TOKEN` with this token (at least 16
+    /// characters), for a Prometheus without a session or API key. Prefer the environment
+    /// variable: a flag shows in the process list.
+    #[arg(long, env = "HAVIP_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -81,8 +86,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| open_error(&args.data_dir, &e))?;
+    if args.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err("--metrics-token must be at least 16 characters".into());
+    }
     let (access, setup_code) =
         Access::new(store.clone(), tls.is_some()).map_err(|e| e.to_string())?;
+    let access = access.with_metrics_token(args.metrics_token.clone());
     if let Some(code) = setup_code {
         // the first visitor must prove access to this log (as Grafana and Jenkins do)
         println!(
@@ -289,6 +298,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     console
         .merge(agent_router(store.clone()))
         .merge(crate::health::routes(store.clone()))
+        .merge(crate::metrics::routes(store.clone()))
         .merge(crate::rest::routes(store))
         .merge(crate::access::routes(access.clone()))
         .layer(axum::middleware::from_fn_with_state(

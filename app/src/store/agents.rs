@@ -184,6 +184,7 @@ impl Store {
         ip: Ipv4Addr,
         obs: Observation,
     ) -> Result<Vec<Change>, ApiError> {
+        self.count_observation(&agent.id);
         let Some(havip_id) = self.havip_for(agent, ip)? else {
             return Ok(vec![]);
         };

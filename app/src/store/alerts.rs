@@ -6,7 +6,7 @@
 //! kept sealed like an API key's SecretKey and shown once, when the rule is added.
 
 use super::audit::snapshot;
-use super::network::full_ranges;
+use super::network::usable_addresses;
 use super::{db_err, decode, encode, finish, new_id, now_ms, Store};
 use crate::domain::alerts::{
     check_rule, AlertRow, AlertRule, CreatedAlert, Delivery, Event, EventType, NewAlertRule, Scope,
@@ -113,6 +113,7 @@ impl Store {
             "at": event.at,
         });
         merge(&mut data, details);
+        self.count_event(&havip.id, event_type);
         self.raise(event_type, havip.id.to_string(), havip_scope(havip), data);
     }
 
@@ -166,7 +167,7 @@ impl Store {
     /// After an address of `subnet` was taken: raises `subnet.nearly_full` when this one
     /// crossed the threshold (once per crossing, not for every address after it).
     pub(super) fn raise_if_nearly_full(&self, subnet: &Subnet) {
-        let total = u64::from(full_ranges(subnet.cidr).free_count());
+        let total = u64::from(usable_addresses(subnet.cidr));
         let used = total.saturating_sub(u64::from(self.free_count(&subnet.id)));
         let percent = u64::from(self.inner.config.subnet_full_percent);
         let over = |n: u64| n * 100 >= percent * total;

@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod backup;
 mod check;
+mod counters;
 mod eips;
 mod free_ranges;
 mod havips;
@@ -23,9 +24,11 @@ pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::MAX_KEYS_PER_USER;
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
+pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
+pub use network::usable_addresses;
 pub use space::DEFAULT_MIN_FREE_BYTES;
 pub use users::{login_delay_ms, User};
 
@@ -197,6 +200,8 @@ struct Inner {
     /// havip_id -> its latest binding, when that differs from the stored one only in when
     /// claims were last heard (in memory; see `BindingState::durable`)
     fresh: Mutex<HashMap<HavipId, BindingState>>,
+    /// counted since start, for metrics (in memory)
+    counters: Mutex<counters::Counters>,
     /// agent_id -> whether it is connected now (in memory)
     presence: Mutex<HashMap<AgentId, Presence>>,
     config: StoreConfig,
@@ -402,6 +407,7 @@ impl Store {
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
                 fresh: Mutex::new(HashMap::new()),
+                counters: Mutex::default(),
                 presence: Mutex::new(HashMap::new()),
                 config,
                 dir: dir.as_ref().to_path_buf(),

@@ -16,6 +16,11 @@ pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
     FreeRanges::new(first, last)
 }
 
+/// Addresses of a subnet that HAVIPs and instances may take (the reserved ones left out).
+pub fn usable_addresses(cidr: Ipv4Net) -> u32 {
+    full_ranges(cidr).free_count()
+}
+
 impl Store {
     /// The first start: one region with one VPC and two subnets, so the console is usable at once.
     pub(super) fn seed(&self) -> Result<(), ApiError> {
