@@ -17,6 +17,7 @@ mod api_tests;
 mod audit_tests;
 mod backup;
 mod check;
+mod config;
 mod embedded;
 #[cfg(test)]
 mod flood_tests;
@@ -47,10 +48,14 @@ use std::net::SocketAddr;
     version,
     about = "Self-hosted console for high-availability virtual IPs"
 )]
-struct Cli {
+pub(crate) struct Cli {
     /// Log lines as text or as JSON objects (one per line); RUST_LOG chooses what is logged.
     #[arg(long, global = true, env = "HAVIP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Read settings from this TOML file (keys: the flags' long names; a table per command);
+    /// the environment and the command line override it.
+    #[arg(long, global = true, env = "HAVIP_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,9 +87,22 @@ enum Command {
     Key(users::KeyCommand),
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // the configuration file becomes environment variables before any thread starts
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = config::apply::<Cli>(&args) {
+        eprintln!("havip: {e}");
+        std::process::exit(2);
+    }
     let cli = Cli::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts")
+        .block_on(run(cli));
+}
+
+async fn run(cli: Cli) {
     // logs go to stderr; RUST_LOG narrows or widens them (default: info, without sled's own
     // lines: what they say reaches the user as one line of ours)
     let logs = tracing_subscriber::fmt()

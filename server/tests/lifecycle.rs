@@ -555,3 +555,79 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
         "nobody is logged in yet when logging in"
     );
 }
+
+/// Waits until something answers on the port (or fails the test).
+fn answers(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+#[test]
+fn settings_come_from_the_command_line_then_the_environment_then_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_admin(&data);
+    let (file_port, env_port, flag_port) = (free_port(), free_port(), free_port());
+    let config = dir.path().join("havip.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:{file_port}\"\ndata-dir = \"{}\"\n",
+            path(&data)
+        ),
+    )
+    .unwrap();
+    let start = |env: Option<u16>, flag: Option<u16>| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--config", path(&config)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(port) = env {
+            command.env("HAVIP_LISTEN", format!("127.0.0.1:{port}"));
+        }
+        if let Some(port) = flag {
+            command.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
+        command.spawn().unwrap()
+    };
+    for (env, flag, expected) in [
+        (None, None, file_port),
+        (Some(env_port), None, env_port),
+        (Some(env_port), Some(flag_port), flag_port),
+    ] {
+        let mut child = start(env, flag);
+        assert!(
+            answers(expected),
+            "listening on {expected} (env {env:?}, flag {flag:?})"
+        );
+        // the file's data directory: the admin added there logs in
+        login(expected);
+        sigterm(&child);
+        assert!(exit_within(&mut child, Duration::from_secs(15)).success());
+        // the file's log format
+        let mut logs = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut logs)
+            .unwrap();
+        let first = logs.lines().next().expect("a log line");
+        assert!(first.starts_with('{'), "JSON logs from the file: {first}");
+    }
+    // a typo stops the start with one line that names it and what is valid
+    std::fs::write(&config, "[serve]\nlisten-on = \"127.0.0.1:1\"\n").unwrap();
+    let (code, line) = refused_start(Command::new(BIN).args(["serve", "--config", path(&config)]));
+    assert_eq!(code, 2);
+    assert!(
+        line.contains("[serve] has no setting `listen-on` (settings: listen, data-dir"),
+        "{line}"
+    );
+}
