@@ -16,12 +16,19 @@ pub async fn havip_page(
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
     use crate::domain::listing::{counters, select};
+    use crate::domain::timeline::DAY_MS;
     let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let all = store.havip_rows(&region_id)?;
     let counters = counters(&all);
     let (rows, matching, page) = select(all, &query);
+    let now = crate::store::now_ms();
+    let sparks = rows
+        .iter()
+        .map(|r| store.timeline(&store.havip(&r.id)?, DAY_MS, now))
+        .collect::<Result<_, _>>()?;
     Ok(HavipListData {
+        sparks,
         rows,
         matching: matching as u32,
         page,
@@ -51,6 +58,7 @@ pub async fn delete_havip(id: HavipId) -> Result<Havip, ApiError> {
 /// One HAVIP with its binding, holders named, and the instances of its subnet.
 #[server(endpoint = "havip_detail")]
 pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
+    use crate::domain::timeline::{DAY_MS, WEEK_MS};
     let store = super::store(Role::Viewer)?;
     let havip = store.havip(&id)?;
     let last_agent = store
@@ -60,7 +68,13 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
         .filter(|a| !a.is_empty());
     let mut instances = store.instances()?;
     instances.retain(|i| i.subnet_id == havip.subnet_id);
+    let now = crate::store::now_ms();
+    let timelines = [DAY_MS, WEEK_MS]
+        .into_iter()
+        .map(|span| store.timeline(&havip, span, now))
+        .collect::<Result<_, _>>()?;
     Ok(HavipDetailData {
+        timelines,
         row: store.row(&havip)?,
         instances,
         allowed: havip.allowed,

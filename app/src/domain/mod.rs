@@ -15,6 +15,7 @@ pub mod mac;
 pub mod model;
 pub mod name;
 pub mod pages;
+pub mod timeline;
 
 /// Default number of HAVIPs a VPC may hold.
 pub const DEFAULT_HAVIP_QUOTA_PER_VPC: u32 = 10;

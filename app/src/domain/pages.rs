@@ -95,6 +95,9 @@ pub struct HavipListData {
     pub page: u32,
     pub counters: Counters,
     pub networks: Vec<VpcView>,
+    /// the last 24 hours of each row, in the rows' order
+    #[serde(default)]
+    pub sparks: Vec<crate::domain::timeline::Timeline>,
 }
 
 /// The detail page of one HAVIP (its history is loaded page by page, see `HistoryPage`).
@@ -109,6 +112,8 @@ pub struct HavipDetailData {
     pub instances: Vec<Instance>,
     /// ENI ids allowed to hold it; empty: any
     pub allowed: Vec<EniId>,
+    /// the last 24 hours and the last 7 days
+    pub timelines: Vec<crate::domain::timeline::Timeline>,
 }
 
 impl HavipDetailData {

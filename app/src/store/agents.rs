@@ -1,6 +1,7 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::havips::latest_binding;
+use crate::domain::timeline::{Timeline, MAX_EVENTS};
 use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
 use super::{now_ms, same_secret, sha256_hex};
 use super::{Store, StoreChange};
@@ -8,7 +9,7 @@ use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
-use crate::domain::model::{Agent, HistoryEvent, Station};
+use crate::domain::model::{Agent, Havip, HistoryEvent, Station};
 use crate::domain::name::check_name;
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
@@ -320,6 +321,30 @@ impl Store {
             .take(limit)
             .map(|e| decode(&e.map_err(db_err)?.1))
             .collect()
+    }
+
+    /// The HAVIP's strip of `[to - span, to)` (see `Timeline`): read from the time index of
+    /// its history, at most `MAX_EVENTS` of the window's newest events decoded.
+    pub fn timeline(&self, havip: &Havip, span: u64, to: u64) -> Result<Timeline, ApiError> {
+        let from = to.saturating_sub(span);
+        let id = havip.id.as_bytes();
+        let key = |at: u64| event_key(&havip.id, at, 0);
+        let mut window: Vec<(u64, Change)> = vec![];
+        let mut truncated = false;
+        for entry in self.inner.events.range(key(from)..key(to)).rev() {
+            if window.len() == MAX_EVENTS {
+                truncated = true;
+                break;
+            }
+            let event: HistoryEvent = decode(&entry.map_err(db_err)?.1)?;
+            window.push((event.at, event.change));
+        }
+        window.reverse();
+        let before = match self.inner.events.range(id.to_vec()..key(from)).next_back() {
+            Some(entry) => Some(decode::<HistoryEvent>(&entry.map_err(db_err)?.1)?.change),
+            None => None,
+        };
+        Ok(Timeline::build(from, to, havip.created, before.as_ref(), &window, truncated))
     }
 
     /// How many events an HAVIP's history holds (a kept counter, not a scan).

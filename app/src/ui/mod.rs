@@ -4,3 +4,4 @@ pub mod dialogs;
 pub mod ha_config;
 pub mod live;
 pub mod pages;
+pub mod timeline;

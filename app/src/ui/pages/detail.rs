@@ -162,6 +162,7 @@ fn binding_view(
                 <dt>"Created"</dt><dd>{format_time(first.row.created)}</dd>
             </dl>
         </section>
+        {move || detail.with(|d| Some(crate::ui::timeline::availability_card(&d.timelines, &d.names())))}
     }
 }
 

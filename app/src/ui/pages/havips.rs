@@ -10,6 +10,9 @@ use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSel
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::{page_data, PageData};
+use crate::domain::model::MacNames;
+use crate::domain::timeline::Timeline;
+use crate::ui::timeline::strip;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -153,6 +156,13 @@ fn list_view(
         || !query.subnet.is_empty()
         || !query.status.is_empty();
     let rows = Memo::new(move |_| data.with(|d| d.rows.clone()));
+    let sparks = Memo::new(move |_| {
+        data.with(|d| {
+            (d.rows.iter().map(|r| r.id.clone()))
+                .zip(d.sparks.iter().cloned())
+                .collect::<std::collections::HashMap<_, _>>()
+        })
+    });
     let page = move || data.with(|d| d.page);
     let matching = move || data.with(|d| d.matching);
     let pages = move || (matching() as usize).div_ceil(PAGE_SIZE).max(1) as u32;
@@ -214,6 +224,7 @@ fn list_view(
                     <th>"IP address"</th>
                     <th>"Bound instance"</th>
                     <th>"EIP"</th>
+                    <th>"Last 24 h"</th>
                     <th>"Created"</th>
                     <th class="needs-operator">"Operation"</th>
                 </tr>
@@ -222,7 +233,7 @@ fn list_view(
                 <For
                     each=move || rows.get()
                     key=|row| row.id.clone()
-                    children=move |row| row_view(row.id, rows, dialog, unbind)
+                    children=move |row| row_view(row.id, rows, sparks, dialog, unbind)
                 />
             </tbody>
         </table>
@@ -247,6 +258,7 @@ fn list_view(
 fn row_view(
     id: HavipId,
     rows: Memo<Vec<HavipRow>>,
+    sparks: Memo<std::collections::HashMap<HavipId, Timeline>>,
     dialog: RwSignal<Dialog>,
     unbind: ServerAction<UnbindHavipEip>,
 ) -> impl IntoView {
@@ -281,6 +293,15 @@ fn row_view(
             <td class="ip">{cell(|r| r.ip.to_string())}</td>
             <td data-testid="bound">{cell(|r| if r.bound_instance.is_empty() { "-".to_string() } else { r.bound_instance.clone() })}</td>
             <td data-testid="eip">{cell(|r| r.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</td>
+            <td class="spark">
+                {
+                    let id = id.clone();
+                    move || sparks.with(|s| s.get(&id).map(|t| view! {
+                        {strip(t, &MacNames::default(), 10, "spark")}
+                        <span class="availability" data-testid="spark-availability">{t.availability_text()}</span>
+                    }))
+                }
+            </td>
             <td>{cell(|r| format_time(r.created))}</td>
             <td class="ops needs-operator">
                 <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>"Rename"</button>
