@@ -271,3 +271,47 @@ async fn a_version_1_database_is_migrated() {
         .unwrap();
     assert_eq!(version.as_deref(), Some(&2u32.to_be_bytes()[..]));
 }
+
+#[tokio::test]
+async fn a_timeline_is_read_from_the_time_index_and_decodes_at_most_max_events() {
+    use app::domain::timeline::{Held, DAY_MS, MAX_EVENTS};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let (_, vpc, subnet) = seeded(&store);
+    let calm = auto_havip(&store, &vpc, &subnet, "calm").await;
+    let busy = auto_havip(&store, &vpc, &subnet, "busy").await;
+    let (agent, _) = agent_for(&store, &subnet).await;
+    flap(&store, &agent, calm.ip, 3);
+    flap(&store, &agent, busy.ip, MAX_EVENTS + 100);
+    let now = app::store::now_ms() + 1;
+    let t = store
+        .timeline(&store.havip(&calm.id).unwrap(), DAY_MS, now)
+        .unwrap();
+    // changes a millisecond apart draw no zero-width period: what is drawn is not bound until
+    // the first binding, then bound, ending with the last holder
+    assert_eq!(t.segments[0].held, Held::Unbound);
+    assert!(t.segments[1..]
+        .iter()
+        .all(|s| matches!(s.held, Held::Bound { .. })));
+    assert_eq!(t.segments.last().unwrap().held, Held::Bound { mac: mac(5) });
+    assert_eq!(t.segments.last().unwrap().end, now);
+    assert_eq!(t.failovers.len(), 2);
+    // one window only: a window that ended before the changes sees the state before them
+    let earlier = store
+        .timeline(&store.havip(&calm.id).unwrap(), DAY_MS, calm.created)
+        .unwrap();
+    assert_eq!(
+        earlier.availability, None,
+        "nothing covered before the HAVIP existed"
+    );
+    // the busy one: its newest MAX_EVENTS drawn, the rest marked
+    let t = store
+        .timeline(&store.havip(&busy.id).unwrap(), DAY_MS, now)
+        .unwrap();
+    assert_eq!(t.segments[0].held, Held::Flapping);
+    assert_eq!(
+        t.failovers.len(),
+        MAX_EVENTS,
+        "the newest 500 changes are all failovers"
+    );
+}

@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, metrics, ns, provision, sample, session, sh,
+  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, metrics, api, ns, provision, sample, session, sh,
   startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats, stopKeepalived, stopServer,
   tlsGet, vipState, waitFor,
 } from "./lab";
@@ -186,6 +186,23 @@ test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved
   results.conflict_resolution_ms = Date.now() - t1;
   const kinds = (await history(havipId)).map((e) => e.change.change);
   expect(kinds.slice(0, 2)).toEqual(["resolved", "conflict"]);
+
+  // the timeline, as the server renders it (before any script runs): both holders' periods,
+  // the split brain in red, the failovers marked
+  const html = await (await api(`/havip/${havipId}`)).text();
+  const day = html.slice(html.indexOf('data-testid="timeline-day"'), html.indexOf('data-testid="timeline-day-availability"'));
+  expect(day).toContain('data-held="conflict"');
+  expect(day.match(/data-held="bound"/g)!.length).toBeGreaterThanOrEqual(3);
+  expect(day.match(/class="failover"/g)!.length).toBeGreaterThanOrEqual(2);
+  await page.goto(`/havip/${havipId}`);
+  const availability = await page.getByTestId("timeline-day-availability").textContent();
+  expect(availability).toMatch(/^\d{1,2}\.\d\d %$/); // not 100 %: there was a split brain
+  await expect(page.locator("#availability .legend")).toContainText(MAC1);
+  await expect(page.locator("#availability .legend")).toContainText(MAC2);
+  results.availability_24h = availability;
+  await page.goto("/");
+  await expect(rowOf(page).getByTestId("spark-availability")).toHaveText(/^\d{1,2}\.\d\d %$/);
+  expect(await rowOf(page).locator('[data-testid=spark] rect[data-held="conflict"]').count()).toBeGreaterThan(0);
 });
 
 test("4. keepalived stopped gracefully on both: Not bound with CVM yet within 3 probe intervals", async () => {

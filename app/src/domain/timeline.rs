@@ -16,7 +16,9 @@ pub const WEEK_MS: u64 = 7 * DAY_MS;
 #[serde(tag = "held", rename_all = "snake_case")]
 pub enum Held {
     Unbound,
-    Bound { mac: Mac },
+    Bound {
+        mac: Mac,
+    },
     Conflict,
     /// more changes than are drawn
     Flapping,
@@ -119,7 +121,8 @@ impl Timeline {
             from,
             to,
             // rounded down: 99.999 % is not 100 %
-            availability: (to > start).then(|| (u128::from(bound) * 10_000 / u128::from(to - start)) as u32),
+            availability: (to > start)
+                .then(|| (u128::from(bound) * 10_000 / u128::from(to - start)) as u32),
             segments,
             failovers,
         }
@@ -141,7 +144,10 @@ pub fn holder_colour(mac: Mac) -> &'static str {
     const PALETTE: [&str; 6] = [
         "#2e9d5b", "#2a78c2", "#14867f", "#5b8f2a", "#3f5fbf", "#0f6d4a",
     ];
-    let hash = mac.0.iter().fold(0usize, |h, b| h.wrapping_mul(31) + *b as usize);
+    let hash = mac
+        .0
+        .iter()
+        .fold(0usize, |h, b| h.wrapping_mul(31) + *b as usize);
     PALETTE[hash % PALETTE.len()]
 }
 
@@ -174,8 +180,11 @@ mod tests {
             (800, Change::Lost { mac: b }),
         ];
         let t = Timeline::build(0, 1000, 0, None, &events, false);
-        let held: Vec<(u64, u64, Held)> =
-            t.segments.iter().map(|s| (s.start, s.end, s.held)).collect();
+        let held: Vec<(u64, u64, Held)> = t
+            .segments
+            .iter()
+            .map(|s| (s.start, s.end, s.held))
+            .collect();
         assert_eq!(
             held,
             [
@@ -200,11 +209,21 @@ mod tests {
         assert_eq!(t.segments.len(), 1);
         assert_eq!(t.availability_text(), "100 %");
         // created half-way through the window: only the time since counts
-        let t = Timeline::build(1000, 2000, 1500, None, &[(1750, Change::Bound { mac: a })], false);
+        let t = Timeline::build(
+            1000,
+            2000,
+            1500,
+            None,
+            &[(1750, Change::Bound { mac: a })],
+            false,
+        );
         assert_eq!(t.segments[0].start, 1500);
         assert_eq!(t.availability, Some(5_000));
         // created just now: nothing to say yet
-        assert_eq!(Timeline::build(0, 10, 10, None, &[], false).availability_text(), "–");
+        assert_eq!(
+            Timeline::build(0, 10, 10, None, &[], false).availability_text(),
+            "–"
+        );
         // more changes than drawn: the earliest part is marked, and not counted as available
         let t = Timeline::build(0, 100, 0, None, &[(50, Change::Bound { mac: a })], true);
         assert_eq!(t.segments[0].held, Held::Flapping);

@@ -1,7 +1,6 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::havips::latest_binding;
-use crate::domain::timeline::{Timeline, MAX_EVENTS};
 use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
 use super::{now_ms, same_secret, sha256_hex};
 use super::{Store, StoreChange};
@@ -11,6 +10,7 @@ use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, Havip, HistoryEvent, Station};
 use crate::domain::name::check_name;
+use crate::domain::timeline::{Timeline, MAX_EVENTS};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
@@ -344,7 +344,14 @@ impl Store {
             Some(entry) => Some(decode::<HistoryEvent>(&entry.map_err(db_err)?.1)?.change),
             None => None,
         };
-        Ok(Timeline::build(from, to, havip.created, before.as_ref(), &window, truncated))
+        Ok(Timeline::build(
+            from,
+            to,
+            havip.created,
+            before.as_ref(),
+            &window,
+            truncated,
+        ))
     }
 
     /// How many events an HAVIP's history holds (a kept counter, not a scan).
