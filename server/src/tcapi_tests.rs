@@ -372,3 +372,24 @@ async fn secret_keys_are_sealed_at_rest() {
     let (again, unsealed) = store.api_key_secret(&row.id).unwrap().unwrap();
     assert_eq!((again.id, unsealed), (row.id, secret));
 }
+
+#[tokio::test]
+async fn each_api_request_gets_a_log_line_with_the_signing_keys_user() {
+    use app::domain::auth::Principal;
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 100));
+    let key = key_of(&f, Role::Viewer).await;
+    let request = signed(&key, "DescribeHaVips", &json!({}), None, now());
+    let response = api.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"].len(), 16);
+    let user = response
+        .extensions()
+        .get::<Principal>()
+        .map(|p| p.user.clone());
+    assert_eq!(user.as_deref(), Some("viewer-user"));
+    // a request no signature proves is logged as nobody's
+    let unsigned = Request::post("/").body(Body::empty()).unwrap();
+    let response = api.oneshot(unsigned).await.unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    assert!(response.extensions().get::<Principal>().is_none());
+}

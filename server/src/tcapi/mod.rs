@@ -71,7 +71,11 @@ impl TcApi {
 }
 
 pub fn router(api: TcApi) -> Router {
-    Router::new().fallback(handle).with_state(api)
+    Router::new()
+        .fallback(handle)
+        .with_state(api)
+        // one log line per request, as on the console's port (the user: the signing key's)
+        .layer(axum::middleware::from_fn(crate::request_log::log_request))
 }
 
 fn request_id() -> String {
@@ -212,11 +216,16 @@ async fn handle(State(api): State<TcApi>, request: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
-    let result = serve(&api, &id, client, parts, body).await;
+    let mut caller = None;
+    let result = serve(&api, &id, client, parts, body, &mut caller).await;
     if let Err(e) = &result {
         tracing::info!(request = %id, code = e.code, "API call refused: {}", e.message);
     }
-    answer(&id, result)
+    let mut response = answer(&id, result);
+    if let Some(principal) = caller {
+        response.extensions_mut().insert(principal);
+    }
+    response
 }
 
 async fn serve(
@@ -225,6 +234,8 @@ async fn serve(
     client: Option<std::net::IpAddr>,
     parts: axum::http::request::Parts,
     body: axum::body::Body,
+    // who the signature proved, for the request log
+    proved: &mut Option<app::domain::auth::Principal>,
 ) -> Result<Map<String, Value>, TcError> {
     if parts.uri.path() != "/" {
         return Err(TcError::new("InvalidAction", "The API answers at / only."));
@@ -262,6 +273,10 @@ async fn serve(
     };
     // refused signatures are logged, not audited: anyone could flood the audit log with them
     let caller = authenticate(&api.store, method, query, headers, &body)?;
+    *proved = Some(app::domain::auth::Principal {
+        user: caller.user.clone(),
+        role: caller.role,
+    });
     if api
         .limiter
         .check_key(&(caller.key_id.clone(), action.clone()))
