@@ -102,3 +102,27 @@ test("the console runs under its Content-Security-Policy and hardening headers",
   await expect(page.getByRole("dialog", { name: "Apply for HAVIP" })).toBeVisible();
   expect(violations).toEqual([]);
 });
+
+test("the site's files arrive compressed as the browser asks, and a reload revalidates them for free", async ({ page }) => {
+  const wasm: { encoding?: string; status: number; etag?: string }[] = [];
+  page.on("response", async (r) => {
+    if (r.url().endsWith("/pkg/havip.wasm")) {
+      const h = await r.allHeaders();
+      wasm.push({ encoding: h["content-encoding"], status: r.status(), etag: h["etag"] });
+    }
+  });
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  // Chromium asks for gzip (and br over HTTPS): never the raw 2.7 MB
+  expect(["br", "gzip"]).toContain(wasm[0].encoding);
+  expect(wasm[0].etag).toMatch(/^"[0-9a-f]{24}"$/);
+  // the server functions' JSON and the pages are compressed too
+  const page1 = await page.request.post("/api/havip_page", {
+    headers: { "accept-encoding": "gzip", "content-type": "application/x-www-form-urlencoded" },
+    data: "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0",
+  });
+  expect(page1.ok()).toBe(true);
+  // the same file again, with its ETag: 304, no bytes
+  const again = await page.request.get("/pkg/havip.wasm", { headers: { "if-none-match": wasm[0].etag! } });
+  expect(again.status()).toBe(304);
+});

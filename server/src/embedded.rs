@@ -1,49 +1,308 @@
 //! Static files of the site (wasm, js, css, public/). With the `embed` feature they are compiled
 //! into the binary, so the release binary alone serves a working console; without it they are
 //! read from `target/site` (development).
+//!
+//! Embedded files are compressed once, with brotli and gzip at their best settings, in the
+//! background when the console starts (`precompress`); each answer then takes the best encoding
+//! the browser accepts, with no work per request. Their names carry no hash, so browsers keep
+//! them and revalidate (`Cache-Control: no-cache` with an `ETag`): an unchanged file costs a
+//! 304, not its bytes.
 
 use app::shell;
 use axum::{
     body::Body,
     extract::State,
-    http::{header, Request, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Request, StatusCode},
     response::{IntoResponse, Response},
 };
 use leptos::prelude::LeptosOptions;
+use std::sync::{Arc, OnceLock};
+
+/// One file with its encodings (the compressed ones once made).
+pub struct Asset {
+    pub mime: String,
+    pub etag: String,
+    pub identity: Vec<u8>,
+    pub gzip: OnceLock<Vec<u8>>,
+    pub br: OnceLock<Vec<u8>>,
+}
+
+impl Asset {
+    pub fn new(mime: String, bytes: Vec<u8>) -> Asset {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&bytes);
+        let etag = format!(
+            "\"{}\"",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Asset {
+            mime,
+            etag,
+            identity: bytes,
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
+        }
+    }
+
+    /// Worth compressing: text and wasm (images other than SVG are compressed already).
+    fn compressible(&self) -> bool {
+        self.mime.starts_with("text/")
+            || self.mime.contains("javascript")
+            || self.mime.contains("wasm")
+            || self.mime.contains("svg")
+            || self.mime.contains("json")
+    }
+
+    /// Makes the compressed encodings (best settings: this runs once per file).
+    pub fn compress(&self) {
+        use std::io::Write;
+        if !self.compressible() {
+            return;
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        if gz.write_all(&self.identity).is_ok() {
+            if let Ok(bytes) = gz.finish() {
+                let _ = self.gzip.set(bytes);
+            }
+        }
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        if brotli::BrotliCompress(&mut self.identity.as_slice(), &mut br, &params).is_ok() {
+            let _ = self.br.set(br);
+        }
+    }
+}
+
+/// Whether `accept` (an `Accept-Encoding` value) takes `coding` (absent or `q=0`: no).
+fn accepts(accept: &str, coding: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut items = part.split(';').map(str::trim);
+        let name = items.next().unwrap_or("");
+        let q = items
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        name.eq_ignore_ascii_case(coding) && q > 0.0
+    })
+}
+
+/// The answer for `asset` to a request with `headers`: 304 when the browser has it, else the
+/// best encoding it accepts.
+pub fn answer(asset: &Asset, headers: &HeaderMap) -> Response {
+    let common = |response: &mut Response| {
+        let h = response.headers_mut();
+        if let Ok(etag) = HeaderValue::from_str(&asset.etag) {
+            h.insert(header::ETAG, etag);
+        }
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    };
+    let known = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == asset.etag || t.trim() == "*")
+        });
+    if known {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        common(&mut response);
+        return response;
+    }
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (coding, bytes) = match (asset.br.get(), asset.gzip.get()) {
+        (Some(br), _) if accepts(accept, "br") => (Some("br"), br.clone()),
+        (_, Some(gz)) if accepts(accept, "gzip") => (Some("gzip"), gz.clone()),
+        _ => (None, asset.identity.clone()),
+    };
+    let mut response = ([(header::CONTENT_TYPE, asset.mime.clone())], bytes).into_response();
+    common(&mut response);
+    if let Some(coding) = coding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    response
+}
 
 #[cfg(feature = "embed")]
-#[derive(rust_embed::Embed)]
-#[folder = "../target/site"]
-struct Site;
+mod files {
+    use super::Asset;
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock};
 
-#[cfg(feature = "embed")]
-fn lookup(path: &str) -> Option<(String, Vec<u8>)> {
-    Site::get(path).map(|f| (f.metadata.mimetype().to_string(), f.data.into_owned()))
+    #[derive(rust_embed::Embed)]
+    #[folder = "../target/site"]
+    struct Site;
+
+    static ASSETS: LazyLock<HashMap<String, Arc<Asset>>> = LazyLock::new(|| {
+        Site::iter()
+            .filter_map(|path| {
+                let file = Site::get(&path)?;
+                let asset =
+                    Asset::new(file.metadata.mimetype().to_string(), file.data.into_owned());
+                Some((path.into_owned(), Arc::new(asset)))
+            })
+            .collect()
+    });
+
+    pub fn lookup(path: &str) -> Option<Arc<Asset>> {
+        ASSETS.get(path).cloned()
+    }
+
+    pub fn all() -> Vec<Arc<Asset>> {
+        ASSETS.values().cloned().collect()
+    }
+
+    pub fn has_site() -> bool {
+        ASSETS.contains_key("pkg/havip.wasm")
+    }
 }
 
 #[cfg(not(feature = "embed"))]
-fn lookup(path: &str) -> Option<(String, Vec<u8>)> {
-    if path.split('/').any(|p| p == "..") {
-        return None;
+mod files {
+    use super::Asset;
+    use std::sync::Arc;
+
+    const SITE: &str = "target/site";
+
+    pub fn lookup(path: &str) -> Option<Arc<Asset>> {
+        if path.split('/').any(|p| p == "..") {
+            return None;
+        }
+        let bytes = std::fs::read(std::path::Path::new(SITE).join(path)).ok()?;
+        let mime = match path.rsplit('.').next() {
+            Some("wasm") => "application/wasm",
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("svg") => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        Some(Arc::new(Asset::new(mime.to_string(), bytes)))
     }
-    let bytes = std::fs::read(std::path::Path::new("target/site").join(path)).ok()?;
-    let mime = match path.rsplit('.').next() {
-        Some("wasm") => "application/wasm",
-        Some("js") => "text/javascript",
-        Some("css") => "text/css",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    Some((mime.to_string(), bytes))
+
+    /// Read from disk on each request (development): nothing to compress ahead.
+    pub fn all() -> Vec<Arc<Asset>> {
+        vec![]
+    }
+
+    pub fn has_site() -> bool {
+        std::path::Path::new(SITE).join("pkg/havip.wasm").is_file()
+    }
+}
+
+/// Whether the pages' scripts can be served (embedded, or found in `target/site`).
+pub fn has_site() -> bool {
+    files::has_site()
+}
+
+/// Compresses every embedded file (in the background at start); returns how many and how long.
+pub fn precompress() -> (usize, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let all: Vec<Arc<Asset>> = files::all();
+    for asset in &all {
+        asset.compress();
+    }
+    (all.len(), started.elapsed())
 }
 
 pub async fn file_or_404(State(options): State<LeptosOptions>, req: Request<Body>) -> Response {
     let path = req.uri().path().trim_start_matches('/');
-    if let Some((mime, bytes)) = lookup(path) {
-        return ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+    if let Some(asset) = files::lookup(path) {
+        return answer(&asset, req.headers());
     }
     let render = leptos_axum::render_app_to_stream(move || shell(options.clone()));
     let mut res = render(req).await.into_response();
     *res.status_mut() = StatusCode::NOT_FOUND;
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn get(asset: &Asset, pairs: &[(header::HeaderName, &str)]) -> (u16, HeaderMap, Vec<u8>) {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(name.clone(), value.parse().unwrap());
+        }
+        let response = answer(asset, &headers);
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    #[tokio::test]
+    async fn the_best_accepted_encoding_is_sent_and_known_files_get_304() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let asset = Asset::new("text/javascript".into(), text.clone());
+        // before compression is done: as it is
+        let (_, headers, body) = get(&asset, &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body, text);
+        asset.compress();
+        let (status, headers, body) =
+            get(&asset, &[(header::ACCEPT_ENCODING, "gzip, deflate, br")]).await;
+        assert_eq!(
+            (status, &headers[header::CONTENT_ENCODING]),
+            (200, &HeaderValue::from_static("br"))
+        );
+        let mut plain = vec![];
+        brotli::BrotliDecompress(&mut body.as_slice(), &mut plain).unwrap();
+        assert_eq!(plain, text);
+        assert!(
+            body.len() * 10 < text.len(),
+            "{} of {}",
+            body.len(),
+            text.len()
+        );
+        let (_, headers, body) = get(&asset, &[(header::ACCEPT_ENCODING, "br;q=0, gzip")]).await;
+        assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+        let mut plain = vec![];
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(body.as_slice()),
+            &mut plain,
+        )
+        .unwrap();
+        assert_eq!(plain, text);
+        let (_, headers, body) = get(&asset, &[]).await;
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body, text);
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(headers[header::VARY], "accept-encoding");
+        // revalidation: the same ETag costs no bytes
+        let etag = headers[header::ETAG].to_str().unwrap().to_string();
+        let (status, headers, body) = get(&asset, &[(header::IF_NONE_MATCH, &etag)]).await;
+        assert_eq!((status, body.len()), (304, 0));
+        assert_eq!(headers[header::ETAG], etag.as_str());
+        let (status, _, _) = get(&asset, &[(header::IF_NONE_MATCH, "\"other\"")]).await;
+        assert_eq!(status, 200);
+    }
+
+    #[test]
+    fn images_are_not_compressed_again() {
+        let png = Asset::new("image/png".into(), vec![0; 4096]);
+        png.compress();
+        assert!(png.br.get().is_none() && png.gzip.get().is_none());
+    }
 }

@@ -92,13 +92,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let (access, setup_code) =
         Access::new(store.clone(), tls.is_some()).map_err(|e| e.to_string())?;
     let access = access.with_metrics_token(args.metrics_token.clone());
-    if let Some(code) = setup_code {
-        // the first visitor must prove access to this log (as Grafana and Jenkins do)
-        println!(
-            "no user yet: open {scheme}://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
-            args.listen
-        );
-    }
     if let Some(path) = &args.agent_socket {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
@@ -109,6 +102,26 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     tokio::spawn(sweep_stations(store.clone()));
     crate::alerts::spawn(store.clone());
+    if !crate::embedded::has_site() {
+        // a binary from `cargo build` / `cargo leptos build` run outside the repository
+        tracing::warn!(
+            "this binary has no web site embedded and ./target/site is missing: pages will load without their scripts; build with `make build` (the `embed` feature)"
+        );
+    }
+    // a thread of its own at the lowest priority: requests (and a browser on the same host)
+    // come first, and no pooled thread keeps the low priority afterwards
+    let _ = std::thread::Builder::new()
+        .name("precompress".into())
+        .spawn(|| {
+            // SAFETY: on Linux the nice value is per thread; who = 0 is this thread only
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            let (files, took) = crate::embedded::precompress();
+            tracing::info!(
+                files,
+                ms = took.as_millis() as u64,
+                "site files compressed (brotli, gzip)"
+            );
+        });
     // without the socket (e.g. a data directory path too long for one) the console still
     // serves; backups then need it stopped
     if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {
@@ -152,6 +165,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         args.listen,
         args.data_dir.display()
     );
+    // printed once the address answers, so the link works at once
+    if let Some(code) = setup_code {
+        // the first visitor must prove access to this log (as Grafana and Jenkins do)
+        println!(
+            "no user yet: open {scheme}://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
+            args.listen
+        );
+    }
     let served = serve_on(listener, app, tls, closing(&store)).await;
     if !store
         .sockets_closed(std::time::Duration::from_secs(2))
@@ -309,6 +330,9 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
             app::api::MAX_BODY_BYTES,
         ))
         .layer(axum::middleware::from_fn(crate::access::limit_body))
+        // pages, server functions and JSON compressed on the fly (the site's files are
+        // compressed ahead, see `embedded`, and pass through)
+        .layer(dynamic_compression())
         .layer(axum::middleware::from_fn(crate::access::hardening))
         .layer(axum::middleware::from_fn(crate::request_log::log_request))
 }
@@ -317,4 +341,22 @@ fn agent_router(store: Store) -> Router {
     Router::new()
         .route("/agent/ws", axum::routing::get(crate::agent_ws::upgrade))
         .with_state(store)
+}
+
+/// Compression of what is made per request (pages, server functions, JSON): a fast level, as
+/// it costs every request. The site's files are left to `embedded`, which compresses them once
+/// at the best level (compressing the 2.7 MB wasm at brotli's best on each request would take
+/// seconds).
+fn dynamic_compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/wasm"))
+        .and(NotForContentType::const_new("text/javascript"))
+        .and(NotForContentType::const_new("text/css"))
+        .and(NotForContentType::const_new("image/svg+xml"));
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(predicate)
 }
