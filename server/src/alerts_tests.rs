@@ -52,9 +52,9 @@ async fn receiver(statuses: Vec<u16>) -> (String, mpsc::UnboundedReceiver<Receiv
     (url, rx)
 }
 
-/// Adds a rule over HTTP as the admin; returns its id and secret.
-async fn add_rule(f: &Fixture, rule: Value) -> (String, Option<String>) {
-    let (status, answer) = request_as(
+/// Asks, over HTTP as the admin, for a rule to be added.
+async fn post_rule(f: &Fixture, rule: Value) -> (StatusCode, Value) {
+    request_as(
         f,
         Some(Role::Admin),
         Method::POST,
@@ -62,7 +62,12 @@ async fn add_rule(f: &Fixture, rule: Value) -> (String, Option<String>) {
         Some("application/json"),
         json!({ "rule": rule }).to_string(),
     )
-    .await;
+    .await
+}
+
+/// Adds a rule over HTTP as the admin; returns its id and secret.
+async fn add_rule(f: &Fixture, rule: Value) -> (String, Option<String>) {
+    let (status, answer) = post_rule(f, rule).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     (
         answer["rule"]["id"].as_str().unwrap().to_string(),
@@ -371,28 +376,12 @@ async fn rules_are_checked_on_the_server_and_refusals_change_nothing() {
         ),
     ];
     for (rule, field) in bad {
-        let (status, answer) = request_as(
-            &f,
-            Some(Role::Admin),
-            Method::POST,
-            CreateAlert::PATH,
-            Some("application/json"),
-            json!({ "rule": rule }).to_string(),
-        )
-        .await;
+        let (status, answer) = post_rule(&f, rule.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rule}: {answer}");
         assert_eq!(answer["field"], field, "{rule}: {answer}");
     }
     // an unknown event type is not a rule at all
-    let (status, _) = request_as(
-        &f,
-        Some(Role::Admin),
-        Method::POST,
-        CreateAlert::PATH,
-        Some("application/json"),
-        json!({"rule": webhook_rule("http://h/", &["havip.nope"], 0)}).to_string(),
-    )
-    .await;
+    let (status, _) = post_rule(&f, webhook_rule("http://h/", &["havip.nope"], 0)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         f.store.dump().unwrap() == before,

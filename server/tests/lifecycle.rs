@@ -132,6 +132,13 @@ fn network(port: u16, cookie: &str, vpc_cidr: &str, subnet_cidr: &str) -> (Strin
     (region, vpc, subnet)
 }
 
+/// A new agent for `subnet`, made over HTTP: its token.
+fn agent_token(port: u16, cookie: &str, subnet: &str) -> String {
+    let body = format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#);
+    let agent = json(&http(port, "POST", "/api/create_agent", cookie, &body).2);
+    agent["token"].as_str().expect("an agent token").to_string()
+}
+
 fn exit_within(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
@@ -155,17 +162,7 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     let (mut console, port) = serve(&data);
     let cookie = login(port);
     let (region, vpc, subnet) = network(port, &cookie, "10.60.0.0/16", "10.60.0.0/24");
-    let agent = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_agent",
-            &cookie,
-            &format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#),
-        )
-        .2,
-    );
-    let token = agent["token"].as_str().expect("an agent token").to_string();
+    let token = agent_token(port, &cookie, &subnet);
 
     // an agent, welcomed
     let mut request = format!("ws://127.0.0.1:{port}/agent/ws")
@@ -498,17 +495,7 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
         .as_str()
         .unwrap()
         .to_string();
-    let agent = json(
-        &http(
-            port,
-            "POST",
-            "/api/create_agent",
-            &cookie,
-            &format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#),
-        )
-        .2,
-    );
-    let token = agent["token"].as_str().expect("a token").to_string();
+    let token = agent_token(port, &cookie, &subnet);
     let key = json(&http(port, "POST", "/api/create_api_key", &cookie, "").2);
     let secret = key["secret_key"]
         .as_str()
