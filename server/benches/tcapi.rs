@@ -7,10 +7,10 @@
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+
+mod common;
+use common::{stats, Conn, Server};
 
 const CLIENTS: usize = 16;
 
@@ -31,7 +31,7 @@ struct Key {
 
 /// One signed POST on a keep-alive connection; returns the JSON answer.
 async fn call(
-    conn: &mut BufReader<TcpStream>,
+    conn: &mut Conn,
     host: &str,
     key: &Key,
     action: &str,
@@ -75,40 +75,7 @@ async fn call(
         key.id,
         body.len()
     );
-    conn.get_mut().write_all(request.as_bytes()).await.unwrap();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        conn.read_line(&mut line).await.unwrap();
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await.unwrap();
-    serde_json::from_slice(&body).unwrap()
-}
-
-fn stats(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
-    if ms.is_empty() {
-        println!("{name}: no request finished");
-        return;
-    }
-    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let q = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-    println!(
-        "{name:<32} {:>7} requests in {:.1} s: {:>7.0}/s   latency median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms.len(),
-        elapsed.as_secs_f64(),
-        ms.len() as f64 / elapsed.as_secs_f64(),
-        q(0.5),
-        q(0.99),
-        ms[ms.len() - 1]
-    );
+    conn.send(request.as_bytes()).await.json()
 }
 
 async fn run(
@@ -133,7 +100,7 @@ async fn run(
             body.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
+            let mut conn = Conn::open(&host).await;
             let mut ms = vec![];
             while Instant::now() < end {
                 let t = Instant::now();
@@ -151,39 +118,16 @@ async fn run(
     stats(label, all, began.elapsed());
 }
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() {
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/havip");
-    assert!(bin.exists(), "build the release binary first (make build)");
     let seconds: u64 = std::env::var("HAVIP_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run_cmd = |args: &[&str]| {
-        let out = Command::new(&bin)
-            .args(args)
-            .env("HAVIP_PASSWORD", "bench password 1234")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
     let data_arg = data.to_str().unwrap();
-    run_cmd(&[
+    common::run(&[
         "user",
         "add",
         "bench",
@@ -192,40 +136,27 @@ async fn main() {
         "--data-dir",
         data_arg,
     ]);
-    let line = run_cmd(&["key", "create", "bench", "--data-dir", data_arg]);
+    let line = common::run(&["key", "create", "bench", "--data-dir", data_arg]);
     let mut parts = line.split_whitespace();
     let key = Key {
         id: parts.next().unwrap().into(),
         secret: parts.next().unwrap().into(),
     };
-    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let port = common::port(0);
     let host = format!("127.0.0.1:{port}");
-    let _server = Server(
-        Command::new(&bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{}", port + 1),
-                "--data-dir",
-                data_arg,
-                "--api-listen",
-                &host,
-                "--api-rate",
-                "1000000",
-                "--quota",
-                "1000000",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut conn = loop {
-        if let Ok(c) = TcpStream::connect(&host).await {
-            break BufReader::new(c);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let _server = Server::start(&[
+        "--listen",
+        &format!("127.0.0.1:{}", port + 1),
+        "--data-dir",
+        data_arg,
+        "--api-listen",
+        &host,
+        "--api-rate",
+        "1000000",
+        "--quota",
+        "1000000",
+    ]);
+    let mut conn = Conn::open(&host).await;
     let vpc = call(
         &mut conn,
         &host,

@@ -208,6 +208,11 @@ pub async fn serve_on(
             shutdown.await;
             let _ = began.send(());
         };
+        // no Nagle: a page streamed in several writes must not wait for the browser's
+        // delayed ACK (40 ms per page, measured)
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown);
         let overdue = async {
             match shutting_down.await {
@@ -232,8 +237,11 @@ pub async fn serve_on(
         }
     });
     let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
-    axum_server::from_tcp_rustls(listener, config)
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener)
         .map_err(|e| e.to_string())?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(service)
         .await

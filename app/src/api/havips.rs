@@ -15,13 +15,15 @@ pub async fn havip_page(
     region_id: Option<RegionId>,
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
-    use crate::domain::listing::{counters, select};
     use crate::domain::timeline::DAY_MS;
     let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
-    let all = store.havip_rows(&region_id)?;
-    let counters = counters(&all);
-    let (rows, matching, page) = select(all, &query);
+    let crate::store::ListPage {
+        rows,
+        matching,
+        page,
+        counters,
+    } = store.havip_page(&region_id, &query)?;
     let now = crate::store::now_ms();
     let sparks = rows
         .iter()

@@ -2,8 +2,11 @@
 //! query (`?q=&vpc=&subnet=&status=&sort=&page=`), so a reload or a shared link shows the same view.
 
 use super::binding::Status;
-use super::pages::HavipRow;
+use super::ids::{HavipId, SubnetId, VpcId};
+use super::model::Havip;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::net::Ipv4Addr;
 
 pub const PAGE_SIZE: usize = 20;
 
@@ -29,111 +32,243 @@ pub struct Counters {
     pub conflict: u32,
 }
 
-pub fn status_key(status: &Status) -> &'static str {
-    match status {
-        Status::Unbound => "unbound",
-        Status::Bound { .. } => "bound",
-        Status::Conflict { .. } => "conflict",
-    }
+/// The three states the list filters and counts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKey {
+    Unbound,
+    Bound,
+    Conflict,
 }
 
-pub fn counters(rows: &[HavipRow]) -> Counters {
-    let mut c = Counters {
-        total: rows.len() as u32,
-        ..Default::default()
-    };
-    for r in rows {
-        match r.status {
-            Status::Unbound => c.unbound += 1,
-            Status::Bound { .. } => c.bound += 1,
-            Status::Conflict { .. } => c.conflict += 1,
+impl StatusKey {
+    pub fn of(status: &Status) -> StatusKey {
+        match status {
+            Status::Unbound => StatusKey::Unbound,
+            Status::Bound { .. } => StatusKey::Bound,
+            Status::Conflict { .. } => StatusKey::Conflict,
         }
     }
-    c
+
+    /// How the URL's `status=` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusKey::Unbound => "unbound",
+            StatusKey::Bound => "bound",
+            StatusKey::Conflict => "conflict",
+        }
+    }
 }
 
-/// The rows of the requested page (the page is clamped to the last one) and how many rows
-/// match in all, and the page actually shown.
-pub fn select(mut rows: Vec<HavipRow>, query: &ListQuery) -> (Vec<HavipRow>, usize, u32) {
-    let needle = query.q.trim().to_lowercase();
-    rows.retain(|r| {
-        (needle.is_empty()
-            || r.id.to_lowercase().contains(&needle)
-            || r.name.to_lowercase().contains(&needle)
-            || r.ip.to_string().contains(&needle))
-            && (query.vpc.is_empty() || r.vpc_id == *query.vpc)
-            && (query.subnet.is_empty() || r.subnet_id == *query.subnet)
-            && (query.status.is_empty() || status_key(&r.status) == query.status)
-    });
-    match query.sort.as_str() {
-        "name" => rows.sort_by(|a, b| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then(a.id.cmp(&b.id))
-        }),
-        "ip" => rows.sort_by(|a, b| a.ip.cmp(&b.ip).then(a.subnet_id.cmp(&b.subnet_id))),
-        _ => rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id))),
+/// What the list searches, filters, sorts and counts by: a few fields of one HAVIP. The store
+/// keeps one per HAVIP in memory, so a page of a 50,000-HAVIP region decodes only its own 20
+/// records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: HavipId,
+    pub vpc_id: VpcId,
+    pub subnet_id: SubnetId,
+    pub ip: Ipv4Addr,
+    pub created: u64,
+    pub status: StatusKey,
+    /// lowercase "name\nid\nip", what the search looks in; names hold no line breaks
+    /// (`check_name` refuses control characters)
+    haystack: Box<str>,
+    /// where the name ends in `haystack`
+    name_end: u16,
+}
+
+impl Listed {
+    pub fn new(h: &Havip) -> Listed {
+        let (haystack, name_end) = haystack(&h.name, &h.id, h.ip);
+        Listed {
+            id: h.id.clone(),
+            vpc_id: h.vpc_id.clone(),
+            subnet_id: h.subnet_id.clone(),
+            ip: h.ip,
+            created: h.created,
+            status: StatusKey::of(&h.binding.status()),
+            haystack,
+            name_end,
+        }
     }
-    let total = rows.len();
-    let last_page = total.saturating_sub(1) / PAGE_SIZE;
-    let page = (query.page as usize).min(last_page);
-    let shown = rows
-        .into_iter()
-        .skip(page * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-    (shown, total, page as u32)
+
+    fn name_lowercase(&self) -> &str {
+        self.haystack
+            .get(..usize::from(self.name_end))
+            .unwrap_or_default()
+    }
+
+    /// Whether the query's search and filters keep it (`needle`: the search, trimmed and
+    /// lowercased; it matches the ID, the name or the IP as a case-insensitive substring).
+    fn matches(&self, needle: &str, query: &ListQuery) -> bool {
+        (needle.is_empty() || (!needle.contains('\n') && self.haystack.contains(needle)))
+            && (query.vpc.is_empty() || self.vpc_id == *query.vpc)
+            && (query.subnet.is_empty() || self.subnet_id == *query.subnet)
+            && (query.status.is_empty() || self.status.as_str() == query.status)
+    }
+}
+
+/// `Listed::haystack` and where its name ends (IDs and addresses have no capitals).
+fn haystack(name: &str, id: &HavipId, ip: Ipv4Addr) -> (Box<str>, u16) {
+    let name = name.to_lowercase();
+    let name_end = u16::try_from(name.len()).unwrap_or(u16::MAX);
+    (format!("{name}\n{id}\n{ip}").into(), name_end)
+}
+
+/// The list's order for `sort`: "name", "ip", or newest first. Ties are broken by ID, so every
+/// order is total and a page never shows a row twice.
+pub fn order(sort: &str) -> fn(&&Listed, &&Listed) -> Ordering {
+    match sort {
+        "name" => |a, b| {
+            a.name_lowercase()
+                .cmp(b.name_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
+        },
+        "ip" => |a, b| {
+            a.ip.cmp(&b.ip)
+                .then_with(|| a.subnet_id.cmp(&b.subnet_id))
+                .then_with(|| a.id.cmp(&b.id))
+        },
+        _ => |a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)),
+    }
+}
+
+/// One page of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// the HAVIPs of the page, in order
+    pub ids: Vec<HavipId>,
+    /// how many match the query in all
+    pub matching: usize,
+    /// the page shown: the one asked for, or the last one if that is past the end
+    pub page: u32,
+    /// every HAVIP of the region, by status (whatever the query)
+    pub counters: Counters,
+}
+
+/// Searches, filters, counts and pages the HAVIPs of a region. Only the page's own rows are
+/// sorted, after two selections (its first row and its end), so any page of 50,000 costs a
+/// few passes, not a sort.
+pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) -> Selection {
+    let needle = query.q.trim().to_lowercase();
+    let mut counters = Counters::default();
+    let mut kept: Vec<&Listed> = vec![];
+    for listed in all {
+        counters.total += 1;
+        match listed.status {
+            StatusKey::Unbound => counters.unbound += 1,
+            StatusKey::Bound => counters.bound += 1,
+            StatusKey::Conflict => counters.conflict += 1,
+        }
+        if listed.matches(&needle, query) {
+            kept.push(listed);
+        }
+    }
+    let matching = kept.len();
+    let page = (query.page as usize).min(matching.saturating_sub(1) / PAGE_SIZE);
+    let (start, end) = (page * PAGE_SIZE, ((page + 1) * PAGE_SIZE).min(matching));
+    let order = order(&query.sort);
+    if end < kept.len() {
+        kept.select_nth_unstable_by(end, order);
+        kept.truncate(end);
+    }
+    if start > 0 && start < kept.len() {
+        kept.select_nth_unstable_by(start, order);
+    }
+    kept[start..].sort_unstable_by(order);
+    Selection {
+        ids: kept[start..].iter().map(|l| l.id.clone()).collect(),
+        matching,
+        page: page as u32,
+        counters,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::mac::Mac;
 
-    fn row(i: u32, name: &str, status: Status) -> HavipRow {
-        HavipRow {
-            id: format!("havip-{i:08}").parse().unwrap(),
-            name: name.into(),
-            status,
+    fn listed(i: u32, name: &str, status: StatusKey) -> Listed {
+        let id: HavipId = format!("havip-{i:08}").parse().unwrap();
+        let ip = Ipv4Addr::from(0x0a00_0000 + 300 - i);
+        let (haystack, name_end) = haystack(name, &id, ip);
+        Listed {
+            haystack,
+            name_end,
+            id,
             vpc_id: if i.is_multiple_of(2) {
                 "vpc-aaaaaaaa".parse().unwrap()
             } else {
                 "vpc-bbbbbbbb".parse().unwrap()
             },
-            vpc_name: String::new(),
             subnet_id: "subnet-11111111".parse().unwrap(),
-            subnet_name: String::new(),
-            subnet_cidr: "10.0.0.0/16".parse().unwrap(),
-            ip: std::net::Ipv4Addr::from(0x0a00_0000 + 300 - i),
-            bound_instance: String::new(),
-            unauthorized: vec![],
-            watched: true,
-            eip: None,
+            ip,
             created: u64::from(i),
+            status,
         }
     }
 
-    fn rows() -> Vec<HavipRow> {
+    fn all() -> Vec<Listed> {
         (0..45)
             .map(|i| {
                 let status = match i % 3 {
-                    0 => Status::Unbound,
-                    1 => Status::Bound {
-                        mac: Mac([2, 0, 0, 0, 0, 1]),
-                        since: 0,
-                    },
-                    _ => Status::Conflict { macs: vec![] },
+                    0 => StatusKey::Unbound,
+                    1 => StatusKey::Bound,
+                    _ => StatusKey::Conflict,
                 };
-                row(i, &format!("vip-{:02}", 44 - i), status)
+                listed(i, &format!("VIP-{:02}", 44 - i), status)
             })
             .collect()
     }
 
+    fn query(edit: impl FnOnce(&mut ListQuery)) -> ListQuery {
+        let mut q = ListQuery::default();
+        edit(&mut q);
+        q
+    }
+
+    /// The page's entries, looked up by the selection's ids.
+    fn shown<'a>(all: &'a [Listed], s: &Selection) -> Vec<&'a Listed> {
+        s.ids
+            .iter()
+            .map(|id| all.iter().find(|l| l.id == *id).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn counters_count_each_status() {
+    fn listed_takes_what_the_list_needs_from_the_record() {
+        use crate::domain::binding::BindingState;
+        let h = Havip {
+            id: "havip-abcdefgh".parse().unwrap(),
+            name: "Web VIP".into(),
+            region_id: "region-aaaaaaaa".parse().unwrap(),
+            vpc_id: "vpc-aaaaaaaa".parse().unwrap(),
+            subnet_id: "subnet-11111111".parse().unwrap(),
+            ip: "10.0.0.7".parse().unwrap(),
+            created: 5,
+            binding: BindingState::default(),
+            eip: None,
+            allowed: vec![],
+        };
+        let l = Listed::new(&h);
+        assert_eq!(l.name_lowercase(), "web vip");
+        assert_eq!(l.status, StatusKey::Unbound);
+        for needle in ["web", "abcdefgh", "10.0.0.7", "vip\nhavip"] {
+            let expected = !needle.contains('\n');
+            assert_eq!(
+                l.matches(needle, &ListQuery::default()),
+                expected,
+                "{needle:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counters_count_each_status_of_the_whole_region() {
+        let all = all();
+        let s = select(&all, &query(|q| q.q = "nothing".into()));
         assert_eq!(
-            counters(&rows()),
+            s.counters,
             Counters {
                 total: 45,
                 bound: 15,
@@ -145,92 +280,87 @@ mod tests {
 
     #[test]
     fn paging_sorting_and_filters() {
-        let (page, total, shown) = select(rows(), &ListQuery::default());
-        assert_eq!((page.len(), total, shown), (20, 45, 0));
-        assert_eq!(page[0].created, 44, "newest first by default");
-        let (page, _, shown) = select(
-            rows(),
-            &ListQuery {
-                page: 2,
-                ..Default::default()
-            },
-        );
-        assert_eq!((page.len(), shown), (5, 2));
-        let (page, _, shown) = select(
-            rows(),
-            &ListQuery {
-                page: 9,
-                ..Default::default()
-            },
-        );
+        let all = all();
+        let s = select(&all, &ListQuery::default());
+        assert_eq!((s.ids.len(), s.matching, s.page), (20, 45, 0));
+        assert_eq!(shown(&all, &s)[0].created, 44, "newest first by default");
+        let s = select(&all, &query(|q| q.page = 2));
+        assert_eq!((s.ids.len(), s.page), (5, 2));
+        let s = select(&all, &query(|q| q.page = 9));
         assert_eq!(
-            (page.len(), shown),
+            (s.ids.len(), s.page),
             (5, 2),
             "past the end shows the last page"
         );
 
-        let (page, _, _) = select(
-            rows(),
-            &ListQuery {
-                sort: "name".into(),
-                ..Default::default()
-            },
-        );
-        assert_eq!(page[0].name, "vip-00");
-        let (page, _, _) = select(
-            rows(),
-            &ListQuery {
-                sort: "ip".into(),
-                ..Default::default()
-            },
-        );
-        assert!(page.windows(2).all(|w| w[0].ip < w[1].ip));
+        let s = select(&all, &query(|q| q.sort = "name".into()));
+        assert_eq!(shown(&all, &s)[0].name_lowercase(), "vip-00");
+        let s = select(&all, &query(|q| q.sort = "ip".into()));
+        assert!(shown(&all, &s).windows(2).all(|w| w[0].ip < w[1].ip));
 
-        let (page, total, _) = select(
-            rows(),
-            &ListQuery {
-                status: "conflict".into(),
-                vpc: "vpc-aaaaaaaa".into(),
-                ..Default::default()
-            },
+        let s = select(
+            &all,
+            &query(|q| {
+                q.status = "conflict".into();
+                q.vpc = "vpc-aaaaaaaa".into();
+            }),
         );
-        assert_eq!(total, 8, "i = 2, 8, ..., 44");
-        assert!(page
+        assert_eq!(s.matching, 8, "i = 2, 8, ..., 44");
+        assert!(shown(&all, &s)
             .iter()
-            .all(|r| r.vpc_id == "vpc-aaaaaaaa" && matches!(r.status, Status::Conflict { .. })));
+            .all(|l| l.vpc_id == "vpc-aaaaaaaa" && l.status == StatusKey::Conflict));
 
-        let (page, total, _) = select(
-            rows(),
-            &ListQuery {
-                q: "VIP-07".into(),
-                ..Default::default()
-            },
+        let s = select(&all, &query(|q| q.q = "vip-07".into()));
+        assert_eq!(
+            (s.matching, shown(&all, &s)[0].name_lowercase()),
+            (1, "vip-07")
         );
-        assert_eq!((total, page[0].name.as_str()), (1, "vip-07"));
         // addresses are 10.0.1.0-10.0.1.44: "10.0.1.4" matches .4 and .40-.44
-        let (_, total, _) = select(
-            rows(),
-            &ListQuery {
-                q: "10.0.1.4".into(),
-                ..Default::default()
-            },
+        assert_eq!(
+            select(&all, &query(|q| q.q = "10.0.1.4".into())).matching,
+            6
         );
-        assert_eq!(total, 6);
-        let (_, total, _) = select(
-            rows(),
-            &ListQuery {
-                q: "havip-00000003".into(),
-                ..Default::default()
-            },
+        assert_eq!(
+            select(&all, &query(|q| q.q = "HAVIP-00000003".into())).matching,
+            1
         );
-        assert_eq!(total, 1);
-        let (page, total, shown) = select(
-            rows(),
-            &ListQuery {
-                q: "nothing".into(),
-                ..Default::default()
-            },
-        );
-        assert_eq!((page.len(), total, shown), (0, 0, 0));
+        let s = select(&all, &query(|q| q.q = "nothing".into()));
+        assert_eq!((s.ids.len(), s.matching, s.page), (0, 0, 0));
+    }
+
+    /// The selection sorts only up to the end of the page: every page of every order must be
+    /// exactly that page of the fully sorted list.
+    #[test]
+    fn every_page_equals_the_fully_sorted_list() {
+        let mut all = vec![];
+        let mut seed = 7u32;
+        for i in 0..997 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let mut l = listed(i, &format!("n{}", seed % 50), StatusKey::Bound);
+            l.created = u64::from(seed % 100);
+            l.ip = Ipv4Addr::from(seed % 300);
+            all.push(l);
+        }
+        for sort in ["", "name", "ip"] {
+            let mut sorted: Vec<&Listed> = all.iter().collect();
+            sorted.sort_by(order(sort));
+            let pages = all.len().div_ceil(PAGE_SIZE);
+            for page in 0..pages {
+                let s = select(
+                    &all,
+                    &query(|q| {
+                        q.sort = sort.into();
+                        q.page = page as u32;
+                    }),
+                );
+                let expected: Vec<HavipId> = sorted
+                    .iter()
+                    .skip(page * PAGE_SIZE)
+                    .take(PAGE_SIZE)
+                    .map(|l| l.id.clone())
+                    .collect();
+                assert_eq!(s.ids, expected, "sort {sort:?}, page {page}");
+            }
+        }
     }
 }

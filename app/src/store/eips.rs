@@ -121,6 +121,7 @@ impl Store {
         });
         let havip = finish(result)?;
         self.audited();
+        self.reindex(&havip.id)?;
         self.flush().await?;
         self.publish_havip(&havip);
         self.publish(StoreChange::Eips);
@@ -150,6 +151,7 @@ impl Store {
         });
         let (eip, havip_id) = finish(result)?;
         self.audited();
+        self.reindex(&havip_id)?;
         self.flush().await?;
         if let Ok(h) = self.havip(&havip_id) {
             self.publish_havip(&h);

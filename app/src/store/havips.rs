@@ -10,7 +10,7 @@ use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms
 use super::{Store, StoreChange};
 use crate::domain::binding::BindingState;
 use crate::domain::error::{ApiError, Reason};
-use crate::domain::ids::{HavipId, RegionId, SubnetId, VpcId};
+use crate::domain::ids::{HavipId, SubnetId, VpcId};
 use crate::domain::ip::{check_manual_ip, IpError};
 use crate::domain::model::{Havip, IpChoice, MacNames, NewHavip};
 use crate::domain::name::check_name;
@@ -27,9 +27,17 @@ enum ClaimError {
 impl Store {
     /// An HAVIP with its latest binding (times claims were last heard included).
     pub fn havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
-        let mut havip = self.stored_havip(id)?;
-        havip.binding = latest_binding(&lock(&self.inner.fresh), &havip);
-        Ok(havip)
+        self.havip_if_any(id)?
+            .ok_or_else(|| ApiError::not_found("HAVIP", id))
+    }
+
+    /// An HAVIP, or None if there is none with this id.
+    pub fn havip_if_any(&self, id: &HavipId) -> Result<Option<Havip>, ApiError> {
+        let stored: Option<Havip> = self.get(&self.inner.havips, id)?;
+        Ok(stored.map(|mut havip| {
+            havip.binding = latest_binding(&lock(&self.inner.fresh), &havip);
+            havip
+        }))
     }
 
     /// An HAVIP as stored: its binding as of the last change anyone can see.
@@ -91,6 +99,7 @@ impl Store {
             match self.claim(&havip, quota, &note) {
                 Ok(()) => {
                     self.audited();
+                    self.reindex(&havip.id)?;
                     self.flush().await?;
                     self.raise_if_nearly_full(&subnet);
                     self.publish(StoreChange::HavipCreated {
@@ -214,6 +223,7 @@ impl Store {
         if note.is_some() {
             self.audited();
         }
+        self.reindex(id)?;
         Ok(havip)
     }
 
@@ -254,6 +264,7 @@ impl Store {
             });
         let havip = finish(result)?;
         self.audited();
+        self.reindex(id)?;
         self.unreserve(&havip.subnet_id, havip.ip);
         lock(&self.inner.fresh).remove(&havip.id);
         // the record is gone, so no observation can add to its history any more
@@ -265,14 +276,6 @@ impl Store {
             subnet_id: havip.subnet_id.clone(),
         });
         Ok(havip)
-    }
-
-    /// The list page's rows for one region, newest first.
-    pub fn havip_rows(&self, region_id: &RegionId) -> Result<Vec<HavipRow>, ApiError> {
-        let mut havips = self.havips()?;
-        havips.retain(|h| h.region_id == *region_id);
-        havips.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-        self.rows(&havips)
     }
 
     /// Rows for these HAVIPs: VPCs, subnets, instance names and agent coverage are looked up

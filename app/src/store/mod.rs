@@ -14,6 +14,7 @@ mod free_ranges;
 mod havips;
 mod instances;
 mod lifecycle;
+mod list_index;
 mod migrate;
 mod network;
 mod space;
@@ -28,6 +29,7 @@ pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
+pub use list_index::ListPage;
 pub use network::usable_addresses;
 pub use space::DEFAULT_MIN_FREE_BYTES;
 pub use users::{login_delay_ms, User};
@@ -54,6 +56,9 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub const DEFAULT_HISTORY_LIMIT: u64 = 10_000;
 /// A discovered station not seen for this long is forgotten.
 pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
+/// sled's page cache (its default is 1 GiB, which a busy console fills: 237 MiB resident at
+/// 50,000 HAVIPs). Pages beyond it are read again from the file, which the kernel caches.
+pub const CACHE_BYTES: u64 = 16 << 20;
 /// The documentation range (RFC 5737): safe as a default, never routed.
 pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
 
@@ -200,6 +205,9 @@ struct Inner {
     /// havip_id -> its latest binding, when that differs from the stored one only in when
     /// claims were last heard (in memory; see `BindingState::durable`)
     fresh: Mutex<HashMap<HavipId, BindingState>>,
+    /// what the HAVIP list searches, sorts and counts by, per region (in memory; see
+    /// `list_index`)
+    list: Mutex<list_index::ListIndex>,
     /// counted since start, for metrics (in memory)
     counters: Mutex<counters::Counters>,
     /// agent_id -> whether it is connected now (in memory)
@@ -368,6 +376,7 @@ impl Store {
         let used_before = dir.as_ref().join("secret.key").is_file();
         let db = sled::Config::new()
             .path(dir.as_ref())
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(db_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(db_err);
@@ -407,6 +416,7 @@ impl Store {
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
                 fresh: Mutex::new(HashMap::new()),
+                list: Mutex::default(),
                 counters: Mutex::default(),
                 presence: Mutex::new(HashMap::new()),
                 config,
@@ -425,6 +435,7 @@ impl Store {
         };
         store.migrate(used_before)?;
         store.rebuild_free_ranges()?;
+        store.build_list_index()?;
         Ok(store)
     }
 

@@ -469,25 +469,41 @@ fn describe_havips(ctx: &Ctx, p: DescribeHaVips) -> Result<Map<String, Value>, T
     check_filters(&filters, HAVIP_FILTERS)?;
     let (offset, limit) = page(p.offset, p.limit)?;
     let instances = ctx.store.instances().map_err(TcError::from)?;
-    let mut havips: Vec<Havip> = if ids.is_empty() {
-        ctx.store
-            .havips()
-            .map_err(TcError::from)?
-            .into_iter()
-            .filter(|h| h.region_id == ctx.region.id)
-            .filter(|h| filters.iter().all(|f| havip_matches(h, f, &instances)))
+    let shape = |havips: Vec<Havip>| {
+        havips
+            .iter()
+            .map(|h| shapes::havip(h, &instances))
             .collect()
-    } else {
-        ids.iter()
-            .map(|i| own_havip(ctx, i))
-            .collect::<Result<_, _>>()?
     };
-    havips.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
-    let items = havips
-        .iter()
-        .map(|h| shapes::havip(h, &instances))
-        .collect();
-    Ok(list(items, "HaVipSet", offset, limit))
+    if !ids.is_empty() {
+        let mut havips: Vec<Havip> = ids
+            .iter()
+            .map(|i| own_havip(ctx, i))
+            .collect::<Result<_, _>>()?;
+        havips.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+        return Ok(list(shape(havips), "HaVipSet", offset, limit));
+    }
+    // the region's HAVIPs in order from the list index: without filters only the page's
+    // records are decoded
+    let newest_first = ctx.store.havip_ids_newest_first(&ctx.region.id);
+    let decode = |id: &HavipId| ctx.store.havip_if_any(id).map_err(TcError::from);
+    if filters.is_empty() {
+        let mut page = vec![];
+        for id in newest_first.iter().skip(offset).take(limit) {
+            page.extend(decode(id)?);
+        }
+        return Ok(object(json!({
+            "TotalCount": newest_first.len(),
+            "HaVipSet": shape(page),
+        })));
+    }
+    let mut matching = vec![];
+    for id in &newest_first {
+        matching.extend(
+            decode(id)?.filter(|h| filters.iter().all(|f| havip_matches(h, f, &instances))),
+        );
+    }
+    Ok(list(shape(matching), "HaVipSet", offset, limit))
 }
 
 #[derive(Deserialize)]

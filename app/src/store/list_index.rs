@@ -1,0 +1,101 @@
+//! The HAVIP list's index, in memory: per region, what searching, filtering, sorting and
+//! counting need of each HAVIP (`Listed`), so a page decodes only its own records, however
+//! many the region holds.
+//!
+//! Built from the havips tree when the store opens. Every change that writes an HAVIP record
+//! calls `reindex` after its transaction: it reads the record again under the index's lock, so
+//! whichever of two racing changes reindexes last reads what the later one committed, and the
+//! index ends as the tree is. The tree stays the authority.
+
+use super::{lock, Store};
+use crate::domain::error::ApiError;
+use crate::domain::ids::{HavipId, RegionId};
+use crate::domain::listing::{order, select, ListQuery, Listed, Selection};
+use crate::domain::model::Havip;
+use crate::domain::pages::HavipRow;
+use std::collections::HashMap;
+
+pub(super) type ListIndex = HashMap<RegionId, HashMap<HavipId, Listed>>;
+
+/// One page of the list, ready to show.
+pub struct ListPage {
+    pub rows: Vec<HavipRow>,
+    pub matching: usize,
+    pub page: u32,
+    pub counters: crate::domain::listing::Counters,
+}
+
+impl Store {
+    pub(super) fn build_list_index(&self) -> Result<(), ApiError> {
+        let mut index = ListIndex::new();
+        for value in self.inner.havips.iter().values() {
+            let havip: Havip = super::decode(&value.map_err(super::db_err)?)?;
+            index
+                .entry(havip.region_id.clone())
+                .or_default()
+                .insert(havip.id.clone(), Listed::new(&havip));
+        }
+        *lock(&self.inner.list) = index;
+        Ok(())
+    }
+
+    /// Brings the index in line with the HAVIP's record (or its absence) now.
+    pub(super) fn reindex(&self, id: &HavipId) -> Result<(), ApiError> {
+        let mut index = lock(&self.inner.list);
+        match self.get::<Havip>(&self.inner.havips, id)? {
+            Some(havip) => {
+                index
+                    .entry(havip.region_id.clone())
+                    .or_default()
+                    .insert(havip.id.clone(), Listed::new(&havip));
+            }
+            None => index.values_mut().for_each(|region| {
+                region.remove(id);
+            }),
+        }
+        Ok(())
+    }
+
+    /// The page `query` asks for of a region's HAVIPs: chosen in the index, then only its
+    /// rows decoded.
+    pub fn havip_page(
+        &self,
+        region_id: &RegionId,
+        query: &ListQuery,
+    ) -> Result<ListPage, ApiError> {
+        let Selection {
+            ids,
+            matching,
+            page,
+            counters,
+        } = {
+            let index = lock(&self.inner.list);
+            select(
+                index.get(region_id).into_iter().flat_map(|r| r.values()),
+                query,
+            )
+        };
+        let mut havips = vec![];
+        for id in &ids {
+            // one deleted since it was chosen is left out
+            havips.extend(self.havip_if_any(id)?);
+        }
+        Ok(ListPage {
+            rows: self.rows(&havips)?,
+            matching,
+            page,
+            counters,
+        })
+    }
+
+    /// A region's HAVIP ids, newest first, from the index.
+    pub fn havip_ids_newest_first(&self, region_id: &RegionId) -> Vec<HavipId> {
+        let index = lock(&self.inner.list);
+        let mut listed: Vec<&Listed> = index
+            .get(region_id)
+            .map(|r| r.values().collect())
+            .unwrap_or_default();
+        listed.sort_unstable_by(order("created"));
+        listed.into_iter().map(|l| l.id.clone()).collect()
+    }
+}
