@@ -23,4 +23,5 @@ rm -f "$stamp"
 cargo leptos build --release --frontend-only
 cargo leptos build --release --server-only --bin-features embed
 touch "$stamp"
+scripts/sizes.sh
 ls -l "$bin"

@@ -4,18 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:${HAVIP_TOOLS_DIR:-$HOME/.cache/havip-tools}/node_modules/.bin:$PATH"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '\n\033[1m== %s\033[0m (at %d min %02d s)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 step "set-up"
 scripts/setup.sh --test
 
-step "unit, store and server tests"
-cargo test --release -p app --features ssr
-cargo test --release -p havip
+# One native build serves everything: the site is built first, so the tests' build of
+# target/release/havip embeds it and is the self-contained binary the later steps run (two
+# packages in one cargo call: their shared dependencies are compiled once).
+step "front end (wasm, js, css)"
+cargo leptos build --release --frontend-only
+scripts/sizes.sh
 
-# after the tests: their integration tests build target/release/havip without the site
-step "release build (single binary)"
-scripts/build.sh
+step "unit, store and server tests; the release binary with its site embedded"
+cargo test --release -p app -p havip --features app/ssr,havip/embed
+ls -l target/release/havip
 
 step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"
 SERVER_BIN=target/release/havip python3 end2end/crash/crash.py 3
