@@ -17,7 +17,9 @@ cargo leptos build --release --frontend-only
 scripts/sizes.sh
 
 step "unit, store and server tests; the release binary with its site embedded"
-cargo test --release -p app -p havip --features app/ssr,havip/embed
+# what cargo-leptos sets for the server: leptos names the wasm in the page from it at compile
+# time (without it the page asks for /pkg/havip_bg.wasm)
+LEPTOS_OUTPUT_NAME=havip cargo test --release -p app -p havip --features app/ssr,havip/embed
 ls -l target/release/havip
 
 step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"
