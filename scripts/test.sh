@@ -9,6 +9,10 @@ step() { printf '\n\033[1m== %s\033[0m (at %d min %02d s)\n' "$*" $((SECONDS / 6
 step "set-up"
 scripts/setup.sh --test
 
+# Compiled code is kept in a cache every clone on this machine shares (deleting it is safe: the
+# next run fills it again), so a run compiles only what changed; the site stays in target/site.
+export CARGO_TARGET_DIR="${HAVIP_BUILD_CACHE:-$HOME/.cache/havip-build}"
+
 # One native build serves everything: the site is built first, so the tests' build of
 # target/release/havip embeds it and is the self-contained binary the later steps run (two
 # packages in one cargo call: their shared dependencies are compiled once).
@@ -20,6 +24,7 @@ step "unit, store and server tests; the release binary with its site embedded"
 # what cargo-leptos sets for the server: leptos names the wasm in the page from it at compile
 # time (without it the page asks for /pkg/havip_bg.wasm)
 LEPTOS_OUTPUT_NAME=havip cargo test --release -p app -p havip --features app/ssr,havip/embed
+install -D -m 0755 "$CARGO_TARGET_DIR/release/havip" target/release/havip
 ls -l target/release/havip
 
 step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"

@@ -8,7 +8,7 @@ pub mod store;
 pub mod ui;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, StaticSegment,
@@ -25,6 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
+                // the bundle's name carries its hash (the server chooses it, see `embedded`)
+                <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
                 <HydrationScripts options/>
                 <MetaTags/>
                 <ui::live::RenderMark/>
@@ -62,7 +64,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     ui::live::provide_live();
     view! {
-        <Stylesheet id="leptos" href="/pkg/havip.css"/>
         <Title text="HAVIP console"/>
         <Router>
             <ui::components::TopBar/>

@@ -103,26 +103,40 @@ test("the console runs under its Content-Security-Policy and hardening headers",
   expect(violations).toEqual([]);
 });
 
-test("the site's files arrive compressed as the browser asks, and a reload revalidates them for free", async ({ page }) => {
-  const wasm: { encoding?: string; status: number; etag?: string }[] = [];
+test("the site's files arrive compressed as the browser asks, under names that change with their contents, kept for good", async ({ page }) => {
+  const bundle: { url: string; encoding?: string; cache?: string; etag?: string }[] = [];
   page.on("response", async (r) => {
-    if (r.url().endsWith("/pkg/havip.wasm")) {
+    if (/\/pkg\/havip\.[^/]*\.(wasm|js|css)$/.test(r.url())) {
       const h = await r.allHeaders();
-      wasm.push({ encoding: h["content-encoding"], status: r.status(), etag: h["etag"] });
+      bundle.push({ url: r.url(), encoding: h["content-encoding"], cache: h["cache-control"], etag: h["etag"] });
     }
   });
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  const wasm = bundle.find((f) => f.url.endsWith(".wasm"))!;
+  // named by the hash of the bundle's contents, and kept without asking again
+  const name = wasm.url.match(/\/pkg\/(havip\.[0-9a-f]{16})\.wasm$/)![1];
+  expect(bundle.map((f) => new URL(f.url).pathname).sort()).toEqual(
+    [`/pkg/${name}.css`, `/pkg/${name}.js`, `/pkg/${name}.wasm`],
+  );
+  for (const f of bundle) expect(f.cache, f.url).toBe("public, max-age=31536000, immutable");
   // Chromium asks for gzip (and br over HTTPS): never the raw 2.7 MB
-  expect(["br", "gzip"]).toContain(wasm[0].encoding);
-  expect(wasm[0].etag).toMatch(/^"[0-9a-f]{24}"$/);
+  expect(["br", "gzip"]).toContain(wasm.encoding);
+  expect(wasm.etag).toMatch(/^"[0-9a-f]{24}"$/);
+  // another hash (an old page after an upgrade) is not served as this build's file
+  expect((await page.request.get("/pkg/havip.0123456789abcdef.wasm")).status()).toBe(404);
+  // the page itself is never cached, so a new build's names reach the browser at once
+  const html = await page.request.get("/");
+  expect(html.headers()["cache-control"] ?? "").not.toContain("immutable");
   // the server functions' JSON and the pages are compressed too
   const page1 = await page.request.post("/api/havip_page", {
     headers: { "accept-encoding": "gzip", "content-type": "application/x-www-form-urlencoded" },
     data: "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0",
   });
   expect(page1.ok()).toBe(true);
-  // the same file again, with its ETag: 304, no bytes
-  const again = await page.request.get("/pkg/havip.wasm", { headers: { "if-none-match": wasm[0].etag! } });
+  // under its plain name the file is revalidated: with its ETag, 304 and no bytes
+  const plain = await page.request.get("/pkg/havip.wasm");
+  expect(plain.headers()["cache-control"]).toBe("no-cache");
+  const again = await page.request.get("/pkg/havip.wasm", { headers: { "if-none-match": wasm.etag! } });
   expect(again.status()).toBe(304);
 });

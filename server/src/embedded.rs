@@ -4,9 +4,13 @@
 //!
 //! Embedded files are compressed once, with brotli and gzip at their best settings, in the
 //! background when the console starts (`precompress`); each answer then takes the best encoding
-//! the browser accepts, with no work per request. Their names carry no hash, so browsers keep
-//! them and revalidate (`Cache-Control: no-cache` with an `ETag`): an unchanged file costs a
-//! 304, not its bytes.
+//! the browser accepts, with no work per request.
+//!
+//! Pages name the bundle (wasm, js, css) `havip.<hash>`, the hash of the three files' contents
+//! (`bundle_name`): under those names the files never change, so browsers keep them for a year
+//! without asking again (`Cache-Control: immutable`), and a new build gets new names. Every
+//! other file (and the bundle under its plain name) is revalidated (`no-cache` with an `ETag`):
+//! an unchanged file costs a 304, not its bytes.
 
 use app::shell;
 use axum::{
@@ -93,15 +97,31 @@ fn accepts(accept: &str, coding: &str) -> bool {
     })
 }
 
+/// How long browsers may keep a file.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Caching {
+    /// ask again each time (an ETag makes that a 304)
+    Revalidate,
+    /// for good: its name changes with its content
+    Immutable,
+}
+
 /// The answer for `asset` to a request with `headers`: 304 when the browser has it, else the
 /// best encoding it accepts.
-pub fn answer(asset: &Asset, headers: &HeaderMap) -> Response {
+pub fn answer(asset: &Asset, headers: &HeaderMap, caching: Caching) -> Response {
     let common = |response: &mut Response| {
         let h = response.headers_mut();
         if let Ok(etag) = HeaderValue::from_str(&asset.etag) {
             h.insert(header::ETAG, etag);
         }
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let cache_control = match caching {
+            Caching::Revalidate => "no-cache",
+            Caching::Immutable => "public, max-age=31536000, immutable",
+        };
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     };
     let known = headers
@@ -216,10 +236,51 @@ pub fn precompress() -> (usize, std::time::Duration) {
     (all.len(), started.elapsed())
 }
 
+/// The bundle's files, as Cargo.toml's `name` makes them.
+const BUNDLE: [&str; 3] = ["pkg/havip.wasm", "pkg/havip.js", "pkg/havip.css"];
+
+/// What pages call the bundle: `havip.<16 hex digits>`, hashed from the three files' contents,
+/// or plain `havip` when the site is missing. Taken once, at start.
+pub fn bundle_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for path in BUNDLE {
+            match files::lookup(path) {
+                Some(asset) => hash.update(asset.etag.as_bytes()),
+                None => return "havip".to_string(),
+            }
+        }
+        let digest = hash.finalize();
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("havip.{hex}")
+    })
+}
+
+/// The file and how it may be cached: `pkg/havip.<hash>.wasm` is `pkg/havip.wasm` while the
+/// hash is the current one (an old page's name after an upgrade is not found).
+fn resolve(path: &str) -> Option<(Arc<Asset>, Caching)> {
+    let versioned = bundle_name();
+    if versioned != "havip" {
+        if let Some(ext) = path
+            .strip_prefix("pkg/")
+            .and_then(|p| p.strip_prefix(versioned))
+            .and_then(|p| p.strip_prefix('.'))
+        {
+            let plain = format!("pkg/havip.{ext}");
+            if BUNDLE.contains(&plain.as_str()) {
+                return files::lookup(&plain).map(|a| (a, Caching::Immutable));
+            }
+        }
+    }
+    files::lookup(path).map(|a| (a, Caching::Revalidate))
+}
+
 pub async fn file_or_404(State(options): State<LeptosOptions>, req: Request<Body>) -> Response {
     let path = req.uri().path().trim_start_matches('/');
-    if let Some(asset) = files::lookup(path) {
-        return answer(&asset, req.headers());
+    if let Some((asset, caching)) = resolve(path) {
+        return answer(&asset, req.headers(), caching);
     }
     let render = leptos_axum::render_app_to_stream(move || shell(options.clone()));
     let mut res = render(req).await.into_response();
@@ -237,7 +298,7 @@ mod tests {
         for (name, value) in pairs {
             headers.insert(name.clone(), value.parse().unwrap());
         }
-        let response = answer(asset, &headers);
+        let response = answer(asset, &headers, Caching::Revalidate);
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
@@ -297,6 +358,31 @@ mod tests {
         assert_eq!(headers[header::ETAG], etag.as_str());
         let (status, _, _) = get(&asset, &[(header::IF_NONE_MATCH, "\"other\"")]).await;
         assert_eq!(status, 200);
+    }
+
+    #[test]
+    fn the_bundle_is_kept_for_good_under_its_hashed_name_and_revalidated_under_its_plain_one() {
+        if !has_site() {
+            eprintln!("skipped: no site to serve (build the front end first: make build)");
+            return;
+        }
+        let name = bundle_name();
+        let hash = name.strip_prefix("havip.").unwrap();
+        assert!(
+            hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
+        for ext in ["wasm", "js", "css"] {
+            let (hashed, caching) = resolve(&format!("pkg/{name}.{ext}")).unwrap();
+            assert_eq!(caching, Caching::Immutable, "{ext}");
+            let (plain, caching) = resolve(&format!("pkg/havip.{ext}")).unwrap();
+            assert_eq!(caching, Caching::Revalidate, "{ext}");
+            assert_eq!(hashed.etag, plain.etag, "the same file");
+        }
+        // another build's name, and files that are not the bundle's, under a hashed name
+        assert!(resolve("pkg/havip.0123456789abcdef.wasm").is_none());
+        assert!(resolve(&format!("pkg/{name}.d.ts")).is_none());
+        assert!(resolve(&format!("{name}.wasm")).is_none());
     }
 
     #[test]

@@ -271,9 +271,10 @@ async fn shutdown_signal() {
 }
 
 fn leptos_options(listen: SocketAddr) -> LeptosOptions {
-    // the site is embedded (or read from target/site in development); names match Cargo.toml
+    // the site is embedded (or read from target/site in development); pages name its bundle by
+    // the hash of its contents (see `embedded`)
     LeptosOptions::builder()
-        .output_name("havip")
+        .output_name(crate::embedded::bundle_name())
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .site_addr(listen)
