@@ -19,7 +19,9 @@ lint:
 	cargo clippy -p havip --all-targets -- -D warnings
 
 # speed, measured (not asserted): see BENCHMARKS.md
+# (the browser's first load first: the cargo benches rebuild target/release/havip without its site)
 bench: build
+	cd end2end && SERVER_BIN=./target/release/havip npx playwright test --config bench.config.ts
 	cargo bench -p app --features ssr --bench allocation
 	cargo bench -p app --features ssr --bench observe
 	cargo bench -p havip --bench tcapi

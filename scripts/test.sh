@@ -10,8 +10,16 @@ step "set-up"
 scripts/setup.sh --test
 
 # Compiled code is kept in a cache every clone on this machine shares (deleting it is safe: the
-# next run fills it again), so a run compiles only what changed; the site stays in target/site.
+# next run fills it again), so a run compiles only this repository's crates; the site stays in
+# target/site.
 export CARGO_TARGET_DIR="${HAVIP_BUILD_CACHE:-$HOME/.cache/havip-build}"
+# Cargo files this repository's own crates under their names, not under the clone they come
+# from: another clone's build of them would pass for this one's. They are rebuilt each run from
+# these sources (only the registry's crates are reused): native, and the front end's wasm
+# (cargo-leptos builds it under front/).
+cargo clean --release -p app -p havip
+cargo clean --target-dir "$CARGO_TARGET_DIR/front" --target wasm32-unknown-unknown \
+  --profile wasm-release -p app
 
 # One native build serves everything: the site is built first, so the tests' build of
 # target/release/havip embeds it and is the self-contained binary the later steps run (two

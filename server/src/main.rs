@@ -24,6 +24,7 @@ mod flood_tests;
 mod health;
 #[cfg(test)]
 mod hostile_tests;
+mod live_ws;
 mod metrics;
 #[cfg(test)]
 mod metrics_tests;

@@ -5,7 +5,7 @@ use app::store::{Store, StoreConfig};
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -313,7 +313,8 @@ pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> St
 
 pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     let options = leptos_options(listen);
-    let routes = generate_route_list(App);
+    // the live channel's upgrade is the console's own (see `live_ws`), not leptos'
+    let routes = generate_route_list_with_exclusions(App, Some(vec![LIVE_PATH.to_string()]));
     let context = {
         let store = store.clone();
         move || provide_context(store.clone())
@@ -327,6 +328,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .with_state(options);
     console
         .merge(agent_router(store.clone()))
+        .merge(live_router(store.clone()))
         .merge(crate::health::routes(store.clone()))
         .merge(crate::metrics::routes(store.clone()))
         .merge(crate::rest::routes(store))
@@ -346,9 +348,18 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .layer(axum::middleware::from_fn(crate::request_log::log_request))
 }
 
+const LIVE_PATH: &str = "/api/live_events";
+
 fn agent_router(store: Store) -> Router {
     Router::new()
         .route("/agent/ws", axum::routing::get(crate::agent_ws::upgrade))
+        .with_state(store)
+}
+
+/// Browsers' live channels (behind the access guard, as every route of `router`).
+fn live_router(store: Store) -> Router {
+    Router::new()
+        .route(LIVE_PATH, axum::routing::get(crate::live_ws::upgrade))
         .with_state(store)
 }
 

@@ -24,13 +24,14 @@ pub enum LiveEvent {
     },
 }
 
+/// The live channel. Browsers reach it through this function's client; the console answers
+/// `GET /api/live_events` with its own websocket upgrade (see the server's `live_ws`), which
+/// sends the same frames with small buffers. Both run `live_stream`.
 #[server(protocol = Websocket<JsonEncoding, JsonEncoding>, endpoint = "live_events")]
 pub async fn live_events(
     input: BoxedStream<String, ServerFnError>,
 ) -> Result<BoxedStream<LiveEvent, ServerFnError>, ServerFnError> {
-    use crate::store::StoreChange;
-    use futures::{channel::mpsc, SinkExt, StreamExt};
-    use tokio::sync::broadcast::error::RecvError;
+    use futures::{channel::mpsc, StreamExt};
 
     let store = super::store(Role::Viewer).map_err(|e| ServerFnError::new(e.message))?;
     let session = use_context::<axum::http::request::Parts>()
@@ -41,48 +42,84 @@ pub async fn live_events(
         let shown = super::outgoing(&e);
         ServerFnError::new(shown.message)
     })?;
-    // subscribe before reading the sequence: a change between the two is sent, never missed
-    let mut changes = store.subscribe();
-    let (epoch, seq) = store.change_mark();
+    let mut events = Box::pin(live_stream(store, open));
     let mut input = input;
     let (mut tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
-        let _open = open;
-        if tx.send(Ok(LiveEvent::Hello { epoch, seq })).await.is_err() {
-            return;
-        }
         loop {
             tokio::select! {
-                // the browser went away, or sent something: the channel takes no input, so
-                // any message (an oversized one included) ends it
+                // the channel takes no input: any message (an oversized one included) ends it
                 _ = input.next() => break,
-                // the console is stopping: end the stream (the socket closes), the page
-                // reconnects with back-off and resyncs once the console is back
-                _ = store.closing() => break,
-                change = changes.recv() => {
-                    let at_ms = crate::store::now_ms();
-                    let event = match change {
-                        Ok(StoreChange::Havip { region_id, havip_id })
-                        | Ok(StoreChange::HavipCreated { region_id, havip_id, .. })
-                        | Ok(StoreChange::HavipDeleted { region_id, havip_id, .. }) => {
-                            LiveEvent::Changed { region_id: Some(region_id), havip_id: Some(havip_id), at_ms }
-                        }
-                        Ok(StoreChange::Network { region_id } | StoreChange::Instances { region_id }) => {
-                            LiveEvent::Changed { region_id: Some(region_id), havip_id: None, at_ms }
-                        }
-                        Ok(StoreChange::Agents | StoreChange::Eips | StoreChange::Users | StoreChange::Alerts) => {
-                            LiveEvent::Changed { region_id: None, havip_id: None, at_ms }
-                        }
-                        // too slow to keep up: drop it; the page reconnects and resyncs
-                        Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
-                    };
-                    // a full per-browser buffer also means "too slow": never wait for it
-                    if tx.try_send(Ok(event)).is_err() {
-                        break;
-                    }
-                }
+                event = events.next() => match event {
+                    // a full per-browser buffer means "too slow": never wait for it
+                    Some(event) => if tx.try_send(Ok(event)).is_err() { break },
+                    None => break,
+                },
             }
         }
     });
     Ok(rx.into())
+}
+
+/// What a browser's live channel carries, whatever the transport: `Hello` with where the stream
+/// of changes stands, then one `Changed` per change. It ends when the console stops (the page
+/// reconnects with back-off and resyncs) or when the browser fell too far behind (the same);
+/// `open` counts the channel against its session until then.
+#[cfg(feature = "ssr")]
+pub fn live_stream(
+    store: crate::store::Store,
+    open: crate::store::OpenSocket,
+) -> impl futures::Stream<Item = LiveEvent> + Send {
+    use futures::StreamExt;
+    // subscribe before reading the sequence: a change between the two is sent, never missed
+    let changes = store.subscribe();
+    let (epoch, seq) = store.change_mark();
+    let hello = LiveEvent::Hello { epoch, seq };
+    let rest = futures::stream::unfold(
+        (changes, store, open),
+        |(mut changes, store, open)| async move {
+            let change = tokio::select! {
+                _ = store.closing() => return None,
+                // lagged (too slow) or closed: end; the page resyncs
+                change = changes.recv() => change.ok()?,
+            };
+            Some((live_event(change), (changes, store, open)))
+        },
+    );
+    futures::stream::once(async move { hello }).chain(rest)
+}
+
+/// How a browser hears of a change: its region (None for changes of no region: agents, EIPs,
+/// users, alerts) and HAVIP.
+#[cfg(feature = "ssr")]
+fn live_event(change: crate::store::StoreChange) -> LiveEvent {
+    use crate::store::StoreChange;
+    let at_ms = crate::store::now_ms();
+    let (region_id, havip_id) = match change {
+        StoreChange::Havip {
+            region_id,
+            havip_id,
+        }
+        | StoreChange::HavipCreated {
+            region_id,
+            havip_id,
+            ..
+        }
+        | StoreChange::HavipDeleted {
+            region_id,
+            havip_id,
+            ..
+        } => (Some(region_id), Some(havip_id)),
+        StoreChange::Network { region_id } | StoreChange::Instances { region_id } => {
+            (Some(region_id), None)
+        }
+        StoreChange::Agents | StoreChange::Eips | StoreChange::Users | StoreChange::Alerts => {
+            (None, None)
+        }
+    };
+    LiveEvent::Changed {
+        region_id,
+        havip_id,
+        at_ms,
+    }
 }
