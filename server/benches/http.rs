@@ -279,6 +279,7 @@ async fn main() {
     for _ in 0..SUBSCRIBERS.div_ceil(PER_SESSION) {
         cookies.push(login(&host).await);
     }
+    memory(&server, &format!("after {} more logins", cookies.len()));
     let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
     let began = Instant::now();
     subscribe(&host, &cookies, arrived).await;
