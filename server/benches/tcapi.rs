@@ -1,7 +1,8 @@
 //! Signed requests per second to the Tencent-compatible API over loopback: the real release
 //! binary (`target/release/havip`, built first), 16 clients on keep-alive connections, each
 //! request signed with TC3-HMAC-SHA256 as the SDKs sign. CreateHaVip (automatic addresses in a
-//! /16 subnet, durable: flushed before the answer), then DescribeHaVips (Limit 20).
+//! /16 subnet, durable: flushed before the answer), then DescribeHaVips (Limit 20). Each action
+//! runs for `HAVIP_BENCH_SECONDS` or 50,000 requests, whichever ends first (a /16 holds 65,533).
 //!
 //!   cargo bench -p havip --bench tcapi            (HAVIP_BENCH_SECONDS, default 10 per action)
 
@@ -13,6 +14,7 @@ mod common;
 use common::{stats, Conn, Server};
 
 const CLIENTS: usize = 16;
+const MAX_REQUESTS: usize = 50_000;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -88,8 +90,11 @@ async fn run(
 ) {
     let end = Instant::now() + Duration::from_secs(seconds);
     let began = Instant::now();
+    // at most MAX_REQUESTS per action: creates fill the /16 (65,533 addresses) otherwise
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = vec![];
     for _ in 0..CLIENTS {
+        let sent = sent.clone();
         let (host, key, action, body) = (
             host.to_string(),
             Key {
@@ -102,7 +107,9 @@ async fn run(
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(&host).await;
             let mut ms = vec![];
-            while Instant::now() < end {
+            while Instant::now() < end
+                && sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < MAX_REQUESTS
+            {
                 let t = Instant::now();
                 let answer = call(&mut conn, &host, &key, &action, &body()).await;
                 assert!(answer["Response"]["Error"].is_null(), "{answer}");

@@ -146,9 +146,8 @@ pub struct Selection {
     pub counters: Counters,
 }
 
-/// Searches, filters, counts and pages the HAVIPs of a region. Only the page's own rows are
-/// sorted, after two selections (its first row and its end), so any page of 50,000 costs a
-/// few passes, not a sort.
+/// Searches, filters, counts and pages the HAVIPs of a region (only the page is sorted, see
+/// `window`).
 pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) -> Selection {
     let needle = query.q.trim().to_lowercase();
     let mut counters = Counters::default();
@@ -166,22 +165,35 @@ pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) 
     }
     let matching = kept.len();
     let page = (query.page as usize).min(matching.saturating_sub(1) / PAGE_SIZE);
-    let (start, end) = (page * PAGE_SIZE, ((page + 1) * PAGE_SIZE).min(matching));
-    let order = order(&query.sort);
-    if end < kept.len() {
-        kept.select_nth_unstable_by(end, order);
-        kept.truncate(end);
-    }
-    if start > 0 && start < kept.len() {
-        kept.select_nth_unstable_by(start, order);
-    }
-    kept[start..].sort_unstable_by(order);
+    let shown = window(kept, order(&query.sort), page * PAGE_SIZE, PAGE_SIZE);
     Selection {
-        ids: kept[start..].iter().map(|l| l.id.clone()).collect(),
+        ids: shown.iter().map(|l| l.id.clone()).collect(),
         matching,
         page: page as u32,
         counters,
     }
+}
+
+/// The entries at `offset..offset + limit` in `order`: two selections (the window's end, then
+/// its start), then only the window is sorted, so any window of 50,000 costs a few passes.
+pub fn window(
+    mut all: Vec<&Listed>,
+    order: fn(&&Listed, &&Listed) -> Ordering,
+    offset: usize,
+    limit: usize,
+) -> Vec<&Listed> {
+    let end = offset.saturating_add(limit).min(all.len());
+    let start = offset.min(end);
+    if end < all.len() {
+        all.select_nth_unstable_by(end, order);
+        all.truncate(end);
+    }
+    if start > 0 && start < all.len() {
+        all.select_nth_unstable_by(start, order);
+    }
+    all.drain(..start);
+    all.sort_unstable_by(order);
+    all
 }
 
 #[cfg(test)]
@@ -360,6 +372,27 @@ mod tests {
                     .map(|l| l.id.clone())
                     .collect();
                 assert_eq!(s.ids, expected, "sort {sort:?}, page {page}");
+            }
+            // any window, as the Tencent API's Offset and Limit ask
+            for (offset, limit) in [
+                (0, 1),
+                (37, 53),
+                (990, 100),
+                (997, 5),
+                (2000, 20),
+                (0, usize::MAX),
+            ] {
+                let got: Vec<&HavipId> = window(all.iter().collect(), order(sort), offset, limit)
+                    .into_iter()
+                    .map(|l| &l.id)
+                    .collect();
+                let expected: Vec<&HavipId> = sorted
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|l| &l.id)
+                    .collect();
+                assert_eq!(got, expected, "sort {sort:?}, window {offset}+{limit}");
             }
         }
     }

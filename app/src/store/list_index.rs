@@ -10,7 +10,7 @@
 use super::{lock, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{HavipId, RegionId};
-use crate::domain::listing::{order, select, ListQuery, Listed, Selection};
+use crate::domain::listing::{order, select, window, ListQuery, Listed, Selection};
 use crate::domain::model::Havip;
 use crate::domain::pages::HavipRow;
 use std::collections::HashMap;
@@ -88,14 +88,21 @@ impl Store {
         })
     }
 
-    /// A region's HAVIP ids, newest first, from the index.
-    pub fn havip_ids_newest_first(&self, region_id: &RegionId) -> Vec<HavipId> {
+    /// The ids at `offset..offset + limit` of a region's HAVIPs, newest first, and how many
+    /// the region has, from the index.
+    pub fn havip_ids_newest_first(
+        &self,
+        region_id: &RegionId,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<HavipId>, usize) {
         let index = lock(&self.inner.list);
-        let mut listed: Vec<&Listed> = index
+        let all: Vec<&Listed> = index
             .get(region_id)
             .map(|r| r.values().collect())
             .unwrap_or_default();
-        listed.sort_unstable_by(order("created"));
-        listed.into_iter().map(|l| l.id.clone()).collect()
+        let total = all.len();
+        let shown = window(all, order("created"), offset, limit);
+        (shown.into_iter().map(|l| l.id.clone()).collect(), total)
     }
 }

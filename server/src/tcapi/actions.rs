@@ -485,18 +485,22 @@ fn describe_havips(ctx: &Ctx, p: DescribeHaVips) -> Result<Map<String, Value>, T
     }
     // the region's HAVIPs in order from the list index: without filters only the page's
     // records are decoded
-    let newest_first = ctx.store.havip_ids_newest_first(&ctx.region.id);
     let decode = |id: &HavipId| ctx.store.havip_if_any(id).map_err(TcError::from);
     if filters.is_empty() {
+        let (ids, total) = ctx
+            .store
+            .havip_ids_newest_first(&ctx.region.id, offset, limit);
         let mut page = vec![];
-        for id in newest_first.iter().skip(offset).take(limit) {
+        for id in &ids {
             page.extend(decode(id)?);
         }
-        return Ok(object(json!({
-            "TotalCount": newest_first.len(),
-            "HaVipSet": shape(page),
-        })));
+        return Ok(object(
+            json!({ "TotalCount": total, "HaVipSet": shape(page) }),
+        ));
     }
+    let (newest_first, _) = ctx
+        .store
+        .havip_ids_newest_first(&ctx.region.id, 0, usize::MAX);
     let mut matching = vec![];
     for id in &newest_first {
         matching.extend(
