@@ -1,6 +1,7 @@
-//! The browser's live channel: a websocket server function that pushes every change of the
-//! store. A browser that falls behind is disconnected (it reconnects and resyncs); it never
-//! slows the others down.
+//! The browser's live channel: a websocket that pushes every change of the store. A browser
+//! that falls behind is disconnected (it reconnects and resyncs); it never slows the others
+//! down. Pages call it as the `live_events` server function; the console serves that path with
+//! its own upgrade (`live_stream` is the channel either way).
 
 #[cfg(feature = "ssr")]
 use crate::domain::auth::{Role, SessionKey};
