@@ -348,7 +348,8 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .layer(axum::middleware::from_fn(crate::request_log::log_request))
 }
 
-const LIVE_PATH: &str = "/api/live_events";
+/// where pages open the live channel: the `live_events` server function's path
+const LIVE_PATH: &str = <app::api::live::LiveEvents as leptos::server_fn::ServerFn>::PATH;
 
 fn agent_router(store: Store) -> Router {
     Router::new()
