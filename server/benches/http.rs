@@ -48,13 +48,7 @@ async fn login(host: &str) -> String {
         "",
         &body,
     );
-    let answer = Conn::open(host).await.send(&request).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    let answer = Conn::open(host).await.send(&request).await.ok("login");
     let cookie = answer.header("set-cookie").expect("a session cookie");
     cookie.split(';').next().unwrap().to_string()
 }
@@ -75,14 +69,7 @@ async fn call(
         cookie,
         form,
     );
-    let answer = conn.send(&request).await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{name}: {}",
-        String::from_utf8_lossy(&answer.body)
-    );
-    answer.json()
+    conn.send(&request).await.ok(name).json()
 }
 
 /// Creates HAVIPs from `CREATORS` connections until the region holds `target`.
@@ -109,13 +96,7 @@ async fn fill(host: &str, cookie: &str, create: String, target: usize) {
                 let mut ms = vec![];
                 while made.fetch_add(1, Ordering::SeqCst) < target {
                     let t = Instant::now();
-                    let answer = conn.send(&request).await;
-                    assert_eq!(
-                        answer.status,
-                        200,
-                        "{}",
-                        String::from_utf8_lossy(&answer.body)
-                    );
+                    conn.send(&request).await.ok("create_havip");
                     ms.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 ms
@@ -139,8 +120,7 @@ async fn sequential(conn: &mut Conn, label: &str, request: &[u8], n: usize) {
     let mut ms = vec![];
     for _ in 0..n {
         let t = Instant::now();
-        let answer = conn.send(request).await;
-        assert_eq!(answer.status, 200, "{label}");
+        conn.send(request).await.ok(label);
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     stats(label, ms, began.elapsed());
@@ -175,22 +155,9 @@ async fn subscribe(
 
 #[tokio::main]
 async fn main() {
-    let target: usize = std::env::var("HAVIP_BENCH_HAVIPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50_000);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    common::run(&[
-        "user",
-        "add",
-        "bench",
-        "--role",
-        "admin",
-        "--data-dir",
-        data,
-    ]);
+    let target: usize = common::env_number("HAVIP_BENCH_HAVIPS", 50_000);
+    let (_dir, data) = common::data_with_admin();
+    let data = data.as_str();
     let host = format!("127.0.0.1:{}", common::port(2));
     let server = Server::start(&["--listen", &host, "--data-dir", data, "--quota", "1000000"]);
     let mut conn = Conn::open(&host).await;

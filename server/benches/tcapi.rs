@@ -127,22 +127,9 @@ async fn run(
 
 #[tokio::main]
 async fn main() {
-    let seconds: u64 = std::env::var("HAVIP_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data_arg = data.to_str().unwrap();
-    common::run(&[
-        "user",
-        "add",
-        "bench",
-        "--role",
-        "admin",
-        "--data-dir",
-        data_arg,
-    ]);
+    let seconds: u64 = common::env_number("HAVIP_BENCH_SECONDS", 10);
+    let (_dir, data) = common::data_with_admin();
+    let data_arg = data.as_str();
     let line = common::run(&["key", "create", "bench", "--data-dir", data_arg]);
     let mut parts = line.split_whitespace();
     let key = Key {

@@ -35,13 +35,7 @@ impl Asset {
     pub fn new(mime: String, bytes: Vec<u8>) -> Asset {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&bytes);
-        let etag = format!(
-            "\"{}\"",
-            digest[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let etag = format!("\"{}\"", app::store::hex(&digest[..12]));
         Asset {
             mime,
             etag,
@@ -252,9 +246,7 @@ pub fn bundle_name() -> &'static str {
                 None => return "havip".to_string(),
             }
         }
-        let digest = hash.finalize();
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("havip.{hex}")
+        format!("havip.{}", app::store::hex(&hash.finalize()[..8]))
     })
 }
 

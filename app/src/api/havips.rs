@@ -19,15 +19,16 @@ pub async fn havip_page(
     let store = super::store(Role::Viewer)?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let crate::store::ListPage {
+        havips,
         rows,
         matching,
         page,
         counters,
     } = store.havip_page(&region_id, &query)?;
     let now = crate::store::now_ms();
-    let sparks = rows
+    let sparks = havips
         .iter()
-        .map(|r| store.timeline(&store.havip(&r.id)?, DAY_MS, now))
+        .map(|h| store.timeline(h, DAY_MS, now))
         .collect::<Result<_, _>>()?;
     Ok(HavipListData {
         sparks,

@@ -19,6 +19,8 @@ pub(super) type ListIndex = HashMap<RegionId, HashMap<HavipId, Listed>>;
 
 /// One page of the list, ready to show.
 pub struct ListPage {
+    /// the page's records, and their rows in the same order
+    pub havips: Vec<Havip>,
     pub rows: Vec<HavipRow>,
     pub matching: usize,
     pub page: u32,
@@ -82,6 +84,7 @@ impl Store {
         }
         Ok(ListPage {
             rows: self.rows(&havips)?,
+            havips,
             matching,
             page,
             counters,

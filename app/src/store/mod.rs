@@ -271,7 +271,8 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -34,6 +34,31 @@ pub fn run(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A number from the environment variable `name`, or `default`.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A new data directory (in a temporary directory, removed when dropped) whose user `bench`
+/// is an admin with `PASSWORD`.
+pub fn data_with_admin() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").to_str().unwrap().to_string();
+    run(&[
+        "user",
+        "add",
+        "bench",
+        "--role",
+        "admin",
+        "--data-dir",
+        &data,
+    ]);
+    (dir, data)
+}
+
 /// `havip serve` running for the bench; stopped when dropped.
 pub struct Server(pub Child);
 
@@ -88,6 +113,17 @@ impl Answer {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The answer, which must be a 200 (`what` and the body say which one was not).
+    pub fn ok(self, what: &str) -> Answer {
+        assert_eq!(
+            self.status,
+            200,
+            "{what}: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
     }
 
     pub fn json(&self) -> serde_json::Value {

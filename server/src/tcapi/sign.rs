@@ -9,6 +9,7 @@
 //! The payload is the body (empty for GET), or the text `UNSIGNED-PAYLOAD` when the client
 //! says so in `X-TC-Content-SHA256`. Header values are signed as sent (the raw `Host` too).
 
+use app::store::hex;
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -68,10 +69,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What was signed: the request as the server received it.
