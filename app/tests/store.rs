@@ -570,3 +570,34 @@ async fn a_backup_restores_every_record_and_a_used_directory_is_refused() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn a_clean_stop_saves_the_audit_count_and_a_crash_makes_the_next_start_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, 10);
+    let (_, vpc, subnet) = seeded(&store);
+    for name in ["a", "b", "c"] {
+        store
+            .create_havip(request(&store, &vpc, &subnet, name, IpChoice::Automatic))
+            .await
+            .unwrap();
+    }
+    let counted = store.audit_len();
+    assert!(counted >= 3, "{counted}");
+    store.shut_down_cleanly().unwrap();
+    // a record the saved count does not know of: only a count that reads the log finds it
+    store
+        .raw_tree("audit")
+        .unwrap()
+        .insert(u64::MAX.to_be_bytes(), b"{}".as_slice())
+        .unwrap();
+    store.flush_now().unwrap();
+    drop(store);
+
+    let store = open(&dir, 10);
+    assert_eq!(store.audit_len(), counted, "the saved count, read once");
+    drop(store); // as a crash would: nothing saved
+
+    let store = open(&dir, 10);
+    assert_eq!(store.audit_len(), counted + 1, "counted again");
+}

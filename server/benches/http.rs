@@ -4,7 +4,8 @@
 //! 1. durable HAVIP creates (`create_havip`, automatic address in a /16) from 64 concurrent
 //!    keep-alive clients, until the region holds `HAVIP_BENCH_HAVIPS` (default 50,000);
 //! 2. the list at that size: the server-rendered page 1 (default order, by name, a search) and
-//!    the `havip_page` server function, one client;
+//!    the `havip_page` server function, one client (after a restart: SIGTERM, as an operator
+//!    restarts it);
 //! 3. 1,000 live-channel websockets (the browser's `live_events`), then one rename at a time:
 //!    how long until every subscriber has the change;
 //! 4. the server's resident memory after each step.
@@ -30,12 +31,14 @@ const FIRST_PAGE: &str =
     "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0";
 
 fn memory(server: &Server, when: &str) {
-    let (rss, peak) = server.memory_kib();
+    let (rss, peak, anonymous) = server.memory_kib();
+    let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "{:<40} resident {:.1} MiB (peak {:.1} MiB)",
+        "{:<40} resident {:.1} MiB (peak {:.1} MiB; {:.1} MiB not mapped from files)",
         format!("memory {when}"),
-        rss as f64 / 1024.0,
-        peak as f64 / 1024.0
+        mib(rss),
+        mib(peak),
+        mib(anonymous)
     );
 }
 
@@ -188,7 +191,7 @@ async fn main() {
     .to_string();
     fill(&host, &cookie, create, target).await;
     memory(&server, &format!("with {target} HAVIPs"));
-    drop(server);
+    server.stop();
     let began = Instant::now();
     let server = Server::start(&["--listen", &host, "--data-dir", data, "--quota", "1000000"]);
     let mut conn = Conn::open(&host).await;

@@ -181,7 +181,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tracing::warn!("some websockets did not close in 2 s; stopping anyway");
     }
     store
-        .flush_now()
+        .shut_down_cleanly()
         .map_err(|e| format!("flushing the database: {}", e.message))?;
     println!("havip console stopped");
     served

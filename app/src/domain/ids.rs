@@ -82,6 +82,28 @@ pub fn is_id(kind: Kind, text: &str) -> bool {
         .is_some_and(|tail| tail.len() == 8 && tail.bytes().all(|b| ID_ALPHABET.contains(&b)))
 }
 
+/// An ID of a known kind without its prefix, in 8 bytes instead of a heap string: what the
+/// in-memory indexes keep. Ordered as the IDs are (one kind shares one prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdTail([u8; 8]);
+
+impl IdTail {
+    /// The tail of a checked ID (the typed IDs hold only those).
+    fn of(id: &str) -> IdTail {
+        let mut tail = [0; 8];
+        tail.copy_from_slice(&id.as_bytes()[id.len() - 8..]);
+        IdTail(tail)
+    }
+
+    fn with_prefix(self, kind: Kind) -> String {
+        let mut id = String::with_capacity(kind.prefix().len() + 9);
+        id.push_str(kind.prefix());
+        id.push('-');
+        id.extend(self.0.iter().map(|&b| char::from(b)));
+        id
+    }
+}
+
 /// A text that is not an ID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdError {
@@ -124,6 +146,15 @@ macro_rules! id_types {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// The 8 characters after the kind's prefix: the whole ID in 8 bytes.
+            pub fn tail(&self) -> IdTail {
+                IdTail::of(&self.0)
+            }
+
+            pub fn from_tail(tail: IdTail) -> Self {
+                $name(tail.with_prefix(Kind::$kind))
             }
         }
 
@@ -280,5 +311,15 @@ mod tests {
             Some(AddressOwner::Eni(EniId::parse("eni-0123abcd").unwrap()))
         );
         assert_eq!(AddressOwner::from_bytes(b"vpc-0123abcd"), None);
+    }
+
+    #[test]
+    fn a_tail_gives_back_the_id_and_orders_as_the_ids_do() {
+        let a = HavipId::parse("havip-0123abcd").unwrap();
+        let b = HavipId::parse("havip-a0000000").unwrap();
+        assert_eq!(HavipId::from_tail(a.tail()), a);
+        assert_eq!(VpcId::from_tail(a.tail()), "vpc-0123abcd");
+        assert_eq!(a.tail().cmp(&b.tail()), a.cmp(&b));
+        assert_eq!(std::mem::size_of::<IdTail>(), 8);
     }
 }

