@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
-# What the browser downloads: every file of the site bundle, raw and gzipped (-9), and the total
-# the first page needs (wasm + js + css).
+# What the browser downloads, raw and gzipped (-9): the main module (wasm, js, css) and the chunk
+# loader, which every page needs, then per page the wasm chunks of its lazy route (from the
+# split manifest) and the page's total. The first page is the HAVIP list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-total_raw=0
-total_gz=0
-printf '%-28s %12s %12s\n' "site file" "bytes" "gzip -9"
-for f in target/site/pkg/*; do
-  raw=$(stat -c %s "$f")
-  gz=$(gzip -9 -c "$f" | wc -c)
-  printf '%-28s %12d %12d\n' "${f#target/site/}" "$raw" "$gz"
-  case "$f" in *.wasm | *.js | *.css) total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz)) ;; esac
-done
-printf '%-28s %12d %12d\n' "first page (wasm+js+css)" "$total_raw" "$total_gz"
+exec python3 - <<'PY'
+import gzip, json, os
+pkg = "target/site/pkg"
+def size(name):
+    data = open(os.path.join(pkg, name), "rb").read()
+    return len(data), len(gzip.compress(data, 9))
+loader = "__wasm_split.______________________.js"
+main = ["havip.wasm", "havip.js", "havip.css"] + ([loader] if os.path.exists(os.path.join(pkg, loader)) else [])
+print(f"{'every page needs':40} {'bytes':>10} {'gzip -9':>10}")
+base_raw = base_gz = 0
+for name in main:
+    raw, gz = size(name)
+    base_raw, base_gz = base_raw + raw, base_gz + gz
+    print(f"  {name:38} {raw:10} {gz:10}")
+manifest_path = os.path.join(pkg, "__wasm_split_manifest.json")
+manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
+print(f"{'page (lazy route): its chunks':40} {'bytes':>10} {'gzip -9':>10} {'page total gzip':>16}")
+for route, chunks in sorted(manifest.items()):
+    if not route.endswith("_view_" + route.rsplit("_", 1)[-1]):
+        continue
+    raw = gz = 0
+    for chunk in chunks:
+        r, g = size(chunk + ".wasm")
+        raw, gz = raw + r, gz + g
+    name = route.strip("_").rsplit("_view_", 1)[0]
+    first = "  <- first page" if name == "havip_list" else ""
+    print(f"  {name + f' ({len(chunks)} files)':38} {raw:10} {gz:10} {base_gz + gz:16}{first}")
+all_files = os.listdir(pkg)
+print(f"all {len(all_files)} files of the bundle: {sum(os.path.getsize(os.path.join(pkg, f)) for f in all_files)} bytes")
+PY

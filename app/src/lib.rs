@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -25,7 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
-                // the bundle's name carries its hash (the server chooses it, see `embedded`)
+                // the bundle's directory carries its hash (the server chooses it, see `embedded`)
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -70,17 +70,17 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=ui::pages::havips::HavipListPage/>
-                    <Route path=StaticSegment("networks") view=ui::pages::networks::NetworksPage/>
-                    <Route path=StaticSegment("agents") view=ui::pages::agents::AgentsPage/>
-                    <Route path=StaticSegment("eips") view=ui::pages::eips::EipsPage/>
-                    <Route path=StaticSegment("instances") view=ui::pages::instances::InstancesPage/>
-                    <Route path=(StaticSegment("havip"), ParamSegment("id")) view=ui::pages::detail::HavipDetailPage/>
-                    <Route path=StaticSegment("users") view=ui::pages::users::UsersPage/>
-                    <Route path=StaticSegment("audit") view=ui::pages::audit::AuditLogPage/>
-                    <Route path=StaticSegment("alerts") view=ui::pages::alerts::AlertsPage/>
-                    <Route path=StaticSegment("keys") view=ui::pages::keys::ApiKeysPage/>
+                    <Route path=StaticSegment("networks") view={Lazy::<ui::routes::Networks>::new()}/>
+                    <Route path=StaticSegment("agents") view={Lazy::<ui::routes::Agents>::new()}/>
+                    <Route path=StaticSegment("eips") view={Lazy::<ui::routes::Eips>::new()}/>
+                    <Route path=StaticSegment("instances") view={Lazy::<ui::routes::Instances>::new()}/>
+                    <Route path=(StaticSegment("havip"), ParamSegment("id")) view={Lazy::<ui::routes::HavipDetail>::new()}/>
+                    <Route path=StaticSegment("users") view={Lazy::<ui::routes::Users>::new()}/>
+                    <Route path=StaticSegment("audit") view={Lazy::<ui::routes::AuditLog>::new()}/>
+                    <Route path=StaticSegment("alerts") view={Lazy::<ui::routes::Alerts>::new()}/>
+                    <Route path=StaticSegment("keys") view={Lazy::<ui::routes::ApiKeys>::new()}/>
                     <Route path=StaticSegment("login") view=ui::pages::login::LoginPage/>
-                    <Route path=StaticSegment("setup") view=ui::pages::login::SetupPage/>
+                    <Route path=StaticSegment("setup") view={Lazy::<ui::routes::Setup>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -91,5 +91,16 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // what `leptos::mount::hydrate_lazy` does (the page's lazy route loads its chunks first);
+    // then the page says it answers to input (`<body data-hydrated>`) and the live channel
+    // opens, so "● Live" says so too
+    _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let body = document().body().expect("the page has a body");
+        leptos::mount::hydrate_from_async(body.clone(), App)
+            .await
+            .forget();
+        _ = body.set_attribute("data-hydrated", "");
+        ui::live::start();
+    });
 }

@@ -87,6 +87,7 @@ test("first start: the set-up page needs the code from the log, then logs the ad
     const base = `http://127.0.0.1:${port}`;
     await page.goto(base + "/");
     await expect(page).toHaveURL(base + "/setup");
+    await expect(page.locator("body[data-hydrated]")).toBeAttached();
     await page.getByLabel("Set-up code").fill("000000-000000");
     await page.getByLabel("User name").fill("root");
     await page.getByLabel("Password", { exact: true }).fill("short");

@@ -66,6 +66,7 @@ test("register an instance by hand, restrict an HAVIP to it, pick it as an HA ho
   await expect(card.getByTestId("allowed-summary")).toContainText("Only the 1 checked instance(s) may hold this HAVIP");
   await page.reload();
   await expect(card.getByLabel(new RegExp(name))).toBeChecked();
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
 
   // the HA panel offers the subnet's instances as hosts
   await page.locator("#ha-primary-pick").selectOption({ label: `${name} (172.16.17.250)` });

@@ -103,28 +103,38 @@ test("the console runs under its Content-Security-Policy and hardening headers",
   expect(violations).toEqual([]);
 });
 
-test("the site's files arrive compressed as the browser asks, under names that change with their contents, kept for good", async ({ page }) => {
+test("the site's files arrive compressed as the browser asks, in a directory that changes with their contents, kept for good; the page loads its own chunks", async ({ page }) => {
   const bundle: { url: string; encoding?: string; cache?: string; etag?: string }[] = [];
   page.on("response", async (r) => {
-    if (/\/pkg\/havip\.[^/]*\.(wasm|js|css)$/.test(r.url())) {
+    if (new URL(r.url()).pathname.startsWith("/pkg/")) {
       const h = await r.allHeaders();
       bundle.push({ url: r.url(), encoding: h["content-encoding"], cache: h["cache-control"], etag: h["etag"] });
     }
   });
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
-  const wasm = bundle.find((f) => f.url.endsWith(".wasm"))!;
-  // named by the hash of the bundle's contents, and kept without asking again
-  const name = wasm.url.match(/\/pkg\/(havip\.[0-9a-f]{16})\.wasm$/)![1];
-  expect(bundle.map((f) => new URL(f.url).pathname).sort()).toEqual(
-    [`/pkg/${name}.css`, `/pkg/${name}.js`, `/pkg/${name}.wasm`],
-  );
-  for (const f of bundle) expect(f.cache, f.url).toBe("public, max-age=31536000, immutable");
-  // Chromium asks for gzip (and br over HTTPS): never the raw 2.7 MB
+  const wasm = bundle.find((f) => f.url.endsWith("/havip.wasm"))!;
+  // under the hash of the bundle's contents, and kept without asking again
+  const dir = new URL(wasm.url).pathname.match(/^\/pkg\/([0-9a-f]{16})\/havip\.wasm$/)![1];
+  const files = bundle.map((f) => new URL(f.url).pathname);
+  for (const file of ["havip.css", "havip.js", "havip.wasm", "__wasm_split.______________________.js"]) {
+    expect(files).toContain(`/pkg/${dir}/${file}`);
+  }
+  // the list is in the main module: no other page's chunks
+  expect(files.filter((f) => f.endsWith(".wasm"))).toEqual([`/pkg/${dir}/havip.wasm`]);
+  for (const f of bundle) {
+    expect(new URL(f.url).pathname.startsWith(`/pkg/${dir}/`), f.url).toBe(true);
+    expect(f.cache, f.url).toBe("public, max-age=31536000, immutable");
+  }
+  // Chromium asks for gzip (and br over HTTPS): never the raw wasm
   expect(["br", "gzip"]).toContain(wasm.encoding);
   expect(wasm.etag).toMatch(/^"[0-9a-f]{24}"$/);
-  // another hash (an old page after an upgrade) is not served as this build's file
-  expect((await page.request.get("/pkg/havip.0123456789abcdef.wasm")).status()).toBe(404);
+  // another page loads its chunk when it is opened
+  await page.getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+  expect(bundle.some((f) => /\/split___users_view_\d+\.wasm$/.test(f.url))).toBe(true);
+  // another build's directory (an old page after an upgrade) is not served as this build's
+  expect((await page.request.get("/pkg/0123456789abcdef/havip.wasm")).status()).toBe(404);
   // the page itself is never cached, so a new build's names reach the browser at once
   const html = await page.request.get("/");
   expect(html.headers()["cache-control"] ?? "").not.toContain("immutable");

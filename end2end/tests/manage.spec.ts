@@ -70,6 +70,7 @@ test("switching region changes the list", async ({ page }) => {
   await page.reload();
   await expect(page.locator("#empty-state")).toBeVisible();
   await expect(page.locator("#region-select")).toHaveValue(/region-/);
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
 
   await page.locator("#region-select").selectOption({ label: "Default" });
   await expect(row(page, name)).toHaveCount(1);

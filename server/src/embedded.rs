@@ -6,11 +6,13 @@
 //! background when the console starts (`precompress`); each answer then takes the best encoding
 //! the browser accepts, with no work per request.
 //!
-//! Pages name the bundle (wasm, js, css) `havip.<hash>`, the hash of the three files' contents
-//! (`bundle_name`): under those names the files never change, so browsers keep them for a year
-//! without asking again (`Cache-Control: immutable`), and a new build gets new names. Every
-//! other file (and the bundle under its plain name) is revalidated (`no-cache` with an `ETag`):
-//! an unchanged file costs a 304, not its bytes.
+//! Pages load the bundle (the main wasm and js, the css, and the wasm chunks of lazy routes with
+//! their loader) from `/pkg/<hash>/`, the hash of every bundle file's contents (`bundle_dir`):
+//! under that directory the files never change, so browsers keep them for a year without asking
+//! again (`Cache-Control: immutable`), and a new build gets a new directory. The files keep their
+//! own names inside it, because the chunk loader imports `./havip.js` by name and must get the
+//! module the page started. Every other file (and the bundle under `/pkg/`) is revalidated
+//! (`no-cache` with an `ETag`): an unchanged file costs a 304, not its bytes.
 
 use app::shell;
 use axum::{
@@ -178,6 +180,10 @@ mod files {
         ASSETS.values().cloned().collect()
     }
 
+    pub fn named() -> Vec<(String, Arc<Asset>)> {
+        ASSETS.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
     pub fn has_site() -> bool {
         ASSETS.contains_key("pkg/havip.wasm")
     }
@@ -210,6 +216,18 @@ mod files {
         vec![]
     }
 
+    /// The files under `pkg/`, read now (development).
+    pub fn named() -> Vec<(String, Arc<Asset>)> {
+        let Ok(dir) = std::fs::read_dir(std::path::Path::new(SITE).join("pkg")) else {
+            return vec![];
+        };
+        dir.filter_map(|entry| {
+            let path = format!("pkg/{}", entry.ok()?.file_name().to_str()?);
+            Some((path.clone(), lookup(&path)?))
+        })
+        .collect()
+    }
+
     pub fn has_site() -> bool {
         std::path::Path::new(SITE).join("pkg/havip.wasm").is_file()
     }
@@ -230,43 +248,76 @@ pub fn precompress() -> (usize, std::time::Duration) {
     (all.len(), started.elapsed())
 }
 
-/// The bundle's files, as Cargo.toml's `name` makes them.
-const BUNDLE: [&str; 3] = ["pkg/havip.wasm", "pkg/havip.js", "pkg/havip.css"];
+/// Where the bundle's files are, as cargo-leptos writes them.
+const PKG: &str = "pkg/";
 
-/// What pages call the bundle: `havip.<16 hex digits>`, hashed from the three files' contents,
-/// or plain `havip` when the site is missing. Taken once, at start.
-pub fn bundle_name() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
+/// The main module's files, as Cargo.toml's `name` makes them.
+const MAIN: [&str; 3] = ["pkg/havip.wasm", "pkg/havip.js", "pkg/havip.css"];
+
+/// Which wasm chunks each lazy route needs (written by `cargo leptos build --split`).
+const SPLIT_MANIFEST: &str = "pkg/__wasm_split_manifest.json";
+
+/// The loader of the wasm chunks, under the name cargo-leptos gives it without `hash-files`.
+pub const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// Where pages load the bundle from: `pkg/<16 hex digits>`, hashed from the names and contents
+/// of every file under `pkg/`, or plain `pkg` when the site is missing. Taken once, at start.
+pub fn bundle_dir() -> &'static str {
+    static DIR: OnceLock<String> = OnceLock::new();
+    DIR.get_or_init(|| {
         use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for path in BUNDLE {
-            match files::lookup(path) {
-                Some(asset) => hash.update(asset.etag.as_bytes()),
-                None => return "havip".to_string(),
-            }
+        if MAIN.iter().any(|path| files::lookup(path).is_none()) {
+            return "pkg".to_string();
         }
-        format!("havip.{}", app::store::hex(&hash.finalize()[..8]))
+        let mut bundle: Vec<(String, Arc<Asset>)> = files::named()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with(PKG))
+            .collect();
+        bundle.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut hash = Sha256::new();
+        for (path, asset) in &bundle {
+            hash.update(path.as_bytes());
+            hash.update(asset.etag.as_bytes());
+        }
+        format!("pkg/{}", app::store::hex(&hash.finalize()[..8]))
     })
 }
 
-/// The file and how it may be cached: `pkg/havip.<hash>.wasm` is `pkg/havip.wasm` while the
-/// hash is the current one (an old page's name after an upgrade is not found).
+/// The file and how it may be cached: `pkg/<hash>/x` is `pkg/x` while the hash is the current
+/// one (an old page's directory after an upgrade is not found).
 fn resolve(path: &str) -> Option<(Arc<Asset>, Caching)> {
-    let versioned = bundle_name();
-    if versioned != "havip" {
-        if let Some(ext) = path
-            .strip_prefix("pkg/")
-            .and_then(|p| p.strip_prefix(versioned))
-            .and_then(|p| p.strip_prefix('.'))
+    let versioned = bundle_dir();
+    if versioned != "pkg" {
+        if let Some(file) = path
+            .strip_prefix(versioned)
+            .and_then(|p| p.strip_prefix('/'))
         {
-            let plain = format!("pkg/havip.{ext}");
-            if BUNDLE.contains(&plain.as_str()) {
-                return files::lookup(&plain).map(|a| (a, Caching::Immutable));
+            if file.is_empty() || file.contains('/') {
+                return None;
             }
+            return files::lookup(&format!("{PKG}{file}")).map(|a| (a, Caching::Immutable));
         }
     }
     files::lookup(path).map(|a| (a, Caching::Revalidate))
+}
+
+/// Which chunks each lazy route needs, for the page to name them in `<link rel=preload>` as it
+/// is rendered (leptos looks for the manifest on disk, where an embedded site has none).
+pub fn split_manifest() -> Option<leptos::WasmSplitManifest> {
+    static MANIFEST: OnceLock<Option<leptos::WasmSplitManifest>> = OnceLock::new();
+    MANIFEST
+        .get_or_init(|| {
+            let asset = files::lookup(SPLIT_MANIFEST)?;
+            let preloads = serde_json::from_slice(&asset.identity).ok()?;
+            Some(leptos::WasmSplitManifest(
+                leptos::prelude::ArcStoredValue::new((
+                    format!("/{}", bundle_dir()),
+                    preloads,
+                    SPLIT_LOADER.to_string(),
+                )),
+            ))
+        })
+        .clone()
 }
 
 pub async fn file_or_404(State(options): State<LeptosOptions>, req: Request<Body>) -> Response {
@@ -353,28 +404,35 @@ mod tests {
     }
 
     #[test]
-    fn the_bundle_is_kept_for_good_under_its_hashed_name_and_revalidated_under_its_plain_one() {
+    fn the_bundle_is_kept_for_good_under_its_hashed_directory_and_revalidated_under_pkg() {
         if !has_site() {
             eprintln!("skipped: no site to serve (build the front end first: make build)");
             return;
         }
-        let name = bundle_name();
-        let hash = name.strip_prefix("havip.").unwrap();
+        let dir = bundle_dir();
+        let hash = dir.strip_prefix("pkg/").unwrap();
         assert!(
             hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-            "{name}"
+            "{dir}"
         );
-        for ext in ["wasm", "js", "css"] {
-            let (hashed, caching) = resolve(&format!("pkg/{name}.{ext}")).unwrap();
-            assert_eq!(caching, Caching::Immutable, "{ext}");
-            let (plain, caching) = resolve(&format!("pkg/havip.{ext}")).unwrap();
-            assert_eq!(caching, Caching::Revalidate, "{ext}");
+        let mut files = vec!["havip.wasm", "havip.js", "havip.css"];
+        let manifest = split_manifest().expect("a split build's manifest");
+        let (root, preloads, loader) = leptos::prelude::GetValue::get_value(&manifest.0);
+        assert_eq!(root, format!("/{dir}"));
+        let chunk = format!("{}.wasm", preloads.values().flatten().next().unwrap());
+        files.extend([loader.as_str(), chunk.as_str()]);
+        for file in files {
+            let (hashed, caching) = resolve(&format!("{dir}/{file}")).unwrap();
+            assert_eq!(caching, Caching::Immutable, "{file}");
+            let (plain, caching) = resolve(&format!("pkg/{file}")).unwrap();
+            assert_eq!(caching, Caching::Revalidate, "{file}");
             assert_eq!(hashed.etag, plain.etag, "the same file");
         }
-        // another build's name, and files that are not the bundle's, under a hashed name
-        assert!(resolve("pkg/havip.0123456789abcdef.wasm").is_none());
-        assert!(resolve(&format!("pkg/{name}.d.ts")).is_none());
-        assert!(resolve(&format!("{name}.wasm")).is_none());
+        // another build's directory, and what is not a bundle file under the current one
+        assert!(resolve("pkg/0123456789abcdef/havip.wasm").is_none());
+        assert!(resolve(&format!("{dir}/")).is_none());
+        assert!(resolve(&format!("{dir}/../favicon.svg")).is_none());
+        assert!(resolve(&format!("{dir}/nothing.wasm")).is_none());
     }
 
     #[test]

@@ -271,12 +271,12 @@ async fn shutdown_signal() {
 }
 
 fn leptos_options(listen: SocketAddr) -> LeptosOptions {
-    // the site is embedded (or read from target/site in development); pages name its bundle by
-    // the hash of its contents (see `embedded`)
+    // the site is embedded (or read from target/site in development); pages load its bundle
+    // from a directory named by the hash of its contents (see `embedded`)
     LeptosOptions::builder()
-        .output_name(crate::embedded::bundle_name())
+        .output_name("havip")
         .site_root("target/site")
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(crate::embedded::bundle_dir())
         .site_addr(listen)
         .build()
 }
@@ -317,7 +317,13 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     let routes = generate_route_list_with_exclusions(App, Some(vec![LIVE_PATH.to_string()]));
     let context = {
         let store = store.clone();
-        move || provide_context(store.clone())
+        move || {
+            provide_context(store.clone());
+            // the chunks of the page's lazy route are named in the page's <head> (preloads)
+            if let Some(manifest) = crate::embedded::split_manifest() {
+                provide_context(manifest);
+            }
+        }
     };
     let console = Router::new()
         .leptos_routes_with_context(&options, routes, context, {

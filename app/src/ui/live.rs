@@ -35,7 +35,22 @@ pub fn provide_live() {
     };
     provide_context(live);
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(run(live));
+    WAITING.with(|waiting| waiting.set(Some(live)));
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The page's live state until the page is hydrated (see `start`).
+    static WAITING: std::cell::Cell<Option<Live>> = const { std::cell::Cell::new(None) };
+}
+
+/// Opens the live channel, once the whole page is hydrated (its lazy route's chunks loaded):
+/// "● Live" then also says that the page answers to input.
+#[cfg(feature = "hydrate")]
+pub fn start() {
+    if let Some(live) = WAITING.with(|waiting| waiting.take()) {
+        leptos::task::spawn_local(run(live));
+    }
 }
 
 pub fn use_live() -> Live {

@@ -4,4 +4,5 @@ pub mod dialogs;
 pub mod ha_config;
 pub mod live;
 pub mod pages;
+pub mod routes;
 pub mod timeline;
