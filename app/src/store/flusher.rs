@@ -3,9 +3,8 @@
 //!
 //! A writer counts itself in (`requested`), wakes the thread if it sleeps, and waits on a watch
 //! channel for a flush attempt that started after its write. Writers that arrive while a flush
-//! runs share the next one. No writer waits for another writer's turn, and no task is spawned
-//! per flush: under 64 concurrent creates the previous design (a lock handed from writer to
-//! writer, a blocking-pool task per flush) spent most of its time switching threads.
+//! runs share the next one. No writer waits for another writer's turn (no lock is handed from
+//! writer to writer), and no task is spawned per flush.
 
 use super::{db_err, lock};
 use crate::domain::error::ApiError;
