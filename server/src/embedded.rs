@@ -223,7 +223,8 @@ mod files {
         };
         dir.filter_map(|entry| {
             let path = format!("pkg/{}", entry.ok()?.file_name().to_str()?);
-            Some((path.clone(), lookup(&path)?))
+            let asset = lookup(&path)?;
+            Some((path, asset))
         })
         .collect()
     }
@@ -258,7 +259,7 @@ const MAIN: [&str; 3] = ["pkg/havip.wasm", "pkg/havip.js", "pkg/havip.css"];
 const SPLIT_MANIFEST: &str = "pkg/__wasm_split_manifest.json";
 
 /// The loader of the wasm chunks, under the name cargo-leptos gives it without `hash-files`.
-pub const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
 
 /// Where pages load the bundle from: `pkg/<16 hex digits>`, hashed from the names and contents
 /// of every file under `pkg/`, or plain `pkg` when the site is missing. Taken once, at start.

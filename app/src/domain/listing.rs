@@ -120,17 +120,11 @@ struct Filter<'q> {
 
 impl<'q> Filter<'q> {
     fn new(query: &'q ListQuery) -> Filter<'q> {
-        fn tail<T>(
-            text: &str,
-            parse: fn(&str) -> Option<T>,
-            tail: fn(&T) -> IdTail,
-        ) -> Option<Option<IdTail>> {
-            (!text.is_empty()).then(|| parse(text).as_ref().map(tail))
-        }
         Filter {
             needle: query.q.trim().to_lowercase(),
-            vpc: tail(&query.vpc, |t| VpcId::parse(t).ok(), VpcId::tail),
-            subnet: tail(&query.subnet, |t| SubnetId::parse(t).ok(), SubnetId::tail),
+            vpc: (!query.vpc.is_empty()).then(|| VpcId::parse(&query.vpc).ok().map(|id| id.tail())),
+            subnet: (!query.subnet.is_empty())
+                .then(|| SubnetId::parse(&query.subnet).ok().map(|id| id.tail())),
             status: &query.status,
         }
     }
