@@ -101,6 +101,11 @@ impl Listed {
         self.id
     }
 
+    /// The tail of its subnet's ID.
+    pub fn subnet_tail(&self) -> IdTail {
+        self.subnet
+    }
+
     fn name_lowercase(&self) -> &str {
         self.haystack
             .get(..usize::from(self.name_end))

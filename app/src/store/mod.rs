@@ -435,8 +435,8 @@ impl Store {
             actor: Arc::new(crate::domain::audit::Actor::console()),
         };
         store.migrate(used_before)?;
-        store.rebuild_free_ranges()?;
         store.build_list_index()?;
+        store.rebuild_free_ranges()?;
         Ok(store)
     }
 
@@ -474,20 +474,6 @@ impl Store {
             .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
             .map_err(db_err)?;
         self.inner.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-
-    fn rebuild_free_ranges(&self) -> Result<(), ApiError> {
-        let mut free = HashMap::new();
-        for subnet in self.all::<crate::domain::model::Subnet>(&self.inner.subnets)? {
-            let mut ranges = network::full_ranges(subnet.cidr);
-            for entry in self.inner.ip_index.scan_prefix(subnet.id.as_bytes()) {
-                let (key, _) = entry.map_err(db_err)?;
-                ranges.claim(ip_of_key(&key));
-            }
-            free.insert(subnet.id, ranges);
-        }
-        *lock(&self.inner.free) = free;
         Ok(())
     }
 

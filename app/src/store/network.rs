@@ -5,11 +5,12 @@ use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
 use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{RegionId, SubnetId, VpcId};
 use crate::domain::ip::{usable_count, usable_range};
-use crate::domain::model::{Region, Subnet, Vpc};
+use crate::domain::model::{Instance, Region, Subnet, Vpc};
 use crate::domain::name::check_name;
 use crate::domain::pages::{SubnetView, VpcView};
 use ipnet::Ipv4Net;
 use sled::transaction::Transactional;
+use std::collections::HashMap;
 
 pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
     let (first, last) = usable_range(cidr);
@@ -22,6 +23,31 @@ pub fn usable_addresses(cidr: Ipv4Net) -> u32 {
 }
 
 impl Store {
+    /// The free addresses of every subnet, from the records: the HAVIPs' addresses as the list
+    /// index (built just before) holds them, and the instances'. The ip_index tree says the same
+    /// (`havip check` compares them) and stays the authority at every claim; it is not read here,
+    /// since sled would keep every page of it resident.
+    pub(super) fn rebuild_free_ranges(&self) -> Result<(), ApiError> {
+        let mut free: HashMap<SubnetId, FreeRanges> = self
+            .all::<Subnet>(&self.inner.subnets)?
+            .into_iter()
+            .map(|s| (s.id, full_ranges(s.cidr)))
+            .collect();
+        let mut claim = |subnet: &SubnetId, ip| {
+            if let Some(ranges) = free.get_mut(subnet) {
+                ranges.claim(ip);
+            }
+        };
+        for listed in lock(&self.inner.list).values().flat_map(|r| r.values()) {
+            claim(&SubnetId::from_tail(listed.subnet_tail()), listed.ip);
+        }
+        for instance in self.all::<Instance>(&self.inner.enis)? {
+            claim(&instance.subnet_id, instance.ip);
+        }
+        *lock(&self.inner.free) = free;
+        Ok(())
+    }
+
     /// The first start: one region with one VPC and two subnets, so the console is usable at once.
     pub(super) fn seed(&self) -> Result<(), ApiError> {
         let region = Region {
