@@ -129,6 +129,10 @@ test("the site's files arrive compressed as the browser asks, in a directory tha
   // Chromium asks for gzip (and br over HTTPS): never the raw wasm
   expect(["br", "gzip"]).toContain(wasm.encoding);
   expect(wasm.etag).toMatch(/^"[0-9a-f]{24}"$/);
+  // the list's dialogs follow in the background once the page is live, before any click
+  await expect
+    .poll(() => bundle.some((f) => /\/split_dialog_view_\d+\.wasm$/.test(f.url)), { timeout: 10_000 })
+    .toBe(true);
   // another page loads its chunk when it is opened
   await page.getByRole("link", { name: "Users" }).click();
   await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();

@@ -11,7 +11,7 @@ use crate::domain::timeline::Timeline;
 use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
-use crate::ui::live::{page_data, PageData};
+use crate::ui::live::{page_data, use_live, PageData};
 use crate::ui::timeline::strip;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -52,6 +52,21 @@ pub fn HavipListPage() -> impl IntoView {
     let close = Callback::new(move |()| dialog.set(Dialog::None));
     // one action for every row's "Unbind EIP", so its refusal has one place on the page
     let unbind = ServerAction::<UnbindHavipEip>::new();
+    // the dialogs' chunk loads in the background a second after the page is live (sooner, its
+    // 47 fetches and compiles delayed the page's going live by 80 ms), so a click finds it there
+    let live = use_live().connected;
+    Effect::new(move |scheduled: Option<bool>| {
+        let now = scheduled.unwrap_or(false) || live.get();
+        if now && scheduled != Some(true) {
+            set_timeout(
+                || {
+                    lazy_preload!(dialog_view);
+                },
+                std::time::Duration::from_secs(1),
+            );
+        }
+        now
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -65,18 +80,38 @@ pub fn HavipListPage() -> impl IntoView {
         <FieldError message=refusal(unbind) id="list-error"/>
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
-            Dialog::Apply => {
-                // untracked: a live change must not rebuild the open dialog (and wipe its input)
-                let Some(region_id) = data.current.with_untracked(|d| d.as_ref().map(|d| d.region_id.clone())) else {
-                    return ().into_any();
-                };
-                let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
-                view! { <ApplyDialog region_id networks on_close=close/> }.into_any()
-            }
-            Dialog::Rename { id, name } => view! { <RenameDialog id current=name on_close=close/> }.into_any(),
-            Dialog::Delete { id, label } => view! { <ConfirmDeleteDialog id label on_close=close/> }.into_any(),
-            Dialog::BindEip { id, label } => view! { <BindEipDialog havip_id=id label on_close=close/> }.into_any(),
+            open => Suspend::new(async move { dialog_view(open, data, close).await }).into_any(),
         }}
+    }
+}
+
+/// The open dialog. Its code is a wasm chunk of its own (`#[lazy]`, `cargo leptos build
+/// --split`), fetched once the list is live: the list is the first page, and its bundle leaves
+/// out what only a click needs.
+#[lazy]
+fn dialog_view(dialog: Dialog, data: ListData, close: Callback<()>) -> AnyView {
+    match dialog {
+        Dialog::None => ().into_any(),
+        Dialog::Apply => {
+            // untracked: a live change must not rebuild the open dialog (and wipe its input)
+            let Some(region_id) = data
+                .current
+                .with_untracked(|d| d.as_ref().map(|d| d.region_id.clone()))
+            else {
+                return ().into_any();
+            };
+            let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
+            view! { <ApplyDialog region_id networks on_close=close/> }.into_any()
+        }
+        Dialog::Rename { id, name } => {
+            view! { <RenameDialog id current=name on_close=close/> }.into_any()
+        }
+        Dialog::Delete { id, label } => {
+            view! { <ConfirmDeleteDialog id label on_close=close/> }.into_any()
+        }
+        Dialog::BindEip { id, label } => {
+            view! { <BindEipDialog havip_id=id label on_close=close/> }.into_any()
+        }
     }
 }
 
