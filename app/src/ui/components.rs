@@ -13,7 +13,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = use_live();
-    let me = Resource::new(|| (), |_| crate::api::whoami());
+    let me =
+        crate::ui::codec::JsonResource::new_with_options(|| (), |_| crate::api::whoami(), false);
     view! {
         <header class="topbar">
             <span class="brand">"HAVIP console"</span>

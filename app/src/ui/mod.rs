@@ -1,4 +1,5 @@
 pub mod allowed_holders;
+pub mod codec;
 pub mod components;
 pub mod dialogs;
 pub mod ha_config;

@@ -1,0 +1,30 @@
+//! How a resource's data travels in the server-rendered page: JSON, decoded from bytes as the
+//! server functions' answers are. Leptos' default decodes it from a `&str`, and serde_json then
+//! builds every page type's deserializer twice in the wasm, once per kind of input.
+
+use leptos::server::codee::{Decoder, Encoder};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// JSON, read as bytes.
+pub struct Json;
+
+impl<T: Serialize> Encoder<T> for Json {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, Self::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: DeserializeOwned> Decoder<T> for Json {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<T, Self::Error> {
+        serde_json::from_slice(text.as_bytes())
+    }
+}
+
+/// A resource whose data is carried as `Json`.
+pub type JsonResource<T> = leptos::prelude::Resource<T, Json>;
