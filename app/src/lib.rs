@@ -27,6 +27,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // the bundle's directory carries its hash (the server chooses it, see `embedded`)
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
+                // which build the page is from (the live channel's `Hello` says the server's)
+                <meta name="havip-bundle" content=options.site_pkg_dir.to_string()/>
                 <HydrationScripts options/>
                 <MetaTags/>
                 <ui::live::RenderMark/>

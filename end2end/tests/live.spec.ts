@@ -154,3 +154,31 @@ test("the site's files arrive compressed as the browser asks, in a directory tha
   const again = await page.request.get("/pkg/havip.wasm", { headers: { "if-none-match": wasm.etag! } });
   expect(again.status()).toBe(304);
 });
+
+test("a page from another build says so once the live channel tells it the console was upgraded", async ({ page }) => {
+  // this build's page: no notice
+  await page.goto("/");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  await expect(page.locator("#outdated")).toHaveCount(0);
+  // a page as an older build served it: its bundle's directory is not the server's (the
+  // <meta> is changed as the HTML is parsed, before the page's code reads it)
+  const older = await page.context().newPage();
+  await older.addInitScript(() => {
+    new MutationObserver(() => {
+      const meta = document.querySelector('meta[name="havip-bundle"]');
+      if (meta && meta.getAttribute("content") !== "pkg/0000000000000000") {
+        meta.setAttribute("content", "pkg/0000000000000000");
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await older.goto("/");
+  await expect(older.locator("#live-indicator")).toHaveText("● Live");
+  await expect(older.locator("#outdated")).toContainText("The console was upgraded.");
+  // the notice's button reloads; a real upgrade's new page is this build's, here the same
+  // page is changed again, so the notice is back after the reload
+  const reloaded = older.waitForEvent("load");
+  await older.locator("#outdated").getByRole("button", { name: "Reload" }).click();
+  await reloaded;
+  await expect(older.locator("#live-indicator")).toHaveText("● Live");
+  await expect(older.locator("#outdated")).toBeVisible();
+});

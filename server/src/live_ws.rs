@@ -43,7 +43,11 @@ pub async fn upgrade(
         Ok(open) => open,
         Err(e) => return Refusal(e).into_response(),
     };
-    let events = live_stream(store.clone(), open);
+    let events = live_stream(
+        store.clone(),
+        open,
+        crate::embedded::bundle_dir().to_string(),
+    );
     ws.read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_message_size(READ_BUFFER_BYTES)

@@ -14,8 +14,13 @@ use serde::{Deserialize, Serialize};
 pub enum LiveEvent {
     /// First message after (re)connecting, with where the server's stream of changes stands
     /// (`Store::change_mark`): a page whose data is from that same mark missed nothing; any
-    /// other must reload.
-    Hello { epoch: u64, seq: u64 },
+    /// other must reload. `bundle` is the directory the server's site files are in (it changes
+    /// with every build): a page from another build cannot load its lazy chunks any more.
+    Hello {
+        epoch: u64,
+        seq: u64,
+        bundle: String,
+    },
     /// Something changed (an HAVIP, its binding, the network); `region_id` is None for changes
     /// that belong to no region (agents, EIPs).
     Changed {
@@ -43,7 +48,10 @@ pub async fn live_events(
         let shown = super::outgoing(&e);
         ServerFnError::new(shown.message)
     })?;
-    let mut events = Box::pin(live_stream(store, open));
+    let bundle = use_context::<LeptosOptions>()
+        .map(|o| o.site_pkg_dir.to_string())
+        .unwrap_or_default();
+    let mut events = Box::pin(live_stream(store, open, bundle));
     let mut input = input;
     let (mut tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
@@ -63,19 +71,20 @@ pub async fn live_events(
 }
 
 /// What a browser's live channel carries, whatever the transport: `Hello` with where the stream
-/// of changes stands, then one `Changed` per change. It ends when the console stops (the page
+/// of changes stands and the build's `bundle`, then one `Changed` per change. It ends when the console stops (the page
 /// reconnects with back-off and resyncs) or when the browser fell too far behind (the same);
 /// `open` counts the channel against its session until then.
 #[cfg(feature = "ssr")]
 pub fn live_stream(
     store: crate::store::Store,
     open: crate::store::OpenSocket,
+    bundle: String,
 ) -> impl futures::Stream<Item = LiveEvent> + Send {
     use futures::StreamExt;
     // subscribe before reading the sequence: a change between the two is sent, never missed
     let changes = store.subscribe();
     let (epoch, seq) = store.change_mark();
-    let hello = LiveEvent::Hello { epoch, seq };
+    let hello = LiveEvent::Hello { epoch, seq, bundle };
     let rest = futures::stream::unfold(
         (changes, store, open),
         |(mut changes, store, open)| async move {

@@ -39,6 +39,13 @@ pub fn TopBar() -> impl IntoView {
                     })
                 })}
             </Suspense>
+            <Show when=move || live.outdated.get()>
+                <p class="outdated" id="outdated" role="status">
+                    "The console was upgraded. "
+                    <button class="link" on:click=|_| { _ = window().location().reload(); }>"Reload"</button>
+                    " to use the new version."
+                </p>
+            </Show>
             <span
                 id="live-indicator"
                 class=move || if live.connected.get() { "live up" } else { "live down" }

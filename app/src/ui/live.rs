@@ -20,6 +20,8 @@ use std::future::Future;
 pub struct Live {
     pub connected: RwSignal<bool>,
     pub tick: RwSignal<u64>,
+    /// the server runs another build than the page's (an upgrade since it loaded)
+    pub outdated: RwSignal<bool>,
 }
 
 impl Live {
@@ -33,6 +35,7 @@ pub fn provide_live() {
     let live = Live {
         connected: RwSignal::new(false),
         tick: RwSignal::new(0),
+        outdated: RwSignal::new(false),
     };
     provide_context(live);
     #[cfg(feature = "hydrate")]
@@ -83,6 +86,15 @@ fn rendered_mark() -> Option<(u64, u64)> {
     Some((epoch.parse().ok()?, seq.parse().ok()?))
 }
 
+/// The page's `<meta>` of the build it is from.
+#[cfg(feature = "hydrate")]
+fn page_bundle() -> Option<String> {
+    document()
+        .query_selector("meta[name=havip-bundle]")
+        .ok()??
+        .get_attribute("content")
+}
+
 #[cfg(feature = "hydrate")]
 async fn run(live: Live) {
     use crate::api::live::{live_events, LiveEvent};
@@ -95,6 +107,7 @@ async fn run(live: Live) {
         return;
     }
     let mut shown = rendered_mark();
+    let built = page_bundle();
     let mut backoff_ms = 250u32;
     loop {
         // the sender is kept alive for as long as the connection: dropping it closes the socket
@@ -102,8 +115,12 @@ async fn run(live: Live) {
         if let Ok(mut events) = live_events(rx.into()).await {
             while let Some(Ok(event)) = events.next().await {
                 match event {
-                    LiveEvent::Hello { epoch, seq } => {
+                    LiveEvent::Hello { epoch, seq, bundle } => {
                         live.connected.set(true);
+                        // the page's code is from another build: its lazy chunks are gone
+                        if built.as_ref().is_some_and(|b| *b != bundle) {
+                            live.outdated.set(true);
+                        }
                         backoff_ms = 250;
                         if shown != Some((epoch, seq)) {
                             live.refresh();
