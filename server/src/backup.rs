@@ -65,7 +65,7 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match Store::open(dir, StoreConfig::default()) {
         Ok(store) => {
-            let bytes = store.backup_consistent().map_err(|e| e.message)?;
+            let bytes = crate::serve::finish(&store, store.backup_consistent())?;
             out.write_all(&bytes).map_err(|e| e.to_string())?;
         }
         // the console has it open: ask the console
@@ -93,7 +93,7 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
     .map_err(|e| e.message)?;
     let store = Store::open(&args.data_dir, StoreConfig::default())
         .map_err(|e| crate::serve::open_error(&args.data_dir, &e))?;
-    let problems = store.check().map_err(|e| e.message)?;
+    let problems = crate::serve::finish(&store, store.check())?;
     if !problems.is_empty() {
         return Err(format!(
             "restored, but inconsistent:\n{}",

@@ -282,6 +282,19 @@ fn leptos_options(listen: SocketAddr) -> LeptosOptions {
 }
 
 /// One line for a database that cannot be opened; sled allows one process at a time.
+/// The end of a command that opened the database with the console stopped (`check`, `user`,
+/// `key`, `backup`, `restore`): whatever `result` is, the store stops cleanly, so the next start
+/// reads the audit log's saved length instead of counting every record.
+pub fn finish<T>(
+    store: &Store,
+    result: Result<T, app::domain::error::ApiError>,
+) -> Result<T, String> {
+    let stopped = store.shut_down_cleanly();
+    let value = result.map_err(|e| e.message)?;
+    stopped.map_err(|e| format!("flushing the database: {}", e.message))?;
+    Ok(value)
+}
+
 pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> String {
     let text = e.message.to_lowercase();
     if text.contains("lock") || text.contains("resource temporarily unavailable") {

@@ -38,7 +38,8 @@ pub enum KeyCommand {
 pub async fn run_key(command: KeyCommand) -> Result<(), String> {
     let KeyCommand::Create { user, data_dir } = command;
     let store = open(&data_dir)?;
-    let (key, secret) = store.create_api_key(&user).await.map_err(|e| e.message)?;
+    let created = store.create_api_key(&user).await;
+    let (key, secret) = crate::serve::finish(&store, created)?;
     println!("{} {secret}", key.id);
     Ok(())
 }
@@ -68,19 +69,17 @@ pub async fn run(command: UserCommand) -> Result<(), String> {
             role,
             data_dir,
         } => {
+            let password = password()?;
             let store = open(&data_dir)?;
-            let user = store
-                .create_user(&name, &password()?, role)
-                .await
-                .map_err(|e| e.message)?;
+            let created = store.create_user(&name, &password, role).await;
+            let user = crate::serve::finish(&store, created)?;
             println!("user {} added ({})", user.name, user.role);
         }
         UserCommand::ResetPassword { name, data_dir } => {
+            let password = password()?;
             let store = open(&data_dir)?;
-            store
-                .set_password(&name, &password()?)
-                .await
-                .map_err(|e| e.message)?;
+            let changed = store.set_password(&name, &password).await;
+            crate::serve::finish(&store, changed)?;
             println!(
                 "password of {} changed; its sessions are ended",
                 name.trim()
