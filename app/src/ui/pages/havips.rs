@@ -52,8 +52,8 @@ pub fn HavipListPage() -> impl IntoView {
     let close = Callback::new(move |()| dialog.set(Dialog::None));
     // one action for every row's "Unbind EIP", so its refusal has one place on the page
     let unbind = ServerAction::<UnbindHavipEip>::new();
-    // the dialogs' chunk loads in the background a second after the page is live (sooner, its
-    // 47 fetches and compiles delayed the page's going live by 80 ms), so a click finds it there
+    // the dialogs' chunks load in the background a second after the page is live (sooner, their
+    // fetches and compiles delayed the page's going live by 80 ms), so a click finds them there
     let live = use_live().connected;
     Effect::new(move |scheduled: Option<bool>| {
         let now = scheduled.unwrap_or(false) || live.get();
