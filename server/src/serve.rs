@@ -281,7 +281,6 @@ fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// One line for a database that cannot be opened; sled allows one process at a time.
 /// The end of a command that opened the database with the console stopped (`check`, `user`,
 /// `key`, `backup`, `restore`): whatever `result` is, the store stops cleanly, so the next start
 /// reads the audit log's saved length instead of counting every record.
@@ -295,6 +294,7 @@ pub fn finish<T>(
     Ok(value)
 }
 
+/// One line for a database that cannot be opened; sled allows one process at a time.
 pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> String {
     let text = e.message.to_lowercase();
     if text.contains("lock") || text.contains("resource temporarily unavailable") {

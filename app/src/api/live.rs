@@ -71,9 +71,9 @@ pub async fn live_events(
 }
 
 /// What a browser's live channel carries, whatever the transport: `Hello` with where the stream
-/// of changes stands and the build's `bundle`, then one `Changed` per change. It ends when the console stops (the page
-/// reconnects with back-off and resyncs) or when the browser fell too far behind (the same);
-/// `open` counts the channel against its session until then.
+/// of changes stands and the build's `bundle`, then one `Changed` per change. It ends when the
+/// console stops (the page reconnects with back-off and resyncs) or when the browser fell too
+/// far behind (the same); `open` counts the channel against its session until then.
 #[cfg(feature = "ssr")]
 pub fn live_stream(
     store: crate::store::Store,
