@@ -39,13 +39,6 @@ pub fn TopBar() -> impl IntoView {
                     })
                 })}
             </Suspense>
-            <Show when=move || live.outdated.get()>
-                <p class="outdated" id="outdated" role="status">
-                    "The console was upgraded. "
-                    <button class="link" on:click=|_| { _ = window().location().reload(); }>"Reload"</button>
-                    " to use the new version."
-                </p>
-            </Show>
             <span
                 id="live-indicator"
                 class=move || if live.connected.get() { "live up" } else { "live down" }
@@ -54,6 +47,14 @@ pub fn TopBar() -> impl IntoView {
                 {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
             </span>
         </header>
+        // a strip of its own under the bar: inside it, the notice squeezed the links onto two lines
+        <Show when=move || live.outdated.get()>
+            <p class="outdated" id="outdated" role="status">
+                "The console was upgraded. "
+                <button class="link" on:click=|_| { _ = window().location().reload(); }>"Reload"</button>
+                " to use the new version."
+            </p>
+        </Show>
     }
 }
 
