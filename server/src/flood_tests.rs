@@ -18,6 +18,8 @@ const RATE: u64 = 20_000;
 const SECONDS: u64 = 10;
 /// The fixture's VPC quota: the HAVIP of the failovers and nine answering their probes.
 const HAVIPS: usize = 10;
+/// Far above any page load measured under the flood (max about 100 ms).
+const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_agent_loses_no_change_and_pages_keep_loading() {
@@ -54,9 +56,18 @@ async fn a_flooding_agent_loses_no_change_and_pages_keep_loading() {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let started = Instant::now();
                 let mut s = std::net::TcpStream::connect(addr).unwrap();
+                // a page that never ends fails the test with this message instead of hanging it
+                s.set_read_timeout(Some(PAGE_TIMEOUT)).unwrap();
                 write!(s, "GET / HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
-                let mut page = String::new();
-                s.read_to_string(&mut page).unwrap();
+                let mut page = vec![];
+                let read = s.read_to_end(&mut page);
+                let page = String::from_utf8_lossy(&page);
+                if let Err(e) = read {
+                    panic!(
+                        "the list page did not finish within {PAGE_TIMEOUT:?} ({e}); what came of it ({} bytes):\n{page}",
+                        page.len()
+                    );
+                }
                 assert!(
                     page.starts_with("HTTP/1.1 200"),
                     "{}",

@@ -4,6 +4,7 @@ pub mod components;
 pub mod dialogs;
 pub mod ha_config;
 pub mod live;
+pub mod loading;
 pub mod pages;
 pub mod routes;
 pub mod timeline;

@@ -6,6 +6,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::{AgentRow, SubnetChoice};
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 /// Revoked, connected (since when) or offline (since when, if seen since the console started).
@@ -35,7 +36,7 @@ pub fn AgentsPage() -> impl IntoView {
             "An agent runs on a host in the HAVIPs' L2 segment (" <code>"havip agent --interface eth0 --server URL --token TOKEN"</code>
             "), listens to ARP and probes each HAVIP, so the console knows which instance holds it."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(_) => view! {
@@ -50,7 +51,7 @@ pub fn AgentsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
         <FieldError message=error id="agent-error"/>
         <Show when=move || created().is_some()>
             <div class="card token" id="agent-token-card">

@@ -10,6 +10,7 @@ use crate::domain::alerts::{
 use crate::domain::model::format_time;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 #[component]
@@ -29,7 +30,7 @@ pub fn AlertsPage() -> impl IntoView {
         <p class="hint">
             "Each rule sends the events it chose, in its scope, to a webhook (a signed CloudEvent, retried with back-off) or to a hook program (the event on its stdin). Repeats of one event about one subject within the rule's window are held back; the latest of them follows when the window ends."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(_) => view! {
@@ -47,7 +48,7 @@ pub fn AlertsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
         <FieldError message=error id="alert-error"/>
         <Show when=move || created().is_some_and(|c| c.secret.is_some())>
             <div class="card token" id="alert-secret-card">

@@ -5,6 +5,7 @@ use crate::api::audit::audit_log;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
 use crate::domain::model::format_time;
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -38,7 +39,7 @@ pub fn AuditLogPage() -> impl IntoView {
             <input type="search" name="action" aria-label="Action" placeholder="Action (e.g. havip.create, login.failed)" prop:value=move || query.get().action/>
             <button type="submit">"Filter"</button>
         </Form>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(_) => view! {
@@ -61,7 +62,7 @@ pub fn AuditLogPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
     }
 }
 

@@ -16,6 +16,7 @@ use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::{page_data, PageData};
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -61,21 +62,21 @@ pub fn HavipDetailPage() -> impl IntoView {
     let unbind = ServerAction::<UnbindHavipEip>::new();
 
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.first.await {
                     Ok(first) => binding_view(first, detail, bind_eip, unbind).into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
         <FieldError message=refusal(unbind) id="detail-error"/>
-        <Transition fallback=|| ()>
+        <Loading fallback=|| ()>
             {move || Suspend::new(async move {
                 history.first.await.ok().map(|first| history_view(id.get_untracked(), first.page, history))
             })}
-        </Transition>
-        <Transition fallback=|| ()>
+        </Loading>
+        <Loading fallback=|| ()>
             {move || Suspend::new(async move {
                 detail.first.await.ok().map(|first| {
                     // memos: a binding change (most live changes) leaves these parts untouched
@@ -90,7 +91,7 @@ pub fn HavipDetailPage() -> impl IntoView {
                     }
                 })
             })}
-        </Transition>
+        </Loading>
         {move || bind_eip.get().map(|(havip_id, label)| {
             let on_close = Callback::new(move |()| bind_eip.set(None));
             view! { <BindEipDialog havip_id label on_close/> }

@@ -4,6 +4,7 @@ use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
 use crate::domain::model::format_time;
 use crate::ui::components::{refusal, refusals, FieldError};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -16,7 +17,7 @@ pub fn EipsPage() -> impl IntoView {
     let error = refusals(vec![refusal(allocate), refusal(release), refusal(unbind)]);
     let eips = Memo::new(move |_| data.with(|d| d.eips.clone()));
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(first) => view! {
@@ -54,7 +55,7 @@ pub fn EipsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
         <FieldError message=error id="eip-error"/>
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::pages::{InstancesData, SubnetView, VpcView};
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
 use crate::ui::live::{page_data, PageData};
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 type Data = PageData<Option<RegionId>, InstancesData>;
@@ -24,7 +25,7 @@ pub fn InstancesPage() -> impl IntoView {
     let error = refusals(vec![refusal(deregister), refusal(register)]);
 
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(InstancesData { region_id, .. }) => {
@@ -44,7 +45,7 @@ pub fn InstancesPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
     }
 }
 

@@ -6,6 +6,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::ApiKeyRow;
 use crate::ui::components::{refusal, refusals, FieldError};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 #[component]
@@ -23,7 +24,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             "Keys sign requests to the console's Tencent Cloud API 3.0 compatible endpoint (" <code>"havip serve --api-listen"</code>
             "): the official SDKs and tccli work with it unchanged. A key acts with your role."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(_) => view! {
@@ -40,7 +41,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
         <FieldError message=error id="key-error"/>
         <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(CreateApiKey {}); }>"Create API key"</button>
         <Show when=move || created().is_some()>

@@ -5,6 +5,7 @@ use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::pages::{NetworkData, VpcView};
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 #[component]
@@ -12,7 +13,7 @@ pub fn NetworksPage() -> impl IntoView {
     let region = region_query();
     let data = page_data(move || region.get(), network_page);
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(NetworkData { region_id, .. }) => {
@@ -33,7 +34,7 @@ pub fn NetworksPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
     }
 }
 

@@ -8,6 +8,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
+use crate::ui::loading::Loading;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -39,7 +40,7 @@ pub fn UsersPage() -> impl IntoView {
     let users = Memo::new(move |_| data.with(|d: &Vec<UserRow>| d.clone()));
     view! {
         <div class="page-head"><h1>"Users"</h1></div>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.first.await {
                     Ok(_) => view! {
@@ -55,7 +56,7 @@ pub fn UsersPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Loading>
     }
 }
 
