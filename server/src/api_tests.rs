@@ -709,3 +709,34 @@ async fn allowed_holders_over_http_take_a_json_list_including_an_empty_one() {
     assert_eq!(status, StatusCode::OK);
     assert!(f.store.havip(&f.havip.id).unwrap().allowed.is_empty());
 }
+
+/// A page is rendered whole on the server, in one pass: its data inline, nothing streamed in
+/// later (no `Suspense` templates), and the data the browser's resources hydrate from written in
+/// it (see `ui::first_load`).
+#[tokio::test]
+async fn pages_are_rendered_whole_with_their_data_for_the_browser() {
+    let f = fixture().await;
+    for path in ["/", &format!("/havip/{}", f.havip.id)] {
+        let (status, page) =
+            request_as(&f, Some(Role::Viewer), Method::GET, path, None, "".into()).await;
+        let page = page.as_str().unwrap();
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let main = &page[page.find("<main>").unwrap()..page.find("</main>").unwrap()];
+        assert!(
+            main.contains(&f.havip.ip.to_string()),
+            "{path}: the data inline: {main}"
+        );
+        assert!(
+            page.contains("viewer-user (viewer)"),
+            "{path}: the top bar's user"
+        );
+        assert!(
+            !page.contains("<template"),
+            "{path}: nothing streamed in later"
+        );
+        assert!(
+            page.contains("__RESOLVED_RESOURCES"),
+            "{path}: the data for hydration"
+        );
+    }
+}

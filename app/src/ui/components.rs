@@ -14,8 +14,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = use_live();
-    let me =
-        crate::ui::codec::JsonResource::new_with_options(|| (), |_| crate::api::whoami(), false);
+    let me = crate::ui::first_load::FirstLoad::new(|| (), |_| crate::api::whoami());
     view! {
         <header class="topbar">
             <span class="brand">"HAVIP console"</span>

@@ -11,7 +11,7 @@
 //! into `current`, which the changing parts of the view read, so typed input survives.
 
 use crate::domain::error::ApiError;
-use crate::ui::codec::JsonResource;
+use crate::ui::first_load::FirstLoad;
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use std::future::Future;
@@ -154,7 +154,7 @@ async fn gloo_sleep(ms: u32) {
 pub struct PageData<K: Send + Sync + 'static, T: Send + Sync + 'static> {
     /// the load for the current key: server-rendered; the page's `Suspend` awaits it, so only
     /// a new key (navigation) rebuilds the view
-    pub first: JsonResource<Result<T, ApiError>>,
+    pub first: FirstLoad<T>,
     /// the latest data for the current key: `first`, or what a live change brought since
     pub current: Memo<Option<T>>,
     _key: std::marker::PhantomData<K>,
@@ -186,7 +186,7 @@ where
     Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
 {
     let live = use_live();
-    let first = JsonResource::new_with_options(key.clone(), fetch.clone(), false);
+    let first = FirstLoad::new(key.clone(), fetch.clone());
     // (key, tick it was fetched for, data) of the latest live refetch
     let fresh = RwSignal::new(None::<(K, u64, T)>);
     Effect::new({

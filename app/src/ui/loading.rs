@@ -3,17 +3,15 @@
 //! In the browser, data comes over the network: the fallback shows until the first load, and
 //! later loads keep the previous content until the new one is ready.
 //!
-//! On the server, every page's data is read from the embedded store in one go, so it is ready
-//! before the view is rendered and there is nothing to wait for. The children are rendered in
-//! place. Leptos' `Suspense` would instead wait for an effect run on another worker thread, and
-//! under load that wake-up was sometimes lost: the response stopped after the shell and never
-//! ended (a flood test caught it about once in twenty runs; all threads idle, the top bar's
-//! boundary never sent). Rendered in place, the page is one chunk with nothing left to wait for.
+//! On the server, a view's data is read in place (`FirstLoad`) and is there before the view is
+//! rendered, so the children are rendered in place. Leptos' `Suspense` would wait for an effect
+//! run as a task on another worker thread; under load that wake-up was now and then lost, and
+//! the response stopped after the shell and never ended (see `first_load`).
 //!
-//! The browser's boundary finds the same page either way: after the server's streamed templates
-//! were swapped in, the DOM is the children alone, which is what is rendered here. The one thing
-//! to keep equal is the sequence of hydration ids: the boundary takes one, so this does too, and
-//! the resources created after it keep their ids on both sides.
+//! The browser's boundary finds the same page either way: after the streamed templates were
+//! swapped in, the DOM was the children alone, which is what is rendered here. The one thing to
+//! keep equal is the sequence of hydration ids: the boundary takes one, so this does too, and
+//! what is created after it keeps its id on both sides.
 
 use leptos::children::ViewFnOnce;
 use leptos::prelude::*;

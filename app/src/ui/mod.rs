@@ -2,6 +2,7 @@ pub mod allowed_holders;
 pub mod codec;
 pub mod components;
 pub mod dialogs;
+pub mod first_load;
 pub mod ha_config;
 pub mod live;
 pub mod loading;
