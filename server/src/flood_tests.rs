@@ -18,7 +18,7 @@ const RATE: u64 = 20_000;
 const SECONDS: u64 = 10;
 /// The fixture's VPC quota: the HAVIP of the failovers and nine answering their probes.
 const HAVIPS: usize = 10;
-/// Far above any page load measured under the flood (max about 100 ms).
+/// Far above any page load measured under the flood (at most 26 ms).
 const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
