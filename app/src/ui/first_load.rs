@@ -63,6 +63,8 @@ where
             let context = Owner::current_shared_context();
             let id = context.as_ref().map(|c| c.next_id());
             let value = fetch(key()).now_or_never().unwrap_or_else(|| {
+                // ours: every page's data function reads the store without waiting
+                tracing::error!("a page's data was not ready when read on the server");
                 Err(ApiError::internal(
                     "a page's data was not ready when read on the server",
                 ))
