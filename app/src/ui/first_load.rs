@@ -113,7 +113,7 @@ where
         }
         #[cfg(feature = "ssr")]
         {
-            std::future::ready(self.value.try_get_value().unwrap_or_else(|| {
+            std::future::ready(self.get().unwrap_or_else(|| {
                 Err(ApiError::internal(
                     "the page was closed before it was shown",
                 ))
