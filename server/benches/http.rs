@@ -8,7 +8,7 @@
 //!    restarts it);
 //! 3. 1,000 live-channel websockets (the browser's `live_events`), then one rename at a time:
 //!    how long until every subscriber has the change;
-//! 4. the server's resident memory after each step.
+//! 4. the server's resident memory after each step, and once more a few seconds after the last.
 //!
 //!   cargo bench -p havip --bench http
 
@@ -244,6 +244,8 @@ async fn main() {
     )
     .await;
     memory(&server, "after the list requests");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    memory(&server, "the same, 6 s later");
 
     let mut cookies = vec![];
     for _ in 0..SUBSCRIBERS.div_ceil(PER_SESSION) {
@@ -295,4 +297,7 @@ async fn main() {
         &server,
         &format!("{target} HAVIPs, {SUBSCRIBERS} live channels"),
     );
+    // the console gives freed memory back every 5 s: what stays once the work is done
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    memory(&server, "the same, 6 s later (channels open)");
 }

@@ -15,6 +15,7 @@
 //! (`no-cache` with an `ETag`): an unchanged file costs a 304, not its bytes.
 
 use app::shell;
+use axum::body::Bytes;
 use axum::{
     body::Body,
     extract::State,
@@ -24,17 +25,20 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use std::sync::{Arc, OnceLock};
 
-/// One file with its encodings (the compressed ones once made).
+/// One file with its encodings (the compressed ones once made). An answer shares them (a
+/// `Bytes` clone counts a reference); an embedded file's own bytes stay in the binary's
+/// read-only data, never copied.
 pub struct Asset {
     pub mime: String,
     pub etag: String,
-    pub identity: Vec<u8>,
-    pub gzip: OnceLock<Vec<u8>>,
-    pub br: OnceLock<Vec<u8>>,
+    pub identity: Bytes,
+    pub gzip: OnceLock<Bytes>,
+    pub br: OnceLock<Bytes>,
 }
 
 impl Asset {
-    pub fn new(mime: String, bytes: Vec<u8>) -> Asset {
+    pub fn new(mime: String, bytes: impl Into<Bytes>) -> Asset {
+        let bytes = bytes.into();
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&bytes);
         let etag = format!("\"{}\"", app::store::hex(&digest[..12]));
@@ -65,7 +69,7 @@ impl Asset {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         if gz.write_all(&self.identity).is_ok() {
             if let Ok(bytes) = gz.finish() {
-                let _ = self.gzip.set(bytes);
+                let _ = self.gzip.set(bytes.into());
             }
         }
         let mut br = Vec::new();
@@ -74,8 +78,8 @@ impl Asset {
             lgwin: 22,
             ..Default::default()
         };
-        if brotli::BrotliCompress(&mut self.identity.as_slice(), &mut br, &params).is_ok() {
-            let _ = self.br.set(br);
+        if brotli::BrotliCompress(&mut &self.identity[..], &mut br, &params).is_ok() {
+            let _ = self.br.set(br.into());
         }
     }
 }
@@ -165,8 +169,11 @@ mod files {
         Site::iter()
             .filter_map(|path| {
                 let file = Site::get(&path)?;
-                let asset =
-                    Asset::new(file.metadata.mimetype().to_string(), file.data.into_owned());
+                let bytes = match file.data {
+                    std::borrow::Cow::Borrowed(data) => axum::body::Bytes::from_static(data),
+                    std::borrow::Cow::Owned(data) => data.into(),
+                };
+                let asset = Asset::new(file.metadata.mimetype().to_string(), bytes);
                 Some((path.into_owned(), Arc::new(asset)))
             })
             .collect()
