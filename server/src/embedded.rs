@@ -158,6 +158,7 @@ pub fn answer(asset: &Asset, headers: &HeaderMap, caching: Caching) -> Response 
 #[cfg(feature = "embed")]
 mod files {
     use super::Asset;
+    use axum::body::Bytes;
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock};
 
@@ -170,7 +171,7 @@ mod files {
             .filter_map(|path| {
                 let file = Site::get(&path)?;
                 let bytes = match file.data {
-                    std::borrow::Cow::Borrowed(data) => axum::body::Bytes::from_static(data),
+                    std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
                     std::borrow::Cow::Owned(data) => data.into(),
                 };
                 let asset = Asset::new(file.metadata.mimetype().to_string(), bytes);
