@@ -87,16 +87,23 @@ impl Server {
     /// Resident memory in KiB (from /proc): now, at its highest, and now without the pages
     /// mapped from files (the binary's code: shared, and dropped first under pressure).
     pub fn memory_kib(&self) -> (u64, u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap();
-        let field = |name: &str| {
-            status
-                .lines()
+        let read =
+            |file: &str| std::fs::read_to_string(format!("/proc/{}/{file}", self.0.id())).unwrap();
+        let field = |text: &str, name: &str| {
+            text.lines()
                 .find_map(|l| l.strip_prefix(name))
                 .and_then(|v| v.split_whitespace().next())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
+        // `status` sums per-thread counters that lag behind (the kernel says so); the page
+        // tables, counted by `smaps_rollup`, are exact
+        let (rollup, status) = (read("smaps_rollup"), read("status"));
+        (
+            field(&rollup, "Rss:"),
+            field(&status, "VmHWM:"),
+            field(&rollup, "Anonymous:"),
+        )
     }
 }
 
