@@ -8,7 +8,8 @@
 //!    restarts it);
 //! 3. 1,000 live-channel websockets (the browser's `live_events`), then one rename at a time:
 //!    how long until every subscriber has the change;
-//! 4. the server's resident memory after each step, and once more a few seconds after the last.
+//! 4. the server's resident memory after each step, and 6 s after the list requests and after
+//!    the last change (the console gives freed memory back every 5 s).
 //!
 //!   cargo bench -p havip --bench http
 
