@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:${HAVIP_TOOLS_DIR:-$HOME/.cache/havip-tools}/node_modules/.bin:$PATH"
 bin=target/release/havip
 stamp=target/release/.havip-embedded
-sources=(app server style public Cargo.toml Cargo.lock .cargo scripts/build.sh)
+sources=(app server vendor style public Cargo.toml Cargo.lock .cargo scripts/build.sh)
 
 # the binary is from this script (`cargo test` rebuilds it without the site: then it is newer
 # than the stamp) and no source is newer than it
