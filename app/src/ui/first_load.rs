@@ -64,10 +64,9 @@ where
             let id = context.as_ref().map(|c| c.next_id());
             let value = fetch(key()).now_or_never().unwrap_or_else(|| {
                 // ours: every page's data function reads the store without waiting
-                tracing::error!("a page's data was not ready when read on the server");
-                Err(ApiError::internal(
-                    "a page's data was not ready when read on the server",
-                ))
+                let problem = "a page's data was not ready when read on the server";
+                tracing::error!("{problem}");
+                Err(ApiError::internal(problem))
             });
             if let (Some(context), Some(id)) = (context, id) {
                 if context.get_is_hydrating() {
