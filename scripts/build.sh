@@ -20,11 +20,7 @@ if [ -f "$stamp" ] && [ -x "$bin" ] && [ ! "$bin" -nt "$stamp" ] &&
   exit 0
 fi
 rm -f "$stamp"
-# --split: each lazy route's code is a wasm chunk of its own (see app/src/ui/routes.rs); the
-# old chunks go first (their names are positions, not hashes, and every file under pkg/ is
-# embedded)
-rm -rf target/site/pkg
-cargo leptos build --release --split --frontend-only
+scripts/front-end.sh
 cargo leptos build --release --server-only --bin-features embed
 touch "$stamp"
 scripts/sizes.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What the browser downloads, raw and gzipped (-9): the main module (wasm, js, css) and the chunk
+# What the browser downloads, raw, gzipped (-9) and in brotli (the embedded `.br`, made by the
+# build): the main module (wasm, js, css) and the chunk
 # loader, which every page needs, then per page the wasm chunks of its lazy route (from the
 # split manifest) and the page's total. The first page, the HAVIP list, and the login are in the
 # main module.
@@ -9,17 +10,19 @@ exec python3 - <<'PY'
 import gzip, json, os
 pkg = "target/site/pkg"
 def size(name):
-    data = open(os.path.join(pkg, name), "rb").read()
-    return len(data), len(gzip.compress(data, 9))
+    path = os.path.join(pkg, name)
+    data = open(path, "rb").read()
+    br = os.path.getsize(path + ".br") if os.path.exists(path + ".br") else len(data)
+    return len(data), len(gzip.compress(data, 9)), br
 loader = "__wasm_split.______________________.js"
 main = ["havip.wasm", "havip.js", "havip.css"] + ([loader] if os.path.exists(os.path.join(pkg, loader)) else [])
-print(f"{'every page needs':40} {'bytes':>10} {'gzip -9':>10}")
-base_raw = base_gz = 0
+print(f"{'every page needs':40} {'bytes':>10} {'gzip -9':>10} {'brotli':>10}")
+base_raw = base_gz = base_br = 0
 for name in main:
-    raw, gz = size(name)
-    base_raw, base_gz = base_raw + raw, base_gz + gz
-    print(f"  {name:38} {raw:10} {gz:10}")
-print(f"{'the first page (the HAVIP list), and login':40} {base_raw:10} {base_gz:10}")
+    raw, gz, br = size(name)
+    base_raw, base_gz, base_br = base_raw + raw, base_gz + gz, base_br + br
+    print(f"  {name:38} {raw:10} {gz:10} {br:10}")
+print(f"{'the first page (the HAVIP list), and login':40} {base_raw:10} {base_gz:10} {base_br:10}")
 manifest_path = os.path.join(pkg, "__wasm_split_manifest.json")
 manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
 print(f"{'page (lazy route): its chunks':40} {'bytes':>10} {'gzip -9':>10} {'page total gzip':>16}")
@@ -28,10 +31,10 @@ for route, chunks in sorted(manifest.items()):
         continue
     raw = gz = 0
     for chunk in chunks:
-        r, g = size(chunk + ".wasm")
+        r, g, _ = size(chunk + ".wasm")
         raw, gz = raw + r, gz + g
     name = route.strip("_").rsplit("_view_", 1)[0]
     print(f"  {name + f' ({len(chunks)} files)':38} {raw:10} {gz:10} {base_gz + gz:16}")
-all_files = os.listdir(pkg)
+all_files = [f for f in os.listdir(pkg) if not f.endswith((".br", ".gz"))]
 print(f"all {len(all_files)} files of the bundle: {sum(os.path.getsize(os.path.join(pkg, f)) for f in all_files)} bytes")
 PY

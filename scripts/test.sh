@@ -25,11 +25,7 @@ cargo clean --target-dir "$CARGO_TARGET_DIR/front" --target wasm32-unknown-unkno
 # target/release/havip embeds it and is the self-contained binary the later steps run (two
 # packages in one cargo call: their shared dependencies are compiled once).
 step "front end (wasm, js, css)"
-# --split: each lazy route's code is a wasm chunk of its own (see app/src/ui/routes.rs); the
-# old chunks go first (their names are positions, not hashes, and every file under pkg/ is
-# embedded)
-rm -rf target/site/pkg
-cargo leptos build --release --split --frontend-only
+scripts/front-end.sh
 scripts/sizes.sh
 
 step "unit, store and server tests; the release binary with its site embedded"

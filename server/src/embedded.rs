@@ -2,9 +2,9 @@
 //! into the binary, so the release binary alone serves a working console; without it they are
 //! read from `target/site` (development).
 //!
-//! Embedded files are compressed once, with brotli and gzip at their best settings, in the
-//! background when the console starts (`precompress`); each answer then takes the best encoding
-//! the browser accepts, with no work per request.
+//! Files are compressed when the site is built (`scripts/front-end.sh`: brotli and gzip at their
+//! best settings, as `x.br` and `x.gz` next to each file) and embedded with it; each answer takes
+//! the best encoding the browser accepts, with no work per request and none at start.
 //!
 //! Pages load the bundle (the main wasm and js, the css, and the wasm chunks of lazy routes with
 //! their loader) from `/pkg/<hash>/`, the hash of every bundle file's contents (`bundle_dir`):
@@ -25,62 +25,44 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use std::sync::{Arc, OnceLock};
 
-/// One file with its encodings (the compressed ones once made). An answer shares them (a
-/// `Bytes` clone counts a reference); an embedded file's own bytes stay in the binary's
-/// read-only data, never copied.
+/// One file with its encodings. An answer shares them (a `Bytes` clone counts a reference); an
+/// embedded file's bytes stay in the binary's read-only data, never copied.
 pub struct Asset {
     pub mime: String,
     pub etag: String,
     pub identity: Bytes,
-    pub gzip: OnceLock<Bytes>,
-    pub br: OnceLock<Bytes>,
+    /// made by the build; none for a file not worth compressing
+    pub gzip: Option<Bytes>,
+    pub br: Option<Bytes>,
 }
 
 impl Asset {
+    /// A file read at run time (development, tests): hashed now.
+    #[cfg(any(test, not(feature = "embed")))]
     pub fn new(mime: String, bytes: impl Into<Bytes>) -> Asset {
-        let bytes = bytes.into();
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(&bytes);
-        let etag = format!("\"{}\"", app::store::hex(&digest[..12]));
+        let bytes = bytes.into();
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        Asset::hashed(mime, bytes, &digest)
+    }
+
+    /// A file whose SHA-256 is known (an embedded file's is computed when the binary is built,
+    /// so its bytes are not read until they are sent).
+    pub fn hashed(mime: String, bytes: Bytes, sha256: &[u8; 32]) -> Asset {
+        let etag = format!("\"{}\"", app::store::hex(&sha256[..12]));
         Asset {
             mime,
             etag,
             identity: bytes,
-            gzip: OnceLock::new(),
-            br: OnceLock::new(),
+            gzip: None,
+            br: None,
         }
     }
 
-    /// Worth compressing: text and wasm (images other than SVG are compressed already).
-    fn compressible(&self) -> bool {
-        self.mime.starts_with("text/")
-            || self.mime.contains("javascript")
-            || self.mime.contains("wasm")
-            || self.mime.contains("svg")
-            || self.mime.contains("json")
-    }
-
-    /// Makes the compressed encodings (best settings: this runs once per file).
-    pub fn compress(&self) {
-        use std::io::Write;
-        if !self.compressible() {
-            return;
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        if gz.write_all(&self.identity).is_ok() {
-            if let Ok(bytes) = gz.finish() {
-                let _ = self.gzip.set(bytes.into());
-            }
-        }
-        let mut br = Vec::new();
-        let params = brotli::enc::BrotliEncoderParams {
-            quality: 11,
-            lgwin: 22,
-            ..Default::default()
-        };
-        if brotli::BrotliCompress(&mut &self.identity[..], &mut br, &params).is_ok() {
-            let _ = self.br.set(br.into());
-        }
+    /// The same file with its compressed encodings (as the build made them).
+    #[cfg(any(test, feature = "embed"))]
+    pub fn with_encodings(self, gzip: Option<Bytes>, br: Option<Bytes>) -> Asset {
+        Asset { gzip, br, ..self }
     }
 }
 
@@ -140,7 +122,7 @@ pub fn answer(asset: &Asset, headers: &HeaderMap, caching: Caching) -> Response 
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (coding, bytes) = match (asset.br.get(), asset.gzip.get()) {
+    let (coding, bytes) = match (&asset.br, &asset.gzip) {
         (Some(br), _) if accepts(accept, "br") => (Some("br"), br.clone()),
         (_, Some(gz)) if accepts(accept, "gzip") => (Some("gzip"), gz.clone()),
         _ => (None, asset.identity.clone()),
@@ -166,15 +148,26 @@ mod files {
     #[folder = "../target/site"]
     struct Site;
 
+    /// A file's bytes, where the binary holds them.
+    fn embedded(path: &str) -> Option<Bytes> {
+        Some(match Site::get(path)?.data {
+            std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
+            std::borrow::Cow::Owned(data) => data.into(),
+        })
+    }
+
+    /// Every file with the encodings the build made of it (`x.gz` and `x.br` next to `x`, not
+    /// files of their own).
     static ASSETS: LazyLock<HashMap<String, Arc<Asset>>> = LazyLock::new(|| {
         Site::iter()
+            .filter(|path| !path.ends_with(".br") && !path.ends_with(".gz"))
             .filter_map(|path| {
-                let file = Site::get(&path)?;
-                let bytes = match file.data {
-                    std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
-                    std::borrow::Cow::Owned(data) => data.into(),
-                };
-                let asset = Asset::new(file.metadata.mimetype().to_string(), bytes);
+                let metadata = Site::get(&path)?.metadata;
+                let (mime, sha256) = (metadata.mimetype().to_string(), metadata.sha256_hash());
+                let asset = Asset::hashed(mime, embedded(&path)?, &sha256).with_encodings(
+                    embedded(&format!("{path}.gz")),
+                    embedded(&format!("{path}.br")),
+                );
                 Some((path.into_owned(), Arc::new(asset)))
             })
             .collect()
@@ -182,10 +175,6 @@ mod files {
 
     pub fn lookup(path: &str) -> Option<Arc<Asset>> {
         ASSETS.get(path).cloned()
-    }
-
-    pub fn all() -> Vec<Arc<Asset>> {
-        ASSETS.values().cloned().collect()
     }
 
     pub fn named() -> Vec<(String, Arc<Asset>)> {
@@ -219,11 +208,6 @@ mod files {
         Some(Arc::new(Asset::new(mime.to_string(), bytes)))
     }
 
-    /// Read from disk on each request (development): nothing to compress ahead.
-    pub fn all() -> Vec<Arc<Asset>> {
-        vec![]
-    }
-
     /// The files under `pkg/`, read now (development).
     pub fn named() -> Vec<(String, Arc<Asset>)> {
         let Ok(dir) = std::fs::read_dir(std::path::Path::new(SITE).join("pkg")) else {
@@ -245,16 +229,6 @@ mod files {
 /// Whether the pages' scripts can be served (embedded, or found in `target/site`).
 pub fn has_site() -> bool {
     files::has_site()
-}
-
-/// Compresses every embedded file (in the background at start); returns how many and how long.
-pub fn precompress() -> (usize, std::time::Duration) {
-    let started = std::time::Instant::now();
-    let all: Vec<Arc<Asset>> = files::all();
-    for asset in &all {
-        asset.compress();
-    }
-    (all.len(), started.elapsed())
 }
 
 /// Where the bundle's files are, as cargo-leptos writes them.
@@ -368,21 +342,20 @@ mod tests {
         let text: Vec<u8> = (0..20_000)
             .flat_map(|i| format!("line {i}\n").into_bytes())
             .collect();
-        let asset = Asset::new("text/javascript".into(), text.clone());
-        // before compression is done: as it is
-        let (_, headers, body) = get(&asset, &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
+        // a file with no encodings is sent as it is
+        let plain_only = Asset::new("text/javascript".into(), text.clone());
+        let (_, headers, body) = get(&plain_only, &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
         assert!(headers.get(header::CONTENT_ENCODING).is_none());
         assert_eq!(body, text);
-        asset.compress();
+        let asset = Asset::new("text/javascript".into(), text.clone())
+            .with_encodings(Some(gzip(&text).into()), Some(brotli(&text).into()));
         let (status, headers, body) =
             get(&asset, &[(header::ACCEPT_ENCODING, "gzip, deflate, br")]).await;
         assert_eq!(
             (status, &headers[header::CONTENT_ENCODING]),
             (200, &HeaderValue::from_static("br"))
         );
-        let mut plain = vec![];
-        brotli::BrotliDecompress(&mut body.as_slice(), &mut plain).unwrap();
-        assert_eq!(plain, text);
+        assert_eq!(unbrotli(&body), text);
         assert!(
             body.len() * 10 < text.len(),
             "{} of {}",
@@ -391,13 +364,7 @@ mod tests {
         );
         let (_, headers, body) = get(&asset, &[(header::ACCEPT_ENCODING, "br;q=0, gzip")]).await;
         assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
-        let mut plain = vec![];
-        std::io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(body.as_slice()),
-            &mut plain,
-        )
-        .unwrap();
-        assert_eq!(plain, text);
+        assert_eq!(gunzip(&body), text);
         let (_, headers, body) = get(&asset, &[]).await;
         assert!(headers.get(header::CONTENT_ENCODING).is_none());
         assert_eq!(body, text);
@@ -444,10 +411,58 @@ mod tests {
         assert!(resolve(&format!("{dir}/nothing.wasm")).is_none());
     }
 
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn brotli(data: &[u8]) -> Vec<u8> {
+        let mut br = Vec::new();
+        brotli::BrotliCompress(&mut &data[..], &mut br, &Default::default()).unwrap();
+        br
+    }
+
+    fn gunzip(data: &[u8]) -> Vec<u8> {
+        let mut plain = vec![];
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(data), &mut plain).unwrap();
+        plain
+    }
+
+    fn unbrotli(data: &[u8]) -> Vec<u8> {
+        let mut plain = vec![];
+        brotli::BrotliDecompress(&mut &data[..], &mut plain).unwrap();
+        plain
+    }
+
+    /// The release binary carries the encodings `scripts/front-end.sh` made, paired with their
+    /// files: a third of the wasm's size, the same bytes once decoded, never files of their own.
+    #[cfg(feature = "embed")]
     #[test]
-    fn images_are_not_compressed_again() {
-        let png = Asset::new("image/png".into(), vec![0; 4096]);
-        png.compress();
-        assert!(png.br.get().is_none() && png.gzip.get().is_none());
+    fn the_embedded_site_carries_the_encodings_its_build_made() {
+        let wasm = files::lookup("pkg/havip.wasm").expect("the main wasm");
+        let (gz, br) = (wasm.gzip.as_ref().unwrap(), wasm.br.as_ref().unwrap());
+        assert!(br.len() < gz.len() && gz.len() * 2 < wasm.identity.len());
+        // the hash the build computed is the file's
+        let rehashed = Asset::new(wasm.mime.clone(), wasm.identity.clone());
+        assert_eq!(wasm.etag, rehashed.etag);
+        assert_eq!(gunzip(gz), wasm.identity);
+        assert_eq!(unbrotli(br), wasm.identity);
+        for file in ["pkg/havip.js", "pkg/havip.css"] {
+            let asset = files::lookup(file).unwrap();
+            assert_eq!(
+                gunzip(asset.gzip.as_ref().unwrap()),
+                asset.identity,
+                "{file}"
+            );
+        }
+        for name in ["pkg/havip.wasm.br", "pkg/havip.wasm.gz", "pkg/havip.js.gz"] {
+            assert!(files::lookup(name).is_none(), "{name}");
+            assert!(
+                files::named().iter().all(|(path, _)| path != name),
+                "{name}"
+            );
+        }
     }
 }

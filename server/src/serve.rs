@@ -109,22 +109,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             "this binary has no web site embedded and ./target/site is missing: pages will load without their scripts; build with `make build` (the `embed` feature)"
         );
     }
-    // a thread of its own at the lowest priority: requests (and a browser on the same host)
-    // come first, and no pooled thread keeps the low priority afterwards
-    let _ = std::thread::Builder::new()
-        .name("precompress".into())
-        .spawn(|| {
-            // SAFETY: on Linux the nice value is per thread; who = 0 is this thread only
-            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-            let (files, took) = crate::embedded::precompress();
-            // brotli's best setting works in tens of MiB, freed now
-            app::store::give_back_freed_memory();
-            tracing::info!(
-                files,
-                ms = took.as_millis() as u64,
-                "site files compressed (brotli, gzip)"
-            );
-        });
     // without the socket (e.g. a data directory path too long for one) the console still
     // serves; backups then need it stopped
     if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {
@@ -399,9 +383,8 @@ fn live_router(store: Store) -> Router {
 }
 
 /// Compression of what is made per request (pages, server functions, JSON): a fast level, as
-/// it costs every request. The site's files are left to `embedded`, which compresses them once
-/// at the best level (compressing the 2.7 MB wasm at brotli's best on each request would take
-/// seconds).
+/// it costs every request. The site's files are left to `embedded`, which sends what the build
+/// compressed at the best level (brotli's best on the 941 KB wasm takes seconds).
 fn dynamic_compression(
 ) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate};
