@@ -8,8 +8,9 @@
 //!    restarts it);
 //! 3. 1,000 live-channel websockets (the browser's `live_events`), then one rename at a time:
 //!    how long until every subscriber has the change;
-//! 4. the server's resident memory after each step, and 6 s after the list requests and after
-//!    the last change (the console gives freed memory back every 5 s).
+//! 4. the server's resident memory after each step, 6 s after the list requests and after the
+//!    last change (the console gives freed memory back every 5 s), and once an idle console's
+//!    memory has stopped growing.
 //!
 //!   cargo bench -p havip --bench http
 
@@ -301,4 +302,35 @@ async fn main() {
     // the console gives freed memory back every 5 s: what stays once the work is done
     tokio::time::sleep(Duration::from_secs(6)).await;
     memory(&server, "the same, 6 s later (channels open)");
+    settled_memory(&server).await;
+}
+
+/// An idle console's memory, read every second until it has not grown for `QUIET` seconds in a
+/// row (at most `LONGEST`): the figure that stays, not the one right after the work.
+async fn settled_memory(server: &Server) {
+    const QUIET: usize = 15;
+    const LONGEST: usize = 90;
+    let mut highest = server.memory_kib().0;
+    let (mut quiet, mut waited) = (0, 0);
+    while quiet < QUIET && waited < LONGEST {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        waited += 1;
+        let now = server.memory_kib().0;
+        if now > highest {
+            (highest, quiet) = (now, 0);
+        } else {
+            quiet += 1;
+        }
+    }
+    let state = if quiet >= QUIET {
+        "settled"
+    } else {
+        "still growing"
+    };
+    memory(server, &format!("{state} after {waited} s idle"));
+    println!(
+        "{:<40} {:.1} MiB",
+        "memory, highest while idle",
+        highest as f64 / 1024.0
+    );
 }
