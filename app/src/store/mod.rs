@@ -60,8 +60,9 @@ pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
 /// sled's page cache, counted in the pages' size on disk (its default is 1 GiB, which a busy
 /// console fills: 237 MiB resident at 50,000 HAVIPs). Pages beyond it are read again from the
 /// file, which the kernel caches. It holds only since sled's cache takes its evictions in 8
-/// shards (`vendor/sled/PATCHES.md`); at 16 MiB the console with 50,000 HAVIPs settled 2 MiB
-/// higher, for lists 1 ms faster.
+/// shards (`vendor/sled/PATCHES.md`). With 50,000 HAVIPs and 1,000 live channels an idle
+/// console settled at 58-60 MiB over five runs at 8 MiB, 57-71 MiB over four at 12-16 MiB,
+/// where creates ran 10-20 % faster (BENCHMARKS.md).
 pub const CACHE_BYTES: u64 = 8 << 20;
 /// The documentation range (RFC 5737): safe as a default, never routed.
 pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
@@ -384,17 +385,36 @@ pub fn give_back_freed_memory() {
     }
 }
 
+/// Opens sled's database in `dir`. A store this process closed a moment ago may still hold the
+/// file's lock while sled's I/O threads finish its last write (sled's own tests wait for that
+/// too), so a held lock is tried again for up to 2 s; held longer, another process has it.
+fn open_database(dir: &Path) -> Result<sled::Db, ApiError> {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open();
+        match opened {
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            opened => return opened.map_err(db_err),
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates and seeds) the database in `dir`.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
         private_dir(dir.as_ref())?;
         // a console has run here before: its database must never be replaced by a fresh one
         let used_before = dir.as_ref().join("secret.key").is_file();
-        let db = sled::Config::new()
-            .path(dir.as_ref())
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(db_err)?;
+        let db = open_database(dir.as_ref())?;
         let tree = |name: &str| db.open_tree(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
         let (meta, audit) = (tree("meta")?, tree("audit")?);
