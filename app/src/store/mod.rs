@@ -61,9 +61,9 @@ pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
 /// console fills: 237 MiB resident at 50,000 HAVIPs). Pages beyond it are read again from the
 /// file, which the kernel caches. It holds only since sled's cache takes its evictions in 8
 /// shards (`vendor/sled/PATCHES.md`). With 50,000 HAVIPs and 1,000 live channels an idle
-/// console settled at 58-60 MiB over five runs at 8 MiB, 57-71 MiB over four at 12-16 MiB,
-/// where creates ran 10-20 % faster (BENCHMARKS.md).
-pub const CACHE_BYTES: u64 = 8 << 20;
+/// console settled at 49-52 MiB at 4 MiB, 58-64 MiB at 8 MiB and 64-77 MiB at 16 MiB, with
+/// creates and lists as fast at each size (BENCHMARKS.md).
+pub const CACHE_BYTES: u64 = 4 << 20;
 /// The documentation range (RFC 5737): safe as a default, never routed.
 pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
 
