@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # What the browser downloads, raw, gzipped (-9) and in brotli (the embedded `.br`, made by the
-# build): the main module (wasm, js, css) and the chunk
-# loader, which every page needs, then per page the wasm chunks of its lazy route (from the
-# split manifest) and the page's total. The first page, the HAVIP list, and the login are in the
-# main module.
+# build): the main module (wasm, js, css) and the chunk loader, which every page needs, then per
+# page the wasm chunks of its lazy route (from the split manifest) and the page's total. The
+# first page, the HAVIP list, and the login are in the main module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec python3 - <<'PY'
