@@ -149,11 +149,15 @@ mod files {
     struct Site;
 
     /// A file's bytes, where the binary holds them.
-    fn embedded(path: &str) -> Option<Bytes> {
-        Some(match Site::get(path)?.data {
+    fn shared(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
+        match data {
             std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
             std::borrow::Cow::Owned(data) => data.into(),
-        })
+        }
+    }
+
+    fn embedded(path: &str) -> Option<Bytes> {
+        Site::get(path).map(|file| shared(file.data))
     }
 
     /// Every file with the encodings the build made of it (`x.gz` and `x.br` next to `x`, not
@@ -162,9 +166,10 @@ mod files {
         Site::iter()
             .filter(|path| !path.ends_with(".br") && !path.ends_with(".gz"))
             .filter_map(|path| {
-                let metadata = Site::get(&path)?.metadata;
-                let (mime, sha256) = (metadata.mimetype().to_string(), metadata.sha256_hash());
-                let asset = Asset::hashed(mime, embedded(&path)?, &sha256).with_encodings(
+                let file = Site::get(&path)?;
+                let mime = file.metadata.mimetype().to_string();
+                let sha256 = file.metadata.sha256_hash();
+                let asset = Asset::hashed(mime, shared(file.data), &sha256).with_encodings(
                     embedded(&format!("{path}.gz")),
                     embedded(&format!("{path}.br")),
                 );
