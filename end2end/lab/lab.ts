@@ -30,8 +30,11 @@ function start(name: string, cmd: string, args: string[]): ChildProcess {
   mkdirSync(LOGS, { recursive: true });
   const log = createWriteStream(join(LOGS, `${name}.log`), { flags: "a" });
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], cwd: resolve(__dirname, "../..") });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  // two streams into one file: neither may end it (stdout ending first made stderr's last
+  // lines a "write after end" error); it ends once the process and both streams have closed
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  child.on("close", () => log.end());
   return child;
 }
 
