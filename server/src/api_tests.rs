@@ -711,8 +711,8 @@ async fn allowed_holders_over_http_take_a_json_list_including_an_empty_one() {
 }
 
 /// A page is rendered whole on the server, in one pass: its data inline, nothing streamed in
-/// later (no `Suspense` templates), and the data the browser's resources hydrate from written in
-/// it (see `ui::first_load`).
+/// later (no `Suspense` templates), and the data the browser hydrates from written in it (see
+/// `ui::first_load`).
 #[tokio::test]
 async fn pages_are_rendered_whole_with_their_data_for_the_browser() {
     let f = fixture().await;

@@ -1,6 +1,6 @@
-//! How a resource's data travels in the server-rendered page: JSON, decoded from bytes as the
-//! server functions' answers are. Leptos' default decodes it from a `&str`, and serde_json then
-//! builds every page type's deserializer twice in the wasm, once per kind of input.
+//! How a first load's data travels in the server-rendered page (`first_load`): JSON, decoded
+//! from bytes as the server functions' answers are. Decoded from a `&str`, serde_json would
+//! build every page type's deserializer twice in the wasm, once per kind of input.
 
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{de::DeserializeOwned, Serialize};
@@ -25,6 +25,3 @@ impl<T: DeserializeOwned> Decoder<T> for Json {
         serde_json::from_slice(text.as_bytes())
     }
 }
-
-/// A resource whose data is carried as `Json`.
-pub type JsonResource<T> = leptos::prelude::Resource<T, Json>;

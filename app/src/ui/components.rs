@@ -5,7 +5,7 @@ use crate::domain::error::ApiError;
 use crate::domain::ids::RegionId;
 use crate::domain::model::Region;
 use crate::ui::live::use_live;
-use crate::ui::loading::Loading;
+use crate::ui::loading::loaded;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
@@ -29,16 +29,14 @@ pub fn TopBar() -> impl IntoView {
                 <span class="needs-admin"><A href="/audit">"Audit"</A></span>
                 <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
             </nav>
-            <Loading fallback=|| ()>
-                {move || Suspend::new(async move {
-                    me.await.ok().map(|p| view! {
-                        <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
-                        <form method="post" action="/logout" class="logout">
-                            <button id="logout" class="link" type="submit">"Log out"</button>
-                        </form>
-                    })
-                })}
-            </Loading>
+            {loaded(me, || (), move |result| {
+                result.ok().map(|p| view! {
+                    <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
+                    <form method="post" action="/logout" class="logout">
+                        <button id="logout" class="link" type="submit">"Log out"</button>
+                    </form>
+                })
+            })}
             <span
                 id="live-indicator"
                 class=move || if live.connected.get() { "live up" } else { "live down" }

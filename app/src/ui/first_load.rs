@@ -1,29 +1,27 @@
-//! A view's first load: a resource in the browser, the value itself on the server.
-//!
-//! In the browser, a key change (navigation) loads again, over the network, so the load is a
-//! leptos resource, which the page's `Suspend` awaits.
+//! A view's first load: a signal in the browser, the value itself on the server.
 //!
 //! On the server, the data functions read the embedded store and are ready when first polled,
-//! so the value is read right there and the page is rendered in one pass. With leptos'
-//! resources and `Suspense` boundaries, a page settled through tasks and wake-ups on the
+//! so the value is read right there and the page is rendered in one pass. (With leptos'
+//! resources and `Suspense` boundaries a page settled through tasks and wake-ups on the
 //! runtime's worker threads, and under load one of them was now and then lost: about once in
 //! twenty runs of the server tests, a list page loaded during the agent flood stopped after its
-//! shell and never ended, every thread idle. Once it was the top bar's `Suspense` that never
-//! resolved; with the boundaries gone from the server (`Loading`), the list's `Suspend` waited
-//! for its resource forever. Read in place, nothing is left to wait for.
+//! shell and never ended, every thread idle.)
 //!
-//! The browser's resource still finds its first value in the page: the value is written under
-//! the hydration id the resource takes, in the same encoding, as leptos writes a resource's.
+//! The value is written into the page under a hydration id, as leptos writes a resource's. The
+//! browser takes the same id and reads it back while it hydrates, so the page it hydrates is the
+//! one the server rendered, with nothing to wait for; a page opened by navigation, or a new key
+//! (the list's filters), loads over the network. A plain signal instead of a resource and a
+//! `Transition`: leptos' async machinery was the largest part of the list's code in the wasm.
 
 use crate::domain::error::ApiError;
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 
 /// The first load of a view's data (see the module).
 pub struct FirstLoad<T: Send + Sync + 'static> {
     #[cfg(not(feature = "ssr"))]
-    resource: crate::ui::codec::JsonResource<Result<T, ApiError>>,
+    value: RwSignal<Option<Result<T, ApiError>>>,
     #[cfg(feature = "ssr")]
     value: StoredValue<Result<T, ApiError>>,
 }
@@ -50,16 +48,43 @@ where
     {
         #[cfg(not(feature = "ssr"))]
         {
-            FirstLoad {
-                resource: crate::ui::codec::JsonResource::new_with_options(key, fetch, false),
-            }
+            use crate::ui::codec::Json;
+            use leptos::server::codee::Decoder;
+            // the server's value, under the id it took (read only while the page hydrates)
+            let from_page = Owner::current_shared_context()
+                .and_then(|context| context.read_data(&context.next_id()))
+                .and_then(|text| <Json as Decoder<Result<T, ApiError>>>::decode(&text).ok());
+            let in_page = from_page.is_some();
+            let value = RwSignal::new(from_page);
+            // the latest load asked for: an older answer never replaces a newer one
+            let asked = StoredValue::new(0u64);
+            Effect::new(move |before: Option<K>| {
+                let now = key();
+                let wanted = match &before {
+                    None => !in_page,
+                    Some(before) => *before != now,
+                };
+                if wanted {
+                    let number = asked.get_value() + 1;
+                    asked.set_value(number);
+                    let load = fetch(now.clone());
+                    leptos::task::spawn_local(async move {
+                        let result = load.await;
+                        if asked.try_get_value() == Some(number) {
+                            value.set(Some(result));
+                        }
+                    });
+                }
+                now
+            });
+            FirstLoad { value }
         }
         #[cfg(feature = "ssr")]
         {
             use crate::ui::codec::Json;
             use futures::FutureExt;
             use leptos::server::codee::Encoder;
-            // the id the browser's resource takes
+            // the id the browser reads the value back under
             let context = Owner::current_shared_context();
             let id = context.as_ref().map(|c| c.next_id());
             let value = fetch(key()).now_or_never().unwrap_or_else(|| {
@@ -85,38 +110,11 @@ where
     pub fn get(&self) -> Option<Result<T, ApiError>> {
         #[cfg(not(feature = "ssr"))]
         {
-            self.resource.get()
+            self.value.get()
         }
         #[cfg(feature = "ssr")]
         {
             self.value.try_get_value()
-        }
-    }
-}
-
-impl<T> IntoFuture for FirstLoad<T>
-where
-    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
-{
-    type Output = Result<T, ApiError>;
-    #[cfg(not(feature = "ssr"))]
-    type IntoFuture =
-        <crate::ui::codec::JsonResource<Result<T, ApiError>> as IntoFuture>::IntoFuture;
-    #[cfg(feature = "ssr")]
-    type IntoFuture = std::future::Ready<Result<T, ApiError>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        #[cfg(not(feature = "ssr"))]
-        {
-            self.resource.into_future()
-        }
-        #[cfg(feature = "ssr")]
-        {
-            std::future::ready(self.get().unwrap_or_else(|| {
-                Err(ApiError::internal(
-                    "the page was closed before it was shown",
-                ))
-            }))
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::{page_data, PageData};
-use crate::ui::loading::Loading;
+use crate::ui::loading::loaded;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -62,36 +62,30 @@ pub fn HavipDetailPage() -> impl IntoView {
     let unbind = ServerAction::<UnbindHavipEip>::new();
 
     view! {
-        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match detail.first.await {
-                    Ok(first) => binding_view(first, detail, bind_eip, unbind).into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
-                }
-            })}
-        </Loading>
+        {loaded(detail.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
+            match result {
+                Ok(first) => binding_view(first, detail, bind_eip, unbind).into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
+            }
+        })}
         <FieldError message=refusal(unbind) id="detail-error"/>
-        <Loading fallback=|| ()>
-            {move || Suspend::new(async move {
-                history.first.await.ok().map(|first| history_view(id.get_untracked(), first.page, history))
-            })}
-        </Loading>
-        <Loading fallback=|| ()>
-            {move || Suspend::new(async move {
-                detail.first.await.ok().map(|first| {
-                    // memos: a binding change (most live changes) leaves these parts untouched
-                    let instances = Memo::new(move |_| detail.with(|d| d.instances.clone()));
-                    let allowed = Memo::new(move |_| detail.with(|d| d.allowed.clone()));
-                    let hosts = Memo::new(move |_| detail.with(|d| {
-                        d.instances.iter().map(|i| (i.name.clone(), i.ip)).collect::<Vec<_>>()
-                    }));
-                    view! {
-                        <AllowedHoldersCard havip_id=first.row.id.clone() instances allowed/>
-                        <HaConfigPanel vip=first.row.ip subnet=first.row.subnet_cidr hosts/>
-                    }
-                })
-            })}
-        </Loading>
+        {loaded(history.first, || (), move |result| {
+            result.ok().map(|first| history_view(id.get_untracked(), first.page, history))
+        })}
+        {loaded(detail.first, || (), move |result| {
+            result.ok().map(|first| {
+                // memos: a binding change (most live changes) leaves these parts untouched
+                let instances = Memo::new(move |_| detail.with(|d| d.instances.clone()));
+                let allowed = Memo::new(move |_| detail.with(|d| d.allowed.clone()));
+                let hosts = Memo::new(move |_| detail.with(|d| {
+                    d.instances.iter().map(|i| (i.name.clone(), i.ip)).collect::<Vec<_>>()
+                }));
+                view! {
+                    <AllowedHoldersCard havip_id=first.row.id.clone() instances allowed/>
+                    <HaConfigPanel vip=first.row.ip subnet=first.row.subnet_cidr hosts/>
+                }
+            })
+        })}
         {move || bind_eip.get().map(|(havip_id, label)| {
             let on_close = Callback::new(move |()| bind_eip.set(None));
             view! { <BindEipDialog havip_id label on_close/> }

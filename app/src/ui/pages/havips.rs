@@ -12,7 +12,7 @@ use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSel
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::{page_data, use_live, PageData};
-use crate::ui::loading::Loading;
+use crate::ui::loading::loaded;
 use crate::ui::timeline::strip;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -70,14 +70,12 @@ pub fn HavipListPage() -> impl IntoView {
     });
 
     view! {
-        <Loading fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.first.await {
-                    Ok(first) => list_view(first, data, query.get_untracked(), dialog, unbind).into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Loading>
+        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
+            match result {
+                Ok(first) => list_view(first, data, query.get_untracked(), dialog, unbind).into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            }
+        })}
         <FieldError message=refusal(unbind) id="list-error"/>
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
