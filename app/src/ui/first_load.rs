@@ -11,7 +11,7 @@
 //! browser takes the same id and reads it back while it hydrates, so the page it hydrates is the
 //! one the server rendered, with nothing to wait for; a page opened by navigation, or a new key
 //! (the list's filters), loads over the network. A plain signal instead of a resource and a
-//! `Transition`: leptos' async machinery was the largest part of the list's code in the wasm.
+//! `Transition`: their machinery was 18 KB of the first page's gzipped wasm.
 
 use crate::domain::error::ApiError;
 use leptos::prelude::*;
