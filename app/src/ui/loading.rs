@@ -25,3 +25,23 @@ where
         None => fallback().into_any(),
     }
 }
+
+/// A page's body: "Loading…" until its first load is there, then `view` of its data, or the
+/// error the load gave.
+pub fn page_view<T, V>(
+    first: FirstLoad<T>,
+    view: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    loaded(
+        first,
+        || view! { <p class="loading">"Loading…"</p> },
+        move |result| match result {
+            Ok(data) => view(data).into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+        },
+    )
+}

@@ -6,7 +6,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::{AgentRow, SubnetChoice};
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 /// Revoked, connected (since when) or offline (since when, if seen since the console started).
@@ -36,20 +36,15 @@ pub fn AgentsPage() -> impl IntoView {
             "An agent runs on a host in the HAVIPs' L2 segment (" <code>"havip agent --interface eth0 --server URL --token TOKEN"</code>
             "), listens to ARP and probes each HAVIP, so the console knows which instance holds it."
         </p>
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(_) => view! {
-                    <table class="list" id="agent-table">
-                        <thead><tr><th>"ID/Name"</th><th>"Subnets"</th><th>"Created"</th><th>"State"</th><th>"Operation"</th></tr></thead>
-                        <tbody>
-                            {move || rows.get().into_iter().map(|row| agent_row(row, &subnets.read(), revoke)).collect_view()}
-                        </tbody>
-                    </table>
-                    <NewAgentForm subnets create/>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |_| view! {
+            <table class="list" id="agent-table">
+                <thead><tr><th>"ID/Name"</th><th>"Subnets"</th><th>"Created"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|row| agent_row(row, &subnets.read(), revoke)).collect_view()}
+                </tbody>
+            </table>
+            <NewAgentForm subnets create/>
+        }.into_any())}
         <FieldError message=error id="agent-error"/>
         <Show when=move || created().is_some()>
             <div class="card token" id="agent-token-card">

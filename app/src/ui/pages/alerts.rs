@@ -10,7 +10,7 @@ use crate::domain::alerts::{
 use crate::domain::model::format_time;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
@@ -30,23 +30,18 @@ pub fn AlertsPage() -> impl IntoView {
         <p class="hint">
             "Each rule sends the events it chose, in its scope, to a webhook (a signed CloudEvent, retried with back-off) or to a hook program (the event on its stdin). Repeats of one event about one subject within the rule's window are held back; the latest of them follows when the window ends."
         </p>
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(_) => view! {
-                    <table class="list" id="alert-table">
-                        <thead><tr><th>"ID/Name"</th><th>"Destination"</th><th>"Events"</th><th>"Scope"</th><th>"Window"</th><th>"Last delivery"</th><th>"Operation"</th></tr></thead>
-                        <tbody>
-                            {move || rows.get().into_iter().map(|row| rule_row(row, &places.read(), enable, delete, test)).collect_view()}
-                        </tbody>
-                    </table>
-                    <Show when=move || rows.with(Vec::is_empty)>
-                        <p class="empty">"No alert rule yet."</p>
-                    </Show>
-                    <NewRuleForm places hooks create/>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |_| view! {
+            <table class="list" id="alert-table">
+                <thead><tr><th>"ID/Name"</th><th>"Destination"</th><th>"Events"</th><th>"Scope"</th><th>"Window"</th><th>"Last delivery"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|row| rule_row(row, &places.read(), enable, delete, test)).collect_view()}
+                </tbody>
+            </table>
+            <Show when=move || rows.with(Vec::is_empty)>
+                <p class="empty">"No alert rule yet."</p>
+            </Show>
+            <NewRuleForm places hooks create/>
+        }.into_any())}
         <FieldError message=error id="alert-error"/>
         <Show when=move || created().is_some_and(|c| c.secret.is_some())>
             <div class="card token" id="alert-secret-card">

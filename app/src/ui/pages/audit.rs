@@ -5,7 +5,7 @@ use crate::api::audit::audit_log;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
 use crate::domain::model::format_time;
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -39,28 +39,23 @@ pub fn AuditLogPage() -> impl IntoView {
             <input type="search" name="action" aria-label="Action" placeholder="Action (e.g. havip.create, login.failed)" prop:value=move || query.get().action/>
             <button type="submit">"Filter"</button>
         </Form>
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(_) => view! {
-                    <table class="list" id="audit-table">
-                        <thead><tr><th>"Time"</th><th>"User"</th><th>"Client"</th><th>"Action"</th><th>"Object"</th><th>"Changes"</th></tr></thead>
-                        <tbody>
-                            <For each=move || entries.get() key=|e| e.id children=entry_row/>
-                        </tbody>
-                    </table>
-                    <Show when=move || entries.with(Vec::is_empty)>
-                        <p class="empty">"No change matches."</p>
-                    </Show>
-                    <nav class="pager">
-                        <Show when=move || query.get().before.is_some()>
-                            <A href=move || page_url(&query.get(), None)>"Newest"</A>
-                        </Show>
-                        {move || older.get().map(|href| view! { <A href=href attr:id="audit-older">"Older"</A> })}
-                    </nav>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |_| view! {
+            <table class="list" id="audit-table">
+                <thead><tr><th>"Time"</th><th>"User"</th><th>"Client"</th><th>"Action"</th><th>"Object"</th><th>"Changes"</th></tr></thead>
+                <tbody>
+                    <For each=move || entries.get() key=|e| e.id children=entry_row/>
+                </tbody>
+            </table>
+            <Show when=move || entries.with(Vec::is_empty)>
+                <p class="empty">"No change matches."</p>
+            </Show>
+            <nav class="pager">
+                <Show when=move || query.get().before.is_some()>
+                    <A href=move || page_url(&query.get(), None)>"Newest"</A>
+                </Show>
+                {move || older.get().map(|href| view! { <A href=href attr:id="audit-older">"Older"</A> })}
+            </nav>
+        }.into_any())}
     }
 }
 

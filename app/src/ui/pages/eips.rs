@@ -4,7 +4,7 @@ use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
 use crate::domain::model::format_time;
 use crate::ui::components::{refusal, refusals, FieldError};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -17,43 +17,38 @@ pub fn EipsPage() -> impl IntoView {
     let error = refusals(vec![refusal(allocate), refusal(release), refusal(unbind)]);
     let eips = Memo::new(move |_| data.with(|d| d.eips.clone()));
     view! {
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(first) => view! {
-                    <div class="page-head">
-                        <h1>"EIPs"</h1>
-                        <span class="hint">{format!("pool {}", first.pool)}</span>
-                        <button id="allocate-eip" class="primary needs-operator" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>"Allocate EIP"</button>
-                    </div>
-                    <table class="list" id="eip-table">
-                        <thead><tr><th>"ID"</th><th>"EIP"</th><th>"Bound HAVIP"</th><th>"Allocated"</th><th>"Operation"</th></tr></thead>
-                        <tbody>
-                            {move || eips.get().into_iter().map(|r| {
-                                let id = r.eip.id.clone();
-                                let bound = r.eip.havip_id.clone();
-                                view! {
-                                    <tr data-ip=r.eip.ip.to_string()>
-                                        <td class="id">{r.eip.id.to_string()}</td>
-                                        <td class="ip">{r.eip.ip.to_string()}</td>
-                                        <td data-testid="eip-havip">{match bound.clone() {
-                                            Some(h) => view! { <A href=format!("/havip/{h}")>{format!("{} ({h})", r.havip_name.unwrap_or_default())}</A> }.into_any(),
-                                            None => "-".into_any(),
-                                        }}</td>
-                                        <td>{format_time(r.eip.allocated)}</td>
-                                        <td class="ops needs-operator">{if bound.is_some() {
-                                            view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>"Unbind"</button> }.into_any()
-                                        } else {
-                                            view! { <button class="link danger" on:click=move |_| { release.dispatch(ReleaseEip { id: id.clone() }); }>"Release"</button> }.into_any()
-                                        }}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |first| view! {
+            <div class="page-head">
+                <h1>"EIPs"</h1>
+                <span class="hint">{format!("pool {}", first.pool)}</span>
+                <button id="allocate-eip" class="primary needs-operator" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>"Allocate EIP"</button>
+            </div>
+            <table class="list" id="eip-table">
+                <thead><tr><th>"ID"</th><th>"EIP"</th><th>"Bound HAVIP"</th><th>"Allocated"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    {move || eips.get().into_iter().map(|r| {
+                        let id = r.eip.id.clone();
+                        let bound = r.eip.havip_id.clone();
+                        view! {
+                            <tr data-ip=r.eip.ip.to_string()>
+                                <td class="id">{r.eip.id.to_string()}</td>
+                                <td class="ip">{r.eip.ip.to_string()}</td>
+                                <td data-testid="eip-havip">{match bound.clone() {
+                                    Some(h) => view! { <A href=format!("/havip/{h}")>{format!("{} ({h})", r.havip_name.unwrap_or_default())}</A> }.into_any(),
+                                    None => "-".into_any(),
+                                }}</td>
+                                <td>{format_time(r.eip.allocated)}</td>
+                                <td class="ops needs-operator">{if bound.is_some() {
+                                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>"Unbind"</button> }.into_any()
+                                } else {
+                                    view! { <button class="link danger" on:click=move |_| { release.dispatch(ReleaseEip { id: id.clone() }); }>"Release"</button> }.into_any()
+                                }}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }.into_any())}
         <FieldError message=error id="eip-error"/>
     }
 }

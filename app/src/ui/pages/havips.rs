@@ -12,7 +12,7 @@ use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSel
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
 use crate::ui::live::{page_data, use_live, PageData};
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -70,12 +70,7 @@ pub fn HavipListPage() -> impl IntoView {
     });
 
     view! {
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(first) => list_view(first, data, query.get_untracked(), dialog, unbind).into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |first| list_view(first, data, query.get_untracked(), dialog, unbind).into_any())}
         <FieldError message=refusal(unbind) id="list-error"/>
         {move || match dialog.get() {
             Dialog::None => ().into_any(),

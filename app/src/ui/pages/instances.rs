@@ -11,7 +11,7 @@ use crate::domain::pages::{InstancesData, SubnetView, VpcView};
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
 use crate::ui::live::{page_data, PageData};
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 type Data = PageData<Option<RegionId>, InstancesData>;
@@ -25,24 +25,19 @@ pub fn InstancesPage() -> impl IntoView {
     let error = refusals(vec![refusal(deregister), refusal(register)]);
 
     view! {
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(InstancesData { region_id, .. }) => {
-                    let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
-                    view! {
-                        <div class="page-head">
-                            <h1>"Instances"</h1>
-                            <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/instances"/>
-                        </div>
-                        {move || instances_table(data.with(|d| d.instances.clone()), subnet_names(&networks.get()), deregister)}
-                        <h2>"Discovered by agents"</h2>
-                        {discovered_table(data, register)}
-                        <FieldError message=error id="instances-error"/>
-                        <RegisterForm networks/>
-                    }.into_any()
-                }
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
+        {page_view(data.first, move |InstancesData { region_id, .. }| {
+            let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
+            view! {
+                <div class="page-head">
+                    <h1>"Instances"</h1>
+                    <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/instances"/>
+                </div>
+                {move || instances_table(data.with(|d| d.instances.clone()), subnet_names(&networks.get()), deregister)}
+                <h2>"Discovered by agents"</h2>
+                {discovered_table(data, register)}
+                <FieldError message=error id="instances-error"/>
+                <RegisterForm networks/>
+            }.into_any()
         })}
     }
 }

@@ -6,7 +6,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::ApiKeyRow;
 use crate::ui::components::{refusal, refusals, FieldError};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
@@ -24,22 +24,17 @@ pub fn ApiKeysPage() -> impl IntoView {
             "Keys sign requests to the console's Tencent Cloud API 3.0 compatible endpoint (" <code>"havip serve --api-listen"</code>
             "): the official SDKs and tccli work with it unchanged. A key acts with your role."
         </p>
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(_) => view! {
-                    <table class="list" id="key-table">
-                        <thead><tr><th>"SecretId"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
-                        <tbody>
-                            <For each=move || rows.get() key=|k| (k.id.clone(), k.disabled, k.last_used) children=move |k| key_row(k, disable, delete)/>
-                        </tbody>
-                    </table>
-                    <Show when=move || rows.with(Vec::is_empty)>
-                        <p class="empty">"No API key yet."</p>
-                    </Show>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |_| view! {
+            <table class="list" id="key-table">
+                <thead><tr><th>"SecretId"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|k| (k.id.clone(), k.disabled, k.last_used) children=move |k| key_row(k, disable, delete)/>
+                </tbody>
+            </table>
+            <Show when=move || rows.with(Vec::is_empty)>
+                <p class="empty">"No API key yet."</p>
+            </Show>
+        }.into_any())}
         <FieldError message=error id="key-error"/>
         <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(CreateApiKey {}); }>"Create API key"</button>
         <Show when=move || created().is_some()>

@@ -5,7 +5,7 @@ use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::pages::{NetworkData, VpcView};
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
@@ -13,25 +13,20 @@ pub fn NetworksPage() -> impl IntoView {
     let region = region_query();
     let data = page_data(move || region.get(), network_page);
     view! {
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(NetworkData { region_id, .. }) => {
-                    let vpcs = Memo::new(move |_| data.with(|d| d.vpcs.clone()));
-                    view! {
-                        <div class="page-head">
-                            <h1>"VPCs & subnets"</h1>
-                            <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id.clone() path="/networks"/>
-                        </div>
-                        {move || vpcs_table(vpcs.get())}
-                        <div class="forms needs-admin">
-                            <NewRegionForm/>
-                            <NewVpcForm region_id/>
-                            <NewSubnetForm vpcs/>
-                        </div>
-                    }.into_any()
-                }
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
+        {page_view(data.first, move |NetworkData { region_id, .. }| {
+            let vpcs = Memo::new(move |_| data.with(|d| d.vpcs.clone()));
+            view! {
+                <div class="page-head">
+                    <h1>"VPCs & subnets"</h1>
+                    <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id.clone() path="/networks"/>
+                </div>
+                {move || vpcs_table(vpcs.get())}
+                <div class="forms needs-admin">
+                    <NewRegionForm/>
+                    <NewVpcForm region_id/>
+                    <NewSubnetForm vpcs/>
+                </div>
+            }.into_any()
         })}
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::model::format_time;
 use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
-use crate::ui::loading::loaded;
+use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -40,21 +40,16 @@ pub fn UsersPage() -> impl IntoView {
     let users = Memo::new(move |_| data.with(|d: &Vec<UserRow>| d.clone()));
     view! {
         <div class="page-head"><h1>"Users"</h1></div>
-        {loaded(data.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
-            match result {
-                Ok(_) => view! {
-                    <table class="list" id="user-table">
-                        <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
-                        <tbody>
-                            <For each=move || users.get() key=|u| u.name.clone() children=move |u| user_row(u.name, users, actions)/>
-                        </tbody>
-                    </table>
-                    <FieldError message=error id="users-error"/>
-                    <NewUserForm/>
-                }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-            }
-        })}
+        {page_view(data.first, move |_| view! {
+            <table class="list" id="user-table">
+                <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
+                <tbody>
+                    <For each=move || users.get() key=|u| u.name.clone() children=move |u| user_row(u.name, users, actions)/>
+                </tbody>
+            </table>
+            <FieldError message=error id="users-error"/>
+            <NewUserForm/>
+        }.into_any())}
     }
 }
 
