@@ -3,6 +3,11 @@ import { open, row, startApply, unique } from "./helpers";
 
 test("open the detail page from the list and copy the keepalived configuration", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  // everything the page shows obeys its content security policy (an inline style would not show)
+  const refused: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && m.text().includes("Content Security Policy")) refused.push(m.text());
+  });
   await open(page, "/");
   const name = unique("detail");
   const dialog = await startApply(page, name);
@@ -44,6 +49,9 @@ test("open the detail page from the list and copy the keepalived configuration",
   const clip = await page.evaluate(() => navigator.clipboard.readText());
   expect(clip).toBe(await primary.textContent());
   expect(clip).toContain("virtual_ipaddress {\n        172.16.16.77\n    }");
+  // the availability legend's colours are drawn, so they show
+  await expect(page.locator("#availability .legend svg.swatch rect").first()).toHaveAttribute("fill", /^#[0-9a-f]{6}$/);
+  expect(refused).toEqual([]);
 });
 
 test("an unknown HAVIP id shows a clear error", async ({ page }) => {

@@ -84,7 +84,13 @@ fn legend(timelines: &[Timeline], names: &MacNames) -> impl IntoView {
         }
     }
     let swatch = |colour: &'static str, text: String| {
-        view! { <li><span class="swatch" style=format!("background:{colour}")></span>{text}</li> }
+        // drawn, not styled: the console's policy refuses inline styles (`style-src 'self'`)
+        view! {
+            <li>
+                <svg class="swatch" viewBox="0 0 1 1" aria-hidden="true"><rect width="1" height="1" fill=colour/></svg>
+                {text}
+            </li>
+        }
     };
     view! {
         <ul class="legend">
