@@ -26,6 +26,7 @@ bench: build
 	cargo bench -p app --features ssr --bench observe
 	cargo bench -p havip --bench tcapi
 	cargo bench -p havip --bench http
+	cargo bench -p havip --bench login_flood
 
 # crash storms: SIGKILL at random moments under concurrent writes, then `havip check` and a
 # comparison with every acknowledged change (make test runs 3 iterations)

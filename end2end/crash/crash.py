@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -64,8 +65,35 @@ class Storm:
         self.refused = 0
         self.counter = [0] * THREADS
         self.stop = False
+        self.errors = []       # what went wrong in a worker: the run fails with it
+        self.killing = False   # set just before the SIGKILL: from then on, no answer is expected
 
     def worker(self, t):
+        """One client's storm. Python's threading swallows what a thread raises (SystemExit
+        without a word), so every failure is recorded in `errors` for the main thread."""
+        try:
+            self.storm(t)
+        except BaseException as e:  # noqa: B036 -- handed to the main thread, which fails the run
+            with self.lock:
+                self.errors.append(f"thread {t}: {type(e).__name__}: {e}")
+            self.stop = True
+
+    def join(self, threads):
+        """Waits for the workers; fails the run with what went wrong in any of them."""
+        for th in threads:
+            th.join()
+        if self.errors:
+            raise SystemExit("a storm's worker failed:\n" + "\n".join(self.errors))
+
+    def wait_for_acknowledged(self, within=30):
+        """Waits until the storm has acknowledged a change (or a worker failed)."""
+        deadline = time.monotonic() + within
+        while self.acked == 0 and not self.errors:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no change acknowledged within {within} s")
+            time.sleep(0.01)
+
+    def storm(self, t):
         rng = random.Random(t * 7919 + time.time_ns())
         while not self.stop:
             self.counter[t] += 1
@@ -121,14 +149,16 @@ class Storm:
             except urllib.error.HTTPError as e:
                 # a refusal changes nothing: what was marked in flight did not happen
                 if e.code >= 500:
-                    raise SystemExit(f"thread {t}: {op} answered {e.code}: {e.read()[:300]}")
+                    raise RuntimeError(f"{op} answered {e.code}: {e.read()[:300]}")
                 with self.lock:
                     self.refused += 1
                     for h, names in list(self.uncertain.items()):
                         if self.havips.get(h) in names and self.havips[h].startswith(f"t{t}-"):
                             del self.uncertain[h]
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                return  # the server is gone: what was in flight stays uncertain
+            except (urllib.error.URLError, http.client.HTTPException, OSError):
+                if self.killing:
+                    return  # the server is gone: what was in flight stays uncertain
+                raise
 
 
 def start(data, port):
@@ -157,7 +187,7 @@ def settle(storm, havips):
     storm.uncertain.clear()
     storm.maybe_created.clear()
     storm.acked = storm.refused = 0
-    storm.stop = False
+    storm.stop = storm.killing = False
 
 
 def verify(storm, console):
@@ -220,12 +250,15 @@ def main():
         threads = [threading.Thread(target=storm.worker, args=(t,)) for t in range(THREADS)]
         for th in threads:
             th.start()
-        time.sleep(random.uniform(0.3, 1.5))
+        storm.wait_for_acknowledged()
+        time.sleep(random.uniform(0.3, 1.5))  # pacing: the kill lands at a random moment
+        storm.killing = True
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         storm.stop = True
-        for th in threads:
-            th.join()
+        storm.join(threads)
+        if storm.acked == 0:
+            raise SystemExit(f"iteration {it}: the storm acknowledged no change before the kill")
         check = subprocess.run([BIN, "check", "--data-dir", data], capture_output=True, text=True)
         if check.returncode != 0:
             raise SystemExit(f"iteration {it}: havip check failed:\n{check.stdout}{check.stderr}")
@@ -248,13 +281,12 @@ def main():
     threads = [threading.Thread(target=storm.worker, args=(t,)) for t in range(THREADS)]
     for th in threads:
         th.start()
-    time.sleep(0.3)
+    storm.wait_for_acknowledged()
     backup = os.path.join(os.path.dirname(data), "backup.jsonl")
     with open(backup, "wb") as out:
         subprocess.run([BIN, "backup", "--data-dir", data], stdout=out, check=True)
     storm.stop = True
-    for th in threads:
-        th.join()
+    storm.join(threads)
     restored = subprocess.run([BIN, "restore", backup, "--data-dir", os.path.join(os.path.dirname(data), "restored")],
                               capture_output=True, text=True)
     if restored.returncode != 0:

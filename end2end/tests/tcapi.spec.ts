@@ -54,6 +54,12 @@ test("an HAVIP made and renamed through the Tencent-compatible API appears live 
 
 test("the API keys page: a key is shown once, disabled and deleted; the API refuses it then", async ({ page }) => {
   await open(page, "/keys");
+  // the password is asked again (needed once the login is 5 minutes old), and checked
+  await page.getByLabel("Your password").fill("not the password at all");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  await expect(page.locator("#key-password-error")).toHaveText("Wrong password.");
+  await expect(page.locator("#key-secret-card")).toHaveCount(0);
+  await page.getByLabel("Your password").fill("end-to-end password");
   await page.getByRole("button", { name: "Create API key" }).click();
   const id = (await page.locator("#new-secret-id").textContent())!;
   expect(id).toMatch(/^AKID[A-Za-z0-9]{32}$/);

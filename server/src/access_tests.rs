@@ -679,31 +679,20 @@ async fn login_logout_and_sessions() {
         .contains("Max-Age=0"));
 }
 
+/// How failed logins are slowed down is in `security_tests` (per name, per network, per
+/// device, over HTTP); this is how long sessions last.
 #[tokio::test]
-async fn failed_logins_slow_down_per_user_and_sessions_expire() {
+async fn sessions_expire_when_idle_or_old_and_with_a_new_password() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
     store
         .create_user("ops", PASSWORD, Role::Operator)
         .await
         .unwrap();
-    let started = std::time::Instant::now();
-    for _ in 0..3 {
-        let e = store
-            .login("ops", "guessing wrong", None)
-            .await
-            .unwrap_err();
-        assert_eq!(e.status(), 401);
-    }
-    let per_check = started.elapsed() / 3;
-    // the fourth attempt within the back-off is refused, even with the right password
-    let e = store.login("ops", PASSWORD, None).await.unwrap_err();
-    assert_eq!(e.status(), 429, "{}", e.message);
-    assert!(e.message.contains("try again in 1 s"), "{}", e.message);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let e = store.login("ops", "guessing wrong", None).await.unwrap_err();
+    assert_eq!(e.status(), 401);
     let (principal, token) = store.login("ops", PASSWORD, None).await.unwrap();
     assert_eq!(principal.role, Role::Operator);
-    println!("argon2id check: {per_check:?} per login");
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -732,7 +721,7 @@ async fn failed_logins_slow_down_per_user_and_sessions_expire() {
     // a new password ends every session
     let (_, token) = store.login("ops", PASSWORD, None).await.unwrap();
     store
-        .set_password("ops", "another long password")
+        .set_password("ops", "another long password", true)
         .await
         .unwrap();
     assert!(store.session(&token).unwrap().is_none());

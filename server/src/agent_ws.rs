@@ -101,7 +101,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Err(e)) => {
-                        tracing::info!(agent = %agent.name, "connection error: {e}");
+                        tracing::info!(agent = ?agent.name, "connection error: {e}");
                         return;
                     }
                 };
@@ -112,12 +112,12 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 if limiter.check().is_err() {
                     if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
                         warned = Some(Instant::now());
-                        tracing::warn!(agent = %agent.name, "sends over {} messages/s; reading it more slowly", protocol::MAX_MESSAGES_PER_S);
+                        tracing::warn!(agent = ?agent.name, "sends over {} messages/s; reading it more slowly", protocol::MAX_MESSAGES_PER_S);
                     }
                     limiter.until_ready().await;
                 }
                 if let Err(e) = handle(&store, &agent, msg.clone()) {
-                    tracing::warn!(agent = %agent.name, "{e}");
+                    tracing::warn!(agent = ?agent.name, "{e}");
                 }
                 if matches!(msg, AgentMessage::Hello { .. }) {
                     said_hello = true;
@@ -157,14 +157,14 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 // bounded: an agent that stopped reading must not hold this loop in a send
                 let ping = socket.send(Message::Ping(Default::default()));
                 if !matches!(tokio::time::timeout(liveness.idle, ping).await, Ok(Ok(()))) {
-                    tracing::info!(agent = %agent.name, "connection lost (ping failed)");
+                    tracing::info!(agent = ?agent.name, "connection lost (ping failed)");
                     return;
                 }
             }
             _ = tokio::time::sleep_until(heard + liveness.idle) => {
                 let idle = liveness.idle.as_secs_f32();
                 let reason = format!("nothing heard from the agent for {idle} s");
-                tracing::info!(agent = %agent.name, "{reason}; hanging up");
+                tracing::info!(agent = ?agent.name, "{reason}; hanging up");
                 // a last word for an agent that is merely slow; a vanished one never reads it
                 let refusal = Refusal { code: 1001, reason };
                 let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
@@ -198,7 +198,7 @@ fn handle(
 ) -> Result<(), app::domain::error::ApiError> {
     match msg {
         AgentMessage::Hello { interface, mac, .. } => {
-            tracing::info!(agent = %agent.name, "connected ({interface}, {mac})");
+            tracing::info!(agent = ?agent.name, "connected ({interface:?}, {mac})");
         }
         AgentMessage::Observe { ip, observation } => {
             store.observe(agent, ip, observation)?;

@@ -63,6 +63,7 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
         return Err(format!("no database in {}", dir.display()));
     }
     let mut out = std::io::stdout().lock();
+    owner_only_if_a_file(&out)?;
     match Store::open(dir, StoreConfig::default()) {
         Ok(store) => {
             let bytes = crate::serve::finish(&store, store.backup_consistent())?;
@@ -80,6 +81,20 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
         Err(e) => return Err(crate::serve::open_error(dir, &e)),
     }
     out.flush().map_err(|e| e.to_string())
+}
+
+/// A backup holds password hashes and the key that seals API keys' secrets: when standard
+/// output is a file (`havip backup > FILE`), it is made readable by its owner only, whatever
+/// the umask created it with.
+fn owner_only_if_a_file(out: &impl std::os::fd::AsFd) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = std::fs::File::from(out.as_fd().try_clone_to_owned().map_err(|e| e.to_string())?);
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("making the backup readable by its owner only: {e}"))?;
+    }
+    Ok(())
 }
 
 pub fn restore(args: RestoreArgs) -> Result<(), String> {
@@ -105,4 +120,23 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
         args.data_dir.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_backup_file_is_made_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup.jsonl");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        super::owner_only_if_a_file(&file).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // a pipe (`havip backup | gzip`) is left as it is
+        let (reader, _writer) = std::io::pipe().unwrap();
+        super::owner_only_if_a_file(&reader).unwrap();
+    }
 }

@@ -513,7 +513,7 @@ pub(crate) async fn listen(f: &Fixture) -> SocketAddr {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: String, headers: &[(&str, &str)]) -> Result<Ws, WsError> {
+pub(crate) async fn connect(url: String, headers: &[(&str, &str)]) -> Result<Ws, WsError> {
     let mut request = url.into_client_request().unwrap();
     for (name, value) in headers {
         let name = axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
@@ -525,7 +525,7 @@ async fn connect(url: String, headers: &[(&str, &str)]) -> Result<Ws, WsError> {
 }
 
 /// The close code the server ends with (after any other messages).
-async fn close_code(ws: &mut Ws) -> Option<u16> {
+pub(crate) async fn close_code(ws: &mut Ws) -> Option<u16> {
     let wait = async {
         while let Some(msg) = ws.next().await {
             match msg {

@@ -6,13 +6,15 @@
 //! The frames are those of the `live_events` server function, which the page's client decodes:
 //! binary, a 0 byte (server_fn 0.8's tag for an `Ok` item), then the event's JSON. Any message
 //! from the browser ends the channel, as does the console stopping ("going away"); the page
-//! reconnects with back-off and resyncs.
+//! reconnects with back-off and resyncs. The channel ends with its session: at logout, when
+//! its user is disabled, deleted or given a new password, or when an admin ends their
+//! sessions, it closes with 1008 ("policy violation"); reconnecting needs a new login.
 
 use crate::rest::Refusal;
 use app::api::live::{live_stream, LiveEvent};
 use app::domain::auth::SessionKey;
 use app::domain::error::ApiError;
-use app::store::Store;
+use app::store::{Store, StoreChange};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -20,11 +22,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::{SinkExt, StreamExt};
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 
 /// Enough for a close frame; anything larger from a browser ends the channel all the same.
 const READ_BUFFER_BYTES: usize = 1024;
 /// A page that stops reading gets this long per event, then its channel ends.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Besides at every change of users and sessions, the session is checked this often (it may
+/// also end by expiring).
+const SESSION_CHECK: Duration = Duration::from_secs(60);
+/// The close code for a channel whose session ended.
+pub const SESSION_ENDED: u16 = 1008;
 
 /// The access guard has let only a logged-in user with a session through (any role may watch).
 pub async fn upgrade(
@@ -52,7 +60,7 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(READ_BUFFER_BYTES)
         .max_frame_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| serve(socket, store, events))
+        .on_upgrade(move |socket| serve(socket, store, session, events))
 }
 
 /// The frame the page's server-function client expects for one event.
@@ -62,13 +70,35 @@ pub fn frame(event: &LiveEvent) -> Vec<u8> {
     bytes
 }
 
-async fn serve(socket: WebSocket, store: Store, events: impl futures::Stream<Item = LiveEvent>) {
+async fn serve(
+    socket: WebSocket,
+    store: Store,
+    session: SessionKey,
+    events: impl futures::Stream<Item = LiveEvent>,
+) {
     let (mut to_page, mut from_page) = socket.split();
     let mut events = Box::pin(events);
-    loop {
+    let mut changes = store.subscribe();
+    let mut every = tokio::time::interval(SESSION_CHECK);
+    let alive = || {
+        matches!(
+            store.session_by_key(&session.0, app::store::now_ms()),
+            Ok(Some(_))
+        )
+    };
+    let (code, reason) = loop {
         tokio::select! {
             // the channel takes no input: any message (or the page going away) ends it
             _ = from_page.next() => return,
+            change = changes.recv() => {
+                let users = matches!(change, Ok(StoreChange::Users) | Err(RecvError::Lagged(_)));
+                if users && !alive() {
+                    break (SESSION_ENDED, "the session ended; log in again");
+                }
+            }
+            _ = every.tick() => if !alive() {
+                break (SESSION_ENDED, "the session ended; log in again");
+            },
             event = events.next() => match event {
                 Some(event) => {
                     let sent = to_page.send(Message::Binary(frame(&event).into()));
@@ -76,16 +106,14 @@ async fn serve(socket: WebSocket, store: Store, events: impl futures::Stream<Ite
                         return;
                     }
                 }
-                // the console is stopping, or the page fell too far behind
-                None => break,
+                // 1001 "going away": the console is stopping; 1013 "try again later": the
+                // page fell too far behind
+                None if store.is_closing() => {
+                    break (1001, "the console is shutting down; reconnect shortly")
+                }
+                None => break (1013, "too far behind; reconnect and reload"),
             },
         }
-    }
-    // 1001 "going away" / 1013 "try again later"
-    let (code, reason) = if store.is_closing() {
-        (1001, "the console is shutting down; reconnect shortly")
-    } else {
-        (1013, "too far behind; reconnect and reload")
     };
     let close = CloseFrame {
         code,

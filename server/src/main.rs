@@ -25,12 +25,15 @@ mod health;
 #[cfg(test)]
 mod hostile_tests;
 mod live_ws;
+mod login;
 mod metrics;
 #[cfg(test)]
 mod metrics_tests;
 mod protocol;
 mod request_log;
 mod rest;
+#[cfg(test)]
+mod security_tests;
 mod serve;
 mod tcapi;
 #[cfg(test)]

@@ -8,6 +8,10 @@
 //! - `havip_agent_up{agent}`, `havip_agent_observations_total{agent}`
 //! - `havip_subnet_addresses{subnet,state}`: `havip`, `instance`, `free`
 //! - `havip_http_request_duration_seconds` (histogram), `havip_build_info{version}`
+//! - `havip_logins_refused_total{reason}`: logins refused unchecked, `back_off` (too many
+//!   failures) or `busy` (every password-check slot taken); they are not in the audit log
+//! - `havip_audit_records_archived_total`, `havip_audit_records_dropped_total`: audit records
+//!   trimmed past `--audit-limit` into the archive file, and those that could not be written
 //!
 //! Counters count since the console started. Who may scrape is decided in `access`.
 
@@ -40,6 +44,9 @@ pub static HTTP_DURATION: LazyLock<Histogram> = LazyLock::new(|| {
 });
 
 type Labels = Vec<(&'static str, String)>;
+
+/// Logins refused before their password was checked, by reason (see `login`).
+pub static LOGINS_REFUSED: LazyLock<Family<Labels, Counter>> = LazyLock::new(Family::default);
 
 pub fn routes(store: Store) -> Router {
     Router::new().route(PATH, get(scrape)).with_state(store)
@@ -155,6 +162,26 @@ pub fn render(store: &Store) -> Result<String, ApiError> {
         "Time to answer an HTTP request",
         HTTP_DURATION.clone(),
     );
+    registry.register(
+        "logins_refused",
+        "Logins refused before their password was checked (back-off, or every check slot busy)",
+        LOGINS_REFUSED.clone(),
+    );
+    let (archived, dropped) = store.audit_trimmed();
+    let (archived_total, dropped_total) = (Counter::<u64>::default(), Counter::<u64>::default());
+    archived_total.inc_by(archived);
+    dropped_total.inc_by(dropped);
+    registry.register(
+        "audit_records_archived",
+        "Audit records trimmed past --audit-limit and appended to the archive file",
+        archived_total,
+    );
+    registry.register(
+        "audit_records_dropped",
+        "Audit records trimmed past --audit-limit that could not be archived",
+        dropped_total,
+    );
+
     let build = gauges();
     build
         .get_or_create(&vec![("version", env!("CARGO_PKG_VERSION").to_string())])

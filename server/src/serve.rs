@@ -63,6 +63,24 @@ pub struct ServeArgs {
     /// variable: a flag shows in the process list.
     #[arg(long, env = "HAVIP_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// The URL browsers open the console at (e.g. https://havip.example.com). Its host name is
+    /// the one name, besides IP addresses and localhost, the console answers to: any other
+    /// `Host` is refused (421), against DNS rebinding.
+    #[arg(long, env = "HAVIP_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// Reverse proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed: the client's address (for the login back-off and the
+    /// audit log) and whether it used HTTPS (secure cookies, the https origin).
+    #[arg(long, env = "HAVIP_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+}
+
+/// An address or a CIDR: `10.0.0.5` is `10.0.0.5/32`.
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a CIDR"))
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -91,7 +109,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let (access, setup_code) =
         Access::new(store.clone(), tls.is_some()).map_err(|e| e.to_string())?;
-    let access = access.with_metrics_token(args.metrics_token.clone());
+    let access = access
+        .with_metrics_token(args.metrics_token.clone())
+        .with_public_url(args.public_url.as_ref())
+        .with_trusted_proxies(args.trusted_proxy.clone());
     if let Some(path) = &args.agent_socket {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
@@ -350,7 +371,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .merge(crate::health::routes(store.clone()))
         .merge(crate::metrics::routes(store.clone()))
         .merge(crate::rest::routes(store))
-        .merge(crate::access::routes(access.clone()))
+        .merge(crate::login::routes(access.clone()))
         .layer(axum::middleware::from_fn_with_state(
             access,
             crate::access::guard,

@@ -17,14 +17,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 /// A private CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files.
-struct Pki {
+pub(crate) struct Pki {
     _dir: tempfile::TempDir,
-    ca: PathBuf,
+    pub ca: PathBuf,
     cert: PathBuf,
     key: PathBuf,
 }
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let dir = tempfile::tempdir().unwrap();
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -49,7 +49,7 @@ fn pki() -> Pki {
 }
 
 /// The console's router over TLS on a free loopback port; returns the port.
-async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
+pub(crate) async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
     let config = crate::tls::server_config(&pki.cert, &pki.key).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -104,9 +104,16 @@ async fn https_login_sets_a_secure_cookie_and_plain_http_gets_no_answer() {
         .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
         .unwrap_or_else(|| panic!("no cookie: {answer}"));
-    for part in ["havip_session=hvs_", "HttpOnly", "SameSite=Lax", "Secure"] {
+    // the __Host- prefix: browsers keep it only if Secure, host-only and for /
+    for part in ["__Host-havip_session=hvs_", "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(part), "{cookie}");
     }
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "HSTS over TLS: {answer}"
+    );
 
     // over TLS, a form posted from the plain-http page of the same host is another origin
     let answer = https(

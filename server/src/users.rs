@@ -16,9 +16,13 @@ pub enum UserCommand {
         #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
         data_dir: PathBuf,
     },
-    /// Set a new password (from HAVIP_PASSWORD or standard input); ends the user's sessions.
+    /// Set a new password (from HAVIP_PASSWORD or standard input); ends the user's sessions
+    /// and deletes their API keys.
     ResetPassword {
         name: String,
+        /// Leave the user's API keys working.
+        #[arg(long)]
+        keep_keys: bool,
         #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
         data_dir: PathBuf,
     },
@@ -75,13 +79,22 @@ pub async fn run(command: UserCommand) -> Result<(), String> {
             let user = crate::serve::finish(&store, created)?;
             println!("user {} added ({})", user.name, user.role);
         }
-        UserCommand::ResetPassword { name, data_dir } => {
+        UserCommand::ResetPassword {
+            name,
+            keep_keys,
+            data_dir,
+        } => {
             let password = password()?;
             let store = open(&data_dir)?;
-            let changed = store.set_password(&name, &password).await;
+            let changed = store.set_password(&name, &password, !keep_keys).await;
             crate::serve::finish(&store, changed)?;
+            let keys = if keep_keys {
+                "its API keys kept"
+            } else {
+                "its API keys deleted"
+            };
             println!(
-                "password of {} changed; its sessions are ended",
+                "password of {} changed; its sessions are ended, {keys}",
                 name.trim()
             );
         }

@@ -52,11 +52,16 @@ pub async fn delete_user(name: String) -> Result<(), ApiError> {
     super::store(Role::Admin)?.delete_user(&name).await
 }
 
-/// Sets a user's password (ending its sessions).
+/// Sets a user's password, ending its sessions; its API keys are deleted too unless
+/// `revoke_keys` is false.
 #[server(endpoint = "set_user_password")]
-pub async fn set_user_password(name: String, password: String) -> Result<(), ApiError> {
+pub async fn set_user_password(
+    name: String,
+    password: String,
+    revoke_keys: Option<bool>,
+) -> Result<(), ApiError> {
     super::store(Role::Admin)?
-        .set_password(&name, &password)
+        .set_password(&name, &password, revoke_keys.unwrap_or(true))
         .await
 }
 

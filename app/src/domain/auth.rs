@@ -58,6 +58,11 @@ pub struct Principal {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionKey(pub String);
 
+/// When the request's session began (unix ms), put in the request by the access layer: some
+/// changes need a recent login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStarted(pub u64);
+
 pub const PASSWORD_MIN_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that hashing it costs nothing extra.
 pub const PASSWORD_MAX_BYTES: usize = 1024;

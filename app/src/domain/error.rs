@@ -23,6 +23,8 @@ pub enum ErrorKind {
     TooLarge,
     /// The request body is of a type the console does not read (not JSON, not a form).
     UnsupportedType,
+    /// The request was sent to a host name this console does not answer to.
+    Misdirected,
     /// Our fault; the details go to the server log, never to the caller.
     Internal,
     /// The server's storage is (nearly) full: nothing was changed; try again once space is
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::TooManyRequests => 429,
             ErrorKind::TooLarge => 413,
             ErrorKind::UnsupportedType => 415,
+            ErrorKind::Misdirected => 421,
             ErrorKind::Internal => 500,
             ErrorKind::StorageFull => 507,
         }
@@ -119,6 +122,9 @@ impl ApiError {
     }
     pub fn too_many(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::TooManyRequests, None, message)
+    }
+    pub fn misdirected(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Misdirected, None, message)
     }
     pub fn unsupported_type(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::UnsupportedType, None, message)

@@ -17,6 +17,9 @@ use std::path::Path;
 
 /// Keys a user may have at once.
 pub const MAX_KEYS_PER_USER: usize = 10;
+/// Keys one user may create per hour: a loop of creates and deletes cannot flood the audit
+/// log (each is a record).
+pub const MAX_KEY_CREATIONS_PER_HOUR: usize = 20;
 /// `last_used` is rewritten at most this often.
 const TOUCH_MS: u64 = 60_000;
 
@@ -48,8 +51,17 @@ pub(super) fn sealing_key(dir: &Path) -> Result<[u8; 32], ApiError> {
             Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            use std::os::unix::fs::PermissionsExt;
             let mut key = [0u8; 32];
             let mut file = std::fs::File::open(&path).map_err(denied)?;
+            let mode = file.metadata().map_err(denied)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(ApiError::internal(format!(
+                    "{} may be read by other users (mode {mode:o}); it seals the API keys' secrets: run `chmod 600 {}` and start again",
+                    path.display(),
+                    path.display()
+                )));
+            }
             file.read_exact(&mut key).map_err(|e| {
                 ApiError::internal(format!("{}: not a 32-byte key: {e}", path.display()))
             })?;
@@ -72,6 +84,18 @@ fn key_object(id: &str) -> String {
 impl Store {
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.inner.sealing_key).into())
+    }
+
+    /// A key for `purpose` (e.g. signing cookies), derived from `secret.key`: stable across
+    /// restarts, different for every purpose and every console.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"havip derived key\0");
+        hash.update(purpose.as_bytes());
+        hash.update([0]);
+        hash.update(self.inner.sealing_key);
+        hash.finalize().into()
     }
 
     pub(super) fn seal(&self, secret: &str) -> String {
@@ -130,6 +154,44 @@ impl Store {
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         Ok((row, secret))
+    }
+
+    /// Counts an attempt by `user` to create a key in the console, refused past
+    /// `MAX_KEY_CREATIONS_PER_HOUR` (the command line is not limited).
+    pub fn count_key_attempt(&self, user: &str) -> Result<(), ApiError> {
+        let now = now_ms();
+        let mut creations = super::lock(&self.inner.key_creations);
+        creations.retain(|_, times| {
+            times.retain(|t| now.saturating_sub(*t) < 3_600_000);
+            !times.is_empty()
+        });
+        let times = creations.entry(user.to_string()).or_default();
+        if times.len() >= MAX_KEY_CREATIONS_PER_HOUR {
+            let wait_s = (times[0] + 3_600_000).saturating_sub(now).div_ceil(1000);
+            return Err(ApiError::too_many(format!(
+                "{user} created {MAX_KEY_CREATIONS_PER_HOUR} API keys in the last hour, the most allowed; try again in {wait_s} s."
+            )));
+        }
+        times.push(now);
+        Ok(())
+    }
+
+    /// Every user's keys, oldest first (for administrators).
+    pub fn api_keys_all(&self) -> Result<Vec<ApiKeyRow>, ApiError> {
+        let mut rows: Vec<ApiKeyRow> = self
+            .all::<ApiKey>(&self.inner.api_keys)?
+            .into_iter()
+            .map(|k| k.row)
+            .collect();
+        rows.sort_by_key(|r| r.created);
+        Ok(rows)
+    }
+
+    /// Who owns a key, if it exists.
+    pub fn api_key_owner(&self, id: &str) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .get::<ApiKey>(&self.inner.api_keys, id)?
+            .map(|k| k.row.user))
     }
 
     /// The keys of one user, oldest first.

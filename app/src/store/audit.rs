@@ -178,11 +178,17 @@ impl Store {
         if len <= inner.config.audit_limit {
             return;
         }
-        let _one_trim_at_a_time = lock(&inner.audit_trim);
+        let mut archive = lock(&inner.audit_trim);
         while inner.audit_len.load(Ordering::SeqCst) > inner.config.audit_limit {
             match inner.audit.pop_min() {
-                Ok(Some(_)) => {
+                Ok(Some((_, record))) => {
                     inner.audit_len.fetch_sub(1, Ordering::SeqCst);
+                    let counter = if archive.append(&record) {
+                        &inner.audit_archived
+                    } else {
+                        &inner.audit_dropped
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -222,6 +228,14 @@ impl Store {
             entries.push(entry);
         }
         Ok(AuditPage { entries, next })
+    }
+
+    /// Trimmed records archived, and those lost because they could not be, since start.
+    pub fn audit_trimmed(&self) -> (u64, u64) {
+        (
+            self.inner.audit_archived.load(Ordering::Relaxed),
+            self.inner.audit_dropped.load(Ordering::Relaxed),
+        )
     }
 
     pub fn audit_len(&self) -> u64 {

@@ -160,7 +160,11 @@ impl Drop for Paused<'_> {
 fn tempfile_dir() -> Result<ScratchDir, ApiError> {
     let path =
         std::env::temp_dir().join(format!("havip-backup-check-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&path)
+    // 0700: it holds a copy of the database while the backup is checked
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&path)
         .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
     Ok(ScratchDir(path))
 }

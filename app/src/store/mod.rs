@@ -6,6 +6,7 @@ mod agents;
 mod alerts;
 mod api_keys;
 mod audit;
+mod audit_archive;
 mod backup;
 mod check;
 mod counters;
@@ -23,7 +24,7 @@ mod users;
 
 pub use agents::{Connected, Presence};
 pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
-pub use api_keys::MAX_KEYS_PER_USER;
+pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
 pub use counters::HavipCounters;
@@ -33,7 +34,7 @@ pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use list_index::ListPage;
 pub use network::usable_addresses;
 pub use space::DEFAULT_MIN_FREE_BYTES;
-pub use users::{login_delay_ms, User};
+pub use users::{User, MAX_SESSIONS_PER_USER};
 
 use crate::domain::binding::{BindingRules, BindingState};
 use crate::domain::error::ApiError;
@@ -197,12 +198,16 @@ struct Inner {
     /// from `DIR/secret.key`
     sealing_key: [u8; 32],
     audit_len: AtomicU64,
-    audit_trim: Mutex<()>,
+    /// what the trim of the audit log appends to (see `audit_archive`); held while trimming
+    audit_trim: Mutex<audit_archive::Archive>,
+    /// trimmed audit records archived, and those that could not be (since start)
+    audit_archived: AtomicU64,
+    audit_dropped: AtomicU64,
     /// changes in progress (see `audit::Writing`), and whether a backup holds new ones back
     writers: Arc<AtomicUsize>,
     paused: std::sync::atomic::AtomicBool,
-    /// "user:NAME" / "addr:IP" -> recent failed logins (in memory)
-    login_failures: Mutex<HashMap<String, users::Failures>>,
+    /// user name -> when they created their recent API keys (in memory; see `api_keys`)
+    key_creations: Mutex<HashMap<String, Vec<u64>>>,
     /// user changes that must keep an admin run one at a time
     user_changes: tokio::sync::Mutex<()>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
@@ -266,13 +271,14 @@ pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
-/// Compares two secrets (digests, codes) in time that does not depend on where they differ.
+/// Compares two secrets (digests, codes, keys) in time that depends neither on where they
+/// differ nor on their lengths: their SHA-256 digests are compared with `subtle`.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    Sha256::digest(a.as_bytes())
+        .ct_eq(&Sha256::digest(b.as_bytes()))
+        .into()
 }
 
 /// Lowercase hex of `bytes`.
@@ -446,10 +452,12 @@ impl Store {
                 meta,
                 alerts: broadcast::channel(4096).0,
                 sealing_key: api_keys::sealing_key(dir.as_ref())?,
-                audit_trim: Mutex::new(()),
+                audit_trim: Mutex::new(audit_archive::Archive::new(dir.as_ref())),
+                audit_archived: AtomicU64::new(0),
+                audit_dropped: AtomicU64::new(0),
                 writers: Arc::new(AtomicUsize::new(0)),
                 paused: std::sync::atomic::AtomicBool::new(false),
-                login_failures: Mutex::new(HashMap::new()),
+                key_creations: Mutex::new(HashMap::new()),
                 user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
                 fresh: Mutex::new(HashMap::new()),

@@ -5,7 +5,7 @@
 //! `session_idle_ms` without use, `session_max_ms` after it began, at logout, and when its
 //! user's password changes or the user is disabled or deleted.
 
-use super::{db_err, decode, encode, finish, lock, now_ms, sha256_hex, Store};
+use super::{db_err, decode, encode, finish, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
 use crate::domain::auth::{check_password, check_user_name, Principal, Role};
 use crate::domain::error::ApiError;
@@ -32,13 +32,6 @@ struct Session {
     last_seen: u64,
 }
 
-/// Failed logins for one user name or one client address.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Failures {
-    count: u32,
-    last: u64,
-}
-
 /// A user as the audit log shows it: without the password hash.
 fn user_snapshot(user: &User) -> Option<serde_json::Value> {
     super::audit::snapshot_without(user, &["password_hash"])
@@ -53,17 +46,8 @@ fn user_object(name: &str) -> String {
 
 /// A session's `last_seen` is rewritten at most this often.
 const SESSION_TOUCH_MS: u64 = 60_000;
-/// Failures older than this are forgotten: the back-off never locks anyone out for good.
-const FAILURES_FORGOTTEN_MS: u64 = 15 * 60_000;
-
-/// How long to wait after `failures` failed logins in a row: none after the first two, then
-/// 1 s, 2 s, 4 s … up to 5 minutes.
-pub fn login_delay_ms(failures: u32) -> u64 {
-    match failures {
-        0..=2 => 0,
-        n => (1000u64 << (n - 3).min(16)).min(300_000),
-    }
-}
+/// Sessions one user may have at once: a new login past it ends their oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 fn hash_password(password: &str) -> Result<String, ApiError> {
     // 16 random bytes from the OS-seeded generator the store uses for every secret
@@ -159,8 +143,14 @@ impl Store {
         Ok(shown)
     }
 
-    /// Sets a new password and ends every session of the user.
-    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), ApiError> {
+    /// Sets a new password and ends every session of the user; with `revoke_keys`, their API
+    /// keys are deleted too (whoever knew the old password may have made one).
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password: &str,
+        revoke_keys: bool,
+    ) -> Result<(), ApiError> {
         check_password(password).map_err(|e| ApiError::invalid("password", e))?;
         let name = name.trim().to_ascii_lowercase();
         let password = password.to_string();
@@ -181,14 +171,20 @@ impl Store {
         finish(result)?;
         self.audited();
         self.end_sessions_of(&name)?;
+        if revoke_keys {
+            for key in self.api_keys_of(&name)? {
+                self.delete_api_key(&name, &key.id).await?;
+            }
+        }
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         Ok(())
     }
 
-    /// Checks a name and password; on success starts a session and returns its token. Failed
-    /// attempts slow the next ones, per name and per client address; the refusal never says
-    /// which of the two was wrong.
+    /// Checks a name and password; on success starts a session and returns its token. A
+    /// failure is recorded in the audit log (with the name tried) and answers the same for an
+    /// unknown name as for a wrong password, after the same work. How often a client may try
+    /// is decided in front of this, by the HTTP login's throttle.
     pub async fn login(
         &self,
         name: &str,
@@ -196,22 +192,6 @@ impl Store {
         client: Option<std::net::IpAddr>,
     ) -> Result<(Principal, String), ApiError> {
         let name = name.trim().to_ascii_lowercase();
-        let keys = [
-            format!("user:{name}"),
-            client.map_or_else(|| "addr:unknown".into(), |a| format!("addr:{a}")),
-        ];
-        let now = now_ms();
-        let wait = keys
-            .iter()
-            .map(|k| self.wait_before_login(k, now))
-            .max()
-            .unwrap_or(0);
-        if wait > 0 {
-            return Err(ApiError::too_many(format!(
-                "Too many failed logins; try again in {} s.",
-                wait.div_ceil(1000)
-            )));
-        }
         let user = self.user(&name)?;
         let password = password.to_string();
         let matched = {
@@ -229,16 +209,6 @@ impl Store {
         let user = match user {
             Some(u) if matched && !u.disabled => u,
             _ => {
-                let mut failures = lock(&self.inner.login_failures);
-                for k in keys {
-                    let f = failures.entry(k).or_default();
-                    if now.saturating_sub(f.last) > FAILURES_FORGOTTEN_MS {
-                        f.count = 0;
-                    }
-                    f.count += 1;
-                    f.last = now;
-                }
-                drop(failures);
                 self.acting(Actor::user(&name, client)).record(
                     "login.failed",
                     user_object(&name),
@@ -247,12 +217,7 @@ impl Store {
                 return Err(ApiError::unauthorized("Wrong user name or password."));
             }
         };
-        {
-            let mut failures = lock(&self.inner.login_failures);
-            for k in &keys {
-                failures.remove(k);
-            }
-        }
+        let now = now_ms();
         let token = format!(
             "hvs_{:032x}{:032x}",
             rand::random::<u128>(),
@@ -273,6 +238,7 @@ impl Store {
         });
         finish(result)?;
         self.audited();
+        self.end_sessions_past_the_cap(&user.name)?;
         self.flush().await?;
         self.publish(super::StoreChange::Users);
         Ok((
@@ -284,19 +250,51 @@ impl Store {
         ))
     }
 
-    fn wait_before_login(&self, key: &str, now: u64) -> u64 {
-        let failures = lock(&self.inner.login_failures);
-        match failures.get(key) {
-            Some(f) if now.saturating_sub(f.last) <= FAILURES_FORGOTTEN_MS => {
-                (f.last + login_delay_ms(f.count)).saturating_sub(now)
+    /// Whether `password` is the enabled user `name`'s (asked again before sensitive changes).
+    pub async fn password_is(&self, name: &str, password: &str) -> Result<bool, ApiError> {
+        let Some(user) = self.user(name)?.filter(|u| !u.disabled) else {
+            return Ok(false);
+        };
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || password_matches(&password, &user.password_hash))
+            .await
+            .map_err(db_err)
+    }
+
+    /// Ends a user's oldest sessions while they have more than `MAX_SESSIONS_PER_USER`.
+    fn end_sessions_past_the_cap(&self, name: &str) -> Result<(), ApiError> {
+        let mut theirs = Vec::new();
+        for entry in self.inner.sessions.iter() {
+            let (key, value) = entry.map_err(db_err)?;
+            let session: Session = decode(&value)?;
+            if session.user == name {
+                theirs.push((session.created, key));
             }
-            _ => 0,
         }
+        if theirs.len() <= MAX_SESSIONS_PER_USER {
+            return Ok(());
+        }
+        theirs.sort_by_key(|(created, _)| *created);
+        for (_, key) in &theirs[..theirs.len() - MAX_SESSIONS_PER_USER] {
+            self.inner.sessions.remove(key).map_err(db_err)?;
+        }
+        Ok(())
     }
 
     /// Who a session token belongs to, if the session is still valid (as of `now`).
     pub fn session_at(&self, token: &str, now: u64) -> Result<Option<Principal>, ApiError> {
-        let key = sha256_hex(token);
+        Ok(self
+            .session_by_key(&sha256_hex(token), now)?
+            .map(|(principal, _)| principal))
+    }
+
+    /// The user of the session with digest `key` and when it began (unix ms), if it is
+    /// still valid as of `now`; an expired one is removed on the way.
+    pub fn session_by_key(
+        &self,
+        key: &str,
+        now: u64,
+    ) -> Result<Option<(Principal, u64)>, ApiError> {
         let Some(bytes) = self.inner.sessions.get(key.as_bytes()).map_err(db_err)? else {
             return Ok(None);
         };
@@ -319,10 +317,28 @@ impl Store {
                 .insert(key.as_bytes(), encode(&session))
                 .map_err(db_err)?;
         }
-        Ok(Some(Principal {
+        let principal = Principal {
             user: user.name,
             role: user.role,
-        }))
+        };
+        Ok(Some((principal, session.created)))
+    }
+
+    /// Moves a session's start (and last use) `by_ms` into the past, as if it had begun then:
+    /// for tests of rules that depend on a session's age.
+    pub fn backdate_session(&self, token: &str, by_ms: u64) -> Result<(), ApiError> {
+        let key = sha256_hex(token);
+        let Some(bytes) = self.inner.sessions.get(key.as_bytes()).map_err(db_err)? else {
+            return Err(ApiError::not_found("Session", "(token)"));
+        };
+        let mut session: Session = decode(&bytes)?;
+        session.created = session.created.saturating_sub(by_ms);
+        session.last_seen = session.last_seen.saturating_sub(by_ms);
+        self.inner
+            .sessions
+            .insert(key.as_bytes(), encode(&session))
+            .map_err(db_err)?;
+        Ok(())
     }
 
     pub fn session(&self, token: &str) -> Result<Option<Principal>, ApiError> {
@@ -470,15 +486,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failed_logins_back_off_exponentially_up_to_five_minutes() {
-        let delays: Vec<u64> = (0..=14).map(login_delay_ms).collect();
-        assert_eq!(&delays[..7], &[0, 0, 0, 1000, 2000, 4000, 8000]);
-        assert_eq!(login_delay_ms(11), 256_000);
-        assert_eq!(login_delay_ms(12), 300_000);
-        assert_eq!(login_delay_ms(1000), 300_000);
-    }
 
     #[test]
     fn passwords_are_hashed_with_argon2id_and_verified() {

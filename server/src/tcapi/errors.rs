@@ -41,7 +41,9 @@ pub fn code_of(e: &ApiError) -> &'static str {
         (None, ErrorKind::TooManyRequests) => "RequestLimitExceeded",
         (None, ErrorKind::Internal) => "InternalError",
         (None, ErrorKind::StorageFull) => "ResourceInsufficient",
-        (None, ErrorKind::TooLarge | ErrorKind::UnsupportedType) => "InvalidParameter",
+        (None, ErrorKind::TooLarge | ErrorKind::UnsupportedType | ErrorKind::Misdirected) => {
+            "InvalidParameter"
+        }
     }
 }
 

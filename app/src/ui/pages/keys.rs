@@ -1,10 +1,11 @@
-//! API keys (every user, their own): SecretId/SecretKey pairs for the Tencent Cloud API 3.0
-//! compatible endpoint. The SecretKey is shown once, when the key is made.
+//! API keys (every user, their own; administrators see and manage everyone's): SecretId/SecretKey
+//! pairs for the Tencent Cloud API 3.0 compatible endpoint. The SecretKey is shown once, when
+//! the key is made; making one needs the password again unless the login was recent.
 
 use crate::api::keys::{api_keys_page, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
 use crate::domain::model::format_time;
 use crate::domain::pages::ApiKeyRow;
-use crate::ui::components::{refusal, refusals, FieldError};
+use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::page_data;
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
@@ -16,7 +17,14 @@ pub fn ApiKeysPage() -> impl IntoView {
     let disable = ServerAction::<SetApiKeyDisabled>::new();
     let delete = ServerAction::<DeleteApiKey>::new();
     let created = move || create.value().get().and_then(Result::ok);
-    let error = refusals(vec![refusal(create), refusal(disable), refusal(delete)]);
+    let password = RwSignal::new(String::new());
+    on_success(create, move || password.set(String::new()));
+    let password_error = Signal::derive(move || field_refusal(create, Some("password")));
+    let error = refusals(vec![
+        Signal::derive(move || field_refusal(create, None)),
+        refusal(disable),
+        refusal(delete),
+    ]);
     let rows = Memo::new(move |_| data.with(|d: &Vec<ApiKeyRow>| d.clone()));
     view! {
         <div class="page-head"><h1>"API keys"</h1></div>
@@ -26,7 +34,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         </p>
         {page_view(data.first, move |_| view! {
             <table class="list" id="key-table">
-                <thead><tr><th>"SecretId"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>"SecretId"</th><th>"Owner"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|k| (k.id.clone(), k.disabled, k.last_used) children=move |k| key_row(k, disable, delete)/>
                 </tbody>
@@ -36,7 +44,17 @@ pub fn ApiKeysPage() -> impl IntoView {
             </Show>
         }.into_any())}
         <FieldError message=error id="key-error"/>
-        <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(CreateApiKey {}); }>"Create API key"</button>
+        <div class="form">
+            <label for="key-password">"Your password"</label>
+            <div>
+                <input id="key-password" type="password" autocomplete="current-password" bind:value=password/>
+                <p class="hint">"Needed unless you logged in within the last 5 minutes."</p>
+                <FieldError message=password_error id="key-password-error"/>
+            </div>
+        </div>
+        <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| {
+            create.dispatch(CreateApiKey { password: Some(password.get_untracked()) });
+        }>"Create API key"</button>
         <Show when=move || created().is_some()>
             <div class="card token" id="key-secret-card">
                 <h2>"New API key"</h2>
@@ -65,6 +83,7 @@ fn key_row(
     view! {
         <tr data-id=k.id.clone()>
             <td><code>{k.id.clone()}</code></td>
+            <td data-testid="owner">{k.user.clone()}</td>
             <td>{format_time(k.created)}</td>
             <td data-testid="last-used">{last_used}</td>
             <td data-testid="state">{if disabled { "Disabled" } else { "Active" }}</td>

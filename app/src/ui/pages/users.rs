@@ -62,6 +62,7 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
     let disabled = move || row.with(|r| r.as_ref().is_some_and(|r| r.disabled));
     let role = move || row.with(|r| r.as_ref().map_or(Role::Viewer, |r| r.role));
     let new_password = RwSignal::new(String::new());
+    let revoke_keys = RwSignal::new(true);
     view! {
         <tr data-name=name.get_value()>
             <td data-testid="name">{name.get_value()}</td>
@@ -85,8 +86,13 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
                 </button>
                 <button class="link" on:click=move |_| { actions.end.dispatch(EndUserSessions { name: name.get_value() }); }>"End sessions"</button>
                 <input type="password" aria-label="New password" placeholder="new password" bind:value=new_password/>
+                <label class="inline"><input type="checkbox" aria-label="Also delete their API keys" bind:checked=revoke_keys/>"and delete their API keys"</label>
                 <button class="link" on:click=move |_| {
-                    actions.password.dispatch(SetUserPassword { name: name.get_value(), password: new_password.get_untracked() });
+                    actions.password.dispatch(SetUserPassword {
+                        name: name.get_value(),
+                        password: new_password.get_untracked(),
+                        revoke_keys: Some(revoke_keys.get_untracked()),
+                    });
                     new_password.set(String::new());
                 }>"Set password"</button>
                 <button class="link danger" on:click=move |_| { actions.delete.dispatch(DeleteUser { name: name.get_value() }); }>"Delete"</button>

@@ -1,0 +1,253 @@
+//! The routes that change who is logged in: `POST /login`, `/logout`, `/setup`.
+//!
+//! A login is checked in this order, cheapest first, so nothing an outsider sends costs the
+//! console more than the back-off allows:
+//! 1. the name is validated (1–64 of `a-z 0-9 . _ -`; anything else is refused with 400, never
+//!    hashed, logged or audited), the password's length too;
+//! 2. the throttle (`throttle`) lets the attempt through or refuses it with 429 and
+//!    `Retry-After`: refused attempts are counted in `/metrics`, not written to the audit log;
+//! 3. the password is checked (argon2id, at most one check per core at once);
+//! 4. a success starts a session and gives the browser a device cookie (`device`).
+
+pub mod device;
+pub mod next;
+pub mod throttle;
+
+use crate::access::{cookie, encode, session_cookie_name, Access, Client, Https};
+use crate::rest::Refusal;
+use app::domain::audit::Actor;
+use app::domain::auth::{check_user_name, Principal, Role, PASSWORD_MAX_BYTES};
+use app::domain::error::ApiError;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+use throttle::{Key, Refused};
+
+/// The device cookie's name over plain HTTP, and over HTTPS (see `SECURE_SESSION_COOKIE`).
+pub const DEVICE_COOKIE: &str = "havip_device";
+pub const SECURE_DEVICE_COOKIE: &str = "__Host-havip_device";
+
+fn device_cookie_name(https: bool) -> &'static str {
+    if https {
+        SECURE_DEVICE_COOKIE
+    } else {
+        DEVICE_COOKIE
+    }
+}
+
+pub fn routes(access: Access) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/setup", post(setup))
+        .with_state(access)
+}
+
+fn set_cookie(name: &str, value: &str, max_age_s: u64, https: bool, same_site: &str) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_s}{secure}")
+}
+
+fn add_cookie(response: &mut Response, cookie: String) {
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// A browser's form gets a redirect (back to the form with the message on failure); a script
+/// gets JSON and the status.
+fn answer(
+    browser: bool,
+    result: Result<(Principal, String), ApiError>,
+    https: bool,
+    back_to: &str,
+    next: String,
+) -> Response {
+    match result {
+        Ok((principal, token)) => {
+            let mut response = if browser {
+                Redirect::to(&next).into_response()
+            } else {
+                axum::Json(principal).into_response()
+            };
+            let name = session_cookie_name(https);
+            add_cookie(
+                &mut response,
+                set_cookie(name, &token, 7 * 24 * 3600, https, "Lax"),
+            );
+            response
+        }
+        Err(e) if browser => Redirect::to(&format!(
+            "{back_to}?error={}&next={}",
+            encode(&e.message),
+            encode(&next)
+        ))
+        .into_response(),
+        Err(e) => Refusal(e).into_response(),
+    }
+}
+
+fn from_browser(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn refused(refusal: Refused) -> ApiError {
+    let reason = match refusal {
+        Refused::BackOff(_) => "back_off",
+        Refused::Busy => "busy",
+    };
+    crate::metrics::LOGINS_REFUSED
+        .get_or_create(&vec![("reason", reason.to_string())])
+        .inc();
+    let wait = refusal.retry_after_s();
+    ApiError::too_many(match refusal {
+        Refused::BackOff(_) => format!("Too many failed logins; try again in {wait} s."),
+        Refused::Busy => format!("The console is checking many logins; try again in {wait} s."),
+    })
+}
+
+async fn login(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let browser = from_browser(&headers);
+    let next = next::safe_next(form.next.as_deref());
+    let name = match check_user_name(&form.name) {
+        Ok(name) => name.to_ascii_lowercase(),
+        Err(e) => return answer(browser, Err(ApiError::invalid("name", e)), https, "/login", next),
+    };
+    if form.password.len() > PASSWORD_MAX_BYTES {
+        let e = ApiError::invalid("password", "Wrong user name or password.");
+        return answer(browser, Err(e), https, "/login", next);
+    }
+    let now = app::store::now_ms();
+    let device = cookie(&headers, device_cookie_name(https))
+        .and_then(|value| access.device_key.device_for(&value, &name, now / 1000));
+    let keys = match &device {
+        Some(device) => vec![Key::Device(device.clone())],
+        None => vec![Key::Name(name.clone()), Key::network(client.0)],
+    };
+    let attempt = match access.throttle.attempt(keys, device.is_some(), now).await {
+        Ok(attempt) => attempt,
+        Err(refusal) => {
+            let mut response = answer(browser, Err(refused(refusal)), https, "/login", next);
+            if let Ok(value) = HeaderValue::from_str(&refusal.retry_after_s().to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+    };
+    let result = access.store.login(&name, &form.password, client.0).await;
+    match &result {
+        Ok((p, _)) => tracing::info!(user = ?p.user, "login"),
+        Err(e) => tracing::info!(user = ?name, "login refused: {}", e.message),
+    }
+    let succeeded = result.is_ok();
+    if succeeded {
+        attempt.succeeded();
+    } else {
+        drop(attempt);
+    }
+    let mut response = answer(browser, result, https, "/login", next);
+    if succeeded {
+        let value = access.device_key.issue(&name, now / 1000);
+        let max_age = device::LIFETIME_S;
+        let name = device_cookie_name(https);
+        add_cookie(
+            &mut response,
+            set_cookie(name, &value, max_age, https, "Strict"),
+        );
+    }
+    response
+}
+
+async fn logout(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
+) -> Response {
+    let name = session_cookie_name(https);
+    if let Some(token) = cookie(&headers, name) {
+        // recorded for the session's user, from this address
+        let store = access.store.acting(Actor::user("", client.0));
+        if let Err(e) = store.end_session(&token).await {
+            return Refusal(e).into_response();
+        }
+    }
+    let mut response = if from_browser(&headers) {
+        Redirect::to("/login").into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
+    add_cookie(&mut response, set_cookie(name, "", 0, https, "Lax"));
+    response
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    code: String,
+    name: String,
+    password: String,
+}
+
+/// Creates the first administrator, given the set-up code from the console's log.
+async fn setup(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    let result = async {
+        // the right code is taken (used up) at once, so two requests cannot both use it; it is
+        // put back if the administrator cannot be created (a refused name or password)
+        let taken = {
+            let mut slot = crate::access::code(&access.setup_code);
+            let right = slot
+                .as_deref()
+                .is_some_and(|c| app::store::same_secret(c, form.code.trim()));
+            if slot.is_none() {
+                return Err(ApiError::conflict("The console is set up already: log in."));
+            }
+            if !right {
+                return Err(ApiError::unauthorized(
+                    "Wrong set-up code: it is in the console's log, printed at start.",
+                ));
+            }
+            slot.take()
+        };
+        if let Err(e) = access
+            .store
+            .acting(Actor::user(form.name.trim(), client.0))
+            .create_user(&form.name, &form.password, Role::Admin)
+            .await
+        {
+            *crate::access::code(&access.setup_code) = taken;
+            return Err(e);
+        }
+        tracing::info!(user = ?form.name.trim(), "first administrator created");
+        access
+            .store
+            .login(&form.name, &form.password, client.0)
+            .await
+    }
+    .await;
+    answer(from_browser(&headers), result, https, "/setup", "/".into())
+}

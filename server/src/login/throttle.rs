@@ -1,0 +1,361 @@
+//! What slows password guessing: failed logins per user name, per client network and per
+//! device, and a cap on password checks running at once.
+//!
+//! - **An attempt is recorded before its password is checked**, as if it failed; a success
+//!   takes it back. So parallel attempts cannot all slip in before the first failure is
+//!   counted: after the first three, each next one waits 1 s, 2 s, 4 s … up to 5 minutes.
+//! - **Keys:** an unknown browser is held back by the name it tries *and* by its network (the
+//!   client's IPv4 address, or its IPv6 /64: one host has a whole /64). A browser with a valid
+//!   device cookie for that name (`device`) is held back only by its own failures: someone
+//!   guessing the admin's password elsewhere cannot keep the admin out.
+//! - **Bounded:** at most `MAX_KEYS` keys are remembered; when full, forgotten ones go first,
+//!   then the one that failed longest ago. Names are validated before they get here (at most
+//!   64 characters).
+//! - **Checks at once:** each check is an argon2 hash in 19 MiB. At most one per core runs;
+//!   up to `WAITING_PER_CHECK` per core wait up to `MAX_WAIT` for one, the rest are refused at
+//!   once. A device known for the name gets one more slot of its own, so a flood of strangers
+//!   cannot fill every slot it needs.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Failures older than this are forgotten: the back-off never locks anyone out for good.
+pub const FAILURES_FORGOTTEN_MS: u64 = 15 * 60_000;
+/// Keys remembered at most (a key and its counter take well under 200 bytes).
+pub const MAX_KEYS: usize = 10_000;
+/// Attempts that may wait for a check, per check slot.
+const WAITING_PER_CHECK: usize = 4;
+/// How long an attempt waits for a check slot before it is refused.
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// How long to wait after `failures` failed logins in a row: none after the first two, then
+/// 1 s, 2 s, 4 s … up to 5 minutes.
+pub fn delay_ms(failures: u32) -> u64 {
+    match failures {
+        0..=2 => 0,
+        n => (1000u64 << (n - 3).min(16)).min(300_000),
+    }
+}
+
+/// What failures are counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// a user name (validated, lower case)
+    Name(String),
+    /// a client's network: its IPv4 address, or its IPv6 /64
+    Network(IpAddr),
+    /// a browser that logged in as a user before (its device cookie's id)
+    Device(String),
+    /// clients whose address is not known (a Unix socket)
+    Unknown,
+}
+
+impl Key {
+    /// The network key of a client address: IPv4 (also when mapped into IPv6) as is, IPv6 by
+    /// its /64.
+    pub fn network(addr: Option<IpAddr>) -> Key {
+        match addr.map(|a| a.to_canonical()) {
+            Some(IpAddr::V6(v6)) => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                Key::Network(IpAddr::V6(bits.into()))
+            }
+            Some(v4) => Key::Network(v4),
+            None => Key::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Failures {
+    count: u32,
+    last: u64,
+}
+
+/// Why an attempt is not checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// too many failures: try again in this many milliseconds
+    BackOff(u64),
+    /// every check slot is busy
+    Busy,
+}
+
+impl Refused {
+    /// Whole seconds for `Retry-After` and the message (at least 1).
+    pub fn retry_after_s(self) -> u64 {
+        match self {
+            Refused::BackOff(ms) => ms.div_ceil(1000).max(1),
+            Refused::Busy => 1,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Throttle {
+    failures: Arc<Mutex<HashMap<Key, Failures>>>,
+    checks: Arc<Semaphore>,
+    known_device_checks: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    /// attempts refused by the back-off or for lack of a slot, since start (for metrics)
+    refused: Arc<AtomicU64>,
+}
+
+/// An attempt let through: its failure is already counted; `succeeded` takes it back.
+pub struct Attempt {
+    throttle: Throttle,
+    keys: Vec<Key>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Throttle {
+    /// A throttle running at most `checks` password checks at once.
+    pub fn new(checks: usize) -> Throttle {
+        let checks = checks.max(1);
+        Throttle {
+            failures: Arc::default(),
+            checks: Arc::new(Semaphore::new(checks)),
+            known_device_checks: Arc::new(Semaphore::new(1)),
+            waiting: Arc::default(),
+            max_waiting: checks * WAITING_PER_CHECK,
+            refused: Arc::default(),
+        }
+    }
+
+    /// One check per core.
+    pub fn per_core() -> Throttle {
+        Throttle::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
+    /// Attempts refused since start.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Keys remembered now.
+    pub fn remembered(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Failures>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets an attempt against `keys` through, counted as a failure until it succeeds, or
+    /// refuses it. `known_device`: the attempt comes with a device cookie for its name.
+    pub async fn attempt(
+        &self,
+        keys: Vec<Key>,
+        known_device: bool,
+        now: u64,
+    ) -> Result<Attempt, Refused> {
+        self.count(&keys, now).inspect_err(|_| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        })?;
+        match self.slot(known_device).await {
+            Some(slot) => Ok(Attempt {
+                throttle: self.clone(),
+                keys,
+                _slot: slot,
+            }),
+            None => {
+                self.uncount(&keys);
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                Err(Refused::Busy)
+            }
+        }
+    }
+
+    /// Refuses while any key must wait; else counts a failure against each key.
+    fn count(&self, keys: &[Key], now: u64) -> Result<(), Refused> {
+        let mut failures = self.lock();
+        let wait = keys
+            .iter()
+            .filter_map(|k| failures.get(k))
+            .filter(|f| now.saturating_sub(f.last) <= FAILURES_FORGOTTEN_MS)
+            .map(|f| (f.last + delay_ms(f.count)).saturating_sub(now))
+            .max()
+            .unwrap_or(0);
+        if wait > 0 {
+            return Err(Refused::BackOff(wait));
+        }
+        for key in keys {
+            if !failures.contains_key(key) && failures.len() >= MAX_KEYS {
+                make_room(&mut failures, now);
+            }
+            let f = failures.entry(key.clone()).or_default();
+            if now.saturating_sub(f.last) > FAILURES_FORGOTTEN_MS {
+                f.count = 0;
+            }
+            f.count += 1;
+            f.last = now;
+        }
+        Ok(())
+    }
+
+    fn uncount(&self, keys: &[Key]) {
+        let mut failures = self.lock();
+        for key in keys {
+            if let Some(f) = failures.get_mut(key) {
+                f.count = f.count.saturating_sub(1);
+                if f.count == 0 {
+                    failures.remove(key);
+                }
+            }
+        }
+    }
+
+    async fn slot(&self, known_device: bool) -> Option<OwnedSemaphorePermit> {
+        if let Ok(slot) = self.checks.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        if known_device {
+            if let Ok(slot) = self.known_device_checks.clone().try_acquire_owned() {
+                return Some(slot);
+            }
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let slot = tokio::time::timeout(MAX_WAIT, self.checks.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        slot.ok()?.ok()
+    }
+}
+
+/// Drops forgotten keys; if none was, the one whose last failure is oldest.
+fn make_room(failures: &mut HashMap<Key, Failures>, now: u64) {
+    let before = failures.len();
+    failures.retain(|_, f| now.saturating_sub(f.last) <= FAILURES_FORGOTTEN_MS);
+    if failures.len() < before {
+        return;
+    }
+    if let Some(oldest) = failures
+        .iter()
+        .min_by_key(|(_, f)| f.last)
+        .map(|(k, _)| k.clone())
+    {
+        failures.remove(&oldest);
+    }
+}
+
+impl Attempt {
+    /// The password was right: its name and network (or its device) start afresh, as
+    /// someone who mistyped and then got it right expects. A guesser gains nothing by logging
+    /// in to an account of their own in between: the names they guess keep their failures.
+    pub fn succeeded(self) {
+        let mut failures = self.throttle.lock();
+        for key in &self.keys {
+            failures.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_logins_back_off_exponentially_up_to_five_minutes() {
+        let delays: Vec<u64> = (0..=14).map(delay_ms).collect();
+        assert_eq!(&delays[..7], &[0, 0, 0, 1000, 2000, 4000, 8000]);
+        assert_eq!(delay_ms(11), 256_000);
+        assert_eq!(delay_ms(12), 300_000);
+        assert_eq!(delay_ms(1000), 300_000);
+    }
+
+    #[test]
+    fn ipv6_clients_are_one_network_per_64() {
+        let a = Key::network(Some("2001:db8:1:2:aaaa::1".parse().unwrap()));
+        let b = Key::network(Some("2001:db8:1:2:ffff::9".parse().unwrap()));
+        let other = Key::network(Some("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        assert_eq!(
+            Key::network(Some("::ffff:192.0.2.7".parse().unwrap())),
+            Key::Network("192.0.2.7".parse().unwrap())
+        );
+        assert_ne!(
+            Key::network(Some("192.0.2.7".parse().unwrap())),
+            Key::network(Some("192.0.2.8".parse().unwrap()))
+        );
+    }
+
+    #[tokio::test]
+    async fn attempts_are_counted_before_they_are_checked() {
+        let throttle = Throttle::new(64);
+        let keys = || vec![Key::Name("admin".into())];
+        // three attempts in flight at once, none finished: the fourth already waits
+        let held: Vec<Attempt> = futures::future::join_all((0..3).map(|_| throttle.attempt(keys(), false, 1_000)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            throttle.attempt(keys(), false, 1_000).await.err(),
+            Some(Refused::BackOff(1_000))
+        );
+        assert_eq!(throttle.refused(), 1);
+        // a success takes its own attempt back and clears the name
+        held.into_iter().next().unwrap().succeeded();
+        assert!(throttle.attempt(keys(), false, 1_000).await.is_ok());
+        // forgotten after 15 minutes without failures
+        let t = Throttle::new(64);
+        for _ in 0..3 {
+            drop(t.attempt(keys(), false, 0).await.unwrap());
+        }
+        assert!(t.attempt(keys(), false, 10).await.is_err());
+        assert!(t.attempt(keys(), false, FAILURES_FORGOTTEN_MS + 1).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_map_stays_bounded() {
+        let throttle = Throttle::new(64);
+        for i in 0..(MAX_KEYS + 500) {
+            let key = Key::Name(format!("user{i}"));
+            drop(throttle.attempt(vec![key], false, i as u64).await.unwrap());
+        }
+        assert_eq!(throttle.remembered(), MAX_KEYS);
+        // the newest are kept
+        let newest = Key::Name(format!("user{}", MAX_KEYS + 499));
+        assert!(throttle.lock().contains_key(&newest));
+        assert!(!throttle.lock().contains_key(&Key::Name("user0".into())));
+    }
+
+    #[tokio::test]
+    async fn checks_past_the_slots_and_the_queue_are_refused() {
+        let throttle = Throttle::new(1);
+        let now = 0;
+        let key = |i: usize| vec![Key::Name(format!("u{i}"))];
+        let first = throttle.attempt(key(0), false, now).await.unwrap();
+        // 4 may wait for the one slot; the 6th attempt is refused at once
+        let waiting: Vec<_> = (1..=4)
+            .map(|i| {
+                let t = throttle.clone();
+                tokio::spawn(async move { t.attempt(key(i), false, now).await.is_ok() })
+            })
+            .collect();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while throttle.waiting.load(Ordering::SeqCst) < 4 {
+            assert!(std::time::Instant::now() < deadline, "the 4 never queued");
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            throttle.attempt(key(5), false, now).await.err(),
+            Some(Refused::Busy)
+        );
+        // a device known for its name has a slot of its own
+        let known = throttle.attempt(key(6), true, now).await;
+        assert!(known.is_ok());
+        drop(first);
+        drop(known);
+        for w in waiting {
+            assert!(w.await.unwrap(), "a queued attempt got its slot");
+        }
+    }
+}
