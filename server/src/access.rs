@@ -17,8 +17,8 @@
 //! - Answers other than the site's files are never cached (`Cache-Control: no-store`); over
 //!   HTTPS they carry HSTS.
 
-use crate::login::throttle::Throttle;
 use crate::login::device::DeviceKey;
+use crate::login::throttle::Throttle;
 use crate::rest::Refusal;
 use app::domain::audit::Actor;
 use app::domain::auth::{SessionKey, SessionStarted};
@@ -525,7 +525,11 @@ mod tests {
             Some(host.1),
             false
         ));
-        assert!(cross_site(&headers(&[host, ("origin", "null")]), Some(host.1), false));
+        assert!(cross_site(
+            &headers(&[host, ("origin", "null")]),
+            Some(host.1),
+            false
+        ));
         // over TLS the console's origin is https: a plain-http page of the same host is another
         assert!(!cross_site(
             &headers(&[host, ("origin", "https://127.0.0.1:3000")]),

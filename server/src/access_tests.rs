@@ -689,7 +689,10 @@ async fn sessions_expire_when_idle_or_old_and_with_a_new_password() {
         .create_user("ops", PASSWORD, Role::Operator)
         .await
         .unwrap();
-    let e = store.login("ops", "guessing wrong", None).await.unwrap_err();
+    let e = store
+        .login("ops", "guessing wrong", None)
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), 401);
     let (principal, token) = store.login("ops", PASSWORD, None).await.unwrap();
     assert_eq!(principal.role, Role::Operator);

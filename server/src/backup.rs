@@ -88,7 +88,11 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
 /// the umask created it with.
 fn owner_only_if_a_file(out: &impl std::os::fd::AsFd) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    let file = std::fs::File::from(out.as_fd().try_clone_to_owned().map_err(|e| e.to_string())?);
+    let file = std::fs::File::from(
+        out.as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| e.to_string())?,
+    );
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if meta.is_file() {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))

@@ -105,7 +105,13 @@ async fn https_login_sets_a_secure_cookie_and_plain_http_gets_no_answer() {
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
         .unwrap_or_else(|| panic!("no cookie: {answer}"));
     // the __Host- prefix: browsers keep it only if Secure, host-only and for /
-    for part in ["__Host-havip_session=hvs_", "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+    for part in [
+        "__Host-havip_session=hvs_",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(

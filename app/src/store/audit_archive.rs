@@ -104,15 +104,19 @@ mod tests {
     fn records_are_appended_and_rotated() {
         let dir = tempfile::tempdir().unwrap();
         let mut archive = Archive::with_size(dir.path(), 100);
-        for i in 0..40 {
+        // 11 bytes a line: a file holds 10 lines, so 60 lines rotate 5 times
+        for i in 0..60 {
             assert!(archive.append(format!("{{\"id\":{i:03}}}").as_bytes()));
         }
         let current = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
-        assert!(current.ends_with("{\"id\":039}\n"), "{current}");
+        assert!(current.ends_with("{\"id\":059}\n"), "{current}");
         let first = std::fs::read_to_string(dir.path().join(format!("{FILE_NAME}.1"))).unwrap();
         assert!(first.lines().all(|l| l.starts_with("{\"id\":")));
         assert!(dir.path().join(format!("{FILE_NAME}.{KEPT}")).exists());
-        assert!(!dir.path().join(format!("{FILE_NAME}.{}", KEPT + 1)).exists());
+        assert!(!dir
+            .path()
+            .join(format!("{FILE_NAME}.{}", KEPT + 1))
+            .exists());
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join(FILE_NAME))
             .unwrap()

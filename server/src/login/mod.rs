@@ -130,7 +130,15 @@ async fn login(
     let next = next::safe_next(form.next.as_deref());
     let name = match check_user_name(&form.name) {
         Ok(name) => name.to_ascii_lowercase(),
-        Err(e) => return answer(browser, Err(ApiError::invalid("name", e)), https, "/login", next),
+        Err(e) => {
+            return answer(
+                browser,
+                Err(ApiError::invalid("name", e)),
+                https,
+                "/login",
+                next,
+            )
+        }
     };
     if form.password.len() > PASSWORD_MAX_BYTES {
         let e = ApiError::invalid("password", "Wrong user name or password.");

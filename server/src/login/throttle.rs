@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -101,8 +101,6 @@ pub struct Throttle {
     known_device_checks: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
-    /// attempts refused by the back-off or for lack of a slot, since start (for metrics)
-    refused: Arc<AtomicU64>,
 }
 
 /// An attempt let through: its failure is already counted; `succeeded` takes it back.
@@ -122,7 +120,6 @@ impl Throttle {
             known_device_checks: Arc::new(Semaphore::new(1)),
             waiting: Arc::default(),
             max_waiting: checks * WAITING_PER_CHECK,
-            refused: Arc::default(),
         }
     }
 
@@ -131,12 +128,8 @@ impl Throttle {
         Throttle::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
-    /// Attempts refused since start.
-    pub fn refused(&self) -> u64 {
-        self.refused.load(Ordering::Relaxed)
-    }
-
     /// Keys remembered now.
+    #[cfg(test)]
     pub fn remembered(&self) -> usize {
         self.lock().len()
     }
@@ -153,9 +146,7 @@ impl Throttle {
         known_device: bool,
         now: u64,
     ) -> Result<Attempt, Refused> {
-        self.count(&keys, now).inspect_err(|_| {
-            self.refused.fetch_add(1, Ordering::Relaxed);
-        })?;
+        self.count(&keys, now)?;
         match self.slot(known_device).await {
             Some(slot) => Ok(Attempt {
                 throttle: self.clone(),
@@ -164,7 +155,6 @@ impl Throttle {
             }),
             None => {
                 self.uncount(&keys);
-                self.refused.fetch_add(1, Ordering::Relaxed);
                 Err(Refused::Busy)
             }
         }
@@ -291,16 +281,16 @@ mod tests {
         let throttle = Throttle::new(64);
         let keys = || vec![Key::Name("admin".into())];
         // three attempts in flight at once, none finished: the fourth already waits
-        let held: Vec<Attempt> = futures::future::join_all((0..3).map(|_| throttle.attempt(keys(), false, 1_000)))
-            .await
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
+        let held: Vec<Attempt> =
+            futures::future::join_all((0..3).map(|_| throttle.attempt(keys(), false, 1_000)))
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
         assert_eq!(
             throttle.attempt(keys(), false, 1_000).await.err(),
             Some(Refused::BackOff(1_000))
         );
-        assert_eq!(throttle.refused(), 1);
         // a success takes its own attempt back and clears the name
         held.into_iter().next().unwrap().succeeded();
         assert!(throttle.attempt(keys(), false, 1_000).await.is_ok());
@@ -310,7 +300,10 @@ mod tests {
             drop(t.attempt(keys(), false, 0).await.unwrap());
         }
         assert!(t.attempt(keys(), false, 10).await.is_err());
-        assert!(t.attempt(keys(), false, FAILURES_FORGOTTEN_MS + 1).await.is_ok());
+        assert!(t
+            .attempt(keys(), false, FAILURES_FORGOTTEN_MS + 1)
+            .await
+            .is_ok());
     }
 
     #[tokio::test]
