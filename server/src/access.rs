@@ -3,7 +3,8 @@
 //! - Only requests for this console's own host names are served: the `Host` (or HTTP/2's
 //!   `:authority`) must be an IP address, `localhost`, or the host of `--public-url`. Any other
 //!   name is refused with 421, so a page on an attacker's domain that rebinds its DNS to the
-//!   console cannot read it (`/healthz` and `/readyz` answer any name, for load balancers).
+//!   console cannot use a browser's cookies there. Agents (`/agent/ws`), requests with an
+//!   `Authorization` header (scrapers, scripts) and `/healthz`, `/readyz` may use any name.
 //! - A browser's state change (any method but GET/HEAD) and the browser's live websocket must
 //!   come from the console's own pages: a cross-site `Origin` or `Sec-Fetch-Site` gets 403.
 //! - Until the first administrator exists, only the set-up page (guarded by a one-time code
@@ -412,8 +413,13 @@ async fn decide(
     req.extensions_mut().insert(Client(client));
     req.extensions_mut().insert(Https(https));
     let host = request_host(&req);
-    let health = crate::health::PATHS.contains(&path.as_str());
-    if !health && host.as_deref().is_some_and(|h| !access.serves_host(h)) {
+    // what rebinding could abuse is a browser's ambient credentials (its cookies): agents
+    // (tokens), scrapers and scripts (an Authorization header) and health checks may use any
+    // name the operator gave them
+    let machine = path == "/agent/ws"
+        || crate::health::PATHS.contains(&path.as_str())
+        || req.headers().contains_key(header::AUTHORIZATION);
+    if !machine && host.as_deref().is_some_and(|h| !access.serves_host(h)) {
         return Refusal(ApiError::misdirected(
             "This console does not answer to that host name: use its address or its --public-url.",
         ))

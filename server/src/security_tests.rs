@@ -386,13 +386,20 @@ async fn only_the_consoles_own_host_names_are_served() {
         let answer = send(&router, get("/api/v1/havips", host)).await;
         assert_eq!(answer.status, StatusCode::OK, "{host}: {}", answer.body);
     }
-    // load balancers' checks answer any name
+    // load balancers' checks answer any name, as do agents and scrapers with credentials
     assert_eq!(
         send(&router, get("/healthz", "attacker.example"))
             .await
             .status,
         StatusCode::OK
     );
+    let scrape = Request::get(crate::metrics::PATH)
+        .header(header::HOST, "havip.internal:3000")
+        .header(header::AUTHORIZATION, "Bearer not-a-token-at-all")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&router, scrape).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "checked, not misdirected");
 }
 
 #[tokio::test]
