@@ -136,6 +136,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
         let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
         println!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
+        if let Some(warning) = crate::tcapi::exposure_warning(addr, tls.is_some()) {
+            tracing::warn!("{warning}");
+        }
         let tls = tls.clone();
         let closing = closing(&store);
         tokio::spawn(async move {
