@@ -29,9 +29,19 @@ pub(crate) struct Fixture {
     pub havip: Havip,
 }
 
+/// The fixture's console runs as with `--allow-private-webhooks`: its tests' webhook
+/// receivers listen on loopback.
 pub(crate) async fn fixture() -> Fixture {
+    fixture_with(StoreConfig {
+        webhooks: app::domain::alerts::WebhookDestinations::allowing_internal(),
+        ..Default::default()
+    })
+    .await
+}
+
+pub(crate) async fn fixture_with(config: StoreConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = Store::open(dir.path(), config).unwrap();
     let region = store.regions().unwrap().remove(0);
     let vpc = store.network_view(&region.id).unwrap().remove(0);
     let subnet_id = vpc.subnets[0].subnet.id.clone();

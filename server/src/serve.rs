@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// variable: a flag shows in the process list.
     #[arg(long, env = "HAVIP_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Let webhooks go to loopback, link-local (cloud metadata), unspecified addresses and
+    /// the console's own; refused otherwise. Private ranges are always allowed.
+    #[arg(long, env = "HAVIP_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -82,6 +86,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             min_free_bytes: args.min_free_mb * 1024 * 1024,
             hook_dir: args.hook_dir.clone(),
             subnet_full_percent: args.subnet_full_percent,
+            webhooks: app::domain::alerts::WebhookDestinations {
+                allow_internal: args.allow_private_webhooks,
+                own: [Some(args.listen), args.api_listen].iter().flatten().map(|a| a.ip()).collect(),
+            },
             ..Default::default()
         },
     )
