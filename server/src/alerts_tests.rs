@@ -454,7 +454,7 @@ async fn last_delivery(f: &Fixture, id: &str) -> app::domain::alerts::Delivery {
     let t0 = Instant::now();
     loop {
         let (rows, _) = rows(f).await;
-        let row = rows.iter().find(|r| r.rule.id.to_string() == id).unwrap();
+        let row = rows.iter().find(|r| r.rule.id == *id).unwrap();
         if let Some(d) = row.recent.first() {
             return d.clone();
         }
@@ -481,7 +481,10 @@ async fn webhooks_to_loopback_are_refused_unless_allowed() {
         message.contains("loopback") && message.contains("--allow-private-webhooks"),
         "{answer}"
     );
-    assert!(f.store.dump().unwrap() == before, "a refused rule was saved");
+    assert!(
+        f.store.dump().unwrap() == before,
+        "a refused rule was saved"
+    );
 
     let by_name = url.replace("127.0.0.1", "localhost");
     let (id, _) = add_rule(&f, webhook_rule(&by_name, &["agent.online"], 0)).await;
@@ -490,7 +493,9 @@ async fn webhooks_to_loopback_are_refused_unless_allowed() {
     assert!(!refused.delivered);
     assert_eq!(refused.attempts, 1, "a refusal is not retried");
     assert!(
-        refused.outcome.starts_with("refused: localhost resolves to")
+        refused
+            .outcome
+            .starts_with("refused: localhost resolves to")
             && refused.outcome.contains("loopback"),
         "{}",
         refused.outcome
@@ -502,7 +507,10 @@ async fn webhooks_to_loopback_are_refused_unless_allowed() {
     crate::alerts::spawn_with(allowing.store.clone(), Duration::from_millis(5));
     for target in [&url, &by_name] {
         let (id, _) = add_rule(&allowing, webhook_rule(target, &["agent.online"], 0)).await;
-        allowing.store.test_alert(&id.parse().unwrap(), "admin").unwrap();
+        allowing
+            .store
+            .test_alert(&id.parse().unwrap(), "admin")
+            .unwrap();
         next(&mut got, Duration::from_secs(10)).await;
         let delivered = last_delivery(&allowing, &id).await;
         assert_eq!(

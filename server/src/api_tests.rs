@@ -757,7 +757,13 @@ async fn a_common_password_is_refused_over_http() {
     let f = fixture().await;
     let form_type = Some("application/x-www-form-urlencoded");
     let before = f.store.dump().unwrap();
-    let add = |password: &str| form(&[("name", "carol"), ("role", "viewer"), ("password", password)]);
+    let add = |password: &str| {
+        form(&[
+            ("name", "carol"),
+            ("role", "viewer"),
+            ("password", password),
+        ])
+    };
     // compared without case
     let (status, answer) = request_as(
         &f,
@@ -774,7 +780,10 @@ async fn a_common_password_is_refused_over_http() {
         answer["message"],
         "This password is among the most common ones: choose another."
     );
-    assert!(f.store.dump().unwrap() == before, "the refused user was saved");
+    assert!(
+        f.store.dump().unwrap() == before,
+        "the refused user was saved"
+    );
     // nor may an existing user's password become one
     let set = form(&[("name", "viewer-user"), ("password", "qwertyuiopas")]);
     let (status, answer) = request_as(

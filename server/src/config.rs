@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("HAVIP_ALLOW_PRIVATE_WEBHOOKS".to_string(), "true".to_string()),
+                (
+                    "HAVIP_ALLOW_PRIVATE_WEBHOOKS".to_string(),
+                    "true".to_string()
+                ),
                 ("HAVIP_INTERFACE".into(), "eth1".into()),
                 ("HAVIP_LISTEN".into(), "127.0.0.1:4000".into()),
                 ("HAVIP_LOG_FORMAT".into(), "json".into()),

@@ -88,7 +88,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             subnet_full_percent: args.subnet_full_percent,
             webhooks: app::domain::alerts::WebhookDestinations {
                 allow_internal: args.allow_private_webhooks,
-                own: [Some(args.listen), args.api_listen].iter().flatten().map(|a| a.ip()).collect(),
+                own: [Some(args.listen), args.api_listen]
+                    .iter()
+                    .flatten()
+                    .map(|a| a.ip())
+                    .collect(),
             },
             ..Default::default()
         },

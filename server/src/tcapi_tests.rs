@@ -33,7 +33,14 @@ pub(crate) fn signed(
     query: Option<&str>,
     timestamp: i64,
 ) -> Request<Body> {
-    signed_headers(key, action, params, query, timestamp, &["content-type", "host"])
+    signed_headers(
+        key,
+        action,
+        params,
+        query,
+        timestamp,
+        &["content-type", "host"],
+    )
 }
 
 /// A signed request whose signature covers `signed_headers` (of content-type, host and
@@ -321,7 +328,13 @@ async fn havips_over_the_api_the_get_form_associations_and_the_audit_log() {
     // not signed), refused as a replay: signed a second later, as a client's next call is
     let undone = call(
         &api,
-        signed(&operator, "DisassociateHaVipInstance", &set, None, now() + 1),
+        signed(
+            &operator,
+            "DisassociateHaVipInstance",
+            &set,
+            None,
+            now() + 1,
+        ),
     )
     .await;
     assert_eq!(code(&undone), "", "{undone}");
@@ -428,7 +441,15 @@ async fn a_signed_request_is_accepted_once() {
     let api = router(TcApi::new(f.store.clone(), 1000));
     let viewer = key_of(&f, Role::Viewer).await;
     let now_at = now();
-    let captured = || signed(&viewer, "DescribeHaVips", &json!({"Limit": 5}), None, now_at);
+    let captured = || {
+        signed(
+            &viewer,
+            "DescribeHaVips",
+            &json!({"Limit": 5}),
+            None,
+            now_at,
+        )
+    };
     let first = call(&api, captured()).await;
     assert_eq!(code(&first), "", "{first}");
     assert_eq!(first["TotalCount"], 1, "{first}");
@@ -448,7 +469,13 @@ async fn a_signed_request_is_accepted_once() {
     assert!(answer.get("VpcSet").is_none(), "{answer}");
 
     // the same request signed a second later is another signature: accepted
-    let next = signed(&viewer, "DescribeHaVips", &json!({"Limit": 5}), None, now_at + 1);
+    let next = signed(
+        &viewer,
+        "DescribeHaVips",
+        &json!({"Limit": 5}),
+        None,
+        now_at + 1,
+    );
     assert_eq!(code(&call(&api, next).await), "");
 }
 
@@ -476,9 +503,8 @@ async fn a_signed_action_cannot_be_changed() {
     let api = router(TcApi::new(f.store.clone(), 1000));
     let viewer = key_of(&f, Role::Viewer).await;
     let with_action = ["content-type", "host", "x-tc-action"];
-    let signing = |action: &str| {
-        signed_headers(&viewer, action, &json!({}), None, now(), &with_action)
-    };
+    let signing =
+        |action: &str| signed_headers(&viewer, action, &json!({}), None, now(), &with_action);
     let mut changed = signing("DescribeHaVips");
     changed
         .headers_mut()

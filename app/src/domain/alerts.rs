@@ -310,11 +310,14 @@ pub fn check_url(url: &str) -> Result<(), ApiError> {
 /// `0x7f.0.0.1` all reach an IPv4 address that could not be checked otherwise). A name is
 /// checked when a delivery resolves it.
 #[cfg(feature = "ssr")]
-pub fn check_url_destination(url: &str, destinations: &WebhookDestinations) -> Result<(), ApiError> {
+pub fn check_url_destination(
+    url: &str,
+    destinations: &WebhookDestinations,
+) -> Result<(), ApiError> {
     let refuse = |why: String| Err(ApiError::invalid("url", format!("Webhook URL: {why}")));
-    let authority = url
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    let authority = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
     if names_ipv4_loosely(authority) {
         return refuse("write an IPv4 address as four decimal numbers (a.b.c.d).".into());
     }
@@ -330,7 +333,9 @@ fn host_of(authority: &str) -> &str {
     if authority.starts_with('[') {
         return authority.split(']').next().unwrap_or(authority);
     }
-    authority.rsplit_once(':').map_or(authority, |(host, _)| host)
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
 }
 
 #[cfg(feature = "ssr")]
@@ -507,11 +512,20 @@ mod tests {
             assert!(refused.refusal(ip).is_some(), "{internal}");
             assert_eq!(WebhookDestinations::allowing_internal().refusal(ip), None);
         }
-        for outside in ["10.0.0.8", "172.16.0.1", "192.168.1.1", "fd00::1", "203.0.113.7"] {
+        for outside in [
+            "10.0.0.8",
+            "172.16.0.1",
+            "192.168.1.1",
+            "fd00::1",
+            "203.0.113.7",
+        ] {
             assert_eq!(refused.refusal(outside.parse().unwrap()), None, "{outside}");
         }
         let why = refused.refusal("127.0.0.1".parse().unwrap()).unwrap();
-        assert!(why.contains("loopback") && why.contains("--allow-private-webhooks"), "{why}");
+        assert!(
+            why.contains("loopback") && why.contains("--allow-private-webhooks"),
+            "{why}"
+        );
     }
 
     #[cfg(feature = "ssr")]
@@ -521,15 +535,31 @@ mod tests {
         assert_eq!(ip("http://127.0.0.1:8080/x").as_deref(), Some("127.0.0.1"));
         assert_eq!(ip("https://[::1]/x").as_deref(), Some("::1"));
         assert_eq!(ip("http://[fe80::1]:9000?x").as_deref(), Some("fe80::1"));
-        assert_eq!(ip("http://169.254.169.254").as_deref(), Some("169.254.169.254"));
+        assert_eq!(
+            ip("http://169.254.169.254").as_deref(),
+            Some("169.254.169.254")
+        );
         assert_eq!(ip("http://localhost:8080/x"), None);
         assert_eq!(ip("https://hooks.example.com/x"), None);
         let refused = WebhookDestinations::default();
-        let field = |u: &str| check_url_destination(u, &refused).err().and_then(|e| e.field);
-        for loose in ["http://127.1/", "http://2130706433/", "http://0x7f.0.0.1:80/", "http://127.0.0.1./"] {
+        let field = |u: &str| {
+            check_url_destination(u, &refused)
+                .err()
+                .and_then(|e| e.field)
+        };
+        for loose in [
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0x7f.0.0.1:80/",
+            "http://127.0.0.1./",
+        ] {
             assert_eq!(field(loose).as_deref(), Some("url"), "{loose}");
         }
-        for fine in ["http://hooks.example.com.:80/", "http://host-1.example/", "http://10.0.0.1/"] {
+        for fine in [
+            "http://hooks.example.com.:80/",
+            "http://host-1.example/",
+            "http://10.0.0.1/",
+        ] {
             assert_eq!(field(fine), None, "{fine}");
         }
     }

@@ -160,16 +160,28 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn common_passwords_are_refused_without_case() {
-        for common in ["password1234", "Password1234", "123456789012", "QWERTYUIOPAS", "1qaz2wsx3edc"] {
+        for common in [
+            "password1234",
+            "Password1234",
+            "123456789012",
+            "QWERTYUIOPAS",
+            "1qaz2wsx3edc",
+        ] {
             assert!(is_common_password(common), "{common}");
-            assert_eq!(check_password(common), Err(PasswordError::Common), "{common}");
+            assert_eq!(
+                check_password(common),
+                Err(PasswordError::Common),
+                "{common}"
+            );
         }
         assert_eq!(
             PasswordError::Common.to_string(),
             "This password is among the most common ones: choose another."
         );
         // the file's comments are not passwords; uncommon ones pass
-        assert!(!is_common_password("# Common passwords of at least 12 characters"));
+        assert!(!is_common_password(
+            "# Common passwords of at least 12 characters"
+        ));
         assert_eq!(check_password("Gravel4Tulip"), Ok(()));
         // every entry is long enough to matter and written in lower case
         let entries = include_str!("common_passwords.txt")

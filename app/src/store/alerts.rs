@@ -9,8 +9,8 @@ use super::audit::snapshot;
 use super::network::usable_addresses;
 use super::{db_err, decode, encode, finish, new_id, now_ms, Store};
 use crate::domain::alerts::{
-    check_rule, check_url_destination, AlertRow, AlertRule, CreatedAlert, Delivery, Event, EventType, NewAlertRule, Scope,
-    Target, MAX_RULES,
+    check_rule, check_url_destination, AlertRow, AlertRule, CreatedAlert, Delivery, Event,
+    EventType, NewAlertRule, Scope, Target, MAX_RULES,
 };
 use crate::domain::binding::Change;
 use crate::domain::error::ApiError;

@@ -60,13 +60,18 @@ async fn resolve_checked(
 /// webhooks may go to. `None` for names (checked when resolved) and allowed addresses.
 pub fn literal_refusal(url: &reqwest::Url, destinations: &WebhookDestinations) -> Option<String> {
     // the URL parser writes an IPv4 host in four decimal numbers, an IPv6 one in brackets
-    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let ip: IpAddr = host.parse().ok()?;
     destinations.refusal(ip)
 }
 
 /// The refusal somewhere in `error`'s causes, if it is one.
-pub fn refusal_in(error: &(dyn std::error::Error + 'static)) -> Option<&DestinationRefused> {
+pub fn refusal_in<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a DestinationRefused> {
     let mut cause = Some(error);
     while let Some(e) = cause {
         if let Some(refused) = e.downcast_ref::<DestinationRefused>() {
@@ -95,7 +100,11 @@ mod tests {
         ] {
             assert!(check(internal).is_some(), "{internal}");
         }
-        for fine in ["http://10.1.2.3/x", "http://localhost/x", "https://hooks.example/"] {
+        for fine in [
+            "http://10.1.2.3/x",
+            "http://localhost/x",
+            "https://hooks.example/",
+        ] {
             assert_eq!(check(fine), None, "{fine}");
         }
         let allowed = WebhookDestinations::allowing_internal();

@@ -345,10 +345,11 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::exposure_warning;
+    use std::net::SocketAddr;
 
     #[test]
     fn plain_http_beyond_loopback_is_warned_about() {
-        let at = |a: &str| a.parse().unwrap();
+        let at = |a: &str| -> SocketAddr { a.parse().unwrap() };
         assert_eq!(exposure_warning(at("127.0.0.1:3001"), false), None);
         assert_eq!(exposure_warning(at("[::1]:3001"), false), None);
         assert_eq!(exposure_warning(at("0.0.0.0:3001"), true), None);

@@ -10,7 +10,9 @@
 //! inside the window, new signed requests are refused (with a throttling code) rather than
 //! forgetting a signature early, which would let it be replayed: replay protection never
 //! silently lapses. Only signatures that verified are recorded, so filling the memory takes
-//! valid keys and is further bounded by the per-key rate limit.
+//! valid keys and is further bounded by the per-key rate limit. The memory is the process's:
+//! a request accepted just before a restart could be accepted once more after it, within its
+//! window.
 
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
@@ -105,7 +107,11 @@ mod tests {
             Err(Refusal::AlreadyUsed)
         );
         assert_eq!(seen.first_use("cc", 1301, 300, 1301), Ok(()));
-        assert_eq!(seen.len(), 1, "aa and bb are forgotten once outside the window");
+        assert_eq!(
+            seen.len(),
+            1,
+            "aa and bb are forgotten once outside the window"
+        );
     }
 
     #[test]
