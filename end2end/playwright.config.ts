@@ -52,11 +52,12 @@ export default defineConfig({
   ],
   webServer: {
     // users made on the command line first (as provisioning scripts do), then the console with
-    // a higher quota than the default 10 per VPC, so the paging test can fill a page
+    // a higher quota than the default 10 per VPC, so the paging test can fill a page, and
+    // webhooks allowed to loopback, where the tests' receivers listen
     command: [
       ...USERS.map((u) => `${serverBin} user add ${u.name} --role ${u.role} --data-dir ${dataDir}`),
       `${serverBin} key create admin --data-dir ${dataDir} > ${dataDir}/admin.key`,
-      `exec ${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100 --api-listen 127.0.0.1:${apiPort}`,
+      `exec ${serverBin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --quota 100 --api-listen 127.0.0.1:${apiPort} --allow-private-webhooks`,
     ].join(" && "),
     env: { HAVIP_PASSWORD: PASSWORD },
     cwd: "..",

@@ -13,6 +13,8 @@ fn keepalived_accepts_every_generated_configuration() {
     let mut base = KeepalivedParams::defaults(
         "172.16.16.12".parse().unwrap(),
         "172.16.16.0/24".parse().unwrap(),
+        // as `random_auth_pass` makes them: 8 letters and digits
+        "Xq7pR2mZ".into(),
     );
     base.primary_ip = "172.16.16.5".into();
     base.secondary_ip = "172.16.16.6".into();

@@ -88,7 +88,9 @@ export function api(path: string) {
 
 export async function startServer() {
   server = start("serve", BIN, ["serve", "--listen", `127.0.0.1:${PORT}`, "--data-dir", join(DIR, "data"),
-                                "--agent-socket", SOCKET]);
+                                "--agent-socket", SOCKET,
+                                // the spec's webhook receiver listens on 127.0.0.1
+                                "--allow-private-webhooks"]);
   await waitFor(async () => (await fetch(BASE + "/login").catch(() => null))?.ok === true, 20_000, "server up");
 }
 

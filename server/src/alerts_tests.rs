@@ -3,7 +3,7 @@
 //! the delivery log read back over HTTP.
 
 use crate::alerts::webhook::sign;
-use crate::api_tests::{fixture, form, request_as, Fixture};
+use crate::api_tests::{fixture, fixture_with, form, request_as, Fixture};
 use app::api::alerts::{AlertsPage, CreateAlert, TestAlert};
 use app::domain::alerts::{AlertRow, EventType, NewAlertRule, Target};
 use app::domain::auth::Role;
@@ -447,4 +447,76 @@ async fn a_hook_program_gets_the_event_on_stdin() {
     }
     let d = &store.deliveries(&created.rule.id, 1).unwrap()[0];
     assert_eq!((d.delivered, d.outcome.as_str()), (true, "exit status 0"));
+}
+
+/// The latest delivery of rule `id`, as the Alerts page shows it (over HTTP).
+async fn last_delivery(f: &Fixture, id: &str) -> app::domain::alerts::Delivery {
+    let t0 = Instant::now();
+    loop {
+        let (rows, _) = rows(f).await;
+        let row = rows.iter().find(|r| r.rule.id == *id).unwrap();
+        if let Some(d) = row.recent.first() {
+            return d.clone();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "a delivery logged");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Without `--allow-private-webhooks`, a webhook to loopback is refused: when the rule names
+/// the address, at creation; when it names a host (`localhost`), when the delivery connects,
+/// whatever the name resolved to before. With the flag, the same receiver gets it.
+#[tokio::test]
+async fn webhooks_to_loopback_are_refused_unless_allowed() {
+    let f = fixture_with(app::store::StoreConfig::default()).await;
+    crate::alerts::spawn_with(f.store.clone(), Duration::from_millis(5));
+    let (url, mut got) = receiver(vec![200]).await;
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let before = f.store.dump().unwrap();
+    let (status, answer) = post_rule(&f, webhook_rule(&url, &["agent.online"], 0)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["field"], "url", "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("loopback") && message.contains("--allow-private-webhooks"),
+        "{answer}"
+    );
+    assert!(
+        f.store.dump().unwrap() == before,
+        "a refused rule was saved"
+    );
+
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let (id, _) = add_rule(&f, webhook_rule(&by_name, &["agent.online"], 0)).await;
+    f.store.test_alert(&id.parse().unwrap(), "admin").unwrap();
+    let refused = last_delivery(&f, &id).await;
+    assert!(!refused.delivered);
+    assert_eq!(refused.attempts, 1, "a refusal is not retried");
+    assert!(
+        refused
+            .outcome
+            .starts_with("refused: localhost resolves to")
+            && refused.outcome.contains("loopback"),
+        "{}",
+        refused.outcome
+    );
+    assert!(got.try_recv().is_err(), "nothing reached the receiver");
+
+    // the same, on a console allowing them
+    let allowing = fixture().await;
+    crate::alerts::spawn_with(allowing.store.clone(), Duration::from_millis(5));
+    for target in [&url, &by_name] {
+        let (id, _) = add_rule(&allowing, webhook_rule(target, &["agent.online"], 0)).await;
+        allowing
+            .store
+            .test_alert(&id.parse().unwrap(), "admin")
+            .unwrap();
+        next(&mut got, Duration::from_secs(10)).await;
+        let delivered = last_delivery(&allowing, &id).await;
+        assert_eq!(
+            (delivered.delivered, delivered.outcome.as_str()),
+            (true, "HTTP 200"),
+            "{target}"
+        );
+    }
 }

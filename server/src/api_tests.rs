@@ -29,9 +29,19 @@ pub(crate) struct Fixture {
     pub havip: Havip,
 }
 
+/// The fixture's console runs as with `--allow-private-webhooks`: its tests' webhook
+/// receivers listen on loopback.
 pub(crate) async fn fixture() -> Fixture {
+    fixture_with(StoreConfig {
+        webhooks: app::domain::alerts::WebhookDestinations::allowing_internal(),
+        ..Default::default()
+    })
+    .await
+}
+
+pub(crate) async fn fixture_with(config: StoreConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = Store::open(dir.path(), config).unwrap();
     let region = store.regions().unwrap().remove(0);
     let vpc = store.network_view(&region.id).unwrap().remove(0);
     let subnet_id = vpc.subnets[0].subnet.id.clone();
@@ -739,4 +749,63 @@ async fn pages_are_rendered_whole_with_their_data_for_the_browser() {
             "{path}: the data for hydration"
         );
     }
+}
+
+#[tokio::test]
+async fn a_common_password_is_refused_over_http() {
+    use app::api::users::{AddUser, SetUserPassword};
+    let f = fixture().await;
+    let form_type = Some("application/x-www-form-urlencoded");
+    let before = f.store.dump().unwrap();
+    let add = |password: &str| {
+        form(&[
+            ("name", "carol"),
+            ("role", "viewer"),
+            ("password", password),
+        ])
+    };
+    // compared without case
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        AddUser::PATH,
+        form_type,
+        add("Password1234"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["field"], "password", "{answer}");
+    assert_eq!(
+        answer["message"],
+        "This password is among the most common ones: choose another."
+    );
+    assert!(
+        f.store.dump().unwrap() == before,
+        "the refused user was saved"
+    );
+    // nor may an existing user's password become one
+    let set = form(&[("name", "viewer-user"), ("password", "qwertyuiopas")]);
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        SetUserPassword::PATH,
+        form_type,
+        set,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["field"], "password", "{answer}");
+    // an uncommon one of the same length is fine
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        AddUser::PATH,
+        form_type,
+        add("Gravel4Tulip"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }

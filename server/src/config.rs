@@ -136,13 +136,17 @@ mod tests {
 
     #[test]
     fn keys_are_the_flags_of_their_command() {
-        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\n[agent]\ninterface = \"eth1\"\n";
+        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\nallow-private-webhooks = true\n[agent]\ninterface = \"eth1\"\n";
         let mut got = settings(&command(), text).unwrap();
         got.sort();
         assert_eq!(
             got,
             [
-                ("HAVIP_INTERFACE".to_string(), "eth1".to_string()),
+                (
+                    "HAVIP_ALLOW_PRIVATE_WEBHOOKS".to_string(),
+                    "true".to_string()
+                ),
+                ("HAVIP_INTERFACE".into(), "eth1".into()),
                 ("HAVIP_LISTEN".into(), "127.0.0.1:4000".into()),
                 ("HAVIP_LOG_FORMAT".into(), "json".into()),
                 ("HAVIP_QUOTA".into(), "20".into()),

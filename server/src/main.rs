@@ -73,7 +73,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web console.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Watch ARP on a host's interface and report HAVIP holders to the console.
     Agent(agent::AgentArgs),
     /// Add users and reset passwords (with the console stopped: one process opens the database).
@@ -142,7 +142,7 @@ async fn run(cli: Cli) {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Agent(args) => agent::run(args).await,
         Command::User(command) => users::run(command).await,
         Command::Key(command) => users::run_key(command).await,

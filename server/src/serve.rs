@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// audit log) and whether it used HTTPS (secure cookies, the https origin).
     #[arg(long, env = "HAVIP_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// Let webhooks go to loopback, link-local (cloud metadata), unspecified addresses and
+    /// the console's own; refused otherwise. Private ranges are always allowed.
+    #[arg(long, env = "HAVIP_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 /// An address or a CIDR: `10.0.0.5` is `10.0.0.5/32`.
@@ -100,6 +104,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             min_free_bytes: args.min_free_mb * 1024 * 1024,
             hook_dir: args.hook_dir.clone(),
             subnet_full_percent: args.subnet_full_percent,
+            webhooks: app::domain::alerts::WebhookDestinations {
+                allow_internal: args.allow_private_webhooks,
+                own: [Some(args.listen), args.api_listen]
+                    .iter()
+                    .flatten()
+                    .map(|a| a.ip())
+                    .collect(),
+            },
             ..Default::default()
         },
     )
@@ -157,6 +169,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
         let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
         println!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
+        if let Some(warning) = crate::tcapi::exposure_warning(addr, tls.is_some()) {
+            tracing::warn!("{warning}");
+        }
         let tls = tls.clone();
         let closing = closing(&store);
         tokio::spawn(async move {

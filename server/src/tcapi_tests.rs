@@ -33,6 +33,26 @@ pub(crate) fn signed(
     query: Option<&str>,
     timestamp: i64,
 ) -> Request<Body> {
+    signed_headers(
+        key,
+        action,
+        params,
+        query,
+        timestamp,
+        &["content-type", "host"],
+    )
+}
+
+/// A signed request whose signature covers `signed_headers` (of content-type, host and
+/// x-tc-action).
+pub(crate) fn signed_headers(
+    key: &Key,
+    action: &str,
+    params: &Value,
+    query: Option<&str>,
+    timestamp: i64,
+    signed_headers: &[&str],
+) -> Request<Body> {
     let host = "127.0.0.1:3001";
     let (method, content_type, body, uri) = match query {
         None => (
@@ -51,12 +71,13 @@ pub(crate) fn signed(
     let mut headers = axum::http::HeaderMap::new();
     headers.insert("content-type", content_type.parse().unwrap());
     headers.insert("host", host.parse().unwrap());
+    headers.insert("x-tc-action", action.parse().unwrap());
     let date = &app::domain::model::format_time(timestamp as u64 * 1000)[..10];
     let mut auth = crate::tcapi::sign::Authorization {
         secret_id: key.id.clone(),
         date: date.into(),
         service: "vpc".into(),
-        signed_headers: vec!["content-type".into(), "host".into()],
+        signed_headers: signed_headers.iter().map(|h| h.to_string()).collect(),
         signature: String::new(),
     };
     let ts = timestamp.to_string();
@@ -83,8 +104,10 @@ pub(crate) fn signed(
         .header(
             "authorization",
             format!(
-                "TC3-HMAC-SHA256 Credential={}/{date}/vpc/tc3_request, SignedHeaders=content-type;host, Signature={}",
-                key.id, auth.signature
+                "TC3-HMAC-SHA256 Credential={}/{date}/vpc/tc3_request, SignedHeaders={}, Signature={}",
+                key.id,
+                signed_headers.join(";"),
+                auth.signature
             ),
         )
         .body(Body::from(body))
@@ -301,7 +324,20 @@ async fn havips_over_the_api_the_get_form_associations_and_the_audit_log() {
         f.store.havip(&id.parse().unwrap()).unwrap().allowed,
         vec![instance.eni_id.clone()]
     );
-    act(&api, &operator, "DisassociateHaVipInstance", set).await;
+    // the same body signed in the same second would be the same signature (the action is
+    // not signed), refused as a replay: signed a second later, as a client's next call is
+    let undone = call(
+        &api,
+        signed(
+            &operator,
+            "DisassociateHaVipInstance",
+            &set,
+            None,
+            now() + 1,
+        ),
+    )
+    .await;
+    assert_eq!(code(&undone), "", "{undone}");
     assert!(f
         .store
         .havip(&id.parse().unwrap())
@@ -339,8 +375,11 @@ async fn each_key_and_action_is_rate_limited() {
     let viewer = key_of(&f, Role::Viewer).await;
     let codes: Vec<String> = {
         let mut codes = vec![];
-        for _ in 0..3 {
-            codes.push(code(&act(&api, &viewer, "DescribeHaVips", json!({})).await).to_string());
+        // distinct requests: identical ones signed in the same second are one signature,
+        // accepted once
+        for limit in 1..=3 {
+            let answer = act(&api, &viewer, "DescribeHaVips", json!({ "Limit": limit })).await;
+            codes.push(code(&answer).to_string());
         }
         codes
     };
@@ -392,4 +431,94 @@ async fn each_api_request_gets_a_log_line_with_the_signing_keys_user() {
     let response = api.oneshot(unsigned).await.unwrap();
     assert!(response.headers().contains_key("x-request-id"));
     assert!(response.extensions().get::<Principal>().is_none());
+}
+
+/// The official SDK signs only content-type and host, so the action is not covered by the
+/// signature: a captured request must not be usable again, with its action or another.
+#[tokio::test]
+async fn a_signed_request_is_accepted_once() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let viewer = key_of(&f, Role::Viewer).await;
+    let now_at = now();
+    let captured = || {
+        signed(
+            &viewer,
+            "DescribeHaVips",
+            &json!({"Limit": 5}),
+            None,
+            now_at,
+        )
+    };
+    let first = call(&api, captured()).await;
+    assert_eq!(code(&first), "", "{first}");
+    assert_eq!(first["TotalCount"], 1, "{first}");
+
+    let again = call(&api, captured()).await;
+    assert_eq!(code(&again), "AuthFailure.SignatureFailure", "{again}");
+    assert_eq!(
+        again["Error"]["Message"],
+        "The request's signature was already used: sign each request anew (replayed requests are refused)."
+    );
+    let mut other_action = captured();
+    other_action
+        .headers_mut()
+        .insert("x-tc-action", "DescribeVpcs".parse().unwrap());
+    let answer = call(&api, other_action).await;
+    assert_eq!(code(&answer), "AuthFailure.SignatureFailure", "{answer}");
+    assert!(answer.get("VpcSet").is_none(), "{answer}");
+
+    // the same request signed a second later is another signature: accepted
+    let next = signed(
+        &viewer,
+        "DescribeHaVips",
+        &json!({"Limit": 5}),
+        None,
+        now_at + 1,
+    );
+    assert_eq!(code(&call(&api, next).await), "");
+}
+
+#[tokio::test]
+async fn a_forged_signature_does_not_spoil_the_real_one() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let viewer = key_of(&f, Role::Viewer).await;
+    let at = now();
+    let real = signed(&viewer, "DescribeHaVips", &json!({}), None, at);
+    // someone who saw the signature (not the key) sends it first with another body
+    let mut forged = signed(&viewer, "DescribeHaVips", &json!({}), None, at);
+    *forged.body_mut() = Body::from(json!({"Limit": 1}).to_string());
+    assert_eq!(
+        code(&call(&api, forged).await),
+        "AuthFailure.SignatureFailure"
+    );
+    let answer = call(&api, real).await;
+    assert_eq!(code(&answer), "", "{answer}");
+}
+
+#[tokio::test]
+async fn a_signed_action_cannot_be_changed() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let viewer = key_of(&f, Role::Viewer).await;
+    let with_action = ["content-type", "host", "x-tc-action"];
+    let signing =
+        |action: &str| signed_headers(&viewer, action, &json!({}), None, now(), &with_action);
+    let mut changed = signing("DescribeHaVips");
+    changed
+        .headers_mut()
+        .insert("x-tc-action", "DescribeVpcs".parse().unwrap());
+    let answer = call(&api, changed).await;
+    assert_eq!(code(&answer), "AuthFailure.SignatureFailure", "{answer}");
+    assert!(
+        answer["Error"]["Message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not match")),
+        "{answer}"
+    );
+    // DescribeVpcs signed as such is accepted
+    let answer = call(&api, signing("DescribeVpcs")).await;
+    assert_eq!(code(&answer), "", "{answer}");
+    assert!(answer["VpcSet"].is_array(), "{answer}");
 }

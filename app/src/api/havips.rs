@@ -84,6 +84,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
         region_id: havip.region_id,
         binding: havip.binding,
         last_agent,
+        auth_pass: crate::domain::haconfig::random_auth_pass(),
     })
 }
 

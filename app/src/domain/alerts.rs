@@ -305,6 +305,121 @@ pub fn check_url(url: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A webhook URL's host against `destinations` (on the server, where they are known): an IP
+/// address must be one webhooks may go to, and written as one (`127.1`, `2130706433`,
+/// `0x7f.0.0.1` all reach an IPv4 address that could not be checked otherwise). A name is
+/// checked when a delivery resolves it.
+#[cfg(feature = "ssr")]
+pub fn check_url_destination(
+    url: &str,
+    destinations: &WebhookDestinations,
+) -> Result<(), ApiError> {
+    let refuse = |why: String| Err(ApiError::invalid("url", format!("Webhook URL: {why}")));
+    let authority = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    if names_ipv4_loosely(authority) {
+        return refuse("write an IPv4 address as four decimal numbers (a.b.c.d).".into());
+    }
+    match url_ip(url).and_then(|ip| destinations.refusal(ip)) {
+        Some(why) => refuse(format!("{why}.")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(feature = "ssr")]
+/// The host part of a URL's authority (`host`, `host:port`, `[v6]:port`).
+fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority.split(']').next().unwrap_or(authority);
+    }
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
+}
+
+#[cfg(feature = "ssr")]
+/// A host that HTTP clients read as an IPv4 address (its last label is a number) without
+/// being one written in the usual four decimal numbers.
+fn names_ipv4_loosely(authority: &str) -> bool {
+    let host = host_of(authority);
+    if host.starts_with('[') {
+        return false; // IPv6
+    }
+    let last = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    let numeric = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || last
+                .strip_prefix("0x")
+                .or_else(|| last.strip_prefix("0X"))
+                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+    numeric && host.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+#[cfg(feature = "ssr")]
+/// The IP address a webhook URL (accepted by `check_url`) names as its host; `None` for a
+/// name, which is checked when a delivery resolves it.
+pub fn url_ip(url: &str) -> Option<std::net::IpAddr> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host = host_of(rest.split(['/', '?', '#']).next()?);
+    host.trim_start_matches('[').parse().ok()
+}
+
+#[cfg(feature = "ssr")]
+/// Where webhooks may go. Loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, where
+/// clouds answer metadata requests; fe80::/10), unspecified (0.0.0.0, ::) addresses and the
+/// console's own listen addresses are refused unless `allow_internal`
+/// (`havip serve --allow-private-webhooks`); private ranges (10/8, 172.16/12, 192.168/16,
+/// fc00::/7) are allowed, receivers often live there. Checked when a rule names an IP address,
+/// and on every address a name resolves to when a delivery connects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookDestinations {
+    pub allow_internal: bool,
+    /// the addresses the console listens on (any port of them is refused)
+    pub own: Vec<std::net::IpAddr>,
+}
+
+#[cfg(feature = "ssr")]
+impl WebhookDestinations {
+    /// Every address allowed (`--allow-private-webhooks`).
+    pub fn allowing_internal() -> WebhookDestinations {
+        WebhookDestinations {
+            allow_internal: true,
+            own: vec![],
+        }
+    }
+
+    /// Why a webhook may not be sent to `ip`; `None` when it may.
+    pub fn refusal(&self, ip: std::net::IpAddr) -> Option<String> {
+        use std::net::IpAddr;
+        if self.allow_internal {
+            return None;
+        }
+        // an IPv4-mapped IPv6 address (::ffff:127.0.0.1) is its IPv4 address
+        let ip = ip.to_canonical();
+        let link_local = match ip {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            IpAddr::V6(v6) => v6.is_unicast_link_local(),
+        };
+        let what = if ip.is_loopback() {
+            "a loopback address"
+        } else if link_local {
+            "a link-local address"
+        } else if ip.is_unspecified() {
+            "an unspecified address"
+        } else if self.own.iter().any(|own| own.to_canonical() == ip) {
+            "the console's own address"
+        } else {
+            return None;
+        };
+        Some(format!(
+            "{ip} is {what}: webhooks are sent there only when the console runs with --allow-private-webhooks"
+        ))
+    }
+}
+
 /// Every rule of a new alert rule, in the browser and on the server.
 pub fn check_rule(new: &NewAlertRule) -> Result<(), ApiError> {
     super::name::check_name(&new.name).map_err(|e| e.refusal("name"))?;
@@ -373,6 +488,80 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert_eq!(EventType::parse("havip.nope"), None);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn internal_destinations_are_refused_unless_allowed() {
+        let refused = WebhookDestinations {
+            allow_internal: false,
+            own: vec!["10.0.0.9".parse().unwrap()],
+        };
+        for internal in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "::1",
+            "::ffff:127.0.0.1",
+            "169.254.169.254",
+            "fe80::1",
+            "0.0.0.0",
+            "::",
+            "10.0.0.9",
+        ] {
+            let ip = internal.parse().unwrap();
+            assert!(refused.refusal(ip).is_some(), "{internal}");
+            assert_eq!(WebhookDestinations::allowing_internal().refusal(ip), None);
+        }
+        for outside in [
+            "10.0.0.8",
+            "172.16.0.1",
+            "192.168.1.1",
+            "fd00::1",
+            "203.0.113.7",
+        ] {
+            assert_eq!(refused.refusal(outside.parse().unwrap()), None, "{outside}");
+        }
+        let why = refused.refusal("127.0.0.1".parse().unwrap()).unwrap();
+        assert!(
+            why.contains("loopback") && why.contains("--allow-private-webhooks"),
+            "{why}"
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn ip_literals_are_read_from_urls() {
+        let ip = |u: &str| url_ip(u).map(|a| a.to_string());
+        assert_eq!(ip("http://127.0.0.1:8080/x").as_deref(), Some("127.0.0.1"));
+        assert_eq!(ip("https://[::1]/x").as_deref(), Some("::1"));
+        assert_eq!(ip("http://[fe80::1]:9000?x").as_deref(), Some("fe80::1"));
+        assert_eq!(
+            ip("http://169.254.169.254").as_deref(),
+            Some("169.254.169.254")
+        );
+        assert_eq!(ip("http://localhost:8080/x"), None);
+        assert_eq!(ip("https://hooks.example.com/x"), None);
+        let refused = WebhookDestinations::default();
+        let field = |u: &str| {
+            check_url_destination(u, &refused)
+                .err()
+                .and_then(|e| e.field)
+        };
+        for loose in [
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0x7f.0.0.1:80/",
+            "http://127.0.0.1./",
+        ] {
+            assert_eq!(field(loose).as_deref(), Some("url"), "{loose}");
+        }
+        for fine in [
+            "http://hooks.example.com.:80/",
+            "http://host-1.example/",
+            "http://10.0.0.1/",
+        ] {
+            assert_eq!(field(fine), None, "{fine}");
+        }
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub const PASSWORD_MAX_BYTES: usize = 1024;
 pub enum PasswordError {
     TooShort(usize),
     TooLong,
+    /// in `common_passwords.txt`
+    Common,
 }
 
 impl fmt::Display for PasswordError {
@@ -83,11 +85,17 @@ impl fmt::Display for PasswordError {
             PasswordError::TooLong => {
                 write!(f, "The password is longer than {PASSWORD_MAX_BYTES} bytes.")
             }
+            PasswordError::Common => write!(
+                f,
+                "This password is among the most common ones: choose another."
+            ),
         }
     }
 }
 
-/// A password must have at least 12 characters (any: a passphrase is best).
+/// A password must have at least 12 characters (any: a passphrase is best) and, on the
+/// server, not be a common one (`is_common_password`). The browser checks the length only:
+/// the list stays out of the page's WebAssembly, and the server's answer names the refusal.
 pub fn check_password(password: &str) -> Result<(), PasswordError> {
     let n = password.chars().count();
     if n < PASSWORD_MIN_CHARS {
@@ -96,7 +104,23 @@ pub fn check_password(password: &str) -> Result<(), PasswordError> {
     if password.len() > PASSWORD_MAX_BYTES {
         return Err(PasswordError::TooLong);
     }
+    #[cfg(feature = "ssr")]
+    if is_common_password(password) {
+        return Err(PasswordError::Common);
+    }
     Ok(())
+}
+
+/// Whether `password` is in `common_passwords.txt` (a few thousand of at least 12
+/// characters), compared without case.
+#[cfg(feature = "ssr")]
+pub fn is_common_password(password: &str) -> bool {
+    const COMMON: &str = include_str!("common_passwords.txt");
+    let password = password.to_lowercase();
+    COMMON
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .any(|line| line == password)
 }
 
 /// A user name: 1–64 of `a-z A-Z 0-9 . _ -`, compared without case.
@@ -136,6 +160,42 @@ mod tests {
         assert!(PasswordError::TooShort(3)
             .to_string()
             .contains("at least 12"));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn common_passwords_are_refused_without_case() {
+        for common in [
+            "password1234",
+            "Password1234",
+            "123456789012",
+            "QWERTYUIOPAS",
+            "1qaz2wsx3edc",
+        ] {
+            assert!(is_common_password(common), "{common}");
+            assert_eq!(
+                check_password(common),
+                Err(PasswordError::Common),
+                "{common}"
+            );
+        }
+        assert_eq!(
+            PasswordError::Common.to_string(),
+            "This password is among the most common ones: choose another."
+        );
+        // the file's comments are not passwords; uncommon ones pass
+        assert!(!is_common_password(
+            "# Common passwords of at least 12 characters"
+        ));
+        assert_eq!(check_password("Gravel4Tulip"), Ok(()));
+        // every entry is long enough to matter and written in lower case
+        let entries = include_str!("common_passwords.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'));
+        for entry in entries {
+            assert!(entry.chars().count() >= PASSWORD_MIN_CHARS, "{entry}");
+            assert_eq!(entry, entry.to_lowercase());
+        }
     }
 
     #[test]

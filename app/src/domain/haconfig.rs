@@ -51,7 +51,8 @@ pub struct KeepalivedParams {
 }
 
 impl KeepalivedParams {
-    pub fn defaults(vip: Ipv4Addr, subnet: Ipv4Net) -> Self {
+    /// The proposed parameters, with `auth_pass` (see `random_auth_pass`).
+    pub fn defaults(vip: Ipv4Addr, subnet: Ipv4Net, auth_pass: String) -> Self {
         KeepalivedParams {
             vip,
             subnet,
@@ -63,10 +64,23 @@ impl KeepalivedParams {
             secondary_priority: 90,
             advert_int: 1,
             preemption: Preemption::NonPreemptive,
-            auth_pass: "1111".into(),
+            auth_pass,
             garp_master_refresh: Some(60),
         }
     }
+}
+
+/// A fresh PASS password to propose: 8 random letters and digits (keepalived reads only the
+/// first 8 characters; `#` and `!` would start a comment in its configuration). Made on the
+/// server and sent with the page's data, so the page and the browser show the same one.
+#[cfg(feature = "ssr")]
+pub fn random_auth_pass() -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(8)
+        .map(char::from)
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +242,7 @@ mod tests {
         let mut p = KeepalivedParams::defaults(
             "172.16.16.12".parse().unwrap(),
             "172.16.16.0/24".parse().unwrap(),
+            "Xq7pR2mZ".into(),
         );
         p.primary_ip = "172.16.16.5".into();
         p.secondary_ip = "172.16.16.6".into();
@@ -256,6 +271,25 @@ mod tests {
             secondary.contains("priority 90\n")
                 && secondary.contains("unicast_src_ip 172.16.16.6\n")
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_proposed_password_is_random_and_valid() {
+        let passwords: Vec<String> = (0..20).map(|_| random_auth_pass()).collect();
+        for pass in &passwords {
+            assert_eq!(pass.len(), 8, "{pass}");
+            assert!(pass.bytes().all(|b| b.is_ascii_alphanumeric()), "{pass}");
+            let mut p = params();
+            p.auth_pass = pass.clone();
+            assert!(check(&p).is_empty(), "{pass}");
+            assert!(keepalived(&p, Role::Primary).contains(&format!("auth_pass {pass}\n")));
+        }
+        let mut distinct = passwords.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), passwords.len(), "{passwords:?}");
+        assert!(!passwords.contains(&"1111".to_string()));
     }
 
     #[test]

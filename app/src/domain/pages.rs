@@ -114,6 +114,9 @@ pub struct HavipDetailData {
     pub allowed: Vec<EniId>,
     /// the last 24 hours and the last 7 days
     pub timelines: Vec<crate::domain::timeline::Timeline>,
+    /// a fresh keepalived PASS password the HA configuration proposes
+    /// (`haconfig::random_auth_pass`)
+    pub auth_pass: String,
 }
 
 impl HavipDetailData {

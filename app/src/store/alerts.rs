@@ -9,8 +9,8 @@ use super::audit::snapshot;
 use super::network::usable_addresses;
 use super::{db_err, decode, encode, finish, new_id, now_ms, Store};
 use crate::domain::alerts::{
-    check_rule, AlertRow, AlertRule, CreatedAlert, Delivery, Event, EventType, NewAlertRule, Scope,
-    Target, MAX_RULES,
+    check_rule, check_url_destination, AlertRow, AlertRule, CreatedAlert, Delivery, Event,
+    EventType, NewAlertRule, Scope, Target, MAX_RULES,
 };
 use crate::domain::binding::Change;
 use crate::domain::error::ApiError;
@@ -263,8 +263,11 @@ impl Store {
     pub async fn create_alert(&self, new: NewAlertRule) -> Result<CreatedAlert, ApiError> {
         check_rule(&new)?;
         let name = crate::domain::name::check_name(&new.name).map_err(|e| e.refusal("name"))?;
-        if let Target::Exec { program } = &new.target {
-            self.hook_path(program)?;
+        match &new.target {
+            Target::Exec { program } => {
+                self.hook_path(program)?;
+            }
+            Target::Webhook { url } => check_url_destination(url, &self.config().webhooks)?,
         }
         self.check_scope(&new.scope)?;
         if self.inner.alert_rules.len() >= MAX_RULES {

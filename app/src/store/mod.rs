@@ -90,6 +90,8 @@ pub struct StoreConfig {
     pub hook_dir: Option<std::path::PathBuf>,
     /// `subnet.nearly_full` is raised when this share of a subnet's addresses is in use
     pub subnet_full_percent: u8,
+    /// where webhooks may be sent (`--allow-private-webhooks`, the console's own addresses)
+    pub webhooks: crate::domain::alerts::WebhookDestinations,
 }
 
 impl Default for StoreConfig {
@@ -106,6 +108,7 @@ impl Default for StoreConfig {
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             hook_dir: None,
             subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
+            webhooks: Default::default(),
         }
     }
 }

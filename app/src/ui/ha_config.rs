@@ -67,14 +67,16 @@ fn host_picker(
     }
 }
 
-/// `hosts`: the registered instances of the subnet (name, primary IP), offered for both nodes.
+/// `hosts`: the registered instances of the subnet (name, primary IP), offered for both nodes;
+/// `auth_pass`: the PASS password proposed (random, from the server).
 #[component]
 pub fn HaConfigPanel(
     vip: Ipv4Addr,
     subnet: Ipv4Net,
+    auth_pass: String,
     #[prop(into)] hosts: Signal<Vec<(String, Ipv4Addr)>>,
 ) -> impl IntoView {
-    let params = RwSignal::new(KeepalivedParams::defaults(vip, subnet));
+    let params = RwSignal::new(KeepalivedParams::defaults(vip, subnet, auth_pass));
     let delay = RwSignal::new(String::new());
     let errors = Memo::new(move |_| params.with(check));
     let error_text = move || {

@@ -8,6 +8,7 @@
 //! keeps it).
 
 pub mod dedup;
+pub mod destinations;
 pub mod hook;
 pub mod webhook;
 
@@ -50,6 +51,10 @@ pub(crate) fn spawn_with(store: Store, first_retry: Duration) -> tokio::task::Jo
         // a redirect would send the signed event somewhere the admin did not name
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("havip/", env!("CARGO_PKG_VERSION")))
+        // only to addresses webhooks may go to, checked on the address connected to
+        .dns_resolver(std::sync::Arc::new(destinations::CheckedResolver {
+            destinations: std::sync::Arc::new(store.config().webhooks.clone()),
+        }))
         .build()
         .expect("an HTTP client with default TLS settings");
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -182,7 +187,10 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery>
         let rule = cx.store.alert_rule(id).ok()?;
         let attempt = match &rule.target {
             Target::Webhook { url } => match cx.store.webhook_secret(id) {
-                Ok(Some(secret)) => webhook::post(&cx.client, url, &secret, out, &cx.source).await,
+                Ok(Some(secret)) => {
+                    let destinations = &cx.store.config().webhooks;
+                    webhook::post(&cx.client, destinations, url, &secret, out, &cx.source).await
+                }
                 _ => Attempt::Refused("the rule has no usable secret".into()),
             },
             Target::Exec { program } => match cx.store.hook_path(program) {

@@ -9,6 +9,8 @@
 //!   base64-decoded part of the rule's `whsec_…` secret.
 
 use super::dedup::Outgoing;
+use super::destinations::{literal_refusal, refusal_in};
+use app::domain::alerts::WebhookDestinations;
 use app::domain::model::format_time;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -64,20 +66,29 @@ pub enum Attempt {
     Refused(String),
 }
 
+/// One attempt to post `out` to `url`; refused without connecting when `url` names an IP
+/// address `destinations` does not allow (the client checks names as it resolves them).
 pub async fn post(
     client: &reqwest::Client,
+    destinations: &WebhookDestinations,
     url: &str,
     secret: &str,
     out: &Outgoing,
     source: &str,
 ) -> Attempt {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Attempt::Refused("the URL cannot be read".into());
+    };
+    if let Some(why) = literal_refusal(&parsed, destinations) {
+        return Attempt::Refused(format!("refused: {why}"));
+    }
     let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
     let timestamp = app::store::now_ms() / 1000;
     let Some(signature) = sign(secret, &out.event.id, timestamp, &body) else {
         return Attempt::Refused("the rule's secret cannot sign".into());
     };
     let sent = client
-        .post(url)
+        .post(parsed)
         .header("content-type", "application/cloudevents+json")
         .header("webhook-id", &out.event.id)
         .header("webhook-timestamp", timestamp.to_string())
@@ -97,6 +108,10 @@ pub async fn post(
                 Attempt::Refused(outcome)
             }
         }
+        Err(e) if refusal_in(&e).is_some() => Attempt::Refused(format!(
+            "refused: {}",
+            refusal_in(&e).map(|r| r.0.as_str()).unwrap_or_default()
+        )),
         Err(e) if e.is_timeout() => {
             Attempt::Retry(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()))
         }

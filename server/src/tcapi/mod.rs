@@ -10,6 +10,7 @@
 mod actions;
 mod errors;
 mod params;
+pub(crate) mod replay;
 mod shapes;
 pub(crate) mod sign;
 
@@ -43,6 +44,8 @@ pub struct TcApi {
     creating: Arc<tokio::sync::Mutex<()>>,
     /// task ids handed out (the RequestIds of asynchronous actions), newest last
     tasks: Arc<Mutex<std::collections::VecDeque<String>>>,
+    /// signatures already accepted: each is accepted once
+    seen: Arc<replay::SeenSignatures>,
 }
 
 impl TcApi {
@@ -53,6 +56,7 @@ impl TcApi {
             limiter: Arc::new(governor::RateLimiter::keyed(Quota::per_second(rate))),
             creating: Arc::new(tokio::sync::Mutex::new(())),
             tasks: Arc::new(Mutex::new(Default::default())),
+            seen: Arc::new(Default::default()),
         }
     }
 
@@ -68,6 +72,17 @@ impl TcApi {
         let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         tasks.iter().any(|t| t == id)
     }
+}
+
+/// The warning to log when the API is served on `addr` without TLS anywhere but loopback:
+/// signed requests (and what they carry) can then be read on the network. A captured one is
+/// refused if sent again, but its content is exposed.
+pub fn exposure_warning(addr: SocketAddr, tls: bool) -> Option<String> {
+    (!tls && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "--api-listen {addr} serves plain HTTP beyond this host: signed requests can be read on the network; give --tls-cert/--tls-key or listen on loopback"
+        )
+    })
 }
 
 pub fn router(api: TcApi) -> Router {
@@ -132,9 +147,10 @@ struct Caller {
     key_id: String,
 }
 
-/// Checks the TC3 signature; the caller it proves.
+/// Checks the TC3 signature, and that it was not used before; the caller it proves.
 fn authenticate(
     store: &Store,
+    seen: &replay::SeenSignatures,
     method: &Method,
     query: &str,
     headers: &HeaderMap,
@@ -191,6 +207,21 @@ fn authenticate(
         return Err(failure(
             "The signature does not match: check the SecretKey and what was signed.",
         ));
+    }
+    // recorded only once verified: a forged signature must not spoil another's real one
+    match seen.first_use(&auth.signature, at, MAX_SKEW_S, now) {
+        Ok(()) => {}
+        Err(replay::Refusal::AlreadyUsed) => {
+            return Err(failure(
+                "The request's signature was already used: sign each request anew (replayed requests are refused).",
+            ))
+        }
+        Err(replay::Refusal::Full) => {
+            return Err(TcError::new(
+                "RequestLimitExceeded",
+                "Too many signed requests in the last minutes to tell them from replays; retry shortly.",
+            ))
+        }
     }
     store.api_key_used(&key.id).map_err(TcError::from)?;
     let user = store
@@ -272,7 +303,7 @@ async fn serve(
         ));
     };
     // refused signatures are logged, not audited: anyone could flood the audit log with them
-    let caller = authenticate(&api.store, method, query, headers, &body)?;
+    let caller = authenticate(&api.store, &api.seen, method, query, headers, &body)?;
     *proved = Some(app::domain::auth::Principal {
         user: caller.user.clone(),
         role: caller.role,
@@ -309,4 +340,22 @@ async fn serve(
         request_id: id.to_string(),
     };
     actions::run(&ctx, &action, params).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_warning;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn plain_http_beyond_loopback_is_warned_about() {
+        let at = |a: &str| -> SocketAddr { a.parse().unwrap() };
+        assert_eq!(exposure_warning(at("127.0.0.1:3001"), false), None);
+        assert_eq!(exposure_warning(at("[::1]:3001"), false), None);
+        assert_eq!(exposure_warning(at("0.0.0.0:3001"), true), None);
+        let warning = exposure_warning(at("0.0.0.0:3001"), false).unwrap();
+        assert!(warning.contains("plain HTTP"), "{warning}");
+        assert!(exposure_warning(at("10.0.0.5:3001"), false).is_some());
+        assert!(exposure_warning(at("[::]:3001"), false).is_some());
+    }
 }

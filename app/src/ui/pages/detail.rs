@@ -82,7 +82,7 @@ pub fn HavipDetailPage() -> impl IntoView {
                 }));
                 view! {
                     <AllowedHoldersCard havip_id=first.row.id.clone() instances allowed/>
-                    <HaConfigPanel vip=first.row.ip subnet=first.row.subnet_cidr hosts/>
+                    <HaConfigPanel vip=first.row.ip subnet=first.row.subnet_cidr auth_pass=first.auth_pass.clone() hosts/>
                 }
             })
         })}
