@@ -53,9 +53,10 @@ mod tests {
         store.flush_now().unwrap();
         drop(store);
 
-        let _ = run(CheckArgs {
+        run(CheckArgs {
             data_dir: dir.path().to_path_buf(),
-        });
+        })
+        .expect("the records agree with their indexes: consistent");
         let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
         assert_eq!(
             store.audit_len(),

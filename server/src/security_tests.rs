@@ -399,7 +399,11 @@ async fn only_the_consoles_own_host_names_are_served() {
         .body(Body::empty())
         .unwrap();
     let answer = send(&router, scrape).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "checked, not misdirected");
+    assert_eq!(
+        answer.status,
+        StatusCode::UNAUTHORIZED,
+        "checked, not misdirected"
+    );
 }
 
 #[tokio::test]
