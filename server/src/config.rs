@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn keys_are_the_flags_of_their_command() {
-        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\n[agent]\ninterface = \"eth1\"\n";
+        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\nmax-connections = 64\n[agent]\ninterface = \"eth1\"\n";
         let mut got = settings(&command(), text).unwrap();
         got.sort();
         assert_eq!(
@@ -145,6 +145,7 @@ mod tests {
                 ("HAVIP_INTERFACE".to_string(), "eth1".to_string()),
                 ("HAVIP_LISTEN".into(), "127.0.0.1:4000".into()),
                 ("HAVIP_LOG_FORMAT".into(), "json".into()),
+                ("HAVIP_MAX_CONNECTIONS".into(), "64".into()),
                 ("HAVIP_QUOTA".into(), "20".into()),
             ]
         );

@@ -17,14 +17,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 /// A private CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files.
-struct Pki {
+pub(crate) struct Pki {
     _dir: tempfile::TempDir,
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+    pub(crate) ca: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let dir = tempfile::tempdir().unwrap();
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -53,16 +53,17 @@ async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
     let config = crate::tls::server_config(&pki.cert, &pki.key).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(crate::serve::serve_on(
+    tokio::spawn(crate::listener::serve(
         listener,
         router,
         Some(config),
+        crate::listener::Limits::default(),
         std::future::pending(),
     ));
     port
 }
 
-fn connector(ca: Option<&Path>) -> TlsConnector {
+pub(crate) fn connector(ca: Option<&Path>) -> TlsConnector {
     TlsConnector::from(crate::tls::client_config(ca).unwrap())
 }
 
