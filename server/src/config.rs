@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn keys_are_the_flags_of_their_command() {
-        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\nallow-private-webhooks = true\n[agent]\ninterface = \"eth1\"\n";
+        let text = "log-format = \"json\"\n[serve]\nlisten = \"127.0.0.1:4000\"\nquota = 20\nallow-private-webhooks = true\nmax-connections = 64\n[agent]\ninterface = \"eth1\"\n";
         let mut got = settings(&command(), text).unwrap();
         got.sort();
         assert_eq!(
@@ -149,6 +149,7 @@ mod tests {
                 ("HAVIP_INTERFACE".into(), "eth1".into()),
                 ("HAVIP_LISTEN".into(), "127.0.0.1:4000".into()),
                 ("HAVIP_LOG_FORMAT".into(), "json".into()),
+                ("HAVIP_MAX_CONNECTIONS".into(), "64".into()),
                 ("HAVIP_QUOTA".into(), "20".into()),
             ]
         );

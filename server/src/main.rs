@@ -24,6 +24,9 @@ mod flood_tests;
 mod health;
 #[cfg(test)]
 mod hostile_tests;
+mod listener;
+#[cfg(test)]
+mod listener_tests;
 mod live_ws;
 mod login;
 mod metrics;

@@ -77,6 +77,11 @@ pub struct ServeArgs {
     /// the console's own; refused otherwise. Private ranges are always allowed.
     #[arg(long, env = "HAVIP_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// Connections open at once, per listening address (websockets included); past it a new
+    /// connection is refused at once (HTTP 503 with `Retry-After: 1`; over TLS, closed).
+    #[arg(long, env = "HAVIP_MAX_CONNECTIONS", default_value_t = crate::listener::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// An address or a CIDR: `10.0.0.5` is `10.0.0.5/32`.
@@ -155,11 +160,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             shutdown_signal().await;
             println!(
                 "shutting down: finishing requests in flight (at most {} s)",
-                GRACE.as_secs()
+                crate::listener::GRACE.as_secs()
             );
             store.begin_shutdown();
         }
     });
+    let limits = crate::listener::Limits {
+        max_connections: args.max_connections,
+        ..Default::default()
+    };
     let closing = |store: &Store| {
         let store = store.clone();
         async move { store.closing().await }
@@ -172,10 +181,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(warning) = crate::tcapi::exposure_warning(addr, tls.is_some()) {
             tracing::warn!("{warning}");
         }
-        let tls = tls.clone();
+        let (tls, limits) = (tls.clone(), limits.clone());
         let closing = closing(&store);
         tokio::spawn(async move {
-            if let Err(e) = serve_on(listener, api, tls, closing).await {
+            if let Err(e) = crate::listener::serve(listener, api, tls, limits, closing).await {
                 tracing::error!("the API endpoint stopped: {e}");
             }
         });
@@ -196,7 +205,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             args.listen
         );
     }
-    let served = serve_on(listener, app, tls, closing(&store)).await;
+    let served = crate::listener::serve(listener, app, tls, limits, closing(&store)).await;
     if !store
         .sockets_closed(std::time::Duration::from_secs(2))
         .await
@@ -208,67 +217,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("flushing the database: {}", e.message))?;
     println!("havip console stopped");
     served
-}
-
-/// How long requests in flight may take to finish once shutting down.
-const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` completes; then
-/// lets requests in flight finish.
-pub async fn serve_on(
-    listener: std::net::TcpListener,
-    app: Router,
-    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let Some(tls) = tls else {
-        use std::future::IntoFuture;
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-        let (began, shutting_down) = tokio::sync::oneshot::channel();
-        let shutdown = async move {
-            shutdown.await;
-            let _ = began.send(());
-        };
-        // no Nagle: a page streamed in several writes must not wait for the browser's
-        // delayed ACK (40 ms per page, measured)
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown);
-        let overdue = async {
-            match shutting_down.await {
-                Ok(()) => tokio::time::sleep(GRACE).await,
-                Err(_) => std::future::pending().await,
-            }
-        };
-        return tokio::select! {
-            served = serving.into_future() => served.map_err(|e| e.to_string()),
-            _ = overdue => {
-                tracing::warn!("requests still in flight after {} s; stopping without them", GRACE.as_secs());
-                Ok(())
-            }
-        };
-    };
-    let handle = axum_server::Handle::new();
-    tokio::spawn({
-        let handle = handle.clone();
-        async move {
-            shutdown.await;
-            handle.graceful_shutdown(Some(GRACE));
-        }
-    });
-    let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
-        .acceptor(axum_server::accept::NoDelayAcceptor::new());
-    axum_server::from_tcp(listener)
-        .map_err(|e| e.to_string())?
-        .acceptor(acceptor)
-        .handle(handle)
-        .serve(service)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// Forgets discovered stations nobody has seen for the configured time, every few minutes.

@@ -19,9 +19,9 @@ use tokio_rustls::TlsConnector;
 /// A private CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files.
 pub(crate) struct Pki {
     _dir: tempfile::TempDir,
-    pub ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+    pub(crate) ca: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 pub(crate) fn pki() -> Pki {
@@ -53,16 +53,17 @@ pub(crate) async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
     let config = crate::tls::server_config(&pki.cert, &pki.key).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(crate::serve::serve_on(
+    tokio::spawn(crate::listener::serve(
         listener,
         router,
         Some(config),
+        crate::listener::Limits::default(),
         std::future::pending(),
     ));
     port
 }
 
-fn connector(ca: Option<&Path>) -> TlsConnector {
+pub(crate) fn connector(ca: Option<&Path>) -> TlsConnector {
     TlsConnector::from(crate::tls::client_config(ca).unwrap())
 }
 
