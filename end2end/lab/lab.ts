@@ -136,6 +136,28 @@ export async function tlsGet(path: string): Promise<{ status: number; body: stri
   return JSON.parse(out || '{"status":0,"body":"no answer"}');
 }
 
+/** Everything the console on the management link sends back to a plain-text HTTP request,
+ *  read until it closes the connection (or for at most 5 s), as latin1 text. */
+export async function plainHttpAnswer(path: string): Promise<string> {
+  const script = `const [host, port, path] = process.argv.slice(1);
+    const got = [];
+    const done = () => { process.stdout.write(Buffer.concat(got).toString("latin1")); process.exit(0); };
+    const s = require("net").connect(Number(port), host,
+      () => s.write("GET " + path + " HTTP/1.1\\r\\nHost: " + host + "\\r\\nConnection: close\\r\\n\\r\\n"));
+    s.on("data", (d) => got.push(d));
+    s.on("close", done);
+    s.on("error", done);
+    s.setTimeout(5000, done);`;
+  const [host, port] = TLS_CONSOLE.split(":");
+  return new Promise<string>((done) => {
+    const child = spawn("ip", ["netns", "exec", ns("cs"), "node", "-e", script, host, port, path]);
+    let text = "";
+    child.stdout.setEncoding("latin1");
+    child.stdout.on("data", (d) => (text += d));
+    child.on("close", () => done(text));
+  });
+}
+
 /** The lab's console again, now in the console namespace, serving HTTPS and WSS only. */
 export async function startTlsServer(tls: { cert: string; key: string }) {
   server = start("serve-tls", "ip", ["netns", "exec", ns("cs"), BIN, "serve", "--listen", TLS_CONSOLE,
@@ -161,8 +183,17 @@ export function startAgent(token: string): ChildProcess {
 }
 
 const keepalived: Record<string, ChildProcess> = {};
+/** How long each keepalived's log was when it was last started. */
+const keepalivedLogFrom: Record<string, number> = {};
+
+/** What keepalived in `host` has logged since it was last started (`-l -D`: to the console,
+ *  with details such as each round of gratuitous ARPs). */
+export function keepalivedLog(host: "c1" | "c2"): string {
+  return log(`keepalived-${host}`).slice(keepalivedLogFrom[host] ?? 0);
+}
 
 export function startKeepalived(host: "c1" | "c2") {
+  keepalivedLogFrom[host] = log(`keepalived-${host}`).length;
   const conf = resolve(__dirname, host === "c1" ? "keepalived-primary.conf" : "keepalived-secondary.conf");
   const pid = (what: string) => join(DIR, `${host}-${what}.pid`);
   keepalived[host] = start(`keepalived-${host}`, "ip", ["netns", "exec", ns(host), "keepalived", "-n", "-l", "-D",
