@@ -180,8 +180,9 @@ mod tests {
     /// The real thing, as root: `ip netns add t; ip -n t link add a type veth peer name b;
     /// ip -n t link set a up; ip -n t link set b up`, then run this test binary under
     /// `ip netns exec t env HAVIP_TEST_VETH=a,b … --ignored probes_cross_a_veth_pair`.
+    /// `end2end/lab/run.sh` runs it so, in the lab's agent namespace.
     #[tokio::test]
-    #[ignore = "needs CAP_NET_RAW and a veth pair named in HAVIP_TEST_VETH=a,b"]
+    #[ignore = "needs CAP_NET_RAW and a veth pair named in HAVIP_TEST_VETH=a,b (end2end/lab/run.sh runs it)"]
     async fn probes_cross_a_veth_pair() {
         use super::super::arp::{parse, probe};
         use std::time::Duration;
