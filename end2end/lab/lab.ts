@@ -128,7 +128,10 @@ export async function tlsGet(path: string): Promise<{ status: number; body: stri
       (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => console.log(JSON.stringify({ status: r.statusCode, body: b }))); })
       .on("error", (e) => console.log(JSON.stringify({ status: 0, body: String(e) })));`;
   const out = await new Promise<string>((done) => {
-    const child = spawn("ip", ["netns", "exec", ns("cs"), "node", "-e", script, path, session, join(TLS, "ca.pem")]);
+    // over HTTPS the same session travels in the `__Host-` cookie (the server keeps sessions
+    // across the restart onto TLS)
+    const cookie = session.replace(/^havip_session=/, "__Host-havip_session=");
+    const child = spawn("ip", ["netns", "exec", ns("cs"), "node", "-e", script, path, cookie, join(TLS, "ca.pem")]);
     let text = "";
     child.stdout.on("data", (d) => (text += d));
     child.on("exit", () => done(text));
