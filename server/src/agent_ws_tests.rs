@@ -103,9 +103,41 @@ async fn missing_or_wrong_credentials_are_refused_before_upgrade() {
     }
 }
 
+/// Waits for `ready`, failing the test after 10 s (a deadline for a hung test, not a speed).
+async fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(Instant::now() < deadline, "not within 10 s: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn hello_watch_and_observations_bind_the_havip() {
     let f = fixture().await;
+    // an HAVIP in the VPC's other subnet, which the agent is not scoped to
+    let region = f.store.regions().unwrap().remove(0);
+    let vpc = f.store.network_view(&region.id).unwrap().remove(0);
+    let other = vpc
+        .subnets
+        .iter()
+        .map(|s| s.subnet.clone())
+        .find(|s| s.cidr.to_string() == "172.16.17.0/24")
+        .expect("the seeded second subnet");
+    let agent = f.store.agent_by_token(&f.token).unwrap().unwrap();
+    assert!(!agent.subnet_ids.contains(&other.id));
+    let outside = f
+        .store
+        .create_havip(NewHavip {
+            region_id: region.id,
+            name: "outside".into(),
+            vpc_id: vpc.vpc.id.clone(),
+            subnet_id: other.id,
+            ip: IpChoice::Manual("172.16.17.12".into()),
+        })
+        .await
+        .unwrap();
+    let outside_before = f.store.havip(&outside.id).unwrap();
     let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
     text(&mut ws, HELLO).await;
     let welcome = ws.next().await.unwrap().unwrap().into_text().unwrap();
@@ -115,20 +147,26 @@ async fn hello_watch_and_observations_bind_the_havip() {
     );
     let watch = ws.next().await.unwrap().unwrap().into_text().unwrap();
     assert_eq!(watch.as_str(), r#"{"type":"watch","ips":["172.16.16.12"]}"#);
-    text(&mut ws, r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#).await;
-    // an address outside the agent's subnets, and one that is no HAVIP, change nothing
+    // a claim on an HAVIP outside the agent's subnets, and one on an address that is no HAVIP,
+    // change nothing; the console handles an agent's messages in order, so once the claim
+    // sent after them has bound its HAVIP, these two have been handled too
     text(&mut ws, r#"{"type":"observe","ip":"172.16.17.12","observation":{"kind":"announce","mac":"02:00:00:16:16:07"}}"#).await;
     text(&mut ws, r#"{"type":"observe","ip":"172.16.16.13","observation":{"kind":"announce","mac":"02:00:00:16:16:07"}}"#).await;
-    for _ in 0..100 {
-        if matches!(status(&f), Status::Bound { .. }) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    text(&mut ws, r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#).await;
+    eventually("the in-scope claim binds its HAVIP", || {
+        matches!(status(&f), Status::Bound { .. })
+    })
+    .await;
     assert!(
         matches!(status(&f), Status::Bound { mac, .. } if mac.to_string() == "02:00:00:16:16:05")
     );
     assert_eq!(f.store.history(&f.havip_id, 0, 10).unwrap().len(), 1);
+    assert_eq!(
+        f.store.havip(&outside.id).unwrap(),
+        outside_before,
+        "a claim outside the agent's subnets changed that HAVIP"
+    );
+    assert!(f.store.history(&outside.id, 0, 10).unwrap().is_empty());
 
     // the watch list follows HAVIP deletions live
     f.store.delete_havip(&f.havip_id).await.unwrap();
@@ -202,12 +240,10 @@ async fn an_agent_is_connected_from_its_hello_until_its_connection_ends() {
     assert!(watched(&f));
 
     ws.close(None).await.unwrap();
-    for _ in 0..100 {
-        if f.store.presence(&agent.id).unwrap().connections == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually("the closed connection stops counting", || {
+        f.store.presence(&agent.id).unwrap().connections == 0
+    })
+    .await;
     let after = f.store.presence(&agent.id).unwrap();
     assert_eq!(after.connections, 0);
     assert!(after.since >= presence.since);
@@ -256,16 +292,11 @@ async fn an_agent_that_goes_silent_is_dropped_after_the_idle_timeout() {
     let mut ws = connect(&url, None).await.unwrap();
     text(&mut ws, HELLO).await;
     ws.next().await.unwrap().unwrap(); // welcome: the hello has been handled
-    let heard = Instant::now();
     assert_eq!(connections(&f), 1);
     // from now on the agent neither reads (so it answers no ping) nor writes, like a host that
-    // vanished behind a half-open connection
-    while connections(&f) == 1 && heard.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let took = heard.elapsed();
-    assert_eq!(connections(&f), 0, "still connected after {took:?}");
-    assert!(took < SHORT.idle * 3, "dropped only after {took:?}");
+    // vanished behind a half-open connection; how soon it is dropped is a matter for
+    // benchmarks, the deadline only stops a hung test
+    eventually("the silent agent is dropped", || connections(&f) == 0).await;
     let havip = f.store.havip(&f.havip_id).unwrap();
     assert!(!f.store.row(&havip).unwrap().watched);
     drop(ws);

@@ -47,6 +47,24 @@ fn path(dir: &Path) -> &str {
     dir.to_str().unwrap()
 }
 
+/// Waits for `ready`; fails the test, saying `what` did not happen, once `within` has passed.
+fn wait_for(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the console accepts connections on `listen`, for at most 20 s.
+fn listening(listen: &str) {
+    wait_for(
+        &format!("the console listening on {listen}"),
+        Duration::from_secs(20),
+        || TcpStream::connect(listen).is_ok(),
+    );
+}
+
 /// `havip serve` on a free port, once it answers.
 fn serve(dir: &Path) -> (Child, u16) {
     let port = free_port();
@@ -57,11 +75,7 @@ fn serve(dir: &Path) -> (Child, u16) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&listen).is_err() {
-        assert!(Instant::now() < deadline, "the console did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    listening(&listen);
     (child, port)
 }
 
@@ -95,6 +109,25 @@ fn response(mut stream: TcpStream) -> (u16, String, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, head.to_string(), body.to_string())
+}
+
+/// Reads one answer's head (up to the blank line), such as an interim "100 Continue"; fails
+/// the test if it has not arrived within `within`.
+fn head(stream: &mut TcpStream, within: Duration) -> String {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut raw = Vec::new();
+    let mut byte = [0u8];
+    while !raw.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => raw.push(byte[0]),
+            Ok(_) => panic!("the connection ended: {}", String::from_utf8_lossy(&raw)),
+            Err(e) => panic!(
+                "no answer within {within:?} ({e}): {}",
+                String::from_utf8_lossy(&raw)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&raw).into()
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -191,19 +224,24 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     let greeting = browser_ws.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&greeting.into_data()).contains("Hello"));
 
-    // a create in flight: headers and half the body sent before the signal
+    // a create in flight: headers and half the body sent before the signal. It is in flight
+    // once the console reads its body, which it asks for with "100 Continue"
     let body = format!(
         r#"{{"req":{{"region_id":"{region}","name":"in-flight","vpc_id":"{vpc}","subnet_id":"{subnet}","ip":"Automatic"}}}}"#
     );
     let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         slow,
-        "POST /api/create_havip HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "POST /api/create_havip HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len(),
-        &body[..20]
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    let interim = head(&mut slow, Duration::from_secs(10));
+    assert!(
+        interim.starts_with("HTTP/1.1 100 "),
+        "the console reads the request's body: {interim}"
+    );
+    slow.write_all(&body.as_bytes()[..20]).unwrap();
 
     sigterm(&console);
     // the agent hears "going away" (and would reconnect with back-off)
@@ -232,19 +270,17 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     })
     .await;
     assert!(ended.is_ok(), "the browser's live channel stayed open");
-    // no new connection is accepted while shutting down
-    std::thread::sleep(Duration::from_millis(300));
-    let refused = TcpStream::connect(("127.0.0.1", port))
-        .map(|s| {
-            let mut s = s;
-            let _ = write!(
-                s,
-                "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            );
-            response(s).0
-        })
-        .unwrap_or(0);
-    assert_eq!(refused, 0, "a new request was served while shutting down");
+    // no new connection is accepted while shutting down (the request in flight keeps the
+    // console running meanwhile)
+    wait_for(
+        "new connections refused while shutting down",
+        Duration::from_secs(5),
+        || TcpStream::connect(("127.0.0.1", port)).is_err(),
+    );
+    assert!(
+        console.try_wait().unwrap().is_none(),
+        "the console exited with a request in flight"
+    );
 
     // the request in flight finishes and is kept
     slow.write_all(&body.as_bytes()[20..]).unwrap();
@@ -405,9 +441,7 @@ fn a_full_disk_refuses_changes_keeps_reads_and_recovers_without_a_restart() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    while TcpStream::connect(&listen).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    listening(&listen);
     let cookie = login(port);
     let (region, vpc, subnet) = network(port, &cookie, "10.61.0.0/16", "10.61.0.0/16");
     let create = |name: &str| {
@@ -500,9 +534,7 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    while TcpStream::connect(&listen).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    listening(&listen);
     let cookie = login(port);
     let session = cookie.split_once('=').unwrap().1.to_string();
     let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
@@ -558,18 +590,6 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
     );
 }
 
-/// Waits until something answers on the port (or fails the test).
-fn answers(port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
-}
-
 #[test]
 fn settings_come_from_the_command_line_then_the_environment_then_the_config_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -605,9 +625,10 @@ fn settings_come_from_the_command_line_then_the_environment_then_the_config_file
         (Some(env_port), Some(flag_port), flag_port),
     ] {
         let mut child = start(env, flag);
-        assert!(
-            answers(expected),
-            "listening on {expected} (env {env:?}, flag {flag:?})"
+        wait_for(
+            &format!("listening on {expected} (env {env:?}, flag {flag:?})"),
+            Duration::from_secs(20),
+            || TcpStream::connect(("127.0.0.1", expected)).is_ok(),
         );
         // the file's data directory: the admin added there logs in
         login(expected);

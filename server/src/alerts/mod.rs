@@ -179,9 +179,16 @@ fn finished(out: &Outgoing, attempts: u32, delivered: bool, outcome: String) -> 
     }
 }
 
+/// The wait after failed attempt `failed` (1 for the first): `first`, doubled after each
+/// attempt, times 0.8 to 1.2 by `random` (0 to 1) so many rules failing together do not retry
+/// in step.
+pub(crate) fn retry_wait(first: Duration, failed: u32, random: f64) -> Duration {
+    let jitter = 0.8 + random.clamp(0.0, 1.0) * 0.4;
+    (first * 2u32.pow(failed - 1)).mul_f64(jitter)
+}
+
 /// Tries until delivered, refused, or out of attempts; `None` when the rule was deleted.
 async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery> {
-    let mut wait = cx.first_retry;
     for attempts in 1..=MAX_ATTEMPTS {
         // read again each time: a rule deleted meanwhile stops being tried
         let rule = cx.store.alert_rule(id).ok()?;
@@ -211,15 +218,13 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery>
                 format!("{outcome} (gave up)"),
             ));
         }
-        // ±20% so many rules failing together do not retry in step
-        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        let wait = retry_wait(cx.first_retry, attempts, rand::random());
         tokio::select! {
-            _ = tokio::time::sleep(wait.mul_f64(jitter)) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = cx.store.closing() => {
                 return Some(finished(out, attempts, false, format!("{outcome}; the console stopped before another attempt")));
             }
         }
-        wait *= 2;
     }
     unreachable!("the last attempt returns")
 }
