@@ -82,8 +82,8 @@ async fn serve(
     let mut every = tokio::time::interval(SESSION_CHECK);
     let alive = || {
         matches!(
-            store.session_by_key(&session.0, app::store::now_ms()),
-            Ok(Some(_))
+            store.session_alive(&session.0, app::store::now_ms()),
+            Ok(true)
         )
     };
     let (code, reason) = loop {

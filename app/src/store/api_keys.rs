@@ -196,13 +196,8 @@ impl Store {
 
     /// The keys of one user, oldest first.
     pub fn api_keys_of(&self, user: &str) -> Result<Vec<ApiKeyRow>, ApiError> {
-        let mut rows: Vec<ApiKeyRow> = self
-            .all::<ApiKey>(&self.inner.api_keys)?
-            .into_iter()
-            .map(|k| k.row)
-            .filter(|r| r.user == user)
-            .collect();
-        rows.sort_by_key(|r| r.created);
+        let mut rows = self.api_keys_all()?;
+        rows.retain(|r| r.user == user);
         Ok(rows)
     }
 

@@ -44,6 +44,13 @@ fn user_object(name: &str) -> String {
     format!("user {name}")
 }
 
+/// What a session lookup found.
+enum Found {
+    Missing,
+    Ended,
+    Valid(Principal, Session),
+}
+
 /// A session's `last_seen` is rewritten at most this often.
 const SESSION_TOUCH_MS: u64 = 60_000;
 /// Sessions one user may have at once: a new login past it ends their oldest.
@@ -263,22 +270,28 @@ impl Store {
 
     /// Ends a user's oldest sessions while they have more than `MAX_SESSIONS_PER_USER`.
     fn end_sessions_past_the_cap(&self, name: &str) -> Result<(), ApiError> {
+        let mut theirs = self.sessions_of_user(name)?;
+        if theirs.len() <= MAX_SESSIONS_PER_USER {
+            return Ok(());
+        }
+        theirs.sort_by_key(|(_, session)| session.created);
+        for (key, _) in &theirs[..theirs.len() - MAX_SESSIONS_PER_USER] {
+            self.inner.sessions.remove(key).map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// Every session of a user, with its key.
+    fn sessions_of_user(&self, name: &str) -> Result<Vec<(sled::IVec, Session)>, ApiError> {
         let mut theirs = Vec::new();
         for entry in self.inner.sessions.iter() {
             let (key, value) = entry.map_err(db_err)?;
             let session: Session = decode(&value)?;
             if session.user == name {
-                theirs.push((session.created, key));
+                theirs.push((key, session));
             }
         }
-        if theirs.len() <= MAX_SESSIONS_PER_USER {
-            return Ok(());
-        }
-        theirs.sort_by_key(|(created, _)| *created);
-        for (_, key) in &theirs[..theirs.len() - MAX_SESSIONS_PER_USER] {
-            self.inner.sessions.remove(key).map_err(db_err)?;
-        }
-        Ok(())
+        Ok(theirs)
     }
 
     /// Who a session token belongs to, if the session is still valid (as of `now`).
@@ -289,25 +302,22 @@ impl Store {
     }
 
     /// The user of the session with digest `key` and when it began (unix ms), if it is
-    /// still valid as of `now`; an expired one is removed on the way.
+    /// still valid as of `now`, noting its use (a request); an expired one is removed on the
+    /// way.
     pub fn session_by_key(
         &self,
         key: &str,
         now: u64,
     ) -> Result<Option<(Principal, u64)>, ApiError> {
-        let Some(bytes) = self.inner.sessions.get(key.as_bytes()).map_err(db_err)? else {
-            return Ok(None);
-        };
-        let mut session: Session = decode(&bytes)?;
-        let config = &self.inner.config;
-        let expired = now.saturating_sub(session.last_seen) > config.session_idle_ms
-            || now.saturating_sub(session.created) > config.session_max_ms;
-        let user = self.user(&session.user)?.filter(|u| !u.disabled);
-        let Some(user) = user.filter(|_| !expired) else {
-            if self.has_space() {
-                self.inner.sessions.remove(key.as_bytes()).map_err(db_err)?;
+        let (principal, mut session) = match self.find_session(key, now)? {
+            Found::Valid(principal, session) => (principal, session),
+            Found::Missing => return Ok(None),
+            Found::Ended => {
+                if self.has_space() {
+                    self.inner.sessions.remove(key.as_bytes()).map_err(db_err)?;
+                }
+                return Ok(None);
             }
-            return Ok(None);
         };
         // with the storage full, reading goes on without noting the session's use
         if now.saturating_sub(session.last_seen) > SESSION_TOUCH_MS && self.has_space() {
@@ -317,11 +327,38 @@ impl Store {
                 .insert(key.as_bytes(), encode(&session))
                 .map_err(db_err)?;
         }
-        let principal = Principal {
-            user: user.name,
-            role: user.role,
-        };
         Ok(Some((principal, session.created)))
+    }
+
+    /// Whether the session with digest `key` is still valid as of `now`, without noting a use:
+    /// an open live channel must not keep an idle session alive.
+    pub fn session_alive(&self, key: &str, now: u64) -> Result<bool, ApiError> {
+        Ok(matches!(self.find_session(key, now)?, Found::Valid(..)))
+    }
+
+    /// The session with digest `key`, and whether it has ended (idle or too old, or its user
+    /// disabled or gone).
+    fn find_session(&self, key: &str, now: u64) -> Result<Found, ApiError> {
+        let Some(bytes) = self.inner.sessions.get(key.as_bytes()).map_err(db_err)? else {
+            return Ok(Found::Missing);
+        };
+        let session: Session = decode(&bytes)?;
+        let config = &self.inner.config;
+        let expired = now.saturating_sub(session.last_seen) > config.session_idle_ms
+            || now.saturating_sub(session.created) > config.session_max_ms;
+        let user = self
+            .user(&session.user)?
+            .filter(|u| !u.disabled && !expired);
+        Ok(match user {
+            Some(user) => {
+                let principal = Principal {
+                    user: user.name,
+                    role: user.role,
+                };
+                Found::Valid(principal, session)
+            }
+            None => Found::Ended,
+        })
     }
 
     /// Moves a session's start (and last use) `by_ms` into the past, as if it had begun then:
@@ -373,12 +410,7 @@ impl Store {
 
     /// How many sessions a user has open.
     pub fn sessions_of(&self, name: &str) -> Result<usize, ApiError> {
-        let mut n = 0;
-        for value in self.inner.sessions.iter().values() {
-            let session: Session = decode(&value.map_err(db_err)?)?;
-            n += usize::from(session.user == name);
-        }
-        Ok(n)
+        Ok(self.sessions_of_user(name)?.len())
     }
 
     /// Ends every session of a user (an admin's "End sessions").
@@ -472,12 +504,8 @@ impl Store {
     }
 
     fn end_sessions_of(&self, name: &str) -> Result<(), ApiError> {
-        for entry in self.inner.sessions.iter() {
-            let (key, value) = entry.map_err(db_err)?;
-            let session: Session = decode(&value)?;
-            if session.user == name {
-                self.inner.sessions.remove(key).map_err(db_err)?;
-            }
+        for (key, _) in self.sessions_of_user(name)? {
+            self.inner.sessions.remove(key).map_err(db_err)?;
         }
         Ok(())
     }
