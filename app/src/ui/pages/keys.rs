@@ -44,17 +44,20 @@ pub fn ApiKeysPage() -> impl IntoView {
             </Show>
         }.into_any())}
         <FieldError message=error id="key-error"/>
-        <div class="form">
-            <label for="key-password">"Your password"</label>
-            <div>
-                <input id="key-password" type="password" autocomplete="current-password" bind:value=password/>
-                <p class="hint">"Needed unless you logged in within the last 5 minutes."</p>
-                <FieldError message=password_error id="key-password-error"/>
+        <section class="card" id="create-key-form">
+            <h2>"Create an API key"</h2>
+            <p class="hint">"Your password is needed unless you logged in within the last 5 minutes."</p>
+            <div class="form">
+                <label for="key-password">"Your password"</label>
+                <div>
+                    <input id="key-password" type="password" autocomplete="current-password" bind:value=password/>
+                    <FieldError message=password_error id="key-password-error"/>
+                </div>
             </div>
-        </div>
-        <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| {
-            create.dispatch(CreateApiKey { password: Some(password.get_untracked()) });
-        }>"Create API key"</button>
+            <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| {
+                create.dispatch(CreateApiKey { password: Some(password.get_untracked()) });
+            }>"Create API key"</button>
+        </section>
         <Show when=move || created().is_some()>
             <div class="card token" id="key-secret-card">
                 <h2>"New API key"</h2>
