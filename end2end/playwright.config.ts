@@ -1,6 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 import { launchOptions } from "./chromium";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -22,6 +22,29 @@ const apiPort = String(Number(port) + 1);
 process.env.HAVIP_E2E_API = `127.0.0.1:${apiPort}`;
 process.env.HAVIP_E2E_KEY_FILE = join(dataDir, "admin.key");
 
+const browser = {
+  ...devices["Desktop Chrome"],
+  viewport: { width: 1440, height: 900 },
+  launchOptions,
+  storageState: ADMIN_STATE,
+};
+
+/**
+ * The spec files last to first (Playwright itself runs them in alphabetical order): one project
+ * each, every one depending on the one before, so they run one after another in that order
+ * against the same console. CI runs the suite this way too, which shows that no spec depends on
+ * what an earlier one left behind.
+ */
+function reverseOrder() {
+  const specs = readdirSync(join(__dirname, "tests")).filter((f) => f.endsWith(".spec.ts")).sort().reverse();
+  return specs.map((spec, i) => ({
+    name: spec,
+    testMatch: spec,
+    dependencies: [i === 0 ? "login" : specs[i - 1]],
+    use: browser,
+  }));
+}
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -39,16 +62,7 @@ export default defineConfig({
     // logs in as the administrator once; the other tests start logged in (tests/auth.spec.ts
     // starts logged out)
     { name: "login", testMatch: /login\.setup\.ts/, use: { launchOptions } },
-    {
-      name: "chromium",
-      dependencies: ["login"],
-      use: {
-        ...devices["Desktop Chrome"],
-        viewport: { width: 1440, height: 900 },
-        launchOptions,
-        storageState: ADMIN_STATE,
-      },
-    },
+    ...(process.env.HAVIP_E2E_ORDER === "reverse" ? reverseOrder() : [{ name: "chromium", dependencies: ["login"], use: browser }]),
   ],
   webServer: {
     // users made on the command line first (as provisioning scripts do), then the console with

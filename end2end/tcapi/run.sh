@@ -27,8 +27,13 @@ done
 "$bin" serve --listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api" --data-dir "$dir/data" \
   --quota 20 --api-rate 50 > "$dir/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 100); do
+for attempt in $(seq 100); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/login" && break
+  if [ "$attempt" = 100 ]; then
+    echo "the console did not answer within 10 s:" >&2
+    cat "$dir/serve.log" >&2
+    exit 1
+  fi
   sleep 0.1
 done
 

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
   const errors: string[] = [];
@@ -12,7 +12,8 @@ test.afterEach(async ({ page }) => {
 });
 
 test("apply with automatic assignment", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Apply");
+  await open(page, `/${region.query}`);
   const name = unique("auto");
   const dialog = await startApply(page, name);
   // exactly the seed's fields
@@ -29,7 +30,8 @@ test("apply with automatic assignment", async ({ page }) => {
 });
 
 test("apply with a valid manual IP in the second subnet", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Apply");
+  await open(page, `/${region.query}`);
   const name = unique("manual");
   const dialog = await startApply(page, name);
   const subnet = await dialog.locator("#subnet-select option", { hasText: "172.16.17.0/24" }).getAttribute("value");
@@ -46,7 +48,8 @@ test("apply with a valid manual IP in the second subnet", async ({ page }) => {
 });
 
 test("a reserved manual IP shows the error at once and creates nothing", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Apply");
+  await open(page, `/${region.query}`);
   const before = await page.locator("#havip-table tbody tr").count();
   const name = unique("reserved");
   const dialog = await startApply(page, name);
@@ -74,7 +77,8 @@ test("a reserved manual IP shows the error at once and creates nothing", async (
 });
 
 test("an address already in use is refused by the server and the dialog stays open", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Apply");
+  await open(page, `/${region.query}`);
   const first = unique("taken");
   let dialog = await startApply(page, first);
   await dialog.getByLabel("Enter manually").check();
@@ -94,7 +98,8 @@ test("an address already in use is refused by the server and the dialog stays op
 });
 
 test("name rules are checked while typing", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Apply");
+  await open(page, `/${region.query}`);
   const dialog = await startApply(page, "x".repeat(61));
   await expect(dialog.locator("#name-error")).toHaveText(/61 characters; at most 60/);
   await dialog.getByLabel("Name").fill("   ");

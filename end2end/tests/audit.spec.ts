@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 /** Renames an HAVIP through the list's Rename dialog; returns the server function's URL. */
 async function renameInList(page: Page, from: string, to: string): Promise<string> {
@@ -13,7 +13,8 @@ async function renameInList(page: Page, from: string, to: string): Promise<strin
 }
 
 test("the Audit page: who changed what from where, before and after, filtered, paged and live", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Audit");
+  await open(page, `/${region.query}`);
   const name = unique("audited");
   const dialog = await startApply(page, name);
   await dialog.getByRole("button", { name: "OK" }).click();
@@ -48,7 +49,8 @@ test("the Audit page: who changed what from where, before and after, filtered, p
 });
 
 test("the audit log pages: Older shows the next entries, Newest goes back", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Audit");
+  await open(page, `/${region.query}`);
   // make sure there are more entries than a page holds (50)
   const name = unique("pager");
   const dialog = await startApply(page, name);

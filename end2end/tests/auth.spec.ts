@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { unique } from "./helpers";
+import { ownRegion, unique } from "./helpers";
 
 // these tests start logged out
 test.use({ storageState: { cookies: [], origins: [] } });
@@ -39,19 +39,34 @@ test("logout ends the session", async ({ page }) => {
   await expect(page).toHaveURL(/\/login\?next=/);
 });
 
-test("a viewer reads everything, is offered no change, and the server refuses its changes", async ({ page }) => {
-  await page.goto("/login");
+test("a viewer reads everything, is offered no change, and the server refuses its changes", async ({ page, browser }) => {
+  // the administrator's region, with one HAVIP holding an EIP and one without, so that every
+  // button a row can offer (Rename, Bind EIP, Unbind EIP, Delete) would show
+  const admin = await (await browser.newContext({ storageState: process.env.HAVIP_E2E_ADMIN_STATE! })).newPage();
+  const region = await ownRegion(admin, "Viewer");
+  for (const eip of [true, false]) {
+    const made = await admin.request.post("/api/create_havip", {
+      data: { req: { region_id: region.id, name: unique("seen"), vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
+    });
+    expect(made.status(), await made.text()).toBe(200);
+    if (eip) {
+      const bound = await admin.request.post("/api/bind_new_eip", { form: { havip_id: (await made.json()).id } });
+      expect(bound.status(), await bound.text()).toBe(200);
+    }
+  }
+  await admin.context().close();
+
+  await page.goto(`/login?next=${encodeURIComponent("/" + region.query)}`);
   await logIn(page, "viewer", PASSWORD);
   await expect(page.locator("#whoami")).toHaveText("viewer (viewer)");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
-  await expect(page.locator("#havip-table")).toBeVisible();
-  await expect(page.locator("#havip-table tbody tr").first()).toBeVisible();
+  await expect(page.locator("#havip-table tbody tr")).toHaveCount(2);
   // no action buttons: Apply, and in every row Rename, Bind EIP, Delete
   await expect(page.getByRole("button", { name: "Apply" })).toBeHidden();
   for (const name of ["Rename", "Bind EIP", "Unbind EIP", "Delete"]) {
     await expect(page.getByRole("button", { name, exact: true })).toHaveCount(0);
   }
-  for (const [path, control] of [["/networks", "#create-region"], ["/agents", "#create-agent"], ["/eips", "#allocate-eip"], ["/instances", "#register-ok"]]) {
+  for (const [path, control] of [[`/networks${region.query}`, "#create-region"], ["/agents", "#create-agent"], ["/eips", "#allocate-eip"], [`/instances${region.query}`, "#register-ok"]]) {
     await page.goto(path);
     await expect(page.locator("#live-indicator")).toHaveText("● Live");
     await expect(page.locator(control)).toBeHidden();
@@ -61,7 +76,7 @@ test("a viewer reads everything, is offered no change, and the server refuses it
   await page.goto("/audit");
   await expect(page.getByRole("alert")).toContainText("may not do this: it needs admin");
   // the button is only hidden: pressed anyway, the server refuses
-  await page.goto("/");
+  await page.goto(`/${region.query}`);
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
   await page.locator("#apply").dispatchEvent("click");
   const dialog = page.getByRole("dialog", { name: "Apply for HAVIP" });

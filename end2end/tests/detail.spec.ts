@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 test("open the detail page from the list and copy the keepalived configuration", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -8,7 +8,8 @@ test("open the detail page from the list and copy the keepalived configuration",
   page.on("console", (m) => {
     if (m.type() === "error" && m.text().includes("Content Security Policy")) refused.push(m.text());
   });
-  await open(page, "/");
+  const region = await ownRegion(page, "Detail");
+  await open(page, `/${region.query}`);
   const name = unique("detail");
   const dialog = await startApply(page, name);
   await dialog.getByLabel("Enter manually").check();
@@ -20,7 +21,7 @@ test("open the detail page from the list and copy the keepalived configuration",
   await expect(page).toHaveURL(/\/havip\/havip-[a-z0-9]{8}$/);
   const binding = page.locator("#binding");
   await expect(binding.getByTestId("status")).toHaveText("Not bound with CVM yet");
-  // no agent reports for the subnet in this suite: the status is marked as not kept current
+  // no agent reports for the region's subnets: the status is marked as not kept current
   await expect(binding.getByTestId("unwatched")).toHaveText("No agent");
   await expect(binding).toContainText("172.16.16.77");
   await expect(binding).toContainText("172.16.16.0/24");

@@ -1,8 +1,9 @@
 import { test, expect } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 test("bind and unbind an EIP from the list; delete and release follow the rules", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Eips");
+  await open(page, `/${region.query}`);
   const name = unique("public");
   const dialog = await startApply(page, name);
   await dialog.getByRole("button", { name: "OK" }).click();
@@ -30,7 +31,7 @@ test("bind and unbind an EIP from the list; delete and release follow the rules"
   await expect(eipRow.getByTestId("eip-havip")).toContainText(name);
   await expect(eipRow.getByRole("button", { name: "Release" })).toHaveCount(0);
 
-  await page.getByRole("link", { name: "HAVIP", exact: true }).click();
+  await open(page, `/${region.query}`);
   await row(page, name).getByRole("button", { name: "Unbind EIP" }).click();
   await expect(row(page, name).getByTestId("eip")).toHaveText("-");
 
@@ -43,7 +44,7 @@ test("bind and unbind an EIP from the list; delete and release follow the rules"
   await page.getByRole("button", { name: "Allocate EIP" }).click();
   await expect(page.locator("#eip-table tbody tr")).not.toHaveCount(0);
   const free = (await page.locator("#eip-table tbody tr").last().getAttribute("data-ip"))!;
-  await page.getByRole("link", { name: "HAVIP", exact: true }).click();
+  await open(page, `/${region.query}`);
   await row(page, name).getByRole("button", { name: "Bind EIP" }).click();
   const value = await page.locator("#eip-select option", { hasText: free }).getAttribute("value");
   await page.locator("#eip-select").selectOption(value!);
@@ -52,7 +53,8 @@ test("bind and unbind an EIP from the list; delete and release follow the rules"
 });
 
 test("bind and unbind an EIP from the detail page", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Eips");
+  await open(page, `/${region.query}`);
   const name = unique("detail-eip");
   const dialog = await startApply(page, name);
   await dialog.getByRole("button", { name: "OK" }).click();

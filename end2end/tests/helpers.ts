@@ -22,3 +22,35 @@ export async function startApply(page: Page, name: string) {
 export function unique(prefix: string) {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 }
+
+/** A region of the test's own, shaped like the seeded Default one. */
+export type OwnRegion = {
+  id: string;
+  name: string;
+  /** `?region=ID`, for the pages that show one region (list, networks, instances) */
+  query: string;
+  vpc: string;
+  /** subnet IDs by their third octet: 172.16.16.0/24 and 172.16.17.0/24 */
+  subnets: { "16": string; "17": string };
+};
+
+/**
+ * Makes a region of the test's own, with a VPC 172.16.0.0/16 and the subnets 172.16.16.0/24 and
+ * 172.16.17.0/24 (named `<region>-VPC`, `<region>-Subnet-16` and `-17`, as the seeded Default
+ * region's are). Every spec shares one console: in its own region a test sees no other test's
+ * HAVIPs, instances or agents, so each spec passes alone and in any order (CI runs the suite in
+ * reverse order too).
+ */
+export async function ownRegion(page: Page, prefix = "Own"): Promise<OwnRegion> {
+  const call = async (fn: string, form: Record<string, string>) => {
+    const answer = await page.request.post(`/api/${fn}`, { form, headers: { Accept: "application/json" } });
+    expect(answer.status(), `${fn}: ${await answer.text()}`).toBe(200);
+    return answer.json();
+  };
+  const name = unique(prefix);
+  const region = await call("create_region", { name });
+  const vpc = await call("create_vpc", { region_id: region.id, name: `${name}-VPC`, cidr: "172.16.0.0/16" });
+  const subnet = async (octet: string) =>
+    (await call("create_subnet", { vpc_id: vpc.id, name: `${name}-Subnet-${octet}`, cidr: `172.16.${octet}.0/24` })).id as string;
+  return { id: region.id, name, query: `?region=${region.id}`, vpc: vpc.id, subnets: { "16": await subnet("16"), "17": await subnet("17") } };
+}

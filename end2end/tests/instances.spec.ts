@@ -1,15 +1,20 @@
 import { test, expect, Page } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 const instanceRow = (page: Page, mac: string) => page.locator(`#instance-table tr[data-mac="${mac}"]`);
 
 test("register an instance by hand, restrict an HAVIP to it, pick it as an HA host", async ({ page }) => {
-  await open(page, "/instances");
+  const region = await ownRegion(page, "Inst");
+  const instances = `/instances${region.query}`;
+  const subnet17 = `${region.name}-Subnet-17 (172.16.17.0/24)`;
+  await open(page, instances);
   await expect(page.getByRole("heading", { name: "Instances" })).toBeVisible();
   const name = unique("web");
-  const mac = "52:54:00:ab:cd:01";
+  // MACs are unique across the console: this run's own
+  const octet = () => Math.floor(Math.random() * 256).toString(16).padStart(2, "0");
+  const mac = `52:54:00:${octet()}:${octet()}:01`;
   await page.locator("#instance-name").fill(name);
-  await page.locator("#instance-subnet").selectOption({ label: "Default-Subnet-17 (172.16.17.0/24)" });
+  await page.locator("#instance-subnet").selectOption({ label: subnet17 });
   // the same checks as the server, while typing
   await page.locator("#instance-mac").fill("52:54:00:ab:cd");
   await expect(page.locator("#instance-mac-error")).toContainText("is not a MAC address");
@@ -32,23 +37,22 @@ test("register an instance by hand, restrict an HAVIP to it, pick it as an HA ho
 
   // the server refuses a MAC registered twice and an address in use; nothing is added
   await page.locator("#instance-name").fill(unique("dup"));
-  await page.locator("#instance-subnet").selectOption({ label: "Default-Subnet-17 (172.16.17.0/24)" });
+  await page.locator("#instance-subnet").selectOption({ label: subnet17 });
   await page.locator("#instance-mac").fill(mac.toUpperCase());
   await page.locator("#instance-ip").fill("172.16.17.249");
   await page.locator("#register-ok").click();
   await expect(page.locator("#instance-mac-error")).toContainText(`already registered to instance ${name}`);
-  await page.locator("#instance-mac").fill("52:54:00:ab:cd:02");
+  await page.locator("#instance-mac").fill(mac.replace(/01$/, "02"));
   await page.locator("#instance-ip").fill("172.16.17.250");
   await page.locator("#register-ok").click();
   await expect(page.locator("#instance-ip-error")).toHaveText("172.16.17.250 is already in use in this subnet.");
   await expect(page.locator("#instance-table tbody tr")).toHaveCount(1);
 
   // the instance's primary IP is in use for HAVIPs too
-  await open(page, "/");
+  await open(page, `/${region.query}`);
   const vipName = unique("guarded");
   const dialog = await startApply(page, vipName);
-  const subnet17 = await dialog.locator("#subnet-select option", { hasText: "172.16.17.0/24" }).getAttribute("value");
-  await dialog.locator("#subnet-select").selectOption(subnet17!);
+  await dialog.locator("#subnet-select").selectOption(region.subnets["17"]);
   await dialog.getByLabel("Enter manually").check();
   await dialog.getByRole("textbox", { name: "IP address" }).fill("172.16.17.250");
   await dialog.getByRole("button", { name: "OK" }).click();
@@ -76,13 +80,13 @@ test("register an instance by hand, restrict an HAVIP to it, pick it as an HA ho
   const detailUrl = page.url();
 
   // an allowed holder cannot be deregistered until the rule no longer names it
-  await open(page, "/instances");
+  await open(page, instances);
   await instanceRow(page, mac).getByRole("button", { name: "Deregister" }).click();
   await expect(page.locator("#instances-error")).toContainText(`is an allowed holder of HAVIP ${vipName}`);
   await open(page, detailUrl);
   await card.getByRole("button", { name: "Allow any host" }).click();
   await expect(card.getByTestId("allowed-summary")).toHaveText("Any host may hold this HAVIP.");
-  await open(page, "/instances");
+  await open(page, instances);
   await instanceRow(page, mac).getByRole("button", { name: "Deregister" }).click();
   await expect(instanceRow(page, mac)).toHaveCount(0);
 });

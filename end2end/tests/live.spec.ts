@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 async function apply(page: Page, name: string) {
   const dialog = await startApply(page, name);
@@ -8,7 +8,8 @@ async function apply(page: Page, name: string) {
 }
 
 test("another user's change updates the row in place and keeps what is being typed", async ({ page, context }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Live");
+  await open(page, `/${region.query}`);
   const name = unique("live");
   await apply(page, name);
   // the row's DOM node is marked: a rebuilt list would lose the mark
@@ -17,7 +18,7 @@ test("another user's change updates the row in place and keeps what is being typ
   await search.fill("half-typed sear");
 
   const other = await context.newPage();
-  await open(other, "/");
+  await open(other, `/${region.query}`);
   await row(other, name).getByRole("button", { name: "Rename" }).click();
   const renamed = `${name}-renamed`;
   await other.locator("#rename-input").fill(renamed);
@@ -33,7 +34,8 @@ test("another user's change updates the row in place and keeps what is being typ
 
 test("pages load their data once: hydration fetches nothing again", async ({ page }) => {
   // a HAVIP to rename once each page is live
-  await open(page, "/");
+  const region = await ownRegion(page, "Live");
+  await open(page, `/${region.query}`);
   const name = unique("once");
   await apply(page, name);
   const id = (await row(page, name).getAttribute("data-id"))!;
@@ -53,7 +55,7 @@ test("pages load their data once: hydration fetches nothing again", async ({ pag
     if (String(f.payload).includes('"Changed"')) seen.push("Changed");
   }));
   let n = 0;
-  for (const path of ["/", "/eips", "/instances", "/networks", "/agents"]) {
+  for (const path of [`/${region.query}`, "/eips", `/instances${region.query}`, `/networks${region.query}`, "/agents"]) {
     seen.length = 0;
     await open(page, path);
     const renamed = await page.request.post("/api/rename_havip", { form: { id, name: `${name}-${++n}` } });
@@ -67,7 +69,8 @@ test("pages load their data once: hydration fetches nothing again", async ({ pag
 });
 
 test("a refused unbind is shown, on the list and on the detail page", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Live");
+  await open(page, `/${region.query}`);
   const name = unique("refused");
   await apply(page, name);
   await row(page, name).getByRole("button", { name: "Bind EIP" }).click();
@@ -95,7 +98,8 @@ test("the server renders what the page shows: the search, the allowed holders, t
   expect(list.status()).toBe(200);
   expect(await list.text()).toMatch(/<input[^>]*id="search"[^>]*value="vip&lt;search&gt;"/);
 
-  await open(page, "/");
+  const region = await ownRegion(page, "Live");
+  await open(page, `/${region.query}`);
   const name = unique("ssr");
   await apply(page, name);
   const id = (await row(page, name).getAttribute("data-id"))!;

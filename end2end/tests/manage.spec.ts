@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { open, row, startApply, unique } from "./helpers";
+import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 async function create(page: Page, name: string) {
   const dialog = await startApply(page, name);
@@ -9,7 +9,8 @@ async function create(page: Page, name: string) {
 }
 
 test("rename from the list", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Manage");
+  await open(page, `/${region.query}`);
   const name = unique("before");
   await create(page, name);
   await row(page, name).getByRole("button", { name: "Rename" }).click();
@@ -23,7 +24,8 @@ test("rename from the list", async ({ page }) => {
 });
 
 test("delete asks for confirmation", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Manage");
+  await open(page, `/${region.query}`);
   const name = unique("doomed");
   await create(page, name);
   await row(page, name).getByRole("button", { name: "Delete" }).click();
@@ -39,30 +41,32 @@ test("delete asks for confirmation", async ({ page }) => {
 });
 
 test("reload keeps the data", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Manage");
+  await open(page, `/${region.query}`);
   const name = unique("kept");
   await create(page, name);
   const ip = await row(page, name).locator("td.ip").textContent();
   await page.reload();
   await expect(row(page, name).locator("td.ip")).toHaveText(ip!);
   // also present in the server-rendered HTML, before any script runs
-  const html = await (await page.request.get("/")).text();
+  const html = await (await page.request.get(`/${region.query}`)).text();
   expect(html).toContain(name);
 });
 
 test("switching region changes the list", async ({ page }) => {
-  await open(page, "/");
+  const region = await ownRegion(page, "Manage");
+  await open(page, `/${region.query}`);
   const name = unique("home");
   await create(page, name);
 
   await page.getByRole("link", { name: "VPCs & subnets" }).click();
-  const region = unique("Region");
-  await page.locator("#region-name").fill(region);
+  const other = unique("Region");
+  await page.locator("#region-name").fill(other);
   await page.getByRole("button", { name: "Create region" }).click();
-  await expect(page.locator("#region-select option", { hasText: region })).toHaveCount(1);
+  await expect(page.locator("#region-select option", { hasText: other })).toHaveCount(1);
 
   await page.getByRole("link", { name: "HAVIP" }).click();
-  await page.locator("#region-select").selectOption({ label: region });
+  await page.locator("#region-select").selectOption({ label: other });
   await expect(page).toHaveURL(/\?region=region-/);
   await expect(page.locator("#empty-state")).toBeVisible();
   await expect(row(page, name)).toHaveCount(0);
@@ -72,12 +76,13 @@ test("switching region changes the list", async ({ page }) => {
   await expect(page.locator("#region-select")).toHaveValue(/region-/);
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
 
-  await page.locator("#region-select").selectOption({ label: "Default" });
+  await page.locator("#region-select").selectOption({ label: region.name });
   await expect(row(page, name)).toHaveCount(1);
 });
 
 test("VPCs and subnets can be created, with CIDR rules", async ({ page }) => {
-  await open(page, "/networks");
+  const region = await ownRegion(page, "Manage");
+  await open(page, `/networks${region.query}`);
   const vpc = unique("vpc");
   await page.locator("#vpc-name").fill(vpc);
   await page.locator("#vpc-cidr").fill("8.8.0.0/16");
@@ -98,7 +103,7 @@ test("VPCs and subnets can be created, with CIDR rules", async ({ page }) => {
   await expect(page.locator(`#vpc-table tr[data-id="${value}"]`)).toContainText("10.77.5.0/24 · 253 / 253");
 
   // the new subnet is offered in the apply dialog
-  await page.getByRole("link", { name: "HAVIP" }).click();
+  await open(page, `/${region.query}`);
   const dialog = await startApply(page, unique("in-new-vpc"));
   await dialog.getByLabel("Virtual Private Cloud").selectOption(value!);
   await expect(dialog.getByLabel("Subnet")).toContainText("10.77.5.0/24");
