@@ -5,6 +5,8 @@ pub mod api;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod support;
 pub mod ui;
 
 use leptos::prelude::*;

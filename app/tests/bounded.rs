@@ -283,7 +283,7 @@ async fn a_timeline_is_read_from_the_time_index_and_decodes_at_most_max_events()
     let (agent, _) = agent_for(&store, &subnet).await;
     flap(&store, &agent, calm.ip, 3);
     flap(&store, &agent, busy.ip, MAX_EVENTS + 100);
-    let now = app::store::now_ms() + 1;
+    let now = app::support::now_ms() + 1;
     let t = store
         .timeline(&store.havip(&calm.id).unwrap(), DAY_MS, now)
         .unwrap();

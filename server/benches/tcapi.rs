@@ -16,10 +16,6 @@ use common::{stats, Conn, Server};
 const CLIENTS: usize = 16;
 const MAX_REQUESTS: usize = 50_000;
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
     m.update(data.as_bytes());
@@ -43,32 +39,21 @@ async fn call(
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let date = {
-        let days = ts / 86_400;
-        // civil date from days since 1970 (the same rule as the console's format_time)
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
-    };
+    // the UTC date of the timestamp, as the console's own clock formats it
+    let date = app::domain::model::format_time(ts * 1000)[..10].to_string();
     let canonical = format!(
         "POST\n/\n\ncontent-type:application/json\nhost:{host}\n\ncontent-type;host\n{}",
-        hex(&Sha256::digest(body.as_bytes()))
+        hex::encode(Sha256::digest(body.as_bytes()))
     );
     let to_sign = format!(
         "TC3-HMAC-SHA256\n{ts}\n{date}/vpc/tc3_request\n{}",
-        hex(&Sha256::digest(canonical.as_bytes()))
+        hex::encode(Sha256::digest(canonical.as_bytes()))
     );
     let k = hmac(
         &hmac(&hmac(format!("TC3{}", key.secret).as_bytes(), &date), "vpc"),
         "tc3_request",
     );
-    let signature = hex(&hmac(&k, &to_sign));
+    let signature = hex::encode(hmac(&k, &to_sign));
     let request = format!(
         "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-TC-Action: {action}\r\n\
          X-TC-Timestamp: {ts}\r\nX-TC-Version: 2017-03-12\r\nX-TC-Region: ap-default\r\n\

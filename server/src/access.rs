@@ -47,10 +47,6 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     }
 }
 
-pub(crate) fn code(m: &Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 #[derive(Clone)]
 pub struct Access {
     pub(crate) store: Store,
@@ -168,7 +164,7 @@ impl Access {
         };
         if let Some(token) = given.strip_prefix("Bearer ") {
             return (self.metrics_token.as_deref())
-                .is_some_and(|t| app::store::same_secret(t, token.trim()));
+                .is_some_and(|t| app::support::same_secret(t, token.trim()));
         }
         let Some(pair) = given
             .strip_prefix("Basic ")
@@ -184,14 +180,14 @@ impl Access {
         let Some((id, secret)) = pair.split_once(':') else {
             return false;
         };
-        matches!(self.store.api_key_secret(id), Ok(Some((_, key))) if app::store::same_secret(&key, secret))
+        matches!(self.store.api_key_secret(id), Ok(Some((_, key))) if app::support::same_secret(&key, secret))
     }
 
     /// No user yet. Asked on every request, so it reads the set-up code in memory, not the
     /// database: the code exists exactly until the first administrator does (users can only
     /// be added with the console stopped, and the last administrator can never be removed).
     fn needs_setup(&self) -> bool {
-        code(&self.setup_code).is_some()
+        app::support::lock(&self.setup_code).is_some()
     }
 }
 
@@ -453,9 +449,14 @@ async fn decide(
         };
     }
     let key = cookie(req.headers(), session_cookie_name(https))
-        .map(|token| app::store::sha256_hex(&token));
-    let session = (key.as_ref())
-        .and_then(|key| (access.store.session_by_key(key, app::store::now_ms()).ok()).flatten());
+        .map(|token| app::support::sha256_hex(&token));
+    let session = (key.as_ref()).and_then(|key| {
+        (access
+            .store
+            .session_by_key(key, app::support::now_ms())
+            .ok())
+        .flatten()
+    });
     if let (Some(key), Some((_, started))) = (key, &session) {
         req.extensions_mut().insert(SessionKey(key));
         req.extensions_mut().insert(SessionStarted(*started));

@@ -108,7 +108,7 @@ fn verified(r: &Received, secret: &str) -> Value {
     assert_eq!(header("content-type"), "application/cloudevents+json");
     let id = header("webhook-id");
     let timestamp: u64 = header("webhook-timestamp").parse().unwrap();
-    let now = app::store::now_ms() / 1000;
+    let now = app::support::now_ms() / 1000;
     assert!(
         now.abs_diff(timestamp) < 10,
         "timestamp {timestamp} vs {now}"

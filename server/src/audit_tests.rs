@@ -197,7 +197,7 @@ async fn logins_failed_logins_and_logouts_are_recorded_and_no_secret_ever_is() {
         "$argon2",
         "hvs_",
         token.as_str(),
-        &app::store::sha256_hex(&token),
+        &app::support::sha256_hex(&token),
     ] {
         assert!(!everything.contains(secret), "{secret} is in the audit log");
     }

@@ -70,7 +70,7 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
             out.write_all(&bytes).map_err(|e| e.to_string())?;
         }
         // the console has it open: ask the console
-        Err(_) if socket_path(dir).exists() => {
+        Err(app::store::OpenError::InUse) if socket_path(dir).exists() => {
             let mut stream = std::os::unix::net::UnixStream::connect(socket_path(dir))
                 .map_err(|e| format!("the console at {} does not answer: {e}", dir.display()))?;
             let n = std::io::copy(&mut stream, &mut out).map_err(|e| e.to_string())?;
@@ -78,7 +78,7 @@ pub async fn backup(args: BackupArgs) -> Result<(), String> {
                 return Err("the console could not make a backup: see its log".into());
             }
         }
-        Err(e) => return Err(crate::serve::open_error(dir, &e)),
+        Err(e) => return Err(e.explain(dir)),
     }
     out.flush().map_err(|e| e.to_string())
 }
@@ -111,7 +111,7 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
     }
     .map_err(|e| e.message)?;
     let store = Store::open(&args.data_dir, StoreConfig::default())
-        .map_err(|e| crate::serve::open_error(&args.data_dir, &e))?;
+        .map_err(|e| e.explain(&args.data_dir))?;
     let problems = crate::serve::finish(&store, store.check())?;
     if !problems.is_empty() {
         return Err(format!(

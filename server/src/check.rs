@@ -18,7 +18,7 @@ pub fn run(args: CheckArgs) -> Result<(), String> {
         return Err(format!("no database in {}", args.data_dir.display()));
     }
     let store = Store::open(&args.data_dir, StoreConfig::default())
-        .map_err(|e| crate::serve::open_error(&args.data_dir, &e))?;
+        .map_err(|e| e.explain(&args.data_dir))?;
     let problems = crate::serve::finish(&store, store.check())?;
     if problems.is_empty() {
         println!("{}: consistent", args.data_dir.display());

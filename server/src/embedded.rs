@@ -49,7 +49,7 @@ impl Asset {
     /// A file whose SHA-256 is known (an embedded file's is computed when the binary is built,
     /// so its bytes are not read until they are sent).
     pub fn hashed(mime: String, bytes: Bytes, sha256: &[u8; 32]) -> Asset {
-        let etag = format!("\"{}\"", app::store::hex(&sha256[..12]));
+        let etag = format!("\"{}\"", hex::encode(&sha256[..12]));
         Asset {
             mime,
             etag,
@@ -267,7 +267,7 @@ pub fn bundle_dir() -> &'static str {
             hash.update(path.as_bytes());
             hash.update(asset.etag.as_bytes());
         }
-        format!("pkg/{}", app::store::hex(&hash.finalize()[..8]))
+        format!("pkg/{}", hex::encode(&hash.finalize()[..8]))
     })
 }
 

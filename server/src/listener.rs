@@ -351,7 +351,7 @@ impl Activity {
     }
 
     fn request_started(self: &Arc<Self>) -> Answering {
-        let mut state = self.state.lock().expect("activity lock");
+        let mut state = app::support::lock(&self.state);
         state.requests += 1;
         state.answering += 1;
         state.since = Instant::now();
@@ -363,7 +363,7 @@ impl Activity {
     async fn ended(&self, limits: &Limits) -> Ending {
         loop {
             let (deadline, quiet, first) = {
-                let state = self.state.lock().expect("activity lock");
+                let state = app::support::lock(&self.state);
                 let first = state.requests == 0;
                 let allowed = if first {
                     limits.header_timeout
@@ -388,7 +388,7 @@ impl Activity {
 
 impl Drop for Answering {
     fn drop(&mut self) {
-        let mut state = self.0.state.lock().expect("activity lock");
+        let mut state = app::support::lock(&self.0.state);
         state.answering -= 1;
         state.since = Instant::now();
     }

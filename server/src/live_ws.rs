@@ -82,7 +82,7 @@ async fn serve(
     let mut every = tokio::time::interval(SESSION_CHECK);
     let alive = || {
         matches!(
-            store.session_alive(&session.0, app::store::now_ms()),
+            store.session_alive(&session.0, app::support::now_ms()),
             Ok(true)
         )
     };

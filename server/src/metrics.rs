@@ -136,7 +136,7 @@ pub fn render(store: &Store) -> Result<String, ApiError> {
         for view in store.network_view(&region.id)? {
             for s in view.subnets {
                 let id = s.subnet.id.to_string();
-                let usable = i64::from(app::store::usable_addresses(s.subnet.cidr));
+                let usable = i64::from(app::domain::ip::usable_count(s.subnet.cidr));
                 let free = i64::from(store.free_count(&s.subnet.id));
                 let havips = havips_in.get(&id).copied().unwrap_or(0);
                 for (state, n) in [

@@ -690,7 +690,8 @@ fn a_secret_key_others_may_read_is_refused_at_start() {
     let refused = Store::open(dir.path(), StoreConfig::default())
         .err()
         .expect("refused");
-    assert!(refused.message.contains("chmod 600"), "{}", refused.message);
+    let refused = refused.to_string();
+    assert!(refused.contains("chmod 600"), "{refused}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(Store::open(dir.path(), StoreConfig::default()).is_ok());
 }

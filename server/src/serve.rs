@@ -120,7 +120,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             ..Default::default()
         },
     )
-    .map_err(|e| open_error(&args.data_dir, &e))?;
+    .map_err(|e| e.explain(&args.data_dir))?;
     if args.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
         return Err("--metrics-token must be at least 16 characters".into());
     }
@@ -224,7 +224,7 @@ async fn sweep_stations(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         every.tick().await;
-        match store.expire_stations(app::store::now_ms()) {
+        match store.expire_stations(app::support::now_ms()) {
             Ok(0) => {}
             Ok(n) => tracing::info!("forgot {n} stations not seen for a while"),
             Err(e) => tracing::warn!("sweeping stations: {e}"),
@@ -240,7 +240,7 @@ async fn give_back_memory_now_and_then() {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         every.tick().await;
-        let _ = tokio::task::spawn_blocking(app::store::give_back_freed_memory).await;
+        let _ = tokio::task::spawn_blocking(app::support::give_back_freed_memory).await;
     }
 }
 
@@ -275,36 +275,6 @@ pub fn finish<T>(
     let value = result.map_err(|e| e.message)?;
     stopped.map_err(|e| format!("flushing the database: {}", e.message))?;
     Ok(value)
-}
-
-/// One line for a database that cannot be opened; sled allows one process at a time.
-pub fn open_error(dir: &std::path::Path, e: &app::domain::error::ApiError) -> String {
-    let text = e.message.to_lowercase();
-    if text.contains("lock") || text.contains("resource temporarily unavailable") {
-        format!(
-            "the database in {} is in use by another process (is `havip serve` running?); stop it first: only one process may open it at a time",
-            dir.display()
-        )
-    } else if text.contains("corrupt") {
-        format!(
-            "the database in {} is damaged and cannot be read ({}); restore the latest backup into a new directory (havip restore FILE --data-dir NEW) and start with that",
-            dir.display(),
-            e.message.trim_end_matches(" backtrace ()")
-        )
-    } else if text.contains("permission denied") || text.contains("operation not permitted") {
-        format!(
-            "cannot open the database in {}: {}; the user running havip must own it (chown -R that user {})",
-            dir.display(),
-            e.message,
-            dir.display()
-        )
-    } else {
-        format!(
-            "cannot open the database in {}: {}",
-            dir.display(),
-            e.message
-        )
-    }
 }
 
 pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {

@@ -115,7 +115,7 @@ pub(crate) fn signed_headers(
 }
 
 pub(crate) fn now() -> i64 {
-    app::store::now_ms() as i64 / 1000
+    app::support::now_ms() as i64 / 1000
 }
 
 /// Sends a request; checks the envelope every answer has; returns `Response`.

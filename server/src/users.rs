@@ -63,7 +63,7 @@ fn password() -> Result<String, String> {
 fn open(dir: &std::path::Path) -> Result<Store, String> {
     Store::open(dir, StoreConfig::default())
         .map(|store| store.acting(app::domain::audit::Actor::command_line()))
-        .map_err(|e| crate::serve::open_error(dir, &e))
+        .map_err(|e| e.explain(dir))
 }
 
 pub async fn run(command: UserCommand) -> Result<(), String> {

@@ -25,7 +25,7 @@ pub async fn havip_page(
         page,
         counters,
     } = store.havip_page(&region_id, &query)?;
-    let now = crate::store::now_ms();
+    let now = crate::support::now_ms();
     let sparks = havips
         .iter()
         .map(|h| store.timeline(h, DAY_MS, now))
@@ -71,7 +71,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
         .filter(|a| !a.is_empty());
     let mut instances = store.instances()?;
     instances.retain(|i| i.subnet_id == havip.subnet_id);
-    let now = crate::store::now_ms();
+    let now = crate::support::now_ms();
     let timelines = [DAY_MS, WEEK_MS]
         .into_iter()
         .map(|span| store.timeline(&havip, span, now))

@@ -52,7 +52,7 @@ fn logged_in_recently() -> bool {
     use crate::domain::auth::SessionStarted;
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<SessionStarted>().copied())
-        .is_some_and(|s| crate::store::now_ms().saturating_sub(s.0) <= RECENT_LOGIN_MS)
+        .is_some_and(|s| crate::support::now_ms().saturating_sub(s.0) <= RECENT_LOGIN_MS)
 }
 
 /// Whose key `id` is, as far as the caller may act on it: their own, or any for an

@@ -104,7 +104,7 @@ pub fn live_stream(
 #[cfg(feature = "ssr")]
 fn live_event(change: crate::store::StoreChange) -> LiveEvent {
     use crate::store::StoreChange;
-    let at_ms = crate::store::now_ms();
+    let at_ms = crate::support::now_ms();
     let (region_id, havip_id) = match change {
         StoreChange::Havip {
             region_id,

@@ -2,7 +2,6 @@
 
 use super::havips::latest_binding;
 use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
-use super::{now_ms, same_secret, sha256_hex};
 use super::{Store, StoreChange};
 use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
@@ -11,6 +10,7 @@ use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, Havip, HistoryEvent, Station};
 use crate::domain::name::check_name;
 use crate::domain::timeline::{Timeline, MAX_EVENTS};
+use crate::support::{now_ms, same_secret, sha256_hex};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 

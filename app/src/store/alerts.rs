@@ -6,7 +6,6 @@
 //! kept sealed like an API key's SecretKey and shown once, when the rule is added.
 
 use super::audit::snapshot;
-use super::network::usable_addresses;
 use super::{db_err, decode, encode, finish, new_id, now_ms, Store};
 use crate::domain::alerts::{
     check_rule, check_url_destination, AlertRow, AlertRule, CreatedAlert, Delivery, Event,
@@ -15,6 +14,7 @@ use crate::domain::alerts::{
 use crate::domain::binding::Change;
 use crate::domain::error::ApiError;
 use crate::domain::ids::AlertId;
+use crate::domain::ip::usable_count;
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, Havip, HistoryEvent, Subnet};
 use serde::{Deserialize, Serialize};
@@ -167,7 +167,7 @@ impl Store {
     /// After an address of `subnet` was taken: raises `subnet.nearly_full` when this one
     /// crossed the threshold (once per crossing, not for every address after it).
     pub(super) fn raise_if_nearly_full(&self, subnet: &Subnet) {
-        let total = u64::from(usable_addresses(subnet.cidr));
+        let total = u64::from(usable_count(subnet.cidr));
         let used = total.saturating_sub(u64::from(self.free_count(&subnet.id)));
         let percent = u64::from(self.inner.config.subnet_full_percent);
         let over = |n: u64| n * 100 >= percent * total;

@@ -5,7 +5,7 @@
 //! disabled or deleted, or when its user is disabled or deleted.
 
 use super::audit::snapshot;
-use super::{db_err, decode, encode, finish, hex, now_ms, unhex, Store};
+use super::{db_err, decode, encode, finish, now_ms, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
 use crate::domain::pages::ApiKeyRow;
@@ -104,13 +104,16 @@ impl Store {
             .cipher()
             .encrypt(XNonce::from_slice(&nonce), secret.as_bytes())
             .expect("sealing never fails for short inputs");
-        hex(&[nonce.as_slice(), &sealed].concat())
+        hex::encode([nonce.as_slice(), &sealed].concat())
     }
 
     pub(super) fn unseal(&self, sealed: &str) -> Result<String, ApiError> {
         let broken =
             || ApiError::internal("a sealed secret cannot be unsealed (secret.key changed?)");
-        let bytes = unhex(sealed).filter(|b| b.len() > 24).ok_or_else(broken)?;
+        let bytes = hex::decode(sealed)
+            .ok()
+            .filter(|b| b.len() > 24)
+            .ok_or_else(broken)?;
         let (nonce, sealed) = bytes.split_at(24);
         let plain = self
             .cipher()

@@ -13,7 +13,7 @@
 //! the copy into a scratch directory, checks it with `check`, and copies again if a write
 //! slipped between two trees (rare: a copy takes milliseconds).
 
-use super::{db_err, hex, Store, StoreConfig, SCHEMA_VERSION};
+use super::{db_err, Store, StoreConfig, SCHEMA_VERSION};
 use crate::domain::error::ApiError;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -45,7 +45,7 @@ struct End {
 }
 
 fn unhex(text: &str) -> Result<Vec<u8>, ApiError> {
-    super::unhex(text).ok_or_else(|| ApiError::malformed("the backup has a malformed record"))
+    hex::decode(text).map_err(|_| ApiError::malformed("the backup has a malformed record"))
 }
 
 fn io_err(e: std::io::Error) -> ApiError {
@@ -60,7 +60,7 @@ impl Store {
             version: VERSION,
             schema: SCHEMA_VERSION,
             created: super::now_ms(),
-            sealing_key: hex(&self.inner.sealing_key),
+            sealing_key: hex::encode(self.inner.sealing_key),
         };
         writeln!(
             out,
@@ -81,8 +81,8 @@ impl Store {
                 let (k, v) = item.map_err(db_err)?;
                 let record = Record {
                     tree: tree_name.clone(),
-                    key: hex(&k),
-                    value: hex(&v),
+                    key: hex::encode(&k),
+                    value: hex::encode(&v),
                 };
                 writeln!(
                     out,
@@ -215,7 +215,7 @@ pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
         )));
     }
     let key = unhex(&header.sealing_key)?;
-    super::private_dir(dir)?;
+    super::private_dir(dir).map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
     {
         use std::os::unix::fs::OpenOptionsExt;
         let mut file = std::fs::OpenOptions::new()

@@ -19,6 +19,7 @@ mod lifecycle;
 mod list_index;
 mod migrate;
 mod network;
+mod open_error;
 mod space;
 mod users;
 
@@ -32,7 +33,7 @@ pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use list_index::ListPage;
-pub use network::usable_addresses;
+pub use open_error::OpenError;
 pub use space::DEFAULT_MIN_FREE_BYTES;
 pub use users::{User, MAX_SESSIONS_PER_USER};
 
@@ -48,8 +49,11 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
+
+// the general helpers the store's modules use (`super::now_ms` and so on)
+use crate::support::{lock, now_ms, sha256_hex};
 
 /// 1: the first schema. 2: per-HAVIP history counters, the agent token index, no history
 /// left behind by deleted HAVIPs.
@@ -246,63 +250,15 @@ struct Inner {
 /// A tree's name and its records, in key order.
 pub type TreeDump = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
 
-/// Locks a mutex even if a thread panicked while holding it: the maps behind these locks are
-/// updated in single steps, so they are never left half-changed, and one panic must not turn
-/// every later request into another.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Creates the data directory readable by its owner only (0700), or makes an existing one so:
 /// it holds password hashes, session and token digests.
-pub(crate) fn private_dir(dir: &Path) -> Result<(), ApiError> {
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", dir.display()));
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)
-        .map_err(denied)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(denied)
-}
-
-/// Hex SHA-256: how agent and session tokens are stored (never the tokens themselves).
-pub fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-/// Compares two secrets (digests, codes, keys) in time that depends neither on where they
-/// differ nor on their lengths: their SHA-256 digests are compared with `subtle`.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    use subtle::ConstantTimeEq;
-    Sha256::digest(a.as_bytes())
-        .ct_eq(&Sha256::digest(b.as_bytes()))
-        .into()
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of a hex text; `None` for anything else.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// Unix milliseconds now.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// A new random ID of any kind: `new_id::<HavipId>()`.
@@ -382,45 +338,31 @@ pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
     key
 }
 
-/// Gives the memory freed after a burst of work back to the system. glibc keeps freed memory
-/// in the arena of the thread that used it, and a heap only shrinks from its top: after a login's
-/// argon2 check (19 MiB), the start's reading of every record, or the site's compression, what
-/// was freed stayed resident. About a millisecond; call it after such bursts, not per request.
-pub fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; it is safe to call at any time
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Opens sled's database in `dir`. A store this process closed a moment ago may still hold the
 /// file's lock while sled's I/O threads finish its last write (sled's own tests wait for that
 /// too), so a held lock is tried again for up to 2 s; held longer, another process has it.
-fn open_database(dir: &Path) -> Result<sled::Db, ApiError> {
+fn open_database(dir: &Path) -> Result<sled::Db, OpenError> {
     use std::time::{Duration, Instant};
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         let opened = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
-            .open();
+            .open()
+            .map_err(OpenError::from);
         match opened {
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && Instant::now() < deadline =>
-            {
+            Err(OpenError::InUse) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            opened => return opened.map_err(db_err),
+            opened => return opened,
         }
     }
 }
 
 impl Store {
     /// Opens (or creates and seeds) the database in `dir`.
-    pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, ApiError> {
-        private_dir(dir.as_ref())?;
+    pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, OpenError> {
+        private_dir(dir.as_ref()).map_err(|e| OpenError::io(dir.as_ref(), e))?;
         // a console has run here before: its database must never be replaced by a fresh one
         let used_before = dir.as_ref().join("secret.key").is_file();
         let db = open_database(dir.as_ref())?;
@@ -483,11 +425,11 @@ impl Store {
         store.migrate(used_before)?;
         store.build_list_index()?;
         store.rebuild_free_ranges()?;
-        give_back_freed_memory();
+        crate::support::give_back_freed_memory();
         Ok(store)
     }
 
-    fn migrate(&self, used_before: bool) -> Result<(), ApiError> {
+    fn migrate(&self, used_before: bool) -> Result<(), OpenError> {
         let version = self
             .inner
             .meta
@@ -499,8 +441,8 @@ impl Store {
             // sled recovers a damaged log by dropping what follows the damage: a database
             // that lost its schema version lost its records too; refuse, never re-seed it
             None if used_before => {
-                return Err(ApiError::internal(
-                    "the database is damaged: it was used before but has no records now; restore a backup into a new directory (or, if this console never finished its first start, remove the directory)",
+                return Err(OpenError::Damaged(
+                    "it was used before but has no records now; if this console never finished its first start, remove the directory instead".into(),
                 ))
             }
             None => self.seed()?,
@@ -508,12 +450,14 @@ impl Store {
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(ApiError::internal(format!(
                 "the database has schema version {v}, newer than this binary's {SCHEMA_VERSION}"
-            )))
+            ))
+            .into())
             }
             Some(v) => {
                 return Err(ApiError::internal(format!(
                     "no migration from schema version {v}"
-                )))
+                ))
+                .into())
             }
         }
         self.inner
@@ -609,36 +553,5 @@ impl Store {
             .values()
             .map(|v| decode(&v.map_err(db_err)?))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lock;
-    use std::sync::Mutex;
-
-    #[test]
-    fn hex_round_trips_and_refuses_garbage() {
-        use super::{hex, unhex};
-        assert_eq!(
-            unhex(&hex(&[0, 1, 0xab, 0xff])),
-            Some(vec![0, 1, 0xab, 0xff])
-        );
-        assert_eq!(unhex("zz"), None);
-        assert_eq!(unhex("abc"), None);
-    }
-
-    #[test]
-    fn a_panic_while_holding_a_lock_does_not_poison_later_requests() {
-        let shared = std::sync::Arc::new(Mutex::new(vec![1]));
-        let clone = shared.clone();
-        let _ = std::thread::spawn(move || {
-            let _held = clone.lock().unwrap();
-            panic!("a request handler panics while holding the lock");
-        })
-        .join();
-        assert!(shared.is_poisoned());
-        lock(&shared).push(2);
-        assert_eq!(*lock(&shared), vec![1, 2]);
     }
 }

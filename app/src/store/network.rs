@@ -17,11 +17,6 @@ pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
     FreeRanges::new(first, last)
 }
 
-/// Addresses of a subnet that HAVIPs and instances may take (the reserved ones left out).
-pub fn usable_addresses(cidr: Ipv4Net) -> u32 {
-    full_ranges(cidr).free_count()
-}
-
 impl Store {
     /// The free addresses of every subnet, from the records: the HAVIPs' addresses as the list
     /// index (built just before) holds them, and the instances'. The ip_index tree says the same

@@ -66,7 +66,7 @@ fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::internal(format!("hashing a password: {e}")));
     // each argon2 check works in 19 MiB it allocates and frees (+39 MiB resident after 63
     // logins, measured, before this)
-    super::give_back_freed_memory();
+    crate::support::give_back_freed_memory();
     hashed
 }
 
@@ -76,7 +76,7 @@ fn password_matches(password: &str, hash: &str) -> bool {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     });
-    super::give_back_freed_memory();
+    crate::support::give_back_freed_memory();
     matched
 }
 

@@ -13,10 +13,11 @@ use super::watch::Watcher;
 use super::AgentArgs;
 use crate::protocol::{AgentMessage, Liveness, ServerMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use app::domain::mac::Mac;
+use app::support::lock;
 use futures::{SinkExt, StreamExt};
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -49,12 +50,6 @@ pub struct Reporter {
     pub probe: Box<dyn Fn(Ipv4Addr) + Send + Sync>,
     pub liveness: Liveness,
     pub healthy_after: Duration,
-}
-
-/// The watcher's state is plain data rebuilt every round: a panic elsewhere while it was
-/// locked does not make it unusable.
-fn lock(watcher: &Mutex<Watcher>) -> MutexGuard<'_, Watcher> {
-    watcher.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn send_probe(socket: &ArpSocket, ip: Ipv4Addr) {

@@ -171,7 +171,7 @@ fn finished(out: &Outgoing, attempts: u32, delivered: bool, outcome: String) -> 
         event_id: out.event.id.clone(),
         event_type: out.event.event_type,
         subject: out.event.subject.clone(),
-        at: app::store::now_ms(),
+        at: app::support::now_ms(),
         attempts,
         delivered,
         outcome,

@@ -83,7 +83,7 @@ pub async fn post(
         return Attempt::Refused(format!("refused: {why}"));
     }
     let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
-    let timestamp = app::store::now_ms() / 1000;
+    let timestamp = app::support::now_ms() / 1000;
     let Some(signature) = sign(secret, &out.event.id, timestamp, &body) else {
         return Attempt::Refused("the rule's secret cannot sign".into());
     };

@@ -26,7 +26,7 @@ impl DeviceKey {
     fn mac(&self, text: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
         mac.update(text.as_bytes());
-        app::store::hex(&mac.finalize().into_bytes())
+        hex::encode(&mac.finalize().into_bytes())
     }
 
     /// A new cookie value for a browser that just logged in as `name` (validated: letters,
@@ -41,7 +41,7 @@ impl DeviceKey {
     /// not expired at `now_s`.
     pub fn device_for(&self, value: &str, name: &str, now_s: u64) -> Option<String> {
         let (text, mac) = value.rsplit_once('.')?;
-        if !app::store::same_secret(&self.mac(text), mac) {
+        if !app::support::same_secret(&self.mac(text), mac) {
             return None;
         }
         let (rest, issued) = text.rsplit_once('.')?;

@@ -144,7 +144,7 @@ async fn login(
         let e = ApiError::invalid("password", "Wrong user name or password.");
         return answer(browser, Err(e), https, "/login", next);
     }
-    let now = app::store::now_ms();
+    let now = app::support::now_ms();
     let device = cookie(&headers, device_cookie_name(https))
         .and_then(|value| access.device_key.device_for(&value, &name, now / 1000));
     let keys = match &device {
@@ -227,10 +227,10 @@ async fn setup(
         // the right code is taken (used up) at once, so two requests cannot both use it; it is
         // put back if the administrator cannot be created (a refused name or password)
         let taken = {
-            let mut slot = crate::access::code(&access.setup_code);
+            let mut slot = app::support::lock(&access.setup_code);
             let right = slot
                 .as_deref()
-                .is_some_and(|c| app::store::same_secret(c, form.code.trim()));
+                .is_some_and(|c| app::support::same_secret(c, form.code.trim()));
             if slot.is_none() {
                 return Err(ApiError::conflict("The console is set up already: log in."));
             }
@@ -247,7 +247,7 @@ async fn setup(
             .create_user(&form.name, &form.password, Role::Admin)
             .await
         {
-            *crate::access::code(&access.setup_code) = taken;
+            *app::support::lock(&access.setup_code) = taken;
             return Err(e);
         }
         tracing::info!(user = ?form.name.trim(), "first administrator created");

@@ -61,7 +61,7 @@ impl TcApi {
     }
 
     fn remember_task(&self, id: &str) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tasks = app::support::lock(&self.tasks);
         tasks.push_back(id.to_string());
         if tasks.len() > 10_000 {
             tasks.pop_front();
@@ -69,7 +69,7 @@ impl TcApi {
     }
 
     fn knows_task(&self, id: &str) -> bool {
-        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let tasks = app::support::lock(&self.tasks);
         tasks.iter().any(|t| t == id)
     }
 }
@@ -168,7 +168,7 @@ fn authenticate(
             "X-TC-Timestamp (Unix seconds) is missing or not a number.",
         ));
     };
-    let now = app::store::now_ms() as i64 / 1000;
+    let now = app::support::now_ms() as i64 / 1000;
     if (now - at).abs() > MAX_SKEW_S {
         return Err(TcError::new(
             "AuthFailure.SignatureExpire",
@@ -203,7 +203,7 @@ fn authenticate(
         timestamp,
     };
     let expected = sign::expected_signature(&auth, &secret, &signed);
-    if !app::store::same_secret(&expected, &auth.signature) {
+    if !app::support::same_secret(&expected, &auth.signature) {
         return Err(failure(
             "The signature does not match: check the SecretKey and what was signed.",
         ));

@@ -56,7 +56,7 @@ impl SeenSignatures {
         now: i64,
     ) -> Result<(), Refusal> {
         let digest: Digest32 = Sha256::digest(signature.as_bytes()).into();
-        let mut seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = app::support::lock(&self.inner);
         seen.forget_expired(now);
         if seen.digests.contains(&digest) {
             return Err(Refusal::AlreadyUsed);

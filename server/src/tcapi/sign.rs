@@ -9,8 +9,8 @@
 //! The payload is the body (empty for GET), or the text `UNSIGNED-PAYLOAD` when the client
 //! says so in `X-TC-Content-SHA256`. Header values are signed as sent (the raw `Host` too).
 
-use app::store::hex;
 use axum::http::HeaderMap;
+use hex::encode as hex;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 

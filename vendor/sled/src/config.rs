@@ -596,8 +596,10 @@ impl Config {
             };
 
             if let Err(e) = try_lock {
+                // havip: the lock's error keeps its kind (WouldBlock when another process
+                // holds it), so a caller tells "in use" from other failures by type
                 return Err(Error::Io(io::Error::new(
-                    ErrorKind::Other,
+                    e.kind(),
                     format!(
                         "could not acquire lock on {:?}: {:?}",
                         self.db_path().to_string_lossy(),
