@@ -29,6 +29,7 @@ mod listener;
 mod listener_tests;
 mod live_ws;
 mod login;
+mod logs;
 mod metrics;
 #[cfg(test)]
 mod metrics_tests;
@@ -57,20 +58,14 @@ use std::net::SocketAddr;
 )]
 pub(crate) struct Cli {
     /// Log lines as text or as JSON objects (one per line); RUST_LOG chooses what is logged.
-    #[arg(long, global = true, env = "HAVIP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
+    #[arg(long, global = true, env = "HAVIP_LOG_FORMAT", value_enum, default_value_t = logs::LogFormat::Text)]
+    log_format: logs::LogFormat,
     /// Read settings from this TOML file (keys: the flags' long names; a table per command);
     /// the environment and the command line override it.
     #[arg(long, global = true, env = "HAVIP_CONFIG")]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -132,18 +127,7 @@ fn tune_allocator() {
 }
 
 async fn run(cli: Cli) {
-    // logs go to stderr; RUST_LOG narrows or widens them (default: info, without sled's own
-    // lines: what they say reaches the user as one line of ours)
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=off")),
-        )
-        .with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().flatten_event(true).init(),
-    }
+    logs::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => serve::run(*args).await,
         Command::Agent(args) => agent::run(args).await,
@@ -154,7 +138,7 @@ async fn run(cli: Cli) {
         Command::Restore(args) => backup::restore(args),
     };
     if let Err(e) = result {
-        eprintln!("havip: {e}");
+        logs::fatal(e);
         std::process::exit(1);
     }
 }

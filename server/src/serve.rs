@@ -134,7 +134,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
             .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
-        println!("agents also accepted on unix:{}", path.display());
+        crate::logs::announce!("agents also accepted on unix:{}", path.display());
         let agents = agent_router(store.clone());
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
@@ -158,7 +158,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let store = store.clone();
         async move {
             shutdown_signal().await;
-            println!(
+            crate::logs::announce!(
                 "shutting down: finishing requests in flight (at most {} s)",
                 crate::listener::GRACE.as_secs()
             );
@@ -177,7 +177,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
         let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
-        println!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
+        crate::logs::announce!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
         if let Some(warning) = crate::tcapi::exposure_warning(addr, tls.is_some()) {
             tracing::warn!("{warning}");
         }
@@ -192,7 +192,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let app = router(store.clone(), args.listen, access);
     let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    println!(
+    crate::logs::announce!(
         "havip console on {scheme}://{} (data in {})",
         args.listen,
         args.data_dir.display()
@@ -200,7 +200,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     // printed once the address answers, so the link works at once
     if let Some(code) = setup_code {
         // the first visitor must prove access to this log (as Grafana and Jenkins do)
-        println!(
+        crate::logs::announce!(
             "no user yet: open {scheme}://{}/setup and enter the set-up code {code} to create the first administrator (or run `havip user add NAME --role admin`)",
             args.listen
         );
@@ -215,7 +215,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     store
         .shut_down_cleanly()
         .map_err(|e| format!("flushing the database: {}", e.message))?;
-    println!("havip console stopped");
+    crate::logs::announce!("havip console stopped");
     served
 }
 

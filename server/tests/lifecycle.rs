@@ -530,7 +530,7 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
     let mut console = Command::new(BIN)
         .args(["--log-format", "json", "serve", "--listen", &listen])
         .env("HAVIP_DATA_DIR", &data) // every flag also from the environment
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
@@ -587,6 +587,80 @@ fn each_request_is_logged_as_one_json_line_and_no_secret_is() {
     assert_eq!(
         login["user"], "-",
         "nobody is logged in yet when logging in"
+    );
+    // the lines for the person who started it are JSON lines too: nothing on stdout
+    let said: Vec<String> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["target"] == "havip")
+        .map(|line| line["message"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("havip console on http://")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|m| m == "havip console stopped"),
+        "{said:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("stdout")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn the_set_up_code_and_a_fatal_error_are_json_lines_with_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, log_path) = (dir.path().join("data"), dir.path().join("log.jsonl"));
+    let listen = format!("127.0.0.1:{}", free_port());
+    let start = |stderr: &std::path::Path| {
+        Command::new(BIN)
+            .args(["--log-format", "json", "serve", "--listen", &listen])
+            .env("HAVIP_DATA_DIR", &data)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(stderr).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let mut console = start(&log_path);
+    listening(&listen);
+    // no user yet: the set-up code is in the log, as one JSON line
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["level"] == "INFO"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("enter the set-up code"))),
+        "{lines:?}"
+    );
+    // a second console on the same data directory stops with one JSON error line
+    let refused_log = dir.path().join("refused.jsonl");
+    let refused = start(&refused_log).wait_with_output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    let refusal = std::fs::read_to_string(&refused_log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(refusal.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "ERROR", "{refusal}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("in use by another process"),
+        "{refusal}"
+    );
+    sigterm(&console);
+    assert!(exit_within(&mut console, Duration::from_secs(15)).success());
+    let out = console.wait_with_output().unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
 

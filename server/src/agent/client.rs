@@ -54,7 +54,7 @@ pub struct Reporter {
 
 fn send_probe(socket: &ArpSocket, ip: Ipv4Addr) {
     if let Err(e) = socket.send(&arp::probe(socket.mac, ip)) {
-        eprintln!("agent: probe for {ip} failed: {e}");
+        tracing::warn!("agent: probe for {ip} failed: {e}");
     }
 }
 
@@ -97,7 +97,7 @@ pub async fn run_forever(
         match backoff.next(&outcome, rand::random()) {
             Decision::Stop(why) => return Err(why),
             Decision::Retry(wait) => {
-                eprintln!(
+                tracing::warn!(
                     "agent: {}; reconnecting in {} ms",
                     outcome.message(),
                     wait.as_millis()
@@ -136,7 +136,7 @@ async fn capture(
                     Err(_) => {
                         w.malformed += 1;
                         if w.malformed.is_power_of_two() {
-                            eprintln!("agent: skipped {} malformed frames so far", w.malformed);
+                            tracing::warn!("agent: skipped {} malformed frames so far", w.malformed);
                         }
                     }
                 }
@@ -363,7 +363,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                 };
                 match serde_json::from_str::<ServerMessage>(&text) {
                     Ok(ServerMessage::Welcome { agent, .. }) if !*welcomed => {
-                        println!("agent: connected as {agent}");
+                        crate::logs::announce!("agent: connected as {agent}");
                         *welcomed = true;
                         let snapshot = lock(&reporter.watcher).snapshot();
                         send(ws, json(&snapshot), idle).await
@@ -387,7 +387,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                         Ok(())
                     }
                     Err(e) => {
-                        eprintln!("agent: ignoring unknown server message: {e}");
+                        tracing::warn!("agent: ignoring unknown server message: {e}");
                         Ok(())
                     }
                 }

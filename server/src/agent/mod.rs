@@ -55,7 +55,7 @@ pub async fn run(args: AgentArgs) -> Result<(), String> {
     // refuse what can never work before touching the network
     let endpoint = endpoint::Endpoint::parse(&args.server)?;
     if let Some(warning) = endpoint.plain_text_warning() {
-        eprintln!("havip agent: {warning}");
+        tracing::warn!("havip agent: {warning}");
     }
     if args.token.trim().is_empty() {
         return Err("the agent token is empty: create one on the console's Agents page".into());
@@ -74,9 +74,11 @@ pub async fn run(args: AgentArgs) -> Result<(), String> {
     };
     let socket =
         socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
-    println!(
+    crate::logs::announce!(
         "havip agent on {} ({}), reporting to {}",
-        args.interface, socket.mac, args.server
+        args.interface,
+        socket.mac,
+        args.server
     );
     client::run_forever(&args, endpoint, tls, socket).await
 }

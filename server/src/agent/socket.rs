@@ -85,7 +85,7 @@ fn ignore_outgoing(socket: &Socket) -> io::Result<()> {
     }
     let err = io::Error::last_os_error();
     if err.raw_os_error() == Some(libc::ENOPROTOOPT) {
-        eprintln!(
+        tracing::warn!(
             "agent: this kernel cannot drop our own frames (PACKET_IGNORE_OUTGOING needs \
              Linux 4.20); they are filtered in user space by our MAC instead"
         );
