@@ -15,8 +15,8 @@ mod alerts_tests;
 mod api_tests;
 #[cfg(test)]
 mod audit_tests;
-mod backup;
-mod check;
+mod backup_socket;
+mod cli;
 mod config;
 mod embedded;
 #[cfg(test)]
@@ -45,7 +45,6 @@ mod tcapi_tests;
 mod tls;
 #[cfg(test)]
 mod tls_tests;
-mod users;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -76,17 +75,17 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Add users and reset passwords (with the console stopped: one process opens the database).
     #[command(subcommand)]
-    User(users::UserCommand),
+    User(cli::users::UserCommand),
     /// Write a backup of the database to standard output (also while the console runs).
-    Backup(backup::BackupArgs),
+    Backup(cli::backup::BackupArgs),
     /// Restore a backup into a new, empty directory, and check it.
-    Restore(backup::RestoreArgs),
+    Restore(cli::backup::RestoreArgs),
     /// Check that the database's indexes and counters agree with its records (read-only;
     /// with the console stopped). Exit 1 with a report on any mismatch.
-    Check(check::CheckArgs),
+    Check(cli::check::CheckArgs),
     /// Create API keys for the Tencent-compatible API (with the console stopped).
     #[command(subcommand)]
-    Key(users::KeyCommand),
+    Key(cli::keys::KeyCommand),
 }
 
 fn main() {
@@ -129,16 +128,17 @@ fn tune_allocator() {
 async fn run(cli: Cli) {
     logs::init(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => serve::run(*args).await,
-        Command::Agent(args) => agent::run(args).await,
-        Command::User(command) => users::run(command).await,
-        Command::Key(command) => users::run_key(command).await,
-        Command::Check(args) => check::run(args),
-        Command::Backup(args) => backup::backup(args).await,
-        Command::Restore(args) => backup::restore(args),
+        Command::Serve(args) => serve::run(*args).await.map_err(anyhow::Error::msg),
+        Command::Agent(args) => agent::run(args).await.map_err(anyhow::Error::msg),
+        Command::User(command) => cli::users::run(command).await,
+        Command::Key(command) => cli::keys::run(command).await,
+        Command::Check(args) => cli::check::run(args),
+        Command::Backup(args) => cli::backup::backup(args),
+        Command::Restore(args) => cli::backup::restore(args),
     };
     if let Err(e) = result {
-        logs::fatal(e);
+        // the causes on the same line: "what failed: why"
+        logs::fatal(format!("{e:#}"));
         std::process::exit(1);
     }
 }

@@ -15,8 +15,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HAVIP_LISTEN", default_value_t = crate::default_listen())]
     pub listen: SocketAddr,
     /// Directory of the embedded database (created and seeded on first start).
-    #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub data: crate::cli::DataDir,
     /// Also accept agents on this Unix socket (it crosses network namespaces; agents use
     /// `--server unix:PATH`).
     #[arg(long, env = "HAVIP_AGENT_SOCKET")]
@@ -100,7 +100,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let store = Store::open(
-        &args.data_dir,
+        &args.data.dir,
         StoreConfig {
             havip_quota_per_vpc: args.quota,
             eip_pool: args.eip_pool,
@@ -120,7 +120,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             ..Default::default()
         },
     )
-    .map_err(|e| e.explain(&args.data_dir))?;
+    .map_err(|e| e.explain(&args.data.dir))?;
     if args.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
         return Err("--metrics-token must be at least 16 characters".into());
     }
@@ -149,7 +149,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     // without the socket (e.g. a data directory path too long for one) the console still
     // serves; backups then need it stopped
-    if let Err(e) = crate::backup::serve(store.clone(), &args.data_dir).await {
+    if let Err(e) = crate::backup_socket::serve(store.clone(), &args.data.dir).await {
         tracing::warn!("online backups are off: {e}");
     }
     // SIGTERM or Ctrl-C: websockets close with "going away", the listeners stop accepting,
@@ -195,7 +195,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     crate::logs::announce!(
         "havip console on {scheme}://{} (data in {})",
         args.listen,
-        args.data_dir.display()
+        args.data.dir.display()
     );
     // printed once the address answers, so the link works at once
     if let Some(code) = setup_code {
@@ -262,19 +262,6 @@ fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .site_pkg_dir(crate::embedded::bundle_dir())
         .site_addr(listen)
         .build()
-}
-
-/// The end of a command that opened the database with the console stopped (`check`, `user`,
-/// `key`, `backup`, `restore`): whatever `result` is, the store stops cleanly, so the next start
-/// reads the audit log's saved length instead of counting every record.
-pub fn finish<T>(
-    store: &Store,
-    result: Result<T, app::domain::error::ApiError>,
-) -> Result<T, String> {
-    let stopped = store.shut_down_cleanly();
-    let value = result.map_err(|e| e.message)?;
-    stopped.map_err(|e| format!("flushing the database: {}", e.message))?;
-    Ok(value)
 }
 
 pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {

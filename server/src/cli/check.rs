@@ -3,40 +3,32 @@
 //! with one line per mismatch. It changes no record; like every stop, it saves the audit log's
 //! length for the next start.
 
-use app::store::{Store, StoreConfig};
-use std::path::PathBuf;
+use super::{finish, open_existing, DataDir};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    #[arg(long, env = "HAVIP_DATA_DIR", default_value = "havip-data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub data: DataDir,
 }
 
-pub fn run(args: CheckArgs) -> Result<(), String> {
-    // never create a database where there is none
-    if !args.data_dir.join("db").is_file() {
-        return Err(format!("no database in {}", args.data_dir.display()));
-    }
-    let store = Store::open(&args.data_dir, StoreConfig::default())
-        .map_err(|e| e.explain(&args.data_dir))?;
-    let problems = crate::serve::finish(&store, store.check())?;
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let dir = &args.data.dir;
+    let store = open_existing(dir)?;
+    let problems = finish(&store, store.check())?;
     if problems.is_empty() {
-        println!("{}: consistent", args.data_dir.display());
+        println!("{}: consistent", dir.display());
         return Ok(());
     }
     for p in &problems {
         println!("{p}");
     }
-    Err(format!(
-        "{}: {} inconsistencies",
-        args.data_dir.display(),
-        problems.len()
-    ))
+    anyhow::bail!("{}: {} inconsistencies", dir.display(), problems.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::store::{Store, StoreConfig};
 
     #[test]
     fn a_check_leaves_the_audit_count_saved_for_the_next_start() {
@@ -54,7 +46,9 @@ mod tests {
         drop(store);
 
         run(CheckArgs {
-            data_dir: dir.path().to_path_buf(),
+            data: DataDir {
+                dir: dir.path().to_path_buf(),
+            },
         })
         .expect("the records agree with their indexes: consistent");
         let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
