@@ -522,3 +522,27 @@ async fn a_signed_action_cannot_be_changed() {
     assert_eq!(code(&answer), "", "{answer}");
     assert!(answer["VpcSet"].is_array(), "{answer}");
 }
+
+/// What each action needs is `Action::role`, the one table of actions: every action is refused
+/// to a key whose user has less, and is not refused for its role to one who has enough.
+#[tokio::test]
+async fn each_action_needs_exactly_the_role_its_table_gives() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let mut at = now();
+    for role in [Role::Viewer, Role::Operator, Role::Admin] {
+        let key = key_of(&f, role).await;
+        for action in crate::tcapi::actions::Action::ALL {
+            // each request signed at its own second: a signature is accepted once
+            at -= 1;
+            let answer = call(&api, signed(&key, action.name(), &json!({}), None, at)).await;
+            let refused = code(&answer) == "UnauthorizedOperation";
+            assert_eq!(
+                refused,
+                role < action.role(),
+                "{} as {role}: {answer}",
+                action.name()
+            );
+        }
+    }
+}

@@ -63,8 +63,8 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let records = if args.file.as_os_str() == "-" {
         app::store::restore(&mut std::io::stdin().lock(), &args.data_dir)
     } else {
-        let file = std::fs::File::open(&args.file)
-            .with_context(|| args.file.display().to_string())?;
+        let file =
+            std::fs::File::open(&args.file).with_context(|| args.file.display().to_string())?;
         app::store::restore(&mut std::io::BufReader::new(file), &args.data_dir)
     }
     .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Clone)]
 pub struct DataDir {
     /// The console's data directory.
-    #[arg(long = "data-dir", env = "HAVIP_DATA_DIR", default_value = "havip-data")]
+    #[arg(
+        long = "data-dir",
+        env = "HAVIP_DATA_DIR",
+        default_value = "havip-data"
+    )]
     pub dir: PathBuf,
 }
 
@@ -30,11 +34,7 @@ pub fn open(dir: &Path) -> anyhow::Result<Store> {
 
 /// Opens an existing database only: a command never creates one where there is none.
 pub fn open_existing(dir: &Path) -> anyhow::Result<Store> {
-    anyhow::ensure!(
-        dir.join("db").is_file(),
-        "no database in {}",
-        dir.display()
-    );
+    anyhow::ensure!(dir.join("db").is_file(), "no database in {}", dir.display());
     open(dir)
 }
 

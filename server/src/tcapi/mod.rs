@@ -7,7 +7,7 @@
 //! Every answer is HTTP 200 with `Content-Type: application/json` exactly (the official SDK
 //! silently drops errors sent with a charset) and a `RequestId`.
 
-mod actions;
+pub(crate) mod actions;
 mod errors;
 mod params;
 pub(crate) mod replay;
@@ -296,7 +296,7 @@ async fn serve(
             .unwrap_or_default(),
         a => a.to_string(),
     };
-    let Some(needed) = actions::role_for(&action) else {
+    let Some(known) = actions::Action::named(&action) else {
         return Err(TcError::new(
             "InvalidAction",
             format!("The action {action:?} does not exist (or is not supported by this console)."),
@@ -318,6 +318,7 @@ async fn serve(
             format!("More than the allowed requests per second for {action} with this key; retry shortly."),
         ));
     }
+    let needed = known.role();
     if caller.role < needed {
         return Err(TcError::new(
             "UnauthorizedOperation",
@@ -339,7 +340,7 @@ async fn serve(
         key_id: caller.key_id,
         request_id: id.to_string(),
     };
-    actions::run(&ctx, &action, params).await
+    known.run(&ctx, params).await
 }
 
 #[cfg(test)]
