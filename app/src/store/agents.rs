@@ -1,28 +1,20 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::havips::latest_binding;
-use super::{be_u64, db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
+use super::{db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
 use super::{Store, StoreChange};
 use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
-use crate::domain::model::{Agent, Havip, HistoryEvent, Station};
+use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
-use crate::domain::timeline::{Timeline, MAX_EVENTS};
 use crate::support::{now_ms, same_secret, sha256_hex};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
 /// A known station's `last_seen` is rewritten at most this often.
 const STATION_TOUCH_MS: u64 = 60_000;
-
-fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
-    let mut key = havip_id.as_bytes().to_vec();
-    key.extend_from_slice(&at.to_be_bytes());
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
-}
 
 /// An agent as the audit log shows it: without its token's digest.
 fn agent_snapshot(agent: &Agent) -> Option<serde_json::Value> {
@@ -236,134 +228,6 @@ impl Store {
         Ok(changes)
     }
 
-    /// Appends an event to an HAVIP's history and counts it; beyond the configured limit the
-    /// oldest events are dropped.
-    pub(super) fn record_event(&self, event: HistoryEvent) -> Result<(), ApiError> {
-        let seq = self.inner.db.generate_id().map_err(db_err)?;
-        let key = event_key(&event.havip_id, event.at, seq);
-        let record = encode(&event);
-        let id = event.havip_id.as_bytes();
-        let result =
-            (&self.inner.events, &self.inner.history_counts).transaction(|(events, counts)| {
-                let n = counts.get(id)?.map_or(0, |v| be_u64(&v));
-                events.insert(key.as_slice(), record.as_slice())?;
-                counts.insert(id, &(n + 1).to_be_bytes())?;
-                Ok::<_, Abort<ApiError>>(n + 1)
-            });
-        let count = finish(result)?;
-        if count > self.inner.config.history_limit {
-            self.trim_history(&event.havip_id, self.inner.config.history_limit)?;
-        }
-        if let Ok(havip) = self.stored_havip(&event.havip_id) {
-            self.raise_change(&havip, &event);
-        }
-        Ok(())
-    }
-
-    /// Drops the oldest events of an HAVIP until at most `keep` remain.
-    pub(super) fn trim_history(&self, havip_id: &HavipId, keep: u64) -> Result<(), ApiError> {
-        loop {
-            let Some(oldest) = self
-                .inner
-                .events
-                .scan_prefix(havip_id.as_bytes())
-                .keys()
-                .next()
-                .transpose()
-                .map_err(db_err)?
-            else {
-                return Ok(());
-            };
-            let id = havip_id.as_bytes();
-            let result =
-                (&self.inner.events, &self.inner.history_counts).transaction(|(events, counts)| {
-                    let n = counts.get(id)?.map_or(0, |v| be_u64(&v));
-                    if n <= keep {
-                        return Ok(false);
-                    }
-                    if events.remove(&oldest)?.is_some() {
-                        counts.insert(id, &(n - 1).to_be_bytes())?;
-                    }
-                    Ok::<_, Abort<ApiError>>(true)
-                });
-            if !finish(result)? {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Removes an HAVIP's whole history (after the HAVIP itself is gone, so nothing adds to it).
-    pub(super) fn remove_history(&self, havip_id: &HavipId) -> Result<(), ApiError> {
-        let mut batch = sled::Batch::default();
-        for key in self.inner.events.scan_prefix(havip_id.as_bytes()).keys() {
-            batch.remove(key.map_err(db_err)?);
-        }
-        self.inner.events.apply_batch(batch).map_err(db_err)?;
-        self.inner
-            .history_counts
-            .remove(havip_id.as_bytes())
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    /// Holder changes of one HAVIP, newest first: `limit` of them after skipping `offset`.
-    pub fn history(
-        &self,
-        havip_id: &HavipId,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<HistoryEvent>, ApiError> {
-        self.inner
-            .events
-            .scan_prefix(havip_id.as_bytes())
-            .rev()
-            .skip(offset)
-            .take(limit)
-            .map(|e| decode(&e.map_err(db_err)?.1))
-            .collect()
-    }
-
-    /// The HAVIP's strip of `[to - span, to)` (see `Timeline`): read from the time index of
-    /// its history, at most `MAX_EVENTS` of the window's newest events decoded.
-    pub fn timeline(&self, havip: &Havip, span: u64, to: u64) -> Result<Timeline, ApiError> {
-        let from = to.saturating_sub(span);
-        let id = havip.id.as_bytes();
-        let key = |at: u64| event_key(&havip.id, at, 0);
-        let mut window: Vec<(u64, Change)> = vec![];
-        let mut truncated = false;
-        for entry in self.inner.events.range(key(from)..key(to)).rev() {
-            if window.len() == MAX_EVENTS {
-                truncated = true;
-                break;
-            }
-            let event: HistoryEvent = decode(&entry.map_err(db_err)?.1)?;
-            window.push((event.at, event.change));
-        }
-        window.reverse();
-        let before = match self.inner.events.range(id.to_vec()..key(from)).next_back() {
-            Some(entry) => Some(decode::<HistoryEvent>(&entry.map_err(db_err)?.1)?.change),
-            None => None,
-        };
-        Ok(Timeline::build(
-            from,
-            to,
-            havip.created,
-            before.as_ref(),
-            &window,
-            truncated,
-        ))
-    }
-
-    /// How many events an HAVIP's history holds (a kept counter, not a scan).
-    pub fn history_len(&self, havip_id: &HavipId) -> Result<u64, ApiError> {
-        Ok(self
-            .inner
-            .history_counts
-            .get(havip_id.as_bytes())
-            .map_err(db_err)?
-            .map_or(0, |v| be_u64(&v)))
-    }
-
     /// Records a station an agent saw. New stations and changed MACs are written at once; a
     /// known one only refreshes its `last_seen` when that is over a minute old (agents repeat
     /// what they see, and a refresh need not cost a write each time).
@@ -446,86 +310,5 @@ impl Store {
             }
         }
         Ok(removed)
-    }
-}
-
-/// Whether an agent is connected now; kept in memory (agents reconnect within seconds after a
-/// restart of the console).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Presence {
-    /// open connections (an agent restarting may overlap its old connection briefly)
-    pub connections: u32,
-    /// when the current connection began, or the last one ended (unix ms)
-    pub since: u64,
-}
-
-/// Marks an agent connected for as long as it lives.
-pub struct Connected {
-    store: Store,
-    agent_id: AgentId,
-}
-
-impl Drop for Connected {
-    fn drop(&mut self) {
-        let mut presence = lock(&self.store.inner.presence);
-        let p = presence.entry(self.agent_id.clone()).or_default();
-        p.connections = p.connections.saturating_sub(1);
-        let offline = p.connections == 0;
-        if offline {
-            p.since = now_ms();
-        }
-        drop(presence);
-        self.store.publish(StoreChange::Agents);
-        if offline {
-            self.store.raise_presence(&self.agent_id, false);
-        }
-    }
-}
-
-impl Store {
-    /// Records that `agent` is connected until the returned guard is dropped.
-    pub fn agent_connected(&self, agent: &Agent) -> Connected {
-        let mut presence = lock(&self.inner.presence);
-        let p = presence.entry(agent.id.clone()).or_default();
-        let online = p.connections == 0;
-        if online {
-            p.since = now_ms();
-        }
-        p.connections += 1;
-        drop(presence);
-        self.publish(StoreChange::Agents);
-        if online {
-            self.raise_presence(&agent.id, true);
-        }
-        Connected {
-            store: self.clone(),
-            agent_id: agent.id.clone(),
-        }
-    }
-
-    /// `None`: not connected since the console started.
-    pub fn presence(&self, agent_id: &AgentId) -> Option<Presence> {
-        lock(&self.inner.presence).get(agent_id).copied()
-    }
-
-    /// Subnets some connected, unrevoked agent reports for: their HAVIPs' statuses are current.
-    pub fn watched_subnets(&self) -> Result<std::collections::HashSet<SubnetId>, ApiError> {
-        let live: Vec<AgentId> = {
-            let presence = lock(&self.inner.presence);
-            presence
-                .iter()
-                .filter(|(_, p)| p.connections > 0)
-                .map(|(id, _)| id.clone())
-                .collect()
-        };
-        let mut subnets = std::collections::HashSet::new();
-        for id in live {
-            if let Some(agent) = self.get::<Agent>(&self.inner.agents, &id)? {
-                if !agent.revoked {
-                    subnets.extend(agent.subnet_ids);
-                }
-            }
-        }
-        Ok(subnets)
     }
 }

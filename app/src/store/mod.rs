@@ -9,114 +9,60 @@ mod audit;
 mod audit_archive;
 mod backup;
 mod check;
+mod config;
 mod counters;
 mod eips;
 mod flusher;
 mod free_ranges;
 mod havips;
+mod history;
 mod instances;
 mod lifecycle;
 mod list_index;
 mod migrate;
 mod network;
 mod open_error;
+mod presence;
+mod records;
+mod sessions;
 mod space;
 mod users;
 
-pub use agents::{Connected, Presence};
 pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
+pub use config::{
+    StoreConfig, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT, DEFAULT_STATION_TTL_MS,
+};
 pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use list_index::ListPage;
 pub use open_error::OpenError;
+pub use presence::{Connected, Presence};
+pub use sessions::MAX_SESSIONS_PER_USER;
 pub use space::DEFAULT_MIN_FREE_BYTES;
-pub use users::{User, MAX_SESSIONS_PER_USER};
+pub use users::User;
 
-use crate::domain::binding::{BindingRules, BindingState};
+use crate::domain::binding::BindingState;
 use crate::domain::error::ApiError;
-use crate::domain::ids::{
-    AgentId, AlertId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId,
-};
-use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
-use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use crate::domain::ids::{AgentId, HavipId, RegionId, SubnetId};
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-// the general helpers the store's modules use (`super::now_ms` and so on)
+// the helpers the store's modules use (`super::now_ms`, `super::encode` and so on)
 use crate::support::{lock, now_ms, sha256_hex};
+use records::*;
 
 /// 1: the first schema. 2: per-HAVIP history counters, the agent token index, no history
 /// left behind by deleted HAVIPs.
 pub const SCHEMA_VERSION: u32 = 2;
-/// Events kept per HAVIP; older ones are dropped as new ones come.
-pub const DEFAULT_HISTORY_LIMIT: u64 = 10_000;
-/// A discovered station not seen for this long is forgotten.
-pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
-/// sled's page cache, counted in the pages' size on disk (its default is 1 GiB, which a busy
-/// console fills: 237 MiB resident at 50,000 HAVIPs). Pages beyond it are read again from the
-/// file, which the kernel caches. It holds only since sled's cache takes its evictions in 8
-/// shards (`vendor/sled/PATCHES.md`). With 50,000 HAVIPs and 1,000 live channels an idle
-/// console settled at 49-52 MiB at 4 MiB, 58-64 MiB at 8 MiB and 64-77 MiB at 16 MiB, with
-/// creates and lists as fast at each size (BENCHMARKS.md).
-pub const CACHE_BYTES: u64 = 4 << 20;
-/// The documentation range (RFC 5737): safe as a default, never routed.
-pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
-
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    pub havip_quota_per_vpc: u32,
-    pub binding: BindingRules,
-    /// public addresses EIPs are allocated from
-    pub eip_pool: ipnet::Ipv4Net,
-    /// history events kept per HAVIP (the oldest are dropped)
-    pub history_limit: u64,
-    /// how long a discovered station is listed after it was last seen
-    pub station_ttl_ms: u64,
-    /// a session unused this long ends
-    pub session_idle_ms: u64,
-    /// a session ends this long after login, used or not
-    pub session_max_ms: u64,
-    /// audit records kept (the oldest are dropped)
-    pub audit_limit: u64,
-    /// changes are refused while less than this is free where the data is (see `space`)
-    pub min_free_bytes: u64,
-    /// where alert hook programs live; `None`: hooks are off
-    pub hook_dir: Option<std::path::PathBuf>,
-    /// `subnet.nearly_full` is raised when this share of a subnet's addresses is in use
-    pub subnet_full_percent: u8,
-    /// where webhooks may be sent (`--allow-private-webhooks`, the console's own addresses)
-    pub webhooks: crate::domain::alerts::WebhookDestinations,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC,
-            binding: BindingRules::default(),
-            eip_pool: DEFAULT_EIP_POOL.parse().expect("literal"),
-            history_limit: DEFAULT_HISTORY_LIMIT,
-            station_ttl_ms: DEFAULT_STATION_TTL_MS,
-            session_idle_ms: 12 * 3600 * 1000,
-            session_max_ms: 7 * 24 * 3600 * 1000,
-            audit_limit: DEFAULT_AUDIT_LIMIT,
-            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
-            hook_dir: None,
-            subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
-            webhooks: Default::default(),
-        }
-    }
-}
-
 /// What changed, for everyone watching (browsers, agents). Carries the region so a browser
 /// showing another region can ignore it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -259,83 +205,6 @@ pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
         .mode(0o700)
         .create(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-/// A new random ID of any kind: `new_id::<HavipId>()`.
-pub(crate) fn new_id<T: NewId>() -> T {
-    T::random_id()
-}
-
-/// The typed IDs the store makes.
-pub(crate) trait NewId: Sized {
-    fn random_id() -> Self;
-}
-
-macro_rules! new_ids {
-    ($($t:ty),*) => {$(
-        impl NewId for $t {
-            fn random_id() -> Self {
-                <$t>::random(rand::random::<u32>)
-            }
-        }
-    )*};
-}
-new_ids!(RegionId, VpcId, SubnetId, HavipId, EniId, InstanceId, EipId, AgentId, AlertId);
-
-pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("records always serialize")
-}
-
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::internal(format!("corrupt record: {e}")))
-}
-
-pub(crate) fn db_err(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("database error: {e}"))
-}
-
-/// A stored u32 counter or version (big-endian); malformed values read as 0.
-pub(crate) fn be_u32(bytes: &[u8]) -> u32 {
-    bytes.try_into().map(u32::from_be_bytes).unwrap_or(0)
-}
-
-pub(crate) fn be_u64(bytes: &[u8]) -> u64 {
-    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
-}
-
-/// Reads a record inside a transaction; a missing one aborts with "not found".
-pub(crate) fn load<T: DeserializeOwned>(
-    tree: &sled::transaction::TransactionalTree,
-    what: &str,
-    id: &str,
-) -> Result<T, ConflictableTransactionError<ApiError>> {
-    match tree.get(id.as_bytes())? {
-        Some(bytes) => decode(&bytes).map_err(ConflictableTransactionError::Abort),
-        None => Err(ConflictableTransactionError::Abort(ApiError::not_found(
-            what, id,
-        ))),
-    }
-}
-
-/// A transaction's outcome as the store's error: its own refusal, or a database error.
-pub(crate) fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
-    result.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => db_err(e),
-    })
-}
-
-/// The address at the end of an IP-index (or station) key.
-pub(crate) fn ip_of_key(key: &[u8]) -> Ipv4Addr {
-    let tail: [u8; 4] = key[key.len() - 4..].try_into().expect("4-byte ip suffix");
-    Ipv4Addr::from(u32::from_be_bytes(tail))
-}
-
-pub(crate) fn ip_key(subnet_id: &str, ip: Ipv4Addr) -> Vec<u8> {
-    let mut key = Vec::with_capacity(subnet_id.len() + 4);
-    key.extend_from_slice(subnet_id.as_bytes());
-    key.extend_from_slice(&u32::from(ip).to_be_bytes());
-    key
 }
 
 /// Opens sled's database in `dir`. A store this process closed a moment ago may still hold the

@@ -1,0 +1,64 @@
+//! What a store is opened with: quotas, limits, timeouts and where alerts may go.
+
+use super::{DEFAULT_AUDIT_LIMIT, DEFAULT_MIN_FREE_BYTES, DEFAULT_SUBNET_FULL_PERCENT};
+use crate::domain::binding::BindingRules;
+use crate::domain::DEFAULT_HAVIP_QUOTA_PER_VPC;
+
+/// Events kept per HAVIP; older ones are dropped as new ones come.
+pub const DEFAULT_HISTORY_LIMIT: u64 = 10_000;
+/// A discovered station not seen for this long is forgotten.
+pub const DEFAULT_STATION_TTL_MS: u64 = 24 * 3600 * 1000;
+/// sled's page cache, counted in the pages' size on disk (its default is 1 GiB, which a busy
+/// console fills: 237 MiB resident at 50,000 HAVIPs). Pages beyond it are read again from the
+/// file, which the kernel caches. It holds only since sled's cache takes its evictions in 8
+/// shards (`vendor/sled/PATCHES.md`). With 50,000 HAVIPs and 1,000 live channels an idle
+/// console settled at 49-52 MiB at 4 MiB, 58-64 MiB at 8 MiB and 64-77 MiB at 16 MiB, with
+/// creates and lists as fast at each size (BENCHMARKS.md).
+pub const CACHE_BYTES: u64 = 4 << 20;
+/// The documentation range (RFC 5737): safe as a default, never routed.
+pub const DEFAULT_EIP_POOL: &str = "203.0.113.0/24";
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub havip_quota_per_vpc: u32,
+    pub binding: BindingRules,
+    /// public addresses EIPs are allocated from
+    pub eip_pool: ipnet::Ipv4Net,
+    /// history events kept per HAVIP (the oldest are dropped)
+    pub history_limit: u64,
+    /// how long a discovered station is listed after it was last seen
+    pub station_ttl_ms: u64,
+    /// a session unused this long ends
+    pub session_idle_ms: u64,
+    /// a session ends this long after login, used or not
+    pub session_max_ms: u64,
+    /// audit records kept (the oldest are dropped)
+    pub audit_limit: u64,
+    /// changes are refused while less than this is free where the data is (see `space`)
+    pub min_free_bytes: u64,
+    /// where alert hook programs live; `None`: hooks are off
+    pub hook_dir: Option<std::path::PathBuf>,
+    /// `subnet.nearly_full` is raised when this share of a subnet's addresses is in use
+    pub subnet_full_percent: u8,
+    /// where webhooks may be sent (`--allow-private-webhooks`, the console's own addresses)
+    pub webhooks: crate::domain::alerts::WebhookDestinations,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            havip_quota_per_vpc: DEFAULT_HAVIP_QUOTA_PER_VPC,
+            binding: BindingRules::default(),
+            eip_pool: DEFAULT_EIP_POOL.parse().expect("literal"),
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            station_ttl_ms: DEFAULT_STATION_TTL_MS,
+            session_idle_ms: 12 * 3600 * 1000,
+            session_max_ms: 7 * 24 * 3600 * 1000,
+            audit_limit: DEFAULT_AUDIT_LIMIT,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            hook_dir: None,
+            subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
+            webhooks: Default::default(),
+        }
+    }
+}
