@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     fn command() -> clap::Command {
-        crate::Cli::command()
+        crate::command::Cli::command()
     }
 
     #[test]

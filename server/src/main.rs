@@ -1,97 +1,13 @@
-#![recursion_limit = "256"]
-//! `havip`: the HAVIP console (`serve`) and the ARP agent (`agent`), in one binary.
+//! `havip`: the HAVIP console (`serve`), the ARP agent (`agent`) and the commands that
+//! provision and look after a console, in one binary. The code is the `havip` library.
 
-mod access;
-#[cfg(test)]
-mod access_tests;
-mod agent;
-mod agent_ws;
-#[cfg(test)]
-mod agent_ws_tests;
-mod alerts;
-#[cfg(test)]
-mod alerts_tests;
-#[cfg(test)]
-mod api_tests;
-#[cfg(test)]
-mod audit_tests;
-mod backup_socket;
-mod cli;
-mod config;
-mod embedded;
-#[cfg(test)]
-mod flood_tests;
-mod health;
-#[cfg(test)]
-mod hostile_tests;
-mod listener;
-#[cfg(test)]
-mod listener_tests;
-mod live_ws;
-mod login;
-mod logs;
-mod metrics;
-#[cfg(test)]
-mod metrics_tests;
-mod protocol;
-mod request_log;
-mod rest;
-#[cfg(test)]
-mod security_tests;
-mod serve;
-mod tcapi;
-#[cfg(test)]
-mod tcapi_tests;
-mod tls;
-#[cfg(test)]
-mod tls_tests;
-
-use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
-
-#[derive(Parser)]
-#[command(
-    name = "havip",
-    version,
-    about = "Self-hosted console for high-availability virtual IPs"
-)]
-pub(crate) struct Cli {
-    /// Log lines as text or as JSON objects (one per line); RUST_LOG chooses what is logged.
-    #[arg(long, global = true, env = "HAVIP_LOG_FORMAT", value_enum, default_value_t = logs::LogFormat::Text)]
-    log_format: logs::LogFormat,
-    /// Read settings from this TOML file (keys: the flags' long names; a table per command);
-    /// the environment and the command line override it.
-    #[arg(long, global = true, env = "HAVIP_CONFIG")]
-    config: Option<std::path::PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the web console.
-    Serve(Box<serve::ServeArgs>),
-    /// Watch ARP on a host's interface and report HAVIP holders to the console.
-    Agent(agent::AgentArgs),
-    /// Add users and reset passwords (with the console stopped: one process opens the database).
-    #[command(subcommand)]
-    User(cli::users::UserCommand),
-    /// Write a backup of the database to standard output (also while the console runs).
-    Backup(cli::backup::BackupArgs),
-    /// Restore a backup into a new, empty directory, and check it.
-    Restore(cli::backup::RestoreArgs),
-    /// Check that the database's indexes and counters agree with its records (read-only;
-    /// with the console stopped). Exit 1 with a report on any mismatch.
-    Check(cli::check::CheckArgs),
-    /// Create API keys for the Tencent-compatible API (with the console stopped).
-    #[command(subcommand)]
-    Key(cli::keys::KeyCommand),
-}
+use clap::Parser;
+use havip::command::Cli;
 
 fn main() {
     // the configuration file becomes environment variables before any thread starts
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Err(e) = config::apply::<Cli>(&args) {
+    if let Err(e) = havip::config::apply::<Cli>(&args) {
         eprintln!("havip: {e}");
         std::process::exit(2);
     }
@@ -101,7 +17,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("the async runtime starts")
-        .block_on(run(cli));
+        .block_on(havip::command::run(cli));
 }
 
 /// Keeps what glibc's allocator holds close to what is in use, before any thread starts:
@@ -123,27 +39,4 @@ fn tune_allocator() {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         }
     }
-}
-
-async fn run(cli: Cli) {
-    logs::init(cli.log_format);
-    let result = match cli.command {
-        Command::Serve(args) => serve::run(*args).await.map_err(anyhow::Error::msg),
-        Command::Agent(args) => agent::run(args).await.map_err(anyhow::Error::msg),
-        Command::User(command) => cli::users::run(command).await,
-        Command::Key(command) => cli::keys::run(command).await,
-        Command::Check(args) => cli::check::run(args),
-        Command::Backup(args) => cli::backup::backup(args),
-        Command::Restore(args) => cli::backup::restore(args),
-    };
-    if let Err(e) = result {
-        // the causes on the same line: "what failed: why"
-        logs::fatal(format!("{e:#}"));
-        std::process::exit(1);
-    }
-}
-
-/// Defaults shared by the subcommands.
-pub fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 3000))
 }

@@ -11,7 +11,9 @@ use super::endpoint::Endpoint;
 use super::socket::ArpSocket;
 use super::watch::Watcher;
 use super::AgentArgs;
-use crate::protocol::{AgentMessage, Liveness, ServerMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use crate::agent::protocol::{
+    AgentMessage, Liveness, ServerMessage, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+};
 use app::domain::mac::Mac;
 use app::support::lock;
 use futures::{SinkExt, StreamExt};

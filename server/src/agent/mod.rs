@@ -4,6 +4,7 @@ mod arp;
 pub(crate) mod backoff;
 pub(crate) mod client;
 pub(crate) mod endpoint;
+pub mod protocol;
 mod socket;
 pub(crate) mod watch;
 

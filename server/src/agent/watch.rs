@@ -10,7 +10,7 @@
 //! expire hosts that left.
 
 use super::arp::Arp;
-use crate::protocol::{AgentMessage, Holder};
+use crate::agent::protocol::{AgentMessage, Holder};
 use app::domain::binding::Observation;
 use app::domain::mac::Mac;
 use std::collections::{BTreeMap, HashMap};

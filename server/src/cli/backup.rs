@@ -4,7 +4,7 @@
 //! (`backup_socket`). With the console stopped, the command reads the database itself.
 
 use super::{finish, open_existing, DataDir};
-use crate::backup_socket::socket_path;
+use crate::console::backup_socket::socket_path;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;

@@ -90,7 +90,9 @@ pub fn router(api: TcApi) -> Router {
         .fallback(handle)
         .with_state(api)
         // one log line per request, as on the console's port (the user: the signing key's)
-        .layer(axum::middleware::from_fn(crate::request_log::log_request))
+        .layer(axum::middleware::from_fn(
+            crate::console::request_log::log_request,
+        ))
 }
 
 fn request_id() -> String {

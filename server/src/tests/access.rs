@@ -1,7 +1,7 @@
 //! Access control over HTTP: every server function and endpoint called as nobody, viewer,
 //! operator and admin; cross-site requests; login, logout, sessions and the first start.
 
-use crate::api_tests::{content_type, fixture, form, request_as, As, Fixture, PASSWORD};
+use crate::tests::fixture::{content_type, fixture, form, request_as, As, Fixture, PASSWORD};
 use app::api::agents::{AgentsPage, CreateAgent, RevokeAgent};
 use app::api::alerts::{AlertsPage, CreateAlert, DeleteAlert, SetAlertEnabled, TestAlert};
 use app::api::audit::AuditLog;
@@ -784,9 +784,10 @@ async fn sessions_expire_when_idle_or_old_and_with_a_new_password() {
 async fn the_first_start_needs_the_setup_code() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
-    let (access, code) = crate::access::Access::new(store.clone(), false).unwrap();
+    let (access, code) = crate::console::access::Access::new(store.clone(), false).unwrap();
     let code = code.expect("no user yet: a set-up code");
-    let router = crate::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let router =
+        crate::console::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap(), access);
     let page = Request::get("/")
         .header(header::ACCEPT, "text/html")
         .body(Body::empty())

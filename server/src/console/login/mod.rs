@@ -13,8 +13,10 @@ pub mod device;
 pub mod next;
 pub mod throttle;
 
-use crate::access::{cookie, encode, session_cookie_name, Access, Client, Https};
-use crate::rest::Refusal;
+use crate::console::access::{
+    cookie, encode, session_cookie_name, set_cookie, Access, Client, Https,
+};
+use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
 use app::domain::auth::{check_user_name, Principal, Role, PASSWORD_MAX_BYTES};
 use app::domain::error::ApiError;
@@ -23,6 +25,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Form, Router};
+use cookie::SameSite;
 use serde::Deserialize;
 use throttle::{Key, Refused};
 
@@ -44,11 +47,6 @@ pub fn routes(access: Access) -> Router {
         .route("/logout", post(logout))
         .route("/setup", post(setup))
         .with_state(access)
-}
-
-fn set_cookie(name: &str, value: &str, max_age_s: u64, https: bool, same_site: &str) -> String {
-    let secure = if https { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_s}{secure}")
 }
 
 fn add_cookie(response: &mut Response, cookie: String) {
@@ -76,7 +74,7 @@ fn answer(
             let name = session_cookie_name(https);
             add_cookie(
                 &mut response,
-                set_cookie(name, &token, 7 * 24 * 3600, https, "Lax"),
+                set_cookie(name, &token, 7 * 24 * 3600, https, SameSite::Lax),
             );
             response
         }
@@ -109,7 +107,7 @@ fn refused(refusal: Refused) -> ApiError {
         Refused::BackOff(_) => "back_off",
         Refused::Busy => "busy",
     };
-    crate::metrics::LOGINS_REFUSED
+    crate::console::metrics::LOGINS_REFUSED
         .get_or_create(&vec![("reason", reason.to_string())])
         .inc();
     let wait = refusal.retry_after_s();
@@ -179,7 +177,7 @@ async fn login(
         let name = device_cookie_name(https);
         add_cookie(
             &mut response,
-            set_cookie(name, &value, max_age, https, "Strict"),
+            set_cookie(name, &value, max_age, https, SameSite::Strict),
         );
     }
     response
@@ -204,7 +202,7 @@ async fn logout(
     } else {
         StatusCode::NO_CONTENT.into_response()
     };
-    add_cookie(&mut response, set_cookie(name, "", 0, https, "Lax"));
+    add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
     response
 }
 

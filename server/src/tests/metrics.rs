@@ -1,6 +1,6 @@
 //! `/metrics` over HTTP: who may scrape it, and what it says after a failover and a split brain.
 
-use crate::api_tests::{fixture, Fixture};
+use crate::tests::fixture::{fixture, Fixture};
 use app::domain::auth::Role;
 use app::domain::binding::Observation;
 use app::domain::mac::Mac;
@@ -16,7 +16,7 @@ async fn scrape(
     router: &axum::Router,
     auth: Option<(header::HeaderName, String)>,
 ) -> (u16, String) {
-    let mut request = Request::get(crate::metrics::PATH);
+    let mut request = Request::get(crate::console::metrics::PATH);
     if let Some((name, value)) = auth {
         request = request.header(name, value);
     }
@@ -31,8 +31,8 @@ async fn scrape(
 }
 
 fn with_token(f: &Fixture) -> axum::Router {
-    let (access, _) = crate::access::Access::new(f.store.clone(), false).unwrap();
-    crate::serve::router(
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), false).unwrap();
+    crate::console::serve::router(
         f.store.clone(),
         "127.0.0.1:0".parse().unwrap(),
         access.with_metrics_token(Some(TOKEN.into())),

@@ -52,7 +52,7 @@ mod tests {
     #[tokio::test]
     async fn anyone_may_ask_and_a_console_that_cannot_write_is_not_ready() {
         // through the whole console, without a session
-        let f = crate::api_tests::fixture().await;
+        let f = crate::tests::fixture::fixture().await;
         assert_eq!(get_json(&f.router, "/healthz").await.0, 200);
         let (status, body) = get_json(&f.router, "/readyz").await;
         assert_eq!((status, &body["status"]), (200, &json!("ready")));

@@ -4,8 +4,8 @@
 //! websockets outlive the timeouts and count toward the limit; HTTP/2 over TLS is served and
 //! closed once idle.
 
-use crate::listener::Limits;
-use crate::tls_tests::{connector, pki, Pki};
+use crate::console::listener::Limits;
+use crate::tests::tls::{connector, pki, Pki};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::ConnectInfo;
 use axum::routing::get;
@@ -73,7 +73,7 @@ fn start(pki: Option<&Pki>, limits: Limits) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let tls = pki.map(|pki| crate::tls::server_config(&pki.cert, &pki.key).unwrap());
-    tokio::spawn(crate::listener::serve(
+    tokio::spawn(crate::console::listener::serve(
         listener,
         app(),
         tls,

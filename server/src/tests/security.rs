@@ -2,7 +2,7 @@
 //! redirect after login, hosts that are not the console's, forwarded addresses, audit
 //! flushing, keys that would outlive a password reset, sessions without bound.
 
-use crate::api_tests::{fixture, form, Fixture, PASSWORD};
+use crate::tests::fixture::{fixture, form, Fixture, PASSWORD};
 use app::api::keys::{ApiKeysPage, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
 use app::api::users::SetUserPassword;
 use app::domain::auth::Role;
@@ -117,7 +117,7 @@ async fn a_login_flood_gets_no_more_guesses_than_the_back_off_allows() {
     }
     // refused attempts are counted, not each written to the audit log
     assert_eq!(failed_logins_audited(&f.store) - before, checked);
-    let metrics = crate::metrics::render(&f.store).unwrap();
+    let metrics = crate::console::metrics::render(&f.store).unwrap();
     assert!(
         metrics.contains("havip_logins_refused_total{reason=\"back_off\"}"),
         "{metrics}"
@@ -243,10 +243,10 @@ async fn failures_from_one_network_hold_back_every_name_from_it() {
 
 fn router_with(
     f: &Fixture,
-    configure: impl FnOnce(crate::access::Access) -> crate::access::Access,
+    configure: impl FnOnce(crate::console::access::Access) -> crate::console::access::Access,
 ) -> Router {
-    let (access, _) = crate::access::Access::new(f.store.clone(), false).unwrap();
-    crate::serve::router(
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), false).unwrap();
+    crate::console::serve::router(
         f.store.clone(),
         "127.0.0.1:0".parse().unwrap(),
         configure(access),
@@ -337,7 +337,7 @@ async fn after_login_a_browser_goes_only_to_a_page_of_this_console() {
         let body = format!(
             "name=operator-user&password={}&next={}",
             PASSWORD.replace(' ', "+"),
-            crate::access::encode(next)
+            crate::console::access::encode(next)
         );
         let mut request = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -393,7 +393,7 @@ async fn only_the_consoles_own_host_names_are_served() {
             .status,
         StatusCode::OK
     );
-    let scrape = Request::get(crate::metrics::PATH)
+    let scrape = Request::get(crate::console::metrics::PATH)
         .header(header::HOST, "havip.internal:3000")
         .header(header::AUTHORIZATION, "Bearer not-a-token-at-all")
         .body(Body::empty())
@@ -444,7 +444,7 @@ async fn call(f: &Fixture, cookie: &str, path: &str, body: String) -> Answer {
 fn scrape_with_key(id: &str, secret: &str) -> Request<Body> {
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-    Request::get(crate::metrics::PATH)
+    Request::get(crate::console::metrics::PATH)
         .header(header::AUTHORIZATION, format!("Basic {basic}"))
         .body(Body::empty())
         .unwrap()
@@ -546,7 +546,7 @@ async fn a_key_needs_the_password_again_after_five_minutes_and_churn_is_limited(
     let f = fixture().await;
     let (_, token) = f.store.login("viewer-user", PASSWORD, None).await.unwrap();
     f.store.backdate_session(&token, 6 * 60_000).unwrap();
-    let old = format!("{}={token}", crate::access::SESSION_COOKIE);
+    let old = format!("{}={token}", crate::console::access::SESSION_COOKIE);
     let missing = call(&f, &old, CreateApiKey::PATH, String::new()).await;
     assert_eq!(
         missing.status,
@@ -642,7 +642,7 @@ async fn trimmed_audit_records_go_to_the_archive() {
         "oldest first"
     );
     assert!(!archive.contains("argon2"), "no password hash");
-    let metrics = crate::metrics::render(&store).unwrap();
+    let metrics = crate::console::metrics::render(&store).unwrap();
     assert!(
         metrics.contains(&format!("havip_audit_records_archived_total {archived}")),
         "{metrics}"
@@ -698,7 +698,7 @@ fn a_secret_key_others_may_read_is_refused_at_start() {
 
 #[tokio::test]
 async fn live_channels_end_with_their_session() {
-    use crate::hostile_tests::{close_code, connect, listen};
+    use crate::tests::hostile::{close_code, connect, listen};
     use futures::StreamExt;
     let f = fixture().await;
     let addr = listen(&f).await;
@@ -708,7 +708,7 @@ async fn live_channels_end_with_their_session() {
         .login("operator-user", PASSWORD, None)
         .await
         .unwrap();
-    let cookie = format!("{}={token}", crate::access::SESSION_COOKIE);
+    let cookie = format!("{}={token}", crate::console::access::SESSION_COOKIE);
     let mut ws = connect(url.clone(), &[("cookie", &cookie)]).await.unwrap();
     assert!(ws.next().await.is_some(), "greeted");
     // logging out ends the channel
@@ -719,7 +719,7 @@ async fn live_channels_end_with_their_session() {
     assert_eq!(send(&f.router, logout).await.status, StatusCode::NO_CONTENT);
     assert_eq!(
         close_code(&mut ws).await,
-        Some(crate::live_ws::SESSION_ENDED)
+        Some(crate::console::live_ws::SESSION_ENDED)
     );
 
     // so does a disable, for every session of the user; other users' channels stay
@@ -728,7 +728,7 @@ async fn live_channels_end_with_their_session() {
         .login("operator-user", PASSWORD, None)
         .await
         .unwrap();
-    let cookie = format!("{}={token}", crate::access::SESSION_COOKIE);
+    let cookie = format!("{}={token}", crate::console::access::SESSION_COOKIE);
     let mut ws = connect(url.clone(), &[("cookie", &cookie)]).await.unwrap();
     assert!(ws.next().await.is_some(), "greeted");
     let mut other = connect(url.clone(), &[("cookie", &f.cookies[&Role::Viewer])])
@@ -741,7 +741,7 @@ async fn live_channels_end_with_their_session() {
         .unwrap();
     assert_eq!(
         close_code(&mut ws).await,
-        Some(crate::live_ws::SESSION_ENDED)
+        Some(crate::console::live_ws::SESSION_ENDED)
     );
     // the other channel hears of the change (the disable) instead of being closed
     let next = tokio::time::timeout(std::time::Duration::from_secs(10), other.next()).await;
@@ -756,11 +756,12 @@ async fn live_channels_end_with_their_session() {
 
 #[tokio::test]
 async fn a_browser_post_over_http2_works_and_a_cross_site_one_fails() {
-    let pki = crate::tls_tests::pki();
+    let pki = crate::tests::tls::pki();
     let f = fixture().await;
-    let (access, _) = crate::access::Access::new(f.store.clone(), true).unwrap();
-    let router = crate::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
-    let port = crate::tls_tests::serve_tls(router, &pki).await;
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), true).unwrap();
+    let router =
+        crate::console::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let port = crate::tests::tls::serve_tls(router, &pki).await;
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
     let client = reqwest::Client::builder()
         .add_root_certificate(ca)

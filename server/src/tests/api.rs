@@ -8,113 +8,11 @@ use app::api::instances::{DeregisterInstance, RegisterInstance};
 use app::api::network::{CreateSubnet, CreateVpc};
 use app::domain::auth::Role;
 use app::domain::error::{ApiError, ErrorKind};
-use app::domain::ids::{SubnetId, VpcId};
-use app::domain::model::{Havip, Instance, IpChoice, NewHavip};
-use app::store::{Store, StoreConfig};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
+use app::domain::model::Instance;
+use axum::http::{Method, StatusCode};
 use leptos::server_fn::ServerFn;
-use tower::ServiceExt;
 
-pub(crate) struct Fixture {
-    _dir: tempfile::TempDir,
-    pub store: Store,
-    pub router: Router,
-    /// session cookies of an admin, an operator and a viewer
-    pub cookies: std::collections::HashMap<Role, String>,
-    pub vpc_id: VpcId,
-    pub subnet_id: SubnetId,
-    pub havip: Havip,
-}
-
-/// The fixture's console runs as with `--allow-private-webhooks`: its tests' webhook
-/// receivers listen on loopback.
-pub(crate) async fn fixture() -> Fixture {
-    fixture_with(StoreConfig {
-        webhooks: app::domain::alerts::WebhookDestinations::allowing_internal(),
-        ..Default::default()
-    })
-    .await
-}
-
-pub(crate) async fn fixture_with(config: StoreConfig) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), config).unwrap();
-    let region = store.regions().unwrap().remove(0);
-    let vpc = store.network_view(&region.id).unwrap().remove(0);
-    let subnet_id = vpc.subnets[0].subnet.id.clone();
-    let havip = store
-        .create_havip(NewHavip {
-            region_id: region.id,
-            name: "vip".into(),
-            vpc_id: vpc.vpc.id.clone(),
-            subnet_id: subnet_id.clone(),
-            ip: IpChoice::Manual("172.16.16.12".into()),
-        })
-        .await
-        .unwrap();
-    let mut cookies = std::collections::HashMap::new();
-    for role in [Role::Admin, Role::Operator, Role::Viewer] {
-        let name = format!("{role}-user");
-        store.create_user(&name, PASSWORD, role).await.unwrap();
-        let (_, token) = store.login(&name, PASSWORD, None).await.unwrap();
-        cookies.insert(role, format!("{}={token}", crate::access::SESSION_COOKIE));
-    }
-    let (access, _) = crate::access::Access::new(store.clone(), false).unwrap();
-    let router = crate::serve::router(store.clone(), "127.0.0.1:0".parse().unwrap(), access);
-    Fixture {
-        _dir: dir,
-        store,
-        router,
-        cookies,
-        vpc_id: vpc.vpc.id,
-        subnet_id,
-        havip,
-    }
-}
-
-/// How a request body is sent.
-#[derive(Clone, Copy)]
-pub(crate) enum As {
-    Form,
-    Json,
-}
-
-pub(crate) const PASSWORD: &str = "twelve chars at least";
-
-/// A request as `who` (None: nobody logged in).
-pub(crate) async fn request_as(
-    f: &Fixture,
-    who: Option<Role>,
-    method: Method,
-    path: &str,
-    content_type: Option<&str>,
-    body: String,
-) -> (StatusCode, serde_json::Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::ACCEPT, "application/json");
-    if let Some(role) = who {
-        request = request.header(header::COOKIE, &f.cookies[&role]);
-    }
-    if let Some(t) = content_type {
-        request = request.header(header::CONTENT_TYPE, t);
-    }
-    let response = f
-        .router
-        .clone()
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, value)
-}
+use super::fixture::*;
 
 /// A request as the admin.
 async fn request(
@@ -127,43 +25,15 @@ async fn request(
     request_as(f, Some(Role::Admin), method, path, content_type, body).await
 }
 
-pub(crate) fn content_type(how: As) -> &'static str {
-    match how {
-        As::Json => "application/json",
-        As::Form => "application/x-www-form-urlencoded",
-    }
-}
-
 /// POSTs to a server function as the admin; returns the status and the JSON body.
 async fn post(f: &Fixture, path: &str, how: As, body: String) -> (StatusCode, serde_json::Value) {
     request(f, Method::POST, path, Some(content_type(how)), body).await
-}
-
-pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace(':', "%3A").replace(' ', "+")))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// The refusal in a response, which must have exactly `status`.
 fn refusal(status: StatusCode, body: serde_json::Value, expected: u16) -> ApiError {
     assert_eq!(status.as_u16(), expected, "{body}");
     serde_json::from_value(body).expect("refusals are ApiError JSON")
-}
-
-pub(crate) fn new_havip(
-    f: &Fixture,
-    vpc: &str,
-    subnet: &str,
-    name: &str,
-    ip: serde_json::Value,
-) -> String {
-    serde_json::json!({ "req": {
-        "region_id": f.havip.region_id, "name": name, "vpc_id": vpc, "subnet_id": subnet, "ip": ip
-    }})
-    .to_string()
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@
 use crate::agent::backoff::Outcome;
 use crate::agent::client::{session, Reporter};
 use crate::agent::endpoint::Endpoint;
+use crate::agent::protocol::Liveness;
 use crate::agent::watch::Watcher;
-use crate::api_tests::{fixture, form, PASSWORD};
-use crate::protocol::Liveness;
+use crate::tests::fixture::{fixture, form, PASSWORD};
 use app::domain::mac::Mac;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};
@@ -53,11 +53,11 @@ pub(crate) async fn serve_tls(router: axum::Router, pki: &Pki) -> u16 {
     let config = crate::tls::server_config(&pki.cert, &pki.key).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(crate::listener::serve(
+    tokio::spawn(crate::console::listener::serve(
         listener,
         router,
         Some(config),
-        crate::listener::Limits::default(),
+        crate::console::listener::Limits::default(),
         std::future::pending(),
     ));
     port
@@ -84,8 +84,9 @@ async fn https(port: u16, ca: &Path, request: String) -> String {
 async fn https_login_sets_a_secure_cookie_and_plain_http_gets_no_answer() {
     let pki = pki();
     let f = fixture().await;
-    let (access, _) = crate::access::Access::new(f.store.clone(), true).unwrap();
-    let router = crate::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), true).unwrap();
+    let router =
+        crate::console::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
     let port = serve_tls(router, &pki).await;
 
     let body = form(&[("name", "viewer-user"), ("password", PASSWORD)]);
@@ -174,8 +175,9 @@ async fn the_agent_reports_over_wss_trusting_the_private_ca_only() {
         .create_agent("tls-agent", std::slice::from_ref(&f.subnet_id))
         .await
         .unwrap();
-    let (access, _) = crate::access::Access::new(f.store.clone(), true).unwrap();
-    let router = crate::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), true).unwrap();
+    let router =
+        crate::console::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
     let port = serve_tls(router, &pki).await;
     let endpoint = Endpoint::parse(&format!("https://127.0.0.1:{port}")).unwrap();
 

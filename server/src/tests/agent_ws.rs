@@ -1,6 +1,6 @@
 //! The agent endpoint over real loopback websockets.
 
-use crate::protocol::{Liveness, MAX_FRAME_BYTES};
+use crate::agent::protocol::{Liveness, MAX_FRAME_BYTES};
 use app::domain::binding::Status;
 use app::domain::model::{IpChoice, NewHavip};
 use app::store::{Store, StoreConfig};
@@ -41,8 +41,8 @@ async fn fixture() -> Fixture {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (access, _) = crate::access::Access::new(store.clone(), false).unwrap();
-    let app = crate::serve::router(store.clone(), addr, access);
+    let (access, _) = crate::console::access::Access::new(store.clone(), false).unwrap();
+    let app = crate::console::serve::router(store.clone(), addr, access);
     tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
     Fixture {
         _dir: dir,
@@ -269,7 +269,7 @@ async fn serve_with(f: &Fixture, liveness: Liveness) -> String {
             let (store, agent) = (store.clone(), agent.clone());
             async move {
                 ws.on_upgrade(move |socket| {
-                    crate::agent_ws::session(socket, store, agent, liveness)
+                    crate::console::agent_ws::session(socket, store, agent, liveness)
                 })
             }
         }),

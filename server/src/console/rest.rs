@@ -2,6 +2,7 @@
 //! each HAVIP's history. Everything that changes state goes through the console's server
 //! functions.
 
+use crate::console::refusal::Refusal;
 use app::domain::audit::AuditQuery;
 use app::domain::auth::{Principal, Role};
 use app::domain::binding::{Claim, Status};
@@ -11,7 +12,6 @@ use app::domain::model::HistoryEvent;
 use app::store::Store;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -36,19 +36,6 @@ struct HavipState {
     allowed: Vec<EniId>,
     /// a connected agent reports for its subnet (else the status is the last one reported)
     watched: bool,
-}
-
-/// A refusal, answered like the server functions answer it: the status of its kind, and no
-/// internal details (those are logged).
-pub struct Refusal(pub ApiError);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let shown = app::api::outgoing(&self.0);
-        let code =
-            StatusCode::from_u16(shown.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (code, Json(shown)).into_response()
-    }
 }
 
 fn error(e: ApiError) -> Response {

@@ -3,7 +3,7 @@
 //! the delivery log read back over HTTP.
 
 use crate::alerts::webhook::sign;
-use crate::api_tests::{fixture, fixture_with, form, request_as, Fixture};
+use crate::tests::fixture::{fixture, fixture_with, form, request_as, Fixture};
 use app::api::alerts::{AlertsPage, CreateAlert, TestAlert};
 use app::domain::alerts::{AlertRow, EventType, NewAlertRule, Target};
 use app::domain::auth::Role;

@@ -3,8 +3,8 @@
 //! must be recorded, in order; page load times are printed (measured, not asserted: see
 //! BENCHMARKS.md).
 
-use crate::api_tests::fixture;
-use crate::hostile_tests::listen;
+use crate::tests::fixture::fixture;
+use crate::tests::hostile::listen;
 use app::domain::binding::Change;
 use app::domain::mac::Mac;
 use app::domain::model::{IpChoice, NewHavip};

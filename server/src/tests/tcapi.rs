@@ -2,8 +2,8 @@
 //! is pinned against the official SDK in `tcapi::sign`; the SDK and tccli drive the real
 //! binary in `end2end/tcapi`).
 
-use crate::api_tests::{fixture, Fixture};
 use crate::tcapi::{router, TcApi};
+use crate::tests::fixture::{fixture, Fixture};
 use app::domain::auth::Role;
 use axum::body::Body;
 use axum::http::{header, Request};

@@ -16,7 +16,7 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = next.run(req).await;
     let seconds = started.elapsed().as_secs_f64();
-    crate::metrics::HTTP_DURATION.observe(seconds);
+    crate::console::metrics::HTTP_DURATION.observe(seconds);
     let duration_ms = seconds * 1000.0;
     let user = (response.extensions().get::<Principal>()).map_or("-", |p| p.user.as_str());
     tracing::info!(

@@ -3,8 +3,8 @@
 //! the right status (or close code), and a dump of the database before and after is identical.
 //! (The 37 refusals of the server functions' rules are in `api_tests`.)
 
-use crate::api_tests::{fixture, Fixture};
-use crate::tcapi_tests::{call, code, key_of, now, signed, Key};
+use crate::tests::fixture::{fixture, Fixture};
+use crate::tests::tcapi::{call, code, key_of, now, signed, Key};
 use app::domain::auth::Role;
 use app::domain::model::{IpChoice, NewHavip};
 use axum::body::Body;
@@ -296,11 +296,11 @@ async fn bad_http_requests_are_refused_with_their_status() {
     // a session replayed after its logout
     let (_, token) = f
         .store
-        .login("admin-user", crate::api_tests::PASSWORD, None)
+        .login("admin-user", crate::tests::fixture::PASSWORD, None)
         .await
         .unwrap();
     f.store.end_session(&token).await.unwrap();
-    let cookie = format!("{}={token}", crate::access::SESSION_COOKIE);
+    let cookie = format!("{}={token}", crate::console::access::SESSION_COOKIE);
     let request = post(
         "/api/create_havip",
         "application/json",
@@ -615,7 +615,7 @@ async fn bad_agent_frames_close_with_a_reason_and_change_nothing() {
     let no_token = unchanged(&f, "no token", connect(url.clone(), &[])).await;
     assert_eq!(refused_with(no_token), 401);
 
-    let frame_limit = crate::protocol::MAX_FRAME_BYTES;
+    let frame_limit = crate::agent::protocol::MAX_FRAME_BYTES;
     // (what, frames after the hello (None: no hello first), close code)
     let cases: Vec<(&str, Option<Vec<Message>>, u16)> = vec![
         (
@@ -712,7 +712,7 @@ async fn bad_agent_frames_close_with_a_reason_and_change_nothing() {
         ws.send(Message::text(HELLO)).await.unwrap();
         let _ = ws
             .send(Message::text(
-                "x".repeat(crate::protocol::LIBRARY_LIMIT_BYTES * 2),
+                "x".repeat(crate::agent::protocol::LIBRARY_LIMIT_BYTES * 2),
             ))
             .await;
         ending(&mut ws).await
@@ -763,11 +763,11 @@ async fn bad_live_channel_connections_are_refused_and_limited() {
     assert_eq!(refused_with(anonymous), 401);
     let (_, token) = f
         .store
-        .login("viewer-user", crate::api_tests::PASSWORD, None)
+        .login("viewer-user", crate::tests::fixture::PASSWORD, None)
         .await
         .unwrap();
     f.store.end_session(&token).await.unwrap();
-    let replayed = format!("{}={token}", crate::access::SESSION_COOKIE);
+    let replayed = format!("{}={token}", crate::console::access::SESSION_COOKIE);
     let after_logout = unchanged(
         &f,
         "a session after logout",

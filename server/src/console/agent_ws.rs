@@ -1,7 +1,9 @@
 //! The server's end of the agent protocol: `/agent/ws`.
 
-use crate::protocol::{self, AgentMessage, Liveness, Refusal, ServerMessage, PROTOCOL_VERSION};
-use crate::rest::Refusal as HttpRefusal;
+use crate::agent::protocol::{
+    self, AgentMessage, CloseReason, Liveness, ServerMessage, PROTOCOL_VERSION,
+};
+use crate::console::refusal::Refusal;
 use app::domain::binding::Observation;
 use app::domain::error::ApiError;
 use app::domain::model::Agent;
@@ -27,7 +29,7 @@ pub async fn upgrade(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return HttpRefusal(ApiError::unauthorized(
+        return Refusal(ApiError::unauthorized(
             "Missing credentials: send Authorization: Bearer <agent token>.",
         ))
         .into_response();
@@ -35,15 +37,15 @@ pub async fn upgrade(
     let agent = match store.agent_by_token(token) {
         Ok(Some(agent)) => agent,
         Ok(None) => {
-            return HttpRefusal(ApiError::unauthorized("Invalid or revoked agent token."))
+            return Refusal(ApiError::unauthorized("Invalid or revoked agent token."))
                 .into_response()
         }
-        Err(e) => return HttpRefusal(e).into_response(),
+        Err(e) => return Refusal(e).into_response(),
     };
     // credentials first, then the protocol: an outsider learns nothing about the endpoint
     let ws = match ws {
         Ok(ws) => ws,
-        Err(e) => return HttpRefusal(ApiError::malformed(e.body_text())).into_response(),
+        Err(e) => return Refusal(ApiError::malformed(e.body_text())).into_response(),
     };
     // frames up to four times our own limit still reach `protocol::decode`, which closes with
     // a reason; past that the websocket library stops reading (and the connection ends)
@@ -62,7 +64,7 @@ async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
     )
 }
 
-async fn close(mut socket: WebSocket, refusal: Refusal) {
+async fn close(mut socket: WebSocket, refusal: CloseReason) {
     tracing::info!(
         code = refusal.code,
         "agent connection closed: {}",
@@ -97,7 +99,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 heard = Instant::now();
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Binary(_))) => return close(socket, Refusal::binary()).await,
+                    Some(Ok(Message::Binary(_))) => return close(socket, CloseReason::binary()).await,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Err(e)) => {
@@ -142,14 +144,14 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 Ok(StoreChange::Agents) => {
                     // revoked while connected: hang up
                     if store.agent(&agent.id).map(|a| a.revoked).unwrap_or(true) {
-                        return close(socket, Refusal { code: 1008, reason: "agent token revoked".into() }).await;
+                        return close(socket, CloseReason { code: 1008, reason: "agent token revoked".into() }).await;
                     }
                 }
                 Ok(StoreChange::Network { .. } | StoreChange::Instances { .. } | StoreChange::Eips | StoreChange::Users | StoreChange::Alerts) => {}
                 Err(RecvError::Closed) => return,
             },
             _ = store.closing() => {
-                let refusal = Refusal { code: 1001, reason: "the console is shutting down; reconnect shortly".into() };
+                let refusal = CloseReason { code: 1001, reason: "the console is shutting down; reconnect shortly".into() };
                 let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
                 return;
             }
@@ -166,7 +168,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 let reason = format!("nothing heard from the agent for {idle} s");
                 tracing::info!(agent = ?agent.name, "{reason}; hanging up");
                 // a last word for an agent that is merely slow; a vanished one never reads it
-                let refusal = Refusal { code: 1001, reason };
+                let refusal = CloseReason { code: 1001, reason };
                 let _ = tokio::time::timeout(Duration::from_secs(1), close(socket, refusal)).await;
                 return;
             }

@@ -15,7 +15,7 @@
 //!
 //! Counters count since the console started. Who may scrape is decided in `access`.
 
-use crate::rest::Refusal;
+use crate::console::refusal::Refusal;
 use app::domain::binding::Status;
 use app::domain::error::ApiError;
 use app::store::Store;

@@ -18,9 +18,9 @@
 //! - Answers other than the site's files are never cached (`Cache-Control: no-store`); over
 //!   HTTPS they carry HSTS.
 
-use crate::login::device::DeviceKey;
-use crate::login::throttle::Throttle;
-use crate::rest::Refusal;
+use crate::console::login::device::DeviceKey;
+use crate::console::login::throttle::Throttle;
+use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
 use app::domain::auth::{SessionKey, SessionStarted};
 use app::domain::error::ApiError;
@@ -32,20 +32,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-/// The session cookie's name over plain HTTP.
-pub const SESSION_COOKIE: &str = "havip_session";
-/// Its name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it is `Secure`,
-/// host-only and for `/`, so a sibling domain or a plain-HTTP page cannot plant one.
-pub const SECURE_SESSION_COOKIE: &str = "__Host-havip_session";
+mod body;
+mod cookies;
+mod request;
 
-/// The session cookie's name for a request over HTTPS or not.
-pub fn session_cookie_name(https: bool) -> &'static str {
-    if https {
-        SECURE_SESSION_COOKIE
-    } else {
-        SESSION_COOKIE
-    }
-}
+pub use body::limit_body;
+pub use cookies::{cookie, session_cookie_name, set_cookie, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+pub use request::{cross_site, encode, request_host, Client, Https};
+use request::{is_public_asset, is_websocket, wants_page};
 
 #[derive(Clone)]
 pub struct Access {
@@ -191,189 +185,6 @@ impl Access {
     }
 }
 
-fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || crate::health::PATHS.contains(&path)
-}
-
-fn wants_page(req: &Request) -> bool {
-    req.method() == Method::GET
-        && req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
-}
-
-fn is_websocket(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
-}
-
-/// The host a request was sent to: its `Host` header, or over HTTP/2 the `:authority`
-/// (which hyper puts in the URI, not in the headers).
-pub fn request_host(req: &Request) -> Option<String> {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()))
-}
-
-/// Whether a browser sent this from another site's page (a script or a form there). The
-/// console's own origin is the host it was asked for, with its scheme (`https` over TLS).
-pub fn cross_site(headers: &HeaderMap, host: Option<&str>, https: bool) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return true;
-        }
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return false; // not a browser's cross-origin request (scripts, curl)
-    };
-    let scheme = if https { "https" } else { "http" };
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    origin_host.is_none() || origin_host != host
-}
-
-/// The value of cookie `name`, if the request has it.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_string())
-}
-
-/// Percent-encodes `text` for a URL's query (keeping `/`, readable in `next=`).
-pub fn encode(text: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    utf8_percent_encode(text, KEEP).to_string()
-}
-
-/// The client's address, when the listener knows it (TCP), for slowing password guessing.
-#[derive(Clone, Copy)]
-pub struct Client(pub Option<std::net::IpAddr>);
-
-/// Refuses a body over `MAX_BODY_BYTES` by its declared length, before reading any of it (the
-/// body limit layer catches one sent without a length as it is read), and a form or query whose
-/// escapes are not UTF-8 (the form decoders would turn them into U+FFFD and carry on).
-pub async fn limit_body(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app::api::MAX_BODY_BYTES as u64) {
-        let message = format!("Request body too large: {}", app::api::TOO_LARGE);
-        return Refusal(ApiError::too_large(message)).into_response();
-    }
-    let not_utf8 = || {
-        Refusal(ApiError::malformed(
-            "Malformed request: the form is not valid UTF-8.",
-        ))
-        .into_response()
-    };
-    if !req.uri().query().is_none_or(|q| form_is_utf8(q.as_bytes())) {
-        return not_utf8();
-    }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let form = content_type.starts_with("application/x-www-form-urlencoded");
-    let has_body = declared != Some(0)
-        && (declared.is_some() || req.headers().contains_key(header::TRANSFER_ENCODING));
-    // text/plain in particular: the one body type another site's form may send unasked
-    if has_body && !form && !content_type.starts_with("application/json") {
-        return Refusal(ApiError::unsupported_type(format!(
-            "Content-Type {:?} is not accepted: send application/json or a form (application/x-www-form-urlencoded).",
-            content_type
-        )))
-        .into_response();
-    }
-    if !form {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, app::api::MAX_BODY_BYTES).await else {
-        let message = format!("Request body too large: {}", app::api::TOO_LARGE);
-        return Refusal(ApiError::too_large(message)).into_response();
-    };
-    if !form_is_utf8(&bytes) {
-        return not_utf8();
-    }
-    // JSON dressed as a form (what another site's form can send): our forms' names are plain
-    // words, so a form body never starts with a brace
-    if bytes.trim_ascii_start().starts_with(b"{") {
-        return Refusal(ApiError::unsupported_type(
-            "A JSON body was sent as a form: send it as application/json.",
-        ))
-        .into_response();
-    }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await
-}
-
-/// Whether every name and value of an urlencoded form is UTF-8 once its %-escapes are decoded.
-fn form_is_utf8(form: &[u8]) -> bool {
-    form.split(|b| *b == b'&' || *b == b'=').all(|part| {
-        let mut decoded = Vec::with_capacity(part.len());
-        let mut i = 0;
-        while i < part.len() {
-            let hex = part
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            match (part[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-                (b'%', Some(byte)) => {
-                    decoded.push(byte);
-                    i += 3;
-                }
-                (byte, _) => {
-                    decoded.push(byte);
-                    i += 1;
-                }
-            }
-        }
-        std::str::from_utf8(&decoded).is_ok()
-    })
-}
-
-/// Headers every answer carries (pages add their Content-Security-Policy as they render).
-pub async fn hardening(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ] {
-        headers.insert(name, axum::http::HeaderValue::from_static(value));
-    }
-    response
-}
-
-/// Whether the request reached the console over HTTPS (directly, or through a trusted proxy).
-#[derive(Clone, Copy)]
-pub struct Https(pub bool);
-
 /// The access layer (see the module's comment).
 pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Response {
     let (client, https) = {
@@ -413,7 +224,7 @@ async fn decide(
     // (tokens), scrapers and scripts (an Authorization header) and health checks may use any
     // name the operator gave them
     let machine = path == "/agent/ws"
-        || crate::health::PATHS.contains(&path.as_str())
+        || crate::console::health::PATHS.contains(&path.as_str())
         || req.headers().contains_key(header::AUTHORIZATION);
     if !machine && host.as_deref().is_some_and(|h| !access.serves_host(h)) {
         return Refusal(ApiError::misdirected(
@@ -435,7 +246,7 @@ async fn decide(
     if agent || is_public_asset(&path) {
         return next.run(req).await;
     }
-    if path == crate::metrics::PATH && access.may_scrape(req.headers()) {
+    if path == crate::console::metrics::PATH && access.may_scrape(req.headers()) {
         return next.run(req).await;
     }
     if access.needs_setup() {
@@ -482,81 +293,5 @@ async fn decide(
             Redirect::to(&format!("/login?next={}", encode(&wanted))).into_response()
         }
         (_, None) => Refusal(ApiError::unauthorized("Log in first.")).into_response(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, v.parse().unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn forms_must_decode_to_utf8() {
-        assert!(form_is_utf8(b"name=caf%C3%A9+bar&id=havip-1"));
-        assert!(form_is_utf8(b"name=100%&x=%zz"));
-        assert!(!form_is_utf8(b"name=%FF%FE"));
-        assert!(!form_is_utf8(b"%C3=x"));
-    }
-
-    #[test]
-    fn cross_site_requests_are_told_apart() {
-        let host = ("host", "127.0.0.1:3000");
-        assert!(
-            !cross_site(&headers(&[host]), Some(host.1), false),
-            "no Origin: not a browser's cross-site request"
-        );
-        assert!(!cross_site(
-            &headers(&[host, ("origin", "http://127.0.0.1:3000")]),
-            Some(host.1),
-            false
-        ));
-        assert!(!cross_site(
-            &headers(&[host, ("sec-fetch-site", "same-origin")]),
-            Some(host.1),
-            false
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("origin", "http://evil.example")]),
-            Some(host.1),
-            false
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("origin", "http://127.0.0.1:3001")]),
-            Some(host.1),
-            false
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("origin", "null")]),
-            Some(host.1),
-            false
-        ));
-        // over TLS the console's origin is https: a plain-http page of the same host is another
-        assert!(!cross_site(
-            &headers(&[host, ("origin", "https://127.0.0.1:3000")]),
-            Some(host.1),
-            true
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("origin", "http://127.0.0.1:3000")]),
-            Some(host.1),
-            true
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("sec-fetch-site", "cross-site")]),
-            Some(host.1),
-            false
-        ));
-        assert!(cross_site(
-            &headers(&[host, ("sec-fetch-site", "same-site")]),
-            Some(host.1),
-            false
-        ));
     }
 }

@@ -86,50 +86,50 @@ pub enum ServerMessage {
 
 /// Why a connection is closed, with the websocket close code to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub struct CloseReason {
     pub code: u16,
     pub reason: String,
 }
 
-impl Refusal {
+impl CloseReason {
     fn new(code: u16, reason: impl Into<String>) -> Self {
         // close reasons are limited to 123 bytes
         let mut reason: String = reason.into();
         while reason.len() > 123 {
             reason.pop();
         }
-        Refusal { code, reason }
+        CloseReason { code, reason }
     }
     pub fn too_big(len: usize) -> Self {
-        Refusal::new(
+        CloseReason::new(
             1009,
             format!("frame of {len} bytes or more exceeds the limit of {MAX_FRAME_BYTES}"),
         )
     }
     pub fn binary() -> Self {
-        Refusal::new(1003, "binary frames are not supported; send JSON text")
+        CloseReason::new(1003, "binary frames are not supported; send JSON text")
     }
 }
 
 /// Decodes one text frame from an agent. `said_hello` is whether `hello` was already received.
-pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, Refusal> {
+pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, CloseReason> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(Refusal::too_big(text.len()));
+        return Err(CloseReason::too_big(text.len()));
     }
     let msg: AgentMessage = serde_json::from_str(text)
-        .map_err(|e| Refusal::new(1007, format!("malformed message: {e}")))?;
+        .map_err(|e| CloseReason::new(1007, format!("malformed message: {e}")))?;
     match (&msg, said_hello) {
         (AgentMessage::Hello { version, .. }, false) if *version != PROTOCOL_VERSION => {
-            Err(Refusal::new(
+            Err(CloseReason::new(
                 1002,
                 format!(
                     "unsupported protocol version {version}; this server speaks {PROTOCOL_VERSION}"
                 ),
             ))
         }
-        (AgentMessage::Hello { .. }, true) => Err(Refusal::new(1002, "hello sent twice")),
+        (AgentMessage::Hello { .. }, true) => Err(CloseReason::new(1002, "hello sent twice")),
         (AgentMessage::Hello { .. }, false) => Ok(msg),
-        (_, false) => Err(Refusal::new(1002, "the first message must be hello")),
+        (_, false) => Err(CloseReason::new(1002, "the first message must be hello")),
         (_, true) => Ok(msg),
     }
 }

@@ -2,7 +2,7 @@
 //! where, what, before and after; logins and failed logins too; no secret is ever in it; the
 //! log pages and filters; only administrators read it.
 
-use crate::api_tests::{fixture, form, new_havip, Fixture, PASSWORD};
+use crate::tests::fixture::{fixture, form, new_havip, Fixture, PASSWORD};
 use app::api::agents::CreateAgent;
 use app::api::havips::{CreateHavip, DeleteHavip, RenameHavip};
 use app::api::users::{AddUser, SetUserPassword};

@@ -10,7 +10,7 @@
 //! its user is disabled, deleted or given a new password, or when an admin ends their
 //! sessions, it closes with 1008 ("policy violation"); reconnecting needs a new login.
 
-use crate::rest::Refusal;
+use crate::console::refusal::Refusal;
 use app::api::live::{live_stream, LiveEvent};
 use app::domain::auth::SessionKey;
 use app::domain::error::ApiError;
@@ -54,7 +54,7 @@ pub async fn upgrade(
     let events = live_stream(
         store.clone(),
         open,
-        crate::embedded::bundle_dir().to_string(),
+        crate::console::assets::bundle_dir().to_string(),
     );
     ws.read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)

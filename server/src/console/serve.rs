@@ -1,8 +1,9 @@
 //! `havip serve`: the console's HTTP server (SSR pages, server functions, the live websocket).
 
-use crate::access::Access;
+use crate::console::access::Access;
 use app::store::{Store, StoreConfig};
 use app::{shell, App};
+use axum::http::header;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address the console listens on.
-    #[arg(long, env = "HAVIP_LISTEN", default_value_t = crate::default_listen())]
+    #[arg(long, env = "HAVIP_LISTEN", default_value_t = crate::command::default_listen())]
     pub listen: SocketAddr,
     /// Directory of the embedded database (created and seeded on first start).
     #[command(flatten)]
@@ -79,7 +80,7 @@ pub struct ServeArgs {
     pub allow_private_webhooks: bool,
     /// Connections open at once, per listening address (websockets included); past it a new
     /// connection is refused at once (HTTP 503 with `Retry-After: 1`; over TLS, closed).
-    #[arg(long, env = "HAVIP_MAX_CONNECTIONS", default_value_t = crate::listener::DEFAULT_MAX_CONNECTIONS,
+    #[arg(long, env = "HAVIP_MAX_CONNECTIONS", default_value_t = crate::console::listener::DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 }
@@ -141,7 +142,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     tokio::spawn(sweep_stations(store.clone()));
     tokio::spawn(give_back_memory_now_and_then());
     crate::alerts::spawn(store.clone());
-    if !crate::embedded::has_site() {
+    if !crate::console::assets::has_site() {
         // a binary from `cargo build` / `cargo leptos build` run outside the repository
         tracing::warn!(
             "this binary has no web site embedded and ./target/site is missing: pages will load without their scripts; build with `make build` (the `embed` feature)"
@@ -149,7 +150,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     // without the socket (e.g. a data directory path too long for one) the console still
     // serves; backups then need it stopped
-    if let Err(e) = crate::backup_socket::serve(store.clone(), &args.data.dir).await {
+    if let Err(e) = crate::console::backup_socket::serve(store.clone(), &args.data.dir).await {
         tracing::warn!("online backups are off: {e}");
     }
     // SIGTERM or Ctrl-C: websockets close with "going away", the listeners stop accepting,
@@ -160,12 +161,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             shutdown_signal().await;
             crate::logs::announce!(
                 "shutting down: finishing requests in flight (at most {} s)",
-                crate::listener::GRACE.as_secs()
+                crate::console::listener::GRACE.as_secs()
             );
             store.begin_shutdown();
         }
     });
-    let limits = crate::listener::Limits {
+    let limits = crate::console::listener::Limits {
         max_connections: args.max_connections,
         ..Default::default()
     };
@@ -184,7 +185,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let (tls, limits) = (tls.clone(), limits.clone());
         let closing = closing(&store);
         tokio::spawn(async move {
-            if let Err(e) = crate::listener::serve(listener, api, tls, limits, closing).await {
+            if let Err(e) =
+                crate::console::listener::serve(listener, api, tls, limits, closing).await
+            {
                 tracing::error!("the API endpoint stopped: {e}");
             }
         });
@@ -205,7 +208,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             args.listen
         );
     }
-    let served = crate::listener::serve(listener, app, tls, limits, closing(&store)).await;
+    let served = crate::console::listener::serve(listener, app, tls, limits, closing(&store)).await;
     if !store
         .sockets_closed(std::time::Duration::from_secs(2))
         .await
@@ -259,9 +262,19 @@ fn leptos_options(listen: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("havip")
         .site_root("target/site")
-        .site_pkg_dir(crate::embedded::bundle_dir())
+        .site_pkg_dir(crate::console::assets::bundle_dir())
         .site_addr(listen)
         .build()
+}
+
+fn hardening_header(
+    name: header::HeaderName,
+    value: &'static str,
+) -> tower_http::set_header::SetResponseHeaderLayer<header::HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::overriding(
+        name,
+        header::HeaderValue::from_static(value),
+    )
 }
 
 pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
@@ -273,7 +286,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         move || {
             provide_context(store.clone());
             // the chunks of the page's lazy route are named in the page's <head> (preloads)
-            if let Some(manifest) = crate::embedded::split_manifest() {
+            if let Some(manifest) = crate::console::assets::split_manifest() {
                 provide_context(manifest);
             }
         }
@@ -283,28 +296,35 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(crate::embedded::file_or_404)
+        .fallback(crate::console::assets::file_or_404)
         .with_state(options);
     console
         .merge(agent_router(store.clone()))
         .merge(live_router(store.clone()))
-        .merge(crate::health::routes(store.clone()))
-        .merge(crate::metrics::routes(store.clone()))
-        .merge(crate::rest::routes(store))
-        .merge(crate::login::routes(access.clone()))
+        .merge(crate::console::health::routes(store.clone()))
+        .merge(crate::console::metrics::routes(store.clone()))
+        .merge(crate::console::rest::routes(store))
+        .merge(crate::console::login::routes(access.clone()))
         .layer(axum::middleware::from_fn_with_state(
             access,
-            crate::access::guard,
+            crate::console::access::guard,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(
             app::api::MAX_BODY_BYTES,
         ))
-        .layer(axum::middleware::from_fn(crate::access::limit_body))
+        .layer(axum::middleware::from_fn(
+            crate::console::access::limit_body,
+        ))
         // pages, server functions and JSON compressed on the fly (the site's files are
-        // compressed ahead, see `embedded`, and pass through)
+        // compressed ahead, see `assets`, and pass through)
         .layer(dynamic_compression())
-        .layer(axum::middleware::from_fn(crate::access::hardening))
-        .layer(axum::middleware::from_fn(crate::request_log::log_request))
+        // headers every answer carries (pages add their Content-Security-Policy as they render)
+        .layer(hardening_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(hardening_header(header::REFERRER_POLICY, "same-origin"))
+        .layer(hardening_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(axum::middleware::from_fn(
+            crate::console::request_log::log_request,
+        ))
 }
 
 /// where pages open the live channel: the `live_events` server function's path
@@ -312,14 +332,20 @@ const LIVE_PATH: &str = <app::api::live::LiveEvents as leptos::server_fn::Server
 
 fn agent_router(store: Store) -> Router {
     Router::new()
-        .route("/agent/ws", axum::routing::get(crate::agent_ws::upgrade))
+        .route(
+            "/agent/ws",
+            axum::routing::get(crate::console::agent_ws::upgrade),
+        )
         .with_state(store)
 }
 
 /// Browsers' live channels (behind the access guard, as every route of `router`).
 fn live_router(store: Store) -> Router {
     Router::new()
-        .route(LIVE_PATH, axum::routing::get(crate::live_ws::upgrade))
+        .route(
+            LIVE_PATH,
+            axum::routing::get(crate::console::live_ws::upgrade),
+        )
         .with_state(store)
 }
 

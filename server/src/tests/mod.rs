@@ -1,0 +1,17 @@
+//! The server's tests, driving the real router over HTTP and websockets (the real binary is
+//! driven in `server/tests/`). `fixture` is what every file starts from: a fresh store
+//! with its users, a VPC and a subnet, and the router around it.
+
+mod access;
+mod agent_ws;
+mod alerts;
+mod api;
+mod audit;
+pub(crate) mod fixture;
+mod flood;
+mod hostile;
+mod listener;
+mod metrics;
+mod security;
+pub(crate) mod tcapi;
+mod tls;
