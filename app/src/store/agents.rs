@@ -1,7 +1,7 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::havips::latest_binding;
-use super::{db_err, decode, encode, finish, ip_key, ip_of_key, load, lock, new_id};
+use super::{db_err, decode, encode, ip_key, ip_of_key, load, lock, new_id};
 use super::{Store, StoreChange};
 use crate::domain::binding::{apply_guarded, Change, Observation};
 use crate::domain::error::ApiError;
@@ -68,10 +68,7 @@ impl Store {
                 note.write(audit, None, agent_snapshot(&agent))?;
                 Ok::<_, Abort<ApiError>>(())
             });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(StoreChange::Agents);
+        self.commit(result, StoreChange::Agents).await?;
         Ok((agent, token))
     }
 
@@ -92,10 +89,7 @@ impl Store {
                 note.write(audit, agent_snapshot(&before), agent_snapshot(&agent))?;
                 Ok(agent)
             });
-        let agent = finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(StoreChange::Agents);
+        let agent = self.commit(result, StoreChange::Agents).await?;
         Ok(agent)
     }
 

@@ -5,7 +5,7 @@
 //! disabled or deleted, or when its user is disabled or deleted.
 
 use super::audit::snapshot;
-use super::{db_err, decode, encode, finish, now_ms, Store};
+use super::{db_err, decode, encode, now_ms, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
 use crate::domain::pages::ApiKeyRow;
@@ -152,10 +152,7 @@ impl Store {
             note.write(audit, None, snapshot(&key.row))?;
             Ok::<_, Abort<ApiError>>(())
         });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(super::StoreChange::Users);
+        self.commit(result, super::StoreChange::Users).await?;
         Ok((row, secret))
     }
 
@@ -231,10 +228,7 @@ impl Store {
             note.write(audit, snapshot(&before.row), snapshot(&key.row))?;
             Ok::<_, Abort<ApiError>>(())
         });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(super::StoreChange::Users);
+        self.commit(result, super::StoreChange::Users).await?;
         Ok(key.row)
     }
 
@@ -246,10 +240,7 @@ impl Store {
             note.write(audit, snapshot(&key.row), None)?;
             Ok::<_, Abort<ApiError>>(())
         });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(super::StoreChange::Users);
+        self.commit(result, super::StoreChange::Users).await?;
         Ok(())
     }
 

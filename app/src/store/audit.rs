@@ -172,6 +172,21 @@ impl Store {
     }
 
     /// Counts a committed record and drops the oldest past the limit.
+    /// The one end of an audited change: its transaction's outcome (the change and its audit
+    /// record, written together), then the audit log's count, the flush to disk, and the news
+    /// for everyone watching.
+    pub(crate) async fn commit<T>(
+        &self,
+        result: Result<T, sled::transaction::TransactionError<ApiError>>,
+        change: super::StoreChange,
+    ) -> Result<T, ApiError> {
+        let value = super::finish(result)?;
+        self.audited();
+        self.flush().await?;
+        self.publish(change);
+        Ok(value)
+    }
+
     pub(crate) fn audited(&self) {
         let inner = &self.inner;
         let len = inner.audit_len.fetch_add(1, Ordering::SeqCst) + 1;

@@ -85,10 +85,7 @@ impl Store {
             note.write(audit, snapshot(&eip), None)?;
             Ok(eip)
         });
-        let eip = finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(StoreChange::Eips);
+        let eip = self.commit(result, StoreChange::Eips).await?;
         Ok(eip)
     }
 

@@ -244,12 +244,13 @@ impl Store {
             note.write(audit, super::audit::snapshot(&subnet), None)?;
             Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
         });
-        super::finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(StoreChange::Network {
-            region_id: vpc.region_id,
-        });
+        self.commit(
+            result,
+            StoreChange::Network {
+                region_id: vpc.region_id,
+            },
+        )
+        .await?;
         Ok(subnet)
     }
 
@@ -274,12 +275,13 @@ impl Store {
                 note.write(audit, super::audit::snapshot(&vpc), None)?;
                 Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
             });
-        super::finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(StoreChange::Network {
-            region_id: vpc.region_id.clone(),
-        });
+        self.commit(
+            result,
+            StoreChange::Network {
+                region_id: vpc.region_id.clone(),
+            },
+        )
+        .await?;
         Ok(vpc)
     }
 

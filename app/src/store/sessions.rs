@@ -4,7 +4,7 @@
 //! user's password changes or the user is disabled or deleted.
 
 use super::users::user_object;
-use super::{db_err, decode, encode, finish, now_ms, sha256_hex, Store};
+use super::{db_err, decode, encode, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
 use crate::domain::auth::Principal;
 use crate::domain::error::ApiError;
@@ -167,10 +167,7 @@ impl Store {
             }
             Ok::<_, Abort<ApiError>>(())
         });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(super::StoreChange::Users);
+        self.commit(result, super::StoreChange::Users).await?;
         Ok(())
     }
 

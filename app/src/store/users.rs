@@ -118,10 +118,7 @@ impl Store {
             note.write(audit, None, user_snapshot(&user))?;
             Ok(())
         });
-        finish(result)?;
-        self.audited();
-        self.flush().await?;
-        self.publish(super::StoreChange::Users);
+        self.commit(result, super::StoreChange::Users).await?;
         let mut shown = user;
         shown.password_hash.clear();
         Ok(shown)

@@ -31,25 +31,18 @@ pub struct AgentArgs {
     pub probe_interval: Duration,
 }
 
-/// `1s`, `500ms`, `2` (seconds).
+/// `1s`, `500ms`, `1m 30s` (humantime's units), or a bare number of seconds; 10 ms to 1 h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
+    let parsed = match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+        _ => humantime::parse_duration(text)
+            .map_err(|e| format!("\"{text}\" is not a duration like 1s or 500ms ({e})"))?,
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a duration like 1s or 500ms"))?;
-    let secs = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        _ => return Err(format!("\"{text}\": use ms or s")),
-    };
-    if !(0.01..=3600.0).contains(&secs) {
+    if !(Duration::from_millis(10)..=Duration::from_secs(3600)).contains(&parsed) {
         return Err(format!("\"{text}\" is outside 10ms-1h"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(parsed)
 }
 
 pub async fn run(args: AgentArgs) -> Result<(), String> {
@@ -94,7 +87,9 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1h").is_err());
+        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("5ms").is_err());
         assert!(parse_duration("fast").is_err());
     }
 }
