@@ -10,6 +10,8 @@ mod agent_ws;
 mod agent_ws_tests;
 mod alerts;
 #[cfg(test)]
+mod alerts_delivery_tests;
+#[cfg(test)]
 mod alerts_tests;
 #[cfg(test)]
 mod api_tests;
