@@ -1,6 +1,8 @@
 //! The real binary's life: SIGTERM closes every websocket with "going away", lets a request in
 //! flight finish and keeps it, and exits 0; a database that cannot be opened (in use, not
-//! readable, damaged) gives one clear line and exit code 1, never a panic.
+//! readable, damaged) gives one clear line and exit code 1, never a panic; the command-line
+//! user and key commands refuse while the console runs, and a password reset ends sessions;
+//! the data directory and its backup socket are the owner's only.
 
 use futures::{SinkExt, StreamExt};
 use std::io::{Read, Write};
@@ -397,6 +399,169 @@ fn a_database_it_may_not_read_is_refused_with_one_line() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("must own it"), "{stderr}");
     std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+}
+
+/// `havip ARGS --data-dir DIR`.
+fn havip_in(dir: &Path, args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--data-dir", path(dir)]);
+    havip(&all)
+}
+
+/// The status of `GET /api/v1/havips` with `cookie`.
+fn havips_status(port: u16, cookie: &str) -> u16 {
+    http(port, "GET", "/api/v1/havips", cookie, "").0
+}
+
+/// A running console, killed if the test ends (fails) before stopping it.
+struct Console(Child);
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// `serve`, guarded.
+fn start_console(dir: &Path) -> (Console, u16) {
+    let (child, port) = serve(dir);
+    (Console(child), port)
+}
+
+/// SIGTERM, and exit 0 within 15 s.
+fn stop(mut console: Console) {
+    sigterm(&console.0);
+    assert!(exit_within(&mut console.0, Duration::from_secs(15)).success());
+}
+
+#[test]
+fn user_and_key_commands_refuse_while_the_console_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_admin(&data);
+    let (console, _) = start_console(&data);
+    let add_bob = ["user", "add", "bob", "--role", "viewer"];
+    for args in [
+        &add_bob[..],
+        &["user", "reset-password", "admin"],
+        &["key", "create", "admin"],
+    ] {
+        let out = havip_in(&data, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is in use by another process (is `havip serve` running?)"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+    }
+    stop(console);
+    // the refusals changed nothing: with the console stopped, bob is added now (not "already
+    // exists"), and a key is made
+    let out = havip_in(&data, &add_bob);
+    assert!(out.status.success(), "{out:?}");
+    let out = havip_in(&data, &["key", "create", "admin"]);
+    assert!(out.status.success(), "{out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        line.split_whitespace().count(),
+        2,
+        "SecretId SecretKey: {line}"
+    );
+}
+
+#[test]
+fn reset_password_ends_the_users_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_admin(&data);
+    let (console, port) = start_console(&data);
+    let cookie = login(port);
+    assert_eq!(havips_status(port, &cookie), 200);
+    stop(console);
+    // a session outlives a restart ...
+    let (console, port) = start_console(&data);
+    assert_eq!(
+        havips_status(port, &cookie),
+        200,
+        "a restart ended the session"
+    );
+    stop(console);
+    // ... but not a password reset
+    let out = havip_in(&data, &["user", "reset-password", "admin"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("its sessions are ended"),
+        "{out:?}"
+    );
+    let (console, port) = start_console(&data);
+    assert_eq!(
+        havips_status(port, &cookie),
+        401,
+        "the old session still works"
+    );
+    let fresh = login(port);
+    assert_eq!(havips_status(port, &fresh), 200);
+    stop(console);
+}
+
+/// `havip serve` on `data` with umask 0, once it listens: what is private is then made so by
+/// the console, not by a umask. The backup socket is set up before the console listens.
+fn serve_with_umask_0(data: &Path) -> Console {
+    use std::os::unix::process::CommandExt;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", &listen, "--data-dir", path(data)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    unsafe {
+        command.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let console = Console(command.spawn().unwrap());
+    listening(&listen);
+    console
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_data_directory_is_created_0700_and_made_so_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    stop(serve_with_umask_0(&data));
+    assert_eq!(mode(&data), 0o700, "the data directory as created");
+    // one others may enter is made private again at start
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    stop(serve_with_umask_0(&data));
+    assert_eq!(mode(&data), 0o700, "an existing data directory");
+}
+
+#[test]
+fn backup_sock_is_reachable_by_its_owner_only() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let console = serve_with_umask_0(&data);
+    let sock = data.join("backup.sock");
+    assert!(std::fs::metadata(&sock).unwrap().file_type().is_socket());
+    assert_eq!(mode(&sock), 0o600, "backup.sock");
+    // its owner takes a backup through it while the console runs
+    let out = havip_in(&data, &["backup"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!out.stdout.is_empty());
+    stop(console);
 }
 
 /// Unmounts the test's tmpfs however the test ends.

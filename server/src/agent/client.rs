@@ -565,21 +565,27 @@ mod tests {
     #[tokio::test]
     async fn pongs_keep_a_quiet_connection_alive() {
         let (r, _) = reporter(SHORT, Duration::ZERO);
-        let outcome = against(&r, |mut ws| async move {
+        let session = against(&r, |mut ws| async move {
             ws.next().await; // hello
             text(&mut ws, r#"{"type":"welcome","version":1,"agent":"a1"}"#).await;
-            // read (which answers pings) but say nothing for several idle timeouts
+            // read (which answers pings) but say nothing, until several pings have been
+            // answered and the console has been quiet for three idle timeouts (however slow
+            // the machine, the silence outlasts the timeout); then go away. An agent that
+            // gave up meanwhile ends the loop early, and its outcome says so below.
+            let quiet_since = Instant::now();
             let mut pings = 0;
-            let quiet = async {
-                while let Some(Ok(msg)) = ws.next().await {
-                    pings += usize::from(msg.is_ping());
+            while pings < 3 || quiet_since.elapsed() < SHORT.idle * 3 {
+                match ws.next().await {
+                    Some(Ok(msg)) => pings += usize::from(msg.is_ping()),
+                    _ => return,
                 }
-            };
-            let _ = timeout(SHORT.idle * 4, quiet).await;
-            assert!(pings >= 10, "the agent pings every 50 ms: {pings}");
+            }
             refuse_now(ws).await;
-        })
-        .await;
+        });
+        // a deadline that only stops a hung test
+        let outcome = timeout(Duration::from_secs(10), session)
+            .await
+            .expect("the session still runs after 10 s");
         match outcome {
             Outcome::Lost(why) => assert!(why.contains("(1001)"), "{why}"),
             other => panic!("{other:?}"),

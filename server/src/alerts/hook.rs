@@ -4,7 +4,7 @@
 //! status 0 is delivered; anything else, or no exit within the time limit, is tried again.
 
 use super::dedup::Outgoing;
-use super::webhook::{cloudevent, Attempt};
+use super::webhook::{cloudevent, seconds, Attempt};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,7 +13,8 @@ use tokio::io::AsyncWriteExt;
 /// A hook may run this long before it is killed.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(program: &Path, out: &Outgoing, source: &str) -> Attempt {
+/// Runs `program` for `out`; killed once it has run for `limit` (`HOOK_TIMEOUT` in the console).
+pub async fn run(program: &Path, out: &Outgoing, source: &str, limit: Duration) -> Attempt {
     let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
     let spawned = tokio::process::Command::new(program)
         .env_clear()
@@ -30,7 +31,7 @@ pub async fn run(program: &Path, out: &Outgoing, source: &str) -> Attempt {
         Ok(c) => c,
         Err(e) => return Attempt::Retry(format!("cannot start: {}", e.kind())),
     };
-    let finished = tokio::time::timeout(HOOK_TIMEOUT, async {
+    let finished = tokio::time::timeout(limit, async {
         if let Some(mut stdin) = child.stdin.take() {
             // a hook that does not read its input is its own business
             let _ = stdin.write_all(&body).await;
@@ -45,9 +46,6 @@ pub async fn run(program: &Path, out: &Outgoing, source: &str) -> Attempt {
             None => "killed by a signal".into(),
         }),
         Ok(Err(e)) => Attempt::Retry(format!("failed: {}", e.kind())),
-        Err(_) => Attempt::Retry(format!(
-            "still running after {} s (killed)",
-            HOOK_TIMEOUT.as_secs()
-        )),
+        Err(_) => Attempt::Retry(format!("still running after {} (killed)", seconds(limit))),
     }
 }

@@ -29,7 +29,29 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// the drop is logged in its delivery log).
 const QUEUE: usize = 1_000;
 /// How often held-back events are checked for the end of their window.
-const TICK: Duration = Duration::from_millis(200);
+pub(crate) const TICK: Duration = Duration::from_millis(200);
+
+/// How long deliveries wait and may take: the console's own (`default`), or shorter ones for
+/// tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// the wait after the first failed attempt, doubled after each
+    pub first_retry: Duration,
+    /// one webhook attempt (connect, send, answer)
+    pub attempt_timeout: Duration,
+    /// one run of a hook program, which is killed past it
+    pub hook_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            first_retry: FIRST_RETRY,
+            attempt_timeout: webhook::ATTEMPT_TIMEOUT,
+            hook_timeout: hook::HOOK_TIMEOUT,
+        }
+    }
+}
 
 #[derive(Clone)]
 struct Context {
@@ -37,17 +59,26 @@ struct Context {
     client: reqwest::Client,
     /// the CloudEvents `source` of this console
     source: String,
-    first_retry: Duration,
+    limits: Limits,
 }
 
 /// Starts the dispatcher; it ends when the console shuts down.
 pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
-    spawn_with(store, FIRST_RETRY)
+    spawn_limited(store, Limits::default())
 }
 
+/// The dispatcher with a shorter first wait between attempts.
+#[cfg(test)]
 pub(crate) fn spawn_with(store: Store, first_retry: Duration) -> tokio::task::JoinHandle<()> {
+    let limits = Limits {
+        first_retry,
+        ..Limits::default()
+    };
+    spawn_limited(store, limits)
+}
+
+pub(crate) fn spawn_limited(store: Store, limits: Limits) -> tokio::task::JoinHandle<()> {
     let client = reqwest::Client::builder()
-        .timeout(webhook::ATTEMPT_TIMEOUT)
         // a redirect would send the signed event somewhere the admin did not name
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("havip/", env!("CARGO_PKG_VERSION")))
@@ -64,7 +95,7 @@ pub(crate) fn spawn_with(store: Store, first_retry: Duration) -> tokio::task::Jo
         store,
         client,
         source: format!("/havip/{host}"),
-        first_retry,
+        limits,
     };
     // subscribe before returning, so no event raised after this call is missed
     let events = cx.store.alert_events();
@@ -196,12 +227,18 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery>
             Target::Webhook { url } => match cx.store.webhook_secret(id) {
                 Ok(Some(secret)) => {
                     let destinations = &cx.store.config().webhooks;
-                    webhook::post(&cx.client, destinations, url, &secret, out, &cx.source).await
+                    let timeout = cx.limits.attempt_timeout;
+                    let to = webhook::Receiver {
+                        url,
+                        secret: &secret,
+                        timeout,
+                    };
+                    webhook::post(&cx.client, destinations, &to, out, &cx.source).await
                 }
                 _ => Attempt::Refused("the rule has no usable secret".into()),
             },
             Target::Exec { program } => match cx.store.hook_path(program) {
-                Ok(path) => hook::run(&path, out, &cx.source).await,
+                Ok(path) => hook::run(&path, out, &cx.source, cx.limits.hook_timeout).await,
                 Err(e) => Attempt::Retry(e.message),
             },
         };
@@ -218,7 +255,7 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery>
                 format!("{outcome} (gave up)"),
             ));
         }
-        let wait = retry_wait(cx.first_retry, attempts, rand::random());
+        let wait = retry_wait(cx.limits.first_retry, attempts, rand::random());
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = cx.store.closing() => {

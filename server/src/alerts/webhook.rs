@@ -66,17 +66,28 @@ pub enum Attempt {
     Refused(String),
 }
 
-/// One attempt to post `out` to `url`; refused without connecting when `url` names an IP
+/// Where a webhook goes: its URL, the rule's secret, and how long one attempt may take.
+pub struct Receiver<'a> {
+    pub url: &'a str,
+    pub secret: &'a str,
+    pub timeout: Duration,
+}
+
+/// A duration as the delivery log shows it: `5 s`, `0.2 s`.
+pub fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// One attempt to post `out` to `to`; refused without connecting when its URL names an IP
 /// address `destinations` does not allow (the client checks names as it resolves them).
 pub async fn post(
     client: &reqwest::Client,
     destinations: &WebhookDestinations,
-    url: &str,
-    secret: &str,
+    to: &Receiver<'_>,
     out: &Outgoing,
     source: &str,
 ) -> Attempt {
-    let Ok(parsed) = reqwest::Url::parse(url) else {
+    let Ok(parsed) = reqwest::Url::parse(to.url) else {
         return Attempt::Refused("the URL cannot be read".into());
     };
     if let Some(why) = literal_refusal(&parsed, destinations) {
@@ -84,11 +95,12 @@ pub async fn post(
     }
     let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
     let timestamp = app::support::now_ms() / 1000;
-    let Some(signature) = sign(secret, &out.event.id, timestamp, &body) else {
+    let Some(signature) = sign(to.secret, &out.event.id, timestamp, &body) else {
         return Attempt::Refused("the rule's secret cannot sign".into());
     };
     let sent = client
         .post(parsed)
+        .timeout(to.timeout)
         .header("content-type", "application/cloudevents+json")
         .header("webhook-id", &out.event.id)
         .header("webhook-timestamp", timestamp.to_string())
@@ -113,7 +125,7 @@ pub async fn post(
             refusal_in(&e).map(|r| r.0.as_str()).unwrap_or_default()
         )),
         Err(e) if e.is_timeout() => {
-            Attempt::Retry(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()))
+            Attempt::Retry(format!("no answer within {}", seconds(to.timeout)))
         }
         Err(e) if e.is_connect() => Attempt::Retry("cannot connect".into()),
         Err(e) => Attempt::Retry(format!("failed: {}", without_url(&e))),

@@ -74,6 +74,7 @@ async fn a_flooding_agent_loses_no_change_and_pages_keep_loading() {
                     &page[..100.min(page.len())]
                 );
                 loads.push(started.elapsed());
+                // pacing, not a wait: a browser reloading the list every 100 ms
                 std::thread::sleep(Duration::from_millis(100));
             }
             loads

@@ -5,6 +5,7 @@
 mod access;
 mod agent_ws;
 mod alerts;
+mod alerts_delivery;
 mod api;
 mod audit;
 pub(crate) mod fixture;

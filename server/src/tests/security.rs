@@ -665,7 +665,8 @@ async fn a_user_has_at_most_twenty_sessions() {
                 .unwrap()
                 .1,
         );
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await; // distinct start times
+        // pacing, not a wait: sessions started in distinct milliseconds, so "oldest" is one
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     assert!(
         f.store.session(&tokens[0]).unwrap().is_none(),

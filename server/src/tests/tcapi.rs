@@ -546,3 +546,38 @@ async fn each_action_needs_exactly_the_role_its_table_gives() {
         }
     }
 }
+
+/// Messages stay in English whatever `X-TC-Language` asks (the SDKs send `zh-CN` or `en-US`):
+/// the same code and message as without the header.
+#[tokio::test]
+async fn messages_stay_in_english_whatever_x_tc_language_asks() {
+    let f = fixture().await;
+    let api = router(TcApi::new(f.store.clone(), 1000));
+    let operator = key_of(&f, Role::Operator).await;
+    // an unsigned request, an unknown action and a create refused by the rules, each asked
+    // twice (signed a second apart: a signature is accepted once)
+    let refused_create = json!({"VpcId": f.vpc_id, "SubnetId": f.subnet_id,
+        "HaVipName": "x", "Vip": "10.99.0.1"});
+    let requests = |at: i64| {
+        vec![
+            Request::post("/")
+                .header("x-tc-action", "DescribeHaVips")
+                .body(Body::from("{}"))
+                .unwrap(),
+            signed(&operator, "RunInstances", &json!({}), None, at),
+            signed(&operator, "CreateHaVip", &refused_create, None, at),
+        ]
+    };
+    let t = now();
+    for (plain, mut asked) in requests(t - 1).into_iter().zip(requests(t)) {
+        asked
+            .headers_mut()
+            .insert("x-tc-language", "zh-CN".parse().unwrap());
+        let plain = call(&api, plain).await;
+        let asked = call(&api, asked).await;
+        assert_ne!(code(&plain), "", "{plain}");
+        assert_eq!(asked["Error"], plain["Error"], "X-TC-Language: zh-CN");
+        let message = asked["Error"]["Message"].as_str().unwrap();
+        assert!(message.is_ascii() && message.contains(' '), "{message}");
+    }
+}

@@ -1,6 +1,7 @@
-//! The console over TLS: HTTPS with a `Secure` session cookie, and the real agent reporting
-//! over WSS, trusting a private CA given with `--ca-cert` and refusing a certificate no
-//! trusted CA signed. Certificates are made here with rcgen.
+//! The console over TLS: HTTPS with a `Secure` session cookie; TLS 1.2 and 1.3, HTTP/2 offered
+//! by ALPN, and answers compressed over it; and the real agent reporting over WSS, trusting a
+//! private CA given with `--ca-cert` and refusing a certificate no trusted CA signed.
+//! Certificates are made here with rcgen.
 
 use crate::agent::backoff::Outcome;
 use crate::agent::client::{session, Reporter};
@@ -240,4 +241,156 @@ fn unusable_certificates_are_refused_with_a_clear_message() {
     assert!(err.contains("do not make a usable pair"), "{err}");
     let err = crate::tls::client_config(Some(&missing)).unwrap_err();
     assert!(err.starts_with("--ca-cert"), "{err}");
+}
+
+/// The fixture's console over TLS: its `https://` base, the PKI it trusts, and the fixture
+/// (whose database lives as long as it does).
+async fn console_over_tls() -> (String, Pki, crate::tests::fixture::Fixture) {
+    let pki = pki();
+    let f = fixture().await;
+    let (access, _) = crate::console::access::Access::new(f.store.clone(), true).unwrap();
+    let router =
+        crate::console::serve::router(f.store.clone(), "127.0.0.1:0".parse().unwrap(), access);
+    let port = serve_tls(router, &pki).await;
+    (format!("https://127.0.0.1:{port}"), pki, f)
+}
+
+/// A client trusting the test CA, speaking TLS `versions` (min, max). It offers HTTP/2 and
+/// HTTP/1.1 by ALPN and takes what the console picks; it asks for no compression of its own.
+fn https_client(
+    pki: &Pki,
+    versions: (reqwest::tls::Version, reqwest::tls::Version),
+) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .min_tls_version(versions.0)
+        .max_tls_version(versions.1)
+        .build()
+        .unwrap()
+}
+
+fn any_version(pki: &Pki) -> reqwest::Client {
+    https_client(
+        pki,
+        (
+            reqwest::tls::Version::TLS_1_2,
+            reqwest::tls::Version::TLS_1_3,
+        ),
+    )
+}
+
+/// Logs in as the viewer, as a browser's form would; the answer and the session cookie.
+async fn browser_login(client: &reqwest::Client, base: &str) -> (reqwest::Response, String) {
+    let answer = client
+        .post(format!("{base}/login"))
+        .header("origin", base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(form(&[("name", "viewer-user"), ("password", PASSWORD)]))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("login: {e:?}"));
+    let cookie = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-havip_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no session cookie: {answer:?}"));
+    (answer, cookie)
+}
+
+#[tokio::test]
+async fn tls_1_2_and_tls_1_3_are_each_accepted() {
+    use reqwest::tls::Version;
+    let (base, pki, _console) = console_over_tls().await;
+    for version in [Version::TLS_1_2, Version::TLS_1_3] {
+        // a client that speaks this version only
+        let client = https_client(&pki, (version, version));
+        let answer = client.get(format!("{base}/login")).send().await;
+        let answer = answer.unwrap_or_else(|e| panic!("{version:?} refused: {e:?}"));
+        assert_eq!(answer.status(), 200, "{version:?}");
+    }
+}
+
+#[tokio::test]
+async fn http2_is_offered_and_a_post_over_it_works() {
+    let (base, pki, _console) = console_over_tls().await;
+    let client = any_version(&pki);
+    // no prior knowledge: HTTP/2 only if the console offers it by ALPN
+    let (login, cookie) = browser_login(&client, &base).await;
+    assert_eq!(login.version(), reqwest::Version::HTTP_2, "{login:?}");
+    assert_eq!(login.status(), 200);
+    // a server function (a POST) over the same client, with the session
+    let path = <app::api::network::NetworkPage as leptos::server_fn::ServerFn>::PATH;
+    let answer = client
+        .post(format!("{base}{path}"))
+        .header("origin", &base)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+    assert_eq!(answer.status(), 200);
+    let page: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert!(page["region_id"].is_string(), "{page}");
+}
+
+#[tokio::test]
+async fn pages_and_server_function_answers_are_compressed_over_tls() {
+    use std::io::Read;
+    let (base, pki, _console) = console_over_tls().await;
+    let client = any_version(&pki);
+    let (_, cookie) = browser_login(&client, &base).await;
+    let get = |path: &str, encoding: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    // a page, in brotli and in gzip
+    for encoding in ["br", "gzip"] {
+        let page = get("/", encoding).await.unwrap();
+        assert_eq!(page.status(), 200);
+        let coding = page.headers().get("content-encoding").cloned();
+        assert_eq!(
+            coding.as_ref().map(|c| c.to_str().unwrap()),
+            Some(encoding),
+            "the page"
+        );
+        let body = page.bytes().await.unwrap();
+        let mut html = String::new();
+        match encoding {
+            "br" => brotli::Decompressor::new(&body[..], 4096).read_to_string(&mut html),
+            _ => flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut html),
+        }
+        .unwrap();
+        assert!(html.contains("</html>"), "{encoding}: {html}");
+    }
+    // a server function's answer (a POST)
+    let path = <app::api::network::NetworkPage as leptos::server_fn::ServerFn>::PATH;
+    let answer = client
+        .post(format!("{base}{path}"))
+        .header("origin", &base)
+        .header("cookie", &cookie)
+        .header("accept-encoding", "gzip")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let coding = answer.headers().get("content-encoding").cloned();
+    assert_eq!(
+        coding.as_ref().map(|c| c.to_str().unwrap()),
+        Some("gzip"),
+        "the server function's answer"
+    );
+    let body = answer.bytes().await.unwrap();
+    let page: serde_json::Value =
+        serde_json::from_reader(flate2::read::GzDecoder::new(&body[..])).unwrap();
+    assert!(page["region_id"].is_string(), "{page}");
 }

@@ -294,16 +294,46 @@ mod tests {
         // a success takes its own attempt back and clears the name
         held.into_iter().next().unwrap().succeeded();
         assert!(throttle.attempt(keys(), false, 1_000).await.is_ok());
-        // forgotten after 15 minutes without failures
-        let t = Throttle::new(64);
-        for _ in 0..3 {
-            drop(t.attempt(keys(), false, 0).await.unwrap());
+    }
+
+    /// A throttle that has seen twelve failures for `admin`, each as soon as it was let in:
+    /// the back-off is at its 5 minutes. Returns it and when the last failure was.
+    async fn twelve_failures() -> (Throttle, u64) {
+        let throttle = Throttle::new(64);
+        let mut now = 0;
+        for n in 1..=12 {
+            let attempt = throttle.attempt(vec![Key::Name("admin".into())], false, now);
+            drop(attempt.await.unwrap());
+            if n < 12 {
+                now += delay_ms(n);
+            }
         }
-        assert!(t.attempt(keys(), false, 10).await.is_err());
-        assert!(t
-            .attempt(keys(), false, FAILURES_FORGOTTEN_MS + 1)
-            .await
-            .is_ok());
+        (throttle, now)
+    }
+
+    #[tokio::test]
+    async fn failures_are_forgotten_after_15_minutes_without_failures() {
+        const MINUTE: u64 = 60_000;
+        let keys = || vec![Key::Name("admin".into())];
+        // remembered for 15 minutes: the 5-minute wait has passed, but the next failure after
+        // it is the 13th, and the one after that waits 5 minutes again
+        let (throttle, last) = twelve_failures().await;
+        let at = last + 15 * MINUTE;
+        drop(throttle.attempt(keys(), false, at).await.unwrap());
+        assert_eq!(
+            throttle.attempt(keys(), false, at).await.err(),
+            Some(Refused::BackOff(5 * MINUTE))
+        );
+        // forgotten after 15 minutes without failures: three attempts free again, then 1 s
+        let (throttle, last) = twelve_failures().await;
+        let at = last + 15 * MINUTE + 1;
+        for _ in 0..3 {
+            drop(throttle.attempt(keys(), false, at).await.unwrap());
+        }
+        assert_eq!(
+            throttle.attempt(keys(), false, at).await.err(),
+            Some(Refused::BackOff(1_000))
+        );
     }
 
     #[tokio::test]
