@@ -6,7 +6,7 @@ import { join } from "node:path";
 import {
   BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, keepalivedLog, log, login, makeCertificates, metrics, api, ns,
   plainHttpAnswer, provision, sample, session, sh, startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats,
-  stopKeepalived, stopServer, tlsGet, vipState, waitFor,
+  stopKeepalived, stopServer, tlsGet, vipState, vmacConf, waitFor,
 } from "./lab";
 import { eventsOf, receiver, verifies } from "../webhook";
 
@@ -276,6 +276,48 @@ test("push latency: gratuitous ARP on the wire to the browser's DOM, over 30 ann
   // every announcement measured: 30 numbers, none missing
   expect(latencies.filter((x) => Number.isFinite(x)).length).toBe(30);
   expect(await page.evaluate(() => (window as any).__loaded)).toBe(true);
+});
+
+test("4b. behind keepalived's virtual MAC (use_vmac): a split brain is a Conflict of two hosts answering with one MAC", async () => {
+  const VMAC = "00:00:5e:00:01:33"; // VRRP's virtual MAC for VRID 51
+  const DEV = "vrrp.51";
+  startKeepalived("c1", vmacConf("c1"));
+  await waitFor(() => hasVip("c1", DEV), 15_000, `primary holds the VIP on ${DEV}`);
+  startKeepalived("c2", vmacConf("c2"));
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(VMAC);
+  await page.goto(`/havip/${havipId}`);
+  await expect(page.getByTestId("virtual-mac")).toHaveText("virtual MAC in use (VRRP VRID 51)");
+  await expect(page.getByTestId("holder")).toHaveText(VMAC);
+
+  // the primary's keepalived dies without removing its address: both hosts answer with the MAC
+  const t0 = Date.now();
+  await stopKeepalived("c1", "SIGKILL");
+  await waitFor(() => hasVip("c2", DEV), 15_000, "the secondary took the VIP too");
+  expect(hasVip("c1", DEV)).toBe(true);
+  await expect.poll(async () => (await vipState())?.status, { timeout: HUNG, intervals: [50] })
+    .toEqual({ status: "conflict", macs: [VMAC, VMAC] });
+  results.shared_mac_conflict_detection_ms = Date.now() - t0;
+  await expect(page.getByTestId("status")).toHaveText("Conflict");
+  await expect(page.getByTestId("holder")).toHaveText(`2 hosts answer with ${VMAC}`);
+  expect((await history(havipId))[0].change).toEqual({ change: "conflict", macs: [VMAC, VMAC] });
+  await expect(page.locator("#history")).toContainText(`Conflict: 2 hosts answer with ${VMAC}`);
+  await expect.poll(() => eventsOf(hook.hits, "havip.conflict.detected").length, { timeout: HUNG, intervals: [20] }).toBe(2);
+  const alert = eventsOf(hook.hits, "havip.conflict.detected")[1].event.data;
+  expect(alert.hosts_sharing_mac).toBe(2);
+  expect(alert.summary).toBe(`Conflict: 2 hosts answer with ${VMAC}`);
+  const at = `vip="${VIP}",subnet="${alert.subnet_id}"`;
+  const scraped = await metrics();
+  expect(sample(scraped, `havip_vip_state{${at}}`)).toBe(2);
+  expect(sample(scraped, `havip_vip_hosts_sharing_mac{${at},mac="${VMAC}"}`)).toBe(2);
+
+  // the stale address goes: one answer per probe again
+  inNs("c1", "ip", "link", "del", DEV);
+  await expect.poll(async () => (await vipState())?.status, { timeout: HUNG, intervals: [50] })
+    .toEqual({ status: "bound", mac: VMAC, since: expect.any(Number) });
+  expect((await history(havipId)).map((e) => e.change.change).slice(0, 2)).toEqual(["resolved", "conflict"]);
+  await expect(page.getByTestId("status")).toHaveText("Bound with CVM");
+  await stopKeepalived("c2", "SIGTERM");
+  await waitFor(() => !hasVip("c2", DEV), 10_000, "the secondary's virtual interface is gone");
 });
 
 test("5. the server restarts during a failover: agent and browser reconnect, the state is right", async () => {

@@ -195,9 +195,22 @@ export function keepalivedLog(host: "c1" | "c2"): string {
   return log(`keepalived-${host}`).slice(keepalivedLogFrom[host] ?? 0);
 }
 
-export function startKeepalived(host: "c1" | "c2") {
+/** The seed's keepalived configuration for `host`, as the lab runs it. */
+export function seedConf(host: "c1" | "c2"): string {
+  return resolve(__dirname, host === "c1" ? "keepalived-primary.conf" : "keepalived-secondary.conf");
+}
+
+/** The seed's configuration with keepalived's `use_vmac` (as the console's generator writes it). */
+export function vmacConf(host: "c1" | "c2"): string {
+  const text = readFileSync(seedConf(host), "utf8").replace(/(\n\s*advert_int 1[^\n]*\n)/, "$1    use_vmac\n    vmac_xmit_base\n");
+  if (!text.includes("use_vmac")) throw new Error("no advert_int line to add use_vmac after");
+  const path = join(DIR, `keepalived-vmac-${host}.conf`);
+  writeFileSync(path, text);
+  return path;
+}
+
+export function startKeepalived(host: "c1" | "c2", conf = seedConf(host)) {
   keepalivedLogFrom[host] = log(`keepalived-${host}`).length;
-  const conf = resolve(__dirname, host === "c1" ? "keepalived-primary.conf" : "keepalived-secondary.conf");
   const pid = (what: string) => join(DIR, `${host}-${what}.pid`);
   keepalived[host] = start(`keepalived-${host}`, "ip", ["netns", "exec", ns(host), "keepalived", "-n", "-l", "-D",
     "-G", "-P", "-f", conf, "-p", pid("main"), "-r", pid("vrrp"), "-c", pid("check")]);
@@ -218,8 +231,12 @@ export async function stopKeepalived(host: "c1" | "c2", signal: "SIGTERM" | "SIG
   await waitFor(async () => keepalivedPids(host).length === 0, 10_000, `keepalived in ${host} stopped`);
 }
 
-export function hasVip(host: "c1" | "c2"): boolean {
-  return inNs(host, "ip", "-4", "addr", "show", "dev", "eth0").includes(`${VIP}/32`);
+export function hasVip(host: "c1" | "c2", dev = "eth0"): boolean {
+  try {
+    return inNs(host, "ip", "-4", "addr", "show", "dev", dev).includes(`${VIP}/32`);
+  } catch {
+    return false; // no such device (yet)
+  }
 }
 
 export async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what: string) {

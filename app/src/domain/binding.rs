@@ -6,6 +6,11 @@
 //! with fresh claims at once is a split brain (`Conflict`); when one of them stops answering for
 //! the conflict window the conflict resolves to the other. `misses_before_lost` probes in a row
 //! without any reply mean no host holds the address any more.
+//!
+//! Hosts that share one MAC (keepalived's `use_vmac`: VRRP's virtual MAC `00:00:5e:00:01:<VRID>`)
+//! cannot be told apart by their MACs. There, more than one answer to one probe is a second
+//! holder: the agent reports `SameMacReplies` once it saw it on consecutive probes, and again
+//! (with one reply) when one answer per probe comes back.
 
 use super::mac::Mac;
 use serde::{Deserialize, Serialize};
@@ -20,6 +25,9 @@ pub enum Observation {
     ProbeReply { mac: Mac },
     /// A probe got no answer at all.
     ProbeMiss,
+    /// Consecutive probes were each answered `replies` times by `mac`: with 2 or more, that many
+    /// hosts share the MAC (a split brain behind a virtual MAC); 1 says one host answers again.
+    SameMacReplies { mac: Mac, replies: u8 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +75,16 @@ pub struct BindingState {
     /// Fresh claims by MACs that are not allowed to hold the address (never the holder).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unauthorized: Vec<Claim>,
+    /// Hosts answering each probe with one MAC, when more than one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<SharedMac>,
+}
+
+/// More than one host answering for the address with the same MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedMac {
+    pub mac: Mac,
+    pub hosts: u8,
 }
 
 /// What the list shows.
@@ -124,7 +142,10 @@ impl Change {
         match self {
             Change::Bound { mac } => format!("Bound to {}", name(*mac)),
             Change::Failover { from, to } => format!("Failover {} → {}", name(*from), name(*to)),
-            Change::Conflict { macs } => format!("Conflict: {}", join(macs, name)),
+            Change::Conflict { macs } => match shared_mac(macs) {
+                Some(mac) => format!("Conflict: {} hosts answer with {}", macs.len(), name(mac)),
+                None => format!("Conflict: {}", join(macs, name)),
+            },
             Change::Resolved { mac } => format!("Conflict resolved to {}", name(*mac)),
             Change::Lost { mac } => format!("Holder {} lost", name(*mac)),
             Change::Unauthorized { mac } => {
@@ -137,6 +158,14 @@ impl Change {
     }
 }
 
+/// The one MAC of a conflict between hosts that share it (`[m, m]`), if it is one.
+pub fn shared_mac(macs: &[Mac]) -> Option<Mac> {
+    match macs {
+        [first, rest @ ..] if !rest.is_empty() && rest.iter().all(|m| m == first) => Some(*first),
+        _ => None,
+    }
+}
+
 fn join(macs: &[Mac], name: impl Fn(Mac) -> String) -> String {
     macs.iter().map(|m| name(*m)).collect::<Vec<_>>().join(", ")
 }
@@ -145,7 +174,9 @@ impl Observation {
     /// The MAC the observation is from, if any.
     pub fn mac(&self) -> Option<Mac> {
         match *self {
-            Observation::Announce { mac } | Observation::ProbeReply { mac } => Some(mac),
+            Observation::Announce { mac }
+            | Observation::ProbeReply { mac }
+            | Observation::SameMacReplies { mac, .. } => Some(mac),
             Observation::ProbeMiss => None,
         }
     }
@@ -157,6 +188,9 @@ impl Observation {
             Observation::ProbeMiss => {
                 format!("{} probes in a row unanswered", rules.misses_before_lost)
             }
+            Observation::SameMacReplies { mac, replies } => {
+                format!("each probe answered {replies} times by {mac}, on consecutive probes")
+            }
         }
     }
 }
@@ -167,6 +201,11 @@ impl BindingState {
             let mut macs: Vec<Mac> = self.claims.iter().map(|c| c.mac).collect();
             macs.sort();
             return Status::Conflict { macs };
+        }
+        if let Some(shared) = self.shared {
+            return Status::Conflict {
+                macs: vec![shared.mac; usize::from(shared.hosts)],
+            };
         }
         match self.holder {
             Some(h) => Status::Bound {
@@ -194,6 +233,7 @@ impl BindingState {
             misses: self.misses,
             lost: self.lost,
             unauthorized: self.unauthorized.iter().map(heard).collect(),
+            shared: self.shared,
         }
     }
 
@@ -231,6 +271,9 @@ pub fn apply(
     match obs {
         Observation::Announce { mac } => {
             s.misses = 0;
+            if s.shared.is_some_and(|shared| shared.mac != mac) {
+                s.shared = None;
+            }
             let claim = s.touch(mac, now);
             if old_holder != Some(mac) {
                 // takeover: whoever claimed before this announcement is superseded
@@ -245,6 +288,17 @@ pub fn apply(
                 s.holder = Some(claim);
             }
         }
+        Observation::SameMacReplies { mac, replies } => {
+            s.misses = 0;
+            let claim = s.touch(mac, now);
+            if s.holder.is_none() {
+                s.holder = Some(claim);
+            }
+            s.shared = (replies >= 2).then_some(SharedMac {
+                mac,
+                hosts: replies,
+            });
+        }
         Observation::ProbeMiss => {
             // counted up to the threshold only: an address nobody holds stays as it is
             s.misses = (s.misses + 1).min(rules.misses_before_lost);
@@ -257,6 +311,7 @@ pub fn apply(
                 }
                 s.holder = None;
                 s.claims.clear();
+                s.shared = None;
             }
         }
     }
@@ -404,6 +459,53 @@ pub fn restrict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_sharing_one_mac_are_a_conflict_until_one_answer_per_probe_comes_back() {
+        const VMAC: Mac = Mac([0, 0, 0x5e, 0, 1, 51]);
+        let rules = BindingRules::default();
+        let (bound, change) = apply(
+            &BindingState::default(),
+            Observation::ProbeReply { mac: VMAC },
+            1_000,
+            &rules,
+        );
+        assert_eq!(change, Some(Change::Bound { mac: VMAC }));
+        let shared = Observation::SameMacReplies {
+            mac: VMAC,
+            replies: 2,
+        };
+        let (split, change) = apply(&bound, shared, 2_000, &rules);
+        assert_eq!(
+            split.status(),
+            Status::Conflict {
+                macs: vec![VMAC, VMAC]
+            }
+        );
+        let change = change.expect("a conflict is recorded");
+        assert_eq!(
+            change.describe(),
+            "Conflict: 2 hosts answer with 00:00:5e:00:01:33"
+        );
+        // a reply and a gratuitous ARP from the shared MAC do not end it
+        let (still, change) = apply(&split, Observation::Announce { mac: VMAC }, 3_000, &rules);
+        assert_eq!((still.status(), change), (split.status(), None));
+        // the durable part carries it (it is written to disk and survives a restart)
+        assert_eq!(still.durable().shared, still.shared);
+        let one = Observation::SameMacReplies {
+            mac: VMAC,
+            replies: 1,
+        };
+        let (healed, change) = apply(&still, one, 4_000, &rules);
+        assert_eq!(change, Some(Change::Resolved { mac: VMAC }));
+        assert!(matches!(healed.status(), Status::Bound { mac, .. } if mac == VMAC));
+        // a split that ends with nobody answering is a loss, and forgets the sharing
+        let mut gone = split;
+        for t in 0..3 {
+            gone = apply(&gone, Observation::ProbeMiss, 5_000 + t, &rules).0;
+        }
+        assert_eq!((gone.status(), gone.shared), (Status::Unbound, None));
+    }
 
     const A: Mac = Mac([2, 0, 0, 0x16, 0x16, 5]);
     const B: Mac = Mac([2, 0, 0, 0x16, 0x16, 6]);

@@ -48,6 +48,9 @@ pub struct KeepalivedParams {
     pub auth_pass: String,
     /// Re-send gratuitous ARPs every N seconds while master (agents started later still hear them).
     pub garp_master_refresh: Option<u16>,
+    /// keepalived's `use_vmac`: the holder answers with VRRP's virtual MAC, not its own.
+    #[serde(default)]
+    pub use_vmac: bool,
 }
 
 impl KeepalivedParams {
@@ -66,7 +69,16 @@ impl KeepalivedParams {
             preemption: Preemption::NonPreemptive,
             auth_pass,
             garp_master_refresh: Some(60),
+            use_vmac: false,
         }
+    }
+
+    /// What the console can and cannot see of this pair when it uses VRRP's virtual MAC.
+    pub fn vmac_explain(&self) -> Option<String> {
+        self.use_vmac.then(|| format!(
+            "With use_vmac both hosts answer with the virtual MAC 00:00:5e:00:01:{:02x}, so the console cannot name the holder by its MAC (the detail page says \"virtual MAC in use\"). A split brain still shows as a Conflict: the agent counts the answers to each of its probes, and two in a row with more than one answer are two holders. It needs an agent on the segment; only unicast adverts are sent (unicast_peer), which no third host sees.",
+            self.router_id
+        ))
     }
 }
 
@@ -200,6 +212,10 @@ pub fn keepalived(p: &KeepalivedParams, role: Role) -> String {
     lines.extend(mode.map(|m| format!("    {m}")));
     lines.push(format!("    priority {priority}"));
     lines.push(format!("    advert_int {}", p.advert_int));
+    if p.use_vmac {
+        // the adverts still leave from the base interface, where the unicast peer hears them
+        lines.extend(["    use_vmac".to_string(), "    vmac_xmit_base".to_string()]);
+    }
     lines.extend(
         p.garp_master_refresh
             .map(|s| format!("    garp_master_refresh {s}")),
@@ -290,6 +306,22 @@ mod tests {
         distinct.dedup();
         assert_eq!(distinct.len(), passwords.len(), "{passwords:?}");
         assert!(!passwords.contains(&"1111".to_string()));
+    }
+
+    #[test]
+    fn the_virtual_mac_is_offered_and_explained() {
+        let mut p = params();
+        assert!(!keepalived(&p, Role::Primary).contains("use_vmac"));
+        assert_eq!(p.vmac_explain(), None);
+        p.use_vmac = true;
+        for role in [Role::Primary, Role::Secondary] {
+            let text = keepalived(&p, role);
+            assert!(
+                text.contains("    advert_int 1\n    use_vmac\n    vmac_xmit_base\n"),
+                "{text}"
+            );
+        }
+        assert!(p.vmac_explain().unwrap().contains("00:00:5e:00:01:33"));
     }
 
     #[test]

@@ -7,6 +7,14 @@ use std::str::FromStr;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Mac(pub [u8; 6]);
 
+impl Mac {
+    /// The VRRP router id when this is VRRP's virtual MAC for IPv4 (`00:00:5e:00:01:<VRID>`,
+    /// RFC 5798), which keepalived's `use_vmac` puts on the holder's interface.
+    pub fn vrrp_vrid(&self) -> Option<u8> {
+        (self.0[..5] == [0, 0, 0x5e, 0, 1]).then_some(self.0[5])
+    }
+}
+
 impl fmt::Display for Mac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;

@@ -2,7 +2,7 @@
 //! pages render. Rows are built here too, so the list, the detail page and the JSON API show an
 //! HAVIP the same way.
 
-use super::binding::{BindingState, Status};
+use super::binding::{shared_mac, BindingState, Status};
 use super::ids::{EniId, HavipId, RegionId, SubnetId, VpcId};
 use super::listing::Counters;
 use super::mac::Mac;
@@ -42,7 +42,10 @@ impl HavipRow {
         let bound_instance = match &status {
             Status::Unbound => String::new(),
             Status::Bound { mac, .. } => names.label(*mac),
-            Status::Conflict { macs } => names.labels(macs.iter().copied()),
+            Status::Conflict { macs } => match shared_mac(macs) {
+                Some(mac) => format!("{} hosts as {}", macs.len(), names.label(mac)),
+                None => names.labels(macs.iter().copied()),
+            },
         };
         HavipRow {
             id: h.id.clone(),
@@ -210,12 +213,28 @@ pub fn macs_text(status: &Status) -> String {
     match status {
         Status::Unbound => "-".to_string(),
         Status::Bound { mac, .. } => mac.to_string(),
-        Status::Conflict { macs } => macs
-            .iter()
-            .map(Mac::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        Status::Conflict { macs } => match shared_mac(macs) {
+            Some(mac) => format!("{} hosts answer with {mac}", macs.len()),
+            None => macs
+                .iter()
+                .map(Mac::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
     }
+}
+
+/// What the "Holder MAC" line adds when the holder answers with VRRP's virtual MAC
+/// (keepalived's `use_vmac`): every host behind it answers with the same MAC, so a second one
+/// shows only as more than one answer to each probe.
+pub fn virtual_mac_note(status: &Status) -> Option<String> {
+    let mac = match status {
+        Status::Bound { mac, .. } => *mac,
+        Status::Conflict { macs } => shared_mac(macs)?,
+        Status::Unbound => return None,
+    };
+    let vrid = mac.vrrp_vrid()?;
+    Some(format!("virtual MAC in use (VRRP VRID {vrid})"))
 }
 
 /// A user as the Users page shows it (never its password hash).

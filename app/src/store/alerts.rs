@@ -92,7 +92,12 @@ impl Store {
             Change::Lost { mac } => (EventType::Lost, json!({"last_holder": holder(*mac)})),
             Change::Conflict { macs } => (
                 EventType::ConflictDetected,
-                json!({"claimants": macs.iter().map(|m| holder(*m)).collect::<Vec<_>>()}),
+                json!({
+                    "claimants": macs.iter().map(|m| holder(*m)).collect::<Vec<_>>(),
+                    // hosts behind one (virtual) MAC are told apart only by their count
+                    "hosts_sharing_mac": crate::domain::binding::shared_mac(macs).map(|_| macs.len()),
+                    "summary": event.change.describe(),
+                }),
             ),
             Change::Resolved { mac } => (EventType::ConflictCleared, json!({"to": holder(*mac)})),
             Change::Unauthorized { mac } => (

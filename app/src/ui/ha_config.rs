@@ -142,6 +142,14 @@ pub fn HaConfigPanel(
                     </div>
                     <p class="hint" id="ha-mode-explained">{move || params.get().preemption.explain()}</p>
                 </div>
+                <span class="label">"Virtual MAC"</span>
+                <div>
+                    <div class="radios">
+                        <input type="checkbox" id="ha-vmac" prop:checked=move || params.get().use_vmac on:change=move |ev| params.update(|p| p.use_vmac = event_target_checked(&ev))/>
+                        <label for="ha-vmac">"use_vmac (VRRP's virtual MAC, for switches or clients that mishandle gratuitous ARP)"</label>
+                    </div>
+                    {move || params.get().vmac_explain().map(|text| view! { <p class="hint" id="ha-vmac-explained">{text}</p> })}
+                </div>
             </div>
             <Show when=move || !errors.get().is_empty()>
                 <p class="field-error" id="ha-errors" role="alert">{error_text}</p>

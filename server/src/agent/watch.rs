@@ -8,8 +8,14 @@
 //! Every sender is also reported as a `Station` when it is new, changed its MAC, or was last
 //! reported more than `station_refresh` ago, so the console can keep `last_seen` current and
 //! expire hosts that left.
+//!
+//! Hosts behind one virtual MAC (keepalived's `use_vmac`) look like one host. What tells them
+//! apart is the number of answers to our own probe (ARP replies addressed to our MAC) in one
+//! round: more than one answer from the same MAC on `SHARED_ROUNDS` rounds in a row (so a frame
+//! duplicated on the wire once is not enough) is reported as `SameMacReplies`, and so is the
+//! first round with one answer again.
 
-use super::arp::Arp;
+use super::arp::{Arp, Op};
 use crate::agent::protocol::{AgentMessage, Holder};
 use app::domain::binding::Observation;
 use app::domain::mac::Mac;
@@ -21,6 +27,8 @@ use std::time::{Duration, Instant};
 const MAX_STATIONS: usize = 65_536;
 /// A station seen again is reported again once its last report is this old.
 pub const STATION_REFRESH: Duration = Duration::from_secs(5 * 60);
+/// Rounds in a row with several answers from one MAC before they are reported.
+pub const SHARED_ROUNDS: u8 = 2;
 
 pub struct Watcher {
     our_mac: Option<Mac>,
@@ -28,6 +36,13 @@ pub struct Watcher {
     round: BTreeMap<Ipv4Addr, Vec<Mac>>,
     /// the previous round's claims (for snapshots)
     last: BTreeMap<Ipv4Addr, Vec<Mac>>,
+    /// watched address -> answers to our probe this round, by MAC
+    answers: HashMap<Ipv4Addr, HashMap<Mac, u8>>,
+    /// watched address -> the MAC that answered several times, the fewest answers in a round,
+    /// and for how many rounds in a row
+    several: HashMap<Ipv4Addr, (Mac, u8, u8)>,
+    /// watched address -> the shared MAC reported (until one answer per probe comes back)
+    shared: HashMap<Ipv4Addr, Mac>,
     /// station -> its MAC and when it was last reported
     stations: HashMap<Ipv4Addr, (Mac, Instant)>,
     pub station_refresh: Duration,
@@ -40,6 +55,9 @@ impl Watcher {
             our_mac: Some(our_mac),
             round: BTreeMap::new(),
             last: BTreeMap::new(),
+            answers: HashMap::new(),
+            several: HashMap::new(),
+            shared: HashMap::new(),
             stations: HashMap::new(),
             station_refresh: STATION_REFRESH,
             malformed: 0,
@@ -57,6 +75,10 @@ impl Watcher {
             .map(|ip| (*ip, self.round.remove(ip).unwrap_or_default()))
             .collect();
         self.last.retain(|ip, _| self.round.contains_key(ip));
+        let watched = |ip: &Ipv4Addr| self.round.contains_key(ip);
+        self.answers.retain(|ip, _| watched(ip));
+        self.several.retain(|ip, _| watched(ip));
+        self.shared.retain(|ip, _| watched(ip));
     }
 
     /// What one frame, received at `now`, tells the console.
@@ -83,6 +105,11 @@ impl Watcher {
             });
         }
         if let Some(claims) = self.round.get_mut(&arp.sender_ip) {
+            if arp.op == Op::Reply && Some(arp.target_mac) == self.our_mac {
+                let count = self.answers.entry(arp.sender_ip).or_default();
+                let n = count.entry(arp.sender_mac).or_default();
+                *n = n.saturating_add(1);
+            }
             let seen = claims.contains(&arp.sender_mac);
             if !seen {
                 claims.push(arp.sender_mac);
@@ -108,9 +135,10 @@ impl Watcher {
         out
     }
 
-    /// Closes the round: a miss for every watched address nobody claimed.
+    /// Closes the round: a miss for every watched address nobody claimed, and what the round's
+    /// answers per MAC say about hosts sharing one.
     pub fn end_round(&mut self) -> Vec<AgentMessage> {
-        let misses = self
+        let mut misses: Vec<AgentMessage> = self
             .round
             .iter()
             .filter(|(_, macs)| macs.is_empty())
@@ -119,6 +147,7 @@ impl Watcher {
                 observation: Observation::ProbeMiss,
             })
             .collect();
+        misses.extend(self.count_answers());
         self.last = self
             .round
             .iter()
@@ -126,6 +155,51 @@ impl Watcher {
             .collect();
         self.round.values_mut().for_each(Vec::clear);
         misses
+    }
+
+    /// `SameMacReplies` for each address whose answers per MAC changed what is known: several
+    /// answers from one MAC for `SHARED_ROUNDS` rounds, or one answer again after that.
+    fn count_answers(&mut self) -> Vec<AgentMessage> {
+        let answers = std::mem::take(&mut self.answers);
+        let mut out = Vec::new();
+        for ip in self.round.keys() {
+            let most = answers
+                .get(ip)
+                .and_then(|by_mac| by_mac.iter().max_by_key(|(_, n)| **n))
+                .map(|(mac, n)| (*mac, *n));
+            let report = match most {
+                Some((mac, n)) if n >= 2 => {
+                    let (_, fewest, rounds) = match self.several.get(ip) {
+                        Some(&(seen, fewest, rounds)) if seen == mac => {
+                            (mac, fewest.min(n), rounds.saturating_add(1))
+                        }
+                        _ => (mac, n, 1),
+                    };
+                    self.several.insert(*ip, (mac, fewest, rounds));
+                    let new = rounds == SHARED_ROUNDS || self.shared.get(ip) != Some(&mac);
+                    (rounds >= SHARED_ROUNDS && new).then(|| {
+                        self.shared.insert(*ip, mac);
+                        (mac, fewest)
+                    })
+                }
+                Some((mac, _)) => {
+                    self.several.remove(ip);
+                    self.shared.remove(ip).map(|_| (mac, 1))
+                }
+                None => {
+                    self.several.remove(ip);
+                    self.shared.remove(ip);
+                    None
+                }
+            };
+            if let Some((mac, replies)) = report {
+                out.push(AgentMessage::Observe {
+                    ip: *ip,
+                    observation: Observation::SameMacReplies { mac, replies },
+                });
+            }
+        }
+        out
     }
 
     /// Who held each address in the latest complete round (sent after reconnecting).
@@ -145,7 +219,6 @@ impl Watcher {
 
 #[cfg(test)]
 mod tests {
-    use super::super::arp::Op;
     use super::*;
 
     const A: Mac = Mac([2, 0, 0, 0x16, 0x16, 5]);
@@ -221,6 +294,51 @@ mod tests {
                 observation: Observation::ProbeMiss
             }]
         );
+    }
+
+    #[test]
+    fn several_answers_from_one_mac_on_consecutive_probes_are_hosts_sharing_it() {
+        const VMAC: Mac = Mac([0, 0, 0x5e, 0, 1, 51]);
+        let mut w = Watcher::new(ME);
+        let t = Instant::now();
+        w.set_watch(&[VIP]);
+        let answer = Arp {
+            target_mac: ME,
+            ..arp(Op::Reply, VMAC, VIP, Ipv4Addr::UNSPECIFIED)
+        };
+        let shared = |replies| {
+            vec![AgentMessage::Observe {
+                ip: VIP,
+                observation: Observation::SameMacReplies { mac: VMAC, replies },
+            }]
+        };
+        let round = |w: &mut Watcher, answers: usize| {
+            for _ in 0..answers {
+                w.on_frame(&answer, t);
+            }
+            w.end_round()
+        };
+        // a frame duplicated on the wire once is not enough
+        assert!(round(&mut w, 2).is_empty());
+        assert!(round(&mut w, 1).is_empty());
+        // two answers to each of two probes in a row: two hosts, said once
+        assert!(round(&mut w, 2).is_empty());
+        assert_eq!(
+            round(&mut w, 3),
+            shared(2),
+            "the fewest answers of the rounds"
+        );
+        assert!(round(&mut w, 2).is_empty());
+        // one answer again: said once
+        assert_eq!(round(&mut w, 1), shared(1));
+        assert!(round(&mut w, 1).is_empty());
+        // replies addressed to another host (not answers to our probe) are not counted
+        let theirs = arp(Op::Reply, VMAC, VIP, Ipv4Addr::UNSPECIFIED);
+        for _ in 0..2 {
+            w.on_frame(&theirs, t);
+            w.on_frame(&theirs, t);
+            assert!(w.end_round().is_empty());
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! - `havip_vip_state{vip,subnet}`: 0 not bound, 1 bound, 2 conflict
 //! - `havip_vip_holder_info{vip,subnet,mac,instance}`: 1 per current holder (each claimant in a
 //!   conflict); `instance` is the registered instance's name, empty when unregistered
+//! - `havip_vip_hosts_sharing_mac{vip,subnet,mac}`: how many hosts answer each probe with one
+//!   MAC, while more than one does (a split brain behind keepalived's virtual MAC)
 //! - `havip_vip_holder_changes_total{vip,subnet}`, `havip_vip_conflicts_total{vip,subnet}`
 //! - `havip_agent_up{agent}`, `havip_agent_observations_total{agent}`
 //! - `havip_subnet_addresses{subnet,state}`: `havip`, `instance`, `free`
@@ -71,6 +73,7 @@ fn counters() -> Family<Labels, Counter> {
 pub fn render(store: &Store) -> Result<String, ApiError> {
     let mut registry = Registry::with_prefix("havip");
     let (state, holder, changes, conflicts) = (gauges(), gauges(), counters(), counters());
+    let sharing = gauges();
     let mut havips_in: HashMap<String, i64> = HashMap::new();
     for h in store.havips()? {
         let at = vec![
@@ -78,6 +81,11 @@ pub fn render(store: &Store) -> Result<String, ApiError> {
             ("subnet", h.subnet_id.to_string()),
         ];
         *havips_in.entry(h.subnet_id.to_string()).or_default() += 1;
+        if let Some(shared) = h.binding.shared {
+            let mut labels = at.clone();
+            labels.push(("mac", shared.mac.to_string()));
+            sharing.get_or_create(&labels).set(i64::from(shared.hosts));
+        }
         let status = h.binding.status();
         let (value, macs) = match status {
             Status::Unbound => (0, vec![]),
@@ -99,6 +107,11 @@ pub fn render(store: &Store) -> Result<String, ApiError> {
         conflicts.get_or_create(&at).inc_by(counted.conflicts);
     }
     registry.register("vip_state", "0 not bound, 1 bound, 2 conflict", state);
+    registry.register(
+        "vip_hosts_sharing_mac",
+        "Hosts answering each probe with this MAC, while more than one does (a split brain behind a virtual MAC)",
+        sharing,
+    );
     registry.register(
         "vip_holder_info",
         "The MAC (and registered instance) holding the HAVIP",

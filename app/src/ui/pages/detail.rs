@@ -9,7 +9,7 @@ use crate::domain::binding::Change;
 use crate::domain::ids::HavipId;
 use crate::domain::model::{format_time, HistoryEvent};
 use crate::domain::pages::{
-    holder_instance, macs_text, HavipDetailData, HistoryPage, HISTORY_PAGE,
+    holder_instance, macs_text, virtual_mac_note, HavipDetailData, HistoryPage, HISTORY_PAGE,
 };
 use crate::ui::allowed_holders::AllowedHoldersCard;
 use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
@@ -136,7 +136,12 @@ fn binding_view(
                     " " {move || detail.with(|d| Some(unwatched_tag(d.row.watched)))}
                 </dd>
                 <dt>"IP address"</dt><dd class="ip">{first.row.ip.to_string()}</dd>
-                <dt>"Holder MAC"</dt><dd data-testid="holder">{fact(|d| macs_text(&d.row.status))}</dd>
+                <dt>"Holder MAC"</dt><dd>
+                    <span data-testid="holder">{fact(|d| macs_text(&d.row.status))}</span>
+                    {move || detail.with(|d| virtual_mac_note(&d.row.status).map(|note| view! {
+                        <span class="tag vmac" data-testid="virtual-mac" title="Hosts behind one virtual MAC are told apart by how many answer each probe: two answers to each of two probes in a row are a split brain.">{note}</span>
+                    }))}
+                </dd>
                 <dt>"Holder instance"</dt><dd data-testid="holder-instance">{fact(|d| holder_instance(&d.names(), &d.row.status))}</dd>
                 <dt>"Unauthorized claims"</dt><dd data-testid="unauthorized-claims">
                     {move || detail.with(|d| {
