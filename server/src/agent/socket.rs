@@ -199,7 +199,18 @@ mod tests {
             .unwrap();
         let arp = parse(&buf[..n]).unwrap();
         assert_eq!((arp.sender_mac, arp.target_ip), (sa.mac, target));
-        let own = timeout(Duration::from_millis(200), sa.recv(&mut buf)).await;
-        assert!(own.is_err(), "our own frame came back");
+        // our own frame is not read back: the first frame `a` reads is the one `b` sent after
+        let other = std::net::Ipv4Addr::new(192, 0, 2, 2);
+        sb.send(&probe(sb.mac, other)).unwrap();
+        let n = timeout(Duration::from_secs(1), sa.recv(&mut buf))
+            .await
+            .expect("b's probe reached a")
+            .unwrap();
+        let first = parse(&buf[..n]).unwrap();
+        assert_eq!(
+            (first.sender_mac, first.target_ip),
+            (sb.mac, other),
+            "our own frame came back first"
+        );
     }
 }
