@@ -100,6 +100,10 @@ impl Dedup {
     pub fn len(&self) -> usize {
         self.windows.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
 }
 
 #[cfg(test)]

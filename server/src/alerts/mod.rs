@@ -133,7 +133,7 @@ async fn run(
                 Err(RecvError::Closed) => return,
             },
             _ = tick.tick() => {
-                if dedup.len() == 0 {
+                if dedup.is_empty() {
                     continue;
                 }
                 let windows: HashMap<AlertId, Duration> = cx.store.alert_rules()

@@ -108,19 +108,19 @@ pub fn expected_signature(auth: &Authorization, secret_key: &str, request: &Sign
         request.query,
         canonical_headers,
         auth.signed_headers.join(";"),
-        hex(&Sha256::digest(payload))
+        hex(Sha256::digest(payload))
     );
     let string_to_sign = format!(
         "{ALGORITHM}\n{}\n{}/{}/tc3_request\n{}",
         request.timestamp,
         auth.date,
         auth.service,
-        hex(&Sha256::digest(canonical_request.as_bytes()))
+        hex(Sha256::digest(canonical_request.as_bytes()))
     );
     let k_date = hmac(format!("TC3{secret_key}").as_bytes(), auth.date.as_bytes());
     let k_service = hmac(&k_date, auth.service.as_bytes());
     let k_signing = hmac(&k_service, b"tc3_request");
-    hex(&hmac(&k_signing, string_to_sign.as_bytes()))
+    hex(hmac(&k_signing, string_to_sign.as_bytes()))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl DeviceKey {
     fn mac(&self, text: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
         mac.update(text.as_bytes());
-        hex::encode(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// A new cookie value for a browser that just logged in as `name` (validated: letters,
