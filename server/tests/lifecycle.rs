@@ -223,8 +223,26 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
         .headers_mut()
         .insert("cookie", cookie.parse().unwrap());
     let (mut browser_ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    // the frame format pages read (`app::api::live`), pinned on the real binary: one text frame
+    // per event, the event's JSON
     let greeting = browser_ws.next().await.unwrap().unwrap();
-    assert!(String::from_utf8_lossy(&greeting.into_data()).contains("Hello"));
+    let tokio_tungstenite::tungstenite::Message::Text(greeting) = greeting else {
+        panic!("the greeting is a text frame: {greeting:?}");
+    };
+    let greeting: serde_json::Value = serde_json::from_str(&greeting).unwrap();
+    let hello = greeting["Hello"].as_object().expect("a Hello");
+    assert_eq!(greeting.as_object().unwrap().len(), 1, "{greeting}");
+    let mut fields: Vec<&str> = hello.keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(fields, ["bundle", "epoch", "seq"], "{greeting}");
+    assert!(
+        hello["epoch"].is_u64() && hello["seq"].is_u64(),
+        "{greeting}"
+    );
+    assert!(
+        hello["bundle"].as_str().unwrap().starts_with("pkg"),
+        "{greeting}"
+    );
 
     // a create in flight: headers and half the body sent before the signal. It is in flight
     // once the console reads its body, which it asks for with "100 Continue"

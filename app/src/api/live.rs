@@ -1,14 +1,13 @@
-//! The browser's live channel: a websocket that pushes every change of the store. A browser
-//! that falls behind is disconnected (it reconnects and resyncs); it never slows the others
-//! down. Pages call it as the `live_events` server function; the console serves that path with
-//! its own upgrade (`live_stream` is the channel either way).
+//! The browser's live channel: a websocket at `LIVE_PATH` that pushes every change of the
+//! store, one JSON text frame per `LiveEvent` (the console's `live_ws` upgrades it and sends
+//! the frames; the page's `ui::live` reads them). A browser that falls behind is disconnected
+//! (it reconnects and resyncs); it never slows the others down.
 
-#[cfg(feature = "ssr")]
-use crate::domain::auth::{Role, SessionKey};
 use crate::domain::ids::{HavipId, RegionId};
-use leptos::prelude::*;
-use leptos::server_fn::{codec::JsonEncoding, BoxedStream, Websocket};
 use serde::{Deserialize, Serialize};
+
+/// Where pages open the live channel.
+pub const LIVE_PATH: &str = "/api/live_events";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LiveEvent {
@@ -30,47 +29,20 @@ pub enum LiveEvent {
     },
 }
 
-/// The live channel. Browsers reach it through this function's client; the console answers
-/// `GET /api/live_events` with its own websocket upgrade (see the server's `live_ws`), which
-/// sends the same frames with small buffers. Both run `live_stream`.
-#[server(protocol = Websocket<JsonEncoding, JsonEncoding>, endpoint = "live_events")]
-pub async fn live_events(
-    input: BoxedStream<String, ServerFnError>,
-) -> Result<BoxedStream<LiveEvent, ServerFnError>, ServerFnError> {
-    use futures::{channel::mpsc, StreamExt};
+impl LiveEvent {
+    /// The text frame that carries the event: its JSON, e.g.
+    /// `{"Changed":{"region_id":"region-…","havip_id":null,"at_ms":…}}`.
+    pub fn to_frame(&self) -> String {
+        serde_json::to_string(self).expect("live events serialize")
+    }
 
-    let store = super::store(Role::Viewer).map_err(|e| ServerFnError::new(e.message))?;
-    let session = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<SessionKey>().cloned())
-        .ok_or_else(|| ServerFnError::new("Log in first."))?;
-    let open = store.live_socket_opened(&session.0).map_err(|e| {
-        // the refusal's status (429) goes on the answer, as for every server function
-        let shown = super::outgoing(&e);
-        ServerFnError::new(shown.message)
-    })?;
-    let bundle = use_context::<LeptosOptions>()
-        .map(|o| o.site_pkg_dir.to_string())
-        .unwrap_or_default();
-    let mut events = Box::pin(live_stream(store, open, bundle));
-    let mut input = input;
-    let (mut tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                // the channel takes no input: any message (an oversized one included) ends it
-                _ = input.next() => break,
-                event = events.next() => match event {
-                    // a full per-browser buffer means "too slow": never wait for it
-                    Some(event) => if tx.try_send(Ok(event)).is_err() { break },
-                    None => break,
-                },
-            }
-        }
-    });
-    Ok(rx.into())
+    /// The event a text frame carries; `None` for anything else.
+    pub fn from_frame(text: &str) -> Option<LiveEvent> {
+        serde_json::from_str(text).ok()
+    }
 }
 
-/// What a browser's live channel carries, whatever the transport: `Hello` with where the stream
+/// What a browser's live channel carries: `Hello` with where the stream
 /// of changes stands and the build's `bundle`, then one `Changed` per change. It ends when the
 /// console stops (the page reconnects with back-off and resyncs) or when the browser fell too
 /// far behind (the same); `open` counts the channel against its session until then.
@@ -131,5 +103,35 @@ fn live_event(change: crate::store::StoreChange) -> LiveEvent {
         region_id,
         havip_id,
         at_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LiveEvent;
+
+    #[test]
+    fn the_frame_format_is_the_events_json() {
+        let hello = LiveEvent::Hello {
+            epoch: 7,
+            seq: 42,
+            bundle: "pkg/0123456789abcdef".into(),
+        };
+        let text = hello.to_frame();
+        assert_eq!(
+            text,
+            r#"{"Hello":{"epoch":7,"seq":42,"bundle":"pkg/0123456789abcdef"}}"#
+        );
+        assert_eq!(LiveEvent::from_frame(&text), Some(hello));
+        let changed = LiveEvent::Changed {
+            region_id: None,
+            havip_id: None,
+            at_ms: 1,
+        };
+        assert_eq!(
+            changed.to_frame(),
+            r#"{"Changed":{"region_id":null,"havip_id":null,"at_ms":1}}"#
+        );
+        assert_eq!(LiveEvent::from_frame("\0{}"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The page's live connection and how pages load their data.
 //!
-//! One websocket per open console. Every change the server pushes bumps `tick`; `connected`
+//! One websocket per open console (`Channel`, reading the frames `api::live` defines). Every
+//! change the server pushes bumps `tick`; `connected`
 //! drives the indicator in the top bar. The server-rendered page carries the mark of the change
 //! stream it was rendered at (`<meta name="havip-mark">`); the first `Hello` with the same mark
 //! means nothing changed in between, so hydration does not reload anything. After a drop the
@@ -97,23 +98,21 @@ fn page_bundle() -> Option<String> {
 
 #[cfg(feature = "hydrate")]
 async fn run(live: Live) {
-    use crate::api::live::{live_events, LiveEvent};
+    use crate::api::live::LiveEvent;
     use futures::StreamExt;
-    // the mark of the data on screen: where the stream stood when it was loaded, advanced by
-    // every change received since
     // the login and set-up pages have nothing live (and no session to open the channel with)
     let path = window().location().pathname().unwrap_or_default();
     if path.starts_with("/login") || path.starts_with("/setup") {
         return;
     }
+    // the mark of the data on screen: where the stream stood when it was loaded, advanced by
+    // every change received since
     let mut shown = rendered_mark();
     let built = page_bundle();
     let mut backoff_ms = 250u32;
     loop {
-        // the sender is kept alive for as long as the connection: dropping it closes the socket
-        let (_keep, rx) = futures::channel::mpsc::channel::<Result<String, ServerFnError>>(1);
-        if let Ok(mut events) = live_events(rx.into()).await {
-            while let Some(Ok(event)) = events.next().await {
+        if let Some(mut channel) = Channel::open() {
+            while let Some(event) = channel.events.next().await {
                 match event {
                     LiveEvent::Hello { epoch, seq, bundle } => {
                         live.connected.set(true);
@@ -137,6 +136,67 @@ async fn run(live: Live) {
         live.connected.set(false);
         gloo_sleep(backoff_ms).await;
         backoff_ms = (backoff_ms * 2).min(5_000);
+    }
+}
+
+/// One connection of the live channel: a browser websocket whose text frames become
+/// `events`; the stream ends when the socket closes, fails, or sends anything that is not an
+/// event. Dropping it closes the socket.
+#[cfg(feature = "hydrate")]
+struct Channel {
+    socket: web_sys::WebSocket,
+    events: futures::channel::mpsc::UnboundedReceiver<crate::api::live::LiveEvent>,
+    _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_end: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+#[cfg(feature = "hydrate")]
+impl Channel {
+    fn open() -> Option<Channel> {
+        use crate::api::live::{LiveEvent, LIVE_PATH};
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let location = window().location();
+        let scheme = match location.protocol().ok()?.as_str() {
+            "https:" => "wss",
+            _ => "ws",
+        };
+        let socket =
+            web_sys::WebSocket::new(&format!("{scheme}://{}{LIVE_PATH}", location.host().ok()?))
+                .ok()?;
+        let (tx, events) = futures::channel::mpsc::unbounded();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
+            let tx = tx.clone();
+            move |message: web_sys::MessageEvent| match message
+                .data()
+                .as_string()
+                .as_deref()
+                .and_then(LiveEvent::from_frame)
+            {
+                Some(event) => drop(tx.unbounded_send(event)),
+                None => tx.close_channel(),
+            }
+        });
+        let on_end = Closure::<dyn FnMut()>::new(move || tx.close_channel());
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_end.as_ref().unchecked_ref()));
+        socket.set_onerror(Some(on_end.as_ref().unchecked_ref()));
+        Some(Channel {
+            socket,
+            events,
+            _on_message: on_message,
+            _on_end: on_end,
+        })
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Drop for Channel {
+    fn drop(&mut self) {
+        // nothing may call the handlers once they are dropped with this
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
+        let _ = self.socket.close();
     }
 }
 

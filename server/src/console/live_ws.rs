@@ -1,11 +1,10 @@
-//! `GET /api/live_events`: the browser's live channel (`app::api::live`), upgraded here rather
-//! than by leptos' server-function handler, which takes the websocket library's defaults: a
-//! 128 KiB read buffer per socket, zero-filled on the first read (1,000 open pages held 130 to
-//! 220 MiB). This channel never reads more than a close frame, so its buffers are small.
+//! `GET /api/live_events`: the browser's live channel (`app::api::live`), its one
+//! implementation. Its buffers are small (the websocket library's defaults are a 128 KiB read
+//! buffer per socket, zero-filled on the first read: 1,000 open pages held 130 to 220 MiB): it
+//! never reads more than a close frame.
 //!
-//! The frames are those of the `live_events` server function, which the page's client decodes:
-//! binary, a 0 byte (server_fn 0.8's tag for an `Ok` item), then the event's JSON. Any message
-//! from the browser ends the channel, as does the console stopping ("going away"); the page
+//! Each event is one text frame, its JSON (`LiveEvent::to_frame`). Any message from the
+//! browser ends the channel, as does the console stopping ("going away"); the page
 //! reconnects with back-off and resyncs. The channel ends with its session: at logout, when
 //! its user is disabled, deleted or given a new password, or when an admin ends their
 //! sessions, it closes with 1008 ("policy violation"); reconnecting needs a new login.
@@ -63,13 +62,6 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, store, session, events))
 }
 
-/// The frame the page's server-function client expects for one event.
-pub fn frame(event: &LiveEvent) -> Vec<u8> {
-    let mut bytes = vec![0];
-    serde_json::to_writer(&mut bytes, event).expect("live events serialize");
-    bytes
-}
-
 async fn serve(
     socket: WebSocket,
     store: Store,
@@ -101,7 +93,7 @@ async fn serve(
             },
             event = events.next() => match event {
                 Some(event) => {
-                    let sent = to_page.send(Message::Binary(frame(&event).into()));
+                    let sent = to_page.send(Message::Text(event.to_frame().into()));
                     if !matches!(tokio::time::timeout(SEND_TIMEOUT, sent).await, Ok(Ok(()))) {
                         return;
                     }

@@ -6,7 +6,7 @@ use app::{shell, App};
 use axum::http::header;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -279,8 +279,7 @@ fn hardening_header(
 
 pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     let options = leptos_options(listen);
-    // the live channel's upgrade is the console's own (see `live_ws`), not leptos'
-    let routes = generate_route_list_with_exclusions(App, Some(vec![LIVE_PATH.to_string()]));
+    let routes = generate_route_list(App);
     let context = {
         let store = store.clone();
         move || {
@@ -327,9 +326,6 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         ))
 }
 
-/// where pages open the live channel: the `live_events` server function's path
-const LIVE_PATH: &str = <app::api::live::LiveEvents as leptos::server_fn::ServerFn>::PATH;
-
 fn agent_router(store: Store) -> Router {
     Router::new()
         .route(
@@ -343,7 +339,7 @@ fn agent_router(store: Store) -> Router {
 fn live_router(store: Store) -> Router {
     Router::new()
         .route(
-            LIVE_PATH,
+            app::api::live::LIVE_PATH,
             axum::routing::get(crate::console::live_ws::upgrade),
         )
         .with_state(store)

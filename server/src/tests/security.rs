@@ -749,7 +749,7 @@ async fn live_channels_end_with_their_session() {
     assert!(
         matches!(
             next,
-            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Binary(_))))
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(_))))
         ),
         "another user's channel: {next:?}"
     );
