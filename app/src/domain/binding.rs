@@ -429,6 +429,10 @@ pub fn restrict(
     let mut s = state.clone();
     // hosts allowed now are no longer unauthorized
     s.unauthorized.retain(|u| !may_hold(u.mac));
+    // hosts sharing a MAC no longer allowed are no longer holders either
+    if s.shared.is_some_and(|shared| !may_hold(shared.mac)) {
+        s.shared = None;
+    }
     let (kept, dropped): (Vec<Claim>, Vec<Claim>) = s.claims.iter().partition(|c| may_hold(c.mac));
     s.claims = kept;
     for c in dropped {

@@ -135,7 +135,7 @@ impl Throttle {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Failures>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+        app::support::lock(&self.failures)
     }
 
     /// Lets an attempt against `keys` through, counted as a failure until it succeeds, or
