@@ -1,5 +1,3 @@
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AgentId, SubnetId};
 use crate::domain::model::Agent;
@@ -18,7 +16,7 @@ fn public(mut agent: Agent) -> Agent {
 
 #[server(endpoint = "agents_page")]
 pub async fn agents_page() -> Result<AgentsData, ApiError> {
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("agents_page"))?;
     let mut subnets = vec![];
     for region in store.regions()? {
         for view in store.network_view(&region.id)? {
@@ -56,7 +54,7 @@ pub async fn create_agent(
     name: String,
     subnet_ids: Vec<SubnetId>,
 ) -> Result<CreatedAgent, ApiError> {
-    let (agent, token) = super::store(Role::Admin)?
+    let (agent, token) = super::store(super::roles::role_for("create_agent"))?
         .create_agent(&name, &subnet_ids)
         .await?;
     Ok(CreatedAgent {
@@ -67,7 +65,7 @@ pub async fn create_agent(
 
 #[server(endpoint = "revoke_agent")]
 pub async fn revoke_agent(id: AgentId) -> Result<Agent, ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("revoke_agent"))?
         .revoke_agent(&id)
         .await
         .map(public)

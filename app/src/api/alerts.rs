@@ -2,8 +2,6 @@
 //! delete, and send a test event to one.
 
 use crate::domain::alerts::{AlertRow, CreatedAlert, NewAlertRule, Scope};
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::AlertId;
 use leptos::prelude::*;
@@ -79,7 +77,7 @@ fn places(store: &crate::store::Store) -> Result<Vec<Place>, ApiError> {
 
 #[server(endpoint = "alerts_page")]
 pub async fn alerts_page() -> Result<AlertsView, ApiError> {
-    let store = super::store(Role::Admin)?;
+    let store = super::store(super::roles::role_for("alerts_page"))?;
     Ok(AlertsView {
         rows: store.alert_rows(RECENT_DELIVERIES)?,
         hooks_enabled: store.hooks_enabled(),
@@ -90,23 +88,27 @@ pub async fn alerts_page() -> Result<AlertsView, ApiError> {
 /// Adds a rule; a webhook's signing secret is in this answer only.
 #[server(endpoint = "create_alert", input = leptos::server_fn::codec::Json)]
 pub async fn create_alert(rule: NewAlertRule) -> Result<CreatedAlert, ApiError> {
-    super::store(Role::Admin)?.create_alert(rule).await
+    super::store(super::roles::role_for("create_alert"))?
+        .create_alert(rule)
+        .await
 }
 
 #[server(endpoint = "set_alert_enabled")]
 pub async fn set_alert_enabled(id: AlertId, enabled: bool) -> Result<(), ApiError> {
-    let store = super::store(Role::Admin)?;
+    let store = super::store(super::roles::role_for("set_alert_enabled"))?;
     store.set_alert_enabled(&id, enabled).await.map(|_| ())
 }
 
 #[server(endpoint = "delete_alert")]
 pub async fn delete_alert(id: AlertId) -> Result<(), ApiError> {
-    super::store(Role::Admin)?.delete_alert(&id).await
+    super::store(super::roles::role_for("delete_alert"))?
+        .delete_alert(&id)
+        .await
 }
 
 /// Sends an `alert.test` event to one rule (enabled or not); its delivery shows in the log.
 #[server(endpoint = "test_alert")]
 pub async fn test_alert(id: AlertId) -> Result<(), ApiError> {
-    let (me, store) = super::caller_and_store(Role::Admin)?;
+    let (me, store) = super::caller_and_store(super::roles::role_for("test_alert"))?;
     store.test_alert(&id, &me.user)
 }

@@ -1,5 +1,3 @@
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
@@ -10,7 +8,7 @@ use leptos::prelude::*;
 
 #[server(endpoint = "eips_page")]
 pub async fn eips_page() -> Result<EipsData, ApiError> {
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("eips_page"))?;
     let eips = store
         .eips()?
         .into_iter()
@@ -31,30 +29,36 @@ pub async fn eips_page() -> Result<EipsData, ApiError> {
 
 #[server(endpoint = "allocate_eip")]
 pub async fn allocate_eip() -> Result<Eip, ApiError> {
-    super::store(Role::Operator)?.allocate_eip().await
+    super::store(super::roles::role_for("allocate_eip"))?
+        .allocate_eip()
+        .await
 }
 
 #[server(endpoint = "release_eip")]
 pub async fn release_eip(id: EipId) -> Result<Eip, ApiError> {
-    super::store(Role::Operator)?.release_eip(&id).await
+    super::store(super::roles::role_for("release_eip"))?
+        .release_eip(&id)
+        .await
 }
 
 #[server(endpoint = "bind_eip")]
 pub async fn bind_eip(eip_id: EipId, havip_id: HavipId) -> Result<Havip, ApiError> {
-    super::store(Role::Operator)?
+    super::store(super::roles::role_for("bind_eip"))?
         .bind_eip(&eip_id, &havip_id)
         .await
 }
 
 #[server(endpoint = "unbind_eip")]
 pub async fn unbind_eip(eip_id: EipId) -> Result<Eip, ApiError> {
-    super::store(Role::Operator)?.unbind_eip(&eip_id).await
+    super::store(super::roles::role_for("unbind_eip"))?
+        .unbind_eip(&eip_id)
+        .await
 }
 
 /// Allocates a new EIP and binds it to the HAVIP in one step (released again if binding fails).
 #[server(endpoint = "bind_new_eip")]
 pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
-    let store = super::store(Role::Operator)?;
+    let store = super::store(super::roles::role_for("bind_new_eip"))?;
     store.havip(&havip_id)?;
     let eip = store.allocate_eip().await?;
     match store.bind_eip(&eip.id, &havip_id).await {
@@ -69,7 +73,7 @@ pub async fn bind_new_eip(havip_id: HavipId) -> Result<Havip, ApiError> {
 /// Unbinds whatever EIP the HAVIP has.
 #[server(endpoint = "unbind_havip_eip")]
 pub async fn unbind_havip_eip(havip_id: HavipId) -> Result<Eip, ApiError> {
-    let store = super::store(Role::Operator)?;
+    let store = super::store(super::roles::role_for("unbind_havip_eip"))?;
     let havip = store.havip(&havip_id)?;
     let eip = store
         .eips()?

@@ -1,5 +1,3 @@
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EniId, HavipId, RegionId};
 use crate::domain::listing::ListQuery;
@@ -16,7 +14,7 @@ pub async fn havip_page(
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
     use crate::domain::timeline::DAY_MS;
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("havip_page"))?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let crate::store::ListPage {
         havips,
@@ -45,24 +43,30 @@ pub async fn havip_page(
 /// Apply for an HAVIP: the address chosen automatically or typed by hand (`IpChoice`).
 #[server(input = Json, endpoint = "create_havip")]
 pub async fn create_havip(req: NewHavip) -> Result<Havip, ApiError> {
-    super::store(Role::Operator)?.create_havip(req).await
+    super::store(super::roles::role_for("create_havip"))?
+        .create_havip(req)
+        .await
 }
 
 #[server(endpoint = "rename_havip")]
 pub async fn rename_havip(id: HavipId, name: String) -> Result<Havip, ApiError> {
-    super::store(Role::Operator)?.rename_havip(&id, &name).await
+    super::store(super::roles::role_for("rename_havip"))?
+        .rename_havip(&id, &name)
+        .await
 }
 
 #[server(endpoint = "delete_havip")]
 pub async fn delete_havip(id: HavipId) -> Result<Havip, ApiError> {
-    super::store(Role::Operator)?.delete_havip(&id).await
+    super::store(super::roles::role_for("delete_havip"))?
+        .delete_havip(&id)
+        .await
 }
 
 /// One HAVIP with its binding, holders named, and the instances of its subnet.
 #[server(endpoint = "havip_detail")]
 pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
     use crate::domain::timeline::{DAY_MS, WEEK_MS};
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("havip_detail"))?;
     let havip = store.havip(&id)?;
     let last_agent = store
         .history(&id, 0, 1)?
@@ -92,7 +96,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
 #[server(endpoint = "havip_history")]
 pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiError> {
     use crate::domain::pages::HISTORY_PAGE;
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("havip_history"))?;
     store.havip(&id)?;
     let names = store.mac_names()?;
     let events = store
@@ -117,7 +121,7 @@ pub async fn set_allowed_holders(
     havip_id: HavipId,
     eni_ids: Vec<EniId>,
 ) -> Result<Havip, ApiError> {
-    super::store(Role::Operator)?
+    super::store(super::roles::role_for("set_allowed_holders"))?
         .set_allowed_holders(&havip_id, &eni_ids)
         .await
 }

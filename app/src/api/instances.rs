@@ -1,5 +1,3 @@
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{EniId, RegionId, SubnetId};
 use crate::domain::model::Instance;
@@ -8,7 +6,7 @@ use leptos::prelude::*;
 
 #[server(endpoint = "instances_page")]
 pub async fn instances_page(region_id: Option<RegionId>) -> Result<InstancesData, ApiError> {
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("instances_page"))?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let networks = store.network_view(&region_id)?;
     let in_region = |subnet_id: &SubnetId| {
@@ -38,7 +36,7 @@ pub async fn register_instance(
     ip: String,
 ) -> Result<Instance, ApiError> {
     use crate::store::NewInstance;
-    super::store(Role::Operator)?
+    super::store(super::roles::role_for("register_instance"))?
         .register_instance(NewInstance {
             name,
             subnet_id,
@@ -50,7 +48,7 @@ pub async fn register_instance(
 
 #[server(endpoint = "deregister_instance")]
 pub async fn deregister_instance(eni_id: EniId) -> Result<Instance, ApiError> {
-    super::store(Role::Operator)?
+    super::store(super::roles::role_for("deregister_instance"))?
         .deregister_instance(&eni_id)
         .await
 }

@@ -15,7 +15,7 @@ pub const RECENT_LOGIN_MS: u64 = 5 * 60_000;
 /// The caller's keys; every user's for an administrator.
 #[server(endpoint = "api_keys_page")]
 pub async fn api_keys_page() -> Result<Vec<crate::domain::pages::ApiKeyRow>, ApiError> {
-    let (me, store) = super::caller_and_store(Role::Viewer)?;
+    let (me, store) = super::caller_and_store(super::roles::role_for("api_keys_page"))?;
     match me.role {
         Role::Admin => store.api_keys_all(),
         _ => store.api_keys_of(&me.user),
@@ -28,7 +28,7 @@ pub async fn api_keys_page() -> Result<Vec<crate::domain::pages::ApiKeyRow>, Api
 /// `MAX_KEY_CREATIONS_PER_HOUR`, wrong passwords too.
 #[server(endpoint = "create_api_key")]
 pub async fn create_api_key(password: Option<String>) -> Result<CreatedApiKey, ApiError> {
-    let (me, store) = super::caller_and_store(Role::Viewer)?;
+    let (me, store) = super::caller_and_store(super::roles::role_for("create_api_key"))?;
     store.count_key_attempt(&me.user)?;
     let password = password.unwrap_or_default();
     // a password given is always checked; none is needed right after logging in
@@ -69,7 +69,7 @@ fn owner_for(me: &Principal, store: &crate::store::Store, id: &str) -> Result<St
 
 #[server(endpoint = "set_api_key_disabled")]
 pub async fn set_api_key_disabled(id: String, disabled: bool) -> Result<(), ApiError> {
-    let (me, store) = super::caller_and_store(Role::Viewer)?;
+    let (me, store) = super::caller_and_store(super::roles::role_for("set_api_key_disabled"))?;
     let owner = owner_for(&me, &store, &id)?;
     store
         .set_api_key_disabled(&owner, &id, disabled)
@@ -79,7 +79,7 @@ pub async fn set_api_key_disabled(id: String, disabled: bool) -> Result<(), ApiE
 
 #[server(endpoint = "delete_api_key")]
 pub async fn delete_api_key(id: String) -> Result<(), ApiError> {
-    let (me, store) = super::caller_and_store(Role::Viewer)?;
+    let (me, store) = super::caller_and_store(super::roles::role_for("delete_api_key"))?;
     let owner = owner_for(&me, &store, &id)?;
     store.delete_api_key(&owner, &id).await
 }

@@ -15,6 +15,7 @@ pub mod instances;
 pub mod keys;
 pub mod live;
 pub mod network;
+pub mod roles;
 pub mod users;
 
 #[cfg(feature = "ssr")]
@@ -126,7 +127,7 @@ pub fn require(role: Role) -> Result<Principal, ApiError> {
 /// The logged-in user and role, for the top bar and for hiding what the role cannot do.
 #[leptos::server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Principal, ApiError> {
-    require(Role::Viewer)
+    require(roles::role_for("whoami"))
 }
 
 /// The region to show: the one asked for, else the first (the seeded "Default").

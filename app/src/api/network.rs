@@ -1,5 +1,3 @@
-#[cfg(feature = "ssr")]
-use crate::domain::auth::Role;
 use crate::domain::error::ApiError;
 use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::model::{Region, Subnet, Vpc};
@@ -8,7 +6,7 @@ use leptos::prelude::*;
 
 #[server(endpoint = "network_page")]
 pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, ApiError> {
-    let store = super::store(Role::Viewer)?;
+    let store = super::store(super::roles::role_for("network_page"))?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     Ok(NetworkData {
         vpcs: store.network_view(&region_id)?,
@@ -19,19 +17,21 @@ pub async fn network_page(region_id: Option<RegionId>) -> Result<NetworkData, Ap
 
 #[server(endpoint = "create_region")]
 pub async fn create_region(name: String) -> Result<Region, ApiError> {
-    super::store(Role::Admin)?.create_region(&name).await
+    super::store(super::roles::role_for("create_region"))?
+        .create_region(&name)
+        .await
 }
 
 #[server(endpoint = "create_vpc")]
 pub async fn create_vpc(region_id: RegionId, name: String, cidr: String) -> Result<Vpc, ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("create_vpc"))?
         .create_vpc(&region_id, &name, &cidr)
         .await
 }
 
 #[server(endpoint = "create_subnet")]
 pub async fn create_subnet(vpc_id: VpcId, name: String, cidr: String) -> Result<Subnet, ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("create_subnet"))?
         .create_subnet(&vpc_id, &name, &cidr)
         .await
 }

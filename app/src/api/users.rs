@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[server(endpoint = "users_page")]
 pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
-    let store = super::store(Role::Admin)?;
+    let store = super::store(super::roles::role_for("users_page"))?;
     store
         .users()?
         .into_iter()
@@ -25,7 +25,7 @@ pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
 
 #[server(endpoint = "add_user")]
 pub async fn add_user(name: String, role: Role, password: String) -> Result<(), ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("add_user"))?
         .create_user(&name, &password, role)
         .await
         .map(|_| ())
@@ -33,7 +33,7 @@ pub async fn add_user(name: String, role: Role, password: String) -> Result<(), 
 
 #[server(endpoint = "set_user_role")]
 pub async fn set_user_role(name: String, role: Role) -> Result<(), ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("set_user_role"))?
         .set_user_role(&name, role)
         .await
         .map(|_| ())
@@ -41,7 +41,7 @@ pub async fn set_user_role(name: String, role: Role) -> Result<(), ApiError> {
 
 #[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("set_user_disabled"))?
         .set_user_disabled(&name, disabled)
         .await
         .map(|_| ())
@@ -49,7 +49,9 @@ pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), ApiEr
 
 #[server(endpoint = "delete_user")]
 pub async fn delete_user(name: String) -> Result<(), ApiError> {
-    super::store(Role::Admin)?.delete_user(&name).await
+    super::store(super::roles::role_for("delete_user"))?
+        .delete_user(&name)
+        .await
 }
 
 /// Sets a user's password, ending its sessions; its API keys are deleted too unless
@@ -60,12 +62,14 @@ pub async fn set_user_password(
     password: String,
     revoke_keys: Option<bool>,
 ) -> Result<(), ApiError> {
-    super::store(Role::Admin)?
+    super::store(super::roles::role_for("set_user_password"))?
         .set_password(&name, &password, revoke_keys.unwrap_or(true))
         .await
 }
 
 #[server(endpoint = "end_user_sessions")]
 pub async fn end_user_sessions(name: String) -> Result<(), ApiError> {
-    super::store(Role::Admin)?.end_user_sessions(&name).await
+    super::store(super::roles::role_for("end_user_sessions"))?
+        .end_user_sessions(&name)
+        .await
 }

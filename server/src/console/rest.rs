@@ -4,14 +4,14 @@
 
 use crate::console::refusal::Refusal;
 use app::domain::audit::AuditQuery;
-use app::domain::auth::{Principal, Role};
+use app::domain::auth::Principal;
 use app::domain::binding::{Claim, Status};
 use app::domain::error::ApiError;
 use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
 use app::store::Store;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{MatchedPath, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -84,19 +84,12 @@ async fn history(State(store): State<Store>, Path(id): Path<String>) -> Response
 /// page's `next`, `limit=` up to 200.
 async fn audit(
     State(store): State<Store>,
-    Extension(caller): Extension<Principal>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
     let Query(query) = match query {
         Ok(query) => query,
         Err(e) => return error(ApiError::malformed(format!("Malformed query: {e}"))),
     };
-    if caller.role < Role::Admin {
-        return error(ApiError::forbidden(format!(
-            "Your role ({}) may not read the audit log: it needs admin.",
-            caller.role
-        )));
-    }
     match store.audit(&query) {
         Ok(page) => Json(page).into_response(),
         Err(e) => error(e),
@@ -108,5 +101,25 @@ pub fn routes(store: Store) -> Router {
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/havips", get(list))
         .route("/api/v1/havips/{id}/history", get(history))
+        .route_layer(axum::middleware::from_fn(role_of_the_route))
         .with_state(store)
+}
+
+/// Each route needs the role `app::api::roles` gives its pattern (the access guard has let only
+/// a logged-in caller through).
+async fn role_of_the_route(
+    route: MatchedPath,
+    caller: Option<Extension<Principal>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let needed = app::api::roles::role_for(route.as_str());
+    match caller {
+        None => error(ApiError::unauthorized("Log in first.")),
+        Some(Extension(caller)) if caller.role < needed => error(ApiError::forbidden(format!(
+            "Your role ({}) may not do this: it needs {needed}. Ask an admin.",
+            caller.role
+        ))),
+        Some(_) => next.run(request).await,
+    }
 }
