@@ -47,10 +47,8 @@ enum Command {
 pub async fn run(cli: Cli) {
     crate::logs::init(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => crate::console::serve::run(*args)
-            .await
-            .map_err(anyhow::Error::msg),
-        Command::Agent(args) => crate::agent::run(args).await.map_err(anyhow::Error::msg),
+        Command::Serve(args) => crate::console::serve::run(*args).await,
+        Command::Agent(args) => crate::agent::run(args).await,
         Command::User(command) => crate::cli::users::run(command).await,
         Command::Key(command) => crate::cli::keys::run(command).await,
         Command::Check(args) => crate::cli::check::run(args),

@@ -8,6 +8,7 @@ pub mod protocol;
 mod socket;
 pub(crate) mod watch;
 
+use anyhow::Context;
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -45,36 +46,38 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(parsed)
 }
 
-pub async fn run(args: AgentArgs) -> Result<(), String> {
+pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     // refuse what can never work before touching the network
-    let endpoint = endpoint::Endpoint::parse(&args.server)?;
+    let endpoint = endpoint::Endpoint::parse(&args.server).map_err(anyhow::Error::msg)?;
     if let Some(warning) = endpoint.plain_text_warning() {
         tracing::warn!("havip agent: {warning}");
     }
     if args.token.trim().is_empty() {
-        return Err("the agent token is empty: create one on the console's Agents page".into());
+        anyhow::bail!("the agent token is empty: create one on the console's Agents page");
     }
     let tls = match &endpoint {
         endpoint::Endpoint::Tcp { tls: Some(_), .. } => Some(tokio_rustls::TlsConnector::from(
-            crate::tls::client_config(args.ca_cert.as_deref())?,
+            crate::tls::client_config(args.ca_cert.as_deref()).map_err(anyhow::Error::msg)?,
         )),
         _ if args.ca_cert.is_some() => {
-            return Err(format!(
+            anyhow::bail!(
                 "--ca-cert is for a console reached over TLS (https://); --server {} is not",
                 args.server
-            ))
+            )
         }
         _ => None,
     };
     let socket =
-        socket::ArpSocket::open(&args.interface).map_err(|e| format!("{}: {e}", args.interface))?;
+        socket::ArpSocket::open(&args.interface).with_context(|| args.interface.clone())?;
     crate::logs::announce!(
         "havip agent on {} ({}), reporting to {}",
         args.interface,
         socket.mac,
         args.server
     );
-    client::run_forever(&args, endpoint, tls, socket).await
+    client::run_forever(&args, endpoint, tls, socket)
+        .await
+        .map_err(anyhow::Error::msg)
 }
 
 #[cfg(test)]

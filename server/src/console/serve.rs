@@ -1,6 +1,7 @@
 //! `havip serve`: the console's HTTP server (SSR pages, server functions, the live websocket).
 
 use crate::console::access::Access;
+use anyhow::Context;
 use app::store::{Store, StoreConfig};
 use app::{shell, App};
 use axum::http::header;
@@ -93,10 +94,12 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("{text:?} is neither an address nor a CIDR"))
 }
 
-pub async fn run(args: ServeArgs) -> Result<(), String> {
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // a certificate that cannot be used is refused before anything else happens
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        (Some(cert), Some(key)) => {
+            Some(crate::tls::server_config(cert, key).map_err(anyhow::Error::msg)?)
+        }
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -121,12 +124,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             ..Default::default()
         },
     )
-    .map_err(|e| e.explain(&args.data.dir))?;
+    .map_err(|e| anyhow::anyhow!(e.explain(&args.data.dir)))?;
     if args.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
-        return Err("--metrics-token must be at least 16 characters".into());
+        anyhow::bail!("--metrics-token must be at least 16 characters");
     }
     let (access, setup_code) =
-        Access::new(store.clone(), tls.is_some()).map_err(|e| e.to_string())?;
+        Access::new(store.clone(), tls.is_some()).map_err(|e| anyhow::anyhow!(e.message))?;
     let access = access
         .with_metrics_token(args.metrics_token.clone())
         .with_public_url(args.public_url.as_ref())
@@ -134,7 +137,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if let Some(path) = &args.agent_socket {
         let _ = std::fs::remove_file(path);
         let unix = tokio::net::UnixListener::bind(path)
-            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot listen on {}", path.display()))?;
         crate::logs::announce!("agents also accepted on unix:{}", path.display());
         let agents = agent_router(store.clone());
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
@@ -176,7 +179,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     if let Some(addr) = args.api_listen {
         let listener = std::net::TcpListener::bind(addr)
-            .map_err(|e| format!("cannot listen on {addr} (--api-listen): {e}"))?;
+            .with_context(|| format!("cannot listen on {addr} (--api-listen)"))?;
         let api = crate::tcapi::router(crate::tcapi::TcApi::new(store.clone(), args.api_rate));
         crate::logs::announce!("Tencent Cloud API 3.0 compatible endpoint on {scheme}://{addr}");
         if let Some(warning) = crate::tcapi::exposure_warning(addr, tls.is_some()) {
@@ -194,7 +197,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     let app = router(store.clone(), args.listen, access);
     let listener = std::net::TcpListener::bind(args.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     crate::logs::announce!(
         "havip console on {scheme}://{} (data in {})",
         args.listen,
@@ -217,9 +220,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     store
         .shut_down_cleanly()
-        .map_err(|e| format!("flushing the database: {}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("flushing the database: {}", e.message))?;
     crate::logs::announce!("havip console stopped");
-    served
+    served.map_err(anyhow::Error::msg)
 }
 
 /// Forgets discovered stations nobody has seen for the configured time, every few minutes.
