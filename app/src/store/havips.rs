@@ -25,6 +25,18 @@ enum ClaimError {
 }
 
 impl Store {
+    /// What claiming or freeing an HAVIP's address writes in one transaction: the records, the
+    /// address index, the per-VPC counts and the audit log.
+    fn address_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+        let inner = &self.inner;
+        (
+            &inner.havips,
+            &inner.ip_index,
+            &inner.havip_counts,
+            &inner.audit,
+        )
+    }
+
     /// An HAVIP with its latest binding (times claims were last heard included).
     pub fn havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         self.havip_if_any(id)?
@@ -158,12 +170,8 @@ impl Store {
         let key = ip_key(&havip.subnet_id, havip.ip);
         let record = encode(havip);
         let note = note.on(&havip.id);
-        let result = (
-            &self.inner.havips,
-            &self.inner.ip_index,
-            &self.inner.havip_counts,
-            &self.inner.audit,
-        )
+        let result = self
+            .address_trees()
             .transaction(|(havips, index, counts, audit)| {
                 if index.get(&key)?.is_some() {
                     return Err(Abort::Abort(ClaimError::Taken));
@@ -230,12 +238,8 @@ impl Store {
     /// Deletes an HAVIP and its history; refused while an EIP is bound.
     pub async fn delete_havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         let note = self.note("havip.delete", id)?;
-        let result = (
-            &self.inner.havips,
-            &self.inner.ip_index,
-            &self.inner.havip_counts,
-            &self.inner.audit,
-        )
+        let result = self
+            .address_trees()
             .transaction(|(havips, index, counts, audit)| {
                 let Some(bytes) = havips.get(id)? else {
                     return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));

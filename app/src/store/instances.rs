@@ -26,6 +26,13 @@ pub struct NewInstance {
 }
 
 impl Store {
+    /// What registering or removing an instance writes in one transaction: its ENI record, the
+    /// address and MAC indexes, and the audit log.
+    fn instance_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+        let inner = &self.inner;
+        (&inner.enis, &inner.ip_index, &inner.mac_index, &inner.audit)
+    }
+
     pub async fn register_instance(&self, req: NewInstance) -> Result<Instance, ApiError> {
         let name = check_name(&req.name).map_err(|e| e.refusal("name"))?;
         let subnet = self
@@ -51,12 +58,8 @@ impl Store {
         let ip_key = ip_key(&subnet.id, ip);
         let record = encode(&instance);
         let note = self.note("instance.register", &instance.eni_id)?;
-        let result = (
-            &self.inner.enis,
-            &self.inner.ip_index,
-            &self.inner.mac_index,
-            &self.inner.audit,
-        )
+        let result = self
+            .instance_trees()
             .transaction(|(enis, index, macs, audit)| {
                 if index.get(&ip_key)?.is_some() {
                     return Err(Abort::Abort(IpError::InUse(ip).refusal("ip")));
@@ -104,12 +107,8 @@ impl Store {
             )));
         }
         let note = self.note("instance.deregister", eni_id)?;
-        let result = (
-            &self.inner.enis,
-            &self.inner.ip_index,
-            &self.inner.mac_index,
-            &self.inner.audit,
-        )
+        let result = self
+            .instance_trees()
             .transaction(|(enis, index, macs, audit)| {
                 enis.remove(instance.eni_id.as_bytes())?;
                 index.remove(ip_key(&instance.subnet_id, instance.ip))?;

@@ -87,6 +87,18 @@ pub(super) fn check_filters(filters: &[Filter], known: &[&str]) -> Result<(), Tc
     Ok(())
 }
 
+/// Whether an item is asked for: its `id` among `ids` (none given: every item), and for every
+/// filter, what `field` reads of the item under the filter's name among the filter's values.
+pub(super) fn wanted(
+    ids: &[String],
+    id: &str,
+    filters: &[Filter],
+    field: impl Fn(&str) -> String,
+) -> bool {
+    (ids.is_empty() || ids.iter().any(|i| i == id))
+        && filters.iter().all(|f| f.values.contains(&field(&f.name)))
+}
+
 /// Offset (default 0) and Limit (default 20, at most 100).
 pub(super) fn page(offset: Option<u64>, limit: Option<u64>) -> Result<(usize, usize), TcError> {
     let limit = limit.unwrap_or(20);

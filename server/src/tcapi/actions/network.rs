@@ -1,6 +1,6 @@
 //! VPCs and subnets: describe, create, delete; the HAVIP quota.
 
-use super::common::{check_filters, id, list, object, own_vpc, page, Filter};
+use super::common::{check_filters, id, list, object, own_vpc, page, wanted, Filter};
 use super::Ctx;
 use crate::tcapi::errors::TcError;
 use crate::tcapi::params::{decode, number};
@@ -37,15 +37,11 @@ pub(super) fn describe_vpcs(ctx: &Ctx, params: Value) -> Result<Map<String, Valu
     let items = views
         .iter()
         .enumerate()
-        .filter(|(_, v)| ids.is_empty() || ids.iter().any(|i| i == v.vpc.id.as_str()))
         .filter(|(_, v)| {
-            filters.iter().all(|f| {
-                let value = match f.name.as_str() {
-                    "vpc-id" => v.vpc.id.to_string(),
-                    "vpc-name" => v.vpc.name.clone(),
-                    _ => v.vpc.cidr.to_string(),
-                };
-                f.values.contains(&value)
+            wanted(&ids, v.vpc.id.as_str(), &filters, |name| match name {
+                "vpc-id" => v.vpc.id.to_string(),
+                "vpc-name" => v.vpc.name.clone(),
+                _ => v.vpc.cidr.to_string(),
             })
         })
         .map(|(n, v)| shapes::vpc(&v.vpc, n == 0))
@@ -77,16 +73,12 @@ pub(super) fn describe_subnets(ctx: &Ctx, params: Value) -> Result<Map<String, V
         .iter()
         .flat_map(|v| v.subnets.iter())
         .enumerate()
-        .filter(|(_, s)| ids.is_empty() || ids.iter().any(|i| i == s.subnet.id.as_str()))
         .filter(|(_, s)| {
-            filters.iter().all(|f| {
-                let value = match f.name.as_str() {
-                    "vpc-id" => s.subnet.vpc_id.to_string(),
-                    "subnet-id" => s.subnet.id.to_string(),
-                    "subnet-name" => s.subnet.name.clone(),
-                    _ => s.subnet.cidr.to_string(),
-                };
-                f.values.contains(&value)
+            wanted(&ids, s.subnet.id.as_str(), &filters, |name| match name {
+                "vpc-id" => s.subnet.vpc_id.to_string(),
+                "subnet-id" => s.subnet.id.to_string(),
+                "subnet-name" => s.subnet.name.clone(),
+                _ => s.subnet.cidr.to_string(),
             })
         })
         .map(|(n, s)| shapes::subnet(&s.subnet, s.usable, s.free, n == 0))
