@@ -40,13 +40,18 @@ test("bind and unbind an EIP from the list; delete and release follow the rules"
   await eipRow.getByRole("button", { name: "Release" }).click();
   await expect(eipRow).toHaveCount(0);
 
-  // bind an already allocated EIP, chosen in the dialog
+  // bind an already allocated EIP, chosen in the dialog: the one this click allocates (other
+  // tests' EIPs may be listed, bound or not, and the pool hands out its lowest free address)
+  const listed = () => page.locator("#eip-table tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-ip")!));
+  const before = await listed();
   await page.getByRole("button", { name: "Allocate EIP" }).click();
-  await expect(page.locator("#eip-table tbody tr")).not.toHaveCount(0);
-  const free = (await page.locator("#eip-table tbody tr").last().getAttribute("data-ip"))!;
+  await expect(page.locator("#eip-table tbody tr")).toHaveCount(before.length + 1);
+  const free = (await listed()).find((ip) => !before.includes(ip))!;
   await open(page, `/${region.query}`);
   await row(page, name).getByRole("button", { name: "Bind EIP" }).click();
-  const value = await page.locator("#eip-select option", { hasText: free }).getAttribute("value");
+  // "203.0.113.1 (eip-…)", not 203.0.113.10
+  const option = page.locator("#eip-select option").filter({ hasText: new RegExp(`^${free.replace(/\./g, "\\.")} \\(`) });
+  const value = await option.getAttribute("value");
   await page.locator("#eip-select").selectOption(value!);
   await page.getByRole("dialog", { name: "Bind EIP" }).getByRole("button", { name: "OK" }).click();
   await expect(row(page, name).getByTestId("eip")).toHaveText(free);
