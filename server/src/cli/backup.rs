@@ -3,7 +3,7 @@
 //! A backup is taken while the console runs: the console answers on `DIR/backup.sock`
 //! (`backup_socket`). With the console stopped, the command reads the database itself.
 
-use super::{finish, open_existing, DataDir};
+use super::{a_database_in, finish, open_existing, DataDir};
 use crate::console::backup_socket::socket_path;
 use anyhow::Context;
 use std::io::Write;
@@ -26,7 +26,7 @@ pub struct RestoreArgs {
 
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let dir = &args.data.dir;
-    anyhow::ensure!(dir.join("db").is_file(), "no database in {}", dir.display());
+    a_database_in(dir)?;
     let mut out = std::io::stdout().lock();
     owner_only_if_a_file(&out)?;
     match app::store::Store::open(dir, app::store::StoreConfig::default()) {

@@ -34,8 +34,14 @@ pub fn open(dir: &Path) -> anyhow::Result<Store> {
 
 /// Opens an existing database only: a command never creates one where there is none.
 pub fn open_existing(dir: &Path) -> anyhow::Result<Store> {
-    anyhow::ensure!(dir.join("db").is_file(), "no database in {}", dir.display());
+    a_database_in(dir)?;
     open(dir)
+}
+
+/// Refuses a directory that holds no database (a command never creates one there).
+pub fn a_database_in(dir: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(dir.join("db").is_file(), "no database in {}", dir.display());
+    Ok(())
 }
 
 /// The end of a command that opened the store: whatever `result` is, the store stops cleanly,
