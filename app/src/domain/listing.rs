@@ -32,6 +32,29 @@ pub struct Counters {
     pub conflict: u32,
 }
 
+impl Counters {
+    /// Counts one more HAVIP in `status`.
+    pub fn add(&mut self, status: StatusKey) {
+        self.total += 1;
+        match status {
+            StatusKey::Unbound => self.unbound += 1,
+            StatusKey::Bound => self.bound += 1,
+            StatusKey::Conflict => self.conflict += 1,
+        }
+    }
+
+    /// How many of the region the status filter `status` ("", "bound"…) keeps.
+    pub fn of_status(&self, status: &str) -> Option<u32> {
+        match status {
+            "" => Some(self.total),
+            "bound" => Some(self.bound),
+            "unbound" => Some(self.unbound),
+            "conflict" => Some(self.conflict),
+            _ => None,
+        }
+    }
+}
+
 /// The three states the list filters and counts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusKey {
@@ -92,6 +115,21 @@ impl Listed {
         }
     }
 
+    /// What the list knows of a row it shows (a live change carries rows, not records).
+    pub fn of_row(row: &crate::domain::pages::HavipRow) -> Listed {
+        let (haystack, name_end) = haystack(&row.name, &row.id, row.ip);
+        Listed {
+            id: row.id.tail(),
+            vpc: row.vpc_id.tail(),
+            subnet: row.subnet_id.tail(),
+            ip: row.ip,
+            created: row.created,
+            status: StatusKey::of(&row.status),
+            name_end,
+            haystack,
+        }
+    }
+
     pub fn id(&self) -> HavipId {
         HavipId::from_tail(self.id)
     }
@@ -110,6 +148,20 @@ impl Listed {
         self.haystack
             .get(..usize::from(self.name_end))
             .unwrap_or_default()
+    }
+}
+
+impl ListQuery {
+    /// Whether its search and filters keep `listed` (for one HAVIP; a pass over a region
+    /// prepares them once, see `select`).
+    pub fn keeps(&self, listed: &Listed) -> bool {
+        Filter::new(self).keeps(listed)
+    }
+
+    /// Whether it searches or filters by more than the status: then the counters of the region
+    /// do not say how many match.
+    pub fn narrows(&self) -> bool {
+        !self.q.trim().is_empty() || !self.vpc.is_empty() || !self.subnet.is_empty()
     }
 }
 
@@ -190,12 +242,7 @@ pub fn select<'a>(all: impl IntoIterator<Item = &'a Listed>, query: &ListQuery) 
     let mut counters = Counters::default();
     let mut kept: Vec<&Listed> = vec![];
     for listed in all {
-        counters.total += 1;
-        match listed.status {
-            StatusKey::Unbound => counters.unbound += 1,
-            StatusKey::Bound => counters.bound += 1,
-            StatusKey::Conflict => counters.conflict += 1,
-        }
+        counters.add(listed.status);
         if filter.keeps(listed) {
             kept.push(listed);
         }

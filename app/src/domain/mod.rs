@@ -10,6 +10,7 @@ pub mod error;
 pub mod haconfig;
 pub mod ids;
 pub mod ip;
+pub mod list_changes;
 pub mod listing;
 pub mod mac;
 pub mod model;

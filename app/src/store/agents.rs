@@ -218,7 +218,7 @@ impl Store {
             })?;
         }
         // something shown changed (a holder, a conflict, an outsider's claim)
-        self.publish_havip(&havip);
+        self.publish_havip(&havip, false);
         Ok(changes)
     }
 

@@ -120,7 +120,7 @@ impl Store {
         self.audited();
         self.reindex(&havip.id)?;
         self.flush().await?;
-        self.publish_havip(&havip);
+        self.publish_havip(&havip, false);
         self.publish(StoreChange::Eips);
         Ok(havip)
     }
@@ -151,7 +151,7 @@ impl Store {
         self.reindex(&havip_id)?;
         self.flush().await?;
         if let Ok(h) = self.havip(&havip_id) {
-            self.publish_havip(&h);
+            self.publish_havip(&h, false);
         }
         self.publish(StoreChange::Eips);
         Ok(eip)

@@ -202,7 +202,7 @@ impl Store {
             Ok(())
         })?;
         self.flush().await?;
-        self.publish_havip(&updated);
+        self.publish_havip(&updated, true);
         Ok(updated)
     }
 
@@ -278,6 +278,7 @@ impl Store {
             region_id: havip.region_id.clone(),
             havip_id: havip.id.clone(),
             subnet_id: havip.subnet_id.clone(),
+            havip: Box::new(havip.clone()),
         });
         Ok(havip)
     }

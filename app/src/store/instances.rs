@@ -232,7 +232,7 @@ impl Store {
             })?;
         }
         self.flush().await?;
-        self.publish_havip(&updated);
+        self.publish_havip(&updated, false);
         Ok(updated)
     }
 

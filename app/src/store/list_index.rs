@@ -94,6 +94,16 @@ impl Store {
         })
     }
 
+    /// Every HAVIP of the region, counted by status.
+    pub fn region_counters(&self, region_id: &RegionId) -> crate::domain::listing::Counters {
+        let index = lock(&self.inner.list);
+        let mut counters = crate::domain::listing::Counters::default();
+        for listed in index.get(region_id).into_iter().flat_map(|r| r.values()) {
+            counters.add(listed.status);
+        }
+        counters
+    }
+
     /// The ids at `offset..offset + limit` of a region's HAVIPs, newest first, and how many
     /// the region has, from the index.
     pub fn havip_ids_newest_first(

@@ -73,15 +73,19 @@ pub enum StoreChange {
         havip_id: HavipId,
         subnet_id: SubnetId,
     },
-    /// An HAVIP's record or binding changed.
+    /// An HAVIP's record or binding changed; `renamed` when its name did (the only change of
+    /// what the list searches and sorts by: a binding changes only its status).
     Havip {
         region_id: RegionId,
         havip_id: HavipId,
+        renamed: bool,
     },
+    /// An HAVIP was deleted: its last record (where it stood in the list).
     HavipDeleted {
         region_id: RegionId,
         havip_id: HavipId,
         subnet_id: SubnetId,
+        havip: Box<crate::domain::model::Havip>,
     },
     Network {
         region_id: RegionId,
@@ -181,6 +185,8 @@ struct Inner {
     /// group commit: makes writes durable (see `flusher`)
     flusher: flusher::Flusher,
     changes: broadcast::Sender<StoreChange>,
+    /// held while a change is numbered and sent, so the numbers follow the channel's order
+    publishing: Mutex<()>,
     /// true once the console is shutting down (see `lifecycle`)
     closing: tokio::sync::watch::Sender<bool>,
     open_sockets: AtomicUsize,
@@ -282,6 +288,7 @@ impl Store {
                 dir: dir.as_ref().to_path_buf(),
                 flusher: flusher::Flusher::start(db.clone()).map_err(db_err)?,
                 changes,
+                publishing: Mutex::new(()),
                 closing: tokio::sync::watch::Sender::new(false),
                 open_sockets: AtomicUsize::new(0),
                 live_per_session: Mutex::new(HashMap::new()),
@@ -345,7 +352,16 @@ impl Store {
         self.inner.changes.subscribe()
     }
 
+    /// The changes from now on, and the number of the last change before them: the first one
+    /// received is number `seq + 1`, and so on in order (until the receiver lags).
+    pub fn subscribe_numbered(&self) -> (u64, broadcast::Receiver<StoreChange>) {
+        let _numbering = lock(&self.inner.publishing);
+        let changes = self.inner.changes.subscribe();
+        (self.inner.change_seq.load(Ordering::SeqCst), changes)
+    }
+
     fn publish(&self, change: StoreChange) {
+        let _numbering = lock(&self.inner.publishing);
         self.inner.change_seq.fetch_add(1, Ordering::SeqCst);
         // no receivers is fine
         let _ = self.inner.changes.send(change);
@@ -397,10 +413,11 @@ impl Store {
     }
 
     /// Tells everyone watching that this HAVIP (its record or its binding) changed.
-    fn publish_havip(&self, havip: &crate::domain::model::Havip) {
+    fn publish_havip(&self, havip: &crate::domain::model::Havip, renamed: bool) {
         self.publish(StoreChange::Havip {
             region_id: havip.region_id.clone(),
             havip_id: havip.id.clone(),
+            renamed,
         });
     }
 

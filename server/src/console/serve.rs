@@ -338,14 +338,16 @@ fn agent_router(store: Store) -> Router {
         .with_state(store)
 }
 
-/// Browsers' live channels (behind the access guard, as every route of `router`).
+/// Browsers' live channels (behind the access guard, as every route of `router`), fed by one
+/// hub for all of them.
 fn live_router(store: Store) -> Router {
+    let hub = app::api::live::hub::LiveHub::start(store.clone());
     Router::new()
         .route(
             app::api::live::LIVE_PATH,
             axum::routing::get(crate::console::live_ws::upgrade),
         )
-        .with_state(store)
+        .with_state((store, hub))
 }
 
 /// Compression of what is made per request (pages, server functions, JSON): a fast level, as

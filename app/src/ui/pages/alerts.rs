@@ -9,13 +9,14 @@ use crate::domain::alerts::{
 };
 use crate::domain::model::format_time;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
-use crate::ui::live::page_data;
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    let data = page_data(|| (), |()| alerts_page());
+    let data = page_data(|| (), |()| alerts_page(), Watch::reload(|_, _| Interest::new(&[Topic::Alerts])));
     let create = ServerAction::<CreateAlert>::new();
     let enable = ServerAction::<SetAlertEnabled>::new();
     let delete = ServerAction::<DeleteAlert>::new();

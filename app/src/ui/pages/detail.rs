@@ -15,7 +15,8 @@ use crate::ui::allowed_holders::AllowedHoldersCard;
 use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
-use crate::ui::live::{page_data, PageData};
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::loaded;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -47,6 +48,10 @@ pub fn HavipDetailPage() -> impl IntoView {
                 Err(e) => Err(crate::domain::error::ApiError::malformed(e)),
             }
         },
+        Watch::reload(|id, _| {
+            let topics = [Topic::Havips, Topic::Instances, Topic::Agents, Topic::Network];
+            Interest::new(&topics).of_havip(id.clone().ok())
+        }),
     );
     let history = page_data(
         move || (id.get(), page.get()),
@@ -56,6 +61,9 @@ pub fn HavipDetailPage() -> impl IntoView {
                 Err(e) => Err(crate::domain::error::ApiError::malformed(e)),
             }
         },
+        Watch::reload(|(id, _): &(Result<HavipId, String>, u32), _| {
+            Interest::new(&[Topic::Havips]).of_havip(id.clone().ok())
+        }),
     );
     // (HAVIP id, label) while the Bind EIP dialog is open
     let bind_eip = RwSignal::new(None::<(HavipId, String)>);

@@ -3,14 +3,15 @@
 use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
 use crate::domain::model::format_time;
 use crate::ui::components::{refusal, refusals, FieldError};
-use crate::ui::live::page_data;
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 #[component]
 pub fn EipsPage() -> impl IntoView {
-    let data = page_data(|| (), |()| eips_page());
+    let data = page_data(|| (), |()| eips_page(), Watch::reload(|_, _| Interest::new(&[Topic::Eips, Topic::Havips])));
     let allocate = ServerAction::<AllocateEip>::new();
     let release = ServerAction::<ReleaseEip>::new();
     let unbind = ServerAction::<UnbindEip>::new();

@@ -11,7 +11,9 @@ use crate::domain::timeline::Timeline;
 use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
-use crate::ui::live::{page_data, use_live, PageData};
+use crate::api::live::{Interest, Topic};
+use crate::domain::list_changes;
+use crate::ui::live::{page_data, use_live, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
 use leptos::prelude::*;
@@ -48,6 +50,15 @@ pub fn HavipListPage() -> impl IntoView {
     let data: ListData = page_data(
         move || (region.get(), query.get()),
         |(region, query)| havip_page(region, query),
+        Watch {
+            interest: |(region, _), data| {
+                let region = data.map(|d| d.region_id.clone()).or(region.clone());
+                let topics = [Topic::Havips, Topic::Network, Topic::Instances, Topic::Agents];
+                Interest::new(&topics).in_region(region)
+            },
+            // an HAVIP's change is applied to the rows in place
+            apply: Some(|data, (_, query), change| list_changes::apply(data, query, change)),
+        },
     );
     let dialog = RwSignal::new(Dialog::None);
     let close = Callback::new(move |()| dialog.set(Dialog::None));

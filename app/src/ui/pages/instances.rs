@@ -10,7 +10,8 @@ use crate::domain::name::check_name;
 use crate::domain::pages::{InstancesData, SubnetView, VpcView};
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
-use crate::ui::live::{page_data, PageData};
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
@@ -19,7 +20,14 @@ type Data = PageData<Option<RegionId>, InstancesData>;
 #[component]
 pub fn InstancesPage() -> impl IntoView {
     let region = region_query();
-    let data: Data = page_data(move || region.get(), instances_page);
+    let data: Data = page_data(
+        move || region.get(),
+        instances_page,
+        Watch::reload(|region, data: Option<&InstancesData>| {
+            let region = data.map(|d| d.region_id.clone()).or(region.clone());
+            Interest::new(&[Topic::Instances, Topic::Network, Topic::Havips]).in_region(region)
+        }),
+    );
     let deregister = ServerAction::<DeregisterInstance>::new();
     let register = ServerAction::<RegisterInstance>::new();
     let error = refusals(vec![refusal(deregister), refusal(register)]);

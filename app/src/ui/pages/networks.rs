@@ -4,14 +4,22 @@ use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc};
 use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::pages::{NetworkData, VpcView};
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
-use crate::ui::live::page_data;
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn NetworksPage() -> impl IntoView {
     let region = region_query();
-    let data = page_data(move || region.get(), network_page);
+    let data = page_data(
+        move || region.get(),
+        network_page,
+        Watch::reload(|region, data: Option<&NetworkData>| {
+            let region = data.map(|d| d.region_id.clone()).or(region.clone());
+            Interest::new(&[Topic::Network, Topic::Havips, Topic::Instances]).in_region(region)
+        }),
+    );
     view! {
         {page_view(data.first, move |NetworkData { region_id, .. }| {
             let vpcs = Memo::new(move |_| data.with(|d| d.vpcs.clone()));

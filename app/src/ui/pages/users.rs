@@ -7,7 +7,8 @@ use crate::domain::auth::{check_password, Role};
 use crate::domain::model::format_time;
 use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
-use crate::ui::live::page_data;
+use crate::api::live::{Interest, Topic};
+use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
@@ -22,7 +23,7 @@ struct Actions {
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let data = page_data(|| (), |()| users_page());
+    let data = page_data(|| (), |()| users_page(), Watch::reload(|_, _| Interest::new(&[Topic::Users])));
     let actions = Actions {
         role: ServerAction::new(),
         disable: ServerAction::new(),
