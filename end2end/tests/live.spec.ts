@@ -1,4 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Browser, Page, WebSocketRoute } from "@playwright/test";
+import { PASSWORD } from "../playwright.config";
 import { open, ownRegion, row, startApply, unique } from "./helpers";
 
 async function apply(page: Page, name: string) {
@@ -42,30 +43,129 @@ test("pages load their data once: hydration fetches nothing again", async ({ pag
 
   // What hydration fetches, it sends while the page hydrates or right after the live channel's
   // greeting (a page rendered at another mark reloads): before the page receives any later
-  // message of that channel. A change made once the page is live reaches it as a `Changed`
-  // message, which the page answers with one reload of its data. So every request before that
-  // message came from hydration, and there must be none; the reload after it ends the wait
-  // (and shows that the page was listening). The browser reports both in the order they happen.
+  // message of that channel. A rename made once the page is live reaches it as a `Change`
+  // message, which these pages (they show HAVIPs, but not as rows they can update) answer with
+  // one reload of their data. So every request before that message came from hydration, and
+  // there must be none; the reload after it ends the wait (and shows that the page was
+  // listening). The browser reports both in the order they happen. (The list takes the change
+  // in place, with no request: see the next test.)
   const seen: string[] = [];
   page.on("request", (r) => {
     const path = new URL(r.url()).pathname;
     if (r.method() === "POST" && path.startsWith("/api/")) seen.push(path);
   });
   page.on("websocket", (ws) => ws.on("framereceived", (f) => {
-    if (String(f.payload).includes('"Changed"')) seen.push("Changed");
+    if (String(f.payload).includes('"Change"')) seen.push("Change");
   }));
   let n = 0;
-  for (const path of [`/${region.query}`, "/eips", `/instances${region.query}`, `/networks${region.query}`, "/agents"]) {
+  for (const path of ["/eips", `/instances${region.query}`, `/networks${region.query}`, `/havip/${id}`]) {
     seen.length = 0;
     await open(page, path);
     const renamed = await page.request.post("/api/rename_havip", { form: { id, name: `${name}-${++n}` } });
     expect(renamed.ok(), await renamed.text()).toBe(true);
-    const changed = () => seen.indexOf("Changed");
+    const changed = () => seen.indexOf("Change");
     await expect
       .poll(() => changed() >= 0 && seen.length > changed() + 1, { message: `${path} reloads its data on a live change` })
       .toBe(true);
     expect(seen.slice(0, changed()), `${path} refetched after hydration`).toEqual([]);
   }
+});
+
+/** Logs the viewer in, in a browser of its own, on `path`; returns its page once live. */
+async function viewerOn(browser: Browser, path: string) {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto(`/login?next=${encodeURIComponent(path)}`);
+  await page.getByLabel("User name").fill("viewer");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.locator("#whoami")).toHaveText("viewer (viewer)");
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  return page;
+}
+
+test("the list takes another user's creates, renames and deletes in place: no server-function request, the typed search and its focus stay", async ({ page, browser }) => {
+  // the administrator changes the region; the viewer watches its list
+  const region = await ownRegion(page, "Push");
+  const create = async (name: string) => {
+    const made = await page.request.post("/api/create_havip", {
+      data: { req: { region_id: region.id, name, vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
+    });
+    expect(made.status(), await made.text()).toBe(200);
+    return (await made.json()).id as string;
+  };
+  const first = unique("push");
+  const firstId = await create(first);
+  const watcher = await viewerOn(browser, `/${region.query}`);
+  const calls: string[] = [];
+  watcher.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname.startsWith("/api/")) calls.push(new URL(r.url()).pathname);
+  });
+  const total = watcher.getByTestId("count-total");
+  await expect(total).toHaveText("1");
+  const search = watcher.getByRole("searchbox", { name: "Search" });
+  await search.fill("half-typed sear");
+
+  const second = unique("push");
+  const secondId = await create(second);
+  await expect(row(watcher, second)).toHaveCount(1);
+  await expect(total).toHaveText("2");
+  await expect(watcher.locator("#page-info")).toHaveText("Page 1 of 1 · 2 matching");
+  // newest first: the new row on top
+  await expect(watcher.locator("#havip-table tbody tr").first()).toHaveAttribute("data-id", secondId);
+
+  const renamed = await page.request.post("/api/rename_havip", { form: { id: firstId, name: `${first}-renamed` } });
+  expect(renamed.ok(), await renamed.text()).toBe(true);
+  await expect(row(watcher, `${first}-renamed`)).toHaveCount(1);
+
+  const deleted = await page.request.post("/api/delete_havip", { form: { id: secondId } });
+  expect(deleted.ok(), await deleted.text()).toBe(true);
+  await expect(row(watcher, second)).toHaveCount(0);
+  await expect(total).toHaveText("1");
+  await expect(watcher.locator("#page-info")).toHaveText("Page 1 of 1 · 1 matching");
+
+  expect(calls, "server functions the list called for the changes").toEqual([]);
+  await expect(search).toHaveValue("half-typed sear");
+  await expect(search).toBeFocused();
+  await watcher.context().close();
+});
+
+test("a list that missed changes (its channel fell behind and was dropped) loads them when it reconnects", async ({ page }) => {
+  const region = await ownRegion(page, "Missed");
+  await open(page, `/${region.query}`);
+  const name = unique("missed");
+  await apply(page, name);
+  const id = (await row(page, name).getAttribute("data-id"))!;
+  // the channel goes through the test: it forwards everything until it holds the server's
+  // frames back, as a console does for a page that stopped reading, then drops the page
+  const held: unknown[] = [];
+  let holding = false;
+  let routed: WebSocketRoute | undefined;
+  await page.routeWebSocket(/\/api\/live_events$/, (ws) => {
+    routed = ws;
+    const server = ws.connectToServer();
+    server.onMessage((m) => (held.length || holding ? held.push(m) : ws.send(m)));
+    ws.onMessage((m) => server.send(m));
+  });
+  await page.reload();
+  await expect(page.locator("#live-indicator")).toHaveText("● Live");
+  const reloads: string[] = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/havip_page") reloads.push(r.url());
+  });
+  holding = true;
+  const renamed = await page.request.post("/api/rename_havip", { form: { id, name: `${name}-unseen` } });
+  expect(renamed.ok(), await renamed.text()).toBe(true);
+  await expect.poll(() => held.length, { message: "the rename's frame, held back" }).toBeGreaterThan(0);
+  // not shown: its frame never reached the page
+  expect(await row(page, name).textContent()).not.toContain("unseen");
+  // dropped as "too far behind": the page reconnects, is greeted with a later change number
+  // than it has seen, and loads its data again
+  holding = false;
+  held.length = 0;
+  await routed!.close({ code: 1013, reason: "too far behind; reconnect and reload" });
+  await expect(row(page, `${name}-unseen`)).toHaveCount(1);
+  expect(reloads.length, "the page loaded its data again").toBeGreaterThan(0);
 });
 
 test("a refused unbind is shown, on the list and on the detail page", async ({ page }) => {

@@ -14,11 +14,12 @@
 //!
 //!   cargo bench -p havip --bench http
 
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
 
 mod common;
 use common::{get_page, post, quantile, stats, Conn, Server};
@@ -131,12 +132,17 @@ async fn sequential(conn: &mut Conn, label: &str, request: &[u8], n: usize) {
     stats(label, ms, began.elapsed());
 }
 
-/// Opens `SUBSCRIBERS` live channels (greeted each), each reporting when a change reaches it.
+/// Opens `SUBSCRIBERS` live channels (greeted each), each showing the list of `region` (as the
+/// page says with its `Watch`) and reporting when an HAVIP's change reaches it.
 async fn subscribe(
     host: &str,
     cookies: &[String],
+    region: &str,
     arrived: tokio::sync::mpsc::UnboundedSender<Instant>,
 ) {
+    let watch = format!(
+        r#"{{"Watch":[{{"topics":["Havips","Network","Instances","Agents"],"region_id":"{region}","havip_id":null}}]}}"#
+    );
     let url = format!("ws://{host}/api/live_events");
     for i in 0..SUBSCRIBERS {
         let mut request = url.as_str().into_client_request().unwrap();
@@ -147,10 +153,13 @@ async fn subscribe(
         let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let hello = ws.next().await.expect("greeted").unwrap();
         assert!(hello.to_string().contains("Hello"), "{hello}");
+        ws.send(Message::text(watch.clone())).await.unwrap();
+        let watching = ws.next().await.expect("answered").unwrap();
+        assert!(watching.to_string().contains("Watching"), "{watching}");
         let arrived = arrived.clone();
         tokio::spawn(async move {
             while let Some(Ok(message)) = ws.next().await {
-                if message.to_string().contains("Changed") {
+                if message.to_string().contains(r#""edit":"Renamed""#) {
                     let _ = arrived.send(Instant::now());
                 }
             }
@@ -255,15 +264,16 @@ async fn main() {
     }
     memory(&server, &format!("after {} more logins", cookies.len()));
     let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let any = call(&mut conn, &host, &cookie, "havip_page", &first_page).await;
+    let region = any["region_id"].as_str().unwrap().to_string();
     let began = Instant::now();
-    subscribe(&host, &cookies, arrived).await;
+    subscribe(&host, &cookies, &region, arrived).await;
     println!(
         "{:<40} {SUBSCRIBERS} opened and greeted in {:.1} s",
         "live channels",
         began.elapsed().as_secs_f64()
     );
     memory(&server, &format!("with {SUBSCRIBERS} live channels"));
-    let any = call(&mut conn, &host, &cookie, "havip_page", &first_page).await;
     let id = any["rows"][0]["id"].as_str().unwrap().to_string();
     let mut ms = vec![];
     let began = Instant::now();

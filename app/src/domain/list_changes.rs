@@ -115,9 +115,9 @@ impl<'q> Page<'q> {
     /// Where `row` goes among the page's rows: `None` when it belongs to another page.
     fn place(&self, data: &HavipListData, row: &HavipRow) -> Option<usize> {
         let new = Listed::of_row(row);
-        let at = data.rows.partition_point(|r| {
-            (self.order)(&&Listed::of_row(r), &&new) == Ordering::Less
-        });
+        let at = data
+            .rows
+            .partition_point(|r| (self.order)(&&Listed::of_row(r), &&new) == Ordering::Less);
         let belongs_before = at == 0 && self.before;
         let belongs_after = at == data.rows.len() && self.after;
         (!belongs_before && !belongs_after).then_some(at)

@@ -166,6 +166,7 @@ async fn run(live: Live) {
                             continue; // the page's data has it already
                         }
                         seen = Some((epoch, seq));
+                        mark_arrival();
                         hooks::dispatch(&about, row.as_deref());
                     }
                 }
@@ -174,6 +175,17 @@ async fn run(live: Live) {
         live.connected.set(false);
         gloo_sleep(backoff_ms).await;
         backoff_ms = (backoff_ms * 2).min(5_000);
+    }
+}
+
+/// Marks when the latest change arrived (the User Timing mark `havip-change`, seen in the
+/// browser's performance tools; the lab reads it to split its push latency into the wire to
+/// the page, and the page to the screen). Only the latest is kept.
+#[cfg(feature = "hydrate")]
+fn mark_arrival() {
+    if let Some(performance) = window().performance() {
+        performance.clear_marks_with_mark_name("havip-change");
+        let _ = performance.mark("havip-change");
     }
 }
 

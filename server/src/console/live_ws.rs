@@ -117,6 +117,8 @@ async fn serve(socket: WebSocket, store: Store, hub: LiveHub, session: SessionKe
                     break (SESSION_ENDED, "the session ended; log in again");
                 }
             }
+            // 1001 "going away": the console is stopping
+            _ = store.closing() => break (1001, "the console is shutting down; reconnect shortly"),
             _ = every.tick() => if !alive() {
                 break (SESSION_ENDED, "the session ended; log in again");
             },
@@ -134,11 +136,7 @@ async fn serve(socket: WebSocket, store: Store, hub: LiveHub, session: SessionKe
                         return;
                     }
                 }
-                // 1001 "going away": the console is stopping; 1013 "try again later": the
-                // page fell too far behind
-                Err(RecvError::Closed) if store.is_closing() => {
-                    break (1001, "the console is shutting down; reconnect shortly")
-                }
+                // 1013 "try again later": the page fell too far behind
                 Err(_) => break (1013, "too far behind; reconnect and reload"),
             },
         }

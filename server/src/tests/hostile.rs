@@ -511,7 +511,7 @@ pub(crate) async fn listen(f: &Fixture) -> SocketAddr {
     addr
 }
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) async fn connect(url: String, headers: &[(&str, &str)]) -> Result<Ws, WsError> {

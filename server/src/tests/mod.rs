@@ -12,6 +12,7 @@ pub(crate) mod fixture;
 mod flood;
 mod hostile;
 mod listener;
+mod live;
 mod metrics;
 mod security;
 pub(crate) mod tcapi;

@@ -110,7 +110,10 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
             havip_id,
             ..
         } => {
-            let row = store.havip(&havip_id).ok().and_then(|h| row(store, &h, Edit::Created));
+            let row = store
+                .havip(&havip_id)
+                .ok()
+                .and_then(|h| row(store, &h, Edit::Created));
             (about(Topic::Havips, Some(region_id), Some(havip_id)), row)
         }
         StoreChange::Havip {
@@ -119,7 +122,10 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
             renamed,
         } => {
             let edit = if renamed { Edit::Renamed } else { Edit::Other };
-            let row = store.havip(&havip_id).ok().and_then(|h| row(store, &h, edit));
+            let row = store
+                .havip(&havip_id)
+                .ok()
+                .and_then(|h| row(store, &h, edit));
             (about(Topic::Havips, Some(region_id), Some(havip_id)), row)
         }
         StoreChange::HavipDeleted {
@@ -132,9 +138,13 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
                 row: Box::new(row),
                 counters: store.region_counters(&region_id),
             });
-            (about(Topic::Havips, Some(region_id), Some(havip_id)), removed)
+            (
+                about(Topic::Havips, Some(region_id), Some(havip_id)),
+                removed,
+            )
         }
-        StoreChange::Network { region_id } => (about(Topic::Network, Some(region_id), None), None),
+        // every page that shows one region also lists all regions (its region selector)
+        StoreChange::Network { .. } => (about(Topic::Network, None, None), None),
         StoreChange::Instances { region_id } => {
             (about(Topic::Instances, Some(region_id), None), None)
         }

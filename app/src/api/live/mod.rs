@@ -26,7 +26,8 @@ pub const MAX_INTERESTS: usize = 4;
 pub enum Topic {
     /// an HAVIP: its record, its binding, its history
     Havips,
-    /// regions, VPCs and subnets
+    /// regions, VPCs and subnets (sent as of no region: every page of one region also lists
+    /// all regions)
     Network,
     /// registered instances and discovered stations
     Instances,
@@ -113,7 +114,11 @@ pub enum LiveEvent {
     /// change or later missed nothing; any other must reload. `bundle` is the directory the
     /// server's site files are in (it changes with every build): a page from another build
     /// cannot load its lazy chunks any more.
-    Hello { epoch: u64, seq: u64, bundle: String },
+    Hello {
+        epoch: u64,
+        seq: u64,
+        bundle: String,
+    },
     /// The page's `Watch` holds from the change after `seq` on; changes up to `seq` were
     /// filtered by what it watched before (a page whose data is older reloads).
     Watching { seq: u64 },

@@ -52,12 +52,31 @@ fn an_interest_concerns_its_topics_region_and_havip() {
         havip_id,
     };
     let list = Interest::new(&[Topic::Havips, Topic::Agents]).in_region(region("region-aaaaaaaa"));
-    assert!(list.concerns(&about(Topic::Havips, region("region-aaaaaaaa"), havip("havip-11111111"))));
-    assert!(!list.concerns(&about(Topic::Havips, region("region-bbbbbbbb"), havip("havip-11111111"))));
-    assert!(list.concerns(&about(Topic::Agents, None, None)), "no region: every region's");
+    assert!(list.concerns(&about(
+        Topic::Havips,
+        region("region-aaaaaaaa"),
+        havip("havip-11111111")
+    )));
+    assert!(!list.concerns(&about(
+        Topic::Havips,
+        region("region-bbbbbbbb"),
+        havip("havip-11111111")
+    )));
+    assert!(
+        list.concerns(&about(Topic::Agents, None, None)),
+        "no region: every region's"
+    );
     assert!(!list.concerns(&about(Topic::Eips, None, None)));
     let detail = Interest::new(&[Topic::Havips]).of_havip(havip("havip-11111111"));
-    assert!(detail.concerns(&about(Topic::Havips, region("region-bbbbbbbb"), havip("havip-11111111"))));
-    assert!(!detail.concerns(&about(Topic::Havips, region("region-bbbbbbbb"), havip("havip-22222222"))));
+    assert!(detail.concerns(&about(
+        Topic::Havips,
+        region("region-bbbbbbbb"),
+        havip("havip-11111111")
+    )));
+    assert!(!detail.concerns(&about(
+        Topic::Havips,
+        region("region-bbbbbbbb"),
+        havip("havip-22222222")
+    )));
     assert!(Interest::everything().concerns(&about(Topic::Users, None, None)));
 }

@@ -10,7 +10,10 @@ use crate::domain::mac::Mac;
 struct Rng(u64);
 impl Rng {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % n
     }
 }
@@ -33,7 +36,11 @@ fn status(k: u64) -> Status {
 }
 
 fn row(i: u64, name: &str, k: u64) -> HavipRow {
-    let vpc = if i % 2 == 0 { "vpc-aaaaaaaa" } else { "vpc-bbbbbbbb" };
+    let vpc = if i % 2 == 0 {
+        "vpc-aaaaaaaa"
+    } else {
+        "vpc-bbbbbbbb"
+    };
     HavipRow {
         id: format!("havip-{i:08}").parse().unwrap(),
         name: name.into(),
@@ -165,7 +172,12 @@ fn every_change_the_page_takes_leaves_it_as_the_server_would_select_it() {
                     taken += 1;
                     assert_eq!(
                         (&page.rows, page.matching, page.counters, page.sparks.len()),
-                        (&expected.rows, expected.matching, expected.counters, expected.rows.len()),
+                        (
+                            &expected.rows,
+                            expected.matching,
+                            expected.counters,
+                            expected.rows.len()
+                        ),
                         "query {query:?}, step {step}, change {c:?}"
                     );
                 }
@@ -198,9 +210,16 @@ fn one_unfiltered_page_takes_every_create_rename_and_delete() {
                 break c;
             }
         };
-        assert_eq!(apply(&mut page, &query, &c), Applied::Done, "step {step}: {c:?}");
+        assert_eq!(
+            apply(&mut page, &query, &c),
+            Applied::Done,
+            "step {step}: {c:?}"
+        );
         let expected = select(&region, &query);
-        assert_eq!((&page.rows, page.matching, page.counters), (&expected.rows, expected.matching, expected.counters));
+        assert_eq!(
+            (&page.rows, page.matching, page.counters),
+            (&expected.rows, expected.matching, expected.counters)
+        );
     }
 }
 

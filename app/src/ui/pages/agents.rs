@@ -1,11 +1,11 @@
 //! Agents: who may report ARP observations for which subnets. Tokens are shown once.
 
 use crate::api::agents::{agents_page, CreateAgent, RevokeAgent};
+use crate::api::live::{Interest, Topic};
 use crate::domain::ids::SubnetId;
 use crate::domain::model::format_time;
 use crate::domain::pages::{AgentRow, SubnetChoice};
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
@@ -23,7 +23,11 @@ fn agent_state(row: &AgentRow) -> impl IntoView {
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let data = page_data(|| (), |()| agents_page(), Watch::reload(|_, _| Interest::new(&[Topic::Agents, Topic::Network])));
+    let data = page_data(
+        || (),
+        |()| agents_page(),
+        Watch::reload(|_, _| Interest::new(&[Topic::Agents, Topic::Network])),
+    );
     let create = ServerAction::<CreateAgent>::new();
     let revoke = ServerAction::<RevokeAgent>::new();
     let created = move || create.value().get().and_then(Result::ok);

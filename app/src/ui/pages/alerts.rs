@@ -4,19 +4,23 @@
 use crate::api::alerts::{
     alerts_page, AlertsView, CreateAlert, DeleteAlert, Place, SetAlertEnabled, TestAlert,
 };
+use crate::api::live::{Interest, Topic};
 use crate::domain::alerts::{
     check_rule, AlertRow, Delivery, EventType, NewAlertRule, Target, DEFAULT_DEDUP_S,
 };
 use crate::domain::model::format_time;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    let data = page_data(|| (), |()| alerts_page(), Watch::reload(|_, _| Interest::new(&[Topic::Alerts])));
+    let data = page_data(
+        || (),
+        |()| alerts_page(),
+        Watch::reload(|_, _| Interest::new(&[Topic::Alerts])),
+    );
     let create = ServerAction::<CreateAlert>::new();
     let enable = ServerAction::<SetAlertEnabled>::new();
     let delete = ServerAction::<DeleteAlert>::new();

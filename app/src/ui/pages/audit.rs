@@ -2,9 +2,9 @@
 //! changed; newest first, filtered by user, object and action, paged.
 
 use crate::api::audit::audit_log;
+use crate::api::live::Interest;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
 use crate::domain::model::format_time;
-use crate::api::live::Interest;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
@@ -26,7 +26,11 @@ pub fn AuditLogPage() -> impl IntoView {
             }
         })
     });
-    let data = page_data(move || query.get(), audit_log, Watch::reload(|_, _| Interest::everything()));
+    let data = page_data(
+        move || query.get(),
+        audit_log,
+        Watch::reload(|_, _| Interest::everything()),
+    );
     let entries = Memo::new(move |_| data.with(|p: &AuditPage| p.entries.clone()));
     let older = Memo::new(move |_| {
         data.with(|p: &AuditPage| p.next)

@@ -5,6 +5,7 @@
 
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::{havip_detail, havip_history};
+use crate::api::live::{Interest, Topic};
 use crate::domain::binding::Change;
 use crate::domain::ids::HavipId;
 use crate::domain::model::{format_time, HistoryEvent};
@@ -15,7 +16,6 @@ use crate::ui::allowed_holders::AllowedHoldersCard;
 use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::loaded;
 use leptos::prelude::*;
@@ -49,7 +49,12 @@ pub fn HavipDetailPage() -> impl IntoView {
             }
         },
         Watch::reload(|id, _| {
-            let topics = [Topic::Havips, Topic::Instances, Topic::Agents, Topic::Network];
+            let topics = [
+                Topic::Havips,
+                Topic::Instances,
+                Topic::Agents,
+                Topic::Network,
+            ];
             Interest::new(&topics).of_havip(id.clone().ok())
         }),
     );

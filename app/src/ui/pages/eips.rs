@@ -1,9 +1,9 @@
 //! EIPs: public addresses from the operator's pool; allocate, release, see what they are bound to.
 
 use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
+use crate::api::live::{Interest, Topic};
 use crate::domain::model::format_time;
 use crate::ui::components::{refusal, refusals, FieldError};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
@@ -11,7 +11,11 @@ use leptos_router::components::A;
 
 #[component]
 pub fn EipsPage() -> impl IntoView {
-    let data = page_data(|| (), |()| eips_page(), Watch::reload(|_, _| Interest::new(&[Topic::Eips, Topic::Havips])));
+    let data = page_data(
+        || (),
+        |()| eips_page(),
+        Watch::reload(|_, _| Interest::new(&[Topic::Eips, Topic::Havips])),
+    );
     let allocate = ServerAction::<AllocateEip>::new();
     let release = ServerAction::<ReleaseEip>::new();
     let unbind = ServerAction::<UnbindEip>::new();

@@ -2,7 +2,9 @@
 
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::havip_page;
+use crate::api::live::{Interest, Topic};
 use crate::domain::ids::{HavipId, RegionId};
+use crate::domain::list_changes;
 use crate::domain::listing::{Counters, ListQuery, PAGE_SIZE};
 use crate::domain::model::format_time;
 use crate::domain::model::MacNames;
@@ -11,8 +13,6 @@ use crate::domain::timeline::Timeline;
 use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
 use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
-use crate::api::live::{Interest, Topic};
-use crate::domain::list_changes;
 use crate::ui::live::{page_data, use_live, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
@@ -53,7 +53,12 @@ pub fn HavipListPage() -> impl IntoView {
         Watch {
             interest: |(region, _), data| {
                 let region = data.map(|d| d.region_id.clone()).or(region.clone());
-                let topics = [Topic::Havips, Topic::Network, Topic::Instances, Topic::Agents];
+                let topics = [
+                    Topic::Havips,
+                    Topic::Network,
+                    Topic::Instances,
+                    Topic::Agents,
+                ];
                 Interest::new(&topics).in_region(region)
             },
             // an HAVIP's change is applied to the rows in place

@@ -2,6 +2,7 @@
 //! registers them), and a form to register one by hand.
 
 use crate::api::instances::{instances_page, DeregisterInstance, RegisterInstance};
+use crate::api::live::{Interest, Topic};
 use crate::domain::ids::{RegionId, SubnetId};
 use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::mac::check_host_mac;
@@ -10,7 +11,6 @@ use crate::domain::name::check_name;
 use crate::domain::pages::{InstancesData, SubnetView, VpcView};
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;

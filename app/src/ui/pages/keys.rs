@@ -3,17 +3,21 @@
 //! the key is made; making one needs the password again unless the login was recent.
 
 use crate::api::keys::{api_keys_page, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
+use crate::api::live::{Interest, Topic};
 use crate::domain::model::format_time;
 use crate::domain::pages::ApiKeyRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
-    let data = page_data(|| (), |()| api_keys_page(), Watch::reload(|_, _| Interest::new(&[Topic::Users])));
+    let data = page_data(
+        || (),
+        |()| api_keys_page(),
+        Watch::reload(|_, _| Interest::new(&[Topic::Users])),
+    );
     let create = ServerAction::<CreateApiKey>::new();
     let disable = ServerAction::<SetApiKeyDisabled>::new();
     let delete = ServerAction::<DeleteApiKey>::new();

@@ -1,10 +1,10 @@
 //! VPCs and subnets of a region: list them, create regions, VPCs and subnets.
 
+use crate::api::live::{Interest, Topic};
 use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc};
 use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::pages::{NetworkData, VpcView};
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;

@@ -1,13 +1,13 @@
 //! Users (administrators only): add users, change their role, disable, delete, set a password,
 //! end their sessions. The last administrator can be neither demoted, disabled nor deleted.
 
+use crate::api::live::{Interest, Topic};
 use crate::api::users::{users_page, AddUser, DeleteUser, EndUserSessions, SetUserDisabled};
 use crate::api::users::{SetUserPassword, SetUserRole};
 use crate::domain::auth::{check_password, Role};
 use crate::domain::model::format_time;
 use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
-use crate::api::live::{Interest, Topic};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use leptos::prelude::*;
@@ -23,7 +23,11 @@ struct Actions {
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let data = page_data(|| (), |()| users_page(), Watch::reload(|_, _| Interest::new(&[Topic::Users])));
+    let data = page_data(
+        || (),
+        |()| users_page(),
+        Watch::reload(|_, _| Interest::new(&[Topic::Users])),
+    );
     let actions = Actions {
         role: ServerAction::new(),
         disable: ServerAction::new(),
