@@ -209,6 +209,22 @@ export function vmacConf(host: "c1" | "c2"): string {
   return path;
 }
 
+/**
+ * `vmacConf` with its adverts multicast to 224.0.0.18 (no `unicast_src_ip`, no `unicast_peer`),
+ * where the agent hears them; `authPass` other than the peer's makes each drop the other's
+ * adverts: a VRRP partition, both masters.
+ */
+export function multicastConf(host: "c1" | "c2", authPass = "1111"): string {
+  const text = readFileSync(vmacConf(host), "utf8")
+    .replace(/\n\s*unicast_src_ip[^\n]*/, "")
+    .replace(/\n\s*unicast_peer\s*\{[^}]*\}/, "")
+    .replace(/auth_pass \S+/, `auth_pass ${authPass}`);
+  if (text.includes("unicast")) throw new Error("the unicast peers are still in the configuration");
+  const path = join(DIR, `keepalived-multicast-${host}.conf`);
+  writeFileSync(path, text);
+  return path;
+}
+
 export function startKeepalived(host: "c1" | "c2", conf = seedConf(host)) {
   keepalivedLogFrom[host] = log(`keepalived-${host}`).length;
   const pid = (what: string) => join(DIR, `${host}-${what}.pid`);

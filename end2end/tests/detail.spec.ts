@@ -26,6 +26,8 @@ test("open the detail page from the list and copy the keepalived configuration",
   await expect(binding).toContainText("172.16.16.77");
   await expect(binding).toContainText("172.16.16.0/24");
   await expect(page.locator("#history")).toContainText("No holder change yet");
+  // no VRRP advert heard (the lab shows them): the page says what it can still tell
+  await expect(binding.getByTestId("vrrp-none")).toContainText("unicast_peer");
 
   // the generator checks the hosts' addresses with the same rules as the apply dialog
   await page.locator("#ha-primary").fill("172.16.16.77");

@@ -80,6 +80,14 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
         .into_iter()
         .map(|span| store.timeline(&havip, span, now))
         .collect::<Result<_, _>>()?;
+    let vrrp = match store.vrrp_routers(&id) {
+        Some(routers) => Some(crate::domain::pages::VrrpView::new(
+            &routers,
+            &store.mac_names()?,
+            now,
+        )),
+        None => None,
+    };
     Ok(HavipDetailData {
         timelines,
         row: store.row(&havip)?,
@@ -88,6 +96,7 @@ pub async fn havip_detail(id: HavipId) -> Result<HavipDetailData, ApiError> {
         region_id: havip.region_id,
         binding: havip.binding,
         last_agent,
+        vrrp,
         auth_pass: crate::domain::haconfig::random_auth_pass(),
     })
 }

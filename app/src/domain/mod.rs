@@ -17,6 +17,7 @@ pub mod model;
 pub mod name;
 pub mod pages;
 pub mod timeline;
+pub mod vrrp;
 
 /// Default number of HAVIPs a VPC may hold.
 pub const DEFAULT_HAVIP_QUOTA_PER_VPC: u32 = 10;

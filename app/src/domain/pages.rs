@@ -71,6 +71,46 @@ impl HavipRow {
     }
 }
 
+/// The VRRP routers heard for an HAVIP, as its detail page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VrrpView {
+    pub vrid: u8,
+    pub routers: Vec<RouterView>,
+    /// two or more say they are master
+    pub split_brain: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterView {
+    pub ip: Ipv4Addr,
+    /// the MAC its adverts come from, named by instance when registered
+    pub sender: String,
+    pub priority: u8,
+    /// it keeps advertising: it says it is master
+    pub master: bool,
+    pub last_heard: u64,
+}
+
+impl VrrpView {
+    pub fn new(routers: &super::vrrp::Routers, names: &MacNames, now: u64) -> VrrpView {
+        VrrpView {
+            vrid: routers.vrid,
+            routers: routers
+                .routers
+                .iter()
+                .map(|r| RouterView {
+                    ip: r.ip,
+                    sender: names.label(r.mac),
+                    priority: r.priority,
+                    master: r.is_master(now),
+                    last_heard: r.heard.first().copied().unwrap_or_default(),
+                })
+                .collect(),
+            split_brain: routers.split_brain(now),
+        }
+    }
+}
+
 /// A subnet as the apply dialog and the network page show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetView {
@@ -117,6 +157,9 @@ pub struct HavipDetailData {
     pub allowed: Vec<EniId>,
     /// the last 24 hours and the last 7 days
     pub timelines: Vec<crate::domain::timeline::Timeline>,
+    /// the VRRP routers heard advertising it (`None`: no advert heard, e.g. sent by unicast)
+    #[serde(default)]
+    pub vrrp: Option<VrrpView>,
     /// a fresh keepalived PASS password the HA configuration proposes
     /// (`haconfig::random_auth_pass`)
     pub auth_pass: String,

@@ -141,7 +141,11 @@ impl Store {
 
     /// Which HAVIP `ip` names for this agent: VPCs may reuse a CIDR, so only the agent's own
     /// subnets are searched.
-    fn havip_for(&self, agent: &Agent, ip: Ipv4Addr) -> Result<Option<HavipId>, ApiError> {
+    pub(super) fn havip_for(
+        &self,
+        agent: &Agent,
+        ip: Ipv4Addr,
+    ) -> Result<Option<HavipId>, ApiError> {
         for subnet_id in &agent.subnet_ids {
             let Ok(subnet) = self.subnet(subnet_id) else {
                 continue;

@@ -27,6 +27,7 @@ mod records;
 mod sessions;
 mod space;
 mod users;
+mod vrrp;
 
 pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
@@ -179,6 +180,8 @@ struct Inner {
     counters: Mutex<counters::Counters>,
     /// agent_id -> whether it is connected now (in memory)
     presence: Mutex<HashMap<AgentId, Presence>>,
+    /// havip_id -> the VRRP routers agents hear advertising it (in memory, see `vrrp`)
+    vrrp: Mutex<HashMap<HavipId, crate::domain::vrrp::Routers>>,
     config: StoreConfig,
     /// the data directory
     dir: std::path::PathBuf,
@@ -284,6 +287,7 @@ impl Store {
                 list: Mutex::default(),
                 counters: Mutex::default(),
                 presence: Mutex::new(HashMap::new()),
+                vrrp: Mutex::new(HashMap::new()),
                 config,
                 dir: dir.as_ref().to_path_buf(),
                 flusher: flusher::Flusher::start(db.clone()).map_err(db_err)?,

@@ -178,13 +178,15 @@ async fn run(live: Live) {
     }
 }
 
-/// Marks when the latest change arrived (the User Timing mark `havip-change`, seen in the
-/// browser's performance tools; the lab reads it to split its push latency into the wire to
-/// the page, and the page to the screen). Only the latest is kept.
+/// Marks when each change arrived (the User Timing mark `havip-change`, seen in the browser's
+/// performance tools; the lab reads them to split its push latency into the wire to the page,
+/// and the page to the screen). The latest 64 are kept.
 #[cfg(feature = "hydrate")]
 fn mark_arrival() {
     if let Some(performance) = window().performance() {
-        performance.clear_marks_with_mark_name("havip-change");
+        if performance.get_entries_by_name("havip-change").length() >= 64 {
+            performance.clear_marks_with_mark_name("havip-change");
+        }
         let _ = performance.mark("havip-change");
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod client;
 pub(crate) mod endpoint;
 pub mod protocol;
 mod socket;
+mod vrrp;
 pub(crate) mod watch;
 
 use anyhow::Context;
@@ -75,7 +76,12 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         socket.mac,
         args.server
     );
-    client::run_forever(&args, endpoint, tls, socket)
+    // VRRP adverts say more about a split brain where they are multicast; without them (no
+    // permission for a second raw socket) the agent works as before
+    let vrrp = socket::VrrpSocket::open(&args.interface)
+        .inspect_err(|e| tracing::warn!("agent: VRRP adverts will not be read: {e}"))
+        .ok();
+    client::run_forever(&args, endpoint, tls, socket, vrrp)
         .await
         .map_err(anyhow::Error::msg)
 }

@@ -69,6 +69,8 @@ pub enum AgentMessage {
     /// A host seen on the segment for the first time, with a new MAC, or again a while after
     /// its last report (so the console can tell it is still there).
     Station { ip: Ipv4Addr, mac: Mac },
+    /// A VRRP advert naming a watched address (`app::domain::vrrp`).
+    Advert { advert: app::domain::vrrp::Advert },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
-//! A raw AF_PACKET socket that receives and sends ARP frames on one interface (Linux).
+//! Raw AF_PACKET sockets on one interface (Linux): one receives and sends ARP frames, one
+//! receives VRRP adverts.
 
 use super::arp::ETH_P_ARP;
 use app::domain::mac::Mac;
@@ -41,11 +42,16 @@ fn interface_index(interface: &str) -> io::Result<i32> {
 
 /// The link-layer address of `dest` on interface `ifindex`, for ARP frames.
 fn link_layer_address(ifindex: i32, dest: [u8; 6]) -> SockAddr {
+    link_layer_address_for(ifindex, dest, ETH_P_ARP)
+}
+
+/// The link-layer address of `dest` on interface `ifindex`, for frames of `protocol`.
+fn link_layer_address_for(ifindex: i32, dest: [u8; 6], protocol: u16) -> SockAddr {
     let mut sll_addr = [0u8; 8];
     sll_addr[..6].copy_from_slice(&dest);
     let addr = libc::sockaddr_ll {
         sll_family: libc::AF_PACKET as u16,
-        sll_protocol: ETH_P_ARP.to_be(),
+        sll_protocol: protocol.to_be(),
         sll_ifindex: ifindex,
         sll_hatype: 0,
         sll_pkttype: 0,
@@ -97,25 +103,88 @@ fn ignore_outgoing(socket: &Socket) -> io::Result<()> {
     ))
 }
 
+/// A raw socket for frames of `protocol` (an ethertype).
+fn packet_socket(protocol: u16) -> io::Result<Socket> {
+    Socket::new(
+        Domain::PACKET,
+        Type::RAW.nonblocking().cloexec(),
+        Some(Protocol::from(i32::from(protocol.to_be()))),
+    )
+    .map_err(|err| {
+        if err.raw_os_error() == Some(libc::EPERM) {
+            io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "opening a raw socket needs CAP_NET_RAW: run as root or \
+                 `setcap cap_net_raw+ep $(which havip)`",
+            )
+        } else {
+            err
+        }
+    })
+}
+
+/// Reads one frame from `fd` into `buf`; returns its length.
+async fn recv_from(fd: &AsyncFd<Socket>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let mut guard = fd.readable().await?;
+        if let Ok(result) = guard.try_io(|fd| fd.get_ref().read(buf)) {
+            return result;
+        }
+    }
+}
+
+/// Receives the VRRP adverts multicast on one interface (and nothing else: a BPF filter
+/// passes only IP protocol 112).
+pub struct VrrpSocket {
+    fd: AsyncFd<Socket>,
+}
+
+impl VrrpSocket {
+    pub fn open(interface: &str) -> io::Result<VrrpSocket> {
+        use super::vrrp::{filter, ETH_P_IP, GROUP_MAC};
+        let ifindex = interface_index(interface)?;
+        let socket = packet_socket(ETH_P_IP)?;
+        socket.attach_filter(&filter())?;
+        socket.bind(&link_layer_address_for(ifindex, [0; 6], ETH_P_IP))?;
+        // the interface takes VRRP's group address (a NIC drops other multicast frames)
+        let mut mr_address = [0u8; 8];
+        mr_address[..6].copy_from_slice(&GROUP_MAC);
+        let membership = libc::packet_mreq {
+            mr_ifindex: ifindex,
+            mr_type: libc::PACKET_MR_MULTICAST as u16,
+            mr_alen: 6,
+            mr_address,
+        };
+        // SAFETY: the descriptor is open (borrowed from `socket`); the option value points to
+        // a live packet_mreq and the length given is exactly its size; the kernel only reads it.
+        let rc = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_ADD_MEMBERSHIP,
+                &membership as *const libc::packet_mreq as *const libc::c_void,
+                std::mem::size_of::<libc::packet_mreq>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: as for `ArpSocket::open`: the Socket stays inside the AsyncFd, open, for its
+        // whole life.
+        let fd = unsafe { AsyncFd::register(socket) }?;
+        Ok(VrrpSocket { fd })
+    }
+
+    /// Receives one frame into `buf`; returns its length.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        recv_from(&self.fd, buf).await
+    }
+}
+
 impl ArpSocket {
     pub fn open(interface: &str) -> io::Result<ArpSocket> {
         let ifindex = interface_index(interface)?;
-        let socket = Socket::new(
-            Domain::PACKET,
-            Type::RAW.nonblocking().cloexec(),
-            Some(Protocol::from(i32::from(ETH_P_ARP.to_be()))),
-        )
-        .map_err(|err| {
-            if err.raw_os_error() == Some(libc::EPERM) {
-                io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    "opening a raw ARP socket needs CAP_NET_RAW: run as root or \
-                     `setcap cap_net_raw+ep $(which havip)`",
-                )
-            } else {
-                err
-            }
-        })?;
+        let socket = packet_socket(ETH_P_ARP)?;
         socket.bind(&link_layer_address(ifindex, [0; 6]))?;
         ignore_outgoing(&socket)?;
         let mac = interface_mac(interface)?;
@@ -131,12 +200,7 @@ impl ArpSocket {
 
     /// Receives one frame into `buf`; returns its length.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            if let Ok(result) = guard.try_io(|fd| fd.get_ref().read(buf)) {
-                return result;
-            }
-        }
+        recv_from(&self.fd, buf).await
     }
 
     /// Sends one broadcast frame.

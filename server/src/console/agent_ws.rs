@@ -213,6 +213,7 @@ fn handle(
             }
         }
         AgentMessage::Station { ip, mac } => store.record_station(agent, ip, mac)?,
+        AgentMessage::Advert { advert } => store.vrrp_heard(agent, &advert)?,
     }
     Ok(())
 }

@@ -165,6 +165,7 @@ fn binding_view(
                 <dt>"Holder since"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"Last seen"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"Reported by"</dt><dd>{fact(|d| d.last_agent.clone().unwrap_or_else(|| "-".into()))}</dd>
+                <dt>"VRRP"</dt><dd id="vrrp">{move || detail.with(|d| Some(d.vrrp.clone())).map(vrrp_view)}</dd>
                 <dt>"EIP"</dt><dd>
                     <span data-testid="eip">{fact(|d| d.row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</span>
                     " "
@@ -235,4 +236,38 @@ fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
             <span class="cause">{format!("{}{by}", e.cause)}</span>
         </li>
     }
+}
+
+/// What the agent hears of the HAVIP's VRRP routers: per router its priority and whether it
+/// keeps advertising (says it is master); two masters are a split brain. Nothing heard: the
+/// adverts go by unicast, which only the peer receives.
+fn vrrp_view(vrrp: Option<crate::domain::pages::VrrpView>) -> AnyView {
+    let Some(vrrp) = vrrp else {
+        return view! {
+            <span class="muted" data-testid="vrrp-none">"No adverts heard. keepalived sends them by unicast when it has a unicast_peer, and no third host sees those: a split brain then shows as more than one answer to the agent's probes."</span>
+        }
+        .into_any();
+    };
+    let masters = vrrp.routers.iter().filter(|r| r.master).count();
+    view! {
+        <span data-testid="vrrp-vrid">{format!("VRID {}", vrrp.vrid)}</span>
+        {vrrp.split_brain.then(|| view! {
+            " " <span class="tag conflict" data-testid="vrrp-split-brain">{format!("{masters} routers advertise as master: split brain")}</span>
+        })}
+        <table class="list compact" id="vrrp-routers">
+            <thead><tr><th>"Router"</th><th>"Adverts from"</th><th>"Priority"</th><th>"State"</th><th>"Last advert"</th></tr></thead>
+            <tbody>
+                {vrrp.routers.into_iter().map(|r| view! {
+                    <tr data-router=r.ip.to_string()>
+                        <td class="ip">{r.ip.to_string()}</td>
+                        <td>{r.sender}</td>
+                        <td data-testid="priority">{r.priority}</td>
+                        <td data-testid="state">{if r.master { "advertises as master" } else { "silent (backup or gone)" }}</td>
+                        <td>{format_time(r.last_heard)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }

@@ -8,7 +8,7 @@
 use super::arp;
 use super::backoff::{judge, Backoff, Decision, End, Outcome};
 use super::endpoint::Endpoint;
-use super::socket::ArpSocket;
+use super::socket::{ArpSocket, VrrpSocket};
 use super::watch::Watcher;
 use super::AgentArgs;
 use crate::agent::protocol::{
@@ -65,10 +65,14 @@ pub async fn run_forever(
     endpoint: Endpoint,
     tls: Option<TlsConnector>,
     socket: ArpSocket,
+    vrrp: Option<VrrpSocket>,
 ) -> Result<(), String> {
     let socket = Arc::new(socket);
     let watcher = Arc::new(Mutex::new(Watcher::new(socket.mac)));
     let (tx, mut rx) = mpsc::channel(QUEUE);
+    if let Some(vrrp) = vrrp {
+        tokio::spawn(hear_adverts(vrrp, watcher.clone(), tx.clone()));
+    }
     let mut capture = tokio::spawn(capture(
         socket.clone(),
         watcher.clone(),
@@ -157,6 +161,35 @@ async fn capture(
                 }
                 deadline = Some(Instant::now() + answer_time);
             }
+        }
+    }
+}
+
+/// Reports every VRRP advert that names a watched address (a master sends one per interval).
+async fn hear_adverts(
+    socket: VrrpSocket,
+    watcher: Arc<Mutex<Watcher>>,
+    tx: mpsc::Sender<AgentMessage>,
+) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let n = match socket.recv(&mut buf).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("agent: reading VRRP adverts stopped: {e}");
+                return;
+            }
+        };
+        let Some(advert) = super::vrrp::parse(&buf[..n]) else {
+            continue;
+        };
+        let watched = {
+            let w = lock(&watcher);
+            let mut watched = w.watched();
+            watched.any(|ip| advert.addresses.contains(&ip))
+        };
+        if watched {
+            let _ = tx.try_send(AgentMessage::Advert { advert }); // dropped when full, as above
         }
     }
 }

@@ -1,0 +1,204 @@
+//! What VRRP adverts tell about an HAVIP: keepalived's master multicasts one advert per
+//! interval (1 s by default) to 224.0.0.18, naming its virtual router (VRID), its priority and
+//! the addresses it holds; backups stay silent. An agent on the segment hears them and reports
+//! each one (`Advert`); per HAVIP the console keeps who advertises (`Routers`).
+//!
+//! A router that keeps advertising says it is master. Two routers doing so for one VRID at
+//! the same time is a split brain, whatever the MACs. "Keeps advertising" is three adverts in a
+//! row, the latest within one and a half intervals: when a master hands over (preemption, a
+//! resign with priority 0), the old one's last adverts and the new one's first overlap for at
+//! most an interval, which is no split brain. Adverts sent by unicast (keepalived's `unicast_peer`) never reach a third host:
+//! then nothing is heard here, and the probes alone tell a split brain.
+
+use super::mac::Mac;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// One advert as an agent heard it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Advert {
+    /// 2 or 3
+    pub version: u8,
+    pub vrid: u8,
+    /// 0 (the master resigns) to 255 (the address owner)
+    pub priority: u8,
+    /// the advert's source address: the router
+    pub router: Ipv4Addr,
+    /// the frame's source MAC: the router's, or VRRP's virtual MAC with `use_vmac`
+    pub mac: Mac,
+    /// the advert interval, in milliseconds
+    pub interval_ms: u32,
+    /// the addresses the router holds for this VRID
+    pub addresses: Vec<Ipv4Addr>,
+}
+
+/// A router heard for one HAVIP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Router {
+    pub ip: Ipv4Addr,
+    pub mac: Mac,
+    pub priority: u8,
+    pub interval_ms: u32,
+    /// when its last three adverts were heard (unix ms), latest first
+    pub heard: Vec<u64>,
+}
+
+/// Adverts in a row that make a master.
+const IN_A_ROW: usize = 3;
+
+impl Router {
+    /// It keeps advertising: three adverts in a row, the latest within one and a half
+    /// intervals, the first within three and a half.
+    pub fn is_master(&self, now: u64) -> bool {
+        let interval = u64::from(self.interval_ms.max(100));
+        let since = |i: usize| self.heard.get(i).map(|t| now.saturating_sub(*t));
+        self.priority > 0
+            && since(0).is_some_and(|s| s <= interval * 3 / 2)
+            && since(IN_A_ROW - 1).is_some_and(|s| s <= interval * 7 / 2)
+    }
+}
+
+/// Who advertises one HAVIP's VRID.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routers {
+    pub vrid: u8,
+    pub routers: Vec<Router>,
+}
+
+/// A router not heard for this long is forgotten.
+const FORGET_MS: u64 = 60_000;
+
+impl Routers {
+    /// Takes an advert heard at `now`; returns whether the routers that say they are master
+    /// changed (a page showing them follows).
+    pub fn heard(&mut self, advert: &Advert, now: u64) -> bool {
+        let before = self.masters(now);
+        if self.vrid != advert.vrid {
+            // another virtual router took the address: start again
+            *self = Routers {
+                vrid: advert.vrid,
+                routers: vec![],
+            };
+        }
+        self.routers.retain(|r| {
+            r.heard
+                .first()
+                .is_some_and(|t| now.saturating_sub(*t) <= FORGET_MS)
+        });
+        match self.routers.iter_mut().find(|r| r.ip == advert.router) {
+            Some(r) => {
+                r.heard.insert(0, now);
+                r.heard.truncate(IN_A_ROW);
+                (r.mac, r.priority, r.interval_ms) =
+                    (advert.mac, advert.priority, advert.interval_ms);
+            }
+            None => self.routers.push(Router {
+                ip: advert.router,
+                mac: advert.mac,
+                priority: advert.priority,
+                interval_ms: advert.interval_ms,
+                heard: vec![now],
+            }),
+        }
+        self.routers
+            .sort_by(|a, b| b.priority.cmp(&a.priority).then(a.ip.cmp(&b.ip)));
+        before != self.masters(now)
+    }
+
+    /// The routers that say they are master now, highest priority first.
+    pub fn masters(&self, now: u64) -> Vec<(Ipv4Addr, u8)> {
+        self.routers
+            .iter()
+            .filter(|r| r.is_master(now))
+            .map(|r| (r.ip, r.priority))
+            .collect()
+    }
+
+    /// Two or more routers say they are master for the VRID: a split brain.
+    pub fn split_brain(&self, now: u64) -> bool {
+        self.masters(now).len() >= 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advert(router: [u8; 4], priority: u8) -> Advert {
+        Advert {
+            version: 2,
+            vrid: 51,
+            priority,
+            router: Ipv4Addr::from(router),
+            mac: Mac([0, 0, 0x5e, 0, 1, 51]),
+            interval_ms: 1000,
+            addresses: vec![Ipv4Addr::new(172, 16, 16, 12)],
+        }
+    }
+
+    #[test]
+    fn one_master_advertising_each_second_is_no_split_brain() {
+        let mut r = Routers::default();
+        assert!(
+            !r.heard(&advert([172, 16, 16, 10], 150), 1_000),
+            "one advert: not yet master"
+        );
+        assert!(!r.heard(&advert([172, 16, 16, 10], 150), 2_000));
+        assert!(
+            r.heard(&advert([172, 16, 16, 10], 150), 3_000),
+            "the third makes it master"
+        );
+        for t in 4..30 {
+            assert!(!r.heard(&advert([172, 16, 16, 10], 150), t * 1_000));
+            assert!(!r.split_brain(t * 1_000));
+        }
+        assert_eq!(
+            r.masters(30_000),
+            vec![(Ipv4Addr::new(172, 16, 16, 10), 150)]
+        );
+    }
+
+    #[test]
+    fn a_handover_overlaps_once_and_is_no_split_brain() {
+        // the backup took over; the primary comes back with a higher priority (preemption):
+        // the backup's last advert is a millisecond before the primary's first
+        let mut r = Routers::default();
+        for t in 0..5 {
+            r.heard(&advert([172, 16, 16, 11], 100), 499 + t * 1_000);
+        }
+        for t in 0..5 {
+            let now = 4_500 + t * 1_000;
+            r.heard(&advert([172, 16, 16, 10], 150), now);
+            assert!(!r.split_brain(now), "at {now}");
+        }
+        assert_eq!(
+            r.masters(9_000),
+            vec![(Ipv4Addr::new(172, 16, 16, 10), 150)]
+        );
+    }
+
+    #[test]
+    fn two_routers_advertising_together_are_a_split_brain_until_one_stops() {
+        let mut r = Routers::default();
+        let mut changed = vec![];
+        for t in 0..6 {
+            changed.push(r.heard(&advert([172, 16, 16, 10], 150), t * 1_000));
+            changed.push(r.heard(&advert([172, 16, 16, 11], 100), t * 1_000 + 300));
+        }
+        assert!(r.split_brain(5_300));
+        assert_eq!(r.masters(5_300).len(), 2);
+        assert_eq!(
+            changed.iter().filter(|c| **c).count(),
+            2,
+            "each became master once"
+        );
+        // the backup stops; the primary goes on: the backup is no master two intervals later
+        for t in 6..8 {
+            r.heard(&advert([172, 16, 16, 10], 150), t * 1_000);
+        }
+        assert!(!r.split_brain(7_000));
+        // a resign (priority 0) is not a claim
+        r.heard(&advert([172, 16, 16, 10], 0), 9_500);
+        assert!(r.masters(9_500).is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+//! The VRRP routers agents hear advertising each HAVIP (`domain::vrrp`), in memory: adverts
+//! come every second and say only who advertises now, which a restart learns again at once.
+
+use super::{lock, Store};
+use crate::domain::error::ApiError;
+use crate::domain::ids::HavipId;
+use crate::domain::model::Agent;
+use crate::domain::vrrp::{Advert, Routers};
+
+impl Store {
+    /// An agent heard `advert`: kept for each of the agent's HAVIPs it names. When the routers
+    /// that say they are master change (one more, a split brain, one less), the HAVIP's pages
+    /// are told.
+    pub fn vrrp_heard(&self, agent: &Agent, advert: &Advert) -> Result<(), ApiError> {
+        let now = crate::support::now_ms();
+        for ip in &advert.addresses {
+            let Some(havip_id) = self.havip_for(agent, *ip)? else {
+                continue;
+            };
+            let changed = lock(&self.inner.vrrp)
+                .entry(havip_id.clone())
+                .or_default()
+                .heard(advert, now);
+            if changed {
+                if let Some(havip) = self.havip_if_any(&havip_id)? {
+                    self.publish_havip(&havip, false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The routers heard advertising an HAVIP's address, if any.
+    pub fn vrrp_routers(&self, id: &HavipId) -> Option<Routers> {
+        lock(&self.inner.vrrp).get(id).cloned()
+    }
+}
