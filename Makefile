@@ -27,6 +27,7 @@ bench: build
 	cargo bench -p havip --bench tcapi
 	cargo bench -p havip --bench http
 	cargo bench -p havip --bench login_flood
+	cargo bench -p havip --bench push
 
 # crash storms: SIGKILL at random moments under concurrent writes, then `havip check` and a
 # comparison with every acknowledged change (make test runs 3 iterations)

@@ -377,6 +377,38 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   await waitFor(() => !hasVip("c1", DEV), 10_000, "the primary's virtual interface is gone");
 });
 
+test("4d. behind use_vmac, a normal failover (the master's link down) is a clean holder change, 20 times: never a Conflict", async () => {
+  const VMAC = "00:00:5e:00:01:33";
+  const DEV = "vrrp.51";
+  const holders = () => (["c1", "c2"] as const).filter((h) => hasVip(h, DEV));
+  startKeepalived("c1", vmacConf("c1"));
+  await waitFor(() => hasVip("c1", DEV), 15_000, `primary holds the VIP on ${DEV}`);
+  startKeepalived("c2", vmacConf("c2"));
+  await expect.poll(async () => (await vipState())?.status?.mac, { timeout: HUNG }).toBe(VMAC);
+  const t0 = Date.now();
+  const takeovers: number[] = [];
+  for (let i = 1; i <= 20; i++) {
+    const [master] = holders();
+    const other = master === "c1" ? "c2" : "c1";
+    const down = Date.now();
+    inNs(master, "ip", "link", "set", "eth0", "down");
+    await waitFor(() => hasVip(other, DEV), 15_000, `${other} took over (failover ${i})`);
+    takeovers.push(Date.now() - down);
+    await expect.poll(async () => (await vipState())?.status, { timeout: HUNG })
+      .toEqual({ status: "bound", mac: VMAC, since: expect.any(Number) });
+    inNs(master, "ip", "link", "set", "eth0", "up");
+    // back on the segment: one of the two holds the address again, and only one
+    await waitFor(() => holders().length === 1, 15_000, `one holder after failover ${i}`);
+    await expect.poll(async () => (await vipState())?.status?.status, { timeout: HUNG }).toBe("bound");
+  }
+  const conflicts = (await history(havipId)).filter((e) => e.at >= t0 && e.change.change === "conflict");
+  results.vmac_failovers = { n: 20, conflicts: conflicts.length, takeover_ms: stats(takeovers) };
+  expect(conflicts).toEqual([]);
+  await stopKeepalived("c1", "SIGTERM");
+  await stopKeepalived("c2", "SIGTERM");
+  await waitFor(() => holders().length === 0, 10_000, "both virtual interfaces are gone");
+});
+
 test("5. the server restarts during a failover: agent and browser reconnect, the state is right", async () => {
   startKeepalived("c1");
   startKeepalived("c2");

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::{get_page, post, quantile, stats, Conn, Server};
+use common::{call, get_page, login, post, quantile, stats, Conn, Server};
 
 const CREATORS: usize = 64;
 const SUBSCRIBERS: usize = 1000;
@@ -43,39 +43,6 @@ fn memory(server: &Server, when: &str) {
         mib(peak),
         mib(anonymous)
     );
-}
-
-async fn login(host: &str) -> String {
-    let body = format!("name=bench&password={}", common::PASSWORD.replace(' ', "+"));
-    let request = post(
-        host,
-        "/login",
-        "application/x-www-form-urlencoded",
-        "",
-        &body,
-    );
-    let answer = Conn::open(host).await.send(&request).await.ok("login");
-    let cookie = answer.header("set-cookie").expect("a session cookie");
-    cookie.split(';').next().unwrap().to_string()
-}
-
-/// A server function with form arguments; its JSON answer.
-async fn call(
-    conn: &mut Conn,
-    host: &str,
-    cookie: &str,
-    name: &str,
-    form: &str,
-) -> serde_json::Value {
-    let path = format!("/api/{name}");
-    let request = post(
-        host,
-        &path,
-        "application/x-www-form-urlencoded",
-        cookie,
-        form,
-    );
-    conn.send(&request).await.ok(name).json()
 }
 
 /// Creates HAVIPs from `CREATORS` connections until the region holds `target`.

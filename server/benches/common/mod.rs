@@ -255,3 +255,37 @@ pub fn stats(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
         ms[ms.len() - 1]
     );
 }
+
+/// Logs the bench admin in; its session cookie (`name=value`).
+pub async fn login(host: &str) -> String {
+    let body = format!("name=bench&password={}", PASSWORD.replace(' ', "+"));
+    let request = post(
+        host,
+        "/login",
+        "application/x-www-form-urlencoded",
+        "",
+        &body,
+    );
+    let answer = Conn::open(host).await.send(&request).await.ok("login");
+    let cookie = answer.header("set-cookie").expect("a session cookie");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// A server function with form arguments; its JSON answer.
+pub async fn call(
+    conn: &mut Conn,
+    host: &str,
+    cookie: &str,
+    name: &str,
+    form: &str,
+) -> serde_json::Value {
+    let path = format!("/api/{name}");
+    let request = post(
+        host,
+        &path,
+        "application/x-www-form-urlencoded",
+        cookie,
+        form,
+    );
+    conn.send(&request).await.ok(name).json()
+}

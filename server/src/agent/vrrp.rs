@@ -23,7 +23,10 @@ pub fn parse(frame: &[u8]) -> Option<Advert> {
     let mac = Mac(frame.get(6..12)?.try_into().ok()?);
     let ip = frame.get(ETH_HEADER..)?;
     let header = usize::from(ip.first()? & 0x0f) * 4;
-    if ip.first()? >> 4 != 4 || header < 20 || ip.get(9)? != &IPPROTO_VRRP || ip.get(8)? != &255 {
+    if ip.first()? >> 4 != 4 || header < 20 || ip.len() < header {
+        return None;
+    }
+    if ip[9] != IPPROTO_VRRP || ip[8] != 255 {
         return None;
     }
     let router = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
