@@ -225,9 +225,14 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(6)).await;
     memory(&server, "the same, 6 s later");
 
+    // one user per session: a user keeps at most 20 sessions (`MAX_SESSIONS_PER_USER`)
     let mut cookies = vec![];
-    for _ in 0..SUBSCRIBERS.div_ceil(PER_SESSION) {
-        cookies.push(login(&host).await);
+    for i in 0..SUBSCRIBERS.div_ceil(PER_SESSION) {
+        let name = format!("watcher-{i}");
+        let password = common::PASSWORD.replace(' ', "+");
+        let form = format!("name={name}&role=viewer&password={password}");
+        call(&mut conn, &host, &cookie, "add_user", &form).await;
+        cookies.push(common::login_as(&host, &name).await);
     }
     memory(&server, &format!("after {} more logins", cookies.len()));
     let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();

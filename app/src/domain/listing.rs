@@ -43,6 +43,17 @@ impl Counters {
         }
     }
 
+    /// Counts one HAVIP less in `status`.
+    pub fn remove(&mut self, status: StatusKey) {
+        let count = match status {
+            StatusKey::Unbound => &mut self.unbound,
+            StatusKey::Bound => &mut self.bound,
+            StatusKey::Conflict => &mut self.conflict,
+        };
+        *count = count.saturating_sub(1);
+        self.total = self.total.saturating_sub(1);
+    }
+
     /// How many of the region the status filter `status` ("", "bound"…) keeps.
     pub fn of_status(&self, status: &str) -> Option<u32> {
         match status {

@@ -10,13 +10,40 @@
 use super::{lock, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{HavipId, IdTail, RegionId};
-use crate::domain::listing::{order, select, window, ListQuery, Listed, Selection};
+use crate::domain::listing::{order, select, window, Counters, ListQuery, Listed, Selection};
 use crate::domain::model::Havip;
 use crate::domain::pages::HavipRow;
 use std::collections::HashMap;
 
-/// region -> its HAVIPs, by their IDs' tails
-pub(super) type ListIndex = HashMap<RegionId, HashMap<IdTail, Listed>>;
+/// region -> its HAVIPs
+pub(super) type ListIndex = HashMap<RegionId, RegionList>;
+
+/// A region's HAVIPs by their IDs' tails, and how many there are in each status (kept as
+/// they change: the live channel sends the counters with every change, at any size).
+#[derive(Default)]
+pub(super) struct RegionList {
+    entries: HashMap<IdTail, Listed>,
+    counters: Counters,
+}
+
+impl RegionList {
+    fn insert(&mut self, listed: Listed) {
+        self.counters.add(listed.status);
+        if let Some(old) = self.entries.insert(listed.key(), listed) {
+            self.counters.remove(old.status);
+        }
+    }
+
+    pub(super) fn listed(&self) -> impl Iterator<Item = &Listed> {
+        self.entries.values()
+    }
+
+    fn remove(&mut self, key: &IdTail) {
+        if let Some(old) = self.entries.remove(key) {
+            self.counters.remove(old.status);
+        }
+    }
+}
 
 /// One page of the list, ready to show.
 pub struct ListPage {
@@ -25,7 +52,7 @@ pub struct ListPage {
     pub rows: Vec<HavipRow>,
     pub matching: usize,
     pub page: u32,
-    pub counters: crate::domain::listing::Counters,
+    pub counters: Counters,
 }
 
 impl Store {
@@ -33,11 +60,10 @@ impl Store {
         let mut index = ListIndex::new();
         for value in self.inner.havips.iter().values() {
             let havip: Havip = super::decode(&value.map_err(super::db_err)?)?;
-            let listed = Listed::new(&havip);
             index
-                .entry(havip.region_id)
+                .entry(havip.region_id.clone())
                 .or_default()
-                .insert(listed.key(), listed);
+                .insert(Listed::new(&havip));
         }
         *lock(&self.inner.list) = index;
         Ok(())
@@ -48,15 +74,14 @@ impl Store {
         let mut index = lock(&self.inner.list);
         match self.get::<Havip>(&self.inner.havips, id)? {
             Some(havip) => {
-                let listed = Listed::new(&havip);
                 index
-                    .entry(havip.region_id)
+                    .entry(havip.region_id.clone())
                     .or_default()
-                    .insert(listed.key(), listed);
+                    .insert(Listed::new(&havip));
             }
-            None => index.values_mut().for_each(|region| {
-                region.remove(&id.tail());
-            }),
+            None => index
+                .values_mut()
+                .for_each(|region| region.remove(&id.tail())),
         }
         Ok(())
     }
@@ -76,7 +101,7 @@ impl Store {
         } = {
             let index = lock(&self.inner.list);
             select(
-                index.get(region_id).into_iter().flat_map(|r| r.values()),
+                index.get(region_id).into_iter().flat_map(|r| r.listed()),
                 query,
             )
         };
@@ -95,13 +120,9 @@ impl Store {
     }
 
     /// Every HAVIP of the region, counted by status.
-    pub fn region_counters(&self, region_id: &RegionId) -> crate::domain::listing::Counters {
+    pub fn region_counters(&self, region_id: &RegionId) -> Counters {
         let index = lock(&self.inner.list);
-        let mut counters = crate::domain::listing::Counters::default();
-        for listed in index.get(region_id).into_iter().flat_map(|r| r.values()) {
-            counters.add(listed.status);
-        }
-        counters
+        index.get(region_id).map(|r| r.counters).unwrap_or_default()
     }
 
     /// The ids at `offset..offset + limit` of a region's HAVIPs, newest first, and how many
@@ -115,7 +136,7 @@ impl Store {
         let index = lock(&self.inner.list);
         let all: Vec<&Listed> = index
             .get(region_id)
-            .map(|r| r.values().collect())
+            .map(|r| r.listed().collect())
             .unwrap_or_default();
         let total = all.len();
         let shown = window(all, order("created"), offset, limit);

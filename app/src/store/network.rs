@@ -33,7 +33,7 @@ impl Store {
                 ranges.claim(ip);
             }
         };
-        for listed in lock(&self.inner.list).values().flat_map(|r| r.values()) {
+        for listed in lock(&self.inner.list).values().flat_map(|r| r.listed()) {
             claim(&SubnetId::from_tail(listed.subnet_tail()), listed.ip);
         }
         for instance in self.all::<Instance>(&self.inner.enis)? {

@@ -258,7 +258,12 @@ pub fn stats(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
 
 /// Logs the bench admin in; its session cookie (`name=value`).
 pub async fn login(host: &str) -> String {
-    let body = format!("name=bench&password={}", PASSWORD.replace(' ', "+"));
+    login_as(host, "bench").await
+}
+
+/// Logs `name` (with `PASSWORD`) in; its session cookie (`name=value`).
+pub async fn login_as(host: &str, name: &str) -> String {
+    let body = format!("name={name}&password={}", PASSWORD.replace(' ', "+"));
     let request = post(
         host,
         "/login",

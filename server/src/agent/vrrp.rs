@@ -123,7 +123,8 @@ mod tests {
     fn anything_else_is_no_advert() {
         let good = advert_v2();
         let vrrp = ETH_HEADER + 20;
-        let broken: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+        type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+        let broken: Vec<(&str, Damage)> = vec![
             ("forwarded (TTL 254)", Box::new(|f| f[ETH_HEADER + 8] = 254)),
             ("another protocol", Box::new(|f| f[ETH_HEADER + 9] = 17)),
             (

@@ -80,7 +80,7 @@ async fn a_page_is_sent_the_changes_it_shows_an_havips_with_its_row() {
     }
     // the other region's page was not sent the rename: its next event is the next change
     f.store
-        .create_agent("edge", &[f.subnet_id.clone()])
+        .create_agent("edge", std::slice::from_ref(&f.subnet_id))
         .await
         .unwrap();
     for ws in [&mut other_list, &mut this_list] {

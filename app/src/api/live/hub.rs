@@ -68,6 +68,11 @@ impl LiveHub {
                 change = changes.recv() => change,
             };
             match change {
+                // no page open: nothing to make (a page opening later is greeted with `seq`)
+                Ok(_) if self.frames.receiver_count() == 0 => {
+                    seq += 1;
+                    self.seq.store(seq, Ordering::SeqCst);
+                }
                 Ok(change) => {
                     seq += 1;
                     let (about, row) = describe(&store, change);

@@ -36,7 +36,7 @@ fn status(k: u64) -> Status {
 }
 
 fn row(i: u64, name: &str, k: u64) -> HavipRow {
-    let vpc = if i % 2 == 0 {
+    let vpc = if i.is_multiple_of(2) {
         "vpc-aaaaaaaa"
     } else {
         "vpc-bbbbbbbb"
