@@ -67,6 +67,9 @@ pub struct Routers {
 
 /// A router not heard for this long is forgotten.
 const FORGET_MS: u64 = 60_000;
+/// Routers kept per HAVIP (a VRRP pair has two; an agent sending adverts from ever new
+/// addresses must not grow the list): the one heard longest ago goes first.
+const MAX_ROUTERS: usize = 16;
 
 impl Routers {
     /// Takes an advert heard at `now`; returns whether the routers that say they are master
@@ -92,13 +95,21 @@ impl Routers {
                 (r.mac, r.priority, r.interval_ms) =
                     (advert.mac, advert.priority, advert.interval_ms);
             }
-            None => self.routers.push(Router {
-                ip: advert.router,
-                mac: advert.mac,
-                priority: advert.priority,
-                interval_ms: advert.interval_ms,
-                heard: vec![now],
-            }),
+            None => {
+                if self.routers.len() >= MAX_ROUTERS {
+                    let oldest = (0..self.routers.len()).min_by_key(|&i| self.routers[i].heard[0]);
+                    if let Some(i) = oldest {
+                        self.routers.remove(i);
+                    }
+                }
+                self.routers.push(Router {
+                    ip: advert.router,
+                    mac: advert.mac,
+                    priority: advert.priority,
+                    interval_ms: advert.interval_ms,
+                    heard: vec![now],
+                });
+            }
         }
         self.routers
             .sort_by(|a, b| b.priority.cmp(&a.priority).then(a.ip.cmp(&b.ip)));
@@ -156,6 +167,21 @@ mod tests {
             r.masters(30_000),
             vec![(Ipv4Addr::new(172, 16, 16, 10), 150)]
         );
+    }
+
+    #[test]
+    fn adverts_from_ever_new_routers_keep_at_most_sixteen() {
+        let mut r = Routers::default();
+        for i in 0..1_000u32 {
+            let ip = Ipv4Addr::from(0x0a00_0000 + i).octets();
+            r.heard(&advert(ip, 100), u64::from(i));
+        }
+        assert_eq!(r.routers.len(), MAX_ROUTERS);
+        // the latest ones stay
+        assert!(r
+            .routers
+            .iter()
+            .all(|x| u32::from(x.ip) >= 0x0a00_0000 + 1_000 - 16));
     }
 
     #[test]

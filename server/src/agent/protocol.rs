@@ -120,6 +120,15 @@ pub fn decode(text: &str, said_hello: bool) -> Result<AgentMessage, CloseReason>
     }
     let msg: AgentMessage = serde_json::from_str(text)
         .map_err(|e| CloseReason::new(1007, format!("malformed message: {e}")))?;
+    if let AgentMessage::Advert { advert } = &msg {
+        // a VRRP advert counts its addresses in one byte
+        if advert.addresses.len() > 255 {
+            return Err(CloseReason::new(
+                1007,
+                "an advert names at most 255 addresses",
+            ));
+        }
+    }
     match (&msg, said_hello) {
         (AgentMessage::Hello { version, .. }, false) if *version != PROTOCOL_VERSION => {
             Err(CloseReason::new(
@@ -161,6 +170,25 @@ mod tests {
         );
         let miss = r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"probe_miss"}}"#;
         assert!(decode(miss, true).is_ok());
+    }
+
+    #[test]
+    fn an_advert_names_at_most_255_addresses() {
+        let advert = |n: usize| {
+            let addresses = vec!["\"172.16.16.12\""; n].join(",");
+            format!(
+                r#"{{"type":"advert","advert":{{"version":2,"vrid":51,"priority":100,"router":"172.16.16.5","mac":"52:54:00:00:00:05","interval_ms":1000,"addresses":[{addresses}]}}}}"#
+            )
+        };
+        assert!(matches!(
+            decode(&advert(255), true),
+            Ok(AgentMessage::Advert { .. })
+        ));
+        let refused = decode(&advert(256), true).unwrap_err();
+        assert_eq!(
+            (refused.code, refused.reason.as_str()),
+            (1007, "an advert names at most 255 addresses")
+        );
     }
 
     #[test]

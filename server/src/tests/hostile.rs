@@ -668,6 +668,14 @@ async fn bad_agent_frames_close_with_a_reason_and_change_nothing() {
             1007,
         ),
         (
+            "a VRRP advert naming 256 addresses",
+            Some(vec![Message::text(format!(
+                r#"{{"type":"advert","advert":{{"version":2,"vrid":51,"priority":100,"router":"172.16.16.5","mac":"52:54:00:00:00:05","interval_ms":1000,"addresses":[{}]}}}}"#,
+                vec!["\"172.16.16.12\""; 256].join(",")
+            ))]),
+            1007,
+        ),
+        (
             "a binary frame",
             Some(vec![Message::binary(vec![0u8, 1, 2])]),
             1003,
