@@ -1,20 +1,14 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ownRegion, unique } from "./helpers";
+import { logIn, ownRegion, unique } from "./helpers";
 
 // these tests start logged out
 test.use({ storageState: { cookies: [], origins: [] } });
 
 const PASSWORD = "end-to-end password";
-
-async function logIn(page: Page, name: string, password: string) {
-  await page.getByLabel("User name").fill(name);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
 
 test("login keeps the wanted page, and a wrong password does not say which part was wrong", async ({ page }) => {
   await page.goto("/eips");

@@ -6,6 +6,13 @@ export async function open(page: Page, path: string) {
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
 }
 
+/** Fills and sends the login form the page shows. */
+export async function logIn(page: Page, name: string, password: string) {
+  await page.getByLabel("User name").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
 export function row(page: Page, text: string) {
   return page.locator("#havip-table tbody tr").filter({ hasText: text });
 }

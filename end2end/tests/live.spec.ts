@@ -1,6 +1,6 @@
 import { test, expect, Browser, Page, WebSocketRoute } from "@playwright/test";
 import { PASSWORD } from "../playwright.config";
-import { open, ownRegion, row, startApply, unique } from "./helpers";
+import { logIn, open, ownRegion, row, startApply, unique } from "./helpers";
 
 async function apply(page: Page, name: string) {
   const dialog = await startApply(page, name);
@@ -76,9 +76,7 @@ async function viewerOn(browser: Browser, path: string) {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();
   await page.goto(`/login?next=${encodeURIComponent(path)}`);
-  await page.getByLabel("User name").fill("viewer");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, "viewer", PASSWORD);
   await expect(page.locator("#whoami")).toHaveText("viewer (viewer)");
   await expect(page.locator("#live-indicator")).toHaveText("● Live");
   return page;

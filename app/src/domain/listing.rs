@@ -36,22 +36,22 @@ impl Counters {
     /// Counts one more HAVIP in `status`.
     pub fn add(&mut self, status: StatusKey) {
         self.total += 1;
-        match status {
-            StatusKey::Unbound => self.unbound += 1,
-            StatusKey::Bound => self.bound += 1,
-            StatusKey::Conflict => self.conflict += 1,
-        }
+        *self.of(status) += 1;
     }
 
     /// Counts one HAVIP less in `status`.
     pub fn remove(&mut self, status: StatusKey) {
-        let count = match status {
+        let count = self.of(status);
+        *count = count.saturating_sub(1);
+        self.total = self.total.saturating_sub(1);
+    }
+
+    fn of(&mut self, status: StatusKey) -> &mut u32 {
+        match status {
             StatusKey::Unbound => &mut self.unbound,
             StatusKey::Bound => &mut self.bound,
             StatusKey::Conflict => &mut self.conflict,
-        };
-        *count = count.saturating_sub(1);
-        self.total = self.total.saturating_sub(1);
+        }
     }
 
     /// How many of the region the status filter `status` ("", "bound"…) keeps.

@@ -28,11 +28,17 @@ async fn next_event(ws: &mut Ws) -> LiveEvent {
         .expect("an event within 10 s")
 }
 
+/// Opens a channel with the session `cookie`, once the server has greeted it.
+async fn greeted(url: &str, cookie: &str) -> Ws {
+    let mut ws = connect(url.into(), &[("cookie", cookie)]).await.unwrap();
+    assert!(matches!(next_event(&mut ws).await, LiveEvent::Hello { .. }));
+    ws
+}
+
 /// Opens a channel as the viewer and says what the page shows; returns it and the change
 /// number its watch holds from.
 async fn watching(url: &str, cookie: &str, interests: Vec<Interest>) -> (Ws, u64) {
-    let mut ws = connect(url.into(), &[("cookie", cookie)]).await.unwrap();
-    assert!(matches!(next_event(&mut ws).await, LiveEvent::Hello { .. }));
+    let mut ws = greeted(url, cookie).await;
     let watch = PageMessage::Watch(interests).to_frame();
     ws.send(Message::text(watch)).await.unwrap();
     match next_event(&mut ws).await {
@@ -112,8 +118,7 @@ async fn the_live_channel_takes_only_a_watch() {
     let viewer = f.cookies[&Role::Viewer].clone();
     let too_many = PageMessage::Watch(vec![Interest::everything(); 5]).to_frame();
     for text in ["hello", r#"{"Watch":{}}"#, too_many.as_str()] {
-        let mut ws = connect(url.clone(), &[("cookie", &viewer)]).await.unwrap();
-        assert!(matches!(next_event(&mut ws).await, LiveEvent::Hello { .. }));
+        let mut ws = greeted(&url, &viewer).await;
         ws.send(Message::text(text)).await.unwrap();
         assert_eq!(close_code(&mut ws).await, Some(1003), "{text}");
     }

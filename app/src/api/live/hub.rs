@@ -6,6 +6,7 @@
 //! is written, and its flush to disk happens beside the push.
 
 use super::{About, LiveEvent, Topic};
+use crate::domain::ids::{HavipId, RegionId};
 use crate::domain::list_changes::{Edit, RowChange};
 use crate::domain::model::Havip;
 use crate::store::{Store, StoreChange};
@@ -114,24 +115,14 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
             region_id,
             havip_id,
             ..
-        } => {
-            let row = store
-                .havip(&havip_id)
-                .ok()
-                .and_then(|h| row(store, &h, Edit::Created));
-            (about(Topic::Havips, Some(region_id), Some(havip_id)), row)
-        }
+        } => edited(store, region_id, havip_id, Edit::Created),
         StoreChange::Havip {
             region_id,
             havip_id,
             renamed,
         } => {
             let edit = if renamed { Edit::Renamed } else { Edit::Other };
-            let row = store
-                .havip(&havip_id)
-                .ok()
-                .and_then(|h| row(store, &h, edit));
-            (about(Topic::Havips, Some(region_id), Some(havip_id)), row)
+            edited(store, region_id, havip_id, edit)
         }
         StoreChange::HavipDeleted {
             region_id,
@@ -158,6 +149,25 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
         StoreChange::Users => (about(Topic::Users, None, None), None),
         StoreChange::Alerts => (about(Topic::Alerts, None, None), None),
     }
+}
+
+/// An HAVIP created or changed, with its row as it is now (`None` if it is gone meanwhile).
+fn edited(
+    store: &Store,
+    region_id: RegionId,
+    havip_id: HavipId,
+    edit: Edit,
+) -> (About, Option<RowChange>) {
+    let row = store
+        .havip(&havip_id)
+        .ok()
+        .and_then(|h| row(store, &h, edit));
+    let about = About {
+        topic: Topic::Havips,
+        region_id: Some(region_id),
+        havip_id: Some(havip_id),
+    };
+    (about, row)
 }
 
 fn row(store: &Store, havip: &Havip, edit: Edit) -> Option<RowChange> {
