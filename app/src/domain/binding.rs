@@ -40,6 +40,10 @@ pub struct BindingRules {
     pub failover_window_ms: u64,
     /// A claim by a MAC outside the allowed holders is shown this long after it was last seen.
     pub unauthorized_window_ms: u64,
+    /// A holder taken over by an announcement may still answer a probe this soon after it: a
+    /// preempted keepalived master drops the address a few milliseconds after the new master's
+    /// first advert, and a probe can fall in between. Only an answer after this is a second holder.
+    pub handover_grace_ms: u64,
 }
 
 impl Default for BindingRules {
@@ -49,6 +53,7 @@ impl Default for BindingRules {
             conflict_window_ms: 2_000,
             failover_window_ms: 10_000,
             unauthorized_window_ms: 5_000,
+            handover_grace_ms: 300,
         }
     }
 }
@@ -78,6 +83,9 @@ pub struct BindingState {
     /// Hosts answering each probe with one MAC, when more than one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared: Option<SharedMac>,
+    /// The holder an announcement took over from (`last_seen` = when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<Claim>,
 }
 
 /// More than one host answering for the address with the same MAC.
@@ -234,7 +242,16 @@ impl BindingState {
             lost: self.lost,
             unauthorized: self.unauthorized.iter().map(heard).collect(),
             shared: self.shared,
+            superseded: self.superseded,
         }
+    }
+
+    /// Whether `mac` is the holder an announcement took over from, answering a probe sent
+    /// before it let the address go (see `BindingRules::handover_grace_ms`).
+    fn is_handing_over_from(&self, mac: Mac, now: u64, rules: &BindingRules) -> bool {
+        self.superseded.is_some_and(|old| {
+            old.mac == mac && now.saturating_sub(old.last_seen) <= rules.handover_grace_ms
+        })
     }
 
     fn touch(&mut self, mac: Mac, now: u64) -> Claim {
@@ -263,6 +280,11 @@ pub fn apply(
     now: u64,
     rules: &BindingRules,
 ) -> (BindingState, Option<Change>) {
+    if let Observation::ProbeReply { mac } = obs {
+        if state.is_handing_over_from(mac, now, rules) {
+            return (state.clone(), None);
+        }
+    }
     let old_holder = state.holder.map(|h| h.mac);
     let mut s = state.clone();
     s.claims
@@ -278,6 +300,10 @@ pub fn apply(
             if old_holder != Some(mac) {
                 // takeover: whoever claimed before this announcement is superseded
                 s.claims.retain(|c| c.mac == mac);
+                s.superseded = state.holder.map(|h| Claim {
+                    last_seen: now,
+                    ..h
+                });
                 s.holder = Some(claim);
             }
         }
@@ -721,6 +747,44 @@ mod tests {
             }
         );
         assert_eq!(ch.last().unwrap(), &(7000, Change::Resolved { mac: B }));
+    }
+
+    #[test]
+    fn a_preempted_master_answering_one_probe_during_the_handover_is_not_a_conflict() {
+        // B holds; A comes back with the higher priority and announces; B answers a probe sent
+        // just before it dropped the address, and is gone from the next round
+        let (s, ch) = run(&[
+            (0, ProbeReply { mac: B }),
+            (1000, Announce { mac: A }),
+            (1004, ProbeReply { mac: B }),
+            (1005, ProbeReply { mac: A }),
+            (2000, ProbeReply { mac: A }),
+        ]);
+        assert_eq!(s.status(), Status::Bound { mac: A, since: 1000 });
+        assert_eq!(
+            ch,
+            vec![
+                (0, Change::Bound { mac: B }),
+                (1000, Change::Failover { from: B, to: A })
+            ]
+        );
+        // but a superseded holder still answering on the next round is a second holder
+        let (s, ch) = run(&[
+            (0, ProbeReply { mac: B }),
+            (1000, Announce { mac: A }),
+            (1004, ProbeReply { mac: B }),
+            (2000, ProbeReply { mac: A }),
+            (2001, ProbeReply { mac: B }),
+        ]);
+        assert_eq!(s.status(), Status::Conflict { macs: vec![A, B] });
+        assert_eq!(ch.last().unwrap(), &(2001, Change::Conflict { macs: vec![A, B] }));
+        // the grace is for the holder taken over only: a third host answering is a conflict at once
+        let (_, ch) = run(&[
+            (0, ProbeReply { mac: B }),
+            (1000, Announce { mac: A }),
+            (1004, ProbeReply { mac: X }),
+        ]);
+        assert_eq!(ch.last().unwrap(), &(1004, Change::Conflict { macs: vec![A, X] }));
     }
 
     #[test]
