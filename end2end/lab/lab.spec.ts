@@ -348,8 +348,9 @@ test("4b. behind keepalived's virtual MAC (use_vmac): a split brain is a Conflic
   await waitFor(() => !hasVip("c2", DEV), 10_000, "the secondary's virtual interface is gone");
 });
 
-test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's priority and who says it is master; two masters are a split brain", async () => {
+test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's priority and who says it is master; two masters are a Conflict even when one ignores ARP", async () => {
   const DEV = "vrrp.51";
+  const VMAC = "00:00:5e:00:01:33";
   const router = (ip: string) => page.locator(`#vrrp-routers tr[data-router="${ip}"]`);
   startKeepalived("c1", multicastConf("c1"));
   await waitFor(() => hasVip("c1", DEV), 15_000, `primary holds the VIP on ${DEV}`);
@@ -359,7 +360,9 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   await expect(router("172.16.16.5").getByTestId("priority")).toHaveText("100");
   await expect(page.getByTestId("vrrp-split-brain")).toHaveCount(0);
 
-  // the secondary with another password: each drops the other's adverts, both become master
+  // the secondary with another password: each drops the other's adverts, both become master.
+  // It answers no ARP at all, so the probes see one holder: only the adverts tell.
+  inNs("c2", "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=8");
   const t0 = Date.now();
   startKeepalived("c2", multicastConf("c2", "2222"));
   await expect(page.getByTestId("vrrp-split-brain")).toHaveText("2 routers advertise as master: split brain", { timeout: HUNG });
@@ -367,14 +370,19 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   expect(hasVip("c2", DEV) && hasVip("c1", DEV)).toBe(true);
   await expect(router("172.16.16.6").getByTestId("priority")).toHaveText("90");
   await expect(router("172.16.16.6").getByTestId("state")).toHaveText("advertises as master");
-  // both answer the probes with the virtual MAC: a Conflict
+  // a Conflict by the adverts, with what was heard in the history
   await expect(page.getByTestId("status")).toHaveText("Conflict", { timeout: HUNG });
+  const [split] = await history(havipId);
+  expect(split.change).toEqual({ change: "conflict", macs: [VMAC, VMAC] });
+  expect(split.cause).toBe("VRID 51: 2 routers advertise as master (172.16.16.5 priority 100, 172.16.16.6 priority 90)");
 
   // the secondary stops (it resigns with priority 0): one master, one answer, no split brain
   await stopKeepalived("c2", "SIGTERM");
   await expect(page.getByTestId("vrrp-split-brain")).toHaveCount(0, { timeout: HUNG });
   await expect(router("172.16.16.6").getByTestId("state")).toHaveText("silent (backup or gone)");
   await expect(page.getByTestId("status")).toHaveText("Bound with CVM", { timeout: HUNG });
+  expect((await history(havipId))[0].change).toEqual({ change: "resolved", mac: VMAC });
+  inNs("c2", "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=0");
   await stopKeepalived("c1", "SIGTERM");
   await waitFor(() => !hasVip("c1", DEV), 10_000, "the primary's virtual interface is gone");
 });

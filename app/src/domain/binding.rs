@@ -86,6 +86,10 @@ pub struct BindingState {
     /// The holder an announcement took over from (`last_seen` = when).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded: Option<Claim>,
+    /// The MACs of the routers advertising as master for the address's VRID, when more than
+    /// one does (`domain::vrrp`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masters: Vec<Mac>,
 }
 
 /// More than one host answering for the address with the same MAC.
@@ -215,6 +219,11 @@ impl BindingState {
                 macs: vec![shared.mac; usize::from(shared.hosts)],
             };
         }
+        if self.masters.len() >= 2 {
+            return Status::Conflict {
+                macs: self.masters.clone(),
+            };
+        }
         match self.holder {
             Some(h) => Status::Bound {
                 mac: h.mac,
@@ -243,6 +252,7 @@ impl BindingState {
             unauthorized: self.unauthorized.iter().map(heard).collect(),
             shared: self.shared,
             superseded: self.superseded,
+            masters: self.masters.clone(),
         }
     }
 
@@ -338,6 +348,7 @@ pub fn apply(
                 s.holder = None;
                 s.claims.clear();
                 s.shared = None;
+                s.masters.clear();
             }
         }
     }
@@ -399,6 +410,25 @@ fn holder_change(
         (Status::Conflict { macs }, Status::Unbound) => Some(Change::Lost { mac: macs[0] }),
         _ => None,
     }
+}
+
+/// Takes the MACs of the routers now advertising as master for the address's VRID: two or
+/// more is a split brain whatever the probes say (a master that ignores ARP still holds the
+/// address); back to one or none, the conflict they made resolves. Masters that `may_hold`
+/// refuses are left out, as their claims are.
+pub fn advertised(
+    state: &BindingState,
+    masters: &[Mac],
+    may_hold: impl Fn(Mac) -> bool,
+    now: u64,
+    rules: &BindingRules,
+) -> (BindingState, Option<Change>) {
+    let mut s = state.clone();
+    let mut allowed: Vec<Mac> = masters.iter().copied().filter(|m| may_hold(*m)).collect();
+    allowed.sort();
+    s.masters = if allowed.len() >= 2 { allowed } else { vec![] };
+    let change = holder_change(state, &s, now, rules);
+    (s, change)
 }
 
 /// `apply` for an HAVIP whose holders are restricted ("allowed holders"): a MAC for which
@@ -760,7 +790,13 @@ mod tests {
             (1005, ProbeReply { mac: A }),
             (2000, ProbeReply { mac: A }),
         ]);
-        assert_eq!(s.status(), Status::Bound { mac: A, since: 1000 });
+        assert_eq!(
+            s.status(),
+            Status::Bound {
+                mac: A,
+                since: 1000
+            }
+        );
         assert_eq!(
             ch,
             vec![
@@ -777,14 +813,56 @@ mod tests {
             (2001, ProbeReply { mac: B }),
         ]);
         assert_eq!(s.status(), Status::Conflict { macs: vec![A, B] });
-        assert_eq!(ch.last().unwrap(), &(2001, Change::Conflict { macs: vec![A, B] }));
+        assert_eq!(
+            ch.last().unwrap(),
+            &(2001, Change::Conflict { macs: vec![A, B] })
+        );
         // the grace is for the holder taken over only: a third host answering is a conflict at once
         let (_, ch) = run(&[
             (0, ProbeReply { mac: B }),
             (1000, Announce { mac: A }),
             (1004, ProbeReply { mac: X }),
         ]);
-        assert_eq!(ch.last().unwrap(), &(1004, Change::Conflict { macs: vec![A, X] }));
+        assert_eq!(
+            ch.last().unwrap(),
+            &(1004, Change::Conflict { macs: vec![A, X] })
+        );
+    }
+
+    #[test]
+    fn two_routers_advertising_as_master_are_a_conflict_until_one_stops() {
+        let rules = BindingRules::default();
+        let (bound, _) = run(&[(0, Announce { mac: A })]);
+        // B ignores ARP (no probe answer), yet advertises as master beside A
+        let (split, ch) = advertised(&bound, &[A, B], |_| true, 3_000, &rules);
+        assert_eq!(split.status(), Status::Conflict { macs: vec![A, B] });
+        assert_eq!(ch, Some(Change::Conflict { macs: vec![A, B] }));
+        // the same masters again change nothing; the probe replies of A keep it a conflict
+        assert_eq!(advertised(&split, &[B, A], |_| true, 4_000, &rules).1, None);
+        let (still, ch) = apply(&split, ProbeReply { mac: A }, 4_500, &rules);
+        assert_eq!((still.status(), ch), (split.status(), None));
+        // B stops advertising: A alone is master, the conflict resolves to the holder
+        let (one, ch) = advertised(&still, &[A], |_| true, 6_000, &rules);
+        assert_eq!(one.status(), Status::Bound { mac: A, since: 0 });
+        assert_eq!(ch, Some(Change::Resolved { mac: A }));
+        // behind a virtual MAC both masters send with it: "2 hosts answer with" it
+        let (vmac, ch) = advertised(&bound, &[A, A], |_| true, 3_000, &rules);
+        assert_eq!(vmac.status(), Status::Conflict { macs: vec![A, A] });
+        assert_eq!(
+            ch.unwrap().describe(),
+            format!("Conflict: 2 hosts answer with {A}")
+        );
+        // a master outside the allowed holders makes no conflict
+        assert_eq!(
+            advertised(&bound, &[A, X], |m| m != X, 3_000, &rules).1,
+            None
+        );
+        // nobody answering any more: lost, whatever the adverts said last
+        let mut lost = split;
+        for t in [7_000, 8_000, 9_000] {
+            lost = apply(&lost, ProbeMiss, t, &rules).0;
+        }
+        assert_eq!(lost.status(), Status::Unbound);
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl KeepalivedParams {
     /// What the console can and cannot see of this pair when it uses VRRP's virtual MAC.
     pub fn vmac_explain(&self) -> Option<String> {
         self.use_vmac.then(|| format!(
-            "With use_vmac both hosts answer with the virtual MAC 00:00:5e:00:01:{:02x}, so the console cannot name the holder by its MAC (the detail page says \"virtual MAC in use\"). A split brain still shows as a Conflict: the agent counts the answers to each of its probes, and two in a row with more than one answer are two holders. It needs an agent on the segment. This configuration sends its adverts by unicast (unicast_peer), which no third host sees; with multicast adverts (no unicast_peer) the agent also hears them, and the detail page shows each router's priority and which says it is master: two masters are a split brain.",
+            "With use_vmac both hosts answer with the virtual MAC 00:00:5e:00:01:{:02x}, so the console cannot name the holder by its MAC (the detail page says \"virtual MAC in use\"). A split brain still shows as a Conflict: the agent counts the answers to each of its probes, and two in a row with more than one answer are two holders. It needs an agent on the segment. This configuration sends its adverts by unicast (unicast_peer), which no third host sees; with multicast adverts (no unicast_peer) the agent also hears them, and the detail page shows each router's priority and which says it is master: two masters are a Conflict too, even when one of them answers no ARP.",
             self.router_id
         ))
     }

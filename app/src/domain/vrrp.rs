@@ -63,6 +63,10 @@ impl Router {
 pub struct Routers {
     pub vrid: u8,
     pub routers: Vec<Router>,
+    /// the masters as last told (a master falls silent between adverts: the next advert of
+    /// another router tells)
+    #[serde(skip)]
+    told: Vec<(Ipv4Addr, u8)>,
 }
 
 /// A router not heard for this long is forgotten.
@@ -73,14 +77,14 @@ const MAX_ROUTERS: usize = 16;
 
 impl Routers {
     /// Takes an advert heard at `now`; returns whether the routers that say they are master
-    /// changed (a page showing them follows).
+    /// changed since it last said so (a page showing them follows).
     pub fn heard(&mut self, advert: &Advert, now: u64) -> bool {
-        let before = self.masters(now);
         if self.vrid != advert.vrid {
             // another virtual router took the address: start again
             *self = Routers {
                 vrid: advert.vrid,
                 routers: vec![],
+                told: std::mem::take(&mut self.told),
             };
         }
         self.routers.retain(|r| {
@@ -113,16 +117,40 @@ impl Routers {
         }
         self.routers
             .sort_by(|a, b| b.priority.cmp(&a.priority).then(a.ip.cmp(&b.ip)));
-        before != self.masters(now)
+        let masters = self.masters(now);
+        (masters != self.told)
+            .then(|| self.told = masters)
+            .is_some()
     }
 
     /// The routers that say they are master now, highest priority first.
+    pub fn master_routers(&self, now: u64) -> impl Iterator<Item = &Router> {
+        self.routers.iter().filter(move |r| r.is_master(now))
+    }
+
+    /// Their addresses and priorities.
     pub fn masters(&self, now: u64) -> Vec<(Ipv4Addr, u8)> {
-        self.routers
-            .iter()
-            .filter(|r| r.is_master(now))
+        (self.master_routers(now))
             .map(|r| (r.ip, r.priority))
             .collect()
+    }
+
+    /// What the history says of them: "VRID 51: 2 routers advertise as master
+    /// (172.16.16.5 priority 100, 172.16.16.6 priority 90)".
+    pub fn describe_masters(&self, now: u64) -> String {
+        let masters = self.masters(now);
+        let list = (masters.iter())
+            .map(|(ip, priority)| format!("{ip} priority {priority}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match masters.len() {
+            0 => format!("VRID {}: no router advertises as master", self.vrid),
+            1 => format!("VRID {}: {list} alone advertises as master", self.vrid),
+            n => format!(
+                "VRID {}: {n} routers advertise as master ({list})",
+                self.vrid
+            ),
+        }
     }
 
     /// Two or more routers say they are master for the VRID: a split brain.
@@ -218,10 +246,10 @@ mod tests {
             2,
             "each became master once"
         );
-        // the backup stops; the primary goes on: the backup is no master two intervals later
-        for t in 6..8 {
-            r.heard(&advert([172, 16, 16, 10], 150), t * 1_000);
-        }
+        // the backup falls silent; the primary goes on: its next advert after one and a half
+        // intervals tells that the backup is no master
+        assert!(!r.heard(&advert([172, 16, 16, 10], 150), 6_000));
+        assert!(r.heard(&advert([172, 16, 16, 10], 150), 7_000));
         assert!(!r.split_brain(7_000));
         // a resign (priority 0) is not a claim
         r.heard(&advert([172, 16, 16, 10], 0), 9_500);

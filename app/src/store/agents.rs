@@ -3,7 +3,7 @@
 use super::havips::latest_binding;
 use super::{db_err, decode, encode, ip_key, ip_of_key, load, lock, new_id};
 use super::{Store, StoreChange};
-use crate::domain::binding::{apply_guarded, Change, Observation};
+use crate::domain::binding::{advertised, apply_guarded, BindingState, Change, Observation};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
@@ -179,12 +179,59 @@ impl Store {
         let Some(havip_id) = self.havip_for(agent, ip)? else {
             return Ok(vec![]);
         };
-        let now = now_ms();
         let rules = self.inner.config.binding;
+        self.rebind(agent, &havip_id, |latest, may_hold, now| {
+            let (next, changes) = apply_guarded(latest, obs, may_hold, now, &rules);
+            let outsider = obs.mac().is_some_and(|m| !may_hold(m));
+            let caused = changes.into_iter().map(|c| {
+                let cause = if outsider && !matches!(c, Change::Unauthorized { .. }) {
+                    format!("{} (not an allowed holder)", obs.cause(&rules))
+                } else {
+                    obs.cause(&rules)
+                };
+                (c, cause)
+            });
+            (next, caused.collect())
+        })
+    }
+
+    /// Feeds the MACs of the routers advertising as master for an HAVIP's VRID into its
+    /// binding state (`binding::advertised`), with `cause` for the history.
+    pub(super) fn advertised_masters(
+        &self,
+        agent: &Agent,
+        havip_id: &HavipId,
+        masters: &[Mac],
+        cause: &str,
+    ) -> Result<Vec<Change>, ApiError> {
+        let rules = self.inner.config.binding;
+        self.rebind(agent, havip_id, |latest, may_hold, now| {
+            let (next, change) = advertised(latest, masters, may_hold, now, &rules);
+            (
+                next,
+                change.map(|c| (c, cause.to_string())).into_iter().collect(),
+            )
+        })
+    }
+
+    /// The one path a binding changes by: `step` takes the latest state, who may hold the
+    /// address and the time, and gives the next state with its holder changes and their
+    /// causes. A changed state is written, each change recorded, and the pages told.
+    fn rebind(
+        &self,
+        agent: &Agent,
+        havip_id: &HavipId,
+        step: impl FnOnce(
+            &BindingState,
+            &dyn Fn(Mac) -> bool,
+            u64,
+        ) -> (BindingState, Vec<(Change, String)>),
+    ) -> Result<Vec<Change>, ApiError> {
+        let now = now_ms();
         // every change of a binding happens under this lock, so the state read here is the one
         // the write below replaces
         let mut fresh = lock(&self.inner.fresh);
-        let stored = match self.stored_havip(&havip_id) {
+        let stored = match self.stored_havip(havip_id) {
             Ok(h) => h,
             Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => return Err(e),
@@ -192,38 +239,32 @@ impl Store {
         let allowed = self.allowed_macs(&stored)?;
         let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
         let latest = latest_binding(&fresh, &stored);
-        let (next, changes) = apply_guarded(&latest, obs, may_hold, now, &rules);
+        let (next, changes) = step(&latest, &may_hold, now);
         if next.durable() == stored.binding.durable() {
             // only when claims were last heard changed (a holder answering its probe):
             // nothing to write, nothing to announce
-            fresh.insert(havip_id, next);
+            fresh.insert(havip_id.clone(), next);
             return Ok(vec![]);
         }
         self.ensure_space()?;
-        let havip = self.update_havip(&havip_id, None, |h| {
+        let havip = self.update_havip(havip_id, None, |h| {
             h.binding = next.clone();
             Ok(())
         })?;
-        fresh.remove(&havip_id);
+        fresh.remove(havip_id);
         drop(fresh);
-        let outsider = obs.mac().is_some_and(|m| !may_hold(m));
-        for c in &changes {
-            let cause = if outsider && !matches!(c, Change::Unauthorized { .. }) {
-                format!("{} (not an allowed holder)", obs.cause(&rules))
-            } else {
-                obs.cause(&rules)
-            };
+        for (change, cause) in &changes {
             self.record_event(HistoryEvent {
                 havip_id: havip.id.clone(),
                 at: now,
-                change: c.clone(),
-                cause,
+                change: change.clone(),
+                cause: cause.clone(),
                 agent: agent.name.clone(),
             })?;
         }
         // something shown changed (a holder, a conflict, an outsider's claim)
         self.publish_havip(&havip, false);
-        Ok(changes)
+        Ok(changes.into_iter().map(|(c, _)| c).collect())
     }
 
     /// Records a station an agent saw. New stations and changed MACs are written at once; a

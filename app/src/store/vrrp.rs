@@ -17,13 +17,26 @@ impl Store {
             let Some(havip_id) = self.havip_for(agent, *ip)? else {
                 continue;
             };
-            let changed = lock(&self.inner.vrrp)
-                .entry(havip_id.clone())
-                .or_default()
-                .heard(advert, now);
-            if changed {
-                if let Some(havip) = self.havip_if_any(&havip_id)? {
-                    self.publish_havip(&havip, false);
+            let (changed, masters, cause) = {
+                let mut all = lock(&self.inner.vrrp);
+                let routers = all.entry(havip_id.clone()).or_default();
+                let changed = routers.heard(advert, now);
+                let masters: Vec<_> = routers.master_routers(now).map(|r| r.mac).collect();
+                (changed, masters, routers.describe_masters(now))
+            };
+            // a split brain the binding does not show yet (its holder was lost meanwhile)
+            let unshown = masters.len() >= 2
+                && self
+                    .havip_if_any(&havip_id)?
+                    .is_some_and(|h| h.binding.masters.is_empty());
+            if changed || unshown {
+                let rebound =
+                    !(self.advertised_masters(agent, &havip_id, &masters, &cause)?).is_empty();
+                // the routers shown changed even when the binding did not
+                if changed && !rebound {
+                    if let Some(havip) = self.havip_if_any(&havip_id)? {
+                        self.publish_havip(&havip, false);
+                    }
                 }
             }
         }

@@ -174,6 +174,70 @@ async fn hello_watch_and_observations_bind_the_havip() {
     assert_eq!(watch.as_str(), r#"{"type":"watch","ips":[]}"#);
 }
 
+/// A VRRP advert for the HAVIP's address from `router` (1 s interval).
+fn advert(router: &str, mac: &str, priority: u8) -> String {
+    format!(
+        r#"{{"type":"advert","advert":{{"version":2,"vrid":51,"priority":{priority},"router":"{router}","mac":"{mac}","interval_ms":1000,"addresses":["172.16.16.12"]}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn two_routers_advertising_as_master_are_a_conflict_until_one_stops() {
+    let f = fixture().await;
+    let mut ws = connect(&f.url, Some(&f.token)).await.unwrap();
+    text(&mut ws, HELLO).await;
+    ws.next().await.unwrap().unwrap(); // welcome
+    ws.next().await.unwrap().unwrap(); // watch
+    text(&mut ws, r#"{"type":"observe","ip":"172.16.16.12","observation":{"kind":"announce","mac":"02:00:00:16:16:05"}}"#).await;
+    // both routers advertise three times in a row; only the first answers ARP
+    let (a, b) = (
+        advert("172.16.16.5", "02:00:00:16:16:05", 100),
+        advert("172.16.16.6", "02:00:00:16:16:06", 90),
+    );
+    for _ in 0..3 {
+        text(&mut ws, &a).await;
+        text(&mut ws, &b).await;
+    }
+    eventually("two masters are a conflict", || {
+        matches!(status(&f), Status::Conflict { .. })
+    })
+    .await;
+    let history = f.store.history(&f.havip_id, 0, 10).unwrap();
+    let conflict = &history[0];
+    assert_eq!(
+        conflict.change.describe(),
+        "Conflict: 02:00:00:16:16:05, 02:00:00:16:16:06"
+    );
+    assert_eq!(
+        conflict.cause,
+        "VRID 51: 2 routers advertise as master (172.16.16.5 priority 100, 172.16.16.6 priority 90)"
+    );
+    // more adverts from both change nothing more
+    text(&mut ws, &a).await;
+    text(&mut ws, &b).await;
+    // the second stops advertising; the first goes on: resolved, once
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(status(&f), Status::Conflict { .. }) {
+        assert!(Instant::now() < deadline, "the conflict did not resolve");
+        text(&mut ws, &a).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let history = f.store.history(&f.havip_id, 0, 10).unwrap();
+    let kinds: Vec<String> = history.iter().map(|e| e.change.describe()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Conflict resolved to 02:00:00:16:16:05",
+            "Conflict: 02:00:00:16:16:05, 02:00:00:16:16:06",
+            "Bound to 02:00:00:16:16:05"
+        ]
+    );
+    assert_eq!(
+        history[0].cause,
+        "VRID 51: 172.16.16.5 priority 100 alone advertises as master"
+    );
+}
+
 #[tokio::test]
 async fn protocol_violations_close_with_a_reason_and_change_nothing() {
     let f = fixture().await;
