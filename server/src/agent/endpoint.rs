@@ -3,6 +3,15 @@
 use std::path::PathBuf;
 use tokio_tungstenite::tungstenite::http::Uri;
 
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp { url, .. } => f.write_str(url),
+            Endpoint::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
 /// Where the console is, from `--server`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {

@@ -18,9 +18,10 @@ pub struct AgentArgs {
     #[arg(long, env = "HAVIP_INTERFACE")]
     pub interface: String,
     /// The console: https://HOST:PORT (WSS), http://HOST:PORT (ws://), or unix:PATH (the
-    /// server's --agent-socket).
-    #[arg(long, env = "HAVIP_SERVER")]
-    pub server: String,
+    /// server's --agent-socket). Several replicas: repeat it or separate them with commas;
+    /// the agent reports to one, and moves to the next when its connection ends.
+    #[arg(long, env = "HAVIP_SERVER", required = true, value_delimiter = ',')]
+    pub server: Vec<String>,
     /// Trust the console's certificate if this CA (PEM) signed it, instead of the system's
     /// roots (for a private CA); https:// only.
     #[arg(long, env = "HAVIP_CA_CERT")]
@@ -49,24 +50,29 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     // refuse what can never work before touching the network
-    let endpoint = endpoint::Endpoint::parse(&args.server).map_err(anyhow::Error::msg)?;
-    if let Some(warning) = endpoint.plain_text_warning() {
+    let endpoints = (args.server.iter())
+        .map(|server| endpoint::Endpoint::parse(server))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    for warning in endpoints.iter().filter_map(|e| e.plain_text_warning()) {
         tracing::warn!("havip agent: {warning}");
     }
     if args.token.trim().is_empty() {
         anyhow::bail!("the agent token is empty: create one on the console's Agents page");
     }
-    let tls = match &endpoint {
-        endpoint::Endpoint::Tcp { tls: Some(_), .. } => Some(tokio_rustls::TlsConnector::from(
+    let over_tls =
+        |e: &endpoint::Endpoint| matches!(e, endpoint::Endpoint::Tcp { tls: Some(_), .. });
+    let tls = if endpoints.iter().any(over_tls) {
+        Some(tokio_rustls::TlsConnector::from(
             crate::tls::client_config(args.ca_cert.as_deref()).map_err(anyhow::Error::msg)?,
-        )),
-        _ if args.ca_cert.is_some() => {
-            anyhow::bail!(
-                "--ca-cert is for a console reached over TLS (https://); --server {} is not",
-                args.server
-            )
-        }
-        _ => None,
+        ))
+    } else if args.ca_cert.is_some() {
+        anyhow::bail!(
+            "--ca-cert is for a console reached over TLS (https://); --server {} is not",
+            args.server.join(",")
+        )
+    } else {
+        None
     };
     let socket =
         socket::ArpSocket::open(&args.interface).with_context(|| args.interface.clone())?;
@@ -74,14 +80,14 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         "havip agent on {} ({}), reporting to {}",
         args.interface,
         socket.mac,
-        args.server
+        args.server.join(", ")
     );
     // VRRP adverts say more about a split brain where they are multicast; without them (no
     // permission for a second raw socket) the agent works as before
     let vrrp = socket::VrrpSocket::open(&args.interface)
         .inspect_err(|e| tracing::warn!("agent: VRRP adverts will not be read: {e}"))
         .ok();
-    client::run_forever(&args, endpoint, tls, socket, vrrp)
+    client::run_forever(&args, endpoints, tls, socket, vrrp)
         .await
         .map_err(anyhow::Error::msg)
 }

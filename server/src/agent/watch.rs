@@ -202,6 +202,15 @@ impl Watcher {
         out
     }
 
+    /// Whether an address was answered several times by one MAC on fewer than
+    /// `SHARED_ROUNDS` rounds in a row so far: the next round should come at once, to confirm
+    /// the second host or clear it, rather than an interval later.
+    pub fn awaits_confirmation(&self) -> bool {
+        (self.several.iter()).any(|(ip, (mac, _, rounds))| {
+            *rounds < SHARED_ROUNDS && self.shared.get(ip) != Some(mac)
+        })
+    }
+
     /// Who held each address in the latest complete round (sent after reconnecting).
     pub fn snapshot(&self) -> AgentMessage {
         let holders = self
@@ -318,9 +327,12 @@ mod tests {
             }
             w.end_round()
         };
-        // a frame duplicated on the wire once is not enough
+        // a frame duplicated on the wire once is not enough; the next round is asked for at once
+        assert!(!w.awaits_confirmation());
         assert!(round(&mut w, 2).is_empty());
+        assert!(w.awaits_confirmation());
         assert!(round(&mut w, 1).is_empty());
+        assert!(!w.awaits_confirmation());
         // two answers to each of two probes in a row: two hosts, said once
         assert!(round(&mut w, 2).is_empty());
         assert_eq!(
@@ -328,7 +340,12 @@ mod tests {
             shared(2),
             "the fewest answers of the rounds"
         );
+        assert!(
+            !w.awaits_confirmation(),
+            "confirmed: rounds at their interval again"
+        );
         assert!(round(&mut w, 2).is_empty());
+        assert!(!w.awaits_confirmation());
         // one answer again: said once
         assert_eq!(round(&mut w, 1), shared(1));
         assert!(round(&mut w, 1).is_empty());

@@ -206,7 +206,10 @@ async fn failover_and_split_brain_reach_a_webhook_signed_as_cloudevents() {
         "Failover 52:54:00:00:00:01 → 52:54:00:00:00:02"
     );
 
-    // the old holder answers a probe while the new one holds: two fresh claims, split brain
+    // the old holder answers a probe while the new one holds, after the handover's in-flight
+    // answers: two fresh claims, split brain
+    let grace = app::domain::binding::BindingRules::default().handover_grace_ms;
+    tokio::time::sleep(Duration::from_millis(grace + 50)).await;
     let mac1: Mac = "52:54:00:00:00:01".parse().unwrap();
     let changes = f
         .store

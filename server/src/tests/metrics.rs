@@ -146,6 +146,9 @@ async fn metrics_show_state_holders_and_counts_after_a_failover_and_a_split_brai
         2.0
     );
 
+    // the old holder still answers after the handover's in-flight answers: a split brain
+    let grace = app::domain::binding::BindingRules::default().handover_grace_ms;
+    tokio::time::sleep(std::time::Duration::from_millis(grace + 50)).await;
     observe(Observation::ProbeReply {
         mac: mac("52:54:00:00:00:01"),
     });

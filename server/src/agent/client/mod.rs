@@ -62,7 +62,7 @@ fn send_probe(socket: &ArpSocket, ip: Ipv4Addr) {
 
 pub async fn run_forever(
     args: &AgentArgs,
-    endpoint: Endpoint,
+    endpoints: Vec<Endpoint>,
     tls: Option<TlsConnector>,
     socket: ArpSocket,
     vrrp: Option<VrrpSocket>,
@@ -89,22 +89,34 @@ pub async fn run_forever(
         liveness: Liveness::default(),
         healthy_after: HEALTHY_AFTER,
     };
+    tokio::select! {
+        ended = &mut capture => Err(match ended {
+            Ok(Err(e)) => e,
+            _ => "the capture task stopped".into(),
+        }),
+        stopped = report_forever(&endpoints, tls.as_ref(), &reporter, &mut rx) => Err(stopped),
+    }
+}
+
+/// Connects to the console and reports, again after every connection ends, until retrying
+/// cannot help (returns why). With several endpoints (a console's replicas), each new attempt
+/// goes to the next one, after the same back-off: an agent whose replica died moves to another.
+pub async fn report_forever(
+    endpoints: &[Endpoint],
+    tls: Option<&TlsConnector>,
+    reporter: &Reporter,
+    rx: &mut mpsc::Receiver<AgentMessage>,
+) -> String {
     let mut backoff = Backoff::default();
-    loop {
-        let outcome = tokio::select! {
-            ended = &mut capture => {
-                return Err(match ended {
-                    Ok(Err(e)) => e,
-                    _ => "the capture task stopped".into(),
-                });
-            }
-            outcome = session(&endpoint, tls.as_ref(), &reporter, &mut rx) => outcome,
-        };
+    let mut turns = endpoints.iter().cycle().peekable();
+    while let Some(endpoint) = turns.next() {
+        let outcome = session(endpoint, tls, reporter, rx).await;
         match backoff.next(&outcome, rand::random()) {
-            Decision::Stop(why) => return Err(why),
+            Decision::Stop(why) => return why,
             Decision::Retry(wait) => {
+                let next = turns.peek().copied().unwrap_or(endpoint);
                 tracing::warn!(
-                    "agent: {}; reconnecting in {} ms",
+                    "agent: {}; reconnecting to {next} in {} ms",
                     outcome.message(),
                     wait.as_millis()
                 );
@@ -112,10 +124,12 @@ pub async fn run_forever(
             }
         }
     }
+    "no console to report to (--server)".into()
 }
 
 /// Reads frames and runs the probe rounds. A round's misses are decided a quarter interval
-/// (at most 250 ms) after its probes: holders answer within a millisecond.
+/// (at most 250 ms) after its probes: holders answer within a millisecond. A round in which
+/// one MAC answered several times is followed by the next at once (`awaits_confirmation`).
 async fn capture(
     socket: Arc<ArpSocket>,
     watcher: Arc<Mutex<Watcher>>,
@@ -149,7 +163,12 @@ async fn capture(
             }
             _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => {
                 deadline = None;
-                emit(lock(&watcher).end_round());
+                let mut w = lock(&watcher);
+                emit(w.end_round());
+                if w.awaits_confirmation() {
+                    // a second host may answer: the confirming probe goes now, not in a second
+                    rounds.reset_immediately();
+                }
             }
             _ = rounds.tick() => {
                 if deadline.take().is_some() {

@@ -43,14 +43,19 @@ where
     outcome
 }
 
-async fn text(ws: &mut Fake, body: &str) {
+async fn text<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, body: &str) {
     ws.send(Message::Text(body.to_string().into()))
         .await
         .unwrap();
 }
 
 /// Reads the hello, optionally welcomes, then closes with `code`.
-async fn refuse(mut ws: Fake, welcome: bool, code: u16, reason: &'static str) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    mut ws: WebSocketStream<S>,
+    welcome: bool,
+    code: u16,
+    reason: &'static str,
+) {
     let hello = ws.next().await.unwrap().unwrap().into_text().unwrap();
     assert!(hello.contains(r#""type":"hello""#), "{hello}");
     if welcome {
@@ -191,4 +196,33 @@ async fn refuse_now(mut ws: Fake) {
     };
     let _ = ws.close(Some(frame)).await;
     while let Some(Ok(_)) = ws.next().await {}
+}
+
+#[tokio::test]
+async fn with_several_consoles_the_agent_moves_to_the_next_when_one_is_down() {
+    let (r, _) = reporter(Liveness::default(), HEALTHY_AFTER);
+    // a replica that is down: a port nothing listens on any more
+    let down = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down_addr = down.local_addr().unwrap();
+    drop(down);
+    // a replica that is up: it welcomes the agent, then revokes its token (which ends the test)
+    let up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up_addr = up.local_addr().unwrap();
+    let console = tokio::spawn(async move {
+        let (stream, _) = up.accept().await.unwrap();
+        let ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+        refuse(ws, true, 1008, "agent token revoked").await;
+    });
+    let endpoints = [down_addr, up_addr].map(|a| Endpoint::parse(&format!("http://{a}")).unwrap());
+    let (_tx, mut rx) = mpsc::channel(16);
+    let why = timeout(
+        Duration::from_secs(10),
+        report_forever(&endpoints, None, &r, &mut rx),
+    )
+    .await
+    .expect("the agent never reached the replica that is up");
+    assert!(why.contains("revoked"), "{why}");
+    console
+        .await
+        .expect("the replica that is up heard the agent's hello");
 }
