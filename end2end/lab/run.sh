@@ -7,6 +7,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 run="hv$(printf '%04x' $((RANDOM % 65536)))"
 dir=$(mktemp -d "/tmp/havip-lab-$run.XXXX")
 cleanup() {
+  local status=$?
+  # on failure, what the processes said (the directory goes with the namespaces)
+  if [ "$status" -ne 0 ] && [ -d "$dir/logs" ]; then
+    for log in "$dir"/logs/*.log; do
+      echo "── last lines of $(basename "$log")"
+      tail -n 40 "$log"
+    done
+  fi
   "$here/net.sh" down "$run" || true
   rm -rf "$dir"
 }
