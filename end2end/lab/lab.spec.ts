@@ -365,6 +365,7 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   inNs("c2", "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=8");
   const t0 = Date.now();
   startKeepalived("c2", multicastConf("c2", "2222"));
+  await waitFor(() => hasVip("c2", DEV), 15_000, `the secondary holds the VIP on ${DEV} too`);
   await expect(page.getByTestId("vrrp-split-brain")).toHaveText("2 routers advertise as master: split brain", { timeout: HUNG });
   results.vrrp_two_masters_shown_ms = Date.now() - t0;
   expect(hasVip("c2", DEV) && hasVip("c1", DEV)).toBe(true);
