@@ -89,16 +89,23 @@ fn setting(
                 names(with_env().map(|a| a.get_long().unwrap_or_default().to_string()))
             )
         })?;
-    let text = match value {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Integer(n) => n.to_string(),
-        toml::Value::Float(x) => x.to_string(),
-        toml::Value::Boolean(b) => b.to_string(),
-        _ => {
-            return Err(format!(
-                "{section}`{key}` must be a string, a number or true/false"
-            ))
-        }
+    let one = |value: &toml::Value| match value {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(n) => Ok(n.to_string()),
+        toml::Value::Float(x) => Ok(x.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        _ => Err(format!(
+            "{section}`{key}` must be a string, a number or true/false"
+        )),
+    };
+    let text = match (value, arg.get_value_delimiter()) {
+        // a flag that takes a list (`server = ["https://a", "https://b"]`)
+        (toml::Value::Array(items), Some(delimiter)) => items
+            .iter()
+            .map(one)
+            .collect::<Result<Vec<_>, _>>()?
+            .join(&delimiter.to_string()),
+        _ => one(value)?,
     };
     let env = arg
         .get_env()
@@ -156,6 +163,18 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_that_takes_a_list_takes_an_array() {
+        let text = "[agent]\nserver = [\"https://a:3000\", \"https://b:3000\"]\n";
+        assert_eq!(
+            settings(&command(), text).unwrap(),
+            [(
+                "HAVIP_SERVER".to_string(),
+                "https://a:3000,https://b:3000".to_string()
+            )]
+        );
+    }
+
+    #[test]
     fn typos_and_odd_values_are_refused_with_what_is_valid() {
         let e = settings(&command(), "[serve]\nlisten-on = \"x\"\n").unwrap_err();
         assert!(e.starts_with("[serve] has no setting `listen-on`"), "{e}");
@@ -163,6 +182,8 @@ mod tests {
         let e = settings(&command(), "[sevre]\nlisten = \"x\"\n").unwrap_err();
         assert!(e.contains("[sevre] is not a command"), "{e}");
         let e = settings(&command(), "[serve]\nlisten = [1, 2]\n").unwrap_err();
+        assert!(e.contains("must be a string"), "{e}");
+        let e = settings(&command(), "[agent]\nserver = [[\"x\"]]\n").unwrap_err();
         assert!(e.contains("must be a string"), "{e}");
         assert!(
             settings(&command(), "listen = \"x\"\n").is_err(),

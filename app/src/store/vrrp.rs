@@ -17,12 +17,12 @@ impl Store {
             let Some(havip_id) = self.havip_for(agent, *ip)? else {
                 continue;
             };
-            let (changed, masters, cause) = {
+            let (changed, masters) = {
                 let mut all = lock(&self.inner.vrrp);
                 let routers = all.entry(havip_id.clone()).or_default();
                 let changed = routers.heard(advert, now);
                 let masters: Vec<_> = routers.master_routers(now).map(|r| r.mac).collect();
-                (changed, masters, routers.describe_masters(now))
+                (changed, masters)
             };
             // a split brain the binding does not show yet (its holder was lost meanwhile)
             let unshown = masters.len() >= 2
@@ -30,6 +30,9 @@ impl Store {
                     .havip_if_any(&havip_id)?
                     .is_some_and(|h| h.binding.masters.is_empty());
             if changed || unshown {
+                let cause = (lock(&self.inner.vrrp).get(&havip_id))
+                    .map(|routers| routers.describe_masters(now))
+                    .unwrap_or_default();
                 let rebound =
                     !(self.advertised_masters(agent, &havip_id, &masters, &cause)?).is_empty();
                 // the routers shown changed even when the binding did not
