@@ -485,9 +485,13 @@ pub fn restrict(
     let mut s = state.clone();
     // hosts allowed now are no longer unauthorized
     s.unauthorized.retain(|u| !may_hold(u.mac));
-    // hosts sharing a MAC no longer allowed are no longer holders either
+    // hosts sharing a MAC no longer allowed are no longer holders either, nor masters
     if s.shared.is_some_and(|shared| !may_hold(shared.mac)) {
         s.shared = None;
+    }
+    s.masters.retain(|m| may_hold(*m));
+    if s.masters.len() < 2 {
+        s.masters.clear();
     }
     let (kept, dropped): (Vec<Claim>, Vec<Claim>) = s.claims.iter().partition(|c| may_hold(c.mac));
     s.claims = kept;
@@ -852,11 +856,15 @@ mod tests {
             ch.unwrap().describe(),
             format!("Conflict: 2 hosts answer with {A}")
         );
-        // a master outside the allowed holders makes no conflict
+        // a master outside the allowed holders makes no conflict, also when the rule comes after
         assert_eq!(
             advertised(&bound, &[A, X], |m| m != X, 3_000, &rules).1,
             None
         );
+        let (with_x, _) = advertised(&bound, &[A, X], |_| true, 3_000, &rules);
+        let (restricted, change) = restrict(&with_x, |m| m != X, 3_500, &rules);
+        assert_eq!(restricted.status(), Status::Bound { mac: A, since: 0 });
+        assert_eq!(change, Some(Change::Resolved { mac: A }));
         // nobody answering any more: lost, whatever the adverts said last
         let mut lost = split;
         for t in [7_000, 8_000, 9_000] {
