@@ -24,12 +24,9 @@ impl Store {
                 let masters: Vec<_> = routers.master_routers(now).map(|r| r.mac).collect();
                 (changed, masters)
             };
-            // a split brain the binding does not show yet (its holder was lost meanwhile)
-            let unshown = masters.len() >= 2
-                && self
-                    .havip_if_any(&havip_id)?
-                    .is_some_and(|h| h.binding.masters.is_empty());
-            if changed || unshown {
+            // during a split brain each advert goes to the binding too, which then shows it
+            // again if a loss cleared it meanwhile (`rebind` writes nothing when it shows it)
+            if changed || masters.len() >= 2 {
                 let cause = (lock(&self.inner.vrrp).get(&havip_id))
                     .map(|routers| routers.describe_masters(now))
                     .unwrap_or_default();
