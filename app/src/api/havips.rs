@@ -13,7 +13,6 @@ pub async fn havip_page(
     region_id: Option<RegionId>,
     query: ListQuery,
 ) -> Result<HavipListData, ApiError> {
-    use crate::domain::timeline::DAY_MS;
     let store = super::store(super::roles::role_for("havip_page"))?;
     let (regions, region_id) = super::pick_region(&store, region_id)?;
     let crate::store::ListPage {
@@ -26,7 +25,7 @@ pub async fn havip_page(
     let now = crate::support::now_ms();
     let sparks = havips
         .iter()
-        .map(|h| store.timeline(h, DAY_MS, now))
+        .map(|h| store.spark(h, now))
         .collect::<Result<_, _>>()?;
     Ok(HavipListData {
         sparks,

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_EVENTS: usize = 500;
 pub const DAY_MS: u64 = 24 * 3600 * 1000;
 pub const WEEK_MS: u64 = 7 * DAY_MS;
+/// The list's sparkline of the last 24 hours is drawn this many cells wide (7.2 minutes each;
+/// its box is 8 to 15 rem wide): see `Timeline::at_resolution`.
+pub const SPARK_CELLS: u64 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "held", rename_all = "snake_case")]
@@ -128,6 +131,41 @@ impl Timeline {
         }
     }
 
+    /// The strip as drawn `cells` wide (a sparkline): a run of two or more periods that are
+    /// each shorter than a cell becomes one period, drawn as a conflict if one of them was
+    /// (the worst shows), else as `Flapping`; of failovers less than a cell apart, the first
+    /// is marked. A single short period between longer ones stays. The availability is the
+    /// exact one, unchanged.
+    pub fn at_resolution(mut self, cells: u64) -> Timeline {
+        let cell = (self.to.saturating_sub(self.from) / cells.max(1)).max(1);
+        let mut drawn: Vec<Segment> = Vec::with_capacity(self.segments.len());
+        // periods in the run of short ones `drawn` ends with
+        let mut run = 0usize;
+        for s in self.segments {
+            let short = s.end - s.start < cell;
+            match drawn.last_mut() {
+                Some(last) if short && run > 0 => {
+                    last.end = s.end;
+                    last.held = worst(last.held, s.held);
+                    run += 1;
+                }
+                _ => {
+                    drawn.push(s);
+                    run = usize::from(short);
+                }
+            }
+        }
+        self.segments = drawn;
+        let mut marked: Vec<u64> = Vec::with_capacity(self.failovers.len());
+        for at in self.failovers {
+            if marked.last().is_none_or(|m| at - m >= cell) {
+                marked.push(at);
+            }
+        }
+        self.failovers = marked;
+        self
+    }
+
     /// "99.95 %" (or "–" before any time is covered).
     pub fn availability_text(&self) -> String {
         match self.availability {
@@ -135,6 +173,15 @@ impl Timeline {
             Some(a) => format!("{}.{:02} %", a / 100, a % 100),
             None => "–".into(),
         }
+    }
+}
+
+/// Of two states drawn as one period, the one that shows: a conflict, else "too many changes".
+fn worst(a: Held, b: Held) -> Held {
+    if a == Held::Conflict || b == Held::Conflict {
+        Held::Conflict
+    } else {
+        Held::Flapping
     }
 }
 
@@ -199,6 +246,67 @@ mod tests {
         assert_eq!(t.failovers, [400]);
         assert_eq!(t.availability, Some(6_000));
         assert_eq!(t.availability_text(), "60.00 %");
+    }
+
+    #[test]
+    fn a_sparkline_draws_a_run_of_short_periods_as_one() {
+        let (a, b) = (mac(1), mac(2));
+        let flip = |at, from, to| (at, Change::Failover { from, to });
+        // bound to a for a long time, then six failovers 10 ms apart, then b for a long time
+        let mut events = vec![(100, Change::Bound { mac: a })];
+        events.extend((0..6).map(|i| {
+            let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+            flip(500 + 10 * i, from, to)
+        }));
+        events.push(flip(560, a, b));
+        let exact = Timeline::build(0, 1000, 0, None, &events, false);
+        assert_eq!(exact.segments.len(), 9);
+        // 20 cells of 50 ms: the 10 ms periods between 500 and 560 are one, "too many changes"
+        let drawn = exact.clone().at_resolution(20);
+        let held: Vec<(u64, u64, Held)> = drawn
+            .segments
+            .iter()
+            .map(|s| (s.start, s.end, s.held))
+            .collect();
+        assert_eq!(
+            held,
+            [
+                (0, 100, Held::Unbound),
+                (100, 500, Held::Bound { mac: a }),
+                (500, 560, Held::Flapping),
+                (560, 1000, Held::Bound { mac: b }),
+            ]
+        );
+        // failovers closer than a cell: the first of them is marked
+        assert_eq!(drawn.failovers, [500, 550]);
+        assert_eq!(drawn.availability, exact.availability);
+        // at a resolution finer than the periods, nothing changes
+        assert_eq!(exact.clone().at_resolution(1000), exact);
+
+        // a conflict among short periods shows; one short period alone stays as it is
+        let events = [
+            (100, Change::Bound { mac: a }),
+            (500, Change::Conflict { macs: vec![a, b] }),
+            (510, Change::Resolved { mac: a }),
+            (520, Change::Lost { mac: a }),
+            (530, Change::Bound { mac: a }),
+            (800, Change::Lost { mac: a }),
+            (810, Change::Bound { mac: a }),
+        ];
+        let drawn = Timeline::build(0, 1000, 0, None, &events, false).at_resolution(20);
+        let held: Vec<Held> = drawn.segments.iter().map(|s| s.held).collect();
+        assert_eq!(
+            held,
+            [
+                Held::Unbound,
+                Held::Bound { mac: a },
+                Held::Conflict,
+                Held::Bound { mac: a },
+                Held::Unbound,
+                Held::Bound { mac: a },
+            ]
+        );
+        assert_eq!((drawn.segments[2].start, drawn.segments[2].end), (500, 530));
     }
 
     #[test]

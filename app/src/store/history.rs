@@ -6,7 +6,7 @@ use crate::domain::binding::Change;
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
 use crate::domain::model::{Havip, HistoryEvent};
-use crate::domain::timeline::{Timeline, MAX_EVENTS};
+use crate::domain::timeline::{Timeline, DAY_MS, MAX_EVENTS, SPARK_CELLS};
 use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
@@ -133,6 +133,13 @@ impl Store {
             &window,
             truncated,
         ))
+    }
+
+    /// The list's sparkline of the HAVIP: its last 24 hours, at the list's resolution.
+    pub fn spark(&self, havip: &Havip, now: u64) -> Result<Timeline, ApiError> {
+        Ok(self
+            .timeline(havip, DAY_MS, now)?
+            .at_resolution(SPARK_CELLS))
     }
 
     /// How many events an HAVIP's history holds (a kept counter, not a scan).

@@ -171,10 +171,7 @@ fn edited(
 }
 
 fn row(store: &Store, havip: &Havip, edit: Edit) -> Option<RowChange> {
-    use crate::domain::timeline::DAY_MS;
-    let spark = store
-        .timeline(havip, DAY_MS, crate::support::now_ms())
-        .ok()?;
+    let spark = store.spark(havip, crate::support::now_ms()).ok()?;
     Some(RowChange::Row {
         row: Box::new(store.row(havip).ok()?),
         spark,

@@ -311,6 +311,11 @@ fn row_view(
         let id = id.clone();
         Memo::new(move |_| rows.with(|rs| rs.iter().find(|r| r.id == id).cloned()))
     };
+    // its own: a change of another row leaves this row's drawing as it is
+    let spark = {
+        let id = id.clone();
+        Memo::new(move |_| sparks.with(|s| s.get(&id).cloned()))
+    };
     let cell = move |part: fn(&HavipRow) -> String| move || row.with(|r| r.as_ref().map(part));
     let status = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.status.clone())));
     let label = move || row.with(|r| r.as_ref().map(|r| (r.name.clone(), r.ip)));
@@ -340,8 +345,7 @@ fn row_view(
             <td data-testid="eip">{cell(|r| r.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</td>
             <td class="spark">
                 {
-                    let id = id.clone();
-                    move || sparks.with(|s| s.get(&id).map(|t| view! {
+                    move || spark.with(|t| t.as_ref().map(|t| view! {
                         {strip(t, &MacNames::default(), 10, "spark")}
                         <span class="availability" data-testid="spark-availability">{t.availability_text()}</span>
                     }))
