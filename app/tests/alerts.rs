@@ -29,7 +29,7 @@ async fn every_history_event_and_presence_change_raises_one_event() {
         .create_agent("lab", std::slice::from_ref(&subnet))
         .await
         .unwrap();
-    let mut rx = store.alert_events();
+    let (_, mut rx) = store.alert_events().unwrap();
     let mac = |last: u8| Mac([2, 0, 0, 0, 0, last]);
     let announce = |m| {
         store
@@ -105,7 +105,7 @@ async fn a_subnet_passing_its_threshold_is_raised_once() {
         .await
         .unwrap();
     let usable = u64::from(store.free_count(&small.id));
-    let mut rx = store.alert_events();
+    let (_, mut rx) = store.alert_events().unwrap();
     let mut raised_at = vec![];
     for n in 1..=usable {
         auto_havip(&store, &vpc, &small.id, &format!("v{n}")).await;

@@ -52,12 +52,6 @@ fn new_webhook_secret() -> String {
 }
 
 impl Store {
-    /// Events as they are raised, for the dispatcher (a receiver that falls more than the
-    /// channel's capacity behind is told how many it missed).
-    pub fn alert_events(&self) -> tokio::sync::broadcast::Receiver<Event> {
-        self.inner.alerts.subscribe()
-    }
-
     pub(crate) fn raise(
         &self,
         event_type: EventType,
@@ -67,14 +61,14 @@ impl Store {
     ) {
         let event = Event {
             id: format!("{:032x}", rand::random::<u128>()),
+            seq: 0,
             event_type,
             time: now_ms(),
             subject,
             scope,
             data,
         };
-        // nobody listening (no dispatcher, e.g. in the store's tests) is fine
-        let _ = self.inner.alerts.send(event);
+        self.send_to_outbox(event);
     }
 
     /// Raises the event for a holder change just written to an HAVIP's history.
@@ -425,26 +419,8 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a delivery to a rule's log (the oldest beyond `DELIVERIES_KEPT` are dropped).
-    /// Skipped while the disk is nearly full, and for a rule deleted meanwhile.
-    pub fn record_delivery(&self, id: &AlertId, delivery: &Delivery) -> Result<(), ApiError> {
-        if !self.has_space()
-            || self
-                .inner
-                .alert_rules
-                .get(id.as_bytes())
-                .map_err(db_err)?
-                .is_none()
-        {
-            return Ok(());
-        }
-        let seq = self.inner.db.generate_id().map_err(db_err)?;
-        let mut key = id.as_bytes().to_vec();
-        key.extend_from_slice(&seq.to_be_bytes());
-        self.inner
-            .alert_deliveries
-            .insert(key, encode(delivery))
-            .map_err(db_err)?;
+    /// Drops the oldest of a rule's logged deliveries beyond `DELIVERIES_KEPT`.
+    pub(super) fn trim_deliveries(&self, id: &AlertId) -> Result<(), ApiError> {
         let keys: Vec<sled::IVec> = self
             .inner
             .alert_deliveries
@@ -455,7 +431,6 @@ impl Store {
         for old in keys.iter().take(keys.len().saturating_sub(DELIVERIES_KEPT)) {
             self.inner.alert_deliveries.remove(old).map_err(db_err)?;
         }
-        self.publish(super::StoreChange::Alerts);
         Ok(())
     }
 

@@ -22,6 +22,7 @@ mod list_index;
 mod migrate;
 mod network;
 mod open_error;
+mod outbox;
 mod presence;
 mod records;
 mod sessions;
@@ -151,7 +152,11 @@ struct Inner {
     alert_rules: sled::Tree,
     /// alert id ‖ u64 BE seq -> Delivery
     alert_deliveries: sled::Tree,
-    /// events for the alert dispatcher (see `alerts`)
+    /// u64 BE seq -> an alert event not yet matched to rules (see `outbox`)
+    alert_outbox: sled::Tree,
+    /// alert id ‖ u64 BE seq -> a delivery not yet ended (see `outbox`)
+    alert_pending: sled::Tree,
+    /// events for the alert dispatcher as they are raised (see `outbox`)
     alerts: broadcast::Sender<crate::domain::alerts::Event>,
     /// from `DIR/secret.key`
     sealing_key: [u8; 32],
@@ -272,6 +277,8 @@ impl Store {
                 client_tokens: tree("client_tokens")?,
                 alert_rules: tree("alert_rules")?,
                 alert_deliveries: tree("alert_deliveries")?,
+                alert_outbox: tree("alert_outbox")?,
+                alert_pending: tree("alert_pending")?,
                 meta,
                 alerts: broadcast::channel(4096).0,
                 sealing_key: api_keys::sealing_key(dir.as_ref())?,

@@ -3,6 +3,7 @@
 //! them goes out (with how many it stands for), so a flapping HAVIP sends two messages a window
 //! instead of one per flap, and the last one tells where it ended up.
 
+pub use app::domain::alerts::Outgoing;
 use app::domain::alerts::{Event, EventType};
 use app::domain::ids::AlertId;
 use std::collections::HashMap;
@@ -15,13 +16,6 @@ struct Window {
     held: Option<Event>,
     /// events not sent since the last one that was
     skipped: u32,
-}
-
-/// An event to deliver, with how many of its kind were held back before it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub event: Event,
-    pub suppressed: u32,
 }
 
 #[derive(Default)]
@@ -110,6 +104,7 @@ mod tests {
     fn event(n: u64, subject: &str) -> Event {
         Event {
             id: format!("e{n}"),
+            seq: n,
             event_type: EventType::HolderChanged,
             time: n,
             subject: subject.into(),

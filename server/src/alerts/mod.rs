@@ -3,22 +3,24 @@
 //! with retries, logging the outcome of every delivery in the rule's delivery log.
 //!
 //! Each rule has its own queue and worker, so deliveries to one destination keep the order of
-//! the events and a slow or dead destination delays nobody else. Events live in memory: one
-//! raised while the console stops, or still being retried then, is not delivered (the history
-//! keeps it).
+//! the events and a slow or dead destination delays nobody else. Events and deliveries are
+//! kept in the store's outbox until they end (`app::store`'s `outbox`): one raised while the
+//! console stops, or still being retried then, is delivered when it starts again. Events held
+//! back by the de-duplication window are the exception: they wait in memory.
 
 pub mod dedup;
 pub mod destinations;
 pub mod hook;
 pub mod webhook;
 
-use app::domain::alerts::{AlertRule, Delivery, Target};
+use app::domain::alerts::{AlertRule, Delivery, Event, Target};
 use app::domain::ids::AlertId;
 use app::store::Store;
 use dedup::{Dedup, Outgoing};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 use webhook::Attempt;
 
@@ -99,54 +101,149 @@ pub(crate) fn spawn_limited(store: Store, limits: Limits) -> tokio::task::JoinHa
     };
     // subscribe before returning, so no event raised after this call is missed
     let events = cx.store.alert_events();
-    tokio::spawn(run(cx, events))
+    tokio::spawn(async move {
+        match events {
+            Ok(events) => run(cx, events).await,
+            Err(e) => tracing::error!("alerts: cannot read the outbox: {}", e.message),
+        }
+    })
 }
 
-async fn run(
+/// The dispatcher's state: the de-duplication windows and each rule's queue.
+struct Dispatcher {
     cx: Context,
-    mut events: tokio::sync::broadcast::Receiver<app::domain::alerts::Event>,
-) {
-    let mut dedup = Dedup::default();
-    let mut queues: HashMap<AlertId, mpsc::Sender<Outgoing>> = HashMap::new();
+    dedup: Dedup,
+    queues: HashMap<AlertId, mpsc::Sender<Outgoing>>,
+    /// events taken from the outbox, which the channel may bring again (up to the highest)
+    taken: HashSet<u64>,
+}
+
+async fn run(cx: Context, (kept, mut raised): (Vec<Event>, broadcast::Receiver<Event>)) {
+    let mut d = Dispatcher {
+        cx,
+        dedup: Dedup::default(),
+        queues: HashMap::new(),
+        taken: HashSet::new(),
+    };
+    // what an earlier run left: deliveries under way, then events not matched yet
+    match d.cx.store.pending_deliveries() {
+        Ok(pending) => {
+            for (id, out) in pending {
+                d.enqueue(&id, out);
+            }
+        }
+        Err(e) => tracing::error!("alerts: cannot read the pending deliveries: {}", e.message),
+    }
+    d.take_kept(kept);
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
-            got = events.recv() => match got {
-                Ok(event) => {
-                    let rules = match cx.store.alert_rules() {
-                        Ok(rules) => rules,
-                        Err(e) => {
-                            tracing::error!("alerts: cannot read the rules: {}", e.message);
-                            continue;
-                        }
-                    };
-                    let now = Instant::now();
-                    for rule in rules.iter().filter(|r| r.wants(&event)) {
-                        if let Some(out) = dedup.offer(&rule.id, window(rule), event.clone(), now) {
-                            enqueue(&cx, &mut queues, &rule.id, out);
-                        }
-                    }
-                }
+            got = raised.recv() => match got {
+                Ok(event) => d.raised(event),
                 Err(RecvError::Lagged(n)) => {
-                    tracing::warn!("alerts: {n} events came faster than they could be matched and were skipped");
+                    tracing::warn!("alerts: {n} events came faster than they were matched; reading them from the outbox");
+                    match d.cx.store.alert_events() {
+                        Ok((kept, again)) => {
+                            raised = again;
+                            d.take_kept(kept);
+                        }
+                        Err(e) => tracing::error!("alerts: cannot read the outbox: {}", e.message),
+                    }
                 }
                 Err(RecvError::Closed) => return,
             },
-            _ = tick.tick() => {
-                if dedup.is_empty() {
-                    continue;
-                }
-                let windows: HashMap<AlertId, Duration> = cx.store.alert_rules()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|r| (r.id.clone(), window(r)))
-                    .collect();
-                for (id, out) in dedup.due(Instant::now(), |id| windows.get(id).copied()) {
-                    enqueue(&cx, &mut queues, &id, out);
-                }
-                queues.retain(|id, _| windows.contains_key(id));
+            _ = tick.tick() => d.release_due(),
+            _ = d.cx.store.closing() => return,
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Events read from the outbox: matched now, and skipped when the channel brings them.
+    fn take_kept(&mut self, kept: Vec<Event>) {
+        for event in kept {
+            if self.taken.insert(event.seq) {
+                self.matched(event);
             }
-            _ = cx.store.closing() => return,
+        }
+    }
+
+    fn raised(&mut self, event: Event) {
+        let highest = self.taken.iter().max().copied().unwrap_or(0);
+        if event.seq > highest {
+            // past every event taken from the outbox: none of them comes again
+            self.taken.clear();
+        } else if self.taken.contains(&event.seq) {
+            return;
+        }
+        self.matched(event);
+    }
+
+    /// Finds the rules that want the event; those not held back begin their delivery.
+    fn matched(&mut self, event: Event) {
+        let rules = match self.cx.store.alert_rules() {
+            Ok(rules) => rules,
+            Err(e) => {
+                // it stays in the outbox for the next start
+                tracing::error!("alerts: cannot read the rules: {}", e.message);
+                return;
+            }
+        };
+        let now = Instant::now();
+        let seq = event.seq;
+        let begin: Vec<(AlertId, Outgoing)> = rules
+            .iter()
+            .filter(|r| r.wants(&event))
+            .filter_map(|rule| {
+                let out = self
+                    .dedup
+                    .offer(&rule.id, window(rule), event.clone(), now)?;
+                Some((rule.id.clone(), out))
+            })
+            .collect();
+        // an event raised while the disk was nearly full was never kept (number 0)
+        self.begin((seq > 0).then_some(seq), begin);
+    }
+
+    /// Held-back events whose window ended begin their delivery.
+    fn release_due(&mut self) {
+        if self.dedup.is_empty() {
+            return;
+        }
+        let windows: HashMap<AlertId, Duration> = (self.cx.store.alert_rules())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| (r.id.clone(), window(r)))
+            .collect();
+        let due = (self.dedup).due(Instant::now(), |id| windows.get(id).copied());
+        self.begin(None, due);
+        self.queues.retain(|id, _| windows.contains_key(id));
+    }
+
+    /// Keeps the deliveries in the store, then queues them.
+    fn begin(&mut self, matched: Option<u64>, begin: Vec<(AlertId, Outgoing)>) {
+        if let Err(e) = self.cx.store.deliveries_begin(matched, &begin) {
+            tracing::warn!("alerts: deliveries not kept in the outbox: {}", e.message);
+        }
+        for (id, out) in begin {
+            self.enqueue(&id, out);
+        }
+    }
+
+    fn enqueue(&mut self, id: &AlertId, out: Outgoing) {
+        let queue = self.queues.entry(id.clone()).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(worker(self.cx.clone(), id.clone(), rx));
+            tx
+        });
+        if let Err(mpsc::error::TrySendError::Full(out)) = queue.try_send(out) {
+            let dropped = finished(
+                &out,
+                0,
+                false,
+                format!("dropped: {QUEUE} deliveries were already waiting"),
+            );
+            log(&self.cx.store, id, &out, Some(&dropped));
         }
     }
 }
@@ -155,44 +252,28 @@ fn window(rule: &AlertRule) -> Duration {
     Duration::from_secs(rule.dedup_s.into())
 }
 
-fn enqueue(
-    cx: &Context,
-    queues: &mut HashMap<AlertId, mpsc::Sender<Outgoing>>,
-    id: &AlertId,
-    out: Outgoing,
-) {
-    let queue = queues.entry(id.clone()).or_insert_with(|| {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(worker(cx.clone(), id.clone(), rx));
-        tx
-    });
-    if let Err(mpsc::error::TrySendError::Full(out)) = queue.try_send(out) {
-        let dropped = finished(
-            &out,
-            0,
-            false,
-            format!("dropped: {QUEUE} deliveries were already waiting"),
-        );
-        log(&cx.store, id, &dropped);
-    }
-}
-
 async fn worker(cx: Context, id: AlertId, mut queue: mpsc::Receiver<Outgoing>) {
     while let Some(out) = queue.recv().await {
         match deliver(&cx, &id, &out).await {
-            Some(delivery) => log(&cx.store, &id, &delivery),
-            None => return, // the rule is gone
+            Ended::Finished(delivery) => log(&cx.store, &id, &out, Some(&delivery)),
+            Ended::RuleGone => log(&cx.store, &id, &out, None),
+            // it stays in the outbox: the next start goes on with it
+            Ended::Stopped => return,
         }
     }
 }
 
-fn log(store: &Store, id: &AlertId, d: &Delivery) {
-    tracing::info!(
-        target: "havip::alerts",
-        rule = %id, event = %d.event_id, r#type = %d.event_type, delivered = d.delivered,
-        attempts = d.attempts, outcome = %d.outcome, "alert delivery"
-    );
-    if let Err(e) = store.record_delivery(id, d) {
+/// Ends a delivery: its outcome in the rule's log (`None`: the rule is gone) and out of the
+/// outbox.
+fn log(store: &Store, id: &AlertId, out: &Outgoing, d: Option<&Delivery>) {
+    if let Some(d) = d {
+        tracing::info!(
+            target: "havip::alerts",
+            rule = %id, event = %d.event_id, r#type = %d.event_type, delivered = d.delivered,
+            attempts = d.attempts, outcome = %d.outcome, "alert delivery"
+        );
+    }
+    if let Err(e) = store.delivery_ended(id, out.event.seq, d) {
         tracing::warn!("alerts: cannot log a delivery: {}", e.message);
     }
 }
@@ -218,11 +299,23 @@ pub(crate) fn retry_wait(first: Duration, failed: u32, random: f64) -> Duration 
     (first * 2u32.pow(failed - 1)).mul_f64(jitter)
 }
 
-/// Tries until delivered, refused, or out of attempts; `None` when the rule was deleted.
-async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery> {
+/// How a delivery ended.
+enum Ended {
+    /// delivered, refused, or out of attempts
+    Finished(Delivery),
+    /// the rule was deleted
+    RuleGone,
+    /// the console is stopping before another attempt
+    Stopped,
+}
+
+/// Tries until delivered, refused, or out of attempts.
+async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Ended {
     for attempts in 1..=MAX_ATTEMPTS {
         // read again each time: a rule deleted meanwhile stops being tried
-        let rule = cx.store.alert_rule(id).ok()?;
+        let Ok(rule) = cx.store.alert_rule(id) else {
+            return Ended::RuleGone;
+        };
         let attempt = match &rule.target {
             Target::Webhook { url } => match cx.store.webhook_secret(id) {
                 Ok(Some(secret)) => {
@@ -243,24 +336,18 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Option<Delivery>
             },
         };
         let outcome = match attempt {
-            Attempt::Delivered(o) => return Some(finished(out, attempts, true, o)),
-            Attempt::Refused(o) => return Some(finished(out, attempts, false, o)),
+            Attempt::Delivered(o) => return Ended::Finished(finished(out, attempts, true, o)),
+            Attempt::Refused(o) => return Ended::Finished(finished(out, attempts, false, o)),
             Attempt::Retry(o) => o,
         };
         if attempts == MAX_ATTEMPTS {
-            return Some(finished(
-                out,
-                attempts,
-                false,
-                format!("{outcome} (gave up)"),
-            ));
+            let gave_up = format!("{outcome} (gave up)");
+            return Ended::Finished(finished(out, attempts, false, gave_up));
         }
         let wait = retry_wait(cx.limits.first_retry, attempts, rand::random());
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = cx.store.closing() => {
-                return Some(finished(out, attempts, false, format!("{outcome}; the console stopped before another attempt")));
-            }
+            _ = cx.store.closing() => return Ended::Stopped,
         }
     }
     unreachable!("the last attempt returns")

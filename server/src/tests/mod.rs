@@ -6,6 +6,7 @@ mod access;
 mod agent_ws;
 mod alerts;
 mod alerts_delivery;
+mod alerts_outbox;
 mod api;
 mod audit;
 pub(crate) mod fixture;

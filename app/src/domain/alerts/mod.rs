@@ -163,12 +163,23 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
+    /// its number in the order events are raised (its key in the store's outbox); not sent
+    #[serde(default)]
+    pub seq: u64,
     pub event_type: EventType,
     /// unix ms
     pub time: u64,
     pub subject: String,
     pub scope: Scope,
     pub data: serde_json::Value,
+}
+
+/// An event to deliver to one rule, with how many of its kind were held back before it (see
+/// the dispatcher's de-duplication). Kept in the store until its delivery ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub event: Event,
+    pub suppressed: u32,
 }
 
 /// Where a rule's events go.
