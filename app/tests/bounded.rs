@@ -253,7 +253,7 @@ async fn a_version_1_database_is_migrated() {
         store
             .raw_tree("meta")
             .unwrap()
-            .insert("schema_version", &1u32.to_be_bytes())
+            .insert("schema_version", 1u32.to_be_bytes())
             .unwrap();
         store.raw_tree("meta").unwrap().flush().unwrap();
         (vip.id, token, orphan_key)

@@ -461,7 +461,7 @@ async fn the_consistency_check_finds_every_damaged_index() {
     let (key, owner) = index.iter().next().unwrap().unwrap();
     index.remove(&key).unwrap();
     let counts = store.raw_tree("havip_counts").unwrap();
-    counts.insert(vpc.as_bytes(), &7u32.to_be_bytes()).unwrap();
+    counts.insert(vpc.as_bytes(), 7u32.to_be_bytes()).unwrap();
     store.raw_tree("mac_index").unwrap().clear().unwrap();
     let problems = store.check().unwrap().join("\n");
     assert!(

@@ -1,6 +1,7 @@
 //! Agents, their tokens, and what they report: binding observations and stations.
 
 use super::havips::latest_binding;
+use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, ip_key, ip_of_key, load, lock, new_id};
 use super::{Store, StoreChange};
 use crate::domain::binding::{advertised, apply_guarded, BindingState, Change, Observation};
@@ -10,7 +11,6 @@ use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
 use crate::support::{now_ms, same_secret, sha256_hex};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
 /// A known station's `last_seen` is rewritten at most this often.
@@ -341,9 +341,8 @@ impl Store {
                 && self
                     .inner
                     .stations
-                    .compare_and_swap(&key, Some(value), None::<&[u8]>)
+                    .remove_if(&key, &value)
                     .map_err(db_err)?
-                    .is_ok()
             {
                 removed += 1;
             }

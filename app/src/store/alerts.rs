@@ -6,6 +6,7 @@
 //! kept sealed like an API key's SecretKey and shown once, when the rule is added.
 
 use super::audit::snapshot;
+use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, finish, new_id, now_ms, Store};
 use crate::domain::alerts::{
     check_rule, check_url_destination, AlertRow, AlertRule, CreatedAlert, Delivery, Event,
@@ -19,7 +20,6 @@ use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, Havip, HistoryEvent, Subnet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -365,7 +365,7 @@ impl Store {
         });
         finish(result)?;
         self.audited();
-        let mut batch = sled::Batch::default();
+        let mut batch = super::kv::Batch::default();
         for key in self
             .inner
             .alert_deliveries
@@ -421,7 +421,7 @@ impl Store {
 
     /// Drops the oldest of a rule's logged deliveries beyond `DELIVERIES_KEPT`.
     pub(super) fn trim_deliveries(&self, id: &AlertId) -> Result<(), ApiError> {
-        let keys: Vec<sled::IVec> = self
+        let keys: Vec<super::kv::Value> = self
             .inner
             .alert_deliveries
             .scan_prefix(id.as_bytes())

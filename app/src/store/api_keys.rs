@@ -5,6 +5,7 @@
 //! disabled or deleted, or when its user is disabled or deleted.
 
 use super::audit::snapshot;
+use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, now_ms, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
@@ -12,7 +13,6 @@ use crate::domain::pages::ApiKeyRow;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::path::Path;
 
 /// Keys a user may have at once.

@@ -5,11 +5,11 @@
 //! Key: u64 BE id from sled's id generator (increasing, also across restarts), so the newest
 //! record is last. The log keeps `audit_limit` records; the oldest go first.
 
+use super::kv::{TxFailed, TxTable};
 use super::{db_err, decode, encode, lock, now_ms, Store};
 use crate::domain::audit::{Actor, AuditEntry, AuditPage, AuditQuery};
 use crate::domain::error::ApiError;
 use serde::Serialize;
-use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 use std::sync::atomic::Ordering;
 
 /// Default number of audit records kept.
@@ -72,14 +72,14 @@ impl Note {
     /// change's transaction (a retried transaction writes the same record again).
     pub(crate) fn write(
         &self,
-        audit: &TransactionalTree,
+        audit: &TxTable<'_>,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
-    ) -> Result<(), UnabortableTransactionError> {
+    ) -> Result<(), TxFailed> {
         let mut entry = self.entry.clone();
         entry.before = before;
         entry.after = after;
-        audit.insert(&entry.id.to_be_bytes(), encode(&entry))?;
+        audit.insert(entry.id.to_be_bytes(), encode(&entry))?;
         Ok(())
     }
 
@@ -143,7 +143,7 @@ impl Store {
             drop(writing);
             wait_for_backup(&self.inner.paused);
         };
-        let id = self.inner.db.generate_id().map_err(db_err)?;
+        let id = self.inner.kv.generate_id().map_err(db_err)?;
         Ok(Note {
             entry: AuditEntry {
                 id,
@@ -177,7 +177,7 @@ impl Store {
     /// for everyone watching.
     pub(crate) async fn commit<T>(
         &self,
-        result: Result<T, sled::transaction::TransactionError<ApiError>>,
+        result: Result<T, super::kv::TxError<ApiError>>,
         change: super::StoreChange,
     ) -> Result<T, ApiError> {
         let value = super::finish(result)?;
@@ -219,7 +219,7 @@ impl Store {
         let len = self.inner.audit_len.load(Ordering::SeqCst);
         self.inner
             .meta
-            .insert(SAVED_LEN, &len.to_be_bytes())
+            .insert(SAVED_LEN, len.to_be_bytes())
             .map_err(db_err)?;
         Ok(())
     }
@@ -266,7 +266,7 @@ const SAVED_LEN: &str = "audit_len_at_stop";
 /// count (`save_audit_len`). The saved count is removed now: after a crash the next start
 /// counts again. sled recovers a prefix of what was written, so a record written after this
 /// removal is never recovered without it.
-pub(super) fn stored_len(meta: &sled::Tree, audit: &sled::Tree) -> Result<u64, ApiError> {
+pub(super) fn stored_len(meta: &super::Table, audit: &super::Table) -> Result<u64, ApiError> {
     let saved = meta.remove(SAVED_LEN).map_err(db_err)?;
     Ok(match saved.as_deref().map(<[u8; 8]>::try_from) {
         Some(Ok(bytes)) => u64::from_be_bytes(bytes),

@@ -69,14 +69,8 @@ impl Store {
         )
         .map_err(io_err)?;
         let mut records = 0;
-        let mut names = self.inner.db.tree_names();
-        names.sort();
-        for name in names {
-            if name.as_ref() == b"__sled__default" {
-                continue;
-            }
-            let tree = self.inner.db.open_tree(&name).map_err(db_err)?;
-            let tree_name = String::from_utf8_lossy(&name).into_owned();
+        for tree_name in self.inner.kv.table_names() {
+            let tree = self.inner.kv.table(&tree_name).map_err(db_err)?;
             for item in tree.iter() {
                 let (k, v) = item.map_err(db_err)?;
                 let record = Record {

@@ -1,11 +1,11 @@
 //! Elastic (public) IPs from the operator's pool, bound one-to-one to HAVIPs.
 
 use super::audit::snapshot;
+use super::kv::{Abort, Transactional};
 use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
 use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use std::net::Ipv4Addr;
 
 impl Store {
@@ -50,7 +50,7 @@ impl Store {
                     if index.get(key)?.is_some() {
                         return Ok(false); // someone else took it meanwhile: pick again
                     }
-                    index.insert(&key, eip.id.as_bytes())?;
+                    index.insert(key, eip.id.as_bytes())?;
                     eips.insert(eip.id.as_bytes(), encode(&eip))?;
                     note.write(audit, None, snapshot(&eip))?;
                     Ok(true)
@@ -81,7 +81,7 @@ impl Store {
                 ));
             }
             eips.remove(id.as_bytes())?;
-            index.remove(&u32::from(eip.ip).to_be_bytes())?;
+            index.remove(u32::from(eip.ip).to_be_bytes())?;
             note.write(audit, snapshot(&eip), None)?;
             Ok(eip)
         });

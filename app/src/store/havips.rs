@@ -6,6 +6,7 @@
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
 use super::audit::{snapshot, Note};
+use super::kv::{Abort, Transactional, TxError};
 use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::{Store, StoreChange};
 use crate::domain::binding::BindingState;
@@ -15,7 +16,6 @@ use crate::domain::ip::{check_manual_ip, IpError};
 use crate::domain::model::{Havip, IpChoice, MacNames, NewHavip};
 use crate::domain::name::check_name;
 use crate::domain::pages::HavipRow;
-use sled::transaction::{ConflictableTransactionError as Abort, TransactionError, Transactional};
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -27,7 +27,7 @@ enum ClaimError {
 impl Store {
     /// What claiming or freeing an HAVIP's address writes in one transaction: the records, the
     /// address index, the per-VPC counts and the audit log.
-    fn address_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+    fn address_trees(&self) -> (&super::Table, &super::Table, &super::Table, &super::Table) {
         let inner = &self.inner;
         (
             &inner.havips,
@@ -183,14 +183,14 @@ impl Store {
                     return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
                 }
                 index.insert(key.as_slice(), havip.id.as_bytes())?;
-                counts.insert(havip.vpc_id.as_bytes(), &(count + 1).to_be_bytes())?;
+                counts.insert(havip.vpc_id.as_bytes(), (count + 1).to_be_bytes())?;
                 havips.insert(havip.id.as_bytes(), record.as_slice())?;
                 note.write(audit, None, snapshot(havip))?;
                 Ok(())
             });
         result.map_err(|e| match e {
-            TransactionError::Abort(c) => c,
-            TransactionError::Storage(e) => ClaimError::Refused(db_err(e)),
+            TxError::Abort(c) => c,
+            TxError::Storage(e) => ClaimError::Refused(db_err(e)),
         })
     }
 
@@ -261,7 +261,7 @@ impl Store {
                     .map_or(0, |v| be_u32(&v));
                 counts.insert(
                     havip.vpc_id.as_bytes(),
-                    &count.saturating_sub(1).to_be_bytes(),
+                    count.saturating_sub(1).to_be_bytes(),
                 )?;
                 note.write(audit, snapshot(&havip), None)?;
                 Ok(havip)

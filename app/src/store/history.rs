@@ -1,13 +1,13 @@
 //! Each HAVIP's history of holder changes: appended as agents report, counted, trimmed to the
 //! configured limit, paged and summed up as a timeline.
 
+use super::kv::{Abort, Transactional};
 use super::{be_u64, db_err, decode, encode, finish, Store};
 use crate::domain::binding::Change;
 use crate::domain::error::ApiError;
 use crate::domain::ids::HavipId;
 use crate::domain::model::{Havip, HistoryEvent};
 use crate::domain::timeline::{Timeline, DAY_MS, MAX_EVENTS, SPARK_CELLS};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 fn event_key(havip_id: &str, at: u64, seq: u64) -> Vec<u8> {
     let mut key = havip_id.as_bytes().to_vec();
@@ -20,7 +20,7 @@ impl Store {
     /// Appends an event to an HAVIP's history and counts it; beyond the configured limit the
     /// oldest events are dropped.
     pub(super) fn record_event(&self, event: HistoryEvent) -> Result<(), ApiError> {
-        let seq = self.inner.db.generate_id().map_err(db_err)?;
+        let seq = self.inner.kv.generate_id().map_err(db_err)?;
         let key = event_key(&event.havip_id, event.at, seq);
         let record = encode(&event);
         let id = event.havip_id.as_bytes();
@@ -28,7 +28,7 @@ impl Store {
             (&self.inner.events, &self.inner.history_counts).transaction(|(events, counts)| {
                 let n = counts.get(id)?.map_or(0, |v| be_u64(&v));
                 events.insert(key.as_slice(), record.as_slice())?;
-                counts.insert(id, &(n + 1).to_be_bytes())?;
+                counts.insert(id, (n + 1).to_be_bytes())?;
                 Ok::<_, Abort<ApiError>>(n + 1)
             });
         let count = finish(result)?;
@@ -63,7 +63,7 @@ impl Store {
                         return Ok(false);
                     }
                     if events.remove(&oldest)?.is_some() {
-                        counts.insert(id, &(n - 1).to_be_bytes())?;
+                        counts.insert(id, (n - 1).to_be_bytes())?;
                     }
                     Ok::<_, Abort<ApiError>>(true)
                 });
@@ -75,7 +75,7 @@ impl Store {
 
     /// Removes an HAVIP's whole history (after the HAVIP itself is gone, so nothing adds to it).
     pub(super) fn remove_history(&self, havip_id: &HavipId) -> Result<(), ApiError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = super::kv::Batch::default();
         for key in self.inner.events.scan_prefix(havip_id.as_bytes()).keys() {
             batch.remove(key.map_err(db_err)?);
         }

@@ -6,6 +6,7 @@
 
 use super::audit::snapshot;
 use super::havips::latest_binding;
+use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, finish, ip_key, lock, new_id, now_ms, Store, StoreChange};
 use crate::domain::binding::restrict;
 use crate::domain::error::ApiError;
@@ -14,7 +15,6 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,7 +28,7 @@ pub struct NewInstance {
 impl Store {
     /// What registering or removing an instance writes in one transaction: its ENI record, the
     /// address and MAC indexes, and the audit log.
-    fn instance_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+    fn instance_trees(&self) -> (&super::Table, &super::Table, &super::Table, &super::Table) {
         let inner = &self.inner;
         (&inner.enis, &inner.ip_index, &inner.mac_index, &inner.audit)
     }
@@ -72,7 +72,7 @@ impl Store {
                     return Err(Abort::Abort(mac_taken(mac, &owner)));
                 }
                 index.insert(ip_key.as_slice(), instance.eni_id.as_bytes())?;
-                macs.insert(&mac.0, instance.eni_id.as_bytes())?;
+                macs.insert(mac.0, instance.eni_id.as_bytes())?;
                 enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
                 note.write(audit, None, snapshot(&instance))?;
                 Ok(())
@@ -112,7 +112,7 @@ impl Store {
             .transaction(|(enis, index, macs, audit)| {
                 enis.remove(instance.eni_id.as_bytes())?;
                 index.remove(ip_key(&instance.subnet_id, instance.ip))?;
-                macs.remove(&instance.mac.0)?;
+                macs.remove(instance.mac.0)?;
                 note.write(audit, snapshot(&instance), None)?;
                 Ok::<_, Abort<ApiError>>(())
             });

@@ -14,7 +14,7 @@ impl Store {
     pub(super) fn migrate_1_to_2(&self) -> Result<(), ApiError> {
         let inner = &self.inner;
         let mut counts: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
-        let mut orphans = sled::Batch::default();
+        let mut orphans = super::kv::Batch::default();
         for key in inner.events.iter().keys() {
             let key = key.map_err(db_err)?;
             let id = &key[..HAVIP_ID_LEN.min(key.len())];
@@ -28,7 +28,7 @@ impl Store {
         for (id, n) in &counts {
             inner
                 .history_counts
-                .insert(id.as_slice(), &n.to_be_bytes())
+                .insert(id.as_slice(), n.to_be_bytes())
                 .map_err(db_err)?;
             if *n > inner.config.history_limit {
                 let id = HavipId::parse(&String::from_utf8_lossy(id))

@@ -1,6 +1,7 @@
-//! sled persistence (server only). One tree per resource plus the IP index
-//! `subnet_id ‖ u32 BE ip -> owner id`; every multi-key change runs in one transaction and is
-//! flushed before the caller gets its answer.
+//! The console's state (server only): the rules over its records, written once, and the
+//! records behind one seam (`kv`: tables and transactions; sled today). One table per resource
+//! plus the IP index `subnet_id ‖ u32 BE ip -> owner id`; every multi-key change runs in one
+//! transaction and is durable before the caller gets its answer.
 
 mod agents;
 mod alerts;
@@ -17,6 +18,7 @@ mod free_ranges;
 mod havips;
 mod history;
 mod instances;
+mod kv;
 mod lifecycle;
 mod list_index;
 mod migrate;
@@ -40,6 +42,7 @@ pub use config::{
 pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
 pub use instances::NewInstance;
+pub use kv::Table;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use list_index::ListPage;
 pub use open_error::OpenError;
@@ -60,6 +63,7 @@ use tokio::sync::broadcast;
 
 // the helpers the store's modules use (`super::now_ms`, `super::encode` and so on)
 use crate::support::{lock, now_ms, sha256_hex};
+use kv::Kv;
 use records::*;
 
 /// 1: the first schema. 2: per-HAVIP history counters, the agent token index, no history
@@ -112,50 +116,50 @@ pub struct Store {
 }
 
 struct Inner {
-    db: sled::Db,
-    meta: sled::Tree,
-    regions: sled::Tree,
-    vpcs: sled::Tree,
-    subnets: sled::Tree,
-    havips: sled::Tree,
+    kv: Kv,
+    meta: Table,
+    regions: Table,
+    vpcs: Table,
+    subnets: Table,
+    havips: Table,
     /// subnet_id ‖ ip (u32 BE) -> id of what uses the address
-    ip_index: sled::Tree,
+    ip_index: Table,
     /// vpc_id -> number of HAVIPs (u32 BE), for the quota check inside transactions
-    havip_counts: sled::Tree,
+    havip_counts: Table,
     /// havip_id ‖ u64 BE time ‖ u64 BE seq -> HistoryEvent
-    events: sled::Tree,
+    events: Table,
     /// havip_id -> number of its events (u64 BE)
-    history_counts: sled::Tree,
-    agents: sled::Tree,
+    history_counts: Table,
+    agents: Table,
     /// SHA-256 of an agent's token (32 bytes) -> agent id
-    agent_tokens: sled::Tree,
-    eips: sled::Tree,
+    agent_tokens: Table,
+    eips: Table,
     /// u32 BE public ip -> eip id
-    eip_index: sled::Tree,
+    eip_index: Table,
     /// subnet_id ‖ ip -> Station
-    stations: sled::Tree,
+    stations: Table,
     /// eni_id -> Instance
-    enis: sled::Tree,
+    enis: Table,
     /// MAC (6 bytes) -> eni_id
-    mac_index: sled::Tree,
+    mac_index: Table,
     /// user name -> User (with its argon2id password hash)
-    users: sled::Tree,
+    users: Table,
     /// SHA-256 of a session token (hex) -> Session
-    sessions: sled::Tree,
+    sessions: Table,
     /// u64 BE id -> AuditEntry
-    audit: sled::Tree,
+    audit: Table,
     /// SecretId -> API key (its SecretKey sealed with `sealing_key`)
-    api_keys: sled::Tree,
+    api_keys: Table,
     /// SecretId:ClientToken -> what the create with that token made
-    client_tokens: sled::Tree,
+    client_tokens: Table,
     /// alert id -> rule (with its sealed webhook secret)
-    alert_rules: sled::Tree,
+    alert_rules: Table,
     /// alert id ‖ u64 BE seq -> Delivery
-    alert_deliveries: sled::Tree,
+    alert_deliveries: Table,
     /// u64 BE seq -> an alert event not yet matched to rules (see `outbox`)
-    alert_outbox: sled::Tree,
+    alert_outbox: Table,
     /// alert id ‖ u64 BE seq -> a delivery not yet ended (see `outbox`)
-    alert_pending: sled::Tree,
+    alert_pending: Table,
     /// events for the alert dispatcher as they are raised (see `outbox`)
     alerts: broadcast::Sender<crate::domain::alerts::Event>,
     /// from `DIR/secret.key`
@@ -249,7 +253,9 @@ impl Store {
         // a console has run here before: its database must never be replaced by a fresh one
         let used_before = dir.as_ref().join("secret.key").is_file();
         let db = open_database(dir.as_ref())?;
-        let tree = |name: &str| db.open_tree(name).map_err(db_err);
+        let flusher = flusher::Flusher::start(db.clone()).map_err(db_err)?;
+        let kv = Kv::sled(db);
+        let tree = |name: &str| kv.table(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
         let (meta, audit) = (tree("meta")?, tree("audit")?);
         let store = Store {
@@ -297,7 +303,7 @@ impl Store {
                 vrrp: Mutex::new(HashMap::new()),
                 config,
                 dir: dir.as_ref().to_path_buf(),
-                flusher: flusher::Flusher::start(db.clone()).map_err(db_err)?,
+                flusher,
                 changes,
                 publishing: Mutex::new(()),
                 closing: tokio::sync::watch::Sender::new(false),
@@ -305,7 +311,7 @@ impl Store {
                 live_per_session: Mutex::new(HashMap::new()),
                 change_seq: AtomicU64::new(0),
                 epoch: rand::random::<u64>() >> 12,
-                db,
+                kv,
             }),
             actor: Arc::new(crate::domain::audit::Actor::console()),
         };
@@ -349,9 +355,9 @@ impl Store {
         }
         self.inner
             .meta
-            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+            .insert("schema_version", SCHEMA_VERSION.to_be_bytes())
             .map_err(db_err)?;
-        self.inner.db.flush().map_err(db_err)?;
+        self.inner.kv.flush().map_err(db_err)?;
         Ok(())
     }
 
@@ -388,7 +394,7 @@ impl Store {
 
     /// Writes everything to disk now, blocking (benches and shutdown; requests use `flush`).
     pub fn flush_now(&self) -> Result<(), ApiError> {
-        self.inner.db.flush().map(drop).map_err(db_err)
+        self.inner.kv.flush().map_err(db_err)
     }
 
     /// The console's last words: what the next start would otherwise count by reading every
@@ -402,25 +408,22 @@ impl Store {
     /// was written in between (tests compare them around refusals).
     #[doc(hidden)]
     pub fn dump(&self) -> Result<Vec<TreeDump>, ApiError> {
-        let mut names = self.inner.db.tree_names();
-        names.sort();
-        names
-            .into_iter()
+        (self.inner.kv.table_names().into_iter())
             .map(|name| {
-                let tree = self.inner.db.open_tree(&name).map_err(db_err)?;
-                let records = tree
+                let table = self.inner.kv.table(&name).map_err(db_err)?;
+                let records = table
                     .iter()
                     .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(db_err))
                     .collect::<Result<_, _>>()?;
-                Ok((name.to_vec(), records))
+                Ok((name.into_bytes(), records))
             })
             .collect()
     }
 
-    /// A tree by name, for tools and tests that inspect or damage the raw records.
+    /// A table by name, for tools and tests that inspect or damage the raw records.
     #[doc(hidden)]
-    pub fn raw_tree(&self, name: &str) -> Result<sled::Tree, ApiError> {
-        self.inner.db.open_tree(name).map_err(db_err)
+    pub fn raw_tree(&self, name: &str) -> Result<Table, ApiError> {
+        self.inner.kv.table(name).map_err(db_err)
     }
 
     /// Tells everyone watching that this HAVIP (its record or its binding) changed.
@@ -438,14 +441,14 @@ impl Store {
         self.inner.flusher.durable().await
     }
 
-    fn get<T: DeserializeOwned>(&self, tree: &sled::Tree, id: &str) -> Result<Option<T>, ApiError> {
+    fn get<T: DeserializeOwned>(&self, tree: &Table, id: &str) -> Result<Option<T>, ApiError> {
         match tree.get(id).map_err(db_err)? {
             Some(bytes) => decode(&bytes).map(Some),
             None => Ok(None),
         }
     }
 
-    fn all<T: DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>, ApiError> {
+    fn all<T: DeserializeOwned>(&self, tree: &Table) -> Result<Vec<T>, ApiError> {
         tree.iter()
             .values()
             .map(|v| decode(&v.map_err(db_err)?))

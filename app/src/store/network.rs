@@ -1,5 +1,6 @@
 //! Regions, VPCs and subnets.
 
+use super::kv::{Abort, Transactional};
 use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
 use crate::domain::error::{ApiError, Reason};
@@ -9,7 +10,6 @@ use crate::domain::model::{Instance, Region, Subnet, Vpc};
 use crate::domain::name::check_name;
 use crate::domain::pages::{SubnetView, VpcView};
 use ipnet::Ipv4Net;
-use sled::transaction::Transactional;
 use std::collections::HashMap;
 
 pub(super) fn full_ranges(cidr: Ipv4Net) -> FreeRanges {
@@ -77,7 +77,7 @@ impl Store {
     /// Writes a new record, with its audit record (`action`) in the same transaction.
     fn put<T: serde::Serialize>(
         &self,
-        tree: &sled::Tree,
+        tree: &super::Table,
         action: &str,
         id: &str,
         value: &T,
@@ -86,7 +86,7 @@ impl Store {
         let result = (tree, &self.inner.audit).transaction(|(tree, audit)| {
             tree.insert(id, encode(value))?;
             note.write(audit, None, super::audit::snapshot(value))?;
-            Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+            Ok::<_, Abort<ApiError>>(())
         });
         super::finish(result)?;
         self.audited();
@@ -242,7 +242,7 @@ impl Store {
         let result = (&self.inner.subnets, &self.inner.audit).transaction(|(subnets, audit)| {
             subnets.remove(id.as_bytes())?;
             note.write(audit, super::audit::snapshot(&subnet), None)?;
-            Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+            Ok::<_, Abort<ApiError>>(())
         });
         self.commit(
             result,
@@ -273,7 +273,7 @@ impl Store {
                 vpcs.remove(id.as_bytes())?;
                 counts.remove(id.as_bytes())?;
                 note.write(audit, super::audit::snapshot(&vpc), None)?;
-                Ok::<_, sled::transaction::ConflictableTransactionError<ApiError>>(())
+                Ok::<_, Abort<ApiError>>(())
             });
         self.commit(
             result,

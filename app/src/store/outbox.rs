@@ -7,11 +7,11 @@
 //! A delivery may then be made twice (sent, but the console died before its end was written):
 //! receivers tell a repeat by the event's id (the webhook's `webhook-id`), which never changes.
 
+use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, finish, Store};
 use crate::domain::alerts::{Delivery, Event, Outgoing};
 use crate::domain::error::ApiError;
 use crate::domain::ids::AlertId;
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 use tokio::sync::broadcast;
 
 /// A rule's pending delivery of event `seq`: the rule's id, then the number (so a rule's
@@ -31,7 +31,7 @@ impl Store {
             (self.alert_rules()).map_or(true, |rules| rules.iter().any(|r| r.wants(&event)));
         let kept = wanted
             && self.has_space()
-            && self.inner.db.generate_id().is_ok_and(|seq| {
+            && self.inner.kv.generate_id().is_ok_and(|seq| {
                 event.seq = seq;
                 let stored = self
                     .inner
@@ -92,7 +92,7 @@ impl Store {
         let result = (&self.inner.alert_outbox, &self.inner.alert_pending).transaction(
             |(outbox, pending)| {
                 if let Some(seq) = matched {
-                    outbox.remove(&seq.to_be_bytes())?;
+                    outbox.remove(seq.to_be_bytes())?;
                 }
                 for (key, record) in &records {
                     pending.insert(key.as_slice(), record.as_slice())?;
@@ -114,7 +114,7 @@ impl Store {
         delivery: Option<&Delivery>,
     ) -> Result<(), ApiError> {
         let log = delivery.filter(|_| self.has_space()).map(encode);
-        let entry = self.inner.db.generate_id().map_err(db_err)?;
+        let entry = self.inner.kv.generate_id().map_err(db_err)?;
         let (rules, pending, deliveries) = (
             &self.inner.alert_rules,
             &self.inner.alert_pending,

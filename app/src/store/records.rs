@@ -1,12 +1,12 @@
 //! How records are keyed, encoded and read inside transactions, and the typed IDs the store
 //! makes.
 
+use super::kv::{Abort, TxError, TxTable};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{
     AgentId, AlertId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId,
 };
 use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::net::Ipv4Addr;
 
 /// A new random ID of any kind: `new_id::<HavipId>()`.
@@ -53,23 +53,21 @@ pub(crate) fn be_u64(bytes: &[u8]) -> u64 {
 
 /// Reads a record inside a transaction; a missing one aborts with "not found".
 pub(crate) fn load<T: DeserializeOwned>(
-    tree: &sled::transaction::TransactionalTree,
+    tree: &TxTable<'_>,
     what: &str,
     id: &str,
-) -> Result<T, ConflictableTransactionError<ApiError>> {
+) -> Result<T, Abort<ApiError>> {
     match tree.get(id.as_bytes())? {
-        Some(bytes) => decode(&bytes).map_err(ConflictableTransactionError::Abort),
-        None => Err(ConflictableTransactionError::Abort(ApiError::not_found(
-            what, id,
-        ))),
+        Some(bytes) => decode(&bytes).map_err(Abort::Abort),
+        None => Err(Abort::Abort(ApiError::not_found(what, id))),
     }
 }
 
 /// A transaction's outcome as the store's error: its own refusal, or a database error.
-pub(crate) fn finish<T>(result: Result<T, TransactionError<ApiError>>) -> Result<T, ApiError> {
+pub(crate) fn finish<T>(result: Result<T, TxError<ApiError>>) -> Result<T, ApiError> {
     result.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => db_err(e),
+        TxError::Abort(e) => e,
+        TxError::Storage(e) => db_err(e),
     })
 }
 

@@ -3,13 +3,13 @@
 //! `session_idle_ms` without use, `session_max_ms` after it began, at logout, and when its
 //! user's password changes or the user is disabled or deleted.
 
+use super::kv::{Abort, Transactional};
 use super::users::user_object;
 use super::{db_err, decode, encode, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
 use crate::domain::auth::Principal;
 use crate::domain::error::ApiError;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Session {
@@ -48,7 +48,7 @@ impl Store {
     pub(super) fn sessions_of_user(
         &self,
         name: &str,
-    ) -> Result<Vec<(sled::IVec, Session)>, ApiError> {
+    ) -> Result<Vec<(super::kv::Value, Session)>, ApiError> {
         let mut theirs = Vec::new();
         for entry in self.inner.sessions.iter() {
             let (key, value) = entry.map_err(db_err)?;

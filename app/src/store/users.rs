@@ -1,5 +1,6 @@
 //! Users and their passwords (argon2id); a login starts a session (`sessions`).
 
+use super::kv::{Abort, Transactional};
 use super::sessions::Session;
 use super::{db_err, decode, encode, finish, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
@@ -8,7 +9,6 @@ use crate::domain::error::ApiError;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError as Abort, Transactional};
 
 /// A console user. The password hash never leaves the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

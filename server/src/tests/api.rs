@@ -431,7 +431,7 @@ async fn internal_errors_answer_500_without_their_details() {
     f.store
         .raw_tree("havips")
         .unwrap()
-        .insert("havip-broken00", b"{not json".to_vec())
+        .insert("havip-broken00", b"{not json")
         .unwrap();
     let (status, body) = post(
         &f,
