@@ -12,6 +12,26 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Installs the Debian packages (package:file pairs) whose file is missing.
+debian_packages() {
+  local missing=() pair
+  for pair in "$@"; do
+    [ -e "${pair#*:}" ] || missing+=("${pair%%:*}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    local as_root=()
+    [ "$(id -u)" = 0 ] || as_root=(sudo)
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# the etcd client's build compiles etcd's protocol files (with protobuf's own)
+debian_packages protobuf-compiler:/usr/bin/protoc \
+  libprotobuf-dev:/usr/include/google/protobuf/descriptor.proto
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -55,19 +75,9 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
 fi
 
 if [ "$want_test" = 1 ]; then
-  missing=()
-  for pair in chromium:/usr/bin/chromium keepalived:/usr/sbin/keepalived \
-              iputils-arping:/usr/bin/arping tcpdump:/usr/bin/tcpdump iproute2:/usr/sbin/ip \
-              openssl:/usr/bin/openssl curl:/usr/bin/curl; do
-    pkg=${pair%%:*} bin=${pair#*:}
-    [ -x "$bin" ] || missing+=("$pkg")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+  debian_packages chromium:/usr/bin/chromium keepalived:/usr/sbin/keepalived \
+    iputils-arping:/usr/bin/arping tcpdump:/usr/bin/tcpdump iproute2:/usr/sbin/ip \
+    openssl:/usr/bin/openssl curl:/usr/bin/curl etcd-server:/usr/bin/etcd
   here=$(cd "$(dirname "$0")/.." && pwd)
   # the official Tencent Cloud clients for the API tests, pinned, in their own environment
   venv="$TOOLS_DIR/tcvenv" wanted="$here/end2end/tcapi/requirements.txt"

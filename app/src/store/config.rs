@@ -42,6 +42,54 @@ pub struct StoreConfig {
     pub subnet_full_percent: u8,
     /// where webhooks may be sent (`--allow-private-webhooks`, the console's own addresses)
     pub webhooks: crate::domain::alerts::WebhookDestinations,
+    /// where the records live
+    pub place: StorePlace,
+}
+
+/// Where the records live (`--store`): sled in the data directory, or under a prefix of an
+/// etcd cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StorePlace {
+    #[default]
+    Sled,
+    Etcd {
+        /// `host:port` of each member
+        endpoints: Vec<String>,
+        /// the keys' prefix (`--etcd-prefix`), so that one etcd can hold several consoles
+        prefix: String,
+    },
+}
+
+impl StorePlace {
+    /// `sled`, or `etcd://HOST:PORT[,HOST:PORT…]` with the keys under `prefix`.
+    pub fn parse(text: &str, prefix: &str) -> Result<StorePlace, String> {
+        if text == "sled" {
+            return Ok(StorePlace::Sled);
+        }
+        let Some(members) = text.strip_prefix("etcd://") else {
+            return Err(format!(
+                "{text:?}: expected sled or etcd://HOST:PORT[,HOST:PORT...]"
+            ));
+        };
+        let endpoints: Vec<String> = members.split(',').map(str::to_string).collect();
+        for endpoint in &endpoints {
+            let port = endpoint
+                .rsplit_once(':')
+                .map(|(host, port)| (host, port.parse::<u16>()));
+            if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+                return Err(format!("{endpoint:?}: an etcd member is HOST:PORT"));
+            }
+        }
+        if !prefix.starts_with('/') || !prefix.ends_with('/') {
+            return Err(format!(
+                "{prefix:?}: the etcd prefix starts and ends with /"
+            ));
+        }
+        Ok(StorePlace::Etcd {
+            endpoints,
+            prefix: prefix.into(),
+        })
+    }
 }
 
 impl Default for StoreConfig {
@@ -59,6 +107,7 @@ impl Default for StoreConfig {
             hook_dir: None,
             subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
             webhooks: Default::default(),
+            place: StorePlace::Sled,
         }
     }
 }

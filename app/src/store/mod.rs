@@ -23,6 +23,8 @@ mod lifecycle;
 mod list_index;
 mod migrate;
 mod network;
+#[cfg(test)]
+mod on_etcd_tests;
 mod open_error;
 mod outbox;
 mod presence;
@@ -37,7 +39,8 @@ pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
 pub use config::{
-    StoreConfig, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT, DEFAULT_STATION_TTL_MS,
+    StoreConfig, StorePlace, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT,
+    DEFAULT_STATION_TTL_MS,
 };
 pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
@@ -194,8 +197,8 @@ struct Inner {
     config: StoreConfig,
     /// the data directory
     dir: std::path::PathBuf,
-    /// group commit: makes writes durable (see `flusher`)
-    flusher: flusher::Flusher,
+    /// group commit: makes sled's writes durable (see `flusher`; etcd's are when written)
+    flusher: Option<flusher::Flusher>,
     changes: broadcast::Sender<StoreChange>,
     /// held while a change is numbered and sent, so the numbers follow the channel's order
     publishing: Mutex<()>,
@@ -251,10 +254,19 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, OpenError> {
         private_dir(dir.as_ref()).map_err(|e| OpenError::io(dir.as_ref(), e))?;
         // a console has run here before: its database must never be replaced by a fresh one
-        let used_before = dir.as_ref().join("secret.key").is_file();
-        let db = open_database(dir.as_ref())?;
-        let flusher = flusher::Flusher::start(db.clone()).map_err(db_err)?;
-        let kv = Kv::sled(db);
+        // (sled recovers a damaged file by dropping records; etcd keeps its own copies)
+        let used_before =
+            dir.as_ref().join("secret.key").is_file() && config.place == StorePlace::Sled;
+        let (kv, flusher) = match &config.place {
+            StorePlace::Sled => {
+                let db = open_database(dir.as_ref())?;
+                let flusher = flusher::Flusher::start(db.clone()).map_err(db_err)?;
+                (Kv::sled(db), Some(flusher))
+            }
+            StorePlace::Etcd { endpoints, prefix } => {
+                (Kv::etcd(endpoints, prefix).map_err(db_err)?, None)
+            }
+        };
         let tree = |name: &str| kv.table(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
         let (meta, audit) = (tree("meta")?, tree("audit")?);
@@ -438,7 +450,10 @@ impl Store {
     /// Makes every write done before this call durable. Concurrent callers share one fsync
     /// (group commit, see `flusher`).
     async fn flush(&self) -> Result<(), ApiError> {
-        self.inner.flusher.durable().await
+        match &self.inner.flusher {
+            Some(flusher) => flusher.durable().await,
+            None => Ok(()),
+        }
     }
 
     fn get<T: DeserializeOwned>(&self, tree: &Table, id: &str) -> Result<Option<T>, ApiError> {

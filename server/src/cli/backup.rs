@@ -68,7 +68,7 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         app::store::restore(&mut std::io::BufReader::new(file), &args.data_dir)
     }
     .map_err(|e| anyhow::anyhow!(e.message))?;
-    let store = open_existing(&args.data_dir)?;
+    let store = open_existing(&super::DataDir::sled(&args.data_dir))?;
     let problems = finish(&store, store.check())?;
     anyhow::ensure!(
         problems.is_empty(),

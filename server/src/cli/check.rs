@@ -13,7 +13,7 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let dir = &args.data.dir;
-    let store = open_existing(dir)?;
+    let store = open_existing(&args.data)?;
     let problems = finish(&store, store.check())?;
     if problems.is_empty() {
         println!("{}: consistent", dir.display());
@@ -46,9 +46,7 @@ mod tests {
         drop(store);
 
         run(CheckArgs {
-            data: DataDir {
-                dir: dir.path().to_path_buf(),
-            },
+            data: DataDir::sled(dir.path()),
         })
         .expect("the records agree with their indexes: consistent");
         let store = Store::open(dir.path(), StoreConfig::default()).unwrap();

@@ -15,7 +15,7 @@ pub enum KeyCommand {
 
 pub async fn run(command: KeyCommand) -> anyhow::Result<()> {
     let KeyCommand::Create { user, data } = command;
-    let store = open(&data.dir)?;
+    let store = open(&data)?;
     let created = store.create_api_key(&user).await;
     let (key, secret) = finish(&store, created)?;
     println!("{} {secret}", key.id);

@@ -10,10 +10,11 @@ pub mod users;
 
 use anyhow::Context;
 use app::domain::error::ApiError;
-use app::store::{Store, StoreConfig};
+use app::store::{Store, StoreConfig, StorePlace};
 use std::path::{Path, PathBuf};
 
-/// `--data-dir DIR` (or `HAVIP_DATA_DIR`): where the console keeps its database.
+/// `--data-dir DIR` (or `HAVIP_DATA_DIR`): where the console keeps its files; and `--store`
+/// (or `HAVIP_STORE`): where its records live, sled in that directory or an etcd cluster.
 #[derive(clap::Args, Clone)]
 pub struct DataDir {
     /// The console's data directory.
@@ -23,19 +24,52 @@ pub struct DataDir {
         default_value = "havip-data"
     )]
     pub dir: PathBuf,
+    /// Where the records live: `sled` (in the data directory) or
+    /// `etcd://HOST:PORT[,HOST:PORT...]` (the data directory then keeps the sealing key).
+    #[arg(long = "store", env = "HAVIP_STORE", default_value = "sled")]
+    pub store: String,
+    /// The prefix of the console's keys in etcd (one etcd can hold several consoles).
+    #[arg(
+        long = "etcd-prefix",
+        env = "HAVIP_ETCD_PREFIX",
+        default_value = "/havip/"
+    )]
+    pub etcd_prefix: String,
 }
 
-/// Opens the store in `dir` for a command; actions are audited as the command line's.
-pub fn open(dir: &Path) -> anyhow::Result<Store> {
-    Store::open(dir, StoreConfig::default())
+impl DataDir {
+    /// A sled database in `dir`.
+    pub fn sled(dir: &Path) -> DataDir {
+        DataDir {
+            dir: dir.to_path_buf(),
+            store: "sled".into(),
+            etcd_prefix: "/havip/".into(),
+        }
+    }
+
+    pub fn place(&self) -> anyhow::Result<StorePlace> {
+        StorePlace::parse(&self.store, &self.etcd_prefix)
+            .map_err(|e| anyhow::anyhow!("--store: {e}"))
+    }
+}
+
+/// Opens the store for a command; actions are audited as the command line's.
+pub fn open(data: &DataDir) -> anyhow::Result<Store> {
+    let config = StoreConfig {
+        place: data.place()?,
+        ..StoreConfig::default()
+    };
+    Store::open(&data.dir, config)
         .map(|store| store.acting(app::domain::audit::Actor::command_line()))
-        .map_err(|e| anyhow::anyhow!(e.explain(dir)))
+        .map_err(|e| anyhow::anyhow!(e.explain(&data.dir)))
 }
 
 /// Opens an existing database only: a command never creates one where there is none.
-pub fn open_existing(dir: &Path) -> anyhow::Result<Store> {
-    a_database_in(dir)?;
-    open(dir)
+pub fn open_existing(data: &DataDir) -> anyhow::Result<Store> {
+    if data.place()? == StorePlace::Sled {
+        a_database_in(&data.dir)?;
+    }
+    open(data)
 }
 
 /// Refuses a directory that holds no database (a command never creates one there).

@@ -32,7 +32,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { name, role, data } => {
             let password = password()?;
-            let store = open(&data.dir)?;
+            let store = open(&data)?;
             let created = store.create_user(&name, &password, role).await;
             let user = finish(&store, created)?;
             println!("user {} added ({})", user.name, user.role);
@@ -43,7 +43,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
             data,
         } => {
             let password = password()?;
-            let store = open(&data.dir)?;
+            let store = open(&data)?;
             let changed = store.set_password(&name, &password, !keep_keys).await;
             finish(&store, changed)?;
             let keys = if keep_keys {

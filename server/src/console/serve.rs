@@ -121,6 +121,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     .map(|a| a.ip())
                     .collect(),
             },
+            place: args.data.place()?,
             ..Default::default()
         },
     )

@@ -1,0 +1,429 @@
+//! The etcd backend of the seam. A table is the key prefix `PREFIX TABLE /`. Reads come from
+//! a copy of the whole prefix (`Mirror`) that a watch keeps, from the revision it was read at;
+//! a write returns once the copy has it, so what a process wrote it reads back at once. A
+//! transaction's closure runs on the copy and remembers the revision of every key it read; its
+//! writes commit as one etcd transaction that compares those revisions, and when one changed
+//! meanwhile (another process wrote it) the closure runs again on the newer copy.
+//!
+//! The etcd client is asynchronous and the seam is not: each call runs on this backend's own
+//! runtime thread and the caller waits for it, as it waits for a disk.
+
+use super::{StorageError, Value};
+use etcd_client::{
+    Client, Compare, CompareOp, DeleteOptions, EventType, GetOptions, PutOptions, Txn, TxnOp,
+    WatchOptions,
+};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::ops::Bound;
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::Duration;
+
+/// Operations etcd takes in one transaction (its `--max-txn-ops` default).
+const MAX_TXN_OPS: usize = 128;
+/// How long a write waits for the watch to bring it back before it is an error.
+const CATCH_UP: Duration = Duration::from_secs(10);
+
+type Result<T> = std::result::Result<T, StorageError>;
+
+fn etcd_err(e: etcd_client::Error) -> StorageError {
+    StorageError::Etcd(e.to_string())
+}
+
+/// The keys under the prefix as of revision `revision`.
+#[derive(Default)]
+struct Copy {
+    records: BTreeMap<Vec<u8>, (Value, i64)>,
+    revision: i64,
+}
+
+#[derive(Default)]
+struct Mirror {
+    copy: RwLock<Copy>,
+    /// notified when `copy.revision` grows
+    advanced: Condvar,
+    waiting: Mutex<()>,
+}
+
+impl Mirror {
+    fn revision(&self) -> i64 {
+        self.copy.read().expect("mirror lock").revision
+    }
+
+    /// Waits until the copy is at `revision` or later.
+    fn wait_for(&self, revision: i64) -> Result<()> {
+        let deadline = std::time::Instant::now() + CATCH_UP;
+        let mut guard = self.waiting.lock().expect("mirror wait lock");
+        while self.revision() < revision {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StorageError::Etcd(format!(
+                    "etcd's watch did not reach revision {revision} within {CATCH_UP:?}"
+                )));
+            }
+            guard = (self
+                .advanced
+                .wait_timeout(guard, left.min(Duration::from_millis(50))))
+            .expect("mirror wait lock")
+            .0;
+        }
+        Ok(())
+    }
+
+    fn advance(&self, update: impl FnOnce(&mut Copy)) {
+        {
+            let mut copy = self.copy.write().expect("mirror lock");
+            update(&mut copy);
+        }
+        let _guard = self.waiting.lock().expect("mirror wait lock");
+        self.advanced.notify_all();
+    }
+}
+
+/// A connection to etcd under one prefix.
+pub struct Etcd {
+    client: Client,
+    prefix: Vec<u8>,
+    mirror: Arc<Mirror>,
+    /// where the client's calls run (`None` once dropped)
+    runtime: Option<tokio::runtime::Runtime>,
+    tables: Mutex<BTreeSet<String>>,
+}
+
+impl Etcd {
+    /// Connects, reads the prefix and starts following it.
+    pub fn connect(endpoints: &[String], prefix: &str) -> Result<Arc<Etcd>> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("havip-etcd")
+            .enable_all()
+            .build()
+            .map_err(|e| StorageError::Etcd(format!("cannot start etcd's runtime: {e}")))?;
+        let endpoints = endpoints.to_vec();
+        let client = run_on(&runtime, async move {
+            Client::connect(endpoints, None).await.map_err(etcd_err)
+        })?;
+        let etcd = Arc::new(Etcd {
+            client,
+            prefix: prefix.as_bytes().to_vec(),
+            mirror: Arc::default(),
+            runtime: Some(runtime),
+            tables: Mutex::default(),
+        });
+        let started = etcd.follow()?;
+        etcd.mirror.wait_for(started)?;
+        Ok(etcd)
+    }
+
+    /// Starts the task that keeps the mirror: a read of the prefix, then a watch from the
+    /// revision after it; a watch that ends (compaction, a lost connection) starts it again
+    /// with a fresh read. Returns the first read's revision.
+    fn follow(self: &Arc<Self>) -> Result<i64> {
+        let (client, prefix, mirror) = (
+            self.client.clone(),
+            self.prefix.clone(),
+            self.mirror.clone(),
+        );
+        let (first_tx, first_rx) = std::sync::mpsc::channel();
+        self.runtime().spawn(async move {
+            let mut first = Some(first_tx);
+            loop {
+                let outcome = follow_once(&client, &prefix, &mirror, &mut first).await;
+                if let Err(e) = outcome {
+                    if let Some(first) = first.take() {
+                        let _ = first.send(Err(e));
+                        return;
+                    }
+                    tracing::warn!("etcd watch ended ({e}); reading the prefix again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+        first_rx
+            .recv()
+            .map_err(|_| StorageError::Etcd("etcd's watch task ended".into()))?
+    }
+
+    /// Runs `f` on this backend's runtime and waits for it.
+    fn run<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> T {
+        run_on(self.runtime(), f)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the backend")
+    }
+
+    pub fn table_key(&self, table: &str, key: &[u8]) -> Vec<u8> {
+        let mut full = self.prefix.clone();
+        full.extend_from_slice(table.as_bytes());
+        full.push(b'/');
+        full.extend_from_slice(key);
+        full
+    }
+
+    pub fn open_table(&self, name: &str) {
+        self.tables.lock().expect("tables lock").insert(name.into());
+    }
+
+    /// The tables opened or holding records.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names = self.tables.lock().expect("tables lock").clone();
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        for key in copy.records.keys() {
+            let rest = &key[self.prefix.len()..];
+            if let Some(end) = rest.iter().position(|b| *b == b'/') {
+                names.insert(String::from_utf8_lossy(&rest[..end]).into_owned());
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// A number larger than every one before: the revision of a write to the prefix's counter.
+    pub fn generate_id(&self) -> Result<u64> {
+        let mut kv = self.client.kv_client();
+        let key = [self.prefix.as_slice(), b"\0ids"].concat();
+        let revision = self.run(async move {
+            let put = kv.put(key, [], None).await.map_err(etcd_err)?;
+            Ok::<_, StorageError>(put.header().map_or(0, |h| h.revision()))
+        })?;
+        Ok(revision as u64)
+    }
+
+    pub fn get(&self, full: &[u8]) -> Option<Value> {
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        copy.records.get(full).map(|(v, _)| v.clone())
+    }
+
+    /// The records between `from` and `to`, in key order, their keys without their first
+    /// `skip` bytes (the prefix and the table's name).
+    pub fn range(
+        &self,
+        from: Bound<Vec<u8>>,
+        to: Bound<Vec<u8>>,
+        skip: usize,
+    ) -> Vec<(Value, Value)> {
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        (copy.records.range((from, to)))
+            .map(|(k, (v, _))| (Value::bytes(&k[skip..]), v.clone()))
+            .collect()
+    }
+
+    /// Commits `ops` if every key in `read` is still at its revision (0: absent); the
+    /// revision committed at, or `None` if one changed (the copy is then at least as new).
+    pub fn commit(&self, read: &HashMap<Vec<u8>, i64>, ops: Vec<TxnOp>) -> Result<Option<i64>> {
+        let compares: Vec<Compare> = (read.iter())
+            .map(|(key, revision)| Compare::mod_revision(key.clone(), CompareOp::Equal, *revision))
+            .collect();
+        let mut kv = self.client.kv_client();
+        let txn = Txn::new().when(compares).and_then(ops);
+        let (succeeded, revision) = self.run(async move {
+            let answer = kv.txn(txn).await.map_err(etcd_err)?;
+            Ok::<_, StorageError>((
+                answer.succeeded(),
+                answer.header().map_or(0, |h| h.revision()),
+            ))
+        })?;
+        if succeeded {
+            self.mirror.wait_for(revision)?;
+            return Ok(Some(revision));
+        }
+        // a key read has changed: wait until the copy shows its change (its revision is at
+        // most `revision`; the watch brings every change under the prefix up to there)
+        let changed = read
+            .iter()
+            .any(|(key, seen)| self.revision_of(key) != *seen);
+        if !changed {
+            let deadline = std::time::Instant::now() + CATCH_UP;
+            while !read
+                .iter()
+                .any(|(key, seen)| self.revision_of(key) != *seen)
+            {
+                if std::time::Instant::now() > deadline {
+                    return Err(StorageError::Etcd(
+                        "a conflicting change never reached the watch".into(),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        Ok(None)
+    }
+
+    fn revision_of(&self, full: &[u8]) -> i64 {
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        copy.records.get(full).map_or(0, |(_, r)| *r)
+    }
+
+    /// Writes (`Some`) and removes (`None`) records unconditionally, `MAX_TXN_OPS` at a time.
+    pub fn write(&self, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+        for chunk in writes.chunks(MAX_TXN_OPS) {
+            let ops = chunk
+                .iter()
+                .map(|(k, v)| op(k.clone(), v.clone()))
+                .collect();
+            self.commit(&HashMap::new(), ops)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every record of `[from, to)`.
+    pub fn remove_range(&self, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
+        let mut kv = self.client.kv_client();
+        let revision = self.run(async move {
+            let options = DeleteOptions::new().with_range(to);
+            let deleted = kv.delete(from, Some(options)).await.map_err(etcd_err)?;
+            Ok::<_, StorageError>(deleted.header().map_or(0, |h| h.revision()))
+        })?;
+        self.mirror.wait_for(revision)
+    }
+
+    /// Runs `attempt` until it commits: each run reads through a fresh `EtcdTx`.
+    pub fn transaction<R, E>(
+        &self,
+        attempt: impl Fn(&EtcdTx<'_>) -> std::result::Result<R, super::Abort<E>>,
+    ) -> std::result::Result<R, super::TxError<E>> {
+        loop {
+            let tx = EtcdTx {
+                etcd: self,
+                read: RefCell::default(),
+                writes: RefCell::default(),
+            };
+            let value = match attempt(&tx) {
+                Ok(value) => value,
+                Err(super::Abort::Abort(e)) => return Err(super::TxError::Abort(e)),
+                Err(super::Abort::Failed(f)) => return Err(super::TxError::Storage(f.into())),
+            };
+            let ops = (tx.writes.into_inner().into_iter())
+                .map(|(k, v)| op(k, v))
+                .collect();
+            match self.commit(&tx.read.into_inner(), ops) {
+                Ok(Some(_)) => return Ok(value),
+                Ok(None) => continue,
+                Err(e) => return Err(super::TxError::Storage(e)),
+            }
+        }
+    }
+}
+
+fn op(key: Vec<u8>, value: Option<Vec<u8>>) -> TxnOp {
+    match value {
+        Some(value) => TxnOp::put(key, value, None::<PutOptions>),
+        None => TxnOp::delete(key, None),
+    }
+}
+
+/// One run of a transaction's closure: the revisions of the keys it read, and its writes.
+pub struct EtcdTx<'a> {
+    etcd: &'a Etcd,
+    read: RefCell<HashMap<Vec<u8>, i64>>,
+    writes: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl EtcdTx<'_> {
+    pub fn get(&self, full: Vec<u8>) -> Option<Value> {
+        if let Some(written) = self.writes.borrow().get(&full) {
+            return written.as_deref().map(Value::bytes);
+        }
+        let copy = self.etcd.mirror.copy.read().expect("mirror lock");
+        let found = copy.records.get(&full);
+        self.read
+            .borrow_mut()
+            .entry(full)
+            .or_insert(found.map_or(0, |(_, r)| *r));
+        found.map(|(v, _)| v.clone())
+    }
+
+    /// Writes or removes `full`; returns what it held (read, so compared at the commit).
+    pub fn set(&self, full: Vec<u8>, value: Option<Vec<u8>>) -> Option<Value> {
+        let before = self.get(full.clone());
+        self.writes.borrow_mut().insert(full, value);
+        before
+    }
+}
+
+/// Reads the prefix, then follows it until the watch ends.
+async fn follow_once(
+    client: &Client,
+    prefix: &[u8],
+    mirror: &Mirror,
+    first: &mut Option<std::sync::mpsc::Sender<Result<i64>>>,
+) -> Result<()> {
+    let mut kv = client.kv_client();
+    let read = kv
+        .get(prefix, Some(GetOptions::new().with_prefix()))
+        .await
+        .map_err(etcd_err)?;
+    let revision = read.header().map_or(0, |h| h.revision());
+    let records = (read.kvs().iter())
+        .map(|kv| {
+            (
+                kv.key().to_vec(),
+                (Value::bytes(kv.value()), kv.mod_revision()),
+            )
+        })
+        .collect();
+    mirror.advance(|copy| {
+        copy.records = records;
+        copy.revision = revision;
+    });
+    if let Some(first) = first.take() {
+        let _ = first.send(Ok(revision));
+    }
+    let mut watch = client.watch_client();
+    let options = WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(revision + 1);
+    let mut stream = watch.watch(prefix, Some(options)).await.map_err(etcd_err)?;
+    while let Some(answer) = stream.message().await.map_err(etcd_err)? {
+        if answer.canceled() || answer.compact_revision() > 0 {
+            return Err(StorageError::Etcd(format!(
+                "the watch was cancelled ({}; compacted at {})",
+                answer.cancel_reason(),
+                answer.compact_revision()
+            )));
+        }
+        let at = answer.header().map_or(0, |h| h.revision());
+        mirror.advance(|copy| {
+            for event in answer.events() {
+                let Some(kv) = event.kv() else { continue };
+                match event.event_type() {
+                    EventType::Put => {
+                        let record = (Value::bytes(kv.value()), kv.mod_revision());
+                        copy.records.insert(kv.key().to_vec(), record);
+                    }
+                    EventType::Delete => {
+                        copy.records.remove(kv.key());
+                    }
+                }
+            }
+            copy.revision = copy.revision.max(at);
+        });
+    }
+    Err(StorageError::Etcd("the watch stream ended".into()))
+}
+
+/// Runs `f` on `runtime` and waits for it (from any thread, inside another runtime or not).
+fn run_on<T: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    f: impl Future<Output = T> + Send + 'static,
+) -> T {
+    let (done, answer) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let _ = done.send(f.await);
+    });
+    answer
+        .recv()
+        .expect("etcd's runtime runs as long as the store")
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        // dropping a runtime waits for its threads, which an async caller may not do
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
