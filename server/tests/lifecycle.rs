@@ -2,7 +2,8 @@
 //! flight finish and keeps it, and exits 0; a database that cannot be opened (in use, not
 //! readable, damaged) gives one clear line and exit code 1, never a panic; the command-line
 //! user and key commands refuse while the console runs, and a password reset ends sessions;
-//! the data directory and its backup socket are the owner's only.
+//! the data directory and its backup socket are the owner's only; on etcd, the user and check
+//! commands work while the console runs.
 
 use futures::{SinkExt, StreamExt};
 use std::io::{Read, Write};
@@ -910,4 +911,50 @@ fn settings_come_from_the_command_line_then_the_environment_then_the_config_file
         line.contains("[serve] has no setting `listen-on` (settings: listen, data-dir"),
         "{line}"
     );
+}
+
+/// `havip ARGS --data-dir DIR` with its records on `etcd` (`HAVIP_STORE`).
+fn havip_on(etcd: &app::store::TestEtcd, dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .args(["--data-dir", path(dir)])
+        .env("HAVIP_STORE", etcd.store_url())
+        .env("HAVIP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn on_etcd_the_user_and_check_commands_work_while_the_console_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let etcd = app::store::TestEtcd::start(dir.path());
+    let data = dir.path().join("data");
+    let out = havip_on(&etcd, &data, &["user", "add", "admin", "--role", "admin"]);
+    assert!(out.status.success(), "{out:?}");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let console = Console(
+        Command::new(BIN)
+            .args(["serve", "--listen", &listen, "--data-dir", path(&data)])
+            .args(["--store", &etcd.store_url()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    listening(&listen);
+    let cookie = login(port);
+    network(port, &cookie, "10.61.0.0/16", "10.61.0.0/24");
+    let (status, _, body) = http(port, "GET", "/readyz", "", "");
+    assert_eq!(status, 200, "{body}");
+
+    // while it runs: a user added from the command line logs in to it at once
+    let out = havip_on(&etcd, &data, &["user", "add", "bob", "--role", "viewer"]);
+    assert!(out.status.success(), "{out:?}");
+    let body = format!("name=bob&password={}", PASSWORD.replace(' ', "+"));
+    let (status, head, _) = http(port, "POST", "/login", "", &body);
+    assert!(status < 400, "bob logs in: {head}");
+    let out = havip_on(&etcd, &data, &["check"]);
+    assert!(out.status.success(), "{out:?}");
+    stop(console);
 }

@@ -31,6 +31,7 @@ mod presence;
 mod records;
 mod sessions;
 mod space;
+mod test_etcd;
 mod users;
 mod vrrp;
 
@@ -52,6 +53,8 @@ pub use open_error::OpenError;
 pub use presence::{Connected, Presence};
 pub use sessions::MAX_SESSIONS_PER_USER;
 pub use space::DEFAULT_MIN_FREE_BYTES;
+#[doc(hidden)]
+pub use test_etcd::TestEtcd;
 pub use users::User;
 
 use crate::domain::binding::BindingState;

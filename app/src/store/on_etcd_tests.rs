@@ -98,3 +98,19 @@ async fn two_consoles_on_one_prefix_give_each_address_once_and_keep_the_quota() 
     );
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_whose_etcd_is_gone_is_not_ready_and_says_why() {
+    let mut etcd = EtcdServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store = on(&etcd, &dir);
+    store.ready().unwrap();
+    etcd.stop();
+    let e = store.ready().unwrap_err();
+    assert!(
+        e.message
+            .starts_with("the database does not answer: etcd: "),
+        "{}",
+        e.message
+    );
+}

@@ -28,6 +28,8 @@ impl Store {
 
     /// Whether the console can take changes now: the database answers and there is room.
     pub fn ready(&self) -> Result<(), ApiError> {
+        (self.inner.kv.reachable())
+            .map_err(|e| ApiError::internal(format!("the database does not answer: {e}")))?;
         self.inner
             .meta
             .get("schema_version")

@@ -1,6 +1,6 @@
 //! The commands other than `serve` and `agent`: `user`, `key`, `check`, `backup` and
-//! `restore`. Each opens the database itself, so (but for a backup) the console must be
-//! stopped: sled lets one process open it. They share the data-directory argument, the opening
+//! `restore`. Each opens the database itself, so on sled (but for a backup) the console must
+//! be stopped: sled lets one process open it. On etcd (`--store etcd://…`) they run beside it. They share the data-directory argument, the opening
 //! and the closing of the store, and one error type (`anyhow`), printed as one line.
 
 pub mod backup;

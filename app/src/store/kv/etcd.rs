@@ -128,6 +128,7 @@ impl Etcd {
         let (first_tx, first_rx) = std::sync::mpsc::channel();
         self.runtime().spawn(async move {
             let mut first = Some(first_tx);
+            let mut pause = Duration::from_millis(200);
             loop {
                 let outcome = follow_once(&client, &prefix, &mirror, &mut first).await;
                 if let Err(e) = outcome {
@@ -135,8 +136,9 @@ impl Etcd {
                         let _ = first.send(Err(e));
                         return;
                     }
-                    tracing::warn!("etcd watch ended ({e}); reading the prefix again");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tracing::warn!("etcd watch ended ({e}); reading the prefix again in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
                 }
             }
         });
@@ -190,6 +192,18 @@ impl Etcd {
             Ok::<_, StorageError>(put.header().map_or(0, |h| h.revision()))
         })?;
         Ok(revision as u64)
+    }
+
+    /// Whether etcd answers a read within 2 s.
+    pub fn reachable(&self) -> Result<()> {
+        let mut kv = self.client.kv_client();
+        let key = [self.prefix.as_slice(), b"\0ids"].concat();
+        self.run(async move {
+            match tokio::time::timeout(Duration::from_secs(2), kv.get(key, None)).await {
+                Ok(answer) => answer.map(drop).map_err(etcd_err),
+                Err(_) => Err(StorageError::Etcd("no answer within 2 s".into())),
+            }
+        })
     }
 
     pub fn get(&self, full: &[u8]) -> Option<Value> {

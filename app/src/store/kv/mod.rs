@@ -157,6 +157,14 @@ impl Kv {
         }
     }
 
+    /// Whether the database answers (sled's is in this process; etcd is asked).
+    pub fn reachable(&self) -> Result<()> {
+        match self {
+            Kv::Sled(_) => Ok(()),
+            Kv::Etcd(etcd) => etcd.reachable(),
+        }
+    }
+
     /// Makes every write so far durable (blocking; etcd's are when they return).
     pub fn flush(&self) -> Result<()> {
         if let Kv::Sled(db) = self {

@@ -3,65 +3,33 @@
 //! directory of its own, and stopped after).
 
 use super::*;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use crate::store::TestEtcd;
 use std::time::{Duration, Instant};
 
-/// An etcd server for one test.
+/// An etcd server for one test, with its data directory.
 pub(crate) struct EtcdServer {
-    child: Child,
+    server: TestEtcd,
     pub(crate) endpoint: String,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl EtcdServer {
     pub(crate) fn start() -> EtcdServer {
         let dir = tempfile::tempdir().unwrap();
-        let (client, peer) = (free_port(), free_port());
-        let endpoint = format!("127.0.0.1:{client}");
-        let peer_url = format!("http://127.0.0.1:{peer}");
-        let child = Command::new("etcd")
-            .args(["--name", "test", "--data-dir"])
-            .arg(dir.path().join("etcd"))
-            .args(["--listen-client-urls", &format!("http://{endpoint}")])
-            .args(["--advertise-client-urls", &format!("http://{endpoint}")])
-            .args(["--listen-peer-urls", &peer_url])
-            .args(["--initial-advertise-peer-urls", &peer_url])
-            .args(["--initial-cluster", &format!("test={peer_url}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd is installed (scripts/setup.sh --test installs Debian's etcd-server)");
-        let server = EtcdServer {
-            child,
-            endpoint,
+        let server = TestEtcd::start(dir.path());
+        EtcdServer {
+            endpoint: server.endpoint.clone(),
+            server,
             _dir: dir,
-        };
-        let t0 = Instant::now();
-        while std::net::TcpStream::connect(&server.endpoint).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "etcd listens");
-            std::thread::sleep(Duration::from_millis(20));
         }
-        server
+    }
+
+    pub(crate) fn stop(&mut self) {
+        self.server.stop();
     }
 
     fn kv(&self, prefix: &str) -> Kv {
         Kv::etcd(std::slice::from_ref(&self.endpoint), prefix).unwrap()
-    }
-}
-
-impl Drop for EtcdServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
