@@ -13,6 +13,7 @@ mod check;
 mod config;
 mod counters;
 mod eips;
+mod fences;
 mod flusher;
 mod free_ranges;
 mod havips;
@@ -162,6 +163,9 @@ struct Inner {
     alert_rules: Table,
     /// alert id ‖ u64 BE seq -> Delivery
     alert_deliveries: Table,
+    /// group name -> u64 BE counter, moved by each change a rule over the group allowed (see
+    /// `fences`)
+    fences: Table,
     /// u64 BE seq -> an alert event not yet matched to rules (see `outbox`)
     alert_outbox: Table,
     /// alert id ‖ u64 BE seq -> a delivery not yet ended (see `outbox`)
@@ -181,8 +185,6 @@ struct Inner {
     paused: std::sync::atomic::AtomicBool,
     /// user name -> when they created their recent API keys (in memory; see `api_keys`)
     key_creations: Mutex<HashMap<String, Vec<u64>>>,
-    /// user changes that must keep an admin run one at a time
-    user_changes: tokio::sync::Mutex<()>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<SubnetId, FreeRanges>>,
     /// havip_id -> its latest binding, when that differs from the stored one only in when
@@ -299,6 +301,7 @@ impl Store {
                 alert_rules: tree("alert_rules")?,
                 alert_deliveries: tree("alert_deliveries")?,
                 alert_outbox: tree("alert_outbox")?,
+                fences: tree("fences")?,
                 alert_pending: tree("alert_pending")?,
                 meta,
                 alerts: broadcast::channel(4096).0,
@@ -309,7 +312,6 @@ impl Store {
                 writers: Arc::new(AtomicUsize::new(0)),
                 paused: std::sync::atomic::AtomicBool::new(false),
                 key_creations: Mutex::new(HashMap::new()),
-                user_changes: tokio::sync::Mutex::new(()),
                 free: Mutex::new(HashMap::new()),
                 fresh: Mutex::new(HashMap::new()),
                 list: Mutex::default(),

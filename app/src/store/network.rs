@@ -1,5 +1,6 @@
 //! Regions, VPCs and subnets.
 
+use super::fences::Fence;
 use super::kv::{Abort, Transactional};
 use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
@@ -82,15 +83,36 @@ impl Store {
         id: &str,
         value: &T,
     ) -> Result<(), ApiError> {
+        self.put_fenced(None, tree, action, id, value).map(drop)
+    }
+
+    /// `put`, if `fence` has not moved since the rule that allowed it read its group; false
+    /// (nothing written) if it has.
+    fn put_fenced<T: serde::Serialize>(
+        &self,
+        fence: Option<&Fence>,
+        tree: &super::Table,
+        action: &str,
+        id: &str,
+        value: &T,
+    ) -> Result<bool, ApiError> {
         let note = self.note(action, id)?;
-        let result = (tree, &self.inner.audit).transaction(|(tree, audit)| {
+        let tables = (tree, &self.inner.fences, &self.inner.audit);
+        let result = tables.transaction(|(tree, fences, audit)| {
+            if let Some(fence) = fence {
+                if !fence.pass(fences)? {
+                    return Ok(false);
+                }
+            }
             tree.insert(id, encode(value))?;
             note.write(audit, None, super::audit::snapshot(value))?;
-            Ok::<_, Abort<ApiError>>(())
+            Ok::<_, Abort<ApiError>>(true)
         });
-        super::finish(result)?;
-        self.audited();
-        Ok(())
+        let written = super::finish(result)?;
+        if written {
+            self.audited();
+        }
+        Ok(written)
     }
 
     pub fn regions(&self) -> Result<Vec<Region>, ApiError> {
@@ -129,18 +151,28 @@ impl Store {
 
     pub async fn create_region(&self, name: &str) -> Result<Region, ApiError> {
         let name = check_name(name).map_err(|e| e.refusal("name"))?;
-        if self
-            .regions()?
-            .iter()
-            .any(|r| r.name.eq_ignore_ascii_case(&name))
-        {
-            return Err(ApiError::invalid(
-                "name",
-                format!("A region named {name} already exists."),
-            ));
-        }
-        let region = Region { id: new_id(), name };
-        self.put(&self.inner.regions, "region.create", &region.id, &region)?;
+        let region = loop {
+            // region names are unique: checked against every region, fenced
+            let fence = self.fence("regions")?;
+            if self
+                .regions()?
+                .iter()
+                .any(|r| r.name.eq_ignore_ascii_case(&name))
+            {
+                return Err(ApiError::invalid(
+                    "name",
+                    format!("A region named {name} already exists."),
+                ));
+            }
+            let region = Region {
+                id: new_id(),
+                name: name.clone(),
+            };
+            let table = &self.inner.regions;
+            if self.put_fenced(Some(&fence), table, "region.create", &region.id, &region)? {
+                break region;
+            }
+        };
         self.flush().await?;
         self.publish(StoreChange::Network {
             region_id: region.id.clone(),
@@ -180,8 +212,9 @@ impl Store {
     ) -> Result<Subnet, ApiError> {
         let name = check_name(name).map_err(|e| e.refusal("name"))?;
         let vpc = self.vpc(vpc_id)?;
-        let subnet = {
-            // one subnet writer at a time, so two overlapping creates cannot both pass the check
+        let subnet = loop {
+            // subnets of a VPC never overlap: checked against its subnets, fenced
+            let fence = self.fence(format!("vpc/{vpc_id}"))?;
             let mut free = lock(&self.inner.free);
             let siblings: Vec<Ipv4Net> = self
                 .subnets_of(vpc_id)?
@@ -192,14 +225,16 @@ impl Store {
                 .map_err(|e| ApiError::invalid("cidr", e))?;
             let subnet = Subnet {
                 id: new_id(),
-                vpc_id: vpc.id,
-                name,
+                vpc_id: vpc.id.clone(),
+                name: name.clone(),
                 cidr,
                 created: now_ms(),
             };
-            self.put(&self.inner.subnets, "subnet.create", &subnet.id, &subnet)?;
-            free.insert(subnet.id.clone(), full_ranges(cidr));
-            subnet
+            let table = &self.inner.subnets;
+            if self.put_fenced(Some(&fence), table, "subnet.create", &subnet.id, &subnet)? {
+                free.insert(subnet.id.clone(), full_ranges(cidr));
+                break subnet;
+            }
         };
         self.flush().await?;
         self.publish(StoreChange::Network {

@@ -114,3 +114,90 @@ async fn a_console_whose_etcd_is_gone_is_not_ready_and_says_why() {
         e.message
     );
 }
+
+/// Runs `a` and `b` at once, each on its own console; `rounds` times.
+async fn at_once<A, B, FA, FB>(rounds: usize, a: A, b: B) -> Vec<(bool, bool)>
+where
+    A: Fn(usize) -> FA,
+    B: Fn(usize) -> FB,
+    FA: std::future::Future<Output = bool> + Send + 'static,
+    FB: std::future::Future<Output = bool> + Send + 'static,
+{
+    let mut outcomes = vec![];
+    for round in 0..rounds {
+        let (first, second) = (tokio::spawn(a(round)), tokio::spawn(b(round)));
+        outcomes.push((first.await.unwrap(), second.await.unwrap()));
+    }
+    outcomes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_consoles_never_overlap_subnets_repeat_a_region_name_or_remove_the_last_admin() {
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
+    let region = a.regions().unwrap().remove(0).id;
+    let vpc = a
+        .create_vpc(&region, "wide", "10.40.0.0/16")
+        .await
+        .unwrap()
+        .id;
+
+    // each round, the two ask for overlapping subnets: a /24 and the /25 inside it
+    let subnet = |store: &Store, cidr: String| {
+        let (store, vpc) = (store.clone(), vpc.clone());
+        async move { store.create_subnet(&vpc, "s", &cidr).await.is_ok() }
+    };
+    let made = at_once(
+        10,
+        |i| subnet(&a, format!("10.40.{i}.0/24")),
+        |i| subnet(&b, format!("10.40.{i}.0/25")),
+    )
+    .await;
+    assert!(
+        made.iter().all(|(x, y)| x ^ y),
+        "one of each pair: {made:?}"
+    );
+    assert_eq!(b.subnets_of(&vpc).unwrap().len(), 10);
+
+    // each round, the two make a region of one name
+    let region_named = |store: &Store, i: usize| {
+        let store = store.clone();
+        async move { store.create_region(&format!("east-{i}")).await.is_ok() }
+    };
+    let made = at_once(10, |i| region_named(&a, i), |i| region_named(&b, i)).await;
+    assert!(
+        made.iter().all(|(x, y)| x ^ y),
+        "one of each pair: {made:?}"
+    );
+
+    // each round, with two enabled admins, each console disables one of them
+    use crate::domain::auth::Role;
+    let password = "a long enough password";
+    for name in ["p", "q"] {
+        a.create_user(name, password, Role::Admin).await.unwrap();
+    }
+    let disable = |store: &Store, name: &'static str| {
+        let store = store.clone();
+        async move { store.set_user_disabled(name, true).await.is_ok() }
+    };
+    let mut disabled = vec![];
+    for _ in 0..10 {
+        for name in ["p", "q"] {
+            a.set_user_disabled(name, false).await.unwrap();
+        }
+        let (x, y) = (
+            tokio::spawn(disable(&a, "p")),
+            tokio::spawn(disable(&b, "q")),
+        );
+        disabled.push((x.await.unwrap(), y.await.unwrap()));
+    }
+    assert!(
+        disabled.iter().all(|(x, y)| x ^ y),
+        "one of each pair: {disabled:?}"
+    );
+    let admins = (a.users().unwrap().into_iter())
+        .filter(|u| u.role == Role::Admin && !u.disabled)
+        .count();
+    assert_eq!(admins, 1);
+}

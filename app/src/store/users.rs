@@ -253,37 +253,46 @@ impl Store {
         &self,
         name: &str,
         action: &str,
-        change: impl FnOnce(&mut User),
+        change: impl Fn(&mut User),
         delete: bool,
     ) -> Result<Option<User>, ApiError> {
-        let _one_at_a_time = self.inner.user_changes.lock().await;
-        let mut user = self.existing_user(name)?;
-        let before = user.clone();
-        change(&mut user);
-        let admins_left = self
-            .all::<User>(&self.inner.users)?
-            .into_iter()
-            .filter(|u| u.name != user.name && u.role == Role::Admin && !u.disabled)
-            .count()
-            + usize::from(!delete && user.role == Role::Admin && !user.disabled);
-        if admins_left == 0 {
-            return Err(ApiError::conflict(format!(
-                "{} is the last administrator: make another user admin first.",
-                user.name
-            )));
-        }
-        let note = self.note(action, user_object(&user.name))?;
-        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
-            if delete {
-                users.remove(user.name.as_bytes())?;
-                note.write(audit, user_snapshot(&before), None)?;
-            } else {
-                users.insert(user.name.as_bytes(), encode(&user))?;
-                note.write(audit, user_snapshot(&before), user_snapshot(&user))?;
+        let mut user = loop {
+            // an enabled admin always stays: checked against every user, fenced
+            let fence = self.fence("users")?;
+            let mut user = self.existing_user(name)?;
+            let before = user.clone();
+            change(&mut user);
+            let admins_left = self
+                .all::<User>(&self.inner.users)?
+                .into_iter()
+                .filter(|u| u.name != user.name && u.role == Role::Admin && !u.disabled)
+                .count()
+                + usize::from(!delete && user.role == Role::Admin && !user.disabled);
+            if admins_left == 0 {
+                return Err(ApiError::conflict(format!(
+                    "{} is the last administrator: make another user admin first.",
+                    user.name
+                )));
             }
-            Ok::<_, Abort<ApiError>>(())
-        });
-        finish(result)?;
+            let note = self.note(action, user_object(&user.name))?;
+            let tables = (&self.inner.users, &self.inner.fences, &self.inner.audit);
+            let result = tables.transaction(|(users, fences, audit)| {
+                if !fence.pass(fences)? {
+                    return Ok(false);
+                }
+                if delete {
+                    users.remove(user.name.as_bytes())?;
+                    note.write(audit, user_snapshot(&before), None)?;
+                } else {
+                    users.insert(user.name.as_bytes(), encode(&user))?;
+                    note.write(audit, user_snapshot(&before), user_snapshot(&user))?;
+                }
+                Ok::<_, Abort<ApiError>>(true)
+            });
+            if finish(result)? {
+                break user;
+            }
+        };
         self.audited();
         if delete || user.disabled {
             self.end_sessions_of(&user.name)?;

@@ -222,6 +222,7 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
         .await
         .unwrap();
     // refusals changed nothing but the key's and the user's own state, set and put back here
+    // (a user's change moves the users' fence, see the store's `fences`)
     let after = f.store.dump().unwrap();
     let changed: Vec<String> = before
         .iter()
@@ -232,7 +233,7 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
     assert!(
         changed
             .iter()
-            .all(|t| ["api_keys", "audit", "users", "sessions"].contains(&t.as_str())),
+            .all(|t| ["api_keys", "audit", "users", "sessions", "fences"].contains(&t.as_str())),
         "{changed:?}"
     );
     // a wrong signature for a real SecretId writes nothing (not even the key's last use)
