@@ -1,5 +1,5 @@
 //! Fences: a counter for a group of records that a rule reads as a whole (a VPC's subnets,
-//! the regions' names, the enabled administrators). The rule reads the fence, then the group,
+//! the addresses used in a subnet, the regions' names, the enabled administrators). The rule reads the fence, then the group,
 //! outside any transaction; the change it allows commits only if the fence has not moved
 //! since, and moves it. So two changes decided on one view of the group never both commit,
 //! whether they run in one console or in two sharing an etcd prefix: the second decides again
@@ -8,6 +8,25 @@
 use super::kv::{TxFailed, TxTable};
 use super::{be_u64, db_err, Store};
 use crate::domain::error::ApiError;
+use crate::domain::ids::{SubnetId, VpcId};
+
+/// The group of a VPC's subnets.
+pub(super) fn of_vpc(id: &VpcId) -> String {
+    format!("vpc/{id}")
+}
+
+/// The group of the addresses used in a subnet (by HAVIPs and instances).
+pub(super) fn of_subnet(id: &SubnetId) -> String {
+    format!("subnet/{id}")
+}
+
+/// Inside a transaction that adds to group `name` without deciding on it as a whole (an
+/// address claimed): moves its fence, so a rule deciding on the group meanwhile decides again.
+pub(super) fn move_on(fences: &TxTable<'_>, name: &str) -> Result<(), TxFailed> {
+    let now = fences.get(name)?.map_or(0, |v| be_u64(&v));
+    fences.insert(name, (now + 1).to_be_bytes())?;
+    Ok(())
+}
 
 /// A group's fence as it stood when its rule was checked.
 pub(super) struct Fence {

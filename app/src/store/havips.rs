@@ -19,6 +19,16 @@ use crate::domain::pages::HavipRow;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
+/// What claiming or freeing an HAVIP's address writes or checks in one transaction.
+type AddressTables<'a> = (
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+);
+
 enum ClaimError {
     Taken,
     Refused(ApiError),
@@ -26,13 +36,15 @@ enum ClaimError {
 
 impl Store {
     /// What claiming or freeing an HAVIP's address writes in one transaction: the records, the
-    /// address index, the per-VPC counts and the audit log.
-    fn address_trees(&self) -> (&super::Table, &super::Table, &super::Table, &super::Table) {
+    /// address index, the per-VPC counts, the subnet (checked), its fence and the audit log.
+    fn address_trees(&self) -> AddressTables<'_> {
         let inner = &self.inner;
         (
             &inner.havips,
             &inner.ip_index,
             &inner.havip_counts,
+            &inner.subnets,
+            &inner.fences,
             &inner.audit,
         )
     }
@@ -170,24 +182,31 @@ impl Store {
         let key = ip_key(&havip.subnet_id, havip.ip);
         let record = encode(havip);
         let note = note.on(&havip.id);
-        let result = self
-            .address_trees()
-            .transaction(|(havips, index, counts, audit)| {
-                if index.get(&key)?.is_some() {
-                    return Err(Abort::Abort(ClaimError::Taken));
-                }
-                let count = counts
-                    .get(havip.vpc_id.as_bytes())?
-                    .map_or(0, |v| be_u32(&v));
-                if count >= quota {
-                    return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
-                }
-                index.insert(key.as_slice(), havip.id.as_bytes())?;
-                counts.insert(havip.vpc_id.as_bytes(), (count + 1).to_be_bytes())?;
-                havips.insert(havip.id.as_bytes(), record.as_slice())?;
-                note.write(audit, None, snapshot(havip))?;
-                Ok(())
-            });
+        let result =
+            self.address_trees()
+                .transaction(|(havips, index, counts, subnets, fences, audit)| {
+                    if index.get(&key)?.is_some() {
+                        return Err(Abort::Abort(ClaimError::Taken));
+                    }
+                    // the subnet is still there (a delete meanwhile), and its fence moves on
+                    if subnets.get(havip.subnet_id.as_bytes())?.is_none() {
+                        let gone =
+                            ApiError::not_found("Subnet", &havip.subnet_id).on_field("subnet");
+                        return Err(Abort::Abort(ClaimError::Refused(gone)));
+                    }
+                    super::fences::move_on(fences, &super::fences::of_subnet(&havip.subnet_id))?;
+                    let count = counts
+                        .get(havip.vpc_id.as_bytes())?
+                        .map_or(0, |v| be_u32(&v));
+                    if count >= quota {
+                        return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
+                    }
+                    index.insert(key.as_slice(), havip.id.as_bytes())?;
+                    counts.insert(havip.vpc_id.as_bytes(), (count + 1).to_be_bytes())?;
+                    havips.insert(havip.id.as_bytes(), record.as_slice())?;
+                    note.write(audit, None, snapshot(havip))?;
+                    Ok(())
+                });
         result.map_err(|e| match e {
             TxError::Abort(c) => c,
             TxError::Storage(e) => ClaimError::Refused(db_err(e)),
@@ -238,9 +257,8 @@ impl Store {
     /// Deletes an HAVIP and its history; refused while an EIP is bound.
     pub async fn delete_havip(&self, id: &HavipId) -> Result<Havip, ApiError> {
         let note = self.note("havip.delete", id)?;
-        let result = self
-            .address_trees()
-            .transaction(|(havips, index, counts, audit)| {
+        let result = self.address_trees().transaction(
+            |(havips, index, counts, _subnets, _fences, audit)| {
                 let Some(bytes) = havips.get(id)? else {
                     return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
                 };
@@ -265,7 +283,8 @@ impl Store {
                 )?;
                 note.write(audit, snapshot(&havip), None)?;
                 Ok(havip)
-            });
+            },
+        );
         let havip = finish(result)?;
         self.audited();
         self.reindex(id)?;

@@ -16,6 +16,16 @@ use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
 
+/// What registering or removing an instance writes or checks in one transaction.
+type InstanceTables<'a> = (
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+);
+
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewInstance {
@@ -28,9 +38,17 @@ pub struct NewInstance {
 impl Store {
     /// What registering or removing an instance writes in one transaction: its ENI record, the
     /// address and MAC indexes, and the audit log.
-    fn instance_trees(&self) -> (&super::Table, &super::Table, &super::Table, &super::Table) {
+    fn instance_trees(&self) -> InstanceTables<'_> {
         let inner = &self.inner;
-        (&inner.enis, &inner.ip_index, &inner.mac_index, &inner.audit)
+        let (enis, index, macs) = (&inner.enis, &inner.ip_index, &inner.mac_index);
+        (
+            enis,
+            index,
+            macs,
+            &inner.subnets,
+            &inner.fences,
+            &inner.audit,
+        )
     }
 
     pub async fn register_instance(&self, req: NewInstance) -> Result<Instance, ApiError> {
@@ -58,25 +76,33 @@ impl Store {
         let ip_key = ip_key(&subnet.id, ip);
         let record = encode(&instance);
         let note = self.note("instance.register", &instance.eni_id)?;
-        let result = self
-            .instance_trees()
-            .transaction(|(enis, index, macs, audit)| {
-                if index.get(&ip_key)?.is_some() {
-                    return Err(Abort::Abort(IpError::InUse(ip).refusal("ip")));
-                }
-                if let Some(owner) = macs.get(mac.0)? {
-                    let owner: Instance = match enis.get(&*owner)? {
-                        Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
-                        None => return Err(Abort::Abort(ApiError::internal("dangling MAC index"))),
-                    };
-                    return Err(Abort::Abort(mac_taken(mac, &owner)));
-                }
-                index.insert(ip_key.as_slice(), instance.eni_id.as_bytes())?;
-                macs.insert(mac.0, instance.eni_id.as_bytes())?;
-                enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
-                note.write(audit, None, snapshot(&instance))?;
-                Ok(())
-            });
+        let result =
+            self.instance_trees()
+                .transaction(|(enis, index, macs, subnets, fences, audit)| {
+                    if index.get(&ip_key)?.is_some() {
+                        return Err(Abort::Abort(IpError::InUse(ip).refusal("ip")));
+                    }
+                    // the subnet is still there (a delete meanwhile), and its fence moves on
+                    if subnets.get(subnet.id.as_bytes())?.is_none() {
+                        let gone = ApiError::not_found("Subnet", &subnet.id).on_field("subnet");
+                        return Err(Abort::Abort(gone));
+                    }
+                    super::fences::move_on(fences, &super::fences::of_subnet(&subnet.id))?;
+                    if let Some(owner) = macs.get(mac.0)? {
+                        let owner: Instance = match enis.get(&*owner)? {
+                            Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
+                            None => {
+                                return Err(Abort::Abort(ApiError::internal("dangling MAC index")))
+                            }
+                        };
+                        return Err(Abort::Abort(mac_taken(mac, &owner)));
+                    }
+                    index.insert(ip_key.as_slice(), instance.eni_id.as_bytes())?;
+                    macs.insert(mac.0, instance.eni_id.as_bytes())?;
+                    enis.insert(instance.eni_id.as_bytes(), record.as_slice())?;
+                    note.write(audit, None, snapshot(&instance))?;
+                    Ok(())
+                });
         if let Err(e) = finish(result) {
             // the address stays taken in memory only if someone else really holds it
             if e.field.as_deref() != Some("ip") {
@@ -107,15 +133,15 @@ impl Store {
             )));
         }
         let note = self.note("instance.deregister", eni_id)?;
-        let result = self
-            .instance_trees()
-            .transaction(|(enis, index, macs, audit)| {
-                enis.remove(instance.eni_id.as_bytes())?;
-                index.remove(ip_key(&instance.subnet_id, instance.ip))?;
-                macs.remove(instance.mac.0)?;
-                note.write(audit, snapshot(&instance), None)?;
-                Ok::<_, Abort<ApiError>>(())
-            });
+        let result =
+            self.instance_trees()
+                .transaction(|(enis, index, macs, _subnets, _fences, audit)| {
+                    enis.remove(instance.eni_id.as_bytes())?;
+                    index.remove(ip_key(&instance.subnet_id, instance.ip))?;
+                    macs.remove(instance.mac.0)?;
+                    note.write(audit, snapshot(&instance), None)?;
+                    Ok::<_, Abort<ApiError>>(())
+                });
         finish(result)?;
         self.audited();
         self.unreserve(&instance.subnet_id, instance.ip);

@@ -1,6 +1,6 @@
 //! Regions, VPCs and subnets.
 
-use super::fences::Fence;
+use super::fences::{self, Fence};
 use super::kv::{Abort, Transactional};
 use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
 use crate::domain::cidr::{check_subnet_cidr, check_vpc_cidr};
@@ -42,6 +42,15 @@ impl Store {
         }
         *lock(&self.inner.free) = free;
         Ok(())
+    }
+
+    /// A subnet's free addresses, from the address index.
+    fn free_ranges_of(&self, subnet: &Subnet) -> Result<FreeRanges, ApiError> {
+        let mut ranges = full_ranges(subnet.cidr);
+        for key in self.inner.ip_index.scan_prefix(subnet.id.as_bytes()).keys() {
+            ranges.claim(super::ip_of_key(&key.map_err(super::db_err)?));
+        }
+        Ok(ranges)
     }
 
     /// The first start: one region with one VPC and two subnets, so the console is usable at once.
@@ -214,7 +223,7 @@ impl Store {
         let vpc = self.vpc(vpc_id)?;
         let subnet = loop {
             // subnets of a VPC never overlap: checked against its subnets, fenced
-            let fence = self.fence(format!("vpc/{vpc_id}"))?;
+            let fence = self.fence(fences::of_vpc(vpc_id))?;
             let mut free = lock(&self.inner.free);
             let siblings: Vec<Ipv4Net> = self
                 .subnets_of(vpc_id)?
@@ -259,64 +268,85 @@ impl Store {
         {
             return Err(in_use(format!("is watched by agent {}", agent.name)));
         }
-        {
-            // the address map goes first, so no create can reserve an address of it meanwhile
-            let mut free = lock(&self.inner.free);
-            if self
-                .inner
-                .ip_index
-                .scan_prefix(id.as_bytes())
-                .next()
-                .is_some()
-            {
-                return Err(in_use("still has HAVIPs or instances".into()));
-            }
-            free.remove(id);
-        }
         let note = self.note("subnet.delete", id)?;
-        let result = (&self.inner.subnets, &self.inner.audit).transaction(|(subnets, audit)| {
-            subnets.remove(id.as_bytes())?;
-            note.write(audit, super::audit::snapshot(&subnet), None)?;
-            Ok::<_, Abort<ApiError>>(())
+        loop {
+            // unused: no address of it in the index, fenced (claims move the fence)
+            let fence = self.fence(fences::of_subnet(id))?;
+            {
+                // the address map goes first, so no create here can reserve an address of it
+                let mut free = lock(&self.inner.free);
+                if self
+                    .inner
+                    .ip_index
+                    .scan_prefix(id.as_bytes())
+                    .next()
+                    .is_some()
+                {
+                    return Err(in_use("still has HAVIPs or instances".into()));
+                }
+                free.remove(id);
+            }
+            let tables = (&self.inner.subnets, &self.inner.fences, &self.inner.audit);
+            let result = tables.transaction(|(subnets, fences, audit)| {
+                if !fence.pass(fences)? {
+                    return Ok(false);
+                }
+                subnets.remove(id.as_bytes())?;
+                note.write(audit, super::audit::snapshot(&subnet), None)?;
+                Ok::<_, Abort<ApiError>>(true)
+            });
+            if super::finish(result)? {
+                break;
+            }
+            // an address was claimed meanwhile: the subnet's map comes back, the check again
+            lock(&self.inner.free).insert(id.clone(), self.free_ranges_of(&subnet)?);
+        }
+        self.audited();
+        self.flush().await?;
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id,
         });
-        self.commit(
-            result,
-            StoreChange::Network {
-                region_id: vpc.region_id,
-            },
-        )
-        .await?;
         Ok(subnet)
     }
 
     /// Deletes a VPC without subnets.
     pub async fn delete_vpc(&self, id: &VpcId) -> Result<Vpc, ApiError> {
         let vpc = self.vpc(id)?;
-        if !self.subnets_of(id)?.is_empty() {
-            return Err(ApiError::conflict(format!(
-                "VPC {id} still has subnets; delete them first."
-            ))
-            .because(Reason::InUse));
-        }
         let note = self.note("vpc.delete", id)?;
-        let result = (
-            &self.inner.vpcs,
-            &self.inner.havip_counts,
-            &self.inner.audit,
-        )
-            .transaction(|(vpcs, counts, audit)| {
+        loop {
+            // empty: no subnet, fenced (a subnet made meanwhile moves the fence)
+            let fence = self.fence(fences::of_vpc(id))?;
+            if !self.subnets_of(id)?.is_empty() {
+                return Err(ApiError::conflict(format!(
+                    "VPC {id} still has subnets; delete them first."
+                ))
+                .because(Reason::InUse));
+            }
+            let inner = &self.inner;
+            let tables = (
+                &inner.vpcs,
+                &inner.havip_counts,
+                &inner.fences,
+                &inner.audit,
+            );
+            let result = tables.transaction(|(vpcs, counts, fences, audit)| {
+                if !fence.pass(fences)? {
+                    return Ok(false);
+                }
                 vpcs.remove(id.as_bytes())?;
                 counts.remove(id.as_bytes())?;
                 note.write(audit, super::audit::snapshot(&vpc), None)?;
-                Ok::<_, Abort<ApiError>>(())
+                Ok::<_, Abort<ApiError>>(true)
             });
-        self.commit(
-            result,
-            StoreChange::Network {
-                region_id: vpc.region_id.clone(),
-            },
-        )
-        .await?;
+            if super::finish(result)? {
+                break;
+            }
+        }
+        self.audited();
+        self.flush().await?;
+        self.publish(StoreChange::Network {
+            region_id: vpc.region_id.clone(),
+        });
         Ok(vpc)
     }
 

@@ -132,7 +132,7 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_consoles_never_overlap_subnets_repeat_a_region_name_or_remove_the_last_admin() {
+async fn two_consoles_keep_the_rules_that_read_a_whole_group() {
     let etcd = EtcdServer::start();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
@@ -159,6 +159,38 @@ async fn two_consoles_never_overlap_subnets_repeat_a_region_name_or_remove_the_l
         "one of each pair: {made:?}"
     );
     assert_eq!(b.subnets_of(&vpc).unwrap().len(), 10);
+
+    // each round, one deletes a subnet while the other takes an address in it
+    let used = b
+        .create_vpc(&region, "used", "10.50.0.0/16")
+        .await
+        .unwrap()
+        .id;
+    let mut subnets = vec![];
+    for i in 0..10 {
+        let cidr = format!("10.50.{i}.0/24");
+        subnets.push(b.create_subnet(&used, "s", &cidr).await.unwrap().id);
+    }
+    let delete = |i: usize| {
+        let (store, id) = (a.clone(), subnets[i].clone());
+        async move { store.delete_subnet(&id).await.is_ok() }
+    };
+    let take = |i: usize| {
+        let (store, at) = (
+            b.clone(),
+            (region.clone(), used.clone(), subnets[i].clone()),
+        );
+        async move { store.create_havip(request(&at, "vip".into())).await.is_ok() }
+    };
+    let outcomes = at_once(10, delete, take).await;
+    assert!(
+        outcomes.iter().all(|(x, y)| !(x & y)),
+        "never both: {outcomes:?}"
+    );
+    for havip in a.havips().unwrap() {
+        a.subnet(&havip.subnet_id)
+            .expect("every HAVIP's subnet exists");
+    }
 
     // each round, the two make a region of one name
     let region_named = |store: &Store, i: usize| {
