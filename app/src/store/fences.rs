@@ -5,7 +5,7 @@
 //! whether they run in one console or in two sharing an etcd prefix: the second decides again
 //! on the new view. (A transaction cannot scan a table; a fence stands in for the scan.)
 
-use super::kv::{TxFailed, TxTable};
+use super::kv::{Abort, TxFailed, TxTable};
 use super::{be_u64, db_err, Store};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{SubnetId, VpcId};
@@ -18,6 +18,30 @@ pub(super) fn of_vpc(id: &VpcId) -> String {
 /// The group of the addresses used in a subnet (by HAVIPs and instances).
 pub(super) fn of_subnet(id: &SubnetId) -> String {
     format!("subnet/{id}")
+}
+
+/// Six tables of one transaction (an address claim's).
+pub(super) type SixTables<'a> = (
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+    &'a super::Table,
+);
+
+/// Inside a transaction that claims an address of `subnet`: the subnet is still there (not
+/// deleted meanwhile), and its fence moves on.
+pub(super) fn claim_in(
+    subnets: &TxTable<'_>,
+    fences: &TxTable<'_>,
+    subnet: &SubnetId,
+) -> Result<(), Abort<ApiError>> {
+    if subnets.get(subnet.as_bytes())?.is_none() {
+        let gone = ApiError::not_found("Subnet", subnet).on_field("subnet");
+        return Err(Abort::Abort(gone));
+    }
+    Ok(move_on(fences, &of_subnet(subnet))?)
 }
 
 /// Inside a transaction that adds to group `name` without deciding on it as a whole (an

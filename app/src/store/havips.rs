@@ -19,16 +19,6 @@ use crate::domain::pages::HavipRow;
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
-/// What claiming or freeing an HAVIP's address writes or checks in one transaction.
-type AddressTables<'a> = (
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-);
-
 enum ClaimError {
     Taken,
     Refused(ApiError),
@@ -37,7 +27,7 @@ enum ClaimError {
 impl Store {
     /// What claiming or freeing an HAVIP's address writes in one transaction: the records, the
     /// address index, the per-VPC counts, the subnet (checked), its fence and the audit log.
-    fn address_trees(&self) -> AddressTables<'_> {
+    fn address_trees(&self) -> super::fences::SixTables<'_> {
         let inner = &self.inner;
         (
             &inner.havips,
@@ -188,13 +178,12 @@ impl Store {
                     if index.get(&key)?.is_some() {
                         return Err(Abort::Abort(ClaimError::Taken));
                     }
-                    // the subnet is still there (a delete meanwhile), and its fence moves on
-                    if subnets.get(havip.subnet_id.as_bytes())?.is_none() {
-                        let gone =
-                            ApiError::not_found("Subnet", &havip.subnet_id).on_field("subnet");
-                        return Err(Abort::Abort(ClaimError::Refused(gone)));
-                    }
-                    super::fences::move_on(fences, &super::fences::of_subnet(&havip.subnet_id))?;
+                    super::fences::claim_in(subnets, fences, &havip.subnet_id).map_err(
+                        |e| match e {
+                            Abort::Abort(refusal) => Abort::Abort(ClaimError::Refused(refusal)),
+                            Abort::Failed(failed) => Abort::Failed(failed),
+                        },
+                    )?;
                     let count = counts
                         .get(havip.vpc_id.as_bytes())?
                         .map_or(0, |v| be_u32(&v));

@@ -16,16 +16,6 @@ use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
 
-/// What registering or removing an instance writes or checks in one transaction.
-type InstanceTables<'a> = (
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-    &'a super::Table,
-);
-
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewInstance {
@@ -38,7 +28,7 @@ pub struct NewInstance {
 impl Store {
     /// What registering or removing an instance writes in one transaction: its ENI record, the
     /// address and MAC indexes, and the audit log.
-    fn instance_trees(&self) -> InstanceTables<'_> {
+    fn instance_trees(&self) -> super::fences::SixTables<'_> {
         let inner = &self.inner;
         let (enis, index, macs) = (&inner.enis, &inner.ip_index, &inner.mac_index);
         (
@@ -82,12 +72,7 @@ impl Store {
                     if index.get(&ip_key)?.is_some() {
                         return Err(Abort::Abort(IpError::InUse(ip).refusal("ip")));
                     }
-                    // the subnet is still there (a delete meanwhile), and its fence moves on
-                    if subnets.get(subnet.id.as_bytes())?.is_none() {
-                        let gone = ApiError::not_found("Subnet", &subnet.id).on_field("subnet");
-                        return Err(Abort::Abort(gone));
-                    }
-                    super::fences::move_on(fences, &super::fences::of_subnet(&subnet.id))?;
+                    super::fences::claim_in(subnets, fences, &subnet.id)?;
                     if let Some(owner) = macs.get(mac.0)? {
                         let owner: Instance = match enis.get(&*owner)? {
                             Some(bytes) => decode(&bytes).map_err(Abort::Abort)?,
