@@ -10,8 +10,8 @@
 
 use super::{StorageError, Value};
 use etcd_client::{
-    Client, Compare, CompareOp, DeleteOptions, EventType, GetOptions, PutOptions, Txn, TxnOp,
-    WatchOptions,
+    Client, Compare, CompareOp, ConnectOptions, DeleteOptions, EventType, GetOptions, PutOptions,
+    Txn, TxnOp, WatchOptions,
 };
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -101,8 +101,14 @@ impl Etcd {
             .build()
             .map_err(|e| StorageError::Etcd(format!("cannot start etcd's runtime: {e}")))?;
         let endpoints = endpoints.to_vec();
+        // a member that does not answer is given up on, and a connection gone quiet is noticed
+        let options = ConnectOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5));
         let client = run_on(&runtime, async move {
-            Client::connect(endpoints, None).await.map_err(etcd_err)
+            Client::connect(endpoints, Some(options))
+                .await
+                .map_err(etcd_err)
         })?;
         let etcd = Arc::new(Etcd {
             client,

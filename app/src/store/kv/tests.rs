@@ -182,3 +182,14 @@ fn two_processes_on_one_etcd_prefix_keep_one_set_of_rules() {
         "another prefix sees none of it"
     );
 }
+
+#[test]
+fn an_etcd_that_does_not_answer_is_an_error_not_a_wait() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let Err(e) = Kv::etcd(&[endpoint], "/havip/") else {
+        panic!("connected to nothing");
+    };
+    assert!(e.to_string().starts_with("etcd: "), "{e}");
+}
