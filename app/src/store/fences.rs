@@ -1,9 +1,10 @@
 //! Fences: a counter for a group of records that a rule reads as a whole (a VPC's subnets,
-//! the addresses used in a subnet, the regions' names, the enabled administrators). The rule reads the fence, then the group,
-//! outside any transaction; the change it allows commits only if the fence has not moved
-//! since, and moves it. So two changes decided on one view of the group never both commit,
-//! whether they run in one console or in two sharing an etcd prefix: the second decides again
-//! on the new view. (A transaction cannot scan a table; a fence stands in for the scan.)
+//! the addresses used in a subnet, the regions' names, the enabled administrators). The rule
+//! reads the fence, then the group, outside any transaction; the change it allows commits
+//! only if the fence has not moved since, and moves it. So two changes decided on one view of
+//! the group never both commit, whether they run in one console or in two sharing an etcd
+//! prefix: the second decides again on the new view. (A transaction cannot scan a table; a
+//! fence stands in for the scan.)
 
 use super::kv::{Abort, TxFailed, TxTable};
 use super::{be_u64, db_err, Store};
