@@ -215,6 +215,14 @@ mod tests {
         Mac([2, 0, 0, 0, 0, last])
     }
 
+    /// Each period's (start, end, what).
+    fn periods(t: &Timeline) -> Vec<(u64, u64, Held)> {
+        t.segments
+            .iter()
+            .map(|s| (s.start, s.end, s.held))
+            .collect()
+    }
+
     #[test]
     fn periods_failovers_and_availability() {
         let (a, b) = (mac(1), mac(2));
@@ -227,13 +235,8 @@ mod tests {
             (800, Change::Lost { mac: b }),
         ];
         let t = Timeline::build(0, 1000, 0, None, &events, false);
-        let held: Vec<(u64, u64, Held)> = t
-            .segments
-            .iter()
-            .map(|s| (s.start, s.end, s.held))
-            .collect();
         assert_eq!(
-            held,
+            periods(&t),
             [
                 (0, 100, Held::Unbound),
                 (100, 400, Held::Bound { mac: a }),
@@ -263,13 +266,8 @@ mod tests {
         assert_eq!(exact.segments.len(), 9);
         // 20 cells of 50 ms: the 10 ms periods between 500 and 560 are one, "too many changes"
         let drawn = exact.clone().at_resolution(20);
-        let held: Vec<(u64, u64, Held)> = drawn
-            .segments
-            .iter()
-            .map(|s| (s.start, s.end, s.held))
-            .collect();
         assert_eq!(
-            held,
+            periods(&drawn),
             [
                 (0, 100, Held::Unbound),
                 (100, 500, Held::Bound { mac: a }),

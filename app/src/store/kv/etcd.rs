@@ -41,32 +41,34 @@ struct Copy {
 #[derive(Default)]
 struct Mirror {
     copy: RwLock<Copy>,
-    /// notified when `copy.revision` grows
+    /// notified when the copy changes
     advanced: Condvar,
     waiting: Mutex<()>,
 }
 
 impl Mirror {
-    fn revision(&self) -> i64 {
-        self.copy.read().expect("mirror lock").revision
-    }
-
     /// Waits until the copy is at `revision` or later.
     fn wait_for(&self, revision: i64) -> Result<()> {
+        self.wait_until(&format!("reach revision {revision}"), |copy| {
+            copy.revision >= revision
+        })
+    }
+
+    /// Waits until `done` holds of the copy (which only the watch changes), at most
+    /// `CATCH_UP`; `what` names it in the error.
+    fn wait_until(&self, what: &str, done: impl Fn(&Copy) -> bool) -> Result<()> {
         let deadline = std::time::Instant::now() + CATCH_UP;
         let mut guard = self.waiting.lock().expect("mirror wait lock");
-        while self.revision() < revision {
+        while !done(&self.copy.read().expect("mirror lock")) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 return Err(StorageError::Etcd(format!(
-                    "etcd's watch did not reach revision {revision} within {CATCH_UP:?}"
+                    "etcd's watch did not {what} within {CATCH_UP:?}"
                 )));
             }
-            guard = (self
-                .advanced
-                .wait_timeout(guard, left.min(Duration::from_millis(50))))
-            .expect("mirror wait lock")
-            .0;
+            guard = (self.advanced.wait_timeout(guard, left))
+                .expect("mirror wait lock")
+                .0;
         }
         Ok(())
     }
@@ -217,6 +219,12 @@ impl Etcd {
         copy.records.get(full).map(|(v, _)| v.clone())
     }
 
+    /// How many records there are between `from` and `to`.
+    pub fn count(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>) -> usize {
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        copy.records.range((from, to)).count()
+    }
+
     /// The records between `from` and `to`, in key order, their keys without their first
     /// `skip` bytes (the prefix and the table's name).
     pub fn range(
@@ -250,31 +258,14 @@ impl Etcd {
             self.mirror.wait_for(revision)?;
             return Ok(Some(revision));
         }
-        // a key read has changed: wait until the copy shows its change (its revision is at
-        // most `revision`; the watch brings every change under the prefix up to there)
-        let changed = read
-            .iter()
-            .any(|(key, seen)| self.revision_of(key) != *seen);
-        if !changed {
-            let deadline = std::time::Instant::now() + CATCH_UP;
-            while !read
-                .iter()
-                .any(|(key, seen)| self.revision_of(key) != *seen)
-            {
-                if std::time::Instant::now() > deadline {
-                    return Err(StorageError::Etcd(
-                        "a conflicting change never reached the watch".into(),
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
+        // a key read has changed: wait until the copy shows its change (the watch brings
+        // every change under the prefix)
+        self.mirror
+            .wait_until("bring the conflicting change", |copy| {
+                (read.iter())
+                    .any(|(key, seen)| copy.records.get(key).map_or(0, |(_, r)| *r) != *seen)
+            })?;
         Ok(None)
-    }
-
-    fn revision_of(&self, full: &[u8]) -> i64 {
-        let copy = self.mirror.copy.read().expect("mirror lock");
-        copy.records.get(full).map_or(0, |(_, r)| *r)
     }
 
     /// Writes (`Some`) and removes (`None`) records unconditionally, `MAX_TXN_OPS` at a time.

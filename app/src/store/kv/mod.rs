@@ -328,7 +328,11 @@ impl Table {
     pub fn len(&self) -> usize {
         match &self.place {
             Place::Sled(tree) => tree.len(),
-            Place::Etcd(_) => self.iter().count(),
+            Place::Etcd(etcd) => {
+                let from = self.etcd_key(etcd, b"");
+                let to = next_prefix(&from);
+                etcd.count(Bound::Included(from), to)
+            }
         }
     }
 
