@@ -202,16 +202,21 @@ impl Etcd {
         Ok(revision as u64)
     }
 
-    /// Whether etcd answers a read within 2 s.
+    /// Whether etcd answers a read within 2 s. The error names no address (`/readyz` shows
+    /// it to anyone); the log has the details.
     pub fn reachable(&self) -> Result<()> {
         let mut kv = self.client.kv_client();
         let key = [self.prefix.as_slice(), b"\0ids"].concat();
-        self.run(async move {
-            match tokio::time::timeout(Duration::from_secs(2), kv.get(key, None)).await {
-                Ok(answer) => answer.map(drop).map_err(etcd_err),
-                Err(_) => Err(StorageError::Etcd("no answer within 2 s".into())),
-            }
-        })
+        let answer = self.run(async move {
+            tokio::time::timeout(Duration::from_secs(2), kv.get(key, None)).await
+        });
+        let failure = match answer {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 2 s".to_string(),
+        };
+        tracing::warn!("etcd does not answer: {failure}");
+        Err(StorageError::Etcd("no member answers".into()))
     }
 
     pub fn get(&self, full: &[u8]) -> Option<Value> {
