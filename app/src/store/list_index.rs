@@ -57,6 +57,9 @@ pub struct ListPage {
 
 impl Store {
     pub(super) fn build_list_index(&self) -> Result<(), ApiError> {
+        // held throughout: a reindex meanwhile (another replica's change) waits, then reads
+        // what is newer than what this read
+        let mut built = lock(&self.inner.list);
         let mut index = ListIndex::new();
         for value in self.inner.havips.iter().values() {
             let havip: Havip = super::decode(&value.map_err(super::db_err)?)?;
@@ -65,7 +68,7 @@ impl Store {
                 .or_default()
                 .insert(Listed::new(&havip));
         }
-        *lock(&self.inner.list) = index;
+        *built = index;
         Ok(())
     }
 

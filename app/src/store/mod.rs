@@ -30,6 +30,9 @@ mod open_error;
 mod outbox;
 mod presence;
 mod records;
+mod replicas;
+#[cfg(test)]
+mod replicas_tests;
 mod sessions;
 mod space;
 mod test_etcd;
@@ -113,6 +116,9 @@ pub enum StoreChange {
     Users,
     /// alert rules changed, or a delivery was logged
     Alerts,
+    /// anything may have changed (another replica's changes were not all heard): whoever
+    /// shows or follows the records loads them again
+    Resync,
 }
 
 #[derive(Clone)]
@@ -333,6 +339,8 @@ impl Store {
             actor: Arc::new(crate::domain::audit::Actor::console()),
         };
         store.migrate(used_before)?;
+        // first, so that nothing another replica commits while the indexes are built is missed
+        store.follow_other_replicas();
         store.build_list_index()?;
         store.rebuild_free_ranges()?;
         crate::support::give_back_freed_memory();

@@ -24,6 +24,8 @@ impl Store {
     /// (`havip check` compares them) and stays the authority at every claim; it is not read here,
     /// since sled would keep every page of it resident.
     pub(super) fn rebuild_free_ranges(&self) -> Result<(), ApiError> {
+        // held throughout, as the list index's build holds its own
+        let mut rebuilt = lock(&self.inner.free);
         let mut free: HashMap<SubnetId, FreeRanges> = self
             .all::<Subnet>(&self.inner.subnets)?
             .into_iter()
@@ -40,12 +42,12 @@ impl Store {
         for instance in self.all::<Instance>(&self.inner.enis)? {
             claim(&instance.subnet_id, instance.ip);
         }
-        *lock(&self.inner.free) = free;
+        *rebuilt = free;
         Ok(())
     }
 
     /// A subnet's free addresses, from the address index.
-    fn free_ranges_of(&self, subnet: &Subnet) -> Result<FreeRanges, ApiError> {
+    pub(super) fn free_ranges_of(&self, subnet: &Subnet) -> Result<FreeRanges, ApiError> {
         let mut ranges = full_ranges(subnet.cidr);
         for key in self.inner.ip_index.scan_prefix(subnet.id.as_bytes()).keys() {
             ranges.claim(super::ip_of_key(&key.map_err(super::db_err)?));
@@ -224,7 +226,6 @@ impl Store {
         let subnet = loop {
             // subnets of a VPC never overlap: checked against its subnets, fenced
             let fence = self.fence(fences::of_vpc(vpc_id))?;
-            let mut free = lock(&self.inner.free);
             let siblings: Vec<Ipv4Net> = self
                 .subnets_of(vpc_id)?
                 .into_iter()
@@ -241,7 +242,9 @@ impl Store {
             };
             let table = &self.inner.subnets;
             if self.put_fenced(Some(&fence), table, "subnet.create", &subnet.id, &subnet)? {
-                free.insert(subnet.id.clone(), full_ranges(cidr));
+                // (not held while committing: on etcd, the commit waits for the thread that
+                // takes in other replicas' changes, which takes this lock)
+                lock(&self.inner.free).insert(subnet.id.clone(), full_ranges(cidr));
                 break subnet;
             }
         };

@@ -9,7 +9,7 @@ use crate::domain::model::{IpChoice, NewHavip};
 use std::collections::HashSet;
 
 /// A console on the server's `/havip/` prefix, with a quota of 25 HAVIPs per VPC.
-fn on(etcd: &EtcdServer, dir: &tempfile::TempDir) -> Store {
+pub(super) fn on(etcd: &EtcdServer, dir: &tempfile::TempDir) -> Store {
     let config = StoreConfig {
         place: StorePlace::parse(&format!("etcd://{}", etcd.endpoint), "/havip/").unwrap(),
         havip_quota_per_vpc: 25,
@@ -18,7 +18,7 @@ fn on(etcd: &EtcdServer, dir: &tempfile::TempDir) -> Store {
     Store::open(dir.path(), config).unwrap()
 }
 
-fn request(at: &(RegionId, VpcId, SubnetId), name: String) -> NewHavip {
+pub(super) fn request(at: &(RegionId, VpcId, SubnetId), name: String) -> NewHavip {
     NewHavip {
         region_id: at.0.clone(),
         name,
@@ -29,7 +29,7 @@ fn request(at: &(RegionId, VpcId, SubnetId), name: String) -> NewHavip {
 }
 
 /// A VPC with a /27 subnet (29 usable addresses).
-async fn small_subnet(store: &Store) -> (RegionId, VpcId, SubnetId) {
+pub(super) async fn small_subnet(store: &Store) -> (RegionId, VpcId, SubnetId) {
     let region = store.regions().unwrap().remove(0).id;
     let vpc = store
         .create_vpc(&region, "small", "10.30.0.0/16")

@@ -135,7 +135,7 @@ pub(crate) async fn session(mut socket: WebSocket, store: Store, agent: Agent, l
                 // a binding change, which happens on every failover)
                 Ok(StoreChange::HavipCreated { subnet_id, .. } | StoreChange::HavipDeleted { subnet_id, .. })
                     if !agent.subnet_ids.contains(&subnet_id) => {}
-                Ok(StoreChange::HavipCreated { .. } | StoreChange::HavipDeleted { .. }) | Err(RecvError::Lagged(_)) => {
+                Ok(StoreChange::HavipCreated { .. } | StoreChange::HavipDeleted { .. } | StoreChange::Resync) | Err(RecvError::Lagged(_)) => {
                     if said_hello && !send_watch(&mut socket, &store, &agent, &mut watching).await {
                         return;
                     }

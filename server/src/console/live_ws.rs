@@ -112,7 +112,7 @@ async fn serve(socket: WebSocket, store: Store, hub: LiveHub, session: SessionKe
                 _ => return,
             },
             change = changes.recv() => {
-                let users = matches!(change, Ok(StoreChange::Users) | Err(RecvError::Lagged(_)));
+                let users = matches!(change, Ok(StoreChange::Users | StoreChange::Resync) | Err(RecvError::Lagged(_)));
                 if users && !alive() {
                     break (SESSION_ENDED, "the session ended; log in again");
                 }

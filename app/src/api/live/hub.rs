@@ -74,6 +74,11 @@ impl LiveHub {
                     seq += 1;
                     self.seq.store(seq, Ordering::SeqCst);
                 }
+                // another replica's changes were not all heard: every page reloads
+                Ok(StoreChange::Resync) => {
+                    seq += 1;
+                    self.send(seq, None, LiveEvent::Resync { seq });
+                }
                 Ok(change) => {
                     seq += 1;
                     let (about, row) = describe(&store, change);
@@ -148,6 +153,7 @@ fn describe(store: &Store, change: StoreChange) -> (About, Option<RowChange>) {
         StoreChange::Eips => (about(Topic::Eips, None, None), None),
         StoreChange::Users => (about(Topic::Users, None, None), None),
         StoreChange::Alerts => (about(Topic::Alerts, None, None), None),
+        StoreChange::Resync => unreachable!("a resync is sent as one, not described"),
     }
 }
 

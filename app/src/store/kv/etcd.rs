@@ -5,6 +5,13 @@
 //! writes commit as one etcd transaction that compares those revisions, and when one changed
 //! meanwhile (another process wrote it) the closure runs again on the newer copy.
 //!
+//! Other processes on the prefix (the console's other replicas) are told apart by a marker
+//! each commit writes with its own (`PREFIX \0by` = the writer's random id): what the watch
+//! brings at a revision without this process's marker, another one wrote, and the listener
+//! (`on_remote`) hears of it with each record's value before and after, before a wait for that
+//! revision returns. So a process that waits for the cluster's revision (`catch_up`) has also
+//! let its own indexes take in everything written before it.
+//!
 //! The etcd client is asynchronous and the seam is not: each call runs on this backend's own
 //! runtime thread and the caller waits for it, as it waits for a disk.
 
@@ -24,6 +31,8 @@ use std::time::Duration;
 const MAX_TXN_OPS: usize = 128;
 /// How long a write waits for the watch to bring it back before it is an error.
 const CATCH_UP: Duration = Duration::from_secs(10);
+/// How long `catch_up` waits for the cluster's revision (a request waits for it).
+const CATCH_UP_READ: Duration = Duration::from_secs(1);
 
 type Result<T> = std::result::Result<T, StorageError>;
 
@@ -38,12 +47,37 @@ struct Copy {
     revision: i64,
 }
 
+/// A record another process changed: its table, its key in the table, and its value before
+/// and after (`None`: absent).
+pub struct RemoteChange {
+    pub table: String,
+    pub key: Vec<u8>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// What the watch brought that this process did not write.
+pub enum Remote {
+    /// records changed, in the order they were committed
+    Changed(Vec<RemoteChange>),
+    /// the prefix was read again from scratch (the watch was lost or compacted away): anything
+    /// may have changed
+    Reset,
+}
+
+/// Told of every `Remote` on the watch's thread: it must not write to etcd (the write would
+/// wait for this very thread) nor take long.
+pub type Listener = Box<dyn Fn(Remote) + Send + Sync>;
+
 #[derive(Default)]
 struct Mirror {
     copy: RwLock<Copy>,
     /// notified when the copy changes
     advanced: Condvar,
     waiting: Mutex<()>,
+    /// this process's id in the marker its commits write
+    writer: [u8; 8],
+    listener: RwLock<Option<Listener>>,
 }
 
 impl Mirror {
@@ -73,10 +107,24 @@ impl Mirror {
         Ok(())
     }
 
-    fn advance(&self, update: impl FnOnce(&mut Copy)) {
+    /// Changes the copy's records (its revision stays, so nobody waiting for a newer one
+    /// goes on yet).
+    fn update<T>(&self, update: impl FnOnce(&mut Copy) -> T) -> T {
+        update(&mut self.copy.write().expect("mirror lock"))
+    }
+
+    /// Tells the listener, if there is one.
+    fn tell(&self, remote: Remote) {
+        if let Some(listener) = &*self.listener.read().expect("listener lock") {
+            listener(remote);
+        }
+    }
+
+    /// The copy is at `revision`: everyone waiting for it goes on.
+    fn reach(&self, revision: i64) {
         {
             let mut copy = self.copy.write().expect("mirror lock");
-            update(&mut copy);
+            copy.revision = copy.revision.max(revision);
         }
         let _guard = self.waiting.lock().expect("mirror wait lock");
         self.advanced.notify_all();
@@ -112,10 +160,14 @@ impl Etcd {
                 .await
                 .map_err(etcd_err)
         })?;
+        let mirror = Mirror {
+            writer: rand::random(),
+            ..Mirror::default()
+        };
         let etcd = Arc::new(Etcd {
             client,
             prefix: prefix.as_bytes().to_vec(),
-            mirror: Arc::default(),
+            mirror: Arc::new(mirror),
             runtime: Some(runtime),
             tables: Mutex::default(),
         });
@@ -164,6 +216,36 @@ impl Etcd {
         self.runtime
             .as_ref()
             .expect("the runtime lives as long as the backend")
+    }
+
+    /// Who hears of what other processes write (replacing whoever did).
+    pub fn on_remote(&self, listener: Listener) {
+        *self.mirror.listener.write().expect("listener lock") = Some(listener);
+    }
+
+    /// Waits until the copy (and the listener) has everything the cluster committed before
+    /// this call: after it, this process reads what any other wrote before (read-your-writes
+    /// across processes). One linearizable read of the cluster's revision.
+    pub fn catch_up(&self) -> Result<()> {
+        let mut kv = self.client.kv_client();
+        let key = self.marker_key();
+        let revision = self.run(async move {
+            let options = GetOptions::new().with_count_only();
+            let read = tokio::time::timeout(CATCH_UP_READ, kv.get(key, Some(options))).await;
+            let read = read.map_err(|_| StorageError::Etcd("no member answers".into()))?;
+            Ok::<_, StorageError>(read.map_err(etcd_err)?.header().map_or(0, |h| h.revision()))
+        })?;
+        self.mirror.wait_for(revision)
+    }
+
+    /// `PREFIX \0by`: the key of the marker every commit writes.
+    fn marker_key(&self) -> Vec<u8> {
+        [self.prefix.as_slice(), b"\0by"].concat()
+    }
+
+    /// The put of this process's marker, one in each commit.
+    fn marker(&self) -> TxnOp {
+        TxnOp::put(self.marker_key(), self.mirror.writer, None::<PutOptions>)
     }
 
     pub fn table_key(&self, table: &str, key: &[u8]) -> Vec<u8> {
@@ -246,7 +328,10 @@ impl Etcd {
 
     /// Commits `ops` if every key in `read` is still at its revision (0: absent); the
     /// revision committed at, or `None` if one changed (the copy is then at least as new).
-    pub fn commit(&self, read: &HashMap<Vec<u8>, i64>, ops: Vec<TxnOp>) -> Result<Option<i64>> {
+    pub fn commit(&self, read: &HashMap<Vec<u8>, i64>, mut ops: Vec<TxnOp>) -> Result<Option<i64>> {
+        if !ops.is_empty() {
+            ops.push(self.marker());
+        }
         let compares: Vec<Compare> = (read.iter())
             .map(|(key, revision)| Compare::mod_revision(key.clone(), CompareOp::Equal, *revision))
             .collect();
@@ -273,9 +358,10 @@ impl Etcd {
         Ok(None)
     }
 
-    /// Writes (`Some`) and removes (`None`) records unconditionally, `MAX_TXN_OPS` at a time.
+    /// Writes (`Some`) and removes (`None`) records unconditionally, `MAX_TXN_OPS` at a time
+    /// (less the marker).
     pub fn write(&self, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
-        for chunk in writes.chunks(MAX_TXN_OPS) {
+        for chunk in writes.chunks(MAX_TXN_OPS - 1) {
             let ops = chunk
                 .iter()
                 .map(|(k, v)| op(k.clone(), v.clone()))
@@ -287,13 +373,8 @@ impl Etcd {
 
     /// Removes every record of `[from, to)`.
     pub fn remove_range(&self, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
-        let mut kv = self.client.kv_client();
-        let revision = self.run(async move {
-            let options = DeleteOptions::new().with_range(to);
-            let deleted = kv.delete(from, Some(options)).await.map_err(etcd_err)?;
-            Ok::<_, StorageError>(deleted.header().map_or(0, |h| h.revision()))
-        })?;
-        self.mirror.wait_for(revision)
+        let range = TxnOp::delete(from, Some(DeleteOptions::new().with_range(to)));
+        self.commit(&HashMap::new(), vec![range]).map(|_| ())
     }
 
     /// Runs `attempt` until it commits: each run reads through a fresh `EtcdTx`.
@@ -381,18 +462,23 @@ async fn follow_once(
             )
         })
         .collect();
-    mirror.advance(|copy| {
-        copy.records = records;
-        copy.revision = revision;
-    });
-    if let Some(first) = first.take() {
-        let _ = first.send(Ok(revision));
+    mirror.update(|copy| copy.records = records);
+    match first.take() {
+        Some(first) => {
+            mirror.reach(revision);
+            let _ = first.send(Ok(revision));
+        }
+        None => {
+            mirror.tell(Remote::Reset);
+            mirror.reach(revision);
+        }
     }
     let mut watch = client.watch_client();
     let options = WatchOptions::new()
         .with_prefix()
         .with_start_revision(revision + 1);
     let mut stream = watch.watch(prefix, Some(options)).await.map_err(etcd_err)?;
+    let marker = [prefix, b"\0by"].concat();
     while let Some(answer) = stream.message().await.map_err(etcd_err)? {
         if answer.canceled() || answer.compact_revision() > 0 {
             return Err(StorageError::Etcd(format!(
@@ -401,24 +487,59 @@ async fn follow_once(
                 answer.compact_revision()
             )));
         }
-        let at = answer.header().map_or(0, |h| h.revision());
-        mirror.advance(|copy| {
+        // the revisions this process committed (its marker is among their changes)
+        let ours: BTreeSet<i64> = (answer.events().iter())
+            .filter_map(|event| event.kv())
+            .filter(|kv| kv.key() == marker && kv.value() == mirror.writer)
+            .map(|kv| kv.mod_revision())
+            .collect();
+        let remote = mirror.update(|copy| {
+            let mut remote = Vec::new();
             for event in answer.events() {
                 let Some(kv) = event.kv() else { continue };
-                match event.event_type() {
-                    EventType::Put => {
-                        let record = (Value::bytes(kv.value()), kv.mod_revision());
-                        copy.records.insert(kv.key().to_vec(), record);
-                    }
-                    EventType::Delete => {
-                        copy.records.remove(kv.key());
-                    }
+                let key = kv.key().to_vec();
+                let after = match event.event_type() {
+                    EventType::Put => Some(Value::bytes(kv.value())),
+                    EventType::Delete => None,
+                };
+                let before = match &after {
+                    Some(value) => copy.records.insert(key, (value.clone(), kv.mod_revision())),
+                    None => copy.records.remove(&key),
+                };
+                if !ours.contains(&kv.mod_revision()) {
+                    let before = before.map(|(value, _)| value);
+                    remote.extend(remote_change(prefix, kv.key(), before, after));
                 }
             }
-            copy.revision = copy.revision.max(at);
+            remote
         });
+        if !remote.is_empty() {
+            mirror.tell(Remote::Changed(remote));
+        }
+        mirror.reach(answer.header().map_or(0, |h| h.revision()));
     }
     Err(StorageError::Etcd("the watch stream ended".into()))
+}
+
+/// A table's record that changed (`PREFIX TABLE / KEY`), or `None` for the backend's own
+/// keys (`PREFIX \0…`).
+fn remote_change(
+    prefix: &[u8],
+    full: &[u8],
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Option<RemoteChange> {
+    let rest = full.strip_prefix(prefix)?;
+    let slash = rest.iter().position(|b| *b == b'/')?;
+    if rest.first() == Some(&0) {
+        return None;
+    }
+    Some(RemoteChange {
+        table: String::from_utf8_lossy(&rest[..slash]).into_owned(),
+        key: rest[slash + 1..].to_vec(),
+        before,
+        after,
+    })
 }
 
 /// Runs `f` on `runtime` and waits for it (from any thread, inside another runtime or not).

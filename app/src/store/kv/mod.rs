@@ -14,6 +14,7 @@
 //! what each backend does for an operation stands in one match, here.
 
 mod etcd;
+pub use etcd::{Listener, Remote, RemoteChange};
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -162,6 +163,22 @@ impl Kv {
         match self {
             Kv::Sled(_) => Ok(()),
             Kv::Etcd(etcd) => etcd.reachable(),
+        }
+    }
+
+    /// Who hears of the records other processes change (sled has no other processes).
+    pub fn on_remote(&self, listener: Listener) {
+        if let Kv::Etcd(etcd) = self {
+            etcd.on_remote(listener);
+        }
+    }
+
+    /// Waits until this process reads everything committed before the call, by any process
+    /// (sled: at once).
+    pub fn catch_up(&self) -> Result<()> {
+        match self {
+            Kv::Sled(_) => Ok(()),
+            Kv::Etcd(etcd) => etcd.catch_up(),
         }
     }
 

@@ -177,11 +177,16 @@ impl Access {
         matches!(self.store.api_key_secret(id), Ok(Some((_, key))) if app::support::same_secret(&key, secret))
     }
 
-    /// No user yet. Asked on every request, so it reads the set-up code in memory, not the
-    /// database: the code exists exactly until the first administrator does (users can only
-    /// be added with the console stopped, and the last administrator can never be removed).
+    /// No user yet. Asked on every request, so it reads the set-up code in memory: the code
+    /// exists until the first administrator does (the last administrator can never be
+    /// removed). While it exists, the users are counted too: on etcd, another replica (or
+    /// `havip user add`) may have made the first administrator.
     fn needs_setup(&self) -> bool {
-        app::support::lock(&self.setup_code).is_some()
+        let mut code = app::support::lock(&self.setup_code);
+        if code.is_some() && self.store.user_count().is_ok_and(|n| n > 0) {
+            *code = None;
+        }
+        code.is_some()
     }
 }
 
@@ -258,6 +263,12 @@ async fn decide(
             ))
             .into_response(),
         };
+    }
+    // another replica may have answered this browser's last request a moment ago (its
+    // login, its create): read at least what was committed before this one arrived. Without
+    // etcd, this replica answers from what it holds.
+    if let Err(e) = access.store.catch_up() {
+        tracing::debug!("answering from this replica's copy: {e}");
     }
     let key = cookie(req.headers(), session_cookie_name(https))
         .map(|token| app::support::sha256_hex(&token));

@@ -1,0 +1,122 @@
+//! Two replicas on one etcd prefix: what one commits, the other takes in (its list, its free
+//! addresses, its audit count) and publishes to its own browsers and agents, once; and each
+//! publishes its own changes once, never again when the watch brings them back.
+
+use super::kv::tests::EtcdServer;
+use super::on_etcd_tests::{on, request, small_subnet};
+use super::{Store, StoreChange};
+use crate::domain::ids::HavipId;
+use crate::domain::listing::ListQuery;
+use std::time::Duration;
+use tokio::sync::broadcast::Receiver;
+
+/// The changes published until `last` is (at most 5 s), in order.
+async fn until(
+    changes: &mut Receiver<StoreChange>,
+    last: impl Fn(&StoreChange) -> bool,
+) -> Vec<StoreChange> {
+    let mut seen = Vec::new();
+    loop {
+        let change = tokio::time::timeout(Duration::from_secs(5), changes.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no such change within 5 s; published: {seen:?}"))
+            .unwrap();
+        let done = last(&change);
+        seen.push(change);
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// The changes about `id` among `changes`, as (kind, renamed).
+fn about(changes: &[StoreChange], id: &HavipId) -> Vec<&'static str> {
+    (changes.iter())
+        .filter_map(|c| match c {
+            StoreChange::HavipCreated { havip_id, .. } if havip_id == id => Some("created"),
+            StoreChange::Havip {
+                havip_id,
+                renamed: true,
+                ..
+            } if havip_id == id => Some("renamed"),
+            StoreChange::Havip { havip_id, .. } if havip_id == id => Some("changed"),
+            StoreChange::HavipDeleted { havip_id, .. } if havip_id == id => Some("deleted"),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_deleted(change: &StoreChange) -> bool {
+    matches!(change, StoreChange::HavipDeleted { .. })
+}
+
+fn listed(store: &Store, region: &crate::domain::ids::RegionId) -> Vec<HavipId> {
+    store.catch_up().unwrap();
+    let page = store.havip_page(region, &ListQuery::default()).unwrap();
+    page.havips.into_iter().map(|h| h.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_one_replica_commits_the_other_lists_counts_and_publishes_once() {
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
+    let (mut on_a, mut on_b) = (a.subscribe(), b.subscribe());
+
+    // a subnet made on A: B has its free addresses (the map is not only built at start)
+    let at = small_subnet(&a).await;
+    b.catch_up().unwrap();
+    assert_eq!(b.free_count(&at.2), 29);
+
+    let havip = a.create_havip(request(&at, "vip".into())).await.unwrap();
+    assert_eq!(
+        listed(&b, &at.0),
+        vec![havip.id.clone()],
+        "read-your-writes on B"
+    );
+    assert_eq!(b.region_counters(&at.0).total, 1);
+    assert_eq!(b.free_count(&at.2), 28);
+    let taken = b.create_havip(request(&at, "second".into())).await.unwrap();
+    assert_ne!(taken.ip, havip.ip);
+
+    a.rename_havip(&havip.id, "renamed").await.unwrap();
+    b.catch_up().unwrap();
+    let page = b.havip_page(
+        &at.0,
+        &ListQuery {
+            q: "renamed".into(),
+            ..ListQuery::default()
+        },
+    );
+    assert_eq!(page.unwrap().matching, 1, "B searches by the new name");
+
+    a.delete_havip(&havip.id).await.unwrap();
+    assert_eq!(listed(&b, &at.0), vec![taken.id.clone()]);
+    assert_eq!(b.free_count(&at.2), 28, "the address is free again on B");
+    assert_eq!(
+        b.audit_len(),
+        a.audit_len(),
+        "both count every audit record"
+    );
+
+    // each replica published each change once: its own as it made it, the other's as the
+    // watch brought it
+    let (seen_a, seen_b) = (
+        until(&mut on_a, is_deleted).await,
+        until(&mut on_b, is_deleted).await,
+    );
+    for seen in [&seen_a, &seen_b] {
+        assert_eq!(
+            about(seen, &havip.id),
+            ["created", "renamed", "deleted"],
+            "{seen:?}"
+        );
+        assert_eq!(about(seen, &taken.id), ["created"], "{seen:?}");
+        assert!(
+            seen.iter()
+                .any(|c| matches!(c, StoreChange::Network { .. })),
+            "{seen:?}"
+        );
+    }
+    assert_eq!(a.check().unwrap(), Vec::<String>::new());
+}
