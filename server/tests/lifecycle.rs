@@ -10,28 +10,13 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-const BIN: &str = env!("CARGO_BIN_EXE_havip");
-const PASSWORD: &str = "lifecycle test password";
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn havip(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("HAVIP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap()
-}
+use common::*;
 
 fn add_admin(dir: &Path) {
     let out = havip(&[
@@ -46,28 +31,6 @@ fn add_admin(dir: &Path) {
     assert!(out.status.success(), "{out:?}");
 }
 
-fn path(dir: &Path) -> &str {
-    dir.to_str().unwrap()
-}
-
-/// Waits for `ready`; fails the test, saying `what` did not happen, once `within` has passed.
-fn wait_for(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits until the console accepts connections on `listen`, for at most 20 s.
-fn listening(listen: &str) {
-    wait_for(
-        &format!("the console listening on {listen}"),
-        Duration::from_secs(20),
-        || TcpStream::connect(listen).is_ok(),
-    );
-}
-
 /// `havip serve` on a free port, once it answers.
 fn serve(dir: &Path) -> (Child, u16) {
     let port = free_port();
@@ -80,38 +43,6 @@ fn serve(dir: &Path) -> (Child, u16) {
         .unwrap();
     listening(&listen);
     (child, port)
-}
-
-/// One HTTP/1.1 request on its own connection: (status, headers, body).
-fn http(port: u16, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let ctype = if body.starts_with('{') {
-        "application/json"
-    } else {
-        "application/x-www-form-urlencoded"
-    };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    response(stream)
-}
-
-fn response(mut stream: TcpStream) -> (u16, String, String) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_string(), body.to_string())
 }
 
 /// Reads one answer's head (up to the blank line), such as an interim "100 Continue"; fails
@@ -131,63 +62,6 @@ fn head(stream: &mut TcpStream, within: Duration) -> String {
         }
     }
     String::from_utf8_lossy(&raw).into()
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn login(port: u16) -> String {
-    let body = format!("name=admin&password={}", PASSWORD.replace(' ', "+"));
-    let (status, head, _) = http(port, "POST", "/login", "", &body);
-    assert!(status < 400, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .expect("a session cookie");
-    cookie.split(';').next().unwrap().to_string()
-}
-
-/// A VPC and a subnet made over HTTP: (region, vpc, subnet) ids.
-fn network(port: u16, cookie: &str, vpc_cidr: &str, subnet_cidr: &str) -> (String, String, String) {
-    let made = |path: &str, body: String| {
-        let answer = json(&http(port, "POST", path, cookie, &body).2);
-        answer["id"].as_str().expect("an id").to_string()
-    };
-    let page = json(&http(port, "POST", "/api/network_page", cookie, "").2);
-    let region = page["region_id"].as_str().unwrap().to_string();
-    let cidr = |c: &str| c.replace('/', "%2F");
-    let vpc = made(
-        "/api/create_vpc",
-        format!("region_id={region}&name=v&cidr={}", cidr(vpc_cidr)),
-    );
-    let subnet = made(
-        "/api/create_subnet",
-        format!("vpc_id={vpc}&name=s&cidr={}", cidr(subnet_cidr)),
-    );
-    (region, vpc, subnet)
-}
-
-/// A new agent for `subnet`, made over HTTP: its token.
-fn agent_token(port: u16, cookie: &str, subnet: &str) -> String {
-    let body = format!(r#"{{"name":"a1","subnet_ids":["{subnet}"]}}"#);
-    let agent = json(&http(port, "POST", "/api/create_agent", cookie, &body).2);
-    agent["token"].as_str().expect("an agent token").to_string()
-}
-
-fn exit_within(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "still running after {within:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn sigterm(child: &Child) {
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,28 +306,10 @@ fn havips_status(port: u16, cookie: &str) -> u16 {
     http(port, "GET", "/api/v1/havips", cookie, "").0
 }
 
-/// A running console, killed if the test ends (fails) before stopping it.
-struct Console(Child);
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 /// `serve`, guarded.
 fn start_console(dir: &Path) -> (Console, u16) {
     let (child, port) = serve(dir);
     (Console(child), port)
-}
-
-/// SIGTERM, and exit 0 within 15 s.
-fn stop(mut console: Console) {
-    sigterm(&console.0);
-    assert!(exit_within(&mut console.0, Duration::from_secs(15)).success());
 }
 
 #[test]

@@ -31,18 +31,18 @@ struct ApiKey {
     sealed: String,
 }
 
-/// The key that seals SecretKeys: 32 random bytes in `DIR/secret.key`, made on first start,
+/// The key that seals SecretKeys: 32 random bytes in `path` (`DIR/secret.key`, or the file of
+/// `--secret-key-file` that every replica shares), made on first start,
 /// readable by the owner only.
-pub(super) fn sealing_key(dir: &Path) -> Result<[u8; 32], ApiError> {
+pub(super) fn sealing_key(path: &Path) -> Result<[u8; 32], ApiError> {
     use std::io::{Read, Write};
     use std::os::unix::fs::OpenOptionsExt;
-    let path = dir.join("secret.key");
     let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
     {
         Ok(mut file) => {
             let key: [u8; 32] = rand::random();
@@ -53,7 +53,7 @@ pub(super) fn sealing_key(dir: &Path) -> Result<[u8; 32], ApiError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             use std::os::unix::fs::PermissionsExt;
             let mut key = [0u8; 32];
-            let mut file = std::fs::File::open(&path).map_err(denied)?;
+            let mut file = std::fs::File::open(path).map_err(denied)?;
             let mode = file.metadata().map_err(denied)?.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
                 return Err(ApiError::internal(format!(

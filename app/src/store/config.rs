@@ -44,6 +44,9 @@ pub struct StoreConfig {
     pub webhooks: crate::domain::alerts::WebhookDestinations,
     /// where the records live
     pub place: StorePlace,
+    /// the key that seals secrets (`--secret-key-file`); `None`: `secret.key` in the data
+    /// directory
+    pub secret_key_file: Option<std::path::PathBuf>,
 }
 
 /// Where the records live (`--store`): sled in the data directory, or under a prefix of an
@@ -108,6 +111,7 @@ impl Default for StoreConfig {
             subnet_full_percent: DEFAULT_SUBNET_FULL_PERCENT,
             webhooks: Default::default(),
             place: StorePlace::Sled,
+            secret_key_file: None,
         }
     }
 }

@@ -311,7 +311,10 @@ impl Store {
                 alert_pending: tree("alert_pending")?,
                 meta,
                 alerts: broadcast::channel(4096).0,
-                sealing_key: api_keys::sealing_key(dir.as_ref())?,
+                sealing_key: api_keys::sealing_key(
+                    &(config.secret_key_file.clone())
+                        .unwrap_or_else(|| dir.as_ref().join("secret.key")),
+                )?,
                 audit_trim: Mutex::new(audit_archive::Archive::new(dir.as_ref())),
                 audit_archived: AtomicU64::new(0),
                 audit_dropped: AtomicU64::new(0),

@@ -21,28 +21,72 @@ fn free_port() -> u16 {
 impl TestEtcd {
     /// Starts etcd with its data in `dir`, once it accepts connections.
     pub fn start(dir: &Path) -> TestEtcd {
-        let (client, peer) = (free_port(), free_port());
-        let endpoint = format!("127.0.0.1:{client}");
-        let peer_url = format!("http://127.0.0.1:{peer}");
-        let child = Command::new("etcd")
-            .args(["--name", "test", "--data-dir"])
-            .arg(dir.join("etcd"))
-            .args(["--listen-client-urls", &format!("http://{endpoint}")])
-            .args(["--advertise-client-urls", &format!("http://{endpoint}")])
-            .args(["--listen-peer-urls", &peer_url])
-            .args(["--initial-advertise-peer-urls", &peer_url])
-            .args(["--initial-cluster", &format!("test={peer_url}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd is installed (scripts/setup.sh --test installs Debian's etcd-server)");
-        let server = TestEtcd { child, endpoint };
+        TestEtcd::cluster(dir, 1).remove(0)
+    }
+
+    /// Starts a cluster of `members` members, their data in `dir`, once each accepts
+    /// connections.
+    pub fn cluster(dir: &Path, members: usize) -> Vec<TestEtcd> {
+        let ports: Vec<(u16, u16)> = (0..members).map(|_| (free_port(), free_port())).collect();
+        let peer_url = |peer: u16| format!("http://127.0.0.1:{peer}");
+        let initial = (ports.iter().enumerate())
+            .map(|(i, (_, peer))| format!("m{i}={}", peer_url(*peer)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let started: Vec<TestEtcd> = (ports.iter().enumerate())
+            .map(|(i, (client, peer))| {
+                let endpoint = format!("127.0.0.1:{client}");
+                let child = Command::new("etcd")
+                    .args(["--name", &format!("m{i}"), "--data-dir"])
+                    .arg(dir.join(format!("etcd-m{i}")))
+                    .args(["--listen-client-urls", &format!("http://{endpoint}")])
+                    .args(["--advertise-client-urls", &format!("http://{endpoint}")])
+                    .args(["--listen-peer-urls", &peer_url(*peer)])
+                    .args(["--initial-advertise-peer-urls", &peer_url(*peer)])
+                    .args(["--initial-cluster", &initial])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect(
+                        "etcd is installed (scripts/setup.sh --test installs Debian's etcd-server)",
+                    );
+                TestEtcd { child, endpoint }
+            })
+            .collect();
         let t0 = Instant::now();
-        while TcpStream::connect(&server.endpoint).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "etcd listens");
-            std::thread::sleep(Duration::from_millis(20));
+        for member in &started {
+            while TcpStream::connect(&member.endpoint).is_err() {
+                assert!(t0.elapsed() < Duration::from_secs(20), "etcd listens");
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        server
+        started
+    }
+
+    /// What `--store` takes for a cluster of these members.
+    pub fn cluster_url(members: &[TestEtcd]) -> String {
+        let endpoints: Vec<&str> = members.iter().map(|m| m.endpoint.as_str()).collect();
+        format!("etcd://{}", endpoints.join(","))
+    }
+
+    /// Whether this member is its cluster's leader now (asked of itself; from any thread,
+    /// inside a runtime or not).
+    pub fn is_leader(&self) -> bool {
+        let endpoint = self.endpoint.clone();
+        let asked = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let Ok(client) = etcd_client::Client::connect([endpoint], None).await else {
+                    return false;
+                };
+                let status = client.maintenance_client().status().await;
+                status.is_ok_and(|s| s.header().is_some_and(|h| h.member_id() == s.leader()))
+            })
+        });
+        asked.join().unwrap_or(false)
     }
 
     /// What `--store` takes for it.

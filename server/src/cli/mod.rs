@@ -35,6 +35,11 @@ pub struct DataDir {
         default_value = "/havip/"
     )]
     pub etcd_prefix: String,
+    /// The key that seals API keys' and webhooks' secrets (32 bytes, readable by its owner
+    /// only; made if absent). Every replica on one etcd prefix is given the same file.
+    /// Default: `DATA_DIR/secret.key`.
+    #[arg(long = "secret-key-file", env = "HAVIP_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl DataDir {
@@ -44,6 +49,7 @@ impl DataDir {
             dir: dir.to_path_buf(),
             store: "sled".into(),
             etcd_prefix: "/havip/".into(),
+            secret_key_file: None,
         }
     }
 
@@ -57,6 +63,7 @@ impl DataDir {
 pub fn open(data: &DataDir) -> anyhow::Result<Store> {
     let config = StoreConfig {
         place: data.place()?,
+        secret_key_file: data.secret_key_file.clone(),
         ..StoreConfig::default()
     };
     Store::open(&data.dir, config)

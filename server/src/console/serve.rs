@@ -122,6 +122,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     .collect(),
             },
             place: args.data.place()?,
+            secret_key_file: args.data.secret_key_file.clone(),
             ..Default::default()
         },
     )

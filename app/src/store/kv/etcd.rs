@@ -227,11 +227,14 @@ impl Etcd {
     /// this call: after it, this process reads what any other wrote before (read-your-writes
     /// across processes). One linearizable read of the cluster's revision.
     pub fn catch_up(&self) -> Result<()> {
-        let mut kv = self.client.kv_client();
+        let kv = self.client.kv_client();
         let key = self.marker_key();
         let revision = self.run(async move {
-            let options = GetOptions::new().with_count_only();
-            let read = tokio::time::timeout(CATCH_UP_READ, kv.get(key, Some(options))).await;
+            let read = to_a_member(Sent::Read, || {
+                let (mut kv, key) = (kv.clone(), key.clone());
+                async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+            });
+            let read = tokio::time::timeout(CATCH_UP_READ, read).await;
             let read = read.map_err(|_| StorageError::Etcd("no member answers".into()))?;
             Ok::<_, StorageError>(read.map_err(etcd_err)?.header().map_or(0, |h| h.revision()))
         })?;
@@ -275,10 +278,14 @@ impl Etcd {
 
     /// A number larger than every one before: the revision of a write to the prefix's counter.
     pub fn generate_id(&self) -> Result<u64> {
-        let mut kv = self.client.kv_client();
+        let kv = self.client.kv_client();
         let key = [self.prefix.as_slice(), b"\0ids"].concat();
         let revision = self.run(async move {
-            let put = kv.put(key, [], None).await.map_err(etcd_err)?;
+            let put = to_a_member(Sent::Write, || {
+                let (mut kv, key) = (kv.clone(), key.clone());
+                async move { kv.put(key, [], None).await }
+            });
+            let put = put.await.map_err(etcd_err)?;
             Ok::<_, StorageError>(put.header().map_or(0, |h| h.revision()))
         })?;
         Ok(revision as u64)
@@ -287,10 +294,14 @@ impl Etcd {
     /// Whether etcd answers a read within 2 s. The error names no address (`/readyz` shows
     /// it to anyone); the log has the details.
     pub fn reachable(&self) -> Result<()> {
-        let mut kv = self.client.kv_client();
+        let kv = self.client.kv_client();
         let key = [self.prefix.as_slice(), b"\0ids"].concat();
         let answer = self.run(async move {
-            tokio::time::timeout(Duration::from_secs(2), kv.get(key, None)).await
+            let read = to_a_member(Sent::Read, || {
+                let (mut kv, key) = (kv.clone(), key.clone());
+                async move { kv.get(key, None).await }
+            });
+            tokio::time::timeout(Duration::from_secs(2), read).await
         });
         let failure = match answer {
             Ok(Ok(_)) => return Ok(()),
@@ -335,10 +346,14 @@ impl Etcd {
         let compares: Vec<Compare> = (read.iter())
             .map(|(key, revision)| Compare::mod_revision(key.clone(), CompareOp::Equal, *revision))
             .collect();
-        let mut kv = self.client.kv_client();
+        let kv = self.client.kv_client();
         let txn = Txn::new().when(compares).and_then(ops);
         let (succeeded, revision) = self.run(async move {
-            let answer = kv.txn(txn).await.map_err(etcd_err)?;
+            let answer = to_a_member(Sent::Write, || {
+                let (mut kv, txn) = (kv.clone(), txn.clone());
+                async move { kv.txn(txn).await }
+            });
+            let answer = answer.await.map_err(etcd_err)?;
             Ok::<_, StorageError>((
                 answer.succeeded(),
                 answer.header().map_or(0, |h| h.revision()),
@@ -448,11 +463,13 @@ async fn follow_once(
     mirror: &Mirror,
     first: &mut Option<std::sync::mpsc::Sender<Result<i64>>>,
 ) -> Result<()> {
-    let mut kv = client.kv_client();
-    let read = kv
-        .get(prefix, Some(GetOptions::new().with_prefix()))
-        .await
-        .map_err(etcd_err)?;
+    let kv = client.kv_client();
+    let read = to_a_member(Sent::Read, || {
+        let mut kv = kv.clone();
+        let prefix = prefix.to_vec();
+        async move { kv.get(prefix, Some(GetOptions::new().with_prefix())).await }
+    });
+    let read = read.await.map_err(etcd_err)?;
     let revision = read.header().map_or(0, |h| h.revision());
     let records = (read.kvs().iter())
         .map(|kv| {
@@ -473,11 +490,15 @@ async fn follow_once(
             mirror.reach(revision);
         }
     }
-    let mut watch = client.watch_client();
-    let options = WatchOptions::new()
-        .with_prefix()
-        .with_start_revision(revision + 1);
-    let mut stream = watch.watch(prefix, Some(options)).await.map_err(etcd_err)?;
+    let watch = client.watch_client();
+    let started = to_a_member(Sent::Read, || {
+        let (mut watch, prefix) = (watch.clone(), prefix.to_vec());
+        let options = WatchOptions::new()
+            .with_prefix()
+            .with_start_revision(revision + 1);
+        async move { watch.watch(prefix, Some(options)).await }
+    });
+    let mut stream = started.await.map_err(etcd_err)?;
     let marker = [prefix, b"\0by"].concat();
     while let Some(answer) = stream.message().await.map_err(etcd_err)? {
         if answer.canceled() || answer.compact_revision() > 0 {
@@ -540,6 +561,39 @@ fn remote_change(
         before,
         after,
     })
+}
+
+/// What a request does, for sending it again after an error.
+#[derive(Clone, Copy, PartialEq)]
+enum Sent {
+    /// sent again after any "unavailable"
+    Read,
+    /// sent again only when it never left: its member refused the connection
+    Write,
+}
+
+/// Sends a request until a member answers it (at most 20 times): the client spreads requests
+/// over the members, and one that is down refuses them, so another try goes to another. A
+/// write is sent again only when the connection was refused (it never reached etcd); after a
+/// connection broke, whether it was committed is not known, and the error is the answer.
+async fn to_a_member<T, F: Future<Output = std::result::Result<T, etcd_client::Error>>>(
+    sent: Sent,
+    mut send: impl FnMut() -> F,
+) -> std::result::Result<T, etcd_client::Error> {
+    let mut tries = 1;
+    loop {
+        match send().await {
+            Err(etcd_client::Error::GRpcStatus(status))
+                if tries < 20
+                    && status.code() == tonic::Code::Unavailable
+                    && (sent == Sent::Read || status.message().contains("connect error")) =>
+            {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            answer => return answer,
+        }
+    }
 }
 
 /// Runs `f` on `runtime` and waits for it (from any thread, inside another runtime or not).
