@@ -90,6 +90,14 @@ async fn three_replicas_on_three_etcd_members_act_as_one_console() {
         &["user", "add", "admin", "--role", "admin"],
     );
     assert!(out.status.success(), "{out:?}");
+    // provisioning run again: the user is there, nothing changes
+    let args = ["user", "add", "admin", "--role", "viewer", "--if-absent"];
+    let out = havip_on(&store, dir.path(), &args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("left as it is"),
+        "{out:?}"
+    );
     let mut replicas: Vec<(Console, u16)> =
         (0..3).map(|n| replica(&store, dir.path(), n)).collect();
     let ports: Vec<u16> = replicas.iter().map(|(_, port)| *port).collect();

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     /// The server's storage is (nearly) full: nothing was changed; try again once space is
     /// freed.
     StorageFull,
+    /// The database does not answer (etcd unreachable): a change may or may not have been
+    /// made; try again shortly.
+    Unavailable,
 }
 
 impl ErrorKind {
@@ -48,6 +51,7 @@ impl ErrorKind {
             ErrorKind::Misdirected => 421,
             ErrorKind::Internal => 500,
             ErrorKind::StorageFull => 507,
+            ErrorKind::Unavailable => 503,
         }
     }
 }
@@ -136,6 +140,10 @@ impl ApiError {
 
     pub fn storage_full(message: impl fmt::Display) -> Self {
         ApiError::new(ErrorKind::StorageFull, None, message)
+    }
+
+    pub fn unavailable(message: impl fmt::Display) -> Self {
+        ApiError::new(ErrorKind::Unavailable, None, message)
     }
 
     pub fn internal(message: impl fmt::Display) -> Self {

@@ -60,7 +60,32 @@ pub enum StorePlace {
         endpoints: Vec<String>,
         /// the keys' prefix (`--etcd-prefix`), so that one etcd can hold several consoles
         prefix: String,
+        /// TLS and credentials
+        access: EtcdAccess,
     },
+}
+
+/// How a console checks etcd and proves itself to it (`--etcd-ca`, `--etcd-cert`,
+/// `--etcd-key`, `--etcd-user` with `HAVIP_ETCD_PASSWORD`).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EtcdAccess {
+    /// the CA (PEM) that signed the members' certificates: etcd is reached over TLS
+    pub ca: Option<std::path::PathBuf>,
+    /// this console's client certificate and key (PEM), for etcd's `--client-cert-auth`
+    pub identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// an etcd user and its password (etcd's own authentication)
+    pub user: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for EtcdAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdAccess")
+            .field("ca", &self.ca)
+            .field("identity", &self.identity)
+            // never the password
+            .field("user", &self.user.as_ref().map(|(name, _)| name))
+            .finish()
+    }
 }
 
 impl StorePlace {
@@ -91,6 +116,7 @@ impl StorePlace {
         Ok(StorePlace::Etcd {
             endpoints,
             prefix: prefix.into(),
+            access: EtcdAccess::default(),
         })
     }
 }

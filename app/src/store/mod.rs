@@ -44,7 +44,7 @@ pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::restore;
 pub use config::{
-    StoreConfig, StorePlace, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT,
+    EtcdAccess, StoreConfig, StorePlace, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT,
     DEFAULT_STATION_TTL_MS,
 };
 pub use counters::HavipCounters;
@@ -223,6 +223,8 @@ struct Inner {
     change_seq: AtomicU64,
     /// random per process, so marks from before a restart never match
     epoch: u64,
+    /// whether this replica leads the others (see `leading`), once asked
+    leading: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// A tree's name and its records, in key order.
@@ -274,9 +276,11 @@ impl Store {
                 let flusher = flusher::Flusher::start(db.clone()).map_err(db_err)?;
                 (Kv::sled(db), Some(flusher))
             }
-            StorePlace::Etcd { endpoints, prefix } => {
-                (Kv::etcd(endpoints, prefix).map_err(db_err)?, None)
-            }
+            StorePlace::Etcd {
+                endpoints,
+                prefix,
+                access,
+            } => (Kv::etcd(endpoints, prefix, access).map_err(db_err)?, None),
         };
         let tree = |name: &str| kv.table(name).map_err(db_err);
         let (changes, _) = broadcast::channel(1024);
@@ -337,6 +341,7 @@ impl Store {
                 live_per_session: Mutex::new(HashMap::new()),
                 change_seq: AtomicU64::new(0),
                 epoch: rand::random::<u64>() >> 12,
+                leading: std::sync::OnceLock::new(),
                 kv,
             }),
             actor: Arc::new(crate::domain::audit::Actor::console()),
@@ -418,6 +423,13 @@ impl Store {
             self.inner.epoch,
             self.inner.change_seq.load(Ordering::SeqCst),
         )
+    }
+
+    /// Whether this replica leads the others, as it changes: the leader does the work done
+    /// once for all (alert deliveries, sweeps). On sled, the one process leads at once; on
+    /// etcd, the replicas elect one (the first call campaigns).
+    pub fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
+        (self.inner.leading.get_or_init(|| self.inner.kv.lead())).clone()
     }
 
     /// Writes everything to disk now, blocking (benches and shutdown; requests use `flush`).

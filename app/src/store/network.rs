@@ -1,5 +1,6 @@
 //! Regions, VPCs and subnets.
 
+use super::audit::snapshot;
 use super::fences::{self, Fence};
 use super::kv::{Abort, Transactional};
 use super::{encode, lock, new_id, now_ms, FreeRanges, Store, StoreChange};
@@ -55,33 +56,63 @@ impl Store {
         Ok(ranges)
     }
 
-    /// The first start: one region with one VPC and two subnets, so the console is usable at once.
+    /// The first start: one region with one VPC and two subnets, so the console is usable at
+    /// once. One transaction, with the schema version: of several replicas starting at once on
+    /// an empty etcd prefix, one seeds, and the others find its records.
     pub(super) fn seed(&self) -> Result<(), ApiError> {
         let region = Region {
             id: new_id(),
             name: "Default".into(),
         };
-        self.put(&self.inner.regions, "region.create", &region.id, &region)?;
         let vpc = Vpc {
             id: new_id(),
-            region_id: region.id,
+            region_id: region.id.clone(),
             name: "Default-VPC".into(),
             cidr: "172.16.0.0/16".parse().expect("literal"),
             created: now_ms(),
         };
-        self.put(&self.inner.vpcs, "vpc.create", &vpc.id, &vpc)?;
-        for (name, cidr) in [
+        let subnets = [
             ("Default-Subnet-16", "172.16.16.0/24"),
             ("Default-Subnet-17", "172.16.17.0/24"),
-        ] {
-            let subnet = Subnet {
-                id: new_id(),
-                vpc_id: vpc.id.clone(),
-                name: name.into(),
-                cidr: cidr.parse().expect("literal"),
-                created: now_ms(),
-            };
-            self.put(&self.inner.subnets, "subnet.create", &subnet.id, &subnet)?;
+        ]
+        .map(|(name, cidr)| Subnet {
+            id: new_id(),
+            vpc_id: vpc.id.clone(),
+            name: name.into(),
+            cidr: cidr.parse().expect("literal"),
+            created: now_ms(),
+        });
+        let notes = [
+            self.note("region.create", &region.id)?,
+            self.note("vpc.create", &vpc.id)?,
+            self.note("subnet.create", &subnets[0].id)?,
+            self.note("subnet.create", &subnets[1].id)?,
+        ];
+        let inner = &self.inner;
+        let tables = (
+            &inner.meta,
+            &inner.regions,
+            &inner.vpcs,
+            &inner.subnets,
+            &inner.audit,
+        );
+        let result = tables.transaction(|(meta, regions, vpcs, subnet_table, audit)| {
+            if meta.get("schema_version")?.is_some() {
+                return Ok(false);
+            }
+            meta.insert("schema_version", super::SCHEMA_VERSION.to_be_bytes())?;
+            regions.insert(region.id.as_bytes(), encode(&region))?;
+            notes[0].write(audit, None, snapshot(&region))?;
+            vpcs.insert(vpc.id.as_bytes(), encode(&vpc))?;
+            notes[1].write(audit, None, snapshot(&vpc))?;
+            for (subnet, note) in subnets.iter().zip(&notes[2..]) {
+                subnet_table.insert(subnet.id.as_bytes(), encode(subnet))?;
+                note.write(audit, None, snapshot(subnet))?;
+            }
+            Ok::<_, Abort<ApiError>>(true)
+        });
+        if super::finish(result)? {
+            notes.iter().for_each(|_| self.audited());
         }
         Ok(())
     }
@@ -116,7 +147,7 @@ impl Store {
                 }
             }
             tree.insert(id, encode(value))?;
-            note.write(audit, None, super::audit::snapshot(value))?;
+            note.write(audit, None, snapshot(value))?;
             Ok::<_, Abort<ApiError>>(true)
         });
         let written = super::finish(result)?;

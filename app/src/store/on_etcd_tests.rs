@@ -100,18 +100,53 @@ async fn two_consoles_on_one_prefix_give_each_address_once_and_keep_the_quota() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_console_whose_etcd_is_gone_is_not_ready_and_says_why() {
+async fn a_console_whose_etcd_is_gone_refuses_changes_with_503_reads_and_recovers_by_itself() {
     let mut etcd = EtcdServer::start();
     let dir = tempfile::tempdir().unwrap();
     let store = on(&etcd, &dir);
+    let at = small_subnet(&store).await;
+    let kept = store
+        .create_havip(request(&at, "kept".into()))
+        .await
+        .unwrap();
     store.ready().unwrap();
     etcd.stop();
+
     let e = store.ready().unwrap_err();
     // said to anyone who asks /readyz: no address of the cluster
     assert_eq!(
         e.message,
         "the database does not answer: etcd: no member answers"
     );
+    let refused = store
+        .create_havip(request(&at, "lost".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 503, "{refused:?}");
+    assert!(refused.message.contains("does not answer"), "{refused:?}");
+    // reads answer from what the replica holds
+    assert_eq!(store.havip(&kept.id).unwrap().name, "kept");
+    assert!(store.catch_up().is_err(), "not caught up without etcd");
+
+    // etcd back: the store follows it again without a restart
+    etcd.restart();
+    let t0 = std::time::Instant::now();
+    while store.ready().is_err() {
+        assert!(t0.elapsed().as_secs() < 20, "ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let made = loop {
+        match store.create_havip(request(&at, "after".into())).await {
+            Ok(made) => break made,
+            Err(e) if e.status() == 503 && t0.elapsed().as_secs() < 20 => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    store.catch_up().unwrap();
+    assert_eq!(store.havip(&made.id).unwrap().name, "after");
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
 }
 
 /// Runs `a` and `b` at once, each on its own console; `rounds` times.
@@ -231,4 +266,36 @@ async fn two_consoles_keep_the_rules_that_read_a_whole_group() {
         .filter(|u| u.role == Role::Admin && !u.disabled)
         .count();
     assert_eq!(admins, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_etcd_authentication_a_console_logs_in_with_its_user_and_a_wrong_password_is_refused()
+{
+    let etcd = EtcdServer::start();
+    let mut client = etcd_client::Client::connect([etcd.endpoint.clone()], None)
+        .await
+        .unwrap();
+    client.user_add("root", "root secret", None).await.unwrap();
+    client.user_grant_role("root", "root").await.unwrap();
+    client.auth_enable().await.unwrap();
+    let config = |user: Option<&str>| StoreConfig {
+        place: StorePlace::Etcd {
+            endpoints: vec![etcd.endpoint.clone()],
+            prefix: "/havip/".into(),
+            access: super::EtcdAccess {
+                user: user.map(|password| ("root".to_string(), password.to_string())),
+                ..Default::default()
+            },
+        },
+        ..StoreConfig::default()
+    };
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let store = Store::open(dirs[0].path(), config(Some("root secret"))).unwrap();
+    assert_eq!(store.regions().unwrap().len(), 1, "seeded through the user");
+    drop(store);
+    assert!(Store::open(dirs[1].path(), config(Some("wrong"))).is_err());
+    assert!(
+        Store::open(dirs[2].path(), config(None)).is_err(),
+        "anonymous"
+    );
 }

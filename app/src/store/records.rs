@@ -38,8 +38,22 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::internal(format!("corrupt record: {e}")))
 }
 
-pub(crate) fn db_err(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("database error: {e}"))
+/// The database failed: 503 when etcd does not answer, 507 when it is out of space (as a full
+/// disk), else an internal error (500, its details logged only).
+pub(crate) fn db_err(e: impl std::fmt::Display + 'static) -> ApiError {
+    use super::kv::StorageError;
+    match (&e as &dyn std::any::Any).downcast_ref::<StorageError>() {
+        Some(StorageError::Unavailable(why)) => {
+            tracing::warn!("etcd does not answer: {why}");
+            ApiError::unavailable(
+                "The database (etcd) does not answer: a change may not have been made. Reload to see, and try again shortly.",
+            )
+        }
+        Some(StorageError::NoSpace) => ApiError::storage_full(
+            "The database (etcd) is out of space (its NOSPACE alarm): nothing was changed. An operator must free space in etcd (compact, defragment, disarm the alarm).",
+        ),
+        _ => ApiError::internal(format!("database error: {e}")),
+    }
 }
 
 /// A stored u32 counter or version (big-endian); malformed values read as 0.

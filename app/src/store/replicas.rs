@@ -1,7 +1,8 @@
 //! The console's other replicas (etcd only): what they commit reaches this one through the
 //! backend's watch (`kv::Remote`), and is taken in here as this replica takes in its own
 //! changes: the HAVIP list's index, the free addresses and the audit log's length follow the
-//! records, and each change is published to this replica's browsers and agents.
+//! records, each change is published to this replica's browsers and agents, and each alert
+//! event raised goes to this replica's dispatcher (which runs while it leads).
 //!
 //! This runs on the watch's thread, which a commit waits for: it takes no lock a change holds
 //! while it commits (the bindings' `fresh`, for one).
@@ -86,6 +87,13 @@ impl Store {
             "eips" => Some(StoreChange::Eips),
             "users" | "sessions" => Some(StoreChange::Users),
             "alert_rules" | "alert_deliveries" => Some(StoreChange::Alerts),
+            // an event another replica raised: for this one's dispatcher, if it leads
+            "alert_outbox" => {
+                if let (None, Some(raised)) = (before, after) {
+                    let _ = self.inner.alerts.send(decode(raised)?);
+                }
+                None
+            }
             "audit" => {
                 self.take_in_audit_record(before.is_none(), after.is_none());
                 None

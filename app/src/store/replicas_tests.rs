@@ -120,3 +120,39 @@ async fn what_one_replica_commits_the_other_lists_counts_and_publishes_once() {
     }
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_seed_once_and_set_up_one_first_administrator() {
+    let etcd = EtcdServer::start();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let replicas: Vec<Store> = std::thread::scope(|s| {
+        let opening: Vec<_> = (dirs.iter())
+            .map(|dir| s.spawn(|| on(&etcd, dir)))
+            .collect();
+        opening.into_iter().map(|o| o.join().unwrap()).collect()
+    });
+    for store in &replicas {
+        store.catch_up().unwrap();
+        assert_eq!(store.regions().unwrap().len(), 1, "one default region");
+    }
+    // the set-up page used on every replica at once: one first administrator
+    let setting_up: Vec<_> = (replicas.iter().enumerate())
+        .map(|(i, store)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_first_admin(&format!("admin{i}"), "a long enough password")
+                    .await
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for set_up in setting_up {
+        match set_up.await.unwrap() {
+            Ok(_) => made += 1,
+            Err(e) => assert!(e.message.contains("set up already"), "{e:?}"),
+        }
+    }
+    assert_eq!(made, 1);
+    assert_eq!(replicas[0].user_count().unwrap(), 1);
+}

@@ -9,13 +9,29 @@ use std::time::{Duration, Instant};
 #[doc(hidden)]
 pub struct TestEtcd {
     child: Child,
+    /// how it was started, to start it again
+    args: Vec<std::ffi::OsString>,
     /// `127.0.0.1:PORT`
     pub endpoint: String,
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("its address").port()
+fn spawn(args: &[std::ffi::OsString]) -> Child {
+    Command::new("etcd")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("etcd is installed (scripts/setup.sh --test installs Debian's etcd-server)")
+}
+
+/// `n` distinct free loopback ports (each held until all are chosen, so none is given twice).
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    (held.iter())
+        .map(|l| l.local_addr().expect("its address").port())
+        .collect()
 }
 
 impl TestEtcd {
@@ -27,7 +43,19 @@ impl TestEtcd {
     /// Starts a cluster of `members` members, their data in `dir`, once each accepts
     /// connections.
     pub fn cluster(dir: &Path, members: usize) -> Vec<TestEtcd> {
-        let ports: Vec<(u16, u16)> = (0..members).map(|_| (free_port(), free_port())).collect();
+        TestEtcd::launch(dir, members, None)
+    }
+
+    /// Starts one member that clients reach over TLS only, with a certificate `ca` signed
+    /// (`cert`, `key`), and that takes only clients with a certificate `ca` signed.
+    pub fn start_tls(dir: &Path, ca: &Path, cert: &Path, key: &Path) -> TestEtcd {
+        TestEtcd::launch(dir, 1, Some([ca, cert, key])).remove(0)
+    }
+
+    fn launch(dir: &Path, members: usize, tls: Option<[&Path; 3]>) -> Vec<TestEtcd> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let free = free_ports(2 * members);
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
         let peer_url = |peer: u16| format!("http://127.0.0.1:{peer}");
         let initial = (ports.iter().enumerate())
             .map(|(i, (_, peer))| format!("m{i}={}", peer_url(*peer)))
@@ -36,31 +64,56 @@ impl TestEtcd {
         let started: Vec<TestEtcd> = (ports.iter().enumerate())
             .map(|(i, (client, peer))| {
                 let endpoint = format!("127.0.0.1:{client}");
-                let child = Command::new("etcd")
-                    .args(["--name", &format!("m{i}"), "--data-dir"])
-                    .arg(dir.join(format!("etcd-m{i}")))
-                    .args(["--listen-client-urls", &format!("http://{endpoint}")])
-                    .args(["--advertise-client-urls", &format!("http://{endpoint}")])
-                    .args(["--listen-peer-urls", &peer_url(*peer)])
-                    .args(["--initial-advertise-peer-urls", &peer_url(*peer)])
-                    .args(["--initial-cluster", &initial])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect(
-                        "etcd is installed (scripts/setup.sh --test installs Debian's etcd-server)",
-                    );
-                TestEtcd { child, endpoint }
+                let mut args: Vec<std::ffi::OsString> = vec![
+                    "--name".into(),
+                    format!("m{i}").into(),
+                    "--data-dir".into(),
+                    dir.join(format!("etcd-m{i}")).into(),
+                ];
+                for (flag, value) in [
+                    ("--listen-client-urls", format!("{scheme}://{endpoint}")),
+                    ("--advertise-client-urls", format!("{scheme}://{endpoint}")),
+                    ("--listen-peer-urls", peer_url(*peer)),
+                    ("--initial-advertise-peer-urls", peer_url(*peer)),
+                    ("--initial-cluster", initial.clone()),
+                ] {
+                    args.extend([flag.into(), value.into()]);
+                }
+                if let Some([ca, cert, key]) = tls {
+                    for (flag, path) in [
+                        ("--trusted-ca-file", ca),
+                        ("--cert-file", cert),
+                        ("--key-file", key),
+                    ] {
+                        args.extend([flag.into(), path.into()]);
+                    }
+                    args.push("--client-cert-auth".into());
+                }
+                TestEtcd {
+                    child: spawn(&args),
+                    args,
+                    endpoint,
+                }
             })
             .collect();
-        let t0 = Instant::now();
-        for member in &started {
-            while TcpStream::connect(&member.endpoint).is_err() {
-                assert!(t0.elapsed() < Duration::from_secs(20), "etcd listens");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
+        started.iter().for_each(TestEtcd::listening);
         started
+    }
+
+    /// Waits until it accepts connections (at most 20 s).
+    fn listening(&self) {
+        let t0 = Instant::now();
+        while TcpStream::connect(&self.endpoint).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "etcd listens");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts it again after `stop`, on its data and ports.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(&self.args);
+        self.listening();
     }
 
     /// What `--store` takes for a cluster of these members.

@@ -93,6 +93,27 @@ impl Store {
         password: &str,
         role: Role,
     ) -> Result<User, ApiError> {
+        self.add_user(name, password, role, false).await
+    }
+
+    /// The first administrator, made on the set-up page: exactly once, also when the set-up
+    /// pages of several replicas are used at once (the console's `set_up` mark is written in
+    /// the same transaction, and refused when there).
+    pub async fn create_first_admin(&self, name: &str, password: &str) -> Result<User, ApiError> {
+        let set_up = || ApiError::conflict("The console is set up already: log in.");
+        if self.user_count()? > 0 {
+            return Err(set_up());
+        }
+        self.add_user(name, password, Role::Admin, true).await
+    }
+
+    async fn add_user(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+        first: bool,
+    ) -> Result<User, ApiError> {
         let name = check_user_name(name).map_err(|e| ApiError::invalid("name", e))?;
         check_password(password).map_err(|e| ApiError::invalid("password", e))?;
         let password = password.to_string();
@@ -107,7 +128,12 @@ impl Store {
             password_hash,
         };
         let note = self.note("user.create", user_object(&name))?;
-        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
+        let tables = (&self.inner.users, &self.inner.audit, &self.inner.meta);
+        let result = tables.transaction(|(users, audit, meta)| {
+            if first && meta.insert("set_up", [1])?.is_some() {
+                let set_up = "The console is set up already: log in.";
+                return Err(Abort::Abort(ApiError::conflict(set_up)));
+            }
             if users.get(name.as_bytes())?.is_some() {
                 return Err(Abort::Abort(ApiError::invalid(
                     "name",

@@ -114,6 +114,8 @@ struct Dispatcher {
     cx: Context,
     dedup: Dedup,
     queues: HashMap<AlertId, mpsc::Sender<Outgoing>>,
+    /// the rules' workers: they stop with the dispatcher (a replica that stops leading)
+    workers: tokio::task::JoinSet<()>,
     /// events taken from the outbox, which the channel may bring again (up to the highest)
     taken: HashSet<u64>,
 }
@@ -123,6 +125,7 @@ async fn run(cx: Context, (kept, mut raised): (Vec<Event>, broadcast::Receiver<E
         cx,
         dedup: Dedup::default(),
         queues: HashMap::new(),
+        workers: tokio::task::JoinSet::new(),
         taken: HashSet::new(),
     };
     // what an earlier run left: deliveries under way, then events not matched yet
@@ -233,7 +236,7 @@ impl Dispatcher {
     fn enqueue(&mut self, id: &AlertId, out: Outgoing) {
         let queue = self.queues.entry(id.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(worker(self.cx.clone(), id.clone(), rx));
+            self.workers.spawn(worker(self.cx.clone(), id.clone(), rx));
             tx
         });
         if let Err(mpsc::error::TrySendError::Full(out)) = queue.try_send(out) {

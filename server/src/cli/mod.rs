@@ -40,6 +40,21 @@ pub struct DataDir {
     /// Default: `DATA_DIR/secret.key`.
     #[arg(long = "secret-key-file", env = "HAVIP_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// The CA (PEM) that signed the etcd members' certificates: etcd is then reached over
+    /// TLS (https).
+    #[arg(long = "etcd-ca", env = "HAVIP_ETCD_CA")]
+    pub etcd_ca: Option<PathBuf>,
+    /// This console's client certificate (PEM), for an etcd started with
+    /// --client-cert-auth; with --etcd-key.
+    #[arg(long = "etcd-cert", env = "HAVIP_ETCD_CERT", requires = "etcd_key")]
+    pub etcd_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long = "etcd-key", env = "HAVIP_ETCD_KEY", requires = "etcd_cert")]
+    pub etcd_key: Option<PathBuf>,
+    /// An etcd user (etcd's own authentication); its password is read from
+    /// HAVIP_ETCD_PASSWORD, never from the command line.
+    #[arg(long = "etcd-user", env = "HAVIP_ETCD_USER")]
+    pub etcd_user: Option<String>,
 }
 
 impl DataDir {
@@ -50,12 +65,26 @@ impl DataDir {
             store: "sled".into(),
             etcd_prefix: "/havip/".into(),
             secret_key_file: None,
+            etcd_ca: None,
+            etcd_cert: None,
+            etcd_key: None,
+            etcd_user: None,
         }
     }
 
     pub fn place(&self) -> anyhow::Result<StorePlace> {
-        StorePlace::parse(&self.store, &self.etcd_prefix)
-            .map_err(|e| anyhow::anyhow!("--store: {e}"))
+        let mut place = StorePlace::parse(&self.store, &self.etcd_prefix)
+            .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+        if let StorePlace::Etcd { access, .. } = &mut place {
+            access.ca = self.etcd_ca.clone();
+            access.identity = self.etcd_cert.clone().zip(self.etcd_key.clone());
+            if let Some(user) = &self.etcd_user {
+                let password = std::env::var("HAVIP_ETCD_PASSWORD")
+                    .map_err(|_| anyhow::anyhow!("--etcd-user needs HAVIP_ETCD_PASSWORD"))?;
+                access.user = Some((user.clone(), password));
+            }
+        }
+        Ok(place)
     }
 }
 

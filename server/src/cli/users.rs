@@ -13,6 +13,10 @@ pub enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
+        /// A user of that name already there is success, left as it is (for provisioning
+        /// scripts run more than once).
+        #[arg(long)]
+        if_absent: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -30,9 +34,19 @@ pub enum UserCommand {
 
 pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, role, data } => {
+        UserCommand::Add {
+            name,
+            role,
+            if_absent,
+            data,
+        } => {
             let password = password()?;
             let store = open(&data)?;
+            if if_absent && store.user(&name).ok().flatten().is_some() {
+                finish(&store, Ok(()))?;
+                println!("user {} is there already: left as it is", name.trim());
+                return Ok(());
+            }
             let created = store.create_user(&name, &password, role).await;
             let user = finish(&store, created)?;
             println!("user {} added ({})", user.name, user.role);

@@ -18,3 +18,4 @@ pub mod refusal;
 pub mod request_log;
 pub mod rest;
 pub mod serve;
+pub mod work_done_once;

@@ -144,9 +144,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let agents = agent_router(store.clone());
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
     }
-    tokio::spawn(sweep_stations(store.clone()));
+    tokio::spawn(crate::console::work_done_once::run(store.clone()));
     tokio::spawn(give_back_memory_now_and_then());
-    crate::alerts::spawn(store.clone());
     if !crate::console::assets::has_site() {
         // a binary from `cargo build` / `cargo leptos build` run outside the repository
         tracing::warn!(
@@ -225,19 +224,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("flushing the database: {}", e.message))?;
     crate::logs::announce!("havip console stopped");
     served.map_err(anyhow::Error::msg)
-}
-
-/// Forgets discovered stations nobody has seen for the configured time, every few minutes.
-async fn sweep_stations(store: Store) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        every.tick().await;
-        match store.expire_stations(app::support::now_ms()) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("forgot {n} stations not seen for a while"),
-            Err(e) => tracing::warn!("sweeping stations: {e}"),
-        }
-    }
 }
 
 /// Returns freed memory to the system every few seconds. After bursts of requests (lists sorted

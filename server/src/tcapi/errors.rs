@@ -39,7 +39,7 @@ pub fn code_of(e: &ApiError) -> &'static str {
         (None, ErrorKind::Unauthorized) => "AuthFailure",
         (None, ErrorKind::Forbidden) => "UnauthorizedOperation",
         (None, ErrorKind::TooManyRequests) => "RequestLimitExceeded",
-        (None, ErrorKind::Internal) => "InternalError",
+        (None, ErrorKind::Internal | ErrorKind::Unavailable) => "InternalError",
         (None, ErrorKind::StorageFull) => "ResourceInsufficient",
         (None, ErrorKind::TooLarge | ErrorKind::UnsupportedType | ErrorKind::Misdirected) => {
             "InvalidParameter"

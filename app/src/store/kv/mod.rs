@@ -82,6 +82,11 @@ fn sled_value(v: sled::IVec) -> Value {
 pub enum StorageError {
     Sled(sled::Error),
     Etcd(String),
+    /// etcd did not answer (no member reachable, or not in time): whether a write was made is
+    /// not known
+    Unavailable(String),
+    /// etcd's NOSPACE alarm: it takes no write until space is freed
+    NoSpace,
 }
 
 impl fmt::Display for StorageError {
@@ -89,6 +94,8 @@ impl fmt::Display for StorageError {
         match self {
             StorageError::Sled(e) => fmt::Display::fmt(e, f),
             StorageError::Etcd(e) => write!(f, "etcd: {e}"),
+            StorageError::Unavailable(e) => write!(f, "etcd does not answer: {e}"),
+            StorageError::NoSpace => write!(f, "etcd is out of space (its NOSPACE alarm)"),
         }
     }
 }
@@ -116,8 +123,12 @@ impl Kv {
     }
 
     /// The keys under `prefix` in the etcd cluster at `endpoints` (`host:port`).
-    pub fn etcd(endpoints: &[String], prefix: &str) -> Result<Kv> {
-        Ok(Kv::Etcd(etcd::Etcd::connect(endpoints, prefix)?))
+    pub fn etcd(
+        endpoints: &[String],
+        prefix: &str,
+        access: &crate::store::EtcdAccess,
+    ) -> Result<Kv> {
+        Ok(Kv::Etcd(etcd::Etcd::connect(endpoints, prefix, access)?))
     }
 
     /// The table of this name (empty if there is none yet).
@@ -179,6 +190,15 @@ impl Kv {
         match self {
             Kv::Sled(_) => Ok(()),
             Kv::Etcd(etcd) => etcd.catch_up(),
+        }
+    }
+
+    /// Whether this process leads the processes on its database, as it changes: each call
+    /// campaigns anew, so call it once (sled has one process, which leads).
+    pub fn lead(&self) -> tokio::sync::watch::Receiver<bool> {
+        match self {
+            Kv::Sled(_) => tokio::sync::watch::channel(true).1,
+            Kv::Etcd(etcd) => etcd.lead(),
         }
     }
 

@@ -28,8 +28,17 @@ impl EtcdServer {
         self.server.stop();
     }
 
+    pub(crate) fn restart(&mut self) {
+        self.server.restart();
+    }
+
     fn kv(&self, prefix: &str) -> Kv {
-        Kv::etcd(std::slice::from_ref(&self.endpoint), prefix).unwrap()
+        Kv::etcd(
+            std::slice::from_ref(&self.endpoint),
+            prefix,
+            &Default::default(),
+        )
+        .unwrap()
     }
 }
 
@@ -188,8 +197,8 @@ fn an_etcd_that_does_not_answer_is_an_error_not_a_wait() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = closed.local_addr().unwrap().to_string();
     drop(closed);
-    let Err(e) = Kv::etcd(&[endpoint], "/havip/") else {
+    let Err(e) = Kv::etcd(&[endpoint], "/havip/", &Default::default()) else {
         panic!("connected to nothing");
     };
-    assert!(e.to_string().starts_with("etcd: "), "{e}");
+    assert!(e.to_string().starts_with("etcd does not answer: "), "{e}");
 }

@@ -18,7 +18,7 @@ use crate::console::access::{
 };
 use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
-use app::domain::auth::{check_user_name, Principal, Role, PASSWORD_MAX_BYTES};
+use app::domain::auth::{check_user_name, Principal, PASSWORD_MAX_BYTES};
 use app::domain::error::ApiError;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -242,7 +242,7 @@ async fn setup(
         if let Err(e) = access
             .store
             .acting(Actor::user(form.name.trim(), client.0))
-            .create_user(&form.name, &form.password, Role::Admin)
+            .create_first_admin(&form.name, &form.password)
             .await
         {
             *app::support::lock(&access.setup_code) = taken;

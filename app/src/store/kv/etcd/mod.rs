@@ -15,6 +15,8 @@
 //! The etcd client is asynchronous and the seam is not: each call runs on this backend's own
 //! runtime thread and the caller waits for it, as it waits for a disk.
 
+mod leader;
+
 use super::{StorageError, Value};
 use etcd_client::{
     Client, Compare, CompareOp, ConnectOptions, DeleteOptions, EventType, GetOptions, PutOptions,
@@ -37,7 +39,23 @@ const CATCH_UP_READ: Duration = Duration::from_secs(1);
 type Result<T> = std::result::Result<T, StorageError>;
 
 fn etcd_err(e: etcd_client::Error) -> StorageError {
-    StorageError::Etcd(e.to_string())
+    use tonic::Code;
+    match &e {
+        etcd_client::Error::GRpcStatus(s)
+            if s.code() == Code::ResourceExhausted && s.message().contains("space") =>
+        {
+            StorageError::NoSpace
+        }
+        etcd_client::Error::GRpcStatus(s)
+            if matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded) =>
+        {
+            StorageError::Unavailable(e.to_string())
+        }
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => {
+            StorageError::Unavailable(e.to_string())
+        }
+        _ => StorageError::Etcd(e.to_string()),
+    }
 }
 
 /// The keys under the prefix as of revision `revision`.
@@ -96,8 +114,8 @@ impl Mirror {
         while !done(&self.copy.read().expect("mirror lock")) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return Err(StorageError::Etcd(format!(
-                    "etcd's watch did not {what} within {CATCH_UP:?}"
+                return Err(StorageError::Unavailable(format!(
+                    "its watch did not {what} within {CATCH_UP:?}"
                 )));
             }
             guard = (self.advanced.wait_timeout(guard, left))
@@ -143,23 +161,49 @@ pub struct Etcd {
 
 impl Etcd {
     /// Connects, reads the prefix and starts following it.
-    pub fn connect(endpoints: &[String], prefix: &str) -> Result<Arc<Etcd>> {
+    pub fn connect(
+        endpoints: &[String],
+        prefix: &str,
+        access: &crate::store::EtcdAccess,
+    ) -> Result<Arc<Etcd>> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("havip-etcd")
             .enable_all()
             .build()
             .map_err(|e| StorageError::Etcd(format!("cannot start etcd's runtime: {e}")))?;
-        let endpoints = endpoints.to_vec();
         // a member that does not answer is given up on, and a connection gone quiet is noticed
-        let options = ConnectOptions::new()
+        let mut options = ConnectOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5));
+        let endpoints: Vec<String> = match &access.ca {
+            Some(ca) => {
+                options = options.with_tls(tls_options(ca, access.identity.as_ref())?);
+                endpoints.iter().map(|e| format!("https://{e}")).collect()
+            }
+            None if access.identity.is_some() => {
+                return Err(StorageError::Etcd(
+                    "a client certificate (--etcd-cert) is for TLS: give --etcd-ca too".into(),
+                ))
+            }
+            None => endpoints.to_vec(),
+        };
+        if let Some((user, password)) = &access.user {
+            options = options.with_user(user, password);
+        }
         let client = run_on(&runtime, async move {
             Client::connect(endpoints, Some(options))
                 .await
                 .map_err(etcd_err)
-        })?;
+        });
+        let client = match client {
+            Ok(client) => client,
+            Err(e) => {
+                // (dropping a runtime waits for its threads, which an async caller may not do)
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         let mirror = Mirror {
             writer: rand::random(),
             ..Mirror::default()
@@ -235,7 +279,7 @@ impl Etcd {
                 async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
             });
             let read = tokio::time::timeout(CATCH_UP_READ, read).await;
-            let read = read.map_err(|_| StorageError::Etcd("no member answers".into()))?;
+            let read = read.map_err(|_| StorageError::Unavailable("no member answers".into()))?;
             Ok::<_, StorageError>(read.map_err(etcd_err)?.header().map_or(0, |h| h.revision()))
         })?;
         self.mirror.wait_for(revision)
@@ -269,7 +313,12 @@ impl Etcd {
         let copy = self.mirror.copy.read().expect("mirror lock");
         for key in copy.records.keys() {
             let rest = &key[self.prefix.len()..];
-            if let Some(end) = rest.iter().position(|b| *b == b'/') {
+            // (`\0…`: the backend's own keys, such as the election's)
+            if let Some(end) = rest
+                .iter()
+                .position(|b| *b == b'/')
+                .filter(|_| rest[0] != 0)
+            {
                 names.insert(String::from_utf8_lossy(&rest[..end]).into_owned());
             }
         }
@@ -561,6 +610,24 @@ fn remote_change(
         before,
         after,
     })
+}
+
+/// TLS to the members: their CA, and this console's certificate if etcd asks for one.
+fn tls_options(
+    ca: &std::path::Path,
+    identity: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<etcd_client::TlsOptions> {
+    let read = |flag: &str, path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| StorageError::Etcd(format!("{flag} {}: {e}", path.display())))
+    };
+    let ca = etcd_client::Certificate::from_pem(read("--etcd-ca", ca)?);
+    let mut tls = etcd_client::TlsOptions::new().ca_certificate(ca);
+    if let Some((cert, key)) = identity {
+        let (cert, key) = (read("--etcd-cert", cert)?, read("--etcd-key", key)?);
+        tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
+    }
+    Ok(tls)
 }
 
 /// What a request does, for sending it again after an error.

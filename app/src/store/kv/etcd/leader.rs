@@ -1,0 +1,86 @@
+//! One process of those on a prefix leads, elected with etcd's own election (a key under
+//! `PREFIX \0leader/`, on a lease of `LEASE_TTL_S` kept alive every second). The leader does
+//! the work done once for all (alert deliveries, sweeps). It stops leading as soon as a keep-alive
+//! fails or goes unanswered, before its lease can run out on the server: then another process
+//! is elected. A process that loses etcd for longer leads again only after a new election.
+
+use super::Etcd;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The lease's time to live: how long the others wait for a leader that died.
+const LEASE_TTL_S: i64 = 5;
+/// How often the lease is kept alive.
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
+/// How long a keep-alive may take: past it, the process stops leading (well inside the TTL).
+const KEEP_ALIVE_ANSWER: Duration = Duration::from_secs(2);
+
+impl Etcd {
+    /// Whether this process leads, as it changes (from false).
+    pub fn lead(&self) -> watch::Receiver<bool> {
+        let (leading, told) = watch::channel(false);
+        let client = self.client.clone();
+        let name = [self.prefix.as_slice(), b"\0leader"].concat();
+        let me = self.mirror.writer;
+        self.runtime().spawn(async move {
+            loop {
+                if let Err(e) = term(&client, &name, &me, &leading).await {
+                    tracing::warn!("not leading: {e}");
+                }
+                if leading.is_closed() {
+                    return;
+                }
+                leading.send_replace(false);
+                tokio::time::sleep(KEEP_ALIVE).await;
+            }
+        });
+        told
+    }
+}
+
+/// One lease: a campaign, then leading until the lease is lost. Returns why it ended.
+async fn term(
+    client: &etcd_client::Client,
+    name: &[u8],
+    me: &[u8],
+    leading: &watch::Sender<bool>,
+) -> Result<(), String> {
+    let mut lease = client.lease_client();
+    let granted = lease
+        .grant(LEASE_TTL_S, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = granted.id();
+    let (mut keeper, mut answers) = lease.keep_alive(id).await.map_err(|e| e.to_string())?;
+    let mut election = client.election_client();
+    let campaign = election.campaign(name.to_vec(), me.to_vec(), id);
+    tokio::pin!(campaign);
+    let mut elected = false;
+    let mut every = tokio::time::interval(KEEP_ALIVE);
+    loop {
+        tokio::select! {
+            won = &mut campaign, if !elected => {
+                won.map_err(|e| e.to_string())?;
+                elected = true;
+                leading.send_replace(true);
+            }
+            _ = every.tick() => {
+                let kept = tokio::time::timeout(KEEP_ALIVE_ANSWER, async {
+                    keeper.keep_alive().await?;
+                    answers.message().await
+                });
+                match kept.await {
+                    Ok(Ok(Some(answer))) if answer.ttl() > 0 => {}
+                    Ok(Ok(_)) => return Err("the lease expired".into()),
+                    Ok(Err(e)) => return Err(format!("keeping the lease: {e}")),
+                    Err(_) => return Err(format!("no keep-alive answer within {KEEP_ALIVE_ANSWER:?}")),
+                }
+                if leading.is_closed() {
+                    // nobody listens: give the lead up at once
+                    let _ = lease.revoke(id).await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
