@@ -24,6 +24,7 @@ bench: build
 	cd end2end && SERVER_BIN=./target/release/havip npx playwright test --config bench.config.ts
 	cargo bench -p app --features ssr --bench allocation
 	cargo bench -p app --features ssr --bench observe
+	cargo bench -p app --features ssr --bench replicas
 	cargo bench -p havip --bench tcapi
 	cargo bench -p havip --bench http
 	cargo bench -p havip --bench login_flood

@@ -360,8 +360,20 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   await expect(router("172.16.16.5").getByTestId("priority")).toHaveText("100");
   await expect(page.getByTestId("vrrp-split-brain")).toHaveCount(0);
 
-  // the secondary with another password: each drops the other's adverts, both become master.
-  // It answers no ARP at all, so the probes see one holder: only the adverts tell.
+  // a partition between the two routers, the agent hearing both: each drops the other's
+  // adverts as they arrive (tc, before keepalived sees them), and both become master. (With
+  // only another password, keepalived re-arms its advert timer on each advert it rejects: the
+  // second master's adverts then came 1-3 s apart, and were not always three in a row.)
+  // The secondary answers no ARP at all, so the probes see one holder: only the adverts tell.
+  const partition = (cut: boolean) => {
+    for (const host of ["c1", "c2"] as const) {
+      if (!cut) { inNs(host, "tc", "qdisc", "del", "dev", "eth0", "ingress"); continue; }
+      inNs(host, "tc", "qdisc", "add", "dev", "eth0", "ingress");
+      inNs(host, "tc", "filter", "add", "dev", "eth0", "parent", "ffff:", "protocol", "ip",
+        "u32", "match", "ip", "protocol", "112", "0xff", "action", "drop");
+    }
+  };
+  partition(true);
   inNs("c2", "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=8");
   const t0 = Date.now();
   startKeepalived("c2", multicastConf("c2", "2222"));
@@ -379,6 +391,7 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   expect(split.cause).toBe("VRID 51: 2 routers advertise as master (172.16.16.5 priority 100, 172.16.16.6 priority 90)");
 
   // the secondary stops (it resigns with priority 0): one master, one answer, no split brain
+  partition(false);
   await stopKeepalived("c2", "SIGTERM");
   await expect(page.getByTestId("vrrp-split-brain")).toHaveCount(0, { timeout: HUNG });
   await expect(router("172.16.16.6").getByTestId("state")).toHaveText("silent (backup or gone)");

@@ -107,6 +107,10 @@ async fn three_replicas_on_three_etcd_members_act_as_one_console() {
     for port in &ports {
         assert_eq!(http(*port, "GET", "/api/v1/havips", &cookie, "").0, 200);
     }
+    // each replica's metrics say which replica they are from
+    let (status, _, metrics) = http(ports[2], "GET", "/metrics", &cookie, "");
+    assert_eq!(status, 200, "{metrics}");
+    assert!(metrics.contains("replica=\""), "{metrics}");
     // a /27: 29 addresses for 40 creates
     let at = network(ports[1], &cookie, "10.70.0.0/16", "10.70.0.0/27");
 

@@ -203,6 +203,9 @@ struct Inner {
     counters: Mutex<counters::Counters>,
     /// agent_id -> whether it is connected now (in memory)
     presence: Mutex<HashMap<AgentId, Presence>>,
+    /// agent_id / replica -> its presence on each replica (etcd only, on each replica's lease;
+    /// see `presence`)
+    shared_presence: Table,
     /// havip_id -> the VRRP routers agents hear advertising it (in memory, see `vrrp`)
     vrrp: Mutex<HashMap<HavipId, crate::domain::vrrp::Routers>>,
     config: StoreConfig,
@@ -313,6 +316,7 @@ impl Store {
                 alert_outbox: tree("alert_outbox")?,
                 fences: tree("fences")?,
                 alert_pending: tree("alert_pending")?,
+                shared_presence: tree("presence")?,
                 meta,
                 alerts: broadcast::channel(4096).0,
                 sealing_key: api_keys::sealing_key(

@@ -1,7 +1,10 @@
 //! Which agents are connected now: runtime state, never stored (agents reconnect within
-//! seconds after a restart of the console).
+//! seconds after a restart of the console). On etcd, each replica also shares its own agents'
+//! presence on its lease (`presence/AGENT/REPLICA`): another replica shows an agent connected
+//! to this one as online, and the record goes when this replica does. Written when an agent
+//! comes or goes, never while it only reports.
 
-use super::{lock, now_ms, Store, StoreChange};
+use super::{encode, lock, now_ms, Store, StoreChange};
 use crate::domain::error::ApiError;
 use crate::domain::ids::{AgentId, SubnetId};
 use crate::domain::model::Agent;
@@ -31,7 +34,9 @@ impl Drop for Connected {
         if offline {
             p.since = now_ms();
         }
+        let now = *p;
         drop(presence);
+        self.store.share_presence(&self.agent_id, now);
         self.store.publish(StoreChange::Agents);
         if offline {
             self.store.raise_presence(&self.agent_id, false);
@@ -49,7 +54,9 @@ impl Store {
             p.since = now_ms();
         }
         p.connections += 1;
+        let now = *p;
         drop(presence);
+        self.share_presence(&agent.id, now);
         self.publish(StoreChange::Agents);
         if online {
             self.raise_presence(&agent.id, true);
@@ -60,14 +67,20 @@ impl Store {
         }
     }
 
-    /// `None`: not connected since the console started.
+    /// `None`: not connected since the console started (to any replica).
     pub fn presence(&self, agent_id: &AgentId) -> Option<Presence> {
-        lock(&self.inner.presence).get(agent_id).copied()
+        let here = lock(&self.inner.presence).get(agent_id).copied();
+        let elsewhere = self.presence_elsewhere(Some(agent_id));
+        merged(
+            here.into_iter()
+                .chain(elsewhere.into_iter().map(|(_, p)| p)),
+        )
     }
 
-    /// Subnets some connected, unrevoked agent reports for: their HAVIPs' statuses are current.
+    /// Subnets some connected, unrevoked agent reports for (to any replica): their HAVIPs'
+    /// statuses are current.
     pub fn watched_subnets(&self) -> Result<std::collections::HashSet<SubnetId>, ApiError> {
-        let live: Vec<AgentId> = {
+        let mut live: Vec<AgentId> = {
             let presence = lock(&self.inner.presence);
             presence
                 .iter()
@@ -75,6 +88,9 @@ impl Store {
                 .map(|(id, _)| id.clone())
                 .collect()
         };
+        (self.presence_elsewhere(None).into_iter())
+            .filter(|(_, p)| p.connections > 0)
+            .for_each(|(id, _)| live.push(id));
         let mut subnets = std::collections::HashSet::new();
         for id in live {
             if let Some(agent) = self.get::<Agent>(&self.inner.agents, &id)? {
@@ -85,4 +101,46 @@ impl Store {
         }
         Ok(subnets)
     }
+
+    /// This replica's presence of an agent, for the other replicas (etcd only).
+    fn share_presence(&self, agent_id: &AgentId, presence: Presence) {
+        let key = format!("{agent_id}/{:x}", self.inner.epoch);
+        let shared = self
+            .inner
+            .kv
+            .put_leased("presence", key.as_bytes(), &encode(&presence));
+        if let Err(e) = shared {
+            tracing::warn!("sharing agent {agent_id}'s presence with the other replicas: {e}");
+        }
+    }
+
+    /// What the other replicas share of one agent (or of all): (agent, presence) each.
+    fn presence_elsewhere(&self, agent_id: Option<&AgentId>) -> Vec<(AgentId, Presence)> {
+        let own = format!("/{:x}", self.inner.epoch);
+        let prefix = agent_id.map_or(String::new(), |id| format!("{id}/"));
+        (self.inner.shared_presence.scan_prefix(prefix.as_bytes()))
+            .filter_map(Result::ok)
+            .filter(|(key, _)| !key.ends_with(own.as_bytes()))
+            .filter_map(|(key, value)| {
+                let key = std::str::from_utf8(&key).ok()?;
+                let id = key.split('/').next()?.parse::<AgentId>().ok()?;
+                Some((id, super::decode(&value).ok()?))
+            })
+            .collect()
+    }
+}
+
+/// One agent's presence on several replicas: connected if it is to any (since the earliest
+/// connection that is still open); otherwise offline since the latest went.
+fn merged(all: impl Iterator<Item = Presence>) -> Option<Presence> {
+    let all: Vec<Presence> = all.collect();
+    let connections: u32 = all.iter().map(|p| p.connections).sum();
+    let since = if connections > 0 {
+        (all.iter().filter(|p| p.connections > 0))
+            .map(|p| p.since)
+            .min()
+    } else {
+        all.iter().map(|p| p.since).max()
+    }?;
+    Some(Presence { connections, since })
 }

@@ -83,7 +83,7 @@ impl Store {
             "enis" | "stations" if change.table == "enis" || before.is_none() => {
                 region()?.map(|region_id| StoreChange::Instances { region_id })
             }
-            "agents" => Some(StoreChange::Agents),
+            "agents" | "presence" => Some(StoreChange::Agents),
             "eips" => Some(StoreChange::Eips),
             "users" | "sessions" => Some(StoreChange::Users),
             "alert_rules" | "alert_deliveries" => Some(StoreChange::Alerts),

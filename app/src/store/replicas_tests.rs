@@ -156,3 +156,56 @@ async fn replicas_starting_together_seed_once_and_set_up_one_first_administrator
     assert_eq!(made, 1);
     assert_eq!(replicas[0].user_count().unwrap(), 1);
 }
+
+/// Waits until `b` says the agent has `connections` connections (at most 10 s).
+async fn until_connections(b: &Store, agent: &crate::domain::ids::AgentId, connections: u32) {
+    let t0 = std::time::Instant::now();
+    loop {
+        b.catch_up().unwrap();
+        if b.presence(agent).map_or(0, |p| p.connections) == connections {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "not {connections} connections"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_connected_to_one_replica_is_online_on_the_other_while_that_replica_lives() {
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
+    let at = small_subnet(&a).await;
+    let (agent, _token) = a
+        .create_agent("rack-1", std::slice::from_ref(&at.2))
+        .await
+        .unwrap();
+    let mut on_b = b.subscribe();
+
+    let connected = a.agent_connected(&agent);
+    until(&mut on_b, |c| matches!(c, StoreChange::Agents)).await;
+    until_connections(&b, &agent.id, 1).await;
+    assert!(
+        b.watched_subnets().unwrap().contains(&at.2),
+        "B's rows say the subnet is watched"
+    );
+    drop(connected);
+    until_connections(&b, &agent.id, 0).await;
+    assert!(!b.watched_subnets().unwrap().contains(&at.2));
+
+    // A's lease ends (as when A dies): its records go, and B shows the agent offline; A,
+    // alive, takes a new lease and shares them again
+    let _connected = a.agent_connected(&agent);
+    until_connections(&b, &agent.id, 1).await;
+    let mut client = etcd_client::Client::connect([etcd.endpoint.clone()], None)
+        .await
+        .unwrap();
+    for lease in client.leases().await.unwrap().leases() {
+        client.lease_revoke(lease.id()).await.unwrap();
+    }
+    until_connections(&b, &agent.id, 0).await;
+    until_connections(&b, &agent.id, 1).await;
+}

@@ -15,7 +15,8 @@
 //! - `havip_audit_records_archived_total`, `havip_audit_records_dropped_total`: audit records
 //!   trimmed past `--audit-limit` into the archive file, and those that could not be written
 //!
-//! Counters count since the console started. Who may scrape is decided in `access`.
+//! Counters count since the console started. On etcd (several replicas), every series also
+//! carries `replica`, the host's name. Who may scrape is decided in `access`.
 
 use crate::console::refusal::Refusal;
 use app::domain::binding::Status;
@@ -71,7 +72,15 @@ fn counters() -> Family<Labels, Counter> {
 
 /// The exposition, read from the store now.
 pub fn render(store: &Store) -> Result<String, ApiError> {
-    let mut registry = Registry::with_prefix("havip");
+    let mut registry = match store.config().place {
+        app::store::StorePlace::Sled => Registry::with_prefix("havip"),
+        app::store::StorePlace::Etcd { .. } => {
+            let replica = (std::fs::read_to_string("/proc/sys/kernel/hostname"))
+                .map_or_else(|_| "localhost".to_string(), |h| h.trim().to_string());
+            let labels = [("replica".into(), replica.into())].into_iter();
+            Registry::with_prefix_and_labels("havip", labels)
+        }
+    };
     let (state, holder, changes, conflicts) = (gauges(), gauges(), counters(), counters());
     let sharing = gauges();
     let mut havips_in: HashMap<String, i64> = HashMap::new();

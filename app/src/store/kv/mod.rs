@@ -177,6 +177,15 @@ impl Kv {
         }
     }
 
+    /// Writes a record that lives as long as this process: on etcd, on its lease, so that
+    /// the others see it go when the process does; on sled (one process) nothing is written.
+    pub fn put_leased(&self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        match self {
+            Kv::Sled(_) => Ok(()),
+            Kv::Etcd(etcd) => etcd.put_leased(etcd.table_key(table, key), value.to_vec()),
+        }
+    }
+
     /// Who hears of the records other processes change (sled has no other processes).
     pub fn on_remote(&self, listener: Listener) {
         if let Kv::Etcd(etcd) = self {

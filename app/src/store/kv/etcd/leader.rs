@@ -1,15 +1,14 @@
 //! One process of those on a prefix leads, elected with etcd's own election (a key under
-//! `PREFIX \0leader/`, on a lease of `LEASE_TTL_S` kept alive every second). The leader does
+//! `PREFIX \0leader/`, on a lease of `LEASE_TTL_S` kept alive every second: how long the
+//! others wait for a leader that died). The leader does
 //! the work done once for all (alert deliveries, sweeps). It stops leading as soon as a keep-alive
 //! fails or goes unanswered, before its lease can run out on the server: then another process
 //! is elected. A process that loses etcd for longer leads again only after a new election.
 
-use super::Etcd;
+use super::{Etcd, LEASE_TTL_S};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// The lease's time to live: how long the others wait for a leader that died.
-const LEASE_TTL_S: i64 = 5;
 /// How often the lease is kept alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(1);
 /// How long a keep-alive may take: past it, the process stops leading (well inside the TTL).

@@ -16,6 +16,7 @@
 //! runtime thread and the caller waits for it, as it waits for a disk.
 
 mod leader;
+mod lease;
 
 use super::{StorageError, Value};
 use etcd_client::{
@@ -31,6 +32,9 @@ use std::time::Duration;
 
 /// Operations etcd takes in one transaction (its `--max-txn-ops` default).
 const MAX_TXN_OPS: usize = 128;
+/// The time to live of this process's leases (its lead, its live records): how long the
+/// others wait before they take a process that went silent for gone.
+const LEASE_TTL_S: i64 = 5;
 /// How long a write waits for the watch to bring it back before it is an error.
 const CATCH_UP: Duration = Duration::from_secs(10);
 /// How long `catch_up` waits for the cluster's revision (a request waits for it).
@@ -157,6 +161,9 @@ pub struct Etcd {
     /// where the client's calls run (`None` once dropped)
     runtime: Option<tokio::runtime::Runtime>,
     tables: Mutex<BTreeSet<String>>,
+    /// this process's lease and the records written with it (see `lease`)
+    leased: Arc<Mutex<lease::Leased>>,
+    granting: Mutex<()>,
 }
 
 impl Etcd {
@@ -214,6 +221,8 @@ impl Etcd {
             mirror: Arc::new(mirror),
             runtime: Some(runtime),
             tables: Mutex::default(),
+            leased: Arc::default(),
+            granting: Mutex::default(),
         });
         let started = etcd.follow()?;
         etcd.mirror.wait_for(started)?;
