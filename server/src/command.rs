@@ -35,6 +35,9 @@ enum Command {
     Backup(crate::cli::backup::BackupArgs),
     /// Restore a backup into a new, empty directory, and check it.
     Restore(crate::cli::backup::RestoreArgs),
+    /// Move a console's records from its data directory to an empty etcd prefix, and verify
+    /// them (the console stopped).
+    Migrate(crate::cli::backup::MigrateArgs),
     /// Check that the database's indexes and counters agree with its records (read-only;
     /// with the console stopped). Exit 1 with a report on any mismatch.
     Check(crate::cli::check::CheckArgs),
@@ -54,6 +57,7 @@ pub async fn run(cli: Cli) {
         Command::Check(args) => crate::cli::check::run(args),
         Command::Backup(args) => crate::cli::backup::backup(args),
         Command::Restore(args) => crate::cli::backup::restore(args),
+        Command::Migrate(args) => crate::cli::backup::migrate(args),
     };
     if let Err(e) = result {
         // the causes on the same line: "what failed: why"

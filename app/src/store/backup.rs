@@ -20,6 +20,8 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 const FORMAT: &str = "havip-backup";
+/// What lives only as long as a replica (the agents connected to it): never in a backup.
+const NOT_BACKED_UP: &[&str] = &["presence"];
 const VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
@@ -53,7 +55,8 @@ fn io_err(e: std::io::Error) -> ApiError {
 }
 
 impl Store {
-    /// Writes every record (one pass, not isolated from concurrent writes).
+    /// Writes every record: on etcd as of one revision; on sled in one pass, not isolated
+    /// from concurrent writes (`backup_consistent` holds them back).
     pub fn backup(&self, out: &mut dyn Write) -> Result<u64, ApiError> {
         let header = Header {
             format: FORMAT.into(),
@@ -69,23 +72,22 @@ impl Store {
         )
         .map_err(io_err)?;
         let mut records = 0;
-        for tree_name in self.inner.kv.table_names() {
-            let tree = self.inner.kv.table(&tree_name).map_err(db_err)?;
-            for item in tree.iter() {
-                let (k, v) = item.map_err(db_err)?;
-                let record = Record {
-                    tree: tree_name.clone(),
-                    key: hex::encode(&k),
-                    value: hex::encode(&v),
-                };
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(&record).expect("serializes")
-                )
-                .map_err(io_err)?;
-                records += 1;
+        for (tree, key, value) in self.inner.kv.snapshot().map_err(db_err)? {
+            if NOT_BACKED_UP.contains(&tree.as_str()) {
+                continue;
             }
+            let record = Record {
+                tree,
+                key: hex::encode(&key),
+                value: hex::encode(&value),
+            };
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&record).expect("serializes")
+            )
+            .map_err(io_err)?;
+            records += 1;
         }
         writeln!(
             out,
@@ -102,7 +104,11 @@ impl Store {
     /// into a scratch directory and checked before it is handed out.
     pub fn backup_consistent(&self) -> Result<Vec<u8>, ApiError> {
         let copy = {
-            let _paused = Paused::new(self)?;
+            // (on etcd the copy is of one revision already; other replicas go on writing)
+            let _paused = match self.inner.config.place {
+                super::StorePlace::Sled => Some(Paused::new(self)?),
+                super::StorePlace::Etcd { .. } => None,
+            };
             let mut copy = vec![];
             self.backup(&mut copy)?;
             copy
@@ -177,19 +183,13 @@ impl Drop for ScratchDir {
     }
 }
 
-/// Restores a backup into `dir`, which must be empty or absent. Returns the records written.
-pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?
-            .next()
-            .is_some()
-    {
-        return Err(ApiError::conflict(format!(
-            "{} is not empty: restore into a new directory",
-            dir.display()
-        )));
-    }
+/// A backup read whole: its header and records, checked complete.
+struct Read {
+    header: Header,
+    records: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+fn read_backup(input: &mut dyn BufRead) -> Result<Read, ApiError> {
     let mut lines = input.lines();
     let header: Header = match lines.next() {
         Some(Ok(line)) => serde_json::from_str(&line)
@@ -208,45 +208,111 @@ pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
             header.schema
         )));
     }
-    let key = unhex(&header.sealing_key)?;
-    super::private_dir(dir).map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.join("secret.key"))
-            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
-        file.write_all(&key)
-            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
-    }
-    let db = sled::Config::new().path(dir).open().map_err(db_err)?;
-    let mut records = 0;
-    let mut ended = false;
+    let mut records = Vec::new();
     for line in lines {
         let line = line.map_err(|e| ApiError::internal(format!("reading the backup: {e}")))?;
         if let Ok(end) = serde_json::from_str::<End>(&line) {
-            if end.records != records {
+            if end.records != records.len() as u64 {
                 return Err(ApiError::malformed(format!(
-                    "the backup is incomplete: {records} of {} records",
+                    "the backup is incomplete: {} of {} records",
+                    records.len(),
                     end.records
                 )));
             }
-            ended = true;
-            break;
+            return Ok(Read { header, records });
         }
         let record: Record = serde_json::from_str(&line)
             .map_err(|_| ApiError::malformed("the backup has a malformed record"))?;
-        db.open_tree(record.tree.as_bytes())
-            .map_err(db_err)?
-            .insert(unhex(&record.key)?, unhex(&record.value)?)
-            .map_err(db_err)?;
-        records += 1;
+        records.push((record.tree, unhex(&record.key)?, unhex(&record.value)?));
     }
-    if !ended {
-        return Err(ApiError::malformed("the backup is truncated (no end line)"));
+    Err(ApiError::malformed("the backup is truncated (no end line)"))
+}
+
+/// Writes the sealing key to `path`, made readable by its owner only; an existing file must
+/// hold the same key.
+fn write_key(path: &Path, key: &[u8]) -> Result<(), ApiError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut file) => file.write_all(key).map_err(failed),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            match std::fs::read(path).map_err(failed)? == key {
+                true => Ok(()),
+                false => Err(ApiError::conflict(format!(
+                    "{} holds another sealing key than the backup's: give a new file",
+                    path.display()
+                ))),
+            }
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// Restores a backup into `dir`, which must be empty or absent. Returns the records written.
+pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?
+            .next()
+            .is_some()
+    {
+        return Err(ApiError::conflict(format!(
+            "{} is not empty: restore into a new directory",
+            dir.display()
+        )));
+    }
+    let backup = read_backup(input)?;
+    super::private_dir(dir).map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
+    write_key(&dir.join("secret.key"), &unhex(&backup.header.sealing_key)?)?;
+    let db = sled::Config::new().path(dir).open().map_err(db_err)?;
+    for (tree, key, value) in &backup.records {
+        db.open_tree(tree.as_bytes())
+            .map_err(db_err)?
+            .insert(key.as_slice(), value.as_slice())
+            .map_err(db_err)?;
     }
     db.flush().map_err(db_err)?;
-    Ok(records)
+    Ok(backup.records.len() as u64)
+}
+
+/// Restores a backup under an etcd prefix that holds nothing yet (`place`), its sealing key
+/// into `key_file` (made, or holding the same key). Returns the records written.
+pub fn restore_to_etcd(
+    input: &mut dyn BufRead,
+    place: &super::StorePlace,
+    key_file: &Path,
+) -> Result<u64, ApiError> {
+    let super::StorePlace::Etcd {
+        endpoints,
+        prefix,
+        access,
+    } = place
+    else {
+        return Err(ApiError::internal("not an etcd store"));
+    };
+    let kv = super::kv::Kv::etcd(endpoints, prefix, access).map_err(db_err)?;
+    if !kv.snapshot().map_err(db_err)?.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "the etcd prefix {prefix} is not empty: restore into an empty prefix (--etcd-prefix)"
+        )));
+    }
+    let backup = read_backup(input)?;
+    write_key(key_file, &unhex(&backup.header.sealing_key)?)?;
+    // by table, MAX_TXN_OPS records to an etcd transaction
+    let mut by_table: std::collections::BTreeMap<&str, super::kv::Batch> = Default::default();
+    for (tree, key, value) in &backup.records {
+        by_table.entry(tree).or_default().insert(key, value);
+    }
+    for (tree, batch) in by_table {
+        kv.table(tree)
+            .map_err(db_err)?
+            .apply_batch(batch)
+            .map_err(db_err)?;
+    }
+    Ok(backup.records.len() as u64)
 }

@@ -42,7 +42,7 @@ mod vrrp;
 pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
-pub use backup::restore;
+pub use backup::{restore, restore_to_etcd};
 pub use config::{
     EtcdAccess, StoreConfig, StorePlace, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT,
     DEFAULT_STATION_TTL_MS,

@@ -1,11 +1,14 @@
-//! `havip backup --data-dir DIR > FILE` and `havip restore FILE --data-dir NEW`.
+//! `havip backup --data-dir DIR > FILE`, `havip restore FILE --data-dir NEW` and
+//! `havip migrate --from DIR --store etcd://…`.
 //!
 //! A backup is taken while the console runs: the console answers on `DIR/backup.sock`
-//! (`backup_socket`). With the console stopped, the command reads the database itself.
+//! (`backup_socket`). With the console stopped, the command reads the database itself. On etcd
+//! (`--store etcd://…`) it reads the records as of one revision, beside the running replicas.
 
 use super::{a_database_in, finish, open_existing, DataDir};
 use crate::console::backup_socket::socket_path;
 use anyhow::Context;
+use app::store::StorePlace;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -26,9 +29,15 @@ pub struct RestoreArgs {
 
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let dir = &args.data.dir;
-    a_database_in(dir)?;
     let mut out = std::io::stdout().lock();
     owner_only_if_a_file(&out)?;
+    if args.data.place()? != StorePlace::Sled {
+        let store = open_existing(&args.data)?;
+        let bytes = finish(&store, store.backup_consistent())?;
+        out.write_all(&bytes)?;
+        return Ok(out.flush()?);
+    }
+    a_database_in(dir)?;
     match app::store::Store::open(dir, app::store::StoreConfig::default()) {
         Ok(store) => {
             let bytes = finish(&store, store.backup_consistent())?;
@@ -80,6 +89,61 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         args.data_dir.display()
     );
     Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// The data directory of the console to move (stopped).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Where to: `--store etcd://HOST:PORT[,...]` with an empty `--etcd-prefix`, and the
+    /// `--secret-key-file` every replica will be given (the sealing key is copied there).
+    #[command(flatten)]
+    pub to: DataDir,
+}
+
+/// Moves a sled console's records to an empty etcd prefix, then verifies them: the records
+/// read back from etcd are the ones moved, and `check` finds nothing.
+pub fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let place = args.to.place()?;
+    let StorePlace::Etcd { prefix, .. } = &place else {
+        anyhow::bail!(
+            "--store: migrate moves a console to etcd: give --store etcd://HOST:PORT[,...]"
+        );
+    };
+    let key_file = (args.to.secret_key_file.clone()).context(
+        "give --secret-key-file: the file every replica will be given (the sealing key goes there)",
+    )?;
+    let source = open_existing(&DataDir::sled(&args.from))?;
+    let copy = finish(&source, source.backup_consistent())?;
+    drop(source);
+    let records = app::store::restore_to_etcd(&mut copy.as_slice(), &place, &key_file)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let target = open_existing(&args.to)?;
+    let again = target.backup_consistent();
+    let problems = target.check();
+    let (again, problems) = (finish(&target, again)?, finish(&target, problems)?);
+    anyhow::ensure!(
+        records_of(&again) == records_of(&copy),
+        "moved, but the records read back from etcd differ from the ones moved"
+    );
+    anyhow::ensure!(
+        problems.is_empty(),
+        "moved, but inconsistent:\n{}",
+        problems.join("\n")
+    );
+    println!(
+        "moved {records} records from {} to etcd under {prefix}; verified (the same records, consistent)",
+        args.from.display()
+    );
+    Ok(())
+}
+
+/// A backup's record lines, sorted (its header says when it was made).
+fn records_of(backup: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = backup.split(|b| *b == b'\n').skip(1).collect();
+    lines.sort();
+    lines
 }
 
 #[cfg(test)]

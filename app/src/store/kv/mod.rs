@@ -110,6 +110,9 @@ impl From<sled::Error> for StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
+/// A record with its table's name: (table, key, value).
+pub type Record = (String, Vec<u8>, Vec<u8>);
+
 /// The database: its tables, and numbers that only grow.
 #[derive(Clone)]
 pub enum Kv {
@@ -174,6 +177,24 @@ impl Kv {
         match self {
             Kv::Sled(_) => Ok(()),
             Kv::Etcd(etcd) => etcd.reachable(),
+        }
+    }
+
+    /// Every table's records as (table, key, value), in order: on etcd as of one revision;
+    /// on sled as read table by table (the caller holds changes back).
+    pub fn snapshot(&self) -> Result<Vec<Record>> {
+        match self {
+            Kv::Etcd(etcd) => Ok(etcd.snapshot()),
+            Kv::Sled(_) => {
+                let mut all = Vec::new();
+                for name in self.table_names() {
+                    for record in self.table(&name)?.iter() {
+                        let (key, value) = record?;
+                        all.push((name.clone(), key.to_vec(), value.to_vec()));
+                    }
+                }
+                Ok(all)
+            }
         }
     }
 

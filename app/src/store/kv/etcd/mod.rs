@@ -334,6 +334,17 @@ impl Etcd {
         names.into_iter().collect()
     }
 
+    /// Every table's records, as of one revision (the copy read at once): (table, key, value).
+    pub fn snapshot(&self) -> Vec<super::Record> {
+        let copy = self.mirror.copy.read().expect("mirror lock");
+        (copy.records.iter())
+            .filter_map(|(full, (value, _))| {
+                let change = remote_change(&self.prefix, full, None, None)?;
+                Some((change.table, change.key, value.to_vec()))
+            })
+            .collect()
+    }
+
     /// A number larger than every one before: the revision of a write to the prefix's counter.
     pub fn generate_id(&self) -> Result<u64> {
         let kv = self.client.kv_client();
