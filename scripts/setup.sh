@@ -77,7 +77,8 @@ fi
 if [ "$want_test" = 1 ]; then
   debian_packages chromium:/usr/bin/chromium keepalived:/usr/sbin/keepalived \
     iputils-arping:/usr/bin/arping tcpdump:/usr/bin/tcpdump iproute2:/usr/sbin/ip \
-    openssl:/usr/bin/openssl curl:/usr/bin/curl etcd-server:/usr/bin/etcd
+    openssl:/usr/bin/openssl curl:/usr/bin/curl etcd-server:/usr/bin/etcd \
+    nftables:/usr/sbin/nft
   here=$(cd "$(dirname "$0")/.." && pwd)
   # the official Tencent Cloud clients for the API tests, pinned, in their own environment
   venv="$TOOLS_DIR/tcvenv" wanted="$here/end2end/tcapi/requirements.txt"

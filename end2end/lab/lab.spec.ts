@@ -361,16 +361,17 @@ test("4c. multicast VRRP adverts: the detail page shows the VRID, each router's 
   await expect(page.getByTestId("vrrp-split-brain")).toHaveCount(0);
 
   // a partition between the two routers, the agent hearing both: each drops the other's
-  // adverts as they arrive (tc, before keepalived sees them), and both become master. (With
-  // only another password, keepalived re-arms its advert timer on each advert it rejects: the
-  // second master's adverts then came 1-3 s apart, and were not always three in a row.)
+  // adverts as they arrive (nftables, before keepalived sees them), and both become master.
+  // (With only another password, keepalived re-arms its advert timer on each advert it
+  // rejects: the second master's adverts then came 1-3 s apart, not always three in a row.)
   // The secondary answers no ARP at all, so the probes see one holder: only the adverts tell.
   const partition = (cut: boolean) => {
     for (const host of ["c1", "c2"] as const) {
-      if (!cut) { inNs(host, "tc", "qdisc", "del", "dev", "eth0", "ingress"); continue; }
-      inNs(host, "tc", "qdisc", "add", "dev", "eth0", "ingress");
-      inNs(host, "tc", "filter", "add", "dev", "eth0", "parent", "ffff:", "protocol", "ip",
-        "u32", "match", "ip", "protocol", "112", "0xff", "action", "drop");
+      if (!cut) { inNs(host, "nft", "delete", "table", "inet", "lab_partition"); continue; }
+      inNs(host, "nft", "add", "table", "inet", "lab_partition");
+      inNs(host, "nft", "add", "chain", "inet", "lab_partition", "input",
+        "{ type filter hook input priority 0; }");
+      inNs(host, "nft", "add", "rule", "inet", "lab_partition", "input", "ip", "protocol", "vrrp", "drop");
     }
   };
   partition(true);

@@ -241,7 +241,10 @@ function keepalivedPids(host: "c1" | "c2"): string[] {
 }
 
 export async function stopKeepalived(host: "c1" | "c2", signal: "SIGTERM" | "SIGKILL") {
-  for (const pid of keepalivedPids(host)) {
+  // the VRRP child first (its pid is the higher): killed after its parent, it may hear of the
+  // parent's death first and stop cleanly (priority 0, addresses removed), which a SIGKILL of
+  // the whole keepalived must not do
+  for (const pid of keepalivedPids(host).sort((a, b) => Number(b) - Number(a))) {
     try { process.kill(Number(pid), signal); } catch { /* already gone */ }
   }
   await waitFor(async () => keepalivedPids(host).length === 0, 10_000, `keepalived in ${host} stopped`);
