@@ -159,10 +159,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     // SIGTERM or Ctrl-C: websockets close with "going away", the listeners stop accepting,
     // requests in flight finish (at most GRACE), then everything is flushed and we exit 0
+    let signalled = shutdown_signal().context("listening for SIGTERM")?;
     tokio::spawn({
         let store = store.clone();
         async move {
-            shutdown_signal().await;
+            signalled.await;
             crate::logs::announce!(
                 "shutting down: finishing requests in flight (at most {} s)",
                 crate::console::listener::GRACE.as_secs()
@@ -238,13 +239,18 @@ async fn give_back_memory_now_and_then() {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGTERM or Ctrl-C (SIGINT), caught from this call on: before the console listens, so a
+/// signal sent as soon as it answers is never the default action (a kill, exit status 143).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }
 
 fn leptos_options(listen: SocketAddr) -> LeptosOptions {
