@@ -91,13 +91,7 @@ async fn sigterm_says_going_away_finishes_requests_in_flight_and_exits_0() {
     );
 
     // a browser's live channel, greeted
-    let mut request = format!("ws://127.0.0.1:{port}/api/live_events")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut browser_ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut browser_ws = live_channel(port, &cookie).await;
     // the frame format pages read (`app::api::live`), pinned on the real binary: one text frame
     // per event, the event's JSON
     let greeting = browser_ws.next().await.unwrap().unwrap();
@@ -787,18 +781,8 @@ fn on_etcd_the_user_and_check_commands_work_while_the_console_runs() {
     let data = dir.path().join("data");
     let out = havip_on(&etcd, &data, &["user", "add", "admin", "--role", "admin"]);
     assert!(out.status.success(), "{out:?}");
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let console = Console(
-        Command::new(BIN)
-            .args(["serve", "--listen", &listen, "--data-dir", path(&data)])
-            .args(["--store", &etcd.store_url()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    listening(&listen);
+    let store = etcd.store_url();
+    let (console, port) = serve_with(&["--data-dir", path(&data), "--store", &store]);
     let cookie = login(port);
     network(port, &cookie, "10.61.0.0/16", "10.61.0.0/24");
     let (status, _, body) = http(port, "GET", "/readyz", "", "");

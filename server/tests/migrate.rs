@@ -3,8 +3,7 @@
 //! admin in and shows the same records); a second move onto the same prefix is refused; a
 //! backup of the etcd console restores into a data directory, consistent.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 mod common;
 
@@ -27,16 +26,12 @@ fn said(out: &Output) -> String {
     )
 }
 
-fn dir_arg(dir: &Path) -> String {
-    dir.to_str().unwrap().to_string()
-}
-
 #[test]
 fn a_sled_console_moves_to_etcd_verified_and_its_etcd_backup_restores() {
     let dir = tempfile::tempdir().unwrap();
     let etcd = app::store::TestEtcd::start(dir.path());
     let (sled, key) = (dir.path().join("sled"), dir.path().join("shared.key"));
-    let (sled, key) = (dir_arg(&sled), dir_arg(&key));
+    let (sled, key) = (path(&sled), path(&key));
     let out = run(
         &[
             "user",
@@ -45,14 +40,14 @@ fn a_sled_console_moves_to_etcd_verified_and_its_etcd_backup_restores() {
             "--role",
             "admin",
             "--data-dir",
-            &sled,
+            sled,
         ],
         None,
     );
     assert!(out.status.success(), "{}", said(&out));
 
     let store = etcd.store_url();
-    let migrate = ["migrate", "--from", &sled, "--secret-key-file", &key];
+    let migrate = ["migrate", "--from", sled, "--secret-key-file", key];
     let out = run(&migrate, Some(&store));
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("verified"), "{}", said(&out));
@@ -62,19 +57,15 @@ fn a_sled_console_moves_to_etcd_verified_and_its_etcd_backup_restores() {
     assert!(said(&again).contains("is not empty"), "{}", said(&again));
 
     // a console on etcd lets the same admin in, with the records moved
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let console = Console(
-        Command::new(BIN)
-            .args(["serve", "--listen", &listen, "--store", &store])
-            .args(["--data-dir", &dir_arg(&dir.path().join("replica"))])
-            .args(["--secret-key-file", &key])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    listening(&listen);
+    let replica = dir.path().join("replica");
+    let (console, port) = serve_with(&[
+        "--store",
+        &store,
+        "--data-dir",
+        path(&replica),
+        "--secret-key-file",
+        key,
+    ]);
     let cookie = login(port);
     let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
     assert!(page.to_string().contains("Default-VPC"), "{page}");
@@ -82,17 +73,15 @@ fn a_sled_console_moves_to_etcd_verified_and_its_etcd_backup_restores() {
     // a backup of the etcd console (beside it), restored into a data directory
     let backup_file = dir.path().join("etcd.backup");
     let out = Command::new(BIN)
-        .args(["backup", "--secret-key-file", &key])
+        .args(["backup", "--secret-key-file", key])
         .env("HAVIP_STORE", &store)
         .stdout(std::fs::File::create(&backup_file).unwrap())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", said(&out));
-    let restored = dir_arg(&dir.path().join("restored"));
-    let out = run(
-        &["restore", &dir_arg(&backup_file), "--data-dir", &restored],
-        None,
-    );
+    let restored = dir.path().join("restored");
+    let restore = ["restore", path(&backup_file), "--data-dir", path(&restored)];
+    let out = run(&restore, None);
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("(consistent)"), "{}", said(&out));
     stop(console);

@@ -8,9 +8,8 @@ use app::store::TestEtcd;
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
@@ -32,19 +31,18 @@ fn havip_on(store: &str, dir: &Path, args: &[&str]) -> std::process::Output {
 /// Replica `n` on the cluster at `store` (its own data directory, the shared sealing key), a
 /// quota of 40 HAVIPs per VPC; its port, once it answers.
 fn replica(store: &str, dir: &Path, n: usize) -> (Console, u16) {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(BIN)
-        .args(["serve", "--listen", &listen, "--quota", "40"])
-        .args(["--data-dir", path(&dir.join(format!("replica-{n}")))])
-        .args(["--secret-key-file", path(&dir.join("secret.key"))])
-        .args(["--store", store])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&listen);
-    (Console(child), port)
+    let data = dir.join(format!("replica-{n}"));
+    let key = dir.join("secret.key");
+    serve_with(&[
+        "--quota",
+        "40",
+        "--data-dir",
+        path(&data),
+        "--secret-key-file",
+        path(&key),
+        "--store",
+        store,
+    ])
 }
 
 /// A create through the replica on `port`: the HAVIP's (id, ip), or the refusal's status and
@@ -115,13 +113,7 @@ async fn three_replicas_on_three_etcd_members_act_as_one_console() {
     let at = network(ports[1], &cookie, "10.70.0.0/16", "10.70.0.0/27");
 
     // a browser's live channel on the third replica
-    let mut request = format!("ws://127.0.0.1:{}/api/live_events", ports[2])
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut browser, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut browser = live_channel(ports[2], &cookie).await;
     let hello = browser.next().await.unwrap().unwrap();
     assert!(hello.to_text().unwrap().contains("Hello"), "{hello:?}");
 

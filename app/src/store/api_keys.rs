@@ -35,6 +35,12 @@ struct ApiKey {
 /// `--secret-key-file` that every replica shares), made on first start,
 /// readable by the owner only.
 pub(super) fn sealing_key(path: &Path) -> Result<[u8; 32], ApiError> {
+    key_file(path, rand::random)
+}
+
+/// The key in `path`, readable by its owner only; when there is no such file, it is made with
+/// the key `made` gives.
+pub(super) fn key_file(path: &Path, made: impl FnOnce() -> [u8; 32]) -> Result<[u8; 32], ApiError> {
     use std::io::{Read, Write};
     use std::os::unix::fs::OpenOptionsExt;
     let denied = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
@@ -45,7 +51,7 @@ pub(super) fn sealing_key(path: &Path) -> Result<[u8; 32], ApiError> {
         .open(path)
     {
         Ok(mut file) => {
-            let key: [u8; 32] = rand::random();
+            let key = made();
             file.write_all(&key).map_err(denied)?;
             file.sync_all().map_err(denied)?;
             Ok(key)

@@ -228,28 +228,17 @@ fn read_backup(input: &mut dyn BufRead) -> Result<Read, ApiError> {
     Err(ApiError::malformed("the backup is truncated (no end line)"))
 }
 
-/// Writes the sealing key to `path`, made readable by its owner only; an existing file must
-/// hold the same key.
+/// Writes the backup's sealing key to `path` (see `api_keys::key_file`); an existing file
+/// must hold the same key.
 fn write_key(path: &Path, key: &[u8]) -> Result<(), ApiError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let failed = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(mut file) => file.write_all(key).map_err(failed),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            match std::fs::read(path).map_err(failed)? == key {
-                true => Ok(()),
-                false => Err(ApiError::conflict(format!(
-                    "{} holds another sealing key than the backup's: give a new file",
-                    path.display()
-                ))),
-            }
-        }
-        Err(e) => Err(failed(e)),
+    let key: [u8; 32] = (key.try_into())
+        .map_err(|_| ApiError::malformed("the backup's sealing key is not 32 bytes"))?;
+    match super::api_keys::key_file(path, || key)? == key {
+        true => Ok(()),
+        false => Err(ApiError::conflict(format!(
+            "{} holds another sealing key than the backup's: give a new file",
+            path.display()
+        ))),
     }
 }
 

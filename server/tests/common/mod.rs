@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_havip");
@@ -165,4 +165,34 @@ impl Drop for Console {
 pub fn stop(mut console: Console) {
     sigterm(&console.0);
     assert!(exit_within(&mut console.0, Duration::from_secs(15)).success());
+}
+
+/// `havip serve ARGS` on a free loopback port, guarded, once it answers; its port.
+pub fn serve_with(args: &[&str]) -> (Console, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(BIN)
+        .args(["serve", "--listen", &listen])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    listening(&listen);
+    (Console(child), port)
+}
+
+pub type LiveChannel =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A browser's live channel on the console at `port`, with the session `cookie`.
+pub async fn live_channel(port: u16, cookie: &str) -> LiveChannel {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://127.0.0.1:{port}/api/live_events")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
 }

@@ -5,14 +5,9 @@
 //! fails or goes unanswered, before its lease can run out on the server: then another process
 //! is elected. A process that loses etcd for longer leads again only after a new election.
 
+use super::lease::{Keeper, KEEP_ALIVE};
 use super::{Etcd, LEASE_TTL_S};
-use std::time::Duration;
 use tokio::sync::watch;
-
-/// How often the lease is kept alive.
-const KEEP_ALIVE: Duration = Duration::from_secs(1);
-/// How long a keep-alive may take: past it, the process stops leading (well inside the TTL).
-const KEEP_ALIVE_ANSWER: Duration = Duration::from_secs(2);
 
 impl Etcd {
     /// Whether this process leads, as it changes (from false).
@@ -50,12 +45,11 @@ async fn term(
         .await
         .map_err(|e| e.to_string())?;
     let id = granted.id();
-    let (mut keeper, mut answers) = lease.keep_alive(id).await.map_err(|e| e.to_string())?;
+    let mut kept = Keeper::start(client, id).await?;
     let mut election = client.election_client();
     let campaign = election.campaign(name.to_vec(), me.to_vec(), id);
     tokio::pin!(campaign);
     let mut elected = false;
-    let mut every = tokio::time::interval(KEEP_ALIVE);
     loop {
         tokio::select! {
             won = &mut campaign, if !elected => {
@@ -63,17 +57,10 @@ async fn term(
                 elected = true;
                 leading.send_replace(true);
             }
-            _ = every.tick() => {
-                let kept = tokio::time::timeout(KEEP_ALIVE_ANSWER, async {
-                    keeper.keep_alive().await?;
-                    answers.message().await
-                });
-                match kept.await {
-                    Ok(Ok(Some(answer))) if answer.ttl() > 0 => {}
-                    Ok(Ok(_)) => return Err("the lease expired".into()),
-                    Ok(Err(e)) => return Err(format!("keeping the lease: {e}")),
-                    Err(_) => return Err(format!("no keep-alive answer within {KEEP_ALIVE_ANSWER:?}")),
-                }
+            // (a keep-alive interrupted by the election's answer is sent again at the next
+            // tick)
+            alive = kept.next() => {
+                alive?;
                 if leading.is_closed() {
                     // nobody listens: give the lead up at once
                     let _ = lease.revoke(id).await;

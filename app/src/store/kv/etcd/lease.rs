@@ -9,10 +9,46 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How often the lease is kept alive, and how long a keep-alive may take before it counts as
-/// lost.
-const KEEP_ALIVE: Duration = Duration::from_secs(1);
+/// How often a lease is kept alive, and how long a keep-alive may take before the lease counts
+/// as lost (well inside its time to live).
+pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(1);
 const KEEP_ALIVE_ANSWER: Duration = Duration::from_secs(2);
+
+/// A lease being kept alive: a keep-alive every `KEEP_ALIVE` (this process's lead, its live
+/// records).
+pub(super) struct Keeper {
+    keeper: etcd_client::LeaseKeeper,
+    answers: etcd_client::LeaseKeepAliveStream,
+    every: tokio::time::Interval,
+}
+
+impl Keeper {
+    pub(super) async fn start(client: &Client, id: i64) -> std::result::Result<Keeper, String> {
+        let (keeper, answers) = (client.lease_client().keep_alive(id).await)
+            .map_err(|e| format!("keeping the lease: {e}"))?;
+        let every = tokio::time::interval(KEEP_ALIVE);
+        Ok(Keeper {
+            keeper,
+            answers,
+            every,
+        })
+    }
+
+    /// At the next tick, keeps the lease alive once; why not, when that failed.
+    pub(super) async fn next(&mut self) -> std::result::Result<(), String> {
+        self.every.tick().await;
+        let kept = tokio::time::timeout(KEEP_ALIVE_ANSWER, async {
+            self.keeper.keep_alive().await?;
+            self.answers.message().await
+        });
+        match kept.await {
+            Ok(Ok(Some(answer))) if answer.ttl() > 0 => Ok(()),
+            Ok(Ok(_)) => Err("the lease expired".into()),
+            Ok(Err(e)) => Err(format!("keeping the lease: {e}")),
+            Err(_) => Err(format!("no keep-alive answer within {KEEP_ALIVE_ANSWER:?}")),
+        }
+    }
+}
 
 /// The lease (once granted) and what is written with it.
 #[derive(Default)]
@@ -78,23 +114,13 @@ impl Etcd {
 
 /// Keeps lease `id` alive until that fails; why it did.
 async fn keep(client: &Client, id: i64) -> String {
-    let mut lease = client.lease_client();
-    let (mut keeper, mut answers) = match lease.keep_alive(id).await {
-        Ok(pair) => pair,
-        Err(e) => return e.to_string(),
+    let mut kept = match Keeper::start(client, id).await {
+        Ok(kept) => kept,
+        Err(why) => return why,
     };
-    let mut every = tokio::time::interval(KEEP_ALIVE);
     loop {
-        every.tick().await;
-        let kept = tokio::time::timeout(KEEP_ALIVE_ANSWER, async {
-            keeper.keep_alive().await?;
-            answers.message().await
-        });
-        match kept.await {
-            Ok(Ok(Some(answer))) if answer.ttl() > 0 => {}
-            Ok(Ok(_)) => return "it expired".into(),
-            Ok(Err(e)) => return e.to_string(),
-            Err(_) => return format!("no answer within {KEEP_ALIVE_ANSWER:?}"),
+        if let Err(why) = kept.next().await {
+            return why;
         }
     }
 }

@@ -320,15 +320,9 @@ impl Etcd {
     pub fn table_names(&self) -> Vec<String> {
         let mut names = self.tables.lock().expect("tables lock").clone();
         let copy = self.mirror.copy.read().expect("mirror lock");
-        for key in copy.records.keys() {
-            let rest = &key[self.prefix.len()..];
-            // (`\0…`: the backend's own keys, such as the election's)
-            if let Some(end) = rest
-                .iter()
-                .position(|b| *b == b'/')
-                .filter(|_| rest[0] != 0)
-            {
-                names.insert(String::from_utf8_lossy(&rest[..end]).into_owned());
+        for full in copy.records.keys() {
+            if let Some((table, _)) = table_and_key(&self.prefix, full) {
+                names.insert(String::from_utf8_lossy(table).into_owned());
             }
         }
         names.into_iter().collect()
@@ -339,8 +333,9 @@ impl Etcd {
         let copy = self.mirror.copy.read().expect("mirror lock");
         (copy.records.iter())
             .filter_map(|(full, (value, _))| {
-                let change = remote_change(&self.prefix, full, None, None)?;
-                Some((change.table, change.key, value.to_vec()))
+                let (table, key) = table_and_key(&self.prefix, full)?;
+                let table = String::from_utf8_lossy(table).into_owned();
+                Some((table, key.to_vec(), value.to_vec()))
             })
             .collect()
     }
@@ -619,17 +614,24 @@ fn remote_change(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Option<RemoteChange> {
-    let rest = full.strip_prefix(prefix)?;
-    let slash = rest.iter().position(|b| *b == b'/')?;
-    if rest.first() == Some(&0) {
-        return None;
-    }
+    let (table, key) = table_and_key(prefix, full)?;
     Some(RemoteChange {
-        table: String::from_utf8_lossy(&rest[..slash]).into_owned(),
-        key: rest[slash + 1..].to_vec(),
+        table: String::from_utf8_lossy(table).into_owned(),
+        key: key.to_vec(),
         before,
         after,
     })
+}
+
+/// The table and the key in it of `PREFIX TABLE / KEY`; `None` for the backend's own keys
+/// (`PREFIX \0…`: the id counter, the commit marker, the election's).
+fn table_and_key<'a>(prefix: &[u8], full: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let rest = full.strip_prefix(prefix)?;
+    if rest.first() == Some(&0) {
+        return None;
+    }
+    let slash = rest.iter().position(|b| *b == b'/')?;
+    Some((&rest[..slash], &rest[slash + 1..]))
 }
 
 /// TLS to the members: their CA, and this console's certificate if etcd asks for one.
