@@ -216,41 +216,46 @@ impl Store {
 
     /// The one path a binding changes by: `step` takes the latest state, who may hold the
     /// address and the time, and gives the next state with its holder changes and their
-    /// causes. A changed state is written, each change recorded, and the pages told.
+    /// causes. A changed state is written, each change recorded, and the pages told. The step
+    /// runs inside the record's transaction, so a replica deciding from a state another
+    /// replica has just replaced decides again from the new one: no decision is lost, and none
+    /// is recorded twice.
     fn rebind(
         &self,
         agent: &Agent,
         havip_id: &HavipId,
-        step: impl FnOnce(
-            &BindingState,
-            &dyn Fn(Mac) -> bool,
-            u64,
-        ) -> (BindingState, Vec<(Change, String)>),
+        step: impl Fn(&BindingState, &dyn Fn(Mac) -> bool, u64) -> (BindingState, Vec<(Change, String)>),
     ) -> Result<Vec<Change>, ApiError> {
         let now = now_ms();
-        // every change of a binding happens under this lock, so the state read here is the one
-        // the write below replaces
+        // every change of a binding in this process happens under this lock, so the state
+        // read here is the one the write below replaces (another replica's is caught by the
+        // transaction)
         let mut fresh = lock(&self.inner.fresh);
-        let stored = match self.stored_havip(havip_id) {
-            Ok(h) => h,
+        let decided = std::cell::RefCell::new(None);
+        let updated = self.update_havip_when(havip_id, None, |h| {
+            let allowed = self.allowed_macs(h)?;
+            let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
+            let (next, changes) = step(&latest_binding(&fresh, h), &may_hold, now);
+            // only when claims were last heard changed (a holder answering its probe):
+            // nothing to write, nothing to announce
+            let changed = next.durable() != h.binding.durable();
+            if changed {
+                self.ensure_space()?;
+                h.binding = next.clone();
+            }
+            *decided.borrow_mut() = Some((next, changes));
+            Ok(changed)
+        });
+        let (havip, written) = match updated {
+            Ok(updated) => updated,
             Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(vec![]),
             Err(e) => return Err(e),
         };
-        let allowed = self.allowed_macs(&stored)?;
-        let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
-        let latest = latest_binding(&fresh, &stored);
-        let (next, changes) = step(&latest, &may_hold, now);
-        if next.durable() == stored.binding.durable() {
-            // only when claims were last heard changed (a holder answering its probe):
-            // nothing to write, nothing to announce
+        let (next, changes) = decided.into_inner().expect("the step ran");
+        if !written {
             fresh.insert(havip_id.clone(), next);
             return Ok(vec![]);
         }
-        self.ensure_space()?;
-        let havip = self.update_havip(havip_id, None, |h| {
-            h.binding = next.clone();
-            Ok(())
-        })?;
         fresh.remove(havip_id);
         drop(fresh);
         for (change, cause) in &changes {

@@ -6,9 +6,8 @@
 
 use super::audit::snapshot;
 use super::kv::{Abort, Transactional};
-use super::{db_err, decode, encode, now_ms, Store};
+use super::{db_err, encode, now_ms, Store};
 use crate::domain::error::ApiError;
-use crate::domain::ids::HavipId;
 use crate::domain::pages::ApiKeyRow;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -288,54 +287,6 @@ impl Store {
                 .api_keys
                 .insert(id.as_bytes(), encode(&key))
                 .map_err(db_err)?;
-        }
-        Ok(())
-    }
-}
-
-/// A `ClientToken` seen with a create: what it asked (its fingerprint) and what it made.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ClientToken {
-    fingerprint: String,
-    havip_id: HavipId,
-    at: u64,
-}
-
-/// A token is remembered this long.
-const CLIENT_TOKEN_MS: u64 = 24 * 3600 * 1000;
-
-impl Store {
-    /// The create a `ClientToken` (scoped by the caller's key) made within a day, if any.
-    pub fn client_token(&self, key: &str) -> Result<Option<(String, HavipId)>, ApiError> {
-        let seen: Option<ClientToken> = self.get(&self.inner.client_tokens, key)?;
-        Ok(seen
-            .filter(|t| now_ms().saturating_sub(t.at) < CLIENT_TOKEN_MS)
-            .map(|t| (t.fingerprint, t.havip_id)))
-    }
-
-    /// Remembers what a `ClientToken` made; tokens older than a day are forgotten on the way.
-    pub fn remember_client_token(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        havip_id: &HavipId,
-    ) -> Result<(), ApiError> {
-        let now = now_ms();
-        let token = ClientToken {
-            fingerprint: fingerprint.into(),
-            havip_id: havip_id.clone(),
-            at: now,
-        };
-        let tree = &self.inner.client_tokens;
-        tree.insert(key.as_bytes(), encode(&token))
-            .map_err(db_err)?;
-        for entry in tree.iter().take(64) {
-            let (k, v) = entry.map_err(db_err)?;
-            if decode::<ClientToken>(&v)
-                .map_or(true, |t| now.saturating_sub(t.at) >= CLIENT_TOKEN_MS)
-            {
-                tree.remove(k).map_err(db_err)?;
-            }
         }
         Ok(())
     }

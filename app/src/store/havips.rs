@@ -6,6 +6,7 @@
 //! HAVIP. The transaction is the authority; the memory is only the fast path.
 
 use super::audit::{snapshot, Note};
+use super::client_tokens::{ClientToken, Earlier};
 use super::kv::{Abort, Transactional, TxError};
 use super::{be_u32, db_err, decode, encode, finish, ip_key, lock, new_id, now_ms};
 use super::{Store, StoreChange};
@@ -22,6 +23,15 @@ use std::net::Ipv4Addr;
 enum ClaimError {
     Taken,
     Refused(ApiError),
+    /// the request's `ClientToken` made an HAVIP before
+    Earlier(Earlier),
+}
+
+/// What a create answers: the HAVIP it made, or the one its `ClientToken` made before.
+#[derive(Debug)]
+pub enum Created {
+    New(Havip),
+    Earlier(Earlier),
 }
 
 impl Store {
@@ -74,6 +84,26 @@ impl Store {
     }
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
+        match self.create_havip_once(req, None).await? {
+            Created::New(havip) => Ok(havip),
+            Created::Earlier(_) => unreachable!("a create without a ClientToken"),
+        }
+    }
+
+    /// A create that, given a `ClientToken`, claims it in the create's transaction: a token
+    /// used within a day answers its earlier create instead, on whichever replica.
+    pub async fn create_havip_once(
+        &self,
+        req: NewHavip,
+        token: Option<&ClientToken>,
+    ) -> Result<Created, ApiError> {
+        if let Some(earlier) = token
+            .map(|t| self.client_token(&t.key))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(Created::Earlier(earlier));
+        }
         let name = check_name(&req.name).map_err(|e| e.refusal("name"))?;
         let vpc = self.vpc(&req.vpc_id).map_err(|e| e.on_field("vpc"))?;
         if vpc.region_id != req.region_id {
@@ -110,7 +140,7 @@ impl Store {
                 eip: None,
                 allowed: vec![],
             };
-            match self.claim(&havip, quota, &note) {
+            match self.claim(&havip, quota, &note, token) {
                 Ok(()) => {
                     self.audited();
                     self.reindex(&havip.id)?;
@@ -121,7 +151,10 @@ impl Store {
                         havip_id: havip.id.clone(),
                         subnet_id: havip.subnet_id.clone(),
                     });
-                    return Ok(havip);
+                    if token.is_some() {
+                        self.forget_old_client_tokens()?;
+                    }
+                    return Ok(Created::New(havip));
                 }
                 // the index had it although memory did not: memory now knows; try the next one
                 Err(ClaimError::Taken) if req.ip == IpChoice::Automatic => continue,
@@ -129,6 +162,10 @@ impl Store {
                 Err(ClaimError::Refused(e)) => {
                     self.unreserve(&subnet.id, ip);
                     return Err(e);
+                }
+                Err(ClaimError::Earlier(earlier)) => {
+                    self.unreserve(&subnet.id, ip);
+                    return Ok(Created::Earlier(earlier));
                 }
             }
         }
@@ -168,34 +205,55 @@ impl Store {
     }
 
     /// The authoritative claim: index key absent, quota not reached, then write all three.
-    fn claim(&self, havip: &Havip, quota: u32, note: &Note) -> Result<(), ClaimError> {
+    fn claim(
+        &self,
+        havip: &Havip,
+        quota: u32,
+        note: &Note,
+        token: Option<&ClientToken>,
+    ) -> Result<(), ClaimError> {
         let key = ip_key(&havip.subnet_id, havip.ip);
         let record = encode(havip);
         let note = note.on(&havip.id);
+        let (havips, index, counts, subnets, fences, audit) = self.address_trees();
+        let tables = (
+            havips,
+            index,
+            counts,
+            subnets,
+            fences,
+            audit,
+            &self.inner.client_tokens,
+        );
         let result =
-            self.address_trees()
-                .transaction(|(havips, index, counts, subnets, fences, audit)| {
-                    if index.get(&key)?.is_some() {
-                        return Err(Abort::Abort(ClaimError::Taken));
+            tables.transaction(|(havips, index, counts, subnets, fences, audit, tokens)| {
+                if let Some(token) = token {
+                    if let Some(earlier) = super::client_tokens::claim_in(tokens, token, &havip.id)?
+                    {
+                        return Err(Abort::Abort(ClaimError::Earlier(earlier)));
                     }
-                    super::fences::claim_in(subnets, fences, &havip.subnet_id).map_err(
-                        |e| match e {
-                            Abort::Abort(refusal) => Abort::Abort(ClaimError::Refused(refusal)),
-                            Abort::Failed(failed) => Abort::Failed(failed),
-                        },
-                    )?;
-                    let count = counts
-                        .get(havip.vpc_id.as_bytes())?
-                        .map_or(0, |v| be_u32(&v));
-                    if count >= quota {
-                        return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
-                    }
-                    index.insert(key.as_slice(), havip.id.as_bytes())?;
-                    counts.insert(havip.vpc_id.as_bytes(), (count + 1).to_be_bytes())?;
-                    havips.insert(havip.id.as_bytes(), record.as_slice())?;
-                    note.write(audit, None, snapshot(havip))?;
-                    Ok(())
-                });
+                }
+                if index.get(&key)?.is_some() {
+                    return Err(Abort::Abort(ClaimError::Taken));
+                }
+                super::fences::claim_in(subnets, fences, &havip.subnet_id).map_err(
+                    |e| match e {
+                        Abort::Abort(refusal) => Abort::Abort(ClaimError::Refused(refusal)),
+                        Abort::Failed(failed) => Abort::Failed(failed),
+                    },
+                )?;
+                let count = counts
+                    .get(havip.vpc_id.as_bytes())?
+                    .map_or(0, |v| be_u32(&v));
+                if count >= quota {
+                    return Err(Abort::Abort(ClaimError::Refused(quota_error(quota))));
+                }
+                index.insert(key.as_slice(), havip.id.as_bytes())?;
+                counts.insert(havip.vpc_id.as_bytes(), (count + 1).to_be_bytes())?;
+                havips.insert(havip.id.as_bytes(), record.as_slice())?;
+                note.write(audit, None, snapshot(havip))?;
+                Ok(())
+            });
         result.map_err(|e| match e {
             TxError::Abort(c) => c,
             TxError::Storage(e) => ClaimError::Refused(db_err(e)),
@@ -222,25 +280,42 @@ impl Store {
         note: Option<&Note>,
         change: impl Fn(&mut Havip) -> Result<(), ApiError>,
     ) -> Result<Havip, ApiError> {
+        let (havip, _) = self.update_havip_when(id, note, |h| change(h).map(|()| true))?;
+        Ok(havip)
+    }
+
+    /// `update_havip` whose `change` may find nothing to write (false): then nothing is
+    /// written, and the record is answered as read. It runs again when another writer (another
+    /// replica) changed the record first. Whether it wrote comes with the record.
+    pub(crate) fn update_havip_when(
+        &self,
+        id: &HavipId,
+        note: Option<&Note>,
+        change: impl Fn(&mut Havip) -> Result<bool, ApiError>,
+    ) -> Result<(Havip, bool), ApiError> {
         let result = (&self.inner.havips, &self.inner.audit).transaction(|(havips, audit)| {
             let Some(bytes) = havips.get(id)? else {
                 return Err(Abort::Abort(ApiError::not_found("HAVIP", id)));
             };
             let before: Havip = decode(&bytes).map_err(Abort::Abort)?;
             let mut havip = before.clone();
-            change(&mut havip).map_err(Abort::Abort)?;
+            if !change(&mut havip).map_err(Abort::Abort)? {
+                return Ok((before, false));
+            }
             havips.insert(id.as_bytes(), encode(&havip))?;
             if let Some(note) = note {
                 note.write(audit, snapshot(&before), snapshot(&havip))?;
             }
-            Ok(havip)
+            Ok((havip, true))
         });
-        let havip = finish(result)?;
-        if note.is_some() {
-            self.audited();
+        let (havip, written) = finish(result)?;
+        if written {
+            if note.is_some() {
+                self.audited();
+            }
+            self.reindex(id)?;
         }
-        self.reindex(id)?;
-        Ok(havip)
+        Ok((havip, written))
     }
 
     /// Deletes an HAVIP and its history; refused while an EIP is bound.

@@ -10,6 +10,7 @@ mod audit;
 mod audit_archive;
 mod backup;
 mod check;
+mod client_tokens;
 mod config;
 mod counters;
 mod eips;
@@ -43,12 +44,14 @@ pub use alerts::{DEFAULT_SUBNET_FULL_PERCENT, DELIVERIES_KEPT};
 pub use api_keys::{MAX_KEYS_PER_USER, MAX_KEY_CREATIONS_PER_HOUR};
 pub use audit::DEFAULT_AUDIT_LIMIT;
 pub use backup::{restore, restore_to_etcd};
+pub use client_tokens::{ClientToken, Earlier};
 pub use config::{
     EtcdAccess, StoreConfig, StorePlace, CACHE_BYTES, DEFAULT_EIP_POOL, DEFAULT_HISTORY_LIMIT,
     DEFAULT_STATION_TTL_MS,
 };
 pub use counters::HavipCounters;
 pub use free_ranges::FreeRanges;
+pub use havips::Created;
 pub use instances::NewInstance;
 pub use kv::Table;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};

@@ -209,3 +209,120 @@ async fn an_agent_connected_to_one_replica_is_online_on_the_other_while_that_rep
     until_connections(&b, &agent.id, 0).await;
     until_connections(&b, &agent.id, 1).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_token_retried_on_two_replicas_at_once_makes_one_havip() {
+    use super::{ClientToken, Created};
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
+    let at = small_subnet(&a).await;
+    b.catch_up().unwrap();
+    let id = |created: Created| match created {
+        Created::New(havip) => (havip.id, true),
+        Created::Earlier(earlier) => (earlier.havip_id, false),
+    };
+    for round in 0..10 {
+        let token = ClientToken {
+            key: format!("AKIDtest:token-{round}"),
+            fingerprint: format!("round {round}"),
+        };
+        let (on_a, on_b) = tokio::join!(
+            a.create_havip_once(request(&at, format!("a-{round}")), Some(&token)),
+            b.create_havip_once(request(&at, format!("b-{round}")), Some(&token)),
+        );
+        let ((id_a, new_a), (id_b, new_b)) = (id(on_a.unwrap()), id(on_b.unwrap()));
+        assert_eq!(id_a, id_b, "round {round}: one HAVIP for one token");
+        assert!(new_a != new_b, "round {round}: made once, answered once");
+    }
+    assert_eq!(listed(&a, &at.0).len(), 10);
+    assert_eq!(listed(&b, &at.0).len(), 10);
+    // the token of another request, and no token at all, make new ones
+    let other = ClientToken {
+        key: "AKIDtest:token-0".into(),
+        fingerprint: "something else".into(),
+    };
+    match b
+        .create_havip_once(request(&at, "x".into()), Some(&other))
+        .await
+    {
+        Ok(Created::Earlier(earlier)) => assert_eq!(earlier.fingerprint, "round 0"),
+        other => panic!("{other:?}"),
+    }
+    b.create_havip(request(&at, "plain".into())).await.unwrap();
+    assert_eq!(listed(&a, &at.0).len(), 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_on_two_replicas_decide_one_binding_each_change_recorded_once() {
+    use crate::domain::binding::{Change, Observation, Status};
+    use crate::domain::mac::Mac;
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (on(&etcd, &dir_a), on(&etcd, &dir_b));
+    let at = small_subnet(&a).await;
+    let havip = a.create_havip(request(&at, "vip".into())).await.unwrap();
+    let subnets = std::slice::from_ref(&at.2);
+    let (near_a, _) = a.create_agent("rack-a", subnets).await.unwrap();
+    let (near_b, _) = a.create_agent("rack-b", subnets).await.unwrap();
+    b.catch_up().unwrap();
+    let macs: [Mac; 2] = ["02:00:00:00:00:01", "02:00:00:00:00:02"].map(|m| m.parse().unwrap());
+    let (ip, id) = (havip.ip, havip.id.clone());
+
+    // both agents hear every gratuitous ARP of a pair failing over back and forth, at the
+    // same moment, each through its own replica: each failover is decided and recorded once
+    let rounds = 12;
+    for round in 0..rounds {
+        let announce = Observation::Announce {
+            mac: macs[round % 2],
+        };
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let heard =
+            [(a.clone(), near_a.clone()), (b.clone(), near_b.clone())].map(|(store, agent)| {
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    store.observe(&agent, ip, announce).unwrap()
+                })
+            });
+        let decided: Vec<Vec<Change>> = heard.map(|h| h.join().unwrap()).into();
+        assert_eq!(
+            decided.iter().map(Vec::len).sum::<usize>(),
+            1,
+            "round {round}: one replica decides the change, the other finds it made: {decided:?}"
+        );
+    }
+    a.catch_up().unwrap();
+    let history = a.history(&id, 0, 100).unwrap();
+    assert_eq!(
+        history.len(),
+        rounds,
+        "bound once, then a failover each round: {history:?}"
+    );
+    assert_eq!(b.history(&id, 0, 100).unwrap().len(), rounds);
+
+    // holder loss needs the misses of all agents: one that still hears the holder, through
+    // the other replica, keeps it bound
+    let holder = macs[(rounds - 1) % 2];
+    let on = |store: &Store, agent, obs| {
+        store.catch_up().unwrap();
+        store.observe(agent, ip, obs).unwrap()
+    };
+    on(&a, &near_a, Observation::ProbeMiss);
+    on(&a, &near_a, Observation::ProbeMiss);
+    on(&b, &near_b, Observation::ProbeReply { mac: holder });
+    on(&a, &near_a, Observation::ProbeMiss);
+    on(&a, &near_a, Observation::ProbeMiss);
+    b.catch_up().unwrap();
+    assert!(
+        matches!(b.havip(&id).unwrap().binding.status(), Status::Bound { mac, .. } if mac == holder),
+        "the holder answered B's agent in between"
+    );
+    // nobody hears it any more: lost, once
+    let lost = on(&b, &near_b, Observation::ProbeMiss);
+    assert_eq!(lost, vec![Change::Lost { mac: holder }]);
+    assert_eq!(on(&a, &near_a, Observation::ProbeMiss), vec![]);
+    a.catch_up().unwrap();
+    assert_eq!(a.havip(&id).unwrap().binding.status(), Status::Unbound);
+    assert_eq!(a.history(&id, 0, 100).unwrap().len(), rounds + 1);
+}

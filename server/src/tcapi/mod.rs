@@ -40,8 +40,6 @@ const MAX_SKEW_S: i64 = 300;
 pub struct TcApi {
     store: Store,
     limiter: Arc<DefaultKeyedRateLimiter<(String, String)>>,
-    /// one `ClientToken` create at a time, so a retry racing the original finds its result
-    creating: Arc<tokio::sync::Mutex<()>>,
     /// task ids handed out (the RequestIds of asynchronous actions), newest last
     tasks: Arc<Mutex<std::collections::VecDeque<String>>>,
     /// signatures already accepted: each is accepted once
@@ -54,7 +52,6 @@ impl TcApi {
         TcApi {
             store,
             limiter: Arc::new(governor::RateLimiter::keyed(Quota::per_second(rate))),
-            creating: Arc::new(tokio::sync::Mutex::new(())),
             tasks: Arc::new(Mutex::new(Default::default())),
             seen: Arc::new(Default::default()),
         }

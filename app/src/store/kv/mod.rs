@@ -678,3 +678,4 @@ transactional!(A 0, B 1, C 2);
 transactional!(A 0, B 1, C 2, D 3);
 transactional!(A 0, B 1, C 2, D 3, E 4);
 transactional!(A 0, B 1, C 2, D 3, E 4, F 5);
+transactional!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);

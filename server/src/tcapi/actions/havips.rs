@@ -9,6 +9,7 @@ use crate::tcapi::params::{decode, number};
 use crate::tcapi::shapes;
 use app::domain::ids::{EniId, HavipId};
 use app::domain::model::{Havip, Instance, IpChoice, NewHavip};
+use app::store::{ClientToken, Created};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -58,25 +59,23 @@ pub(super) async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, V
         ));
     }
     // the same token with the same parameters answers the first result; with others, refused
-    let fingerprint = json!([p.vpc_id, subnet, p.ha_vip_name, p.vip]).to_string();
-    let key = format!("{}:{token}", ctx.key_id);
-    let _one_at_a_time = ctx.api.creating.lock().await;
-    if let Some((seen, havip_id)) = ctx.store.client_token(&key).map_err(TcError::from)? {
-        if seen != fingerprint {
+    let token = ClientToken {
+        key: format!("{}:{token}", ctx.key_id),
+        fingerprint: json!([p.vpc_id, subnet, p.ha_vip_name, p.vip]).to_string(),
+    };
+    let havip = match ctx.store.create_havip_once(request, Some(&token)).await? {
+        Created::New(havip) => havip,
+        // the same token with the same parameters answers the first result; with others, refused
+        Created::Earlier(earlier) if earlier.fingerprint == token.fingerprint => {
+            ctx.store.havip(&earlier.havip_id).map_err(TcError::from)?
+        }
+        Created::Earlier(_) => {
             return Err(TcError::new(
                 "UnsupportedOperation.IdempotentParameterMismatch",
                 "This ClientToken was used with other parameters.",
-            ));
+            ))
         }
-        let havip = ctx.store.havip(&havip_id).map_err(TcError::from)?;
-        return Ok(object(
-            json!({ "HaVip": shapes::havip(&havip, &instances) }),
-        ));
-    }
-    let havip = ctx.store.create_havip(request).await?;
-    ctx.store
-        .remember_client_token(&key, &fingerprint, &havip.id)
-        .map_err(TcError::from)?;
+    };
     Ok(object(
         json!({ "HaVip": shapes::havip(&havip, &instances) }),
     ))

@@ -472,9 +472,14 @@ impl Etcd {
                 Err(super::Abort::Abort(e)) => return Err(super::TxError::Abort(e)),
                 Err(super::Abort::Failed(f)) => return Err(super::TxError::Storage(f.into())),
             };
-            let ops = (tx.writes.into_inner().into_iter())
+            let ops: Vec<TxnOp> = (tx.writes.into_inner().into_iter())
                 .map(|(k, v)| op(k, v))
                 .collect();
+            if ops.is_empty() {
+                // it only read, from the copy: nothing to send (an agent's report that changes
+                // nothing costs etcd nothing)
+                return Ok(value);
+            }
             match self.commit(&tx.read.into_inner(), ops) {
                 Ok(Some(_)) => return Ok(value),
                 Ok(None) => continue,
