@@ -6,7 +6,7 @@ import { join } from "node:path";
 import {
   BASE, DIR, MAC1, MAC2, VIP, HavipState, history, inNs, hasVip, keepalivedLog, log, login, makeCertificates, metrics, api, ns,
   multicastConf, plainHttpAnswer, provision, sample, session, sh, startAgent, startKeepalived, startServer, startTlsAgent, startTlsServer, stats,
-  stopKeepalived, stopServer, tlsGet, vipState, vmacConf, waitFor,
+  stopKeepalived, stopServer, tlsGet, vipState, vmacConf, waitFor, REPLICAS, startEtcd, migrateToEtcd, startReplicas, startAgentOn, stopReplicas,
 } from "./lab";
 import { eventsOf, receiver, verifies } from "../webhook";
 
@@ -71,6 +71,7 @@ test.afterAll(async () => {
   agent?.kill("SIGKILL");
   hook?.close();
   await stopServer();
+  stopReplicas();
 });
 
 test("set-up through the console: the HAVIP and an agent token", async () => {
@@ -557,4 +558,81 @@ test("7. TLS: the console serves HTTPS and WSS on the management network; the ag
   expect(plain, "plain HTTP was answered").not.toContain("HTTP/");
   await stopKeepalived("c2", "SIGTERM");
   await stopKeepalived("c1", "SIGTERM");
+});
+
+test("8. three replicas on etcd: the hosts' agents report to two replicas, a browser on the third sees the failover and the split brain, each decided once", async () => {
+  agent?.kill("SIGTERM");
+  await stopServer();
+  await startEtcd();
+  expect(migrateToEtcd()).toContain("verified");
+  await startReplicas();
+  const [first, second, third] = REPLICAS;
+  try {
+    // a second agent, made through the third replica (the session is one for all of them)
+    const subnet = (await vipState(third.base))!.subnet_id;
+    const made = await fetch(third.base + "/api/create_agent", {
+      method: "POST",
+      headers: { cookie: session, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ name: "lab-agent-2", subnet_ids: [subnet] }),
+    });
+    expect(made.status).toBe(200);
+    const secondToken: string = (await made.json()).token;
+    startKeepalived("c1");
+    startKeepalived("c2");
+    await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
+    startAgentOn(0, "agent-replica-1", agentToken);
+    startAgentOn(1, "agent-replica-2", secondToken);
+
+    const p = await page.context().newPage();
+    await p.goto(third.base + "/agents");
+    for (const name of ["lab-agent", "lab-agent-2"]) {
+      const row = p.locator("#agent-table tbody tr").filter({ has: p.locator("div.name").getByText(name, { exact: true }) });
+      await expect(row.getByTestId("agent-state"))
+        .toContainText("Connected since", { timeout: HUNG });
+    }
+    // both CVMs may hold the VIP again (scenario 6 allowed the primary only)
+    await p.goto(`${third.base}/havip/${havipId}`);
+    const card = p.locator("#allowed-holders");
+    await card.getByLabel(/cvm-secondary/).check();
+    await card.getByRole("button", { name: "Save" }).click();
+    await expect(card.getByTestId("allowed-summary")).toContainText("Only the 2 checked instance(s)");
+
+    await p.goto(third.base + "/");
+    await expect(p.locator("#live-indicator")).toHaveText("● Live");
+    await expect(rowOf(p).getByTestId("bound")).toContainText(MAC1, { timeout: HUNG });
+    const before = (await history(havipId, first.base)).length;
+
+    // the primary fails: both agents hear the takeover, through two replicas; the browser on
+    // the third shows it live, and it is recorded once
+    const t0 = Date.now();
+    inNs("c1", "ip", "link", "set", "eth0", "down");
+    await expect(rowOf(p).getByTestId("bound")).toContainText(MAC2, { timeout: HUNG });
+    results.replicas_failover_shown_ms = Date.now() - t0;
+    const failovers = (await history(havipId, second.base)).slice(0, -before || undefined)
+      .filter((e) => e.change.change === "failover");
+    expect(failovers.map((e) => e.change)).toEqual([{ change: "failover", from: MAC1, to: MAC2 }]);
+    inNs("c1", "ip", "link", "set", "eth0", "up");
+    await expect(rowOf(p).getByTestId("bound")).toContainText(MAC1, { timeout: HUNG });
+    await waitFor(() => hasVip("c1") && !hasVip("c2"), 10_000, "primary is master again");
+
+    // keepalived SIGKILLed on the master: the split brain, shown on the third replica
+    const t1 = Date.now();
+    await stopKeepalived("c1", "SIGKILL");
+    await expect(rowOf(p).getByTestId("status")).toHaveText("Conflict", { timeout: HUNG });
+    results.replicas_conflict_shown_ms = Date.now() - t1;
+    await expect(rowOf(p).getByTestId("bound")).toContainText(MAC2);
+    inNs("c1", "ip", "addr", "del", `${VIP}/32`, "dev", "eth0");
+    await expect(rowOf(p).getByTestId("status")).toHaveText("Bound with CVM", { timeout: HUNG });
+    await expect(rowOf(p).getByTestId("bound")).toContainText(MAC2);
+
+    // each change was decided by one replica: no change is recorded twice in a row
+    const changes = (await history(havipId, third.base)).slice(0, -before || undefined).map((e) => JSON.stringify(e.change));
+    expect(changes.filter((c, i) => i > 0 && c === changes[i - 1]), changes.join("\n")).toEqual([]);
+    expect(changes.some((c) => c.includes('"conflict"'))).toBe(true);
+    await p.close();
+  } finally {
+    await stopKeepalived("c2", "SIGTERM").catch(() => {});
+    await stopKeepalived("c1", "SIGTERM").catch(() => {});
+    stopReplicas();
+  }
 });

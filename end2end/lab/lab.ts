@@ -268,23 +268,71 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms: numbe
 }
 
 export type HavipState = {
-  id: string; ip: string; status_label: string;
+  id: string; ip: string; status_label: string; subnet_id: string;
   status: { status: string; mac?: string; macs?: string[] };
   holder_label: string; watched: boolean; unauthorized: { mac: string }[];
 };
 
-export async function vipState(): Promise<HavipState | undefined> {
-  const res = await api("/api/v1/havips").catch(() => null);
+export async function vipState(base = BASE): Promise<HavipState | undefined> {
+  const res = await fetch(base + "/api/v1/havips", { headers: { cookie: session } }).catch(() => null);
   if (!res?.ok) return undefined;
   return ((await res.json()) as HavipState[]).find((h) => h.ip === VIP);
 }
 
-export async function history(id: string): Promise<{ change: any; cause: string; at: number }[]> {
-  return (await api(`/api/v1/havips/${id}/history`)).json();
+export async function history(id: string, base = BASE): Promise<{ change: any; cause: string; at: number }[]> {
+  return (await fetch(base + `/api/v1/havips/${id}/history`, { headers: { cookie: session } })).json();
 }
 
 export function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
   return { n: s.length, min: s[0], median: q(0.5), p99: q(0.99), max: s[s.length - 1] };
+}
+
+// Three replicas on etcd: one etcd member and three `havip serve` on loopback, each with its
+// own agent socket; the lab's sled console is moved there with `havip migrate`.
+const ETCD_CLIENT = "127.0.0.1:23791";
+const ETCD_PEER = "127.0.0.1:23801";
+const STORE = `etcd://${ETCD_CLIENT}`;
+const REPLICA_KEY = join(DIR, "replicas-secret.key");
+export const REPLICAS = [1, 2, 3].map((n) => ({
+  name: `replica-${n}`, base: `http://127.0.0.1:${3910 + n}`, socket: join(DIR, `replica-${n}.sock`),
+}));
+const started: ChildProcess[] = [];
+
+export async function startEtcd() {
+  started.push(start("etcd", "etcd", ["--name", "lab", "--data-dir", join(DIR, "etcd"),
+    "--listen-client-urls", `http://${ETCD_CLIENT}`, "--advertise-client-urls", `http://${ETCD_CLIENT}`,
+    "--listen-peer-urls", `http://${ETCD_PEER}`, "--initial-advertise-peer-urls", `http://${ETCD_PEER}`,
+    "--initial-cluster", `lab=http://${ETCD_PEER}`]));
+  await waitFor(async () => (await fetch(`http://${ETCD_CLIENT}/health`).catch(() => null))?.ok === true, 20_000, "etcd up");
+}
+
+/** `havip migrate` of the lab's (stopped) console into etcd; what it printed. */
+export function migrateToEtcd(): string {
+  return execFileSync(BIN, ["migrate", "--from", join(DIR, "data"), "--store", STORE, "--secret-key-file", REPLICA_KEY,
+                            "--data-dir", join(DIR, "migrate")], { encoding: "utf8" });
+}
+
+export async function startReplicas() {
+  for (const r of REPLICAS) {
+    started.push(start(r.name, BIN, ["serve", "--listen", r.base.slice("http://".length), "--data-dir", join(DIR, r.name),
+      "--store", STORE, "--secret-key-file", REPLICA_KEY, "--agent-socket", r.socket]));
+  }
+  for (const r of REPLICAS) {
+    await waitFor(async () => (await fetch(r.base + "/login").catch(() => null))?.ok === true, 20_000, `${r.name} up`);
+  }
+}
+
+/** An agent in the agent namespace reporting to replica `n` (0-based) over its socket. */
+export function startAgentOn(n: number, name: string, token: string): ChildProcess {
+  const agent = start(name, "ip", ["netns", "exec", ns("ag"), BIN, "agent", "--interface", "eth0",
+                                   "--server", `unix:${REPLICAS[n].socket}`, "--token", token, "--probe-interval", "1s"]);
+  started.push(agent);
+  return agent;
+}
+
+/** Stops the replicas, their agents and etcd. */
+export function stopReplicas() {
+  for (const child of started.splice(0).reverse()) child.kill("SIGKILL");
 }

@@ -231,10 +231,16 @@ impl Store {
         // read here is the one the write below replaces (another replica's is caught by the
         // transaction)
         let mut fresh = lock(&self.inner.fresh);
+        // who may hold it, read before the transaction (sled's must not read other tables);
+        // a change of the allowed holders restricts the binding itself
+        let allowed = match self.stored_havip(havip_id) {
+            Ok(stored) => self.allowed_macs(&stored)?,
+            Err(e) if e.kind == crate::domain::error::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(e),
+        };
+        let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
         let decided = std::cell::RefCell::new(None);
         let updated = self.update_havip_when(havip_id, None, |h| {
-            let allowed = self.allowed_macs(h)?;
-            let may_hold = |m| allowed.as_ref().is_none_or(|a| a.contains(&m));
             let (next, changes) = step(&latest_binding(&fresh, h), &may_hold, now);
             // only when claims were last heard changed (a holder answering its probe):
             // nothing to write, nothing to announce

@@ -190,7 +190,17 @@ impl Store {
     pub(crate) fn audited(&self) {
         let inner = &self.inner;
         let len = inner.audit_len.fetch_add(1, Ordering::SeqCst) + 1;
-        if len <= inner.config.audit_limit {
+        if len > inner.config.audit_limit && self.leads_now() {
+            self.trim_audit();
+        }
+    }
+
+    /// Archives and removes the oldest records beyond the log's limit. Only the leading
+    /// replica trims (on its own commits, and every few seconds for the others'), so the
+    /// archive is in one place.
+    pub fn trim_audit(&self) {
+        let inner = &self.inner;
+        if inner.audit_len.load(Ordering::SeqCst) <= inner.config.audit_limit {
             return;
         }
         let mut archive = lock(&inner.audit_trim);

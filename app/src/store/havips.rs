@@ -30,7 +30,7 @@ enum ClaimError {
 /// What a create answers: the HAVIP it made, or the one its `ClientToken` made before.
 #[derive(Debug)]
 pub enum Created {
-    New(Havip),
+    New(Box<Havip>),
     Earlier(Earlier),
 }
 
@@ -85,7 +85,7 @@ impl Store {
 
     pub async fn create_havip(&self, req: NewHavip) -> Result<Havip, ApiError> {
         match self.create_havip_once(req, None).await? {
-            Created::New(havip) => Ok(havip),
+            Created::New(havip) => Ok(*havip),
             Created::Earlier(_) => unreachable!("a create without a ClientToken"),
         }
     }
@@ -154,7 +154,7 @@ impl Store {
                     if token.is_some() {
                         self.forget_old_client_tokens()?;
                     }
-                    return Ok(Created::New(havip));
+                    return Ok(Created::New(Box::new(havip)));
                 }
                 // the index had it although memory did not: memory now knows; try the next one
                 Err(ClaimError::Taken) if req.ip == IpChoice::Automatic => continue,

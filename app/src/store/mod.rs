@@ -23,6 +23,7 @@ mod instances;
 mod kv;
 mod lifecycle;
 mod list_index;
+mod login_failures;
 mod migrate;
 mod network;
 #[cfg(test)]
@@ -35,6 +36,7 @@ mod replicas;
 #[cfg(test)]
 mod replicas_tests;
 mod sessions;
+mod signatures;
 mod space;
 mod test_etcd;
 mod users;
@@ -56,6 +58,7 @@ pub use instances::NewInstance;
 pub use kv::Table;
 pub use lifecycle::{OpenSocket, MAX_LIVE_PER_SESSION};
 pub use list_index::ListPage;
+pub use login_failures::{delay_ms, Failures, FAILURES_FORGOTTEN_MS};
 pub use open_error::OpenError;
 pub use presence::{Connected, Presence};
 pub use sessions::MAX_SESSIONS_PER_USER;
@@ -168,6 +171,10 @@ struct Inner {
     api_keys: Table,
     /// SecretId:ClientToken -> what the create with that token made
     client_tokens: Table,
+    /// TC3 signature digest -> when it may be forgotten (Unix s, big-endian)
+    signatures: Table,
+    /// login throttle key -> failures (`login_failures`; on etcd only)
+    login_failures: Table,
     /// alert id -> rule (with its sealed webhook secret)
     alert_rules: Table,
     /// alert id ‖ u64 BE seq -> Delivery
@@ -314,6 +321,8 @@ impl Store {
                 audit,
                 api_keys: tree("api_keys")?,
                 client_tokens: tree("client_tokens")?,
+                signatures: tree("signatures")?,
+                login_failures: tree("login_failures")?,
                 alert_rules: tree("alert_rules")?,
                 alert_deliveries: tree("alert_deliveries")?,
                 alert_outbox: tree("alert_outbox")?,
@@ -437,6 +446,21 @@ impl Store {
     /// etcd, the replicas elect one (the first call campaigns).
     pub fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
         (self.inner.leading.get_or_init(|| self.inner.kv.lead())).clone()
+    }
+
+    /// Whether the store is shared by replicas (etcd): state they must agree on goes there
+    /// rather than into one process's memory.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.inner.kv, Kv::Etcd(_))
+    }
+
+    /// Whether this replica leads now: on sled, always; on etcd, once elected (a process
+    /// that never campaigned, such as a command-line tool, does not).
+    pub(crate) fn leads_now(&self) -> bool {
+        match self.inner.leading.get() {
+            Some(leading) => *leading.borrow(),
+            None => !self.is_shared(),
+        }
     }
 
     /// Writes everything to disk now, blocking (benches and shutdown; requests use `flush`).

@@ -326,3 +326,70 @@ async fn agents_on_two_replicas_decide_one_binding_each_change_recorded_once() {
     assert_eq!(a.havip(&id).unwrap().binding.status(), Status::Unbound);
     assert_eq!(a.history(&id, 0, 100).unwrap().len(), rounds + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_alone_trims_the_audit_log_and_replicas_share_what_ended() {
+    use crate::domain::auth::Role;
+    let etcd = EtcdServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = || super::StoreConfig {
+        place: super::StorePlace::parse(&format!("etcd://{}", etcd.endpoint), "/havip/").unwrap(),
+        audit_limit: 20,
+        ..super::StoreConfig::default()
+    };
+    let a = Store::open(dir_a.path(), config()).unwrap();
+    let mut a_leads = a.leading();
+    tokio::time::timeout(Duration::from_secs(10), a_leads.wait_for(|l| *l))
+        .await
+        .expect("A is elected")
+        .unwrap();
+    let b = Store::open(dir_b.path(), config()).unwrap();
+    let b_leads = b.leading();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!*b_leads.borrow(), "one leader");
+
+    // changes made on B past the limit: B does not trim, the leader does (into its archive)
+    let at = small_subnet(&b).await;
+    let havip = b.create_havip(request(&at, "vip".into())).await.unwrap();
+    for i in 0..30 {
+        b.rename_havip(&havip.id, &format!("name-{i}"))
+            .await
+            .unwrap();
+    }
+    a.catch_up().unwrap();
+    assert!(a.audit_len() > 30, "{}", a.audit_len());
+    let archive = |dir: &tempfile::TempDir| dir.path().join(super::audit_archive::FILE_NAME);
+    assert!(!archive(&dir_b).exists(), "only the leader archives");
+    a.trim_audit();
+    b.catch_up().unwrap();
+    assert_eq!((a.audit_len(), b.audit_len()), (20, 20));
+    assert!(archive(&dir_a).exists());
+    assert!(!archive(&dir_b).exists());
+
+    // an API signature accepted by A is refused by B, until its window has ended
+    let (digest, now) = ([7u8; 32], 1_000_000);
+    assert!(a.first_use_of_signature(&digest, now + 300, now).unwrap());
+    assert!(!b
+        .first_use_of_signature(&digest, now + 300, now + 1)
+        .unwrap());
+    assert_eq!(b.forget_old_signatures(now + 299).unwrap(), 0);
+    assert_eq!(b.forget_old_signatures(now + 301).unwrap(), 1);
+    assert!(a
+        .first_use_of_signature(&digest, now + 700, now + 400)
+        .unwrap());
+
+    // a session made on B that ended by time is forgotten by the leader's sweep
+    let password = "a long enough password";
+    b.create_user("ops", password, Role::Operator)
+        .await
+        .unwrap();
+    let (_, token) = b.login("ops", password, None).await.unwrap();
+    a.catch_up().unwrap();
+    assert_eq!(a.sessions_of("ops").unwrap(), 1);
+    assert_eq!(a.forget_expired_sessions(super::now_ms()).unwrap(), 0);
+    b.backdate_session(&token, 13 * 3600 * 1000).unwrap();
+    a.catch_up().unwrap();
+    assert_eq!(a.forget_expired_sessions(super::now_ms()).unwrap(), 1);
+    b.catch_up().unwrap();
+    assert_eq!(b.sessions_of("ops").unwrap(), 0);
+}

@@ -109,9 +109,7 @@ impl Store {
             return Ok(Found::Missing);
         };
         let session: Session = decode(&bytes)?;
-        let config = &self.inner.config;
-        let expired = now.saturating_sub(session.last_seen) > config.session_idle_ms
-            || now.saturating_sub(session.created) > config.session_max_ms;
+        let expired = self.expired(&session, now);
         let user = self
             .user(&session.user)?
             .filter(|u| !u.disabled && !expired);
@@ -125,6 +123,27 @@ impl Store {
             }
             None => Found::Ended,
         })
+    }
+
+    fn expired(&self, session: &Session, now: u64) -> bool {
+        let config = &self.inner.config;
+        now.saturating_sub(session.last_seen) > config.session_idle_ms
+            || now.saturating_sub(session.created) > config.session_max_ms
+    }
+
+    /// Removes the sessions that ended by time (the leading replica's sweep; a session used
+    /// again is removed on that use anyway); how many.
+    pub fn forget_expired_sessions(&self, now: u64) -> Result<usize, ApiError> {
+        let sessions = &self.inner.sessions;
+        let mut forgotten = 0;
+        for entry in sessions.iter() {
+            let (key, value) = entry.map_err(db_err)?;
+            let ended = decode::<Session>(&value).map_or(true, |s| self.expired(&s, now));
+            if ended && sessions.remove_if(&key, &value).map_err(db_err)? {
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
     }
 
     /// Moves a session's start (and last use) `by_ms` into the past, as if it had begun then:

@@ -207,9 +207,22 @@ fn authenticate(
             "The signature does not match: check the SecretKey and what was signed.",
         ));
     }
-    // recorded only once verified: a forged signature must not spoil another's real one
-    match seen.first_use(&auth.signature, at, MAX_SKEW_S, now) {
+    // recorded only once verified: a forged signature must not spoil another's real one;
+    // first in this replica's memory (bounded, and no write for a replay here), then in the
+    // store, which every replica shares and which outlives a restart
+    let first_use = seen
+        .first_use(&auth.signature, at, MAX_SKEW_S, now)
+        .and_then(|()| {
+            let digest = replay::digest(&auth.signature);
+            match store.first_use_of_signature(&digest, at + MAX_SKEW_S, now) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(replay::Refusal::AlreadyUsed),
+                Err(e) => Err(replay::Refusal::Unrecorded(e)),
+            }
+        });
+    match first_use {
         Ok(()) => {}
+        Err(replay::Refusal::Unrecorded(e)) => return Err(TcError::from(e)),
         Err(replay::Refusal::AlreadyUsed) => {
             return Err(failure(
                 "The request's signature was already used: sign each request anew (replayed requests are refused).",

@@ -10,9 +10,11 @@
 //! inside the window, new signed requests are refused (with a throttling code) rather than
 //! forgetting a signature early, which would let it be replayed: replay protection never
 //! silently lapses. Only signatures that verified are recorded, so filling the memory takes
-//! valid keys and is further bounded by the per-key rate limit. The memory is the process's:
-//! a request accepted just before a restart could be accepted once more after it, within its
-//! window.
+//! valid keys and is further bounded by the per-key rate limit.
+//!
+//! The memory is the process's; what every replica and the next start must know is recorded in
+//! the store as well (`Store::first_use_of_signature`): a request accepted by one replica is
+//! refused by the others, and after a restart.
 
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
@@ -22,15 +24,22 @@ use std::sync::Mutex;
 pub const MAX_REMEMBERED: usize = 100_000;
 
 /// Why a verified signature is not accepted.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Refusal {
     /// it was accepted before
     AlreadyUsed,
     /// `MAX_REMEMBERED` signatures are still inside their window
     Full,
+    /// the store, where replicas share what they accepted, could not record it
+    Unrecorded(app::domain::error::ApiError),
 }
 
-type Digest32 = [u8; 32];
+/// What is remembered of a signature.
+pub fn digest(signature: &str) -> Digest32 {
+    Sha256::digest(signature.as_bytes()).into()
+}
+
+pub type Digest32 = [u8; 32];
 
 /// The signatures accepted within the window, with when each may be forgotten.
 #[derive(Default)]
@@ -55,7 +64,7 @@ impl SeenSignatures {
         window_s: i64,
         now: i64,
     ) -> Result<(), Refusal> {
-        let digest: Digest32 = Sha256::digest(signature.as_bytes()).into();
+        let digest = digest(signature);
         let mut seen = app::support::lock(&self.inner);
         seen.forget_expired(now);
         if seen.digests.contains(&digest) {

@@ -17,10 +17,10 @@ use std::net::SocketAddr;
 use tower::ServiceExt;
 
 /// What an answer was: status, headers, body.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 impl Answer {
@@ -65,7 +65,13 @@ fn login_request(from: &str, name: &str, password: &str, cookies: &str) -> Reque
     request
 }
 
-async fn login(router: &Router, from: &str, name: &str, password: &str, cookies: &str) -> Answer {
+pub(crate) async fn login(
+    router: &Router,
+    from: &str,
+    name: &str,
+    password: &str,
+    cookies: &str,
+) -> Answer {
     send(router, login_request(from, name, password, cookies)).await
 }
 

@@ -222,7 +222,8 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
         .await
         .unwrap();
     // refusals changed nothing but the key's and the user's own state, set and put back here
-    // (a user's change moves the users' fence, see the store's `fences`)
+    // (a user's change moves the users' fence, see the store's `fences`), and the signatures
+    // of the requests accepted in between
     let after = f.store.dump().unwrap();
     let changed: Vec<String> = before
         .iter()
@@ -231,9 +232,15 @@ async fn signatures_timestamps_keys_and_roles_are_checked() {
         .map(|(b, _)| String::from_utf8_lossy(&b.0).into_owned())
         .collect();
     assert!(
-        changed
-            .iter()
-            .all(|t| ["api_keys", "audit", "users", "sessions", "fences"].contains(&t.as_str())),
+        changed.iter().all(|t| [
+            "api_keys",
+            "audit",
+            "users",
+            "sessions",
+            "fences",
+            "signatures"
+        ]
+        .contains(&t.as_str())),
         "{changed:?}"
     );
     // a wrong signature for a real SecretId writes nothing (not even the key's last use)
@@ -460,6 +467,15 @@ async fn a_signed_request_is_accepted_once() {
     assert_eq!(
         again["Error"]["Message"],
         "The request's signature was already used: sign each request anew (replayed requests are refused)."
+    );
+    // another console on the same store (another replica, or this one restarted, with an
+    // empty memory) refuses it too
+    let other_replica = router(TcApi::new(f.store.clone(), 1000));
+    let replayed = call(&other_replica, captured()).await;
+    assert_eq!(
+        code(&replayed),
+        "AuthFailure.SignatureFailure",
+        "{replayed}"
     );
     let mut other_action = captured();
     other_action

@@ -673,6 +673,7 @@ fn sled_tree(table: &Table) -> &sled::Tree {
     }
 }
 
+transactional!(A 0);
 transactional!(A 0, B 1);
 transactional!(A 0, B 1, C 2);
 transactional!(A 0, B 1, C 2, D 3);

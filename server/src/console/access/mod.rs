@@ -68,13 +68,13 @@ impl Access {
         });
         let access = Access {
             device_key: DeviceKey::new(store.derived_key("device cookies")),
+            throttle: Throttle::per_core(&store),
             store,
             setup_code: Arc::new(Mutex::new(code.clone())),
             tls,
             metrics_token: None,
             public_host: None,
             trusted_proxies: Arc::new([]),
-            throttle: Throttle::per_core(),
         };
         Ok((access, code))
     }

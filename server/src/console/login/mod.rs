@@ -106,15 +106,23 @@ fn refused(refusal: Refused) -> ApiError {
     let reason = match refusal {
         Refused::BackOff(_) => "back_off",
         Refused::Busy => "busy",
+        Refused::Unavailable => "unavailable",
     };
     crate::console::metrics::LOGINS_REFUSED
         .get_or_create(&vec![("reason", reason.to_string())])
         .inc();
     let wait = refusal.retry_after_s();
-    ApiError::too_many(match refusal {
-        Refused::BackOff(_) => format!("Too many failed logins; try again in {wait} s."),
-        Refused::Busy => format!("The console is checking many logins; try again in {wait} s."),
-    })
+    match refusal {
+        Refused::BackOff(_) => {
+            ApiError::too_many(format!("Too many failed logins; try again in {wait} s."))
+        }
+        Refused::Busy => ApiError::too_many(format!(
+            "The console is checking many logins; try again in {wait} s."
+        )),
+        Refused::Unavailable => ApiError::unavailable(
+            "The database (etcd) does not answer, so logins cannot be checked; try again shortly.",
+        ),
+    }
 }
 
 async fn login(

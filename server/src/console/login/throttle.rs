@@ -11,6 +11,10 @@
 //! - **Bounded:** at most `MAX_KEYS` keys are remembered; when full, forgotten ones go first,
 //!   then the one that failed longest ago. Names are validated before they get here (at most
 //!   64 characters).
+//! - **One console:** the counting rule is the store's (`app::store::Failures`). On sled the
+//!   counts are in this process's memory; replicas on etcd keep them in the store, one
+//!   transaction per attempt, so guesses spread over the replicas count as one; the leading
+//!   replica forgets old ones and keeps them under `MAX_KEYS`.
 //! - **Checks at once:** each check is an argon2 hash in 19 MiB. At most one per core runs;
 //!   up to `WAITING_PER_CHECK` per core wait up to `MAX_WAIT` for one, the rest are refused at
 //!   once. A device known for the name gets one more slot of its own, so a flood of strangers
@@ -23,23 +27,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Failures older than this are forgotten: the back-off never locks anyone out for good.
-pub const FAILURES_FORGOTTEN_MS: u64 = 15 * 60_000;
+use app::store::Store;
+pub use app::store::{delay_ms, Failures, FAILURES_FORGOTTEN_MS};
+
 /// Keys remembered at most (a key and its counter take well under 200 bytes).
 pub const MAX_KEYS: usize = 10_000;
 /// Attempts that may wait for a check, per check slot.
 const WAITING_PER_CHECK: usize = 4;
 /// How long an attempt waits for a check slot before it is refused.
 const MAX_WAIT: Duration = Duration::from_secs(2);
-
-/// How long to wait after `failures` failed logins in a row: none after the first two, then
-/// 1 s, 2 s, 4 s … up to 5 minutes.
-pub fn delay_ms(failures: u32) -> u64 {
-    match failures {
-        0..=2 => 0,
-        n => (1000u64 << (n - 3).min(16)).min(300_000),
-    }
-}
 
 /// What failures are counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,10 +65,16 @@ impl Key {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Failures {
-    count: u32,
-    last: u64,
+impl std::fmt::Display for Key {
+    /// The key as the store keeps it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Name(name) => write!(f, "name:{name}"),
+            Key::Network(net) => write!(f, "network:{net}"),
+            Key::Device(device) => write!(f, "device:{device}"),
+            Key::Unknown => write!(f, "unknown"),
+        }
+    }
 }
 
 /// Why an attempt is not checked now.
@@ -82,6 +84,8 @@ pub enum Refused {
     BackOff(u64),
     /// every check slot is busy
     Busy,
+    /// the store that counts failures (etcd) does not answer
+    Unavailable,
 }
 
 impl Refused {
@@ -89,14 +93,32 @@ impl Refused {
     pub fn retry_after_s(self) -> u64 {
         match self {
             Refused::BackOff(ms) => ms.div_ceil(1000).max(1),
-            Refused::Busy => 1,
+            Refused::Busy | Refused::Unavailable => 1,
         }
     }
 }
 
+/// What becomes of an attempt's counted failure.
+#[derive(Clone, Copy)]
+enum Settle {
+    /// never checked: not a failure
+    TakeBack,
+    /// the right password: its keys start afresh
+    Clear,
+}
+
+/// Where failures are counted.
+#[derive(Clone)]
+enum Counts {
+    /// this process's memory (one console)
+    Local(Arc<Mutex<HashMap<Key, Failures>>>),
+    /// the store replicas share
+    Shared(Store),
+}
+
 #[derive(Clone)]
 pub struct Throttle {
-    failures: Arc<Mutex<HashMap<Key, Failures>>>,
+    counts: Counts,
     checks: Arc<Semaphore>,
     known_device_checks: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
@@ -111,11 +133,15 @@ pub struct Attempt {
 }
 
 impl Throttle {
-    /// A throttle running at most `checks` password checks at once.
+    /// A throttle running at most `checks` password checks at once, counting in memory.
     pub fn new(checks: usize) -> Throttle {
+        Throttle::counting(Counts::Local(Arc::default()), checks)
+    }
+
+    fn counting(counts: Counts, checks: usize) -> Throttle {
         let checks = checks.max(1);
         Throttle {
-            failures: Arc::default(),
+            counts,
             checks: Arc::new(Semaphore::new(checks)),
             known_device_checks: Arc::new(Semaphore::new(1)),
             waiting: Arc::default(),
@@ -123,19 +149,28 @@ impl Throttle {
         }
     }
 
-    /// One check per core.
-    pub fn per_core() -> Throttle {
-        Throttle::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    /// One check per core, counting where `store`'s replicas all see (in memory when it is
+    /// not shared).
+    pub fn per_core(store: &Store) -> Throttle {
+        let checks = std::thread::available_parallelism().map_or(2, |n| n.get());
+        match store.is_shared() {
+            true => Throttle::counting(Counts::Shared(store.clone()), checks),
+            false => Throttle::new(checks),
+        }
     }
 
-    /// Keys remembered now.
+    /// Keys remembered now (in memory).
     #[cfg(test)]
     pub fn remembered(&self) -> usize {
         self.lock().len()
     }
 
+    #[cfg(test)]
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Failures>> {
-        app::support::lock(&self.failures)
+        match &self.counts {
+            Counts::Local(failures) => app::support::lock(failures),
+            Counts::Shared(_) => unreachable!("counted in the store"),
+        }
     }
 
     /// Lets an attempt against `keys` through, counted as a failure until it succeeds, or
@@ -162,12 +197,24 @@ impl Throttle {
 
     /// Refuses while any key must wait; else counts a failure against each key.
     fn count(&self, keys: &[Key], now: u64) -> Result<(), Refused> {
-        let mut failures = self.lock();
+        let failures = match &self.counts {
+            Counts::Shared(store) => {
+                return match store.count_login_attempt(&texts(keys), now) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(wait)) => Err(Refused::BackOff(wait)),
+                    Err(e) => {
+                        tracing::warn!("counting a login attempt: {}", e.message);
+                        Err(Refused::Unavailable)
+                    }
+                };
+            }
+            Counts::Local(failures) => failures,
+        };
+        let mut failures = app::support::lock(failures);
         let wait = keys
             .iter()
             .filter_map(|k| failures.get(k))
-            .filter(|f| now.saturating_sub(f.last) <= FAILURES_FORGOTTEN_MS)
-            .map(|f| (f.last + delay_ms(f.count)).saturating_sub(now))
+            .map(|f| f.wait(now))
             .max()
             .unwrap_or(0);
         if wait > 0 {
@@ -178,22 +225,39 @@ impl Throttle {
                 make_room(&mut failures, now);
             }
             let f = failures.entry(key.clone()).or_default();
-            if now.saturating_sub(f.last) > FAILURES_FORGOTTEN_MS {
-                f.count = 0;
-            }
-            f.count += 1;
-            f.last = now;
+            *f = f.counted(now);
         }
         Ok(())
     }
 
     fn uncount(&self, keys: &[Key]) {
-        let mut failures = self.lock();
-        for key in keys {
-            if let Some(f) = failures.get_mut(key) {
-                f.count = f.count.saturating_sub(1);
-                if f.count == 0 {
-                    failures.remove(key);
+        self.settle(keys, Settle::TakeBack);
+    }
+
+    /// Takes an attempt's failure back, or clears its keys.
+    fn settle(&self, keys: &[Key], how: Settle) {
+        match &self.counts {
+            Counts::Shared(store) => {
+                let keys = texts(keys);
+                let settled = match how {
+                    Settle::TakeBack => store.uncount_login_attempt(&keys),
+                    Settle::Clear => store.clear_login_failures(&keys),
+                };
+                if let Err(e) = settled {
+                    tracing::warn!("updating login failures: {}", e.message);
+                }
+            }
+            Counts::Local(failures) => {
+                let mut failures = app::support::lock(failures);
+                for key in keys {
+                    let next = match how {
+                        Settle::TakeBack => failures.get(key).and_then(|f| f.uncounted()),
+                        Settle::Clear => None,
+                    };
+                    match next {
+                        Some(next) => failures.insert(key.clone(), next),
+                        None => failures.remove(key),
+                    };
                 }
             }
         }
@@ -218,10 +282,14 @@ impl Throttle {
     }
 }
 
+fn texts(keys: &[Key]) -> Vec<String> {
+    keys.iter().map(Key::to_string).collect()
+}
+
 /// Drops forgotten keys; if none was, the one whose last failure is oldest.
 fn make_room(failures: &mut HashMap<Key, Failures>, now: u64) {
     let before = failures.len();
-    failures.retain(|_, f| now.saturating_sub(f.last) <= FAILURES_FORGOTTEN_MS);
+    failures.retain(|_, f| !f.forgotten(now));
     if failures.len() < before {
         return;
     }
@@ -239,10 +307,7 @@ impl Attempt {
     /// someone who mistyped and then got it right expects. A guesser gains nothing by logging
     /// in to an account of their own in between: the names they guess keep their failures.
     pub fn succeeded(self) {
-        let mut failures = self.throttle.lock();
-        for key in &self.keys {
-            failures.remove(key);
-        }
+        self.throttle.settle(&self.keys, Settle::Clear);
     }
 }
 

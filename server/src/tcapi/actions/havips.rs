@@ -64,7 +64,7 @@ pub(super) async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, V
         fingerprint: json!([p.vpc_id, subnet, p.ha_vip_name, p.vip]).to_string(),
     };
     let havip = match ctx.store.create_havip_once(request, Some(&token)).await? {
-        Created::New(havip) => havip,
+        Created::New(havip) => *havip,
         // the same token with the same parameters answers the first result; with others, refused
         Created::Earlier(earlier) if earlier.fingerprint == token.fingerprint => {
             ctx.store.havip(&earlier.havip_id).map_err(TcError::from)?
