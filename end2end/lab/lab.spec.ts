@@ -580,8 +580,9 @@ test("8. three replicas on etcd: the hosts' agents report to two replicas, a bro
     startKeepalived("c1");
     startKeepalived("c2");
     await waitFor(() => hasVip("c1"), 15_000, "primary holds the VIP");
-    startAgentOn(0, "agent-replica-1", agentToken);
-    startAgentOn(1, "agent-replica-2", secondToken);
+    // (two hosts of the segment, each with its own agent and MAC)
+    startAgentOn("ag", 0, "agent-replica-1", agentToken);
+    startAgentOn("ag2", 1, "agent-replica-2", secondToken);
 
     const p = await page.context().newPage();
     await p.goto(third.base + "/agents");

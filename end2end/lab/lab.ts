@@ -15,7 +15,7 @@ export const MAC2 = "02:00:00:16:16:06";
 export const SOCKET = join(DIR, "agent.sock");
 const LOGS = join(DIR, "logs");
 
-type Host = "c1" | "c2" | "ag" | "sw" | "cs";
+type Host = "c1" | "c2" | "ag" | "ag2" | "sw" | "cs";
 export const ns = (host: Host) => `${RUN}-${host}`;
 
 export function sh(cmd: string, args: string[]): string {
@@ -324,9 +324,9 @@ export async function startReplicas() {
   }
 }
 
-/** An agent in the agent namespace reporting to replica `n` (0-based) over its socket. */
-export function startAgentOn(n: number, name: string, token: string): ChildProcess {
-  const agent = start(name, "ip", ["netns", "exec", ns("ag"), BIN, "agent", "--interface", "eth0",
+/** An agent in namespace `host` reporting to replica `n` (0-based) over its socket. */
+export function startAgentOn(host: "ag" | "ag2", n: number, name: string, token: string): ChildProcess {
+  const agent = start(name, "ip", ["netns", "exec", ns(host), BIN, "agent", "--interface", "eth0",
                                    "--server", `unix:${REPLICAS[n].socket}`, "--token", token, "--probe-interval", "1s"]);
   started.push(agent);
   return agent;

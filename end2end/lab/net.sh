@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The lab's network: a bridge in a "switch" namespace, two CVM namespaces (172.16.16.5 and .6)
-# and an agent namespace, each joined to the bridge by a veth created straight into its
+# and two agent namespaces (the second for an agent reporting to another console replica,
+# with its own MAC: agents sharing one would each hear the other's probes answered), each joined to the bridge by a veth created straight into its
 # namespace; and a management link from the agent namespace (10.99.0.1) to a console
 # namespace (10.99.0.2), where the console is served over TLS for the WSS scenario. Nothing
 # touches the root namespace's interfaces or routes.
-#   net.sh up RUN      create namespaces RUN-sw, RUN-c1, RUN-c2, RUN-ag, RUN-cs
+#   net.sh up RUN      create namespaces RUN-sw, RUN-c1, RUN-c2, RUN-ag, RUN-ag2, RUN-cs
 #   net.sh down RUN    kill every process inside them and delete them
 set -euo pipefail
 cmd=${1:?up|down} run=${2:?run id}
 sw=$run-sw
 
 down() {
-  for ns in "$run-c1" "$run-c2" "$run-ag" "$run-cs" "$sw"; do
+  for ns in "$run-c1" "$run-c2" "$run-ag" "$run-ag2" "$run-cs" "$sw"; do
     ip netns list | grep -qw "^$ns" || continue
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
@@ -39,6 +40,7 @@ up() {
   host c1 172.16.16.5 02:00:00:16:16:05
   host c2 172.16.16.6 02:00:00:16:16:06
   host ag "" 02:00:00:16:16:fe
+  host ag2 "" 02:00:00:16:16:fd
   # the management link: agent (eth1) <-> console (eth0)
   ip netns add "$run-cs"
   ip netns exec "$run-cs" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1

@@ -6,7 +6,7 @@
 
 use super::audit::snapshot;
 use super::kv::{Abort, Transactional};
-use super::{db_err, encode, now_ms, Store};
+use super::{db_err, decode, encode, now_ms, Store};
 use crate::domain::error::ApiError;
 use crate::domain::pages::ApiKeyRow;
 use chacha20poly1305::aead::{Aead, KeyInit};
@@ -162,23 +162,27 @@ impl Store {
     }
 
     /// Counts an attempt by `user` to create a key in the console, refused past
-    /// `MAX_KEY_CREATIONS_PER_HOUR` (the command line is not limited).
+    /// `MAX_KEY_CREATIONS_PER_HOUR` (the command line is not limited). Counted in the store,
+    /// so the hour is the same whichever replica is asked.
     pub fn count_key_attempt(&self, user: &str) -> Result<(), ApiError> {
         let now = now_ms();
-        let mut creations = super::lock(&self.inner.key_creations);
-        creations.retain(|_, times| {
+        let result = (&self.inner.key_creations,).transaction(|(creations,)| {
+            let mut times: Vec<u64> = match creations.get(user)? {
+                Some(bytes) => decode(&bytes).unwrap_or_default(),
+                None => vec![],
+            };
             times.retain(|t| now.saturating_sub(*t) < 3_600_000);
-            !times.is_empty()
+            if times.len() >= MAX_KEY_CREATIONS_PER_HOUR {
+                let wait_s = (times[0] + 3_600_000).saturating_sub(now).div_ceil(1000);
+                return Err(Abort::Abort(ApiError::too_many(format!(
+                    "{user} created {MAX_KEY_CREATIONS_PER_HOUR} API keys in the last hour, the most allowed; try again in {wait_s} s."
+                ))));
+            }
+            times.push(now);
+            creations.insert(user.as_bytes(), encode(&times))?;
+            Ok(())
         });
-        let times = creations.entry(user.to_string()).or_default();
-        if times.len() >= MAX_KEY_CREATIONS_PER_HOUR {
-            let wait_s = (times[0] + 3_600_000).saturating_sub(now).div_ceil(1000);
-            return Err(ApiError::too_many(format!(
-                "{user} created {MAX_KEY_CREATIONS_PER_HOUR} API keys in the last hour, the most allowed; try again in {wait_s} s."
-            )));
-        }
-        times.push(now);
-        Ok(())
+        super::finish(result)
     }
 
     /// Every user's keys, oldest first (for administrators).

@@ -6,6 +6,7 @@
 mod agents;
 mod alerts;
 mod api_keys;
+mod api_records;
 mod audit;
 mod audit_archive;
 mod backup;
@@ -19,6 +20,8 @@ mod flusher;
 mod free_ranges;
 mod havips;
 mod history;
+#[cfg(test)]
+mod in_doubt_tests;
 mod instances;
 mod kv;
 mod lifecycle;
@@ -36,7 +39,6 @@ mod replicas;
 #[cfg(test)]
 mod replicas_tests;
 mod sessions;
-mod signatures;
 mod space;
 mod test_etcd;
 mod users;
@@ -175,6 +177,10 @@ struct Inner {
     signatures: Table,
     /// login throttle key -> failures (`login_failures`; on etcd only)
     login_failures: Table,
+    /// Tencent API task id -> when it was handed out (unix ms, big-endian)
+    api_tasks: Table,
+    /// user -> when they created API keys in the console, within the last hour
+    key_creations: Table,
     /// alert id -> rule (with its sealed webhook secret)
     alert_rules: Table,
     /// alert id ‖ u64 BE seq -> Delivery
@@ -200,7 +206,6 @@ struct Inner {
     writers: Arc<AtomicUsize>,
     paused: std::sync::atomic::AtomicBool,
     /// user name -> when they created their recent API keys (in memory; see `api_keys`)
-    key_creations: Mutex<HashMap<String, Vec<u64>>>,
     /// subnet_id -> free addresses (in memory; also holds in-flight reservations)
     free: Mutex<HashMap<SubnetId, FreeRanges>>,
     /// havip_id -> its latest binding, when that differs from the stored one only in when
@@ -323,6 +328,8 @@ impl Store {
                 client_tokens: tree("client_tokens")?,
                 signatures: tree("signatures")?,
                 login_failures: tree("login_failures")?,
+                api_tasks: tree("api_tasks")?,
+                key_creations: tree("key_creations")?,
                 alert_rules: tree("alert_rules")?,
                 alert_deliveries: tree("alert_deliveries")?,
                 alert_outbox: tree("alert_outbox")?,
@@ -340,7 +347,6 @@ impl Store {
                 audit_dropped: AtomicU64::new(0),
                 writers: Arc::new(AtomicUsize::new(0)),
                 paused: std::sync::atomic::AtomicBool::new(false),
-                key_creations: Mutex::new(HashMap::new()),
                 free: Mutex::new(HashMap::new()),
                 fresh: Mutex::new(HashMap::new()),
                 list: Mutex::default(),
@@ -446,6 +452,12 @@ impl Store {
     /// etcd, the replicas elect one (the first call campaigns).
     pub fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
         (self.inner.leading.get_or_init(|| self.inner.kv.lead())).clone()
+    }
+
+    /// Writes to etcd whose answer was lost since start: (found made, found not made and sent
+    /// again). None of them answered an error or was made twice.
+    pub fn lost_answers(&self) -> (u64, u64) {
+        self.inner.kv.lost_answers()
     }
 
     /// Whether the store is shared by replicas (etcd): state they must agree on goes there

@@ -27,7 +27,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Requests per second per key and action by default (Tencent's documented limit).
 pub const DEFAULT_RATE: u32 = 20;
@@ -40,8 +40,6 @@ const MAX_SKEW_S: i64 = 300;
 pub struct TcApi {
     store: Store,
     limiter: Arc<DefaultKeyedRateLimiter<(String, String)>>,
-    /// task ids handed out (the RequestIds of asynchronous actions), newest last
-    tasks: Arc<Mutex<std::collections::VecDeque<String>>>,
     /// signatures already accepted: each is accepted once
     seen: Arc<replay::SeenSignatures>,
 }
@@ -52,22 +50,8 @@ impl TcApi {
         TcApi {
             store,
             limiter: Arc::new(governor::RateLimiter::keyed(Quota::per_second(rate))),
-            tasks: Arc::new(Mutex::new(Default::default())),
             seen: Arc::new(Default::default()),
         }
-    }
-
-    fn remember_task(&self, id: &str) {
-        let mut tasks = app::support::lock(&self.tasks);
-        tasks.push_back(id.to_string());
-        if tasks.len() > 10_000 {
-            tasks.pop_front();
-        }
-    }
-
-    fn knows_task(&self, id: &str) -> bool {
-        let tasks = app::support::lock(&self.tasks);
-        tasks.iter().any(|t| t == id)
     }
 }
 
@@ -346,7 +330,6 @@ async fn serve(
     ));
     let region = actions::region(&store, header_text(headers, "x-tc-region"))?;
     let ctx = actions::Ctx {
-        api,
         store,
         region,
         key_id: caller.key_id,

@@ -233,6 +233,15 @@ impl Kv {
     }
 
     /// Makes every write so far durable (blocking; etcd's are when they return).
+    /// Writes whose answer was lost since start: (found made, found not made and sent again).
+    /// Only etcd loses answers.
+    pub fn lost_answers(&self) -> (u64, u64) {
+        match self {
+            Kv::Sled(_) => (0, 0),
+            Kv::Etcd(etcd) => etcd.lost_answers(),
+        }
+    }
+
     pub fn flush(&self) -> Result<()> {
         if let Kv::Sled(db) = self {
             db.flush()?;

@@ -33,7 +33,7 @@ struct DescribeAddresses {
     limit: Option<u64>,
 }
 
-pub(super) async fn allocate(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn allocate(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: AllocateAddresses = decode(params)?;
     let count = p.address_count.unwrap_or(1);
     if !(1..=100).contains(&count) {
@@ -88,7 +88,7 @@ pub(super) fn describe(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, T
     Ok(list(items, "AddressSet", offset, limit))
 }
 
-pub(super) async fn release(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn release(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: AddressIds = decode(params)?;
     let ids: Vec<EipId> = p
         .address_ids

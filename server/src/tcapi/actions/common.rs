@@ -122,9 +122,12 @@ pub(super) fn list(
     object(json!({ "TotalCount": total, set: shown }))
 }
 
-/// Asynchronous actions finish before they answer; their task is their RequestId.
+/// Asynchronous actions finish before they answer; their task is their RequestId, which
+/// every replica knows. (Not remembered, the action is still done: it answers as such.)
 pub(super) fn task(ctx: &Ctx) -> Map<String, Value> {
-    ctx.api.remember_task(&ctx.request_id);
+    if let Err(e) = ctx.store.remember_api_task(&ctx.request_id) {
+        tracing::warn!("remembering task {}: {}", ctx.request_id, e.message);
+    }
     object(json!({ "TaskId": ctx.request_id }))
 }
 
@@ -187,9 +190,13 @@ struct TaskId {
     task_id: String,
 }
 
-pub(super) fn task_result(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) fn task_result(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: TaskId = decode(params)?;
-    if !ctx.api.knows_task(&p.task_id) {
+    if !ctx
+        .store
+        .api_task_known(&p.task_id)
+        .map_err(TcError::from)?
+    {
         return Err(TcError::new(
             "ResourceNotFound",
             format!("No task {}.", p.task_id),

@@ -24,7 +24,7 @@ struct CreateHaVip {
     client_token: Option<String>,
 }
 
-pub(super) async fn create(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn create(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: CreateHaVip = decode(params)?;
     if p.network_interface_id.is_some() {
         return Err(TcError::new(
@@ -185,14 +185,14 @@ pub(super) fn describe(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, T
     Ok(list(shape(matching), "HaVipSet", offset, limit))
 }
 
-pub(super) async fn rename(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn rename(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: HaVipName = decode(params)?;
     let havip = own_havip(ctx, &p.ha_vip_id)?;
     ctx.store.rename_havip(&havip.id, &p.ha_vip_name).await?;
     Ok(Map::new())
 }
 
-pub(super) async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn delete(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: HaVipOnly = decode(params)?;
     let havip = own_havip(ctx, &p.ha_vip_id)?;
     ctx.store.delete_havip(&havip.id).await?;
@@ -200,7 +200,7 @@ pub(super) async fn delete(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, V
 }
 
 pub(super) async fn associate_address(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     params: Value,
 ) -> Result<Map<String, Value>, TcError> {
     let p: AddressOfHaVip = decode(params)?;
@@ -211,7 +211,7 @@ pub(super) async fn associate_address(
 }
 
 pub(super) async fn disassociate_address(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     params: Value,
 ) -> Result<Map<String, Value>, TcError> {
     let p: HaVipOnly = decode(params)?;
@@ -263,7 +263,7 @@ struct Associations {
 
 /// `AssociateHaVipInstance` (`add`) and `DisassociateHaVipInstance`.
 pub(super) async fn associate(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     params: Value,
     add: bool,
 ) -> Result<Map<String, Value>, TcError> {

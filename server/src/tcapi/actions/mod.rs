@@ -9,7 +9,6 @@ mod havips;
 mod network;
 
 use super::errors::TcError;
-use super::TcApi;
 use app::domain::auth::Role;
 use app::domain::model::Region;
 use app::store::Store;
@@ -17,8 +16,7 @@ use serde_json::{Map, Value};
 
 pub use common::region;
 
-pub struct Ctx<'a> {
-    pub api: &'a TcApi,
+pub struct Ctx {
     /// acting for the key's user (the audit log names the key)
     pub store: Store,
     pub region: Region,
@@ -70,7 +68,7 @@ impl Action {
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 
-    pub async fn run(self, ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+    pub async fn run(self, ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
         match self {
             Action::CreateHaVip => havips::create(ctx, params).await,
             Action::DescribeHaVips => havips::describe(ctx, params),

@@ -113,10 +113,7 @@ struct VpcOnly {
     vpc_id: String,
 }
 
-pub(super) async fn create_vpc(
-    ctx: &Ctx<'_>,
-    params: Value,
-) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn create_vpc(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: NewVpc = decode(params)?;
     let vpc = ctx
         .store
@@ -125,10 +122,7 @@ pub(super) async fn create_vpc(
     Ok(object(json!({ "Vpc": shapes::vpc(&vpc, false) })))
 }
 
-pub(super) async fn create_subnet(
-    ctx: &Ctx<'_>,
-    params: Value,
-) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn create_subnet(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: NewSubnet = decode(params)?;
     let vpc = own_vpc(ctx, &p.vpc_id)?;
     let subnet = ctx
@@ -141,10 +135,7 @@ pub(super) async fn create_subnet(
     ))
 }
 
-pub(super) async fn delete_subnet(
-    ctx: &Ctx<'_>,
-    params: Value,
-) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn delete_subnet(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: SubnetOnly = decode(params)?;
     let subnet: SubnetId = id(&p.subnet_id, "subnet")?;
     let vpc = ctx.store.subnet(&subnet).map_err(TcError::from)?.vpc_id;
@@ -153,10 +144,7 @@ pub(super) async fn delete_subnet(
     Ok(Map::new())
 }
 
-pub(super) async fn delete_vpc(
-    ctx: &Ctx<'_>,
-    params: Value,
-) -> Result<Map<String, Value>, TcError> {
+pub(super) async fn delete_vpc(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: VpcOnly = decode(params)?;
     let vpc = own_vpc(ctx, &p.vpc_id)?;
     ctx.store.delete_vpc(&vpc).await?;
@@ -170,7 +158,7 @@ struct VpcLimits {
     limit_types: Vec<String>,
 }
 
-pub(super) fn limits(ctx: &Ctx<'_>, params: Value) -> Result<Map<String, Value>, TcError> {
+pub(super) fn limits(ctx: &Ctx, params: Value) -> Result<Map<String, Value>, TcError> {
     let p: VpcLimits = decode(params)?;
     let quota = ctx.store.config().havip_quota_per_vpc;
     let limits: Vec<Value> = p

@@ -5,7 +5,7 @@
 //! fails or goes unanswered, before its lease can run out on the server: then another process
 //! is elected. A process that loses etcd for longer leads again only after a new election.
 
-use super::lease::{Keeper, KEEP_ALIVE};
+use super::lease::Keeper;
 use super::{Etcd, LEASE_TTL_S};
 use tokio::sync::watch;
 
@@ -17,6 +17,7 @@ impl Etcd {
         let name = [self.prefix.as_slice(), b"\0leader"].concat();
         let me = self.mirror.writer;
         self.runtime().spawn(async move {
+            let mut retry = super::lease::Retry::new();
             loop {
                 if let Err(e) = term(&client, &name, &me, &leading).await {
                     tracing::warn!("not leading: {e}");
@@ -25,7 +26,7 @@ impl Etcd {
                     return;
                 }
                 leading.send_replace(false);
-                tokio::time::sleep(KEEP_ALIVE).await;
+                retry.after_failure().await;
             }
         });
         told

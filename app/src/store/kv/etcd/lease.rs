@@ -14,6 +14,36 @@ use std::time::Duration;
 pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(1);
 const KEEP_ALIVE_ANSWER: Duration = Duration::from_secs(2);
 
+/// The wait before trying etcd again after a failure: `KEEP_ALIVE`, doubling up to 8 s while
+/// failures follow each other (an outage logs a line every few seconds, not every second),
+/// and `KEEP_ALIVE` again once a failure comes after a long quiet spell.
+pub(super) struct Retry {
+    pause: Duration,
+    last: Option<std::time::Instant>,
+}
+
+impl Retry {
+    pub(super) fn new() -> Retry {
+        Retry {
+            pause: KEEP_ALIVE,
+            last: None,
+        }
+    }
+
+    /// Waits after a failure.
+    pub(super) async fn after_failure(&mut self) {
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() > Duration::from_secs(30))
+        {
+            self.pause = KEEP_ALIVE;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_secs(8));
+        self.last = Some(std::time::Instant::now());
+    }
+}
+
 /// A lease being kept alive: a keep-alive every `KEEP_ALIVE` (this process's lead, its live
 /// records).
 pub(super) struct Keeper {
@@ -95,6 +125,7 @@ impl Etcd {
     fn keep_alive(&self, mut id: i64) {
         let (client, leased, marker) = (self.client.clone(), self.leased.clone(), self.marker());
         self.runtime().spawn(async move {
+            let mut retry = Retry::new();
             loop {
                 let why = keep(&client, id).await;
                 tracing::warn!(
@@ -105,7 +136,7 @@ impl Etcd {
                         Ok(new) => break id = new,
                         Err(e) => tracing::warn!("renewing the etcd lease: {e}"),
                     }
-                    tokio::time::sleep(KEEP_ALIVE).await;
+                    retry.after_failure().await;
                 }
             }
         });

@@ -27,6 +27,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
@@ -39,6 +40,12 @@ const LEASE_TTL_S: i64 = 5;
 const CATCH_UP: Duration = Duration::from_secs(10);
 /// How long `catch_up` waits for the cluster's revision (a request waits for it).
 const CATCH_UP_READ: Duration = Duration::from_secs(1);
+/// How long a write waits for etcd's answer before its outcome is in doubt.
+const WRITE_ANSWER: Duration = Duration::from_secs(5);
+/// How long a write whose answer was lost waits to find out whether it was made.
+const IN_DOUBT: Duration = Duration::from_secs(5);
+/// How many times a write found not made (its answer lost) is sent again.
+const MAX_RESENT: u32 = 3;
 
 type Result<T> = std::result::Result<T, StorageError>;
 
@@ -59,6 +66,30 @@ fn etcd_err(e: etcd_client::Error) -> StorageError {
             StorageError::Unavailable(e.to_string())
         }
         _ => StorageError::Etcd(e.to_string()),
+    }
+}
+
+/// Why a transaction was not answered.
+enum SendError {
+    /// it may or may not have been made (the connection broke after it was sent, no answer)
+    InDoubt(String),
+    /// it was not made
+    Failed(StorageError),
+}
+use SendError::{Failed, InDoubt};
+
+/// Whether an error leaves a write's outcome unknown: it may have reached etcd. A connection
+/// refused never did (`to_a_member` sends it elsewhere); a refusal by etcd is an answer.
+fn in_doubt(e: &etcd_client::Error) -> bool {
+    use tonic::Code;
+    match e {
+        etcd_client::Error::GRpcStatus(s) => match s.code() {
+            Code::Unavailable => !s.message().contains("connect error"),
+            Code::Unknown | Code::Cancelled | Code::DeadlineExceeded | Code::Internal => true,
+            _ => false,
+        },
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => true,
+        _ => false,
     }
 }
 
@@ -99,10 +130,68 @@ struct Mirror {
     waiting: Mutex<()>,
     /// this process's id in the marker its commits write
     writer: [u8; 8],
+    /// this process's commits under way (by their id in the marker): whether the watch
+    /// brought them
+    commits: Mutex<HashMap<u64, Seen>>,
     listener: RwLock<Option<Listener>>,
 }
 
+/// Whether the watch brought a commit of this process.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seen {
+    /// not yet
+    Waiting,
+    /// at this revision
+    At(i64),
+    /// cannot be told: the prefix was read again, without its history
+    Unknown,
+}
+
+/// A commit under way, forgotten when it is dropped.
+struct Pending<'a>(&'a Mirror, u64);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.commits.lock().expect("commits lock").remove(&self.1);
+    }
+}
+
 impl Mirror {
+    /// Notes commit `id` as under way, until the guard is dropped.
+    fn expect_commit(&self, id: u64) -> Pending<'_> {
+        self.commits
+            .lock()
+            .expect("commits lock")
+            .insert(id, Seen::Waiting);
+        Pending(self, id)
+    }
+
+    /// The watch brought this process's marker with `id` (big-endian) at `revision`.
+    fn seen_commit(&self, id: &[u8], revision: i64) {
+        let Ok(id) = <[u8; 8]>::try_from(id).map(u64::from_be_bytes) else {
+            return;
+        };
+        if let Some(seen) = self.commits.lock().expect("commits lock").get_mut(&id) {
+            *seen = Seen::At(revision);
+        }
+    }
+
+    /// What the watch brought of commit `id`.
+    fn seen(&self, id: u64) -> Seen {
+        let commits = self.commits.lock().expect("commits lock");
+        commits.get(&id).copied().unwrap_or(Seen::Unknown)
+    }
+
+    /// The prefix was read again: the commits under way that the watch has not brought can
+    /// no longer be told made or not.
+    fn lost_history(&self) {
+        for seen in self.commits.lock().expect("commits lock").values_mut() {
+            if *seen == Seen::Waiting {
+                *seen = Seen::Unknown;
+            }
+        }
+    }
+
     /// Waits until the copy is at `revision` or later.
     fn wait_for(&self, revision: i64) -> Result<()> {
         self.wait_until(&format!("reach revision {revision}"), |copy| {
@@ -164,6 +253,10 @@ pub struct Etcd {
     /// this process's lease and the records written with it (see `lease`)
     leased: Arc<Mutex<lease::Leased>>,
     granting: Mutex<()>,
+    /// the id of this process's next commit (in its marker)
+    next_commit: AtomicU64,
+    /// commits whose answer was lost, found made and found not made (then sent again)
+    lost_answers: [AtomicU64; 2],
 }
 
 impl Etcd {
@@ -223,6 +316,8 @@ impl Etcd {
             tables: Mutex::default(),
             leased: Arc::default(),
             granting: Mutex::default(),
+            next_commit: AtomicU64::new(1),
+            lost_answers: Default::default(),
         });
         let started = etcd.follow()?;
         etcd.mirror.wait_for(started)?;
@@ -230,8 +325,9 @@ impl Etcd {
     }
 
     /// Starts the task that keeps the mirror: a read of the prefix, then a watch from the
-    /// revision after it; a watch that ends (compaction, a lost connection) starts it again
-    /// with a fresh read. Returns the first read's revision.
+    /// revision after it. A watch lost with its connection resumes from the copy's revision
+    /// (so no change is missed, this process's commits included); one whose revision was
+    /// compacted away starts again with a fresh read. Returns the first read's revision.
     fn follow(self: &Arc<Self>) -> Result<i64> {
         let (client, prefix, mirror) = (
             self.client.clone(),
@@ -242,17 +338,27 @@ impl Etcd {
         self.runtime().spawn(async move {
             let mut first = Some(first_tx);
             let mut pause = Duration::from_millis(200);
+            let mut reread = true;
             loop {
-                let outcome = follow_once(&client, &prefix, &mirror, &mut first).await;
-                if let Err(e) = outcome {
-                    if let Some(first) = first.take() {
-                        let _ = first.send(Err(e));
-                        return;
-                    }
-                    tracing::warn!("etcd watch ended ({e}); reading the prefix again in {pause:?}");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
+                let outcome = follow_once(&client, &prefix, &mirror, &mut first, reread).await;
+                let (e, again) = match outcome {
+                    Ok(()) => continue,
+                    Err(Ended::Reread(e)) => (e, true),
+                    Err(Ended::Lost(e)) => (e, false),
+                };
+                if let Some(first) = first.take() {
+                    let _ = first.send(Err(e));
+                    return;
                 }
+                reread = again;
+                let again = if again {
+                    "reading the prefix again"
+                } else {
+                    "resuming it"
+                };
+                tracing::warn!("etcd watch ended ({e}); {again} in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
             }
         });
         first_rx
@@ -278,18 +384,20 @@ impl Etcd {
 
     /// Waits until the copy (and the listener) has everything the cluster committed before
     /// this call: after it, this process reads what any other wrote before (read-your-writes
-    /// across processes). One linearizable read of the cluster's revision.
+    /// across processes). One linearizable read of the commit marker, which every commit of
+    /// every process writes: its revision is the last commit's.
     pub fn catch_up(&self) -> Result<()> {
         let kv = self.client.kv_client();
         let key = self.marker_key();
         let revision = self.run(async move {
             let read = to_a_member(Sent::Read, || {
                 let (mut kv, key) = (kv.clone(), key.clone());
-                async move { kv.get(key, Some(GetOptions::new().with_count_only())).await }
+                async move { kv.get(key, Some(GetOptions::new().with_keys_only())).await }
             });
             let read = tokio::time::timeout(CATCH_UP_READ, read).await;
             let read = read.map_err(|_| StorageError::Unavailable("no member answers".into()))?;
-            Ok::<_, StorageError>(read.map_err(etcd_err)?.header().map_or(0, |h| h.revision()))
+            let read = read.map_err(etcd_err)?;
+            Ok::<_, StorageError>(read.kvs().first().map_or(0, |kv| kv.mod_revision()))
         })?;
         self.mirror.wait_for(revision)
     }
@@ -299,9 +407,15 @@ impl Etcd {
         [self.prefix.as_slice(), b"\0by"].concat()
     }
 
-    /// The put of this process's marker, one in each commit.
+    /// The put of this process's marker, one in each commit: its id and the commit's.
+    fn marker_of(&self, commit: u64) -> TxnOp {
+        let value = [self.mirror.writer, commit.to_be_bytes()].concat();
+        TxnOp::put(self.marker_key(), value, None::<PutOptions>)
+    }
+
+    /// The marker of a commit nobody waits for (a lease's records written again).
     fn marker(&self) -> TxnOp {
-        TxnOp::put(self.marker_key(), self.mirror.writer, None::<PutOptions>)
+        self.marker_of(0)
     }
 
     pub fn table_key(&self, table: &str, key: &[u8]) -> Vec<u8> {
@@ -345,7 +459,7 @@ impl Etcd {
         let kv = self.client.kv_client();
         let key = [self.prefix.as_slice(), b"\0ids"].concat();
         let revision = self.run(async move {
-            let put = to_a_member(Sent::Write, || {
+            let put = to_a_member(Sent::Repeatable, || {
                 let (mut kv, key) = (kv.clone(), key.clone());
                 async move { kv.put(key, [], None).await }
             });
@@ -403,26 +517,30 @@ impl Etcd {
 
     /// Commits `ops` if every key in `read` is still at its revision (0: absent); the
     /// revision committed at, or `None` if one changed (the copy is then at least as new).
-    pub fn commit(&self, read: &HashMap<Vec<u8>, i64>, mut ops: Vec<TxnOp>) -> Result<Option<i64>> {
-        if !ops.is_empty() {
-            ops.push(self.marker());
-        }
+    pub fn commit(&self, read: &HashMap<Vec<u8>, i64>, ops: Vec<TxnOp>) -> Result<Option<i64>> {
         let compares: Vec<Compare> = (read.iter())
             .map(|(key, revision)| Compare::mod_revision(key.clone(), CompareOp::Equal, *revision))
             .collect();
-        let kv = self.client.kv_client();
-        let txn = Txn::new().when(compares).and_then(ops);
-        let (succeeded, revision) = self.run(async move {
-            let answer = to_a_member(Sent::Write, || {
-                let (mut kv, txn) = (kv.clone(), txn.clone());
-                async move { kv.txn(txn).await }
-            });
-            let answer = answer.await.map_err(etcd_err)?;
-            Ok::<_, StorageError>((
-                answer.succeeded(),
-                answer.header().map_or(0, |h| h.revision()),
-            ))
-        })?;
+        let mut resent = 0;
+        let (succeeded, revision) = loop {
+            let id = self.next_commit.fetch_add(1, Ordering::SeqCst);
+            let mut ops = ops.clone();
+            if !ops.is_empty() {
+                ops.push(self.marker_of(id));
+            }
+            let txn = Txn::new().when(compares.clone()).and_then(ops);
+            let _pending = self.mirror.expect_commit(id);
+            match self.send(txn) {
+                Ok(answer) => break answer,
+                Err(InDoubt(why)) if resent < MAX_RESENT => match self.find_out(id, &why)? {
+                    Some(revision) => break (true, revision),
+                    // it was not made and never will be: sent again
+                    None => resent += 1,
+                },
+                Err(InDoubt(why)) => return Err(StorageError::Unavailable(why)),
+                Err(Failed(e)) => return Err(e),
+            }
+        };
         if succeeded {
             self.mirror.wait_for(revision)?;
             return Ok(Some(revision));
@@ -435,6 +553,72 @@ impl Etcd {
                     .any(|(key, seen)| copy.records.get(key).map_or(0, |(_, r)| *r) != *seen)
             })?;
         Ok(None)
+    }
+
+    /// Commits whose answer was lost since start: (found made, found not made and sent again).
+    pub fn lost_answers(&self) -> (u64, u64) {
+        let [made, not_made] = &self.lost_answers;
+        (
+            made.load(Ordering::Relaxed),
+            not_made.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Sends a transaction: whether it succeeded and at which revision; or why it failed,
+    /// telling apart an answer that leaves its outcome unknown (a connection that broke after
+    /// it was sent, no answer in time).
+    fn send(&self, txn: Txn) -> std::result::Result<(bool, i64), SendError> {
+        let kv = self.client.kv_client();
+        self.run(async move {
+            let answer = to_a_member(Sent::Write, || {
+                let (mut kv, txn) = (kv.clone(), txn.clone());
+                async move { kv.txn(txn).await }
+            });
+            match tokio::time::timeout(WRITE_ANSWER, answer).await {
+                Ok(Ok(answer)) => Ok((
+                    answer.succeeded(),
+                    answer.header().map_or(0, |h| h.revision()),
+                )),
+                Ok(Err(e)) if in_doubt(&e) => Err(InDoubt(e.to_string())),
+                Ok(Err(e)) => Err(Failed(etcd_err(e))),
+                Err(_) => Err(InDoubt(format!("no answer within {WRITE_ANSWER:?}"))),
+            }
+        })
+    }
+
+    /// Whether commit `id`, whose answer was lost (`why`), was made: once a member answers a
+    /// linearizable read again, the cluster has settled every write it will ever make of
+    /// those sent before, and this copy has caught up with it. Its revision if it was made;
+    /// `None` if it was not (and will not be). Unknown for `IN_DOUBT`: the error.
+    fn find_out(&self, id: u64, why: &str) -> Result<Option<i64>> {
+        let deadline = std::time::Instant::now() + IN_DOUBT;
+        let unknown =
+            || StorageError::Unavailable(format!("{why}; whether it was made is not known"));
+        loop {
+            match self.catch_up() {
+                Ok(()) => {
+                    let found = match self.mirror.seen(id) {
+                        Seen::At(revision) => Some(revision),
+                        Seen::Waiting => None,
+                        Seen::Unknown => return Err(unknown()),
+                    };
+                    self.lost_answers[usize::from(found.is_none())].fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        "an etcd write's answer was lost ({why}); it was {}",
+                        if found.is_some() {
+                            "made"
+                        } else {
+                            "not made, and is sent again"
+                        }
+                    );
+                    return Ok(found);
+                }
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(_) => return Err(unknown()),
+            }
+        }
     }
 
     /// Writes (`Some`) and removes (`None`) records unconditionally, `MAX_TXN_OPS` at a time
@@ -525,13 +709,51 @@ impl EtcdTx<'_> {
     }
 }
 
-/// Reads the prefix, then follows it until the watch ends.
+/// Why following the prefix stopped.
+enum Ended {
+    /// the watch's revision was compacted away, or the prefix could not be read: read it again
+    Reread(StorageError),
+    /// the watch was lost (its connection): resume it from the copy's revision
+    Lost(StorageError),
+}
+
+/// Reads the prefix (`reread`, or the first time), then follows it from the copy's revision
+/// until the watch ends.
 async fn follow_once(
     client: &Client,
     prefix: &[u8],
     mirror: &Mirror,
     first: &mut Option<std::sync::mpsc::Sender<Result<i64>>>,
-) -> Result<()> {
+    reread: bool,
+) -> std::result::Result<(), Ended> {
+    let revision = if reread || first.is_some() {
+        read_prefix(client, prefix, mirror, first)
+            .await
+            .map_err(Ended::Reread)?
+    } else {
+        mirror.copy.read().expect("mirror lock").revision
+    };
+    let watch = client.watch_client();
+    let started = to_a_member(Sent::Read, || {
+        let (mut watch, prefix) = (watch.clone(), prefix.to_vec());
+        let options = WatchOptions::new()
+            .with_prefix()
+            .with_start_revision(revision + 1);
+        async move { watch.watch(prefix, Some(options)).await }
+    });
+    let lost = |e| Ended::Lost(etcd_err(e));
+    let mut stream = started.await.map_err(lost)?;
+    follow_stream(&mut stream, prefix, mirror).await
+}
+
+/// The whole prefix into the copy; its revision. After the first read, the listener hears of
+/// a reset, and commits under way can no longer be told made or not.
+async fn read_prefix(
+    client: &Client,
+    prefix: &[u8],
+    mirror: &Mirror,
+    first: &mut Option<std::sync::mpsc::Sender<Result<i64>>>,
+) -> Result<i64> {
     let kv = client.kv_client();
     let read = to_a_member(Sent::Read, || {
         let mut kv = kv.clone();
@@ -555,33 +777,43 @@ async fn follow_once(
             let _ = first.send(Ok(revision));
         }
         None => {
+            mirror.lost_history();
             mirror.tell(Remote::Reset);
             mirror.reach(revision);
         }
     }
-    let watch = client.watch_client();
-    let started = to_a_member(Sent::Read, || {
-        let (mut watch, prefix) = (watch.clone(), prefix.to_vec());
-        let options = WatchOptions::new()
-            .with_prefix()
-            .with_start_revision(revision + 1);
-        async move { watch.watch(prefix, Some(options)).await }
-    });
-    let mut stream = started.await.map_err(etcd_err)?;
+    Ok(revision)
+}
+
+/// Takes what the watch brings into the copy, until it ends.
+async fn follow_stream(
+    stream: &mut etcd_client::WatchStream,
+    prefix: &[u8],
+    mirror: &Mirror,
+) -> std::result::Result<(), Ended> {
     let marker = [prefix, b"\0by"].concat();
-    while let Some(answer) = stream.message().await.map_err(etcd_err)? {
+    let lost = |e| Ended::Lost(etcd_err(e));
+    while let Some(answer) = stream.message().await.map_err(lost)? {
         if answer.canceled() || answer.compact_revision() > 0 {
-            return Err(StorageError::Etcd(format!(
+            return Err(Ended::Reread(StorageError::Etcd(format!(
                 "the watch was cancelled ({}; compacted at {})",
                 answer.cancel_reason(),
                 answer.compact_revision()
-            )));
+            ))));
+        }
+        if answer.created() {
+            // its revision is the cluster's now, ahead of the changes still to come from
+            // where the watch starts: nothing is reached yet
+            continue;
         }
         // the revisions this process committed (its marker is among their changes)
         let ours: BTreeSet<i64> = (answer.events().iter())
             .filter_map(|event| event.kv())
-            .filter(|kv| kv.key() == marker && kv.value() == mirror.writer)
-            .map(|kv| kv.mod_revision())
+            .filter(|kv| kv.key() == marker && kv.value().starts_with(&mirror.writer))
+            .map(|kv| {
+                mirror.seen_commit(&kv.value()[mirror.writer.len()..], kv.mod_revision());
+                kv.mod_revision()
+            })
             .collect();
         let remote = mirror.update(|copy| {
             let mut remote = Vec::new();
@@ -608,7 +840,9 @@ async fn follow_once(
         }
         mirror.reach(answer.header().map_or(0, |h| h.revision()));
     }
-    Err(StorageError::Etcd("the watch stream ended".into()))
+    Err(Ended::Lost(StorageError::Etcd(
+        "the watch stream ended".into(),
+    )))
 }
 
 /// A table's record that changed (`PREFIX TABLE / KEY`), or `None` for the backend's own
@@ -664,6 +898,8 @@ enum Sent {
     Read,
     /// sent again only when it never left: its member refused the connection
     Write,
+    /// a write that may be made twice (a new id): sent again whenever its answer was lost
+    Repeatable,
 }
 
 /// Sends a request until a member answers it (at most 20 times): the client spreads requests
@@ -676,17 +912,23 @@ async fn to_a_member<T, F: Future<Output = std::result::Result<T, etcd_client::E
 ) -> std::result::Result<T, etcd_client::Error> {
     let mut tries = 1;
     loop {
-        match send().await {
+        let answer = send().await;
+        let again = match &answer {
+            Ok(_) => false,
             Err(etcd_client::Error::GRpcStatus(status))
-                if tries < 20
-                    && status.code() == tonic::Code::Unavailable
-                    && (sent == Sent::Read || status.message().contains("connect error")) =>
+                if status.code() == tonic::Code::Unavailable =>
             {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                sent == Sent::Read
+                    || status.message().contains("connect error")
+                    || sent == Sent::Repeatable
             }
-            answer => return answer,
+            Err(e) => sent == Sent::Repeatable && in_doubt(e),
+        };
+        if !again || tries >= 20 {
+            return answer;
         }
+        tries += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
