@@ -1,7 +1,8 @@
 //! Moving a console to etcd, and backing it up there: `havip migrate` moves a sled console's
 //! records to an empty etcd prefix and verifies them (a console started on it lets the same
 //! admin in and shows the same records); a second move onto the same prefix is refused; a
-//! backup of the etcd console restores into a data directory, consistent.
+//! backup of the etcd console restores into a data directory, and into another etcd prefix
+//! (not one that holds a console), consistent either way.
 
 use std::process::{Command, Output};
 
@@ -84,5 +85,44 @@ fn a_sled_console_moves_to_etcd_verified_and_its_etcd_backup_restores() {
     let out = run(&restore, None);
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("(consistent)"), "{}", said(&out));
+    stop(console);
+
+    // ... and straight into another, empty etcd prefix, which a console then serves
+    let restore = [
+        "restore",
+        path(&backup_file),
+        "--etcd-prefix",
+        "/restored/",
+        "--secret-key-file",
+        key,
+    ];
+    let out = run(&restore, Some(&store));
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("under /restored/ (consistent)"),
+        "{}",
+        said(&out)
+    );
+    let out = run(&restore, Some(&store));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a prefix that holds a console: {}",
+        said(&out)
+    );
+    assert!(said(&out).contains("is not empty"), "{}", said(&out));
+    let (console, port) = serve_with(&[
+        "--store",
+        &store,
+        "--etcd-prefix",
+        "/restored/",
+        "--data-dir",
+        path(&dir.path().join("restored-replica")),
+        "--secret-key-file",
+        key,
+    ]);
+    let cookie = login(port);
+    let page = json(&http(port, "POST", "/api/network_page", &cookie, "").2);
+    assert!(page.to_string().contains("Default-VPC"), "{page}");
     stop(console);
 }

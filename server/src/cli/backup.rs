@@ -23,8 +23,23 @@ pub struct RestoreArgs {
     /// The backup file (`-` for standard input).
     pub file: PathBuf,
     /// A new, empty directory (no default: a restore never goes where a console may be).
-    #[arg(long, env = "HAVIP_DATA_DIR")]
-    pub data_dir: PathBuf,
+    #[arg(long, env = "HAVIP_DATA_DIR", required_unless_present = "store")]
+    pub data_dir: Option<PathBuf>,
+    /// Restore into etcd instead (`etcd://HOST:PORT[,...]`), under an `--etcd-prefix` that
+    /// holds nothing yet. (An etcd reached over TLS or with a user: restore into a directory,
+    /// then `havip migrate`.)
+    #[arg(long, env = "HAVIP_STORE")]
+    pub store: Option<String>,
+    #[arg(
+        long = "etcd-prefix",
+        env = "HAVIP_ETCD_PREFIX",
+        default_value = "/havip/"
+    )]
+    pub etcd_prefix: String,
+    /// With `--store etcd://…`: where the backup's sealing key goes, the file every replica
+    /// is given.
+    #[arg(long = "secret-key-file", env = "HAVIP_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
@@ -69,25 +84,53 @@ fn owner_only_if_a_file(out: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
 }
 
 pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
-    let records = if args.file.as_os_str() == "-" {
-        app::store::restore(&mut std::io::stdin().lock(), &args.data_dir)
+    let mut input: Box<dyn std::io::BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
         let file =
             std::fs::File::open(&args.file).with_context(|| args.file.display().to_string())?;
-        app::store::restore(&mut std::io::BufReader::new(file), &args.data_dir)
+        Box::new(std::io::BufReader::new(file))
+    };
+    let (records, target) = match args.store.as_deref() {
+        None | Some("sled") => {
+            let dir =
+                (args.data_dir.as_deref()).context("give --data-dir: a new, empty directory")?;
+            let records = app::store::restore(&mut input, dir);
+            (records, DataDir::sled(dir))
+        }
+        Some(store) => {
+            let key_file = (args.secret_key_file.clone()).context(
+                "give --secret-key-file: the file every replica will be given (the sealing key goes there)",
+            )?;
+            // (a store opened on etcd keeps nothing in its directory but a mode of 0700: a
+            // directory of this command's own, not a shared one)
+            let scratch =
+                std::env::temp_dir().join(format!("havip-restore-{}", std::process::id()));
+            let mut target = DataDir::sled(args.data_dir.as_deref().unwrap_or(&scratch));
+            (target.store, target.etcd_prefix) = (store.to_string(), args.etcd_prefix.clone());
+            target.secret_key_file = Some(key_file.clone());
+            let place = target.place()?;
+            let records = app::store::restore_to_etcd(&mut input, &place, &key_file);
+            (records, target)
+        }
+    };
+    let records = records.map_err(|e| anyhow::anyhow!(e.message))?;
+    let store = open_existing(&target)?;
+    let problems = finish(&store, store.check());
+    if args.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&target.dir);
     }
-    .map_err(|e| anyhow::anyhow!(e.message))?;
-    let store = open_existing(&super::DataDir::sled(&args.data_dir))?;
-    let problems = finish(&store, store.check())?;
+    let problems = problems?;
     anyhow::ensure!(
         problems.is_empty(),
         "restored, but inconsistent:\n{}",
         problems.join("\n")
     );
-    println!(
-        "restored {records} records into {} (consistent)",
-        args.data_dir.display()
-    );
+    let into = match &args.store {
+        Some(url) if url != "sled" => format!("{url} under {}", args.etcd_prefix),
+        _ => target.dir.display().to_string(),
+    };
+    println!("restored {records} records into {into} (consistent)");
     Ok(())
 }
 

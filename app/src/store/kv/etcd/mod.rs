@@ -40,12 +40,16 @@ const LEASE_TTL_S: i64 = 5;
 const CATCH_UP: Duration = Duration::from_secs(10);
 /// How long `catch_up` waits for the cluster's revision (a request waits for it).
 const CATCH_UP_READ: Duration = Duration::from_secs(1);
-/// How long a write waits for etcd's answer before its outcome is in doubt.
-const WRITE_ANSWER: Duration = Duration::from_secs(5);
+/// How long a write waits for etcd's answer before its outcome is in doubt. etcd answers in
+/// milliseconds; a write forwarded to a leader that died is answered only after etcd's own
+/// request timeout (7 s): finding out sooner (and sending it again if it was lost) keeps a
+/// leader's death a short stall.
+const WRITE_ANSWER: Duration = Duration::from_secs(1);
 /// How long a write whose answer was lost waits to find out whether it was made.
 const IN_DOUBT: Duration = Duration::from_secs(5);
-/// How many times a write found not made (its answer lost) is sent again.
-const MAX_RESENT: u32 = 3;
+/// How many copies of a write are sent at most (the first, and again after it was found
+/// not made).
+const MAX_RESENT: usize = 4;
 
 type Result<T> = std::result::Result<T, StorageError>;
 
@@ -521,27 +525,30 @@ impl Etcd {
         let compares: Vec<Compare> = (read.iter())
             .map(|(key, revision)| Compare::mod_revision(key.clone(), CompareOp::Equal, *revision))
             .collect();
-        let mut resent = 0;
-        let (succeeded, revision) = loop {
+        // every copy sent, each with its own id: each compares every key it writes, so at
+        // most one of them is made
+        let mut sent: Vec<Pending> = Vec::new();
+        let made = loop {
             let id = self.next_commit.fetch_add(1, Ordering::SeqCst);
             let mut ops = ops.clone();
             if !ops.is_empty() {
                 ops.push(self.marker_of(id));
             }
             let txn = Txn::new().when(compares.clone()).and_then(ops);
-            let _pending = self.mirror.expect_commit(id);
+            sent.push(self.mirror.expect_commit(id));
             match self.send(txn) {
-                Ok(answer) => break answer,
-                Err(InDoubt(why)) if resent < MAX_RESENT => match self.find_out(id, &why)? {
-                    Some(revision) => break (true, revision),
+                Ok((true, revision)) => break Some(revision),
+                Ok((false, _)) => break None,
+                Err(InDoubt(why)) if sent.len() <= MAX_RESENT => match self.find_out(id, &why)? {
+                    Some(revision) => break Some(revision),
                     // it was not made and never will be: sent again
-                    None => resent += 1,
+                    None => continue,
                 },
                 Err(InDoubt(why)) => return Err(StorageError::Unavailable(why)),
                 Err(Failed(e)) => return Err(e),
             }
         };
-        if succeeded {
+        if let Some(revision) = made {
             self.mirror.wait_for(revision)?;
             return Ok(Some(revision));
         }
@@ -552,7 +559,13 @@ impl Etcd {
                 (read.iter())
                     .any(|(key, seen)| copy.records.get(key).map_or(0, |(_, r)| *r) != *seen)
             })?;
-        Ok(None)
+        // ... which may be an earlier copy of this very commit, made after all (its answer
+        // was slow, not lost): then it is done
+        let earlier = sent.iter().find_map(|p| match self.mirror.seen(p.1) {
+            Seen::At(revision) => Some(revision),
+            _ => None,
+        });
+        Ok(earlier)
     }
 
     /// Commits whose answer was lost since start: (found made, found not made and sent again).
@@ -912,7 +925,17 @@ async fn to_a_member<T, F: Future<Output = std::result::Result<T, etcd_client::E
 ) -> std::result::Result<T, etcd_client::Error> {
     let mut tries = 1;
     loop {
-        let answer = send().await;
+        let answer = match sent {
+            // (one that may be made twice need not wait for an answer that may never come: a
+            // member whose leader died answers only after etcd's request timeout, 7 s)
+            Sent::Repeatable => match tokio::time::timeout(WRITE_ANSWER, send()).await {
+                Ok(answer) => answer,
+                Err(_) => Err(etcd_client::Error::GRpcStatus(
+                    tonic::Status::deadline_exceeded(format!("no answer within {WRITE_ANSWER:?}")),
+                )),
+            },
+            _ => send().await,
+        };
         let again = match &answer {
             Ok(_) => false,
             Err(etcd_client::Error::GRpcStatus(status))
