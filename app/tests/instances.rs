@@ -35,7 +35,7 @@ async fn register(store: &Store, name: &str, subnet: &SubnetId, mac: &str, ip: &
 #[tokio::test]
 async fn registering_an_instance_validates_mac_and_primary_ip() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = common::open_store(dir.path(), StoreConfig::default());
     let (_, vpc, subnet) = seeded(&store);
     let vip = store
         .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
@@ -134,13 +134,13 @@ async fn registering_an_instance_validates_mac_and_primary_ip() {
 async fn a_registered_primary_ip_is_in_use_for_havips_until_deregistered() {
     let dir = tempfile::tempdir().unwrap();
     let (vpc, subnet, web1) = {
-        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        let store = common::open_store(dir.path(), StoreConfig::default());
         let (_, vpc, subnet) = seeded(&store);
         let web1 = register(&store, "web-1", &subnet, "52:54:00:00:00:01", "172.16.16.2").await;
         (vpc, subnet, web1)
     };
     // after a reopen the address map is rebuilt with the ENI's address in it
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = common::open_store(dir.path(), StoreConfig::default());
     let manual = store
         .create_havip(request(
             &store,
@@ -175,7 +175,7 @@ async fn a_registered_primary_ip_is_in_use_for_havips_until_deregistered() {
 #[tokio::test]
 async fn discovered_stations_are_the_unregistered_hosts() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = common::open_store(dir.path(), StoreConfig::default());
     let (_, vpc, subnet) = seeded(&store);
     let vip = store
         .create_havip(request(&store, &vpc, &subnet, "vip", IpChoice::Automatic))
@@ -235,7 +235,7 @@ async fn discovered_stations_are_the_unregistered_hosts() {
 #[tokio::test]
 async fn allowed_holders_keep_outsiders_from_holding_the_havip() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let store = common::open_store(dir.path(), StoreConfig::default());
     let (_, vpc, subnet) = seeded(&store);
     let other_subnet = store
         .network_view(&store.vpc(&vpc).unwrap().region_id)

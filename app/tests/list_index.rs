@@ -15,7 +15,7 @@ fn open(dir: &tempfile::TempDir) -> Store {
         havip_quota_per_vpc: 1000,
         ..Default::default()
     };
-    Store::open(dir.path(), config).unwrap()
+    common::open_store(dir.path(), config)
 }
 
 fn query(edit: impl FnOnce(&mut ListQuery)) -> ListQuery {

@@ -1,4 +1,5 @@
-//! The store against a real sled database in a temporary directory.
+//! The store against a real sled database in a temporary directory, and (with
+//! `HAVIP_TEST_STORE=etcd`) the same rules on etcd; the tests of sled's own files run on sled.
 
 use app::domain::error::ErrorKind;
 use app::domain::model::IpChoice;
@@ -7,17 +8,23 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 mod common;
-use common::{request, seeded};
+use common::{open_store, request, seeded};
 
 fn open(dir: &tempfile::TempDir, quota: u32) -> Store {
-    Store::open(
-        dir.path(),
-        StoreConfig {
-            havip_quota_per_vpc: quota,
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    let config = StoreConfig {
+        havip_quota_per_vpc: quota,
+        ..Default::default()
+    };
+    open_store(dir.path(), config)
+}
+
+/// On sled whatever the backend of the run: for the tests of sled's own files.
+fn open_sled(dir: &tempfile::TempDir, quota: u32) -> Store {
+    let config = StoreConfig {
+        havip_quota_per_vpc: quota,
+        ..Default::default()
+    };
+    Store::open(dir.path(), config).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -482,7 +489,7 @@ async fn the_consistency_check_finds_every_damaged_index() {
 async fn a_damaged_database_is_refused_not_replaced_by_a_fresh_one() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = open(&dir, 10);
+        let store = open_sled(&dir, 10);
         store
             .create_user(
                 "alice",
@@ -574,7 +581,7 @@ async fn a_backup_restores_every_record_and_a_used_directory_is_refused() {
 #[tokio::test]
 async fn a_clean_stop_saves_the_audit_count_and_a_crash_makes_the_next_start_count() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir, 10);
+    let store = open_sled(&dir, 10);
     let (_, vpc, subnet) = seeded(&store);
     for name in ["a", "b", "c"] {
         store
@@ -594,10 +601,10 @@ async fn a_clean_stop_saves_the_audit_count_and_a_crash_makes_the_next_start_cou
     store.flush_now().unwrap();
     drop(store);
 
-    let store = open(&dir, 10);
+    let store = open_sled(&dir, 10);
     assert_eq!(store.audit_len(), counted, "the saved count, read once");
     drop(store); // as a crash would: nothing saved
 
-    let store = open(&dir, 10);
+    let store = open_sled(&dir, 10);
     assert_eq!(store.audit_len(), counted + 1, "counted again");
 }

@@ -344,7 +344,12 @@ impl Etcd {
             let mut pause = Duration::from_millis(200);
             let mut reread = true;
             loop {
+                let following = std::time::Instant::now();
                 let outcome = follow_once(&client, &prefix, &mirror, &mut first, reread).await;
+                if following.elapsed() > Duration::from_secs(30) {
+                    // (it followed for a while: a new loss is not one of a series)
+                    pause = Duration::from_millis(200);
+                }
                 let (e, again) = match outcome {
                     Ok(()) => continue,
                     Err(Ended::Reread(e)) => (e, true),
