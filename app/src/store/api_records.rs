@@ -35,15 +35,9 @@ impl Store {
 
     /// Forgets the signatures whose window ended before `now` (Unix seconds); how many.
     pub fn forget_old_signatures(&self, now: i64) -> Result<usize, ApiError> {
-        let table = &self.inner.signatures;
-        let mut forgotten = 0;
-        for entry in table.iter() {
-            let (digest, until) = entry.map_err(db_err)?;
-            if be_i64(&until) <= now && table.remove_if(&digest, &until).map_err(db_err)? {
-                forgotten += 1;
-            }
-        }
-        Ok(forgotten)
+        (self.inner.signatures)
+            .remove_ended(|until| be_i64(until) <= now)
+            .map_err(db_err)
     }
 }
 
@@ -67,15 +61,9 @@ impl Store {
 
     /// Forgets tasks handed out over a day before `now` (unix ms); how many.
     pub fn forget_old_api_tasks(&self, now: u64) -> Result<usize, ApiError> {
-        let table = &self.inner.api_tasks;
-        let mut forgotten = 0;
-        for entry in table.iter() {
-            let (id, at) = entry.map_err(db_err)?;
-            if now.saturating_sub(be_u64(&at)) >= TASK_KEPT_MS {
-                forgotten += usize::from(table.remove_if(&id, &at).map_err(db_err)?);
-            }
-        }
-        Ok(forgotten)
+        (self.inner.api_tasks)
+            .remove_ended(|at| now.saturating_sub(be_u64(at)) >= TASK_KEPT_MS)
+            .map_err(db_err)
     }
 }
 

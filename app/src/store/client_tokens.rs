@@ -78,17 +78,11 @@ impl Store {
         }))
     }
 
-    /// Tokens older than a day are forgotten, a few at a time; a token claimed again meanwhile
-    /// (its record changed) stays.
-    pub(super) fn forget_old_client_tokens(&self) -> Result<(), ApiError> {
-        let now = now_ms();
-        let tree = &self.inner.client_tokens;
-        for entry in tree.iter().take(64) {
-            let (k, v) = entry.map_err(db_err)?;
-            if decode::<TokenRecord>(&v).map_or(true, |t| !t.fresh(now)) {
-                tree.remove_if(&k, &v).map_err(db_err)?;
-            }
-        }
-        Ok(())
+    /// Forgets the tokens used over a day before `now` (the leading replica's sweep; a token
+    /// claimed again meanwhile stays); how many.
+    pub fn forget_old_client_tokens(&self, now: u64) -> Result<usize, ApiError> {
+        (self.inner.client_tokens)
+            .remove_ended(|v| decode::<TokenRecord>(v).map_or(true, |t| !t.fresh(now)))
+            .map_err(db_err)
     }
 }

@@ -151,9 +151,6 @@ impl Store {
                         havip_id: havip.id.clone(),
                         subnet_id: havip.subnet_id.clone(),
                     });
-                    if token.is_some() {
-                        self.forget_old_client_tokens()?;
-                    }
                     return Ok(Created::New(Box::new(havip)));
                 }
                 // the index had it although memory did not: memory now knows; try the next one

@@ -122,13 +122,13 @@ impl Store {
     /// `max_keys` (the leading replica's sweep); how many.
     pub fn forget_old_login_failures(&self, now: u64, max_keys: usize) -> Result<usize, ApiError> {
         let table = &self.inner.login_failures;
+        let ended = |value: &[u8]| decode::<Failures>(value).map_or(true, |f| f.forgotten(now));
+        let mut forgotten = table.remove_ended(ended).map_err(db_err)?;
         let mut kept = vec![];
-        let mut forgotten = 0;
         for entry in table.iter() {
             let (key, value) = entry.map_err(db_err)?;
-            match decode::<Failures>(&value) {
-                Ok(f) if !f.forgotten(now) => kept.push((f.last, key, value)),
-                _ => forgotten += usize::from(table.remove_if(&key, &value).map_err(db_err)?),
+            if let Ok(f) = decode::<Failures>(&value) {
+                kept.push((f.last, key, value));
             }
         }
         kept.sort_by_key(|(last, ..)| *last);

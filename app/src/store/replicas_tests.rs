@@ -251,6 +251,13 @@ async fn a_client_token_retried_on_two_replicas_at_once_makes_one_havip() {
     }
     b.create_havip(request(&at, "plain".into())).await.unwrap();
     assert_eq!(listed(&a, &at.0).len(), 11);
+    // the leader's sweep forgets the ten tokens once their day is over, not before
+    let now = super::now_ms();
+    assert_eq!(a.forget_old_client_tokens(now).unwrap(), 0);
+    assert_eq!(
+        a.forget_old_client_tokens(now + 25 * 3600 * 1000).unwrap(),
+        10
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,16 +134,9 @@ impl Store {
     /// Removes the sessions that ended by time (the leading replica's sweep; a session used
     /// again is removed on that use anyway); how many.
     pub fn forget_expired_sessions(&self, now: u64) -> Result<usize, ApiError> {
-        let sessions = &self.inner.sessions;
-        let mut forgotten = 0;
-        for entry in sessions.iter() {
-            let (key, value) = entry.map_err(db_err)?;
-            let ended = decode::<Session>(&value).map_or(true, |s| self.expired(&s, now));
-            if ended && sessions.remove_if(&key, &value).map_err(db_err)? {
-                forgotten += 1;
-            }
-        }
-        Ok(forgotten)
+        (self.inner.sessions)
+            .remove_ended(|value| decode::<Session>(value).map_or(true, |s| self.expired(&s, now)))
+            .map_err(db_err)
     }
 
     /// Moves a session's start (and last use) `by_ms` into the past, as if it had begun then:

@@ -1,6 +1,6 @@
 //! The work one replica does for all, while it leads (see `Store::leading`): alert
 //! deliveries and the sweeps (the audit log's trimming; accepted API signatures and login
-//! failures past their window; stations not seen for a while; sessions ended by time; old API tasks). On
+//! failures past their window; stations not seen for a while; sessions ended by time; old API tasks and client tokens). On
 //! sled the one process leads from the start.
 
 use app::store::Store;
@@ -43,7 +43,7 @@ const STATION_SWEEPS: u32 = 30;
 
 /// Trims the audit log to its limit (the other replicas' records included), forgets API
 /// signatures whose window ended and login failures past theirs, and every five minutes, stations nobody has seen for the
-/// configured time, sessions that ended by time and API tasks over a day old.
+/// configured time, sessions that ended by time, and API tasks and client tokens over a day old.
 async fn sweep(store: Store) {
     let mut every = tokio::time::interval(SWEEP);
     for round in 0u32.. {
@@ -80,5 +80,8 @@ fn sweep_once(store: &Store, round: u32) {
     }
     if let Err(e) = store.forget_old_api_tasks(now) {
         tracing::warn!("forgetting old API tasks: {e}");
+    }
+    if let Err(e) = store.forget_old_client_tokens(now) {
+        tracing::warn!("forgetting old API client tokens: {e}");
     }
 }

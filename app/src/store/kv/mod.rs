@@ -311,6 +311,19 @@ impl Table {
         }
     }
 
+    /// Removes every record whose value `ended` says is over (each only if it is still that
+    /// value when removed: a record written again meanwhile stays); how many.
+    pub fn remove_ended(&self, ended: impl Fn(&[u8]) -> bool) -> Result<usize> {
+        let mut removed = 0;
+        for entry in self.iter() {
+            let (key, value) = entry?;
+            if ended(&value) && self.remove_if(&key, &value)? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes the record only if it still is `expected`; false if it was not.
     pub fn remove_if(&self, key: impl AsRef<[u8]>, expected: &[u8]) -> Result<bool> {
         match &self.place {
