@@ -93,8 +93,14 @@ if [ "$want_test" = 1 ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$wanted"
     cp "$wanted" "$venv/requirements.txt"
   fi
-  if [ ! -d "$here/end2end/node_modules/@playwright/test" ]; then
-    log "installing end2end npm packages"
+  # each package of end2end/package.json (Playwright, and the OpenID provider of the single
+  # sign-on tests), installed from its lock when one is missing
+  missing=$(cd "$here/end2end" && node -e '
+    const fs = require("fs");
+    const wanted = Object.keys(require("./package.json").devDependencies);
+    console.log(wanted.filter((p) => !fs.existsSync(`node_modules/${p}/package.json`)).join(" "));')
+  if [ -n "$missing" ]; then
+    log "installing end2end npm packages ($missing missing)"
     (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 fi

@@ -53,10 +53,20 @@ fn content_security_policy() {
     ) else {
         return;
     };
+    // logging out of a single sign-on sends the browser on to the identity provider
+    let form_targets = use_context::<domain::sso::FormTargets>()
+        .map(|targets| {
+            targets
+                .0
+                .iter()
+                .map(|t| format!(" {t}"))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'{form_targets}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
@@ -105,6 +115,10 @@ pub fn hydrate() {
             .await
             .forget();
         _ = body.set_attribute("data-hydrated", "");
-        ui::live::start();
+        // the login and set-up pages have nothing live (and no session to open it with)
+        let path = window().location().pathname().unwrap_or_default();
+        if !matches!(path.as_str(), "/login" | "/setup") {
+            ui::live::start();
+        }
     });
 }

@@ -10,7 +10,7 @@ export async function open(page: Page, path: string) {
 export async function logIn(page: Page, name: string, password: string) {
   await page.getByLabel("User name").fill(name);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
 }
 
 export function row(page: Page, text: string) {

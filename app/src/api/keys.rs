@@ -33,6 +33,14 @@ pub async fn create_api_key(password: Option<String>) -> Result<CreatedApiKey, A
     let password = password.unwrap_or_default();
     // a password given is always checked; none is needed right after logging in
     if !password.is_empty() || !logged_in_recently() {
+        // a user of single sign-on has no password here: they prove themselves by logging in
+        // again at their provider
+        if store.user(&me.user)?.is_some_and(|u| u.sso.is_some()) {
+            return Err(ApiError::invalid(
+                "password",
+                "Log in again with single sign-on: you logged in more than 5 minutes ago.",
+            ));
+        }
         if password.is_empty() {
             return Err(ApiError::invalid(
                 "password",

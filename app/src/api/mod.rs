@@ -14,6 +14,7 @@ pub mod havips;
 pub mod instances;
 pub mod keys;
 pub mod live;
+pub mod login;
 pub mod network;
 pub mod roles;
 pub mod users;

@@ -14,6 +14,7 @@ pub async fn users_page() -> Result<Vec<UserRow>, ApiError> {
         .map(|u| {
             Ok(UserRow {
                 sessions: store.sessions_of(&u.name)? as u32,
+                sso_issuer: u.sso.map(|sso| sso.issuer),
                 name: u.name,
                 role: u.role,
                 disabled: u.disabled,

@@ -16,6 +16,7 @@ pub mod mac;
 pub mod model;
 pub mod name;
 pub mod pages;
+pub mod sso;
 pub mod timeline;
 pub mod vrrp;
 

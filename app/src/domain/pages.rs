@@ -289,6 +289,20 @@ pub struct UserRow {
     pub created: u64,
     /// sessions open now
     pub sessions: u32,
+    /// the identity provider (its issuer) of a user made by single sign-on; None for a local
+    /// user, who logs in with a password
+    #[serde(default)]
+    pub sso_issuer: Option<String>,
+}
+
+impl UserRow {
+    /// Where the user comes from, as the Users page says it.
+    pub fn source(&self) -> String {
+        match &self.sso_issuer {
+            Some(issuer) => format!("Single sign-on ({issuer})"),
+            None => "Local".to_string(),
+        }
+    }
 }
 
 /// An API key as its owner sees it in the list (the SecretKey is shown only when created).

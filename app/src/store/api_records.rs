@@ -5,7 +5,9 @@
 //! - the tasks handed out (the RequestIds of asynchronous actions), for `DescribeTaskResult`
 //!   on any replica, kept a day.
 //!
-//! The leading replica forgets both when their time is over.
+//! - the `state`s of single sign-ons that came back, with the signatures: each is used once.
+//!
+//! The leading replica forgets them all when their time is over.
 
 use super::kv::{Abort, Transactional};
 use super::{db_err, finish, Store};
@@ -31,6 +33,20 @@ impl Store {
             Ok::<_, Abort<ApiError>>(true)
         });
         finish(result)
+    }
+
+    /// Records the `state` of a single sign-on that came back (as a digest, in the same table
+    /// as signatures: one use each, on every replica) until `forget_after` (Unix seconds):
+    /// false when it came back before.
+    pub fn first_use_of_login_state(
+        &self,
+        state: &str,
+        forget_after: i64,
+        now: i64,
+    ) -> Result<bool, ApiError> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(format!("sso state\n{state}")).into();
+        self.first_use_of_signature(&digest, forget_after, now)
     }
 
     /// Forgets the signatures whose window ended before `now` (Unix seconds); how many.

@@ -40,6 +40,7 @@ mod replicas;
 mod replicas_tests;
 mod sessions;
 mod space;
+mod sso_users;
 mod test_etcd;
 mod users;
 mod vrrp;
@@ -65,9 +66,10 @@ pub use open_error::OpenError;
 pub use presence::{Connected, Presence};
 pub use sessions::MAX_SESSIONS_PER_USER;
 pub use space::DEFAULT_MIN_FREE_BYTES;
+pub use sso_users::SsoPerson;
 #[doc(hidden)]
 pub use test_etcd::TestEtcd;
-pub use users::User;
+pub use users::{SsoIdentity, User};
 
 use crate::domain::binding::BindingState;
 use crate::domain::error::ApiError;

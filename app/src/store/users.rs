@@ -6,6 +6,7 @@ use super::{db_err, decode, encode, finish, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
 use crate::domain::auth::{check_password, check_user_name, Principal, Role};
 use crate::domain::error::ApiError;
+use crate::domain::sso::LocalLogin;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
@@ -19,10 +20,22 @@ pub struct User {
     pub created: u64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub password_hash: String,
+    /// who this user is at the identity provider, for a user made by single sign-on (who has
+    /// no local password)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoIdentity>,
+}
+
+/// A person at an OpenID provider: its issuer and their subject there (`iss`, `sub`), which
+/// together never change or pass to someone else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoIdentity {
+    pub issuer: String,
+    pub subject: String,
 }
 
 /// A user as the audit log shows it: without the password hash.
-fn user_snapshot(user: &User) -> Option<serde_json::Value> {
+pub(super) fn user_snapshot(user: &User) -> Option<serde_json::Value> {
     super::audit::snapshot_without(user, &["password_hash"])
 }
 
@@ -126,6 +139,7 @@ impl Store {
             disabled: false,
             created: now_ms(),
             password_hash,
+            sso: None,
         };
         let note = self.note("user.create", user_object(&name))?;
         let tables = (&self.inner.users, &self.inner.audit, &self.inner.meta);
@@ -170,6 +184,11 @@ impl Store {
                 return Err(Abort::Abort(ApiError::not_found("User", &name)));
             };
             let mut user: User = decode(&bytes).map_err(Abort::Abort)?;
+            if user.sso.is_some() {
+                return Err(Abort::Abort(ApiError::conflict(format!(
+                    "{name} logs in with single sign-on and has no local password."
+                ))));
+            }
             user.password_hash = hash.clone();
             users.insert(name.as_bytes(), encode(&user))?;
             note.write(audit, None, user_snapshot(&user))?;
@@ -198,6 +217,20 @@ impl Store {
         password: &str,
         client: Option<std::net::IpAddr>,
     ) -> Result<(Principal, String), ApiError> {
+        self.local_login(name, password, client, LocalLogin::All)
+            .await
+    }
+
+    /// `login`, for the local users `local` allows: any other user, even with the right
+    /// password, gets the same answer as a wrong one (the login page says who may log in
+    /// locally), and the audit log says why.
+    pub async fn local_login(
+        &self,
+        name: &str,
+        password: &str,
+        client: Option<std::net::IpAddr>,
+        local: LocalLogin,
+    ) -> Result<(Principal, String), ApiError> {
         let name = name.trim().to_ascii_lowercase();
         let user = self.user(&name)?;
         let password = password.to_string();
@@ -214,16 +247,28 @@ impl Store {
             .map_err(db_err)?
         };
         let user = match user {
-            Some(u) if matched && !u.disabled => u,
-            _ => {
-                self.acting(Actor::user(&name, client)).record(
-                    "login.failed",
-                    user_object(&name),
-                    None,
-                )?;
+            Some(u) if matched && !u.disabled && local.allows(u.role) => u,
+            other => {
+                let action = match other {
+                    Some(u) if matched && !u.disabled => "login.local_refused",
+                    _ => "login.failed",
+                };
+                self.acting(Actor::user(&name, client))
+                    .record(action, user_object(&name), None)?;
                 return Err(ApiError::unauthorized("Wrong user name or password."));
             }
         };
+        self.start_session(&user, client, "login", None).await
+    }
+
+    /// Starts a session of `user` (recorded as `action`, with `detail`): its token.
+    pub(super) async fn start_session(
+        &self,
+        user: &User,
+        client: Option<std::net::IpAddr>,
+        action: &str,
+        detail: Option<serde_json::Value>,
+    ) -> Result<(Principal, String), ApiError> {
         let now = now_ms();
         let token = format!(
             "hvs_{:032x}{:032x}",
@@ -237,10 +282,10 @@ impl Store {
         };
         let note = self
             .acting(Actor::user(&user.name, client))
-            .note("login", user_object(&user.name))?;
+            .note(action, user_object(&user.name))?;
         let result = (&self.inner.sessions, &self.inner.audit).transaction(|(sessions, audit)| {
             sessions.insert(sha256_hex(&token).as_bytes(), encode(&session))?;
-            note.write(audit, None, None)?;
+            note.write(audit, None, detail.clone())?;
             Ok::<_, Abort<ApiError>>(())
         });
         finish(result)?;
@@ -250,7 +295,7 @@ impl Store {
         self.publish(super::StoreChange::Users);
         Ok((
             Principal {
-                user: user.name,
+                user: user.name.clone(),
                 role: user.role,
             },
             token,

@@ -14,36 +14,20 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = use_live();
-    let me = crate::ui::first_load::FirstLoad::new(|| (), |_| crate::api::whoami());
+    // the login and set-up pages are for people not logged in: no console links (each would
+    // lead only back to the login), no user, no live badge
+    let location = leptos_router::hooks::use_location();
+    let outside = Memo::new(move |_| {
+        location
+            .pathname
+            .with(|p| matches!(p.as_str(), "/login" | "/setup"))
+    });
     view! {
         <header class="topbar">
             <span class="brand">"HAVIP console"</span>
-            <nav>
-                <A href="/">"HAVIP"</A>
-                <A href="/networks">"VPCs & subnets"</A>
-                <A href="/instances">"Instances"</A>
-                <A href="/eips">"EIPs"</A>
-                <A href="/agents">"Agents"</A>
-                <A href="/keys">"API keys"</A>
-                <span class="needs-admin"><A href="/users">"Users"</A></span>
-                <span class="needs-admin"><A href="/audit">"Audit"</A></span>
-                <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
-            </nav>
-            {loaded(me, || (), move |result| {
-                result.ok().map(|p| view! {
-                    <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
-                    <form method="post" action="/logout" class="logout">
-                        <button id="logout" class="link" type="submit">"Log out"</button>
-                    </form>
-                })
-            })}
-            <span
-                id="live-indicator"
-                class=move || if live.connected.get() { "live up" } else { "live down" }
-                title="Live updates from the server"
-            >
-                {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
-            </span>
+            <Show when=move || !outside.get()>
+                <ConsoleBar/>
+            </Show>
         </header>
         // a strip of its own under the bar: inside it, the notice squeezed the links onto two lines
         <Show when=move || live.outdated.get()>
@@ -53,6 +37,41 @@ pub fn TopBar() -> impl IntoView {
                 " to use the new version."
             </p>
         </Show>
+    }
+}
+
+/// The top bar of a logged-in person: the console's pages, who they are, the live badge.
+#[component]
+fn ConsoleBar() -> impl IntoView {
+    let live = use_live();
+    let me = crate::ui::first_load::FirstLoad::new(|| (), |_| crate::api::whoami());
+    view! {
+        <nav>
+            <A href="/">"HAVIP"</A>
+            <A href="/networks">"VPCs & subnets"</A>
+            <A href="/instances">"Instances"</A>
+            <A href="/eips">"EIPs"</A>
+            <A href="/agents">"Agents"</A>
+            <A href="/keys">"API keys"</A>
+            <span class="needs-admin"><A href="/users">"Users"</A></span>
+            <span class="needs-admin"><A href="/audit">"Audit"</A></span>
+            <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
+        </nav>
+        {loaded(me, || (), move |result| {
+            result.ok().map(|p| view! {
+                <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
+                <form method="post" action="/logout" class="logout">
+                    <button id="logout" class="link" type="submit">"Log out"</button>
+                </form>
+            })
+        })}
+        <span
+            id="live-indicator"
+            class=move || if live.connected.get() { "live up" } else { "live down" }
+            title="Live updates from the server"
+        >
+            {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
+        </span>
     }
 }
 

@@ -18,4 +18,5 @@ pub mod refusal;
 pub mod request_log;
 pub mod rest;
 pub mod serve;
+pub mod sso;
 pub mod work_done_once;

@@ -84,6 +84,9 @@ pub struct ServeArgs {
     #[arg(long, env = "HAVIP_MAX_CONNECTIONS", default_value_t = crate::console::listener::DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// Single sign-on with an OpenID Connect provider, and local logins.
+    #[command(flatten)]
+    pub logins: crate::console::sso::OidcArgs,
 }
 
 /// An address or a CIDR: `10.0.0.5` is `10.0.0.5/32`.
@@ -130,9 +133,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
         anyhow::bail!("--metrics-token must be at least 16 characters");
     }
+    let sso = (args.logins).sso(
+        args.public_url.as_ref(),
+        store.derived_key("sso login state"),
+    )?;
     let (access, setup_code) =
         Access::new(store.clone(), tls.is_some()).map_err(|e| anyhow::anyhow!(e.message))?;
     let access = access
+        .with_logins(sso, args.logins.local_login)
         .with_metrics_token(args.metrics_token.clone())
         .with_public_url(args.public_url.as_ref())
         .with_trusted_proxies(args.trusted_proxy.clone());
@@ -143,6 +151,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         crate::logs::announce!("agents also accepted on unix:{}", path.display());
         let agents = agent_router(store.clone());
         tokio::spawn(async move { axum::serve(unix, agents.into_make_service()).await });
+    }
+    if let Some(sso) = &access.sso {
+        sso.discover_in_background();
+        crate::logs::announce!("single sign-on with {}", sso.name);
     }
     tokio::spawn(crate::console::work_done_once::run(store.clone()));
     tokio::spawn(give_back_memory_now_and_then());
@@ -279,8 +291,14 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let store = store.clone();
+        let access = access.clone();
         move || {
             provide_context(store.clone());
+            // what the login page offers, and where logging out may send the browser
+            provide_context(access.login_options());
+            if let Some(sso) = &access.sso {
+                provide_context(app::domain::sso::FormTargets(sso.origins()));
+            }
             // the chunks of the page's lazy route are named in the page's <head> (preloads)
             if let Some(manifest) = crate::console::assets::split_manifest() {
                 provide_context(manifest);
@@ -301,6 +319,7 @@ pub fn router(store: Store, listen: SocketAddr, access: Access) -> Router {
         .merge(crate::console::metrics::routes(store.clone()))
         .merge(crate::console::rest::routes(store))
         .merge(crate::console::login::routes(access.clone()))
+        .merge(crate::console::sso::routes(access.clone()))
         .layer(axum::middleware::from_fn_with_state(
             access,
             crate::console::access::guard,

@@ -1,9 +1,14 @@
-//! The login page and the first start's set-up page. Both are plain HTML forms posted to the
-//! server (`POST /login`, `POST /setup`), so they work before the page is hydrated; the server
-//! answers with the session cookie and a redirect, or back here with `?error=`.
+//! The login page and the first start's set-up page. Both are plain HTML forms sent to the
+//! server (`POST /login`, `POST /setup`, and `GET /login/sso` to log in with the identity
+//! provider), so they work before the page is hydrated; the server answers with the session
+//! cookie and a redirect, or back here with `?error=`.
 
+use crate::api::login::login_offers;
 use crate::domain::auth::{check_password, check_user_name};
+use crate::domain::sso::LocalLogin;
 use crate::ui::components::FieldError;
+use crate::ui::first_load::FirstLoad;
+use crate::ui::loading::loaded;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -16,18 +21,37 @@ fn query(key: &'static str) -> Memo<Option<String>> {
 pub fn LoginPage() -> impl IntoView {
     let error = query("error");
     let next = query("next");
+    let next = move || next.get().unwrap_or_else(|| "/".into());
+    let options = FirstLoad::new(|| (), |_| login_offers());
     view! {
         <section class="card narrow" id="login">
             <h1>"Log in"</h1>
-            <form method="post" action="/login" class="form">
-                <input type="hidden" name="next" value=move || next.get().unwrap_or_else(|| "/".into())/>
-                <label for="login-name">"User name"</label>
-                <input id="login-name" name="name" type="text" autocomplete="username" required/>
-                <label for="login-password">"Password"</label>
-                <input id="login-password" name="password" type="password" autocomplete="current-password" required/>
-                <span></span>
-                <button id="login-ok" class="primary" type="submit">"Log in"</button>
-            </form>
+            {loaded(options, || (), move |result| {
+                let options = result.unwrap_or_default();
+                view! {
+                    {options.sso.map(|provider| view! {
+                        // a plain GET form: it works before the page is hydrated
+                        <form method="get" action="/login/sso" class="sso">
+                            <input type="hidden" name="next" value=next/>
+                            <button id="sso-login" class="primary" type="submit">{format!("Log in with {provider}")}</button>
+                        </form>
+                    })}
+                    {(options.local == LocalLogin::AdminsOnly).then(|| view! {
+                        <p class="hint" id="local-admins-only">"Local logins: administrators only."</p>
+                    })}
+                    {(options.local != LocalLogin::Off).then(|| view! {
+                        <form method="post" action="/login" class="form">
+                            <input type="hidden" name="next" value=next/>
+                            <label for="login-name">"User name"</label>
+                            <input id="login-name" name="name" type="text" autocomplete="username" required/>
+                            <label for="login-password">"Password"</label>
+                            <input id="login-password" name="password" type="password" autocomplete="current-password" required/>
+                            <span></span>
+                            <button id="login-ok" class="primary" type="submit">"Log in"</button>
+                        </form>
+                    })}
+                }
+            })}
             <FieldError message=Signal::derive(move || error.get()) id="login-error"/>
         </section>
     }

@@ -47,7 +47,7 @@ pub fn UsersPage() -> impl IntoView {
         <div class="page-head"><h1>"Users"</h1></div>
         {page_view(data.first, move |_| view! {
             <table class="list" id="user-table">
-                <thead><tr><th>"Name"</th><th>"Role"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Source"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
                 <tbody>
                     <For each=move || users.get() key=|u| u.name.clone() children=move |u| user_row(u.name, users, actions)/>
                 </tbody>
@@ -68,6 +68,8 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
     let role = move || row.with(|r| r.as_ref().map_or(Role::Viewer, |r| r.role));
     let new_password = RwSignal::new(String::new());
     let revoke_keys = RwSignal::new(true);
+    // a user of single sign-on has no local password to set
+    let local = move || row.with(|r| r.as_ref().is_some_and(|r| r.sso_issuer.is_none()));
     view! {
         <tr data-name=name.get_value()>
             <td data-testid="name">{name.get_value()}</td>
@@ -82,6 +84,7 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
                     }).collect_view()}
                 </select>
             </td>
+            <td data-testid="source">{move || row.with(|r| r.as_ref().map(UserRow::source))}</td>
             <td data-testid="state">{move || if disabled() { "Disabled" } else { "Active" }}</td>
             <td data-testid="sessions">{move || row.with(|r| r.as_ref().map(|r| r.sessions))}</td>
             <td>{move || row.with(|r| r.as_ref().map(|r| format_time(r.created)))}</td>
@@ -90,16 +93,18 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
                     {move || if disabled() { "Enable" } else { "Disable" }}
                 </button>
                 <button class="link" on:click=move |_| { actions.end.dispatch(EndUserSessions { name: name.get_value() }); }>"End sessions"</button>
-                <input type="password" aria-label="New password" placeholder="new password" bind:value=new_password/>
-                <label class="inline"><input type="checkbox" aria-label="Also delete their API keys" bind:checked=revoke_keys/>"and delete their API keys"</label>
-                <button class="link" on:click=move |_| {
-                    actions.password.dispatch(SetUserPassword {
-                        name: name.get_value(),
-                        password: new_password.get_untracked(),
-                        revoke_keys: Some(revoke_keys.get_untracked()),
-                    });
-                    new_password.set(String::new());
-                }>"Set password"</button>
+                <Show when=local>
+                    <input type="password" aria-label="New password" placeholder="new password" bind:value=new_password/>
+                    <label class="inline"><input type="checkbox" aria-label="Also delete their API keys" bind:checked=revoke_keys/>"and delete their API keys"</label>
+                    <button class="link" on:click=move |_| {
+                        actions.password.dispatch(SetUserPassword {
+                            name: name.get_value(),
+                            password: new_password.get_untracked(),
+                            revoke_keys: Some(revoke_keys.get_untracked()),
+                        });
+                        new_password.set(String::new());
+                    }>"Set password"</button>
+                </Show>
                 <button class="link danger" on:click=move |_| { actions.delete.dispatch(DeleteUser { name: name.get_value() }); }>"Delete"</button>
             </td>
         </tr>

@@ -9,7 +9,8 @@
 //!   come from the console's own pages: a cross-site `Origin` or `Sec-Fetch-Site` gets 403.
 //! - Until the first administrator exists, only the set-up page (guarded by a one-time code
 //!   printed to the log at start) and the site's assets are served.
-//! - Then every page, server function, websocket and JSON endpoint needs a session: pages
+//! - Then every page, server function, websocket and JSON endpoint needs a session (but the
+//!   login and single sign-on routes, and what the login page offers): pages
 //!   redirect to the login page (keeping the wanted URL), everything else answers 401. The
 //!   caller's `Principal` goes into the request, where server functions ask for the role they
 //!   need (`app::api::require`). Agents authenticate with their tokens at `/agent/ws` only.
@@ -56,6 +57,10 @@ pub struct Access {
     trusted_proxies: Arc<[ipnet::IpNet]>,
     pub(crate) throttle: Throttle,
     pub(crate) device_key: DeviceKey,
+    /// single sign-on, when configured
+    pub(crate) sso: Option<Arc<crate::console::sso::Sso>>,
+    /// `--local-login`
+    pub(crate) local_login: app::domain::sso::LocalLogin,
 }
 
 impl Access {
@@ -75,6 +80,8 @@ impl Access {
             metrics_token: None,
             public_host: None,
             trusted_proxies: Arc::new([]),
+            sso: None,
+            local_login: Default::default(),
         };
         Ok((access, code))
     }
@@ -91,6 +98,25 @@ impl Access {
             .and_then(|u| u.host_str())
             .map(|h| Arc::from(h.to_ascii_lowercase()));
         self
+    }
+
+    /// Single sign-on (if configured) and who may log in with a local password.
+    pub fn with_logins(
+        mut self,
+        sso: Option<crate::console::sso::Sso>,
+        local_login: app::domain::sso::LocalLogin,
+    ) -> Self {
+        self.sso = sso.map(Arc::new);
+        self.local_login = local_login;
+        self
+    }
+
+    /// What the login page offers.
+    pub fn login_options(&self) -> app::domain::sso::LoginOptions {
+        app::domain::sso::LoginOptions {
+            sso: self.sso.as_ref().map(|sso| sso.name.clone()),
+            local: self.local_login,
+        }
     }
 
     pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> Self {
@@ -190,6 +216,9 @@ impl Access {
     }
 }
 
+/// The server function the login page asks what it offers (`app::api::login`).
+const LOGIN_OPTIONS: &str = "/api/login_options";
+
 /// The access layer (see the module's comment).
 pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Response {
     let (client, https) = {
@@ -285,8 +314,12 @@ async fn decide(
     }
     match (path.as_str(), session.map(|(principal, _)| principal)) {
         ("/login" | "/setup", Some(_)) if wants_page(&req) => Redirect::to("/").into_response(),
-        // logging out needs no valid session: an expired one is cleared all the same
-        ("/login" | "/setup" | "/logout", _) => next.run(req).await,
+        // logging out needs no valid session: an expired one is cleared all the same; single
+        // sign-on and what the login page offers are for people not logged in
+        ("/login" | "/setup" | "/logout" | LOGIN_OPTIONS, _)
+        | (crate::console::sso::START_PATH | crate::console::sso::CALLBACK_PATH, _) => {
+            next.run(req).await
+        }
         (_, Some(principal)) => {
             req.extensions_mut()
                 .insert(Actor::user(&principal.user, client));

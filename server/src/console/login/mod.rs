@@ -20,6 +20,7 @@ use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
 use app::domain::auth::{check_user_name, Principal, PASSWORD_MAX_BYTES};
 use app::domain::error::ApiError;
+use app::domain::sso::LocalLogin;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -134,6 +135,14 @@ async fn login(
 ) -> Response {
     let browser = from_browser(&headers);
     let next = next::safe_next(form.next.as_deref());
+    if access.local_login == LocalLogin::Off {
+        let provider = access
+            .sso
+            .as_ref()
+            .map_or("single sign-on", |s| s.name.as_str());
+        let e = ApiError::forbidden(format!("Local logins are off: log in with {provider}."));
+        return answer(browser, Err(e), https, "/login", next);
+    }
     let name = match check_user_name(&form.name) {
         Ok(name) => name.to_ascii_lowercase(),
         Err(e) => {
@@ -167,7 +176,9 @@ async fn login(
             return response;
         }
     };
-    let result = access.store.login(&name, &form.password, client.0).await;
+    let result = (access.store)
+        .local_login(&name, &form.password, client.0, access.local_login)
+        .await;
     match &result {
         Ok((p, _)) => tracing::info!(user = ?p.user, "login"),
         Err(e) => tracing::info!(user = ?name, "login refused: {}", e.message),
@@ -198,20 +209,39 @@ async fn logout(
     headers: HeaderMap,
 ) -> Response {
     let name = session_cookie_name(https);
+    let mut single_sign_on = false;
     if let Some(token) = cookie(&headers, name) {
+        single_sign_on = signed_on(&access, &token);
         // recorded for the session's user, from this address
         let store = access.store.acting(Actor::user("", client.0));
         if let Err(e) = store.end_session(&token).await {
             return Refusal(e).into_response();
         }
     }
+    // a person who logged in with single sign-on is logged out at the provider too, where it
+    // offers that; they come back to the login page
+    let provider_logout = match (&access.sso, single_sign_on) {
+        (Some(sso), true) => sso.end_session_url().await,
+        _ => None,
+    };
     let mut response = if from_browser(&headers) {
-        Redirect::to("/login").into_response()
+        let to = provider_logout.map_or_else(|| "/login".to_string(), |url| url.to_string());
+        Redirect::to(&to).into_response()
     } else {
         StatusCode::NO_CONTENT.into_response()
     };
     add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
     response
+}
+
+/// Whether the session of `token` is of a user who logs in with single sign-on.
+fn signed_on(access: &Access, token: &str) -> bool {
+    let key = app::support::sha256_hex(token);
+    let now = app::support::now_ms();
+    let principal = access.store.session_by_key(&key, now).ok().flatten();
+    principal
+        .and_then(|(p, _)| access.store.user(&p.user).ok().flatten())
+        .is_some_and(|user| user.sso.is_some())
 }
 
 #[derive(Deserialize)]

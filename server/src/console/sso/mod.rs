@@ -1,0 +1,244 @@
+//! Single sign-on with an OpenID Connect provider (Keycloak, Microsoft Entra ID, Okta, …):
+//! `GET /login/sso` sends the browser to the provider, `GET /login/sso/callback` takes it
+//! back. The person's user is made at their first login, and takes the role their groups
+//! give at every login (`app::domain::sso::GroupRoles`); a user disabled in havip stays
+//! refused. Every refusal goes back to the login page with its message, is written to the
+//! audit log with the provider's subject when known (never a token), and changes nothing else.
+//!
+//! The callback is checked, in this order: the login state cookie (this browser started this
+//! login, within 10 minutes, signed by this console), its `state` against the one sent back,
+//! the `state`'s first use (a replayed callback is refused on every replica), the provider's
+//! own `error`, the code's exchange with the PKCE verifier, then the ID token (`provider`).
+
+mod args;
+mod provider;
+pub mod state;
+
+pub use args::OidcArgs;
+
+use crate::console::access::{cookie, encode, session_cookie_name, set_cookie, Access};
+use crate::console::access::{Client, Https};
+use crate::console::login::next::safe_next;
+use app::domain::sso::GroupRoles;
+use app::store::{SsoIdentity, SsoPerson};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use cookie::SameSite;
+use provider::{Failure, Provider};
+use serde::Deserialize;
+use state::{state_cookie_name, StateKey};
+
+/// The path the provider sends browsers back to (`--oidc-redirect-url` ends with it).
+pub const CALLBACK_PATH: &str = "/login/sso/callback";
+pub const START_PATH: &str = "/login/sso";
+
+/// Single sign-on as configured.
+pub struct Sso {
+    /// the name on the login page's button
+    pub name: String,
+    provider: Provider,
+    roles: GroupRoles,
+    state_key: StateKey,
+    /// the console's login page, for the provider's logout to come back to
+    login_page: url::Url,
+}
+
+impl Sso {
+    /// Reads the provider's metadata in the background (a provider that is down at start
+    /// is asked again at the first login).
+    pub fn discover_in_background(self: &std::sync::Arc<Self>) {
+        let sso = self.clone();
+        tokio::spawn(async move {
+            if let Err(Failure::Unreachable(e) | Failure::Refused(e)) =
+                sso.provider.discover().await
+            {
+                tracing::warn!("the identity provider cannot be reached yet: {e}");
+            }
+        });
+    }
+
+    /// Where a browser ending its session here is sent to end it at the provider too.
+    pub async fn end_session_url(&self) -> Option<url::Url> {
+        self.provider.end_session_url(self.login_page.clone()).await
+    }
+
+    /// The provider's origins, for the pages' `form-action` (logging out sends the browser
+    /// there).
+    pub fn origins(&self) -> Vec<String> {
+        self.provider.origins()
+    }
+}
+
+pub fn routes(access: Access) -> Router {
+    Router::new()
+        .route(START_PATH, get(start))
+        .route(CALLBACK_PATH, get(callback))
+        .with_state(access)
+}
+
+fn add_cookie(response: &mut Response, cookie: String) {
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Back to the login page with `message` (and the page the person wanted), the login state
+/// cookie cleared.
+fn back_to_login(message: &str, next: &str, https: bool) -> Response {
+    let mut response = Redirect::to(&format!(
+        "/login?error={}&next={}",
+        encode(message),
+        encode(next)
+    ))
+    .into_response();
+    let name = state_cookie_name(https);
+    add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
+    response
+}
+
+fn unreachable(sso: &Sso, detail: &str) -> String {
+    tracing::warn!("the identity provider cannot be reached: {detail}");
+    format!(
+        "{} cannot be reached, so single sign-on is unavailable: try again shortly, or ask an administrator.",
+        sso.name
+    )
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+async fn start(
+    State(access): State<Access>,
+    Extension(Https(https)): Extension<Https>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let next = safe_next(query.next.as_deref());
+    let Some(sso) = access.sso.clone() else {
+        return back_to_login("Single sign-on is not configured.", &next, https);
+    };
+    let now_s = app::support::now_ms() / 1000;
+    match sso.provider.start(next.clone(), now_s).await {
+        Ok((url, login)) => {
+            let mut response = Redirect::to(url.as_str()).into_response();
+            let value = sso.state_key.seal(&login);
+            let name = state_cookie_name(https);
+            add_cookie(
+                &mut response,
+                set_cookie(name, &value, state::LIFETIME_S, https, SameSite::Lax),
+            );
+            response
+        }
+        Err(Failure::Unreachable(e) | Failure::Refused(e)) => {
+            back_to_login(&unreachable(&sso, &e), &next, https)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State(access): State<Access>,
+    Extension(client): Extension<Client>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(sso) = access.sso.clone() else {
+        return back_to_login("Single sign-on is not configured.", "/", https);
+    };
+    let store = &access.store;
+    let refuse = |identity: Option<&SsoIdentity>, why: &str, next: &str| {
+        tracing::info!(subject = ?identity.map(|i| &i.subject), "single sign-on refused: {why}");
+        if let Err(e) = store.sso_refused(identity, why, client.0) {
+            tracing::warn!("recording a refused single sign-on: {}", e.message);
+        }
+        back_to_login(why, next, https)
+    };
+    let now_s = app::support::now_ms() / 1000;
+    let Some(login) = cookie(&headers, state_cookie_name(https))
+        .and_then(|value| sso.state_key.open(&value, now_s))
+    else {
+        return refuse(
+            None,
+            "This login was not started in this browser, or took over 10 minutes: log in again.",
+            "/",
+        );
+    };
+    let next = login.next.clone();
+    let sent_back = query.state.as_deref().unwrap_or_default();
+    if !app::support::same_secret(&login.state, sent_back) {
+        return refuse(
+            None,
+            "The login's state does not match this browser's: log in again.",
+            &next,
+        );
+    }
+    let forget_after = i64::try_from(login.until).unwrap_or(i64::MAX);
+    match store.first_use_of_login_state(&login.state, forget_after, now_s as i64) {
+        Ok(true) => {}
+        Ok(false) => {
+            return refuse(None, "This login was used already: log in again.", &next);
+        }
+        Err(e) => return back_to_login(&e.message, &next, https),
+    }
+    if let Some(error) = &query.error {
+        let description = query.error_description.as_deref().unwrap_or_default();
+        let text: String = format!("{error} {description}")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let why = format!("The identity provider refused the login: {}.", text.trim());
+        return refuse(None, &why, &next);
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
+        return refuse(None, "The identity provider sent no code.", &next);
+    };
+    let person = match sso.provider.finish(code, &login).await {
+        Ok(person) => person,
+        Err(Failure::Unreachable(e)) => return back_to_login(&unreachable(&sso, &e), &next, https),
+        Err(Failure::Refused(why)) => return refuse(None, &why, &next),
+    };
+    let identity = SsoIdentity {
+        issuer: person.issuer,
+        subject: person.subject,
+    };
+    let Some(role) = sso.roles.role(&person.groups) else {
+        let why = format!(
+            "You are in none of the groups that may use this console: ask {} to add you.",
+            "an administrator"
+        );
+        return refuse(Some(&identity), &why, &next);
+    };
+    let person = SsoPerson {
+        identity,
+        name_hints: person.name_hints,
+        role,
+    };
+    match store.sso_login(&person, client.0).await {
+        Ok((principal, token)) => {
+            tracing::info!(user = ?principal.user, role = %principal.role, "single sign-on");
+            let mut response = Redirect::to(&next).into_response();
+            let name = session_cookie_name(https);
+            add_cookie(
+                &mut response,
+                set_cookie(name, &token, 7 * 24 * 3600, https, SameSite::Lax),
+            );
+            let name = state_cookie_name(https);
+            add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
+            response
+        }
+        Err(e) => back_to_login(&e.message, &next, https),
+    }
+}
