@@ -41,7 +41,7 @@ step "the store's tests again, on etcd (the same rules on both backends)"
 # the same cargo call, so nothing is compiled again; each test gets an etcd of its own
 HAVIP_TEST_STORE=etcd LEPTOS_OUTPUT_NAME=havip CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
   cargo test --release -p app -p havip --features app/ssr,havip/embed \
-  --test store --test list_index --test instances
+  --test store --test list_index --test instances --test sso_users
 
 step "crash storms (SIGKILL under concurrent writes; make crash runs 20)"
 SERVER_BIN=target/release/havip python3 end2end/crash/crash.py 3

@@ -97,6 +97,9 @@ test("first start: the set-up page needs the code from the log, then logs the ad
     await page.goto(base + "/");
     await expect(page).toHaveURL(base + "/setup");
     await expect(page.locator("body[data-hydrated]")).toBeAttached();
+    // no console links (each would lead back here) and no live badge before anyone logs in
+    await expect(page.locator(".topbar nav")).toHaveCount(0);
+    await expect(page.locator("#live-indicator")).toHaveCount(0);
     await page.getByLabel("Set-up code").fill("000000-000000");
     await page.getByLabel("User name").fill("root");
     await page.getByLabel("Password", { exact: true }).fill("short");

@@ -25,14 +25,17 @@ const clientSecret = `secret-${Math.random().toString(36).slice(2)}`;
 
 let provider: ChildProcess | undefined;
 let console_: ChildProcess | undefined;
+/** Everything the consoles printed (their logs), read for secrets at the end. */
+let consoleLog = "";
 
 /** Starts `command` and waits until its output says `ready`. */
-function start(command: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env } });
+function start(command: string, args: string[], ready: RegExp, log?: (text: string) => void) {
+  const child = spawn(command, args, { env: process.env });
   return new Promise<ChildProcess>((done, fail) => {
     let out = "";
     const read = (d: Buffer) => {
       out += d;
+      log?.(String(d));
       if (ready.test(out)) done(child);
     };
     child.stdout!.on("data", read);
@@ -61,6 +64,7 @@ async function startConsole(extra: string[] = []) {
       ...extra,
     ],
     /havip console on/,
+    (text) => (consoleLog += text),
   );
 }
 
@@ -88,6 +92,11 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await stop(console_);
   await stop(provider);
+  // no token and no client secret in the console's log (it logs every request's path)
+  expect(consoleLog).toContain("single sign-on");
+  expect(consoleLog).not.toMatch(/eyJ[\w-]+\.eyJ/);
+  expect(consoleLog).not.toContain(clientSecret);
+  expect(consoleLog).not.toMatch(/code=[\w-]{8,}/);
 });
 
 /** Every request of the page stays on loopback (the provider's pages import a web font). */
@@ -136,6 +145,9 @@ test("an admin-group member logs in through the provider's pages and creates an 
   await page.locator("#new-agent label.check input").first().check();
   await page.getByRole("button", { name: "Create agent" }).click();
   await expect(page.locator("#agent-token")).toHaveText(/\S{20,}/);
+  // an API key, as a local user makes one: no password is asked right after a login
+  const key = await page.request.post(`${CONSOLE}/api/create_api_key`, { form: {} });
+  expect(key.status(), await key.text()).toBe(200);
   // the Users page says where each user comes from, and offers no password for alice
   await page.goto(`${CONSOLE}/users`);
   const alice = page.locator("#user-table tr[data-name=alice]");

@@ -103,7 +103,7 @@ pub fn sso_user_name(hints: &[&str], tag: &str, taken: impl Fn(&str) -> bool) ->
     }
     for length in [6, 12, tag.len()] {
         let suffix: String = tag.chars().take(length).collect();
-        let base: String = cleaned.chars().take(63 - suffix.len()).collect();
+        let base: String = cleaned.chars().take(64 - 1 - suffix.len()).collect();
         let name = format!("{base}-{suffix}");
         if !taken(&name) {
             return name;
@@ -196,8 +196,8 @@ mod tests {
             "admin-ab12cd34ef56"
         );
         let long = "x".repeat(80);
-        let name = sso_user_name(&[&long], "ab12cd34ef56", |n| n.len() == 64);
-        assert!(name.len() <= 64 && name.ends_with("-ab12cd"), "{name}");
+        let name = sso_user_name(&[&long], "ab12cd34ef56", |n| n == "x".repeat(64));
+        assert_eq!(name, format!("{}-ab12cd", "x".repeat(57)));
         for name in [
             sso_user_name(&["a b\tc\u{0}"], "t", none),
             sso_user_name(&["-.-"], "t", none),

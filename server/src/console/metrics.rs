@@ -51,6 +51,11 @@ type Labels = Vec<(&'static str, String)>;
 /// Logins refused before their password was checked, by reason (see `login`).
 pub static LOGINS_REFUSED: LazyLock<Family<Labels, Counter>> = LazyLock::new(Family::default);
 
+/// Single sign-ons refused, by reason: `state` (no login state of this browser, a `state` that
+/// does not match, or one used already), `provider` (the provider's error, no code, the code
+/// or the ID token refused), `group`, `disabled`.
+pub static SSO_REFUSED: LazyLock<Family<Labels, Counter>> = LazyLock::new(Family::default);
+
 pub fn routes(store: Store) -> Router {
     Router::new().route(PATH, get(scrape)).with_state(store)
 }
@@ -188,6 +193,11 @@ pub fn render(store: &Store) -> Result<String, ApiError> {
         "logins_refused",
         "Logins refused before their password was checked (back-off, or every check slot busy)",
         LOGINS_REFUSED.clone(),
+    );
+    registry.register(
+        "sso_refused",
+        "Single sign-ons refused, by reason (state, provider, group, disabled)",
+        SSO_REFUSED.clone(),
     );
     let (archived, dropped) = store.audit_trimmed();
     let (archived_total, dropped_total) = (Counter::<u64>::default(), Counter::<u64>::default());

@@ -19,5 +19,6 @@ mod live;
 mod login_replicas;
 mod metrics;
 pub(crate) mod security;
+mod sso;
 pub(crate) mod tcapi;
 pub(crate) mod tls;

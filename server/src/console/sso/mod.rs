@@ -2,13 +2,15 @@
 //! `GET /login/sso` sends the browser to the provider, `GET /login/sso/callback` takes it
 //! back. The person's user is made at their first login, and takes the role their groups
 //! give at every login (`app::domain::sso::GroupRoles`); a user disabled in havip stays
-//! refused. Every refusal goes back to the login page with its message, is written to the
-//! audit log with the provider's subject when known (never a token), and changes nothing else.
+//! refused. Every refusal goes back to the login page with its message and changes nothing
+//! else; the audit log has the provider's subject when known, never a token.
 //!
 //! The callback is checked, in this order: the login state cookie (this browser started this
 //! login, within 10 minutes, signed by this console), its `state` against the one sent back,
 //! the `state`'s first use (a replayed callback is refused on every replica), the provider's
 //! own `error`, the code's exchange with the PKCE verifier, then the ID token (`provider`).
+//! Refusals before the code's exchange are logged and counted (`havip_sso_refused`), not
+//! audited: anyone can send them. Those after it are in the audit log too.
 
 mod args;
 mod provider;
@@ -158,10 +160,18 @@ async fn callback(
         return back_to_login("Single sign-on is not configured.", "/", https);
     };
     let store = &access.store;
-    let refuse = |identity: Option<&SsoIdentity>, why: &str, next: &str| {
+    // A refusal is counted and logged; those past the code's exchange (which needs a real
+    // login at the provider) are also written to the audit log. Before it, anyone may send
+    // anything, and the audit log must not be filled by strangers.
+    let refuse = |reason: Reason, identity: Option<&SsoIdentity>, why: &str, next: &str| {
+        crate::console::metrics::SSO_REFUSED
+            .get_or_create(&vec![("reason", reason.name().to_string())])
+            .inc();
         tracing::info!(subject = ?identity.map(|i| &i.subject), "single sign-on refused: {why}");
-        if let Err(e) = store.sso_refused(identity, why, client.0) {
-            tracing::warn!("recording a refused single sign-on: {}", e.message);
+        if reason.audited() {
+            if let Err(e) = store.sso_refused(identity, why, client.0) {
+                tracing::warn!("recording a refused single sign-on: {}", e.message);
+            }
         }
         back_to_login(why, next, https)
     };
@@ -170,6 +180,7 @@ async fn callback(
         .and_then(|value| sso.state_key.open(&value, now_s))
     else {
         return refuse(
+            Reason::State,
             None,
             "This login was not started in this browser, or took over 10 minutes: log in again.",
             "/",
@@ -179,6 +190,7 @@ async fn callback(
     let sent_back = query.state.as_deref().unwrap_or_default();
     if !app::support::same_secret(&login.state, sent_back) {
         return refuse(
+            Reason::State,
             None,
             "The login's state does not match this browser's: log in again.",
             &next,
@@ -188,7 +200,8 @@ async fn callback(
     match store.first_use_of_login_state(&login.state, forget_after, now_s as i64) {
         Ok(true) => {}
         Ok(false) => {
-            return refuse(None, "This login was used already: log in again.", &next);
+            let why = "This login was used already: log in again.";
+            return refuse(Reason::State, None, why, &next);
         }
         Err(e) => return back_to_login(&e.message, &next, https),
     }
@@ -200,26 +213,24 @@ async fn callback(
             .take(200)
             .collect();
         let why = format!("The identity provider refused the login: {}.", text.trim());
-        return refuse(None, &why, &next);
+        return refuse(Reason::Provider, None, &why, &next);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        return refuse(None, "The identity provider sent no code.", &next);
+        let why = "The identity provider sent no code.";
+        return refuse(Reason::Provider, None, why, &next);
     };
     let person = match sso.provider.finish(code, &login).await {
         Ok(person) => person,
         Err(Failure::Unreachable(e)) => return back_to_login(&unreachable(&sso, &e), &next, https),
-        Err(Failure::Refused(why)) => return refuse(None, &why, &next),
+        Err(Failure::Refused(why)) => return refuse(Reason::Token, None, &why, &next),
     };
     let identity = SsoIdentity {
         issuer: person.issuer,
         subject: person.subject,
     };
     let Some(role) = sso.roles.role(&person.groups) else {
-        let why = format!(
-            "You are in none of the groups that may use this console: ask {} to add you.",
-            "an administrator"
-        );
-        return refuse(Some(&identity), &why, &next);
+        let why = "You are in none of the groups that may use this console: ask an administrator to add you.";
+        return refuse(Reason::Group, Some(&identity), why, &next);
     };
     let person = SsoPerson {
         identity,
@@ -239,6 +250,42 @@ async fn callback(
             add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
             response
         }
+        Err(e) if e.kind == app::domain::error::ErrorKind::Forbidden => {
+            // disabled in havip (recorded by the store, with the person's subject)
+            refuse(Reason::Disabled, None, &e.message, &next)
+        }
         Err(e) => back_to_login(&e.message, &next, https),
+    }
+}
+
+/// Why a single sign-on was refused (for the metric, and whether the audit log has it).
+#[derive(Clone, Copy)]
+enum Reason {
+    /// no login state of this browser, a `state` that does not match, or one used already
+    State,
+    /// the provider's own error, or no code
+    Provider,
+    /// the code or the ID token refused
+    Token,
+    /// in no group that may log in
+    Group,
+    /// disabled in havip
+    Disabled,
+}
+
+impl Reason {
+    fn name(self) -> &'static str {
+        match self {
+            Reason::State => "state",
+            Reason::Provider | Reason::Token => "provider",
+            Reason::Group => "group",
+            Reason::Disabled => "disabled",
+        }
+    }
+
+    /// Past the code's exchange: a real login at the provider was needed to get here. (A
+    /// disabled user's refusal is written by the store itself.)
+    fn audited(self) -> bool {
+        matches!(self, Reason::Token | Reason::Group)
     }
 }
