@@ -12,6 +12,9 @@
 //! - `havip_http_request_duration_seconds` (histogram), `havip_build_info{version}`
 //! - `havip_logins_refused_total{reason}`: logins refused unchecked, `back_off` (too many
 //!   failures) or `busy` (every password-check slot taken); they are not in the audit log
+//! - `havip_sso_refused_total{reason}`: single sign-ons refused, `state` (not this browser's
+//!   login, or replayed), `provider` (the provider's error, the code or the ID token refused),
+//!   `group`, `disabled`
 //! - `havip_audit_records_archived_total`, `havip_audit_records_dropped_total`: audit records
 //!   trimmed past `--audit-limit` into the archive file, and those that could not be written
 //!
