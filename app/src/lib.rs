@@ -77,6 +77,7 @@ fn content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     ui::live::provide_live();
+    ui::zone::provide_zone();
     view! {
         <Title text="HAVIP console"/>
         <Router>
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("audit") view={Lazy::<ui::routes::AuditLog>::new()}/>
                     <Route path=StaticSegment("alerts") view={Lazy::<ui::routes::Alerts>::new()}/>
                     <Route path=StaticSegment("keys") view={Lazy::<ui::routes::ApiKeys>::new()}/>
+                    <Route path=StaticSegment("account") view={Lazy::<ui::routes::Account>::new()}/>
                     <Route path=StaticSegment("login") view=ui::pages::login::LoginPage/>
                     <Route path=StaticSegment("setup") view={Lazy::<ui::routes::Setup>::new()}/>
                 </Routes>

@@ -6,6 +6,7 @@
 //! errors, which go to the log instead. Arguments the framework cannot read (a missing field, a
 //! malformed body, an ID of the wrong form) become `Malformed` (400) on the way in.
 
+pub mod account;
 pub mod agents;
 pub mod alerts;
 pub mod audit;

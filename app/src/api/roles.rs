@@ -7,6 +7,10 @@ use crate::domain::auth::Role;
 use Role::{Admin, Operator, Viewer};
 
 pub const ROLES: &[(&str, Role)] = &[
+    // one's own account
+    ("my_time_zone", Viewer),
+    ("set_time_zone", Viewer),
+    ("time_zones", Viewer),
     // agents
     ("agents_page", Viewer),
     ("create_agent", Admin),

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod sso;
 pub mod timeline;
 pub mod vrrp;
+pub mod zone;
 
 /// Default number of HAVIPs a VPC may hold.
 pub const DEFAULT_HAVIP_QUOTA_PER_VPC: u32 = 10;

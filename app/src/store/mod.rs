@@ -42,6 +42,7 @@ mod sessions;
 mod space;
 mod sso_users;
 mod test_etcd;
+mod user_settings;
 mod users;
 mod vrrp;
 

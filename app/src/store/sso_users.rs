@@ -89,6 +89,7 @@ impl Store {
                         created: now_ms(),
                         password_hash: String::new(),
                         sso: Some(person.identity.clone()),
+                        time_zone: None,
                     }
                 }
             };

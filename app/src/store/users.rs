@@ -24,6 +24,9 @@ pub struct User {
     /// no local password)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<SsoIdentity>,
+    /// the IANA time zone the user's pages show times in (None: UTC, nothing chosen yet)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A person at an OpenID provider: its issuer and their subject there (`iss`, `sub`), which
@@ -140,6 +143,7 @@ impl Store {
             created: now_ms(),
             password_hash,
             sso: None,
+            time_zone: None,
         };
         let note = self.note("user.create", user_object(&name))?;
         let tables = (&self.inner.users, &self.inner.audit, &self.inner.meta);

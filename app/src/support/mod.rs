@@ -5,8 +5,10 @@ mod clock;
 mod memory;
 mod secrets;
 mod sync;
+mod zones;
 
 pub use clock::now_ms;
 pub use memory::give_back_freed_memory;
 pub use secrets::{same_secret, sha256_hex};
 pub use sync::lock;
+pub use zones::{zone, zone_names};

@@ -29,6 +29,9 @@ pub fn TopBar() -> impl IntoView {
                 <ConsoleBar/>
             </Show>
         </header>
+        <Show when=move || !outside.get()>
+            <crate::ui::pages::account::ZoneProposal/>
+        </Show>
         // a strip of its own under the bar: inside it, the notice squeezed the links onto two lines
         <Show when=move || live.outdated.get()>
             <p class="outdated" id="outdated" role="status">
@@ -59,7 +62,7 @@ fn ConsoleBar() -> impl IntoView {
         </nav>
         {loaded(me, || (), move |result| {
             result.ok().map(|p| view! {
-                <span class="whoami" id="whoami" data-role=p.role.name()>{format!("{} ({})", p.user, p.role)}</span>
+                <A href="/account" attr:class="whoami" attr:id="whoami" attr:data-role=p.role.name() attr:title="My account: time zone">{format!("{} ({})", p.user, p.role)}</A>
                 <form method="post" action="/logout" class="logout">
                     <button id="logout" class="link" type="submit">"Log out"</button>
                 </form>

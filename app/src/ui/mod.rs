@@ -9,3 +9,4 @@ pub mod loading;
 pub mod pages;
 pub mod routes;
 pub mod timeline;
+pub mod zone;

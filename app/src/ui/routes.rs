@@ -148,3 +148,17 @@ impl LazyRoute for Setup {
         view! { <pages::login::SetupPage/> }.into_any()
     }
 }
+
+/// The route of the user's own account.
+pub struct Account;
+
+#[lazy_route]
+impl LazyRoute for Account {
+    fn data() -> Self {
+        Account
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::account::AccountPage/> }.into_any()
+    }
+}

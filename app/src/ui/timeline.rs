@@ -2,8 +2,9 @@
 //! `Timeline`, so the server renders it and it shows before the page is hydrated.
 
 use crate::domain::mac::Mac;
-use crate::domain::model::{format_time, MacNames};
+use crate::domain::model::MacNames;
 use crate::domain::timeline::{colour, holder_colour, Held, Timeline};
+use crate::ui::zone::local_time;
 use leptos::prelude::*;
 
 /// Width of the drawing's coordinate space (the SVG stretches to its box).
@@ -32,8 +33,8 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
             let title = format!(
                 "{}: {} – {}",
                 what(s.held, names),
-                format_time(s.start),
-                format_time(s.end)
+                local_time(s.start),
+                local_time(s.end)
             );
             view! {
                 <rect x=format!("{x0:.2}") y="0" width=format!("{:.2}", (x1 - x0).max(0.5)) height=h.to_string()
@@ -50,7 +51,7 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
             let x = format!("{:.2}", x(t, *at));
             view! {
                 <line class="failover" x1=x.clone() x2=x y1="0" y2=h.to_string() stroke="#1d2330" stroke-width="3">
-                    <title>{format!("Failover at {}", format_time(*at))}</title>
+                    <title>{format!("Failover at {}", local_time(*at))}</title>
                 </line>
             }
         })
@@ -113,7 +114,7 @@ pub fn availability_card(timelines: &[Timeline], names: &MacNames) -> impl IntoV
                     <span class="timeline-label">{label}</span>
                     {strip(t, names, 24, testid)}
                     <span class="availability" data-testid=format!("{testid}-availability")>{t.availability_text()}</span>
-                    <span class="timeline-ends">{format_time(t.from)} " – " {format_time(t.to)} " UTC"</span>
+                    <span class="timeline-ends">{local_time(t.from)} " – " {local_time(t.to)}</span>
                 </div>
             }
         })

@@ -89,6 +89,30 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
         "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0";
     vec![
         (
+            "my time zone",
+            post.clone(),
+            "/api/my_time_zone".into(),
+            As::Form,
+            String::new(),
+            200,
+        ),
+        (
+            "set my time zone",
+            post.clone(),
+            "/api/set_time_zone".into(),
+            As::Form,
+            form(&[("zone", "Asia/Shanghai")]),
+            200,
+        ),
+        (
+            "time zones",
+            post.clone(),
+            "/api/time_zones".into(),
+            As::Form,
+            String::new(),
+            200,
+        ),
+        (
             "list page",
             post.clone(),
             HavipPage::PATH.into(),
@@ -525,7 +549,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 45);
+    assert_eq!(checked, 4 * 48);
     // every operation of the role table is tried, with every role
     for (operation, _) in app::api::roles::ROLES {
         assert!(tried.contains(*operation), "{operation} is not tried");

@@ -22,3 +22,4 @@ pub(crate) mod security;
 mod sso;
 pub(crate) mod tcapi;
 pub(crate) mod tls;
+mod zone;

@@ -3,19 +3,19 @@
 use crate::api::agents::{agents_page, CreateAgent, RevokeAgent};
 use crate::api::live::{Interest, Topic};
 use crate::domain::ids::SubnetId;
-use crate::domain::model::format_time;
 use crate::domain::pages::{AgentRow, SubnetChoice};
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::{local_time, Time};
 use leptos::prelude::*;
 
 /// Revoked, connected (since when) or offline (since when, if seen since the console started).
 fn agent_state(row: &AgentRow) -> impl IntoView {
     let (class, text) = match (row.agent.revoked, row.connected, row.since) {
         (true, _, _) => ("tag conflict", "Revoked".to_string()),
-        (false, true, Some(t)) => ("tag bound", format!("Connected since {}", format_time(t))),
-        (false, _, Some(t)) => ("tag unbound", format!("Offline since {}", format_time(t))),
+        (false, true, Some(t)) => ("tag bound", format!("Connected since {}", local_time(t))),
+        (false, _, Some(t)) => ("tag unbound", format!("Offline since {}", local_time(t))),
         (false, _, None) => ("tag unbound", "Offline".to_string()),
     };
     view! { <span class=class>{text}</span> }
@@ -83,7 +83,7 @@ fn agent_row(
         <tr data-id=a.id.to_string()>
             <td><div class="id">{a.id.to_string()}</div><div class="name">{a.name.clone()}</div></td>
             <td>{labels.join("; ")}</td>
-            <td>{format_time(a.created)}</td>
+            <td><Time ms=a.created/></td>
             <td data-testid="agent-state">{state}</td>
             <td class="needs-admin">
                 {(!a.revoked).then(|| view! {

@@ -8,10 +8,10 @@ use crate::api::live::{Interest, Topic};
 use crate::domain::alerts::{
     check_rule, AlertRow, Delivery, EventType, NewAlertRule, Target, DEFAULT_DEDUP_S,
 };
-use crate::domain::model::format_time;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::local_time;
 use leptos::prelude::*;
 
 #[component]
@@ -85,7 +85,7 @@ fn delivery_text(d: &Delivery) -> String {
         if d.delivered { "✓" } else { "✗" },
         d.outcome,
         d.event_type,
-        format_time(d.at)
+        local_time(d.at)
     )
 }
 

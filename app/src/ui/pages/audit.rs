@@ -4,9 +4,9 @@
 use crate::api::audit::audit_log;
 use crate::api::live::Interest;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
-use crate::domain::model::format_time;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::Time;
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -69,7 +69,7 @@ fn entry_row(e: AuditEntry) -> impl IntoView {
     let (id, action) = (e.id.to_string(), e.action.clone());
     view! {
         <tr data-id=id data-action=action>
-            <td>{format_time(e.at)}</td>
+            <td><Time ms=e.at/></td>
             <td data-testid="user">{e.user}</td>
             <td>{e.client}</td>
             <td data-testid="action"><code>{e.action}</code></td>

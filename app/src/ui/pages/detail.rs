@@ -8,7 +8,7 @@ use crate::api::havips::{havip_detail, havip_history};
 use crate::api::live::{Interest, Topic};
 use crate::domain::binding::Change;
 use crate::domain::ids::HavipId;
-use crate::domain::model::{format_time, HistoryEvent};
+use crate::domain::model::HistoryEvent;
 use crate::domain::pages::{
     holder_instance, macs_text, virtual_mac_note, HavipDetailData, HistoryPage, HISTORY_PAGE,
 };
@@ -18,6 +18,7 @@ use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::loaded;
+use crate::ui::zone::{local_time, Time};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -162,8 +163,8 @@ fn binding_view(
                         Some(if claims.is_empty() { "-".into_any() } else { unauthorized_tags(claims).into_any() })
                     })}
                 </dd>
-                <dt>"Holder since"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
-                <dt>"Last seen"</dt><dd>{fact(|d| d.binding.holder.map(|h| format_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>"Holder since"</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>"Last seen"</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"Reported by"</dt><dd>{fact(|d| d.last_agent.clone().unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"VRRP"</dt><dd id="vrrp">{move || detail.with(|d| Some(d.vrrp.clone())).map(vrrp_view)}</dd>
                 <dt>"EIP"</dt><dd>
@@ -173,7 +174,7 @@ fn binding_view(
                 </dd>
                 <dt>"VPC"</dt><dd>{format!("{} ({})", first.row.vpc_name, first.row.vpc_id)}</dd>
                 <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", first.row.subnet_name, first.row.subnet_id, first.row.subnet_cidr)}</dd>
-                <dt>"Created"</dt><dd>{format_time(first.row.created)}</dd>
+                <dt>"Created"</dt><dd><Time ms=first.row.created/></dd>
             </dl>
         </section>
         {move || detail.with(|d| Some(crate::ui::timeline::availability_card(&d.timelines, &d.names())))}
@@ -231,7 +232,7 @@ fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
     };
     view! {
         <li class=kind>
-            <time>{format_time(e.at)}</time>
+            <Time ms=e.at/>
             <strong>{what}</strong>
             <span class="cause">{format!("{}{by}", e.cause)}</span>
         </li>
@@ -263,7 +264,7 @@ fn vrrp_view(vrrp: Option<crate::domain::pages::VrrpView>) -> AnyView {
                         <td>{r.sender}</td>
                         <td data-testid="priority">{r.priority}</td>
                         <td data-testid="state">{if r.master { "advertises as master" } else { "silent (backup or gone)" }}</td>
-                        <td>{format_time(r.last_heard)}</td>
+                        <td><Time ms=r.last_heard/></td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -2,10 +2,10 @@
 
 use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
 use crate::api::live::{Interest, Topic};
-use crate::domain::model::format_time;
 use crate::ui::components::{refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::Time;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -42,7 +42,7 @@ pub fn EipsPage() -> impl IntoView {
                                     Some(h) => view! { <A href=format!("/havip/{h}")>{format!("{} ({h})", r.havip_name.unwrap_or_default())}</A> }.into_any(),
                                     None => "-".into_any(),
                                 }}</td>
-                                <td>{format_time(r.eip.allocated)}</td>
+                                <td><Time ms=r.eip.allocated/></td>
                                 <td class="ops needs-operator">{if bound.is_some() {
                                     view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>"Unbind"</button> }.into_any()
                                 } else {

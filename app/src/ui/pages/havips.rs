@@ -6,7 +6,6 @@ use crate::api::live::{Interest, Topic};
 use crate::domain::ids::{HavipId, RegionId};
 use crate::domain::list_changes;
 use crate::domain::listing::{Counters, ListQuery, PAGE_SIZE};
-use crate::domain::model::format_time;
 use crate::domain::model::MacNames;
 use crate::domain::pages::{HavipListData, HavipRow};
 use crate::domain::timeline::Timeline;
@@ -16,6 +15,7 @@ use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, Rename
 use crate::ui::live::{page_data, use_live, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
+use crate::ui::zone::local_time;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -351,7 +351,7 @@ fn row_view(
                     }))
                 }
             </td>
-            <td>{cell(|r| format_time(r.created))}</td>
+            <td>{cell(|r| local_time(r.created))}</td>
             <td class="ops needs-operator">
                 <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>"Rename"</button>
                 <Show

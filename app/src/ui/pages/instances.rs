@@ -6,13 +6,14 @@ use crate::api::live::{Interest, Topic};
 use crate::domain::ids::{RegionId, SubnetId};
 use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::mac::check_host_mac;
-use crate::domain::model::{format_time, Instance, Station};
+use crate::domain::model::{Instance, Station};
 use crate::domain::name::check_name;
 use crate::domain::pages::{InstancesData, SubnetView, VpcView};
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::Time;
 use leptos::prelude::*;
 
 type Data = PageData<Option<RegionId>, InstancesData>;
@@ -93,7 +94,7 @@ fn instances_table(
                             <td class="ip">{i.mac.to_string()}</td>
                             <td class="ip">{i.ip.to_string()}</td>
                             <td>{subnet_name(&subnets, &i.subnet_id)}</td>
-                            <td>{format_time(i.created)}</td>
+                            <td><Time ms=i.created/></td>
                             <td class="ops needs-operator"><button class="link danger" on:click=move |_| { deregister.dispatch(DeregisterInstance { eni_id: eni_id.clone() }); }>"Deregister"</button></td>
                         </tr>
                     }
@@ -145,7 +146,7 @@ fn station_row(
             <td class="ip">{s.ip.to_string()}</td>
             <td>{subnet}</td>
             <td>{s.agent}</td>
-            <td>{format_time(s.first_seen)}</td>
+            <td><Time ms=s.first_seen/></td>
             <td><input type="text" aria-label="Instance name" value=name.get_untracked() bind:value=name/></td>
             <td class="ops needs-operator"><button class="link" on:click=move |_| {
                 register.dispatch(RegisterInstance { name: name.get_untracked(), subnet_id: subnet_id.clone(), mac: mac.clone(), ip: ip.clone() });

@@ -4,11 +4,11 @@
 
 use crate::api::keys::{api_keys_page, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
 use crate::api::live::{Interest, Topic};
-use crate::domain::model::format_time;
 use crate::domain::pages::ApiKeyRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::{local_time, Time};
 use leptos::prelude::*;
 
 #[component]
@@ -86,13 +86,13 @@ fn key_row(
     let last_used = if k.last_used == 0 {
         "Never".to_string()
     } else {
-        format_time(k.last_used)
+        local_time(k.last_used)
     };
     view! {
         <tr data-id=k.id.clone()>
             <td><code>{k.id.clone()}</code></td>
             <td data-testid="owner">{k.user.clone()}</td>
-            <td>{format_time(k.created)}</td>
+            <td><Time ms=k.created/></td>
             <td data-testid="last-used">{last_used}</td>
             <td data-testid="state">{if disabled { "Disabled" } else { "Active" }}</td>
             <td class="ops">

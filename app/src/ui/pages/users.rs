@@ -5,11 +5,11 @@ use crate::api::live::{Interest, Topic};
 use crate::api::users::{users_page, AddUser, DeleteUser, EndUserSessions, SetUserDisabled};
 use crate::api::users::{SetUserPassword, SetUserRole};
 use crate::domain::auth::{check_password, Role};
-use crate::domain::model::format_time;
 use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
+use crate::ui::zone::local_time;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -87,7 +87,7 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
             <td data-testid="source">{move || row.with(|r| r.as_ref().map(UserRow::source))}</td>
             <td data-testid="state">{move || if disabled() { "Disabled" } else { "Active" }}</td>
             <td data-testid="sessions">{move || row.with(|r| r.as_ref().map(|r| r.sessions))}</td>
-            <td>{move || row.with(|r| r.as_ref().map(|r| format_time(r.created)))}</td>
+            <td>{move || row.with(|r| r.as_ref().map(|r| local_time(r.created)))}</td>
             <td class="ops">
                 <button class="link" on:click=move |_| { actions.disable.dispatch(SetUserDisabled { name: name.get_value(), disabled: !disabled() }); }>
                     {move || if disabled() { "Enable" } else { "Disable" }}

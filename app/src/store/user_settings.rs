@@ -1,0 +1,42 @@
+//! What each user chooses for themselves: the time zone their pages show times in.
+
+use super::kv::{Abort, Transactional};
+use super::users::{user_object, user_snapshot, User};
+use super::{decode, encode, Store};
+use crate::domain::error::ApiError;
+
+impl Store {
+    /// Sets the time zone of user `name` (an IANA name the time-zone database knows; `UTC`
+    /// too), recorded in the audit log.
+    pub async fn set_time_zone(&self, name: &str, zone: &str) -> Result<(), ApiError> {
+        let zone = zone.trim();
+        if crate::support::zone(zone, 0).is_none() {
+            return Err(ApiError::invalid(
+                "time_zone",
+                format!(
+                    "\"{}\" is not a time zone: choose one from the list (e.g. Asia/Shanghai).",
+                    zone.chars()
+                        .filter(|c| !c.is_control())
+                        .take(64)
+                        .collect::<String>()
+                ),
+            ));
+        }
+        let name = name.trim().to_ascii_lowercase();
+        let note = self.note("user.time_zone", user_object(&name))?;
+        let result = (&self.inner.users, &self.inner.audit).transaction(|(users, audit)| {
+            let Some(bytes) = users.get(name.as_bytes())? else {
+                return Err(Abort::Abort(ApiError::not_found("User", &name)));
+            };
+            let before: User = decode(&bytes).map_err(Abort::Abort)?;
+            let after = User {
+                time_zone: Some(zone.to_string()),
+                ..before.clone()
+            };
+            users.insert(name.as_bytes(), encode(&after))?;
+            note.write(audit, user_snapshot(&before), user_snapshot(&after))?;
+            Ok(())
+        });
+        self.commit(result, super::StoreChange::Users).await
+    }
+}

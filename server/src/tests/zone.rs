@@ -1,0 +1,115 @@
+//! Times in each user's time zone, rendered on the server: the detail page's history and
+//! timeline and the audit log agree, with the zone named and UTC in each tooltip.
+
+use super::fixture::{fixture, request_as, As, Fixture};
+use app::domain::auth::Role;
+use app::domain::binding::Observation;
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn page(f: &Fixture, path: &str) -> String {
+    let request = Request::get(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &f.cookies[&Role::Admin])
+        .body(Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&body).into()
+}
+
+#[tokio::test]
+async fn history_timeline_and_audit_show_the_users_zone_with_utc_in_the_tooltip() {
+    let f = fixture().await;
+    let (agent, _) = f
+        .store
+        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap();
+    for mac in ["52:54:00:00:00:01", "52:54:00:00:00:02"] {
+        let obs = Observation::Announce {
+            mac: mac.parse().unwrap(),
+        };
+        f.store.observe(&agent, f.havip.ip, obs).unwrap();
+    }
+    let failover = f.store.history(&f.havip.id, 0, 1).unwrap()[0].at;
+    let created = f.havip.created;
+
+    // nobody chose a zone yet: UTC
+    let detail = page(&f, &format!("/havip/{}", f.havip.id)).await;
+    let utc = app::domain::zone::Zone::utc();
+    assert!(
+        detail.contains(&format!(">{}<", utc.format(failover))),
+        "UTC at first"
+    );
+
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        "/api/set_time_zone",
+        Some(super::fixture::content_type(As::Form)),
+        "zone=Asia%2FShanghai".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let shanghai = app::support::zone("Asia/Shanghai", (failover / 1000) as i64).unwrap();
+    let local = shanghai.format(failover);
+    assert!(local.ends_with(" CST"), "{local}");
+    // eight hours ahead of UTC, to the second
+    let eight_hours_later = app::domain::model::format_time(failover + 8 * 3600 * 1000);
+    assert_eq!(local, format!("{eight_hours_later} CST"));
+
+    let detail = page(&f, &format!("/havip/{}", f.havip.id)).await;
+    // the history, with UTC in the tooltip
+    let tooltip = shanghai.explain(failover);
+    assert!(
+        tooltip.ends_with("UTC · Asia/Shanghai (UTC+08:00)"),
+        "{tooltip}"
+    );
+    assert!(
+        detail.contains(&format!("title=\"{tooltip}\"")) && detail.contains(&format!(">{local}<")),
+        "the history's time in Shanghai"
+    );
+    // the timeline's failover, and the HAVIP's creation
+    assert!(
+        detail.contains(&format!("Failover at {local}")),
+        "the timeline"
+    );
+    assert!(detail.contains(&shanghai.format(created)), "created");
+    // UTC is left to the tooltips
+    let shown_in_utc = format!(">{}<", utc.format(failover));
+    assert!(!detail.contains(&shown_in_utc), "no time shown in UTC");
+
+    // the audit log: the zone's own change, in the zone
+    let audit = f
+        .store
+        .audit(&app::domain::audit::AuditQuery {
+            action: "user.time_zone".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let changed = audit.entries[0].at;
+    let log = page(&f, "/audit").await;
+    assert!(
+        log.contains(&shanghai.format(changed)),
+        "the audit log in Shanghai"
+    );
+
+    // a zone the database does not know is refused, and changes nothing
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        "/api/set_time_zone",
+        Some(super::fixture::content_type(As::Form)),
+        "zone=Mars%2FOlympus".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let admin = f.store.user("admin-user").unwrap().unwrap();
+    assert_eq!(admin.time_zone.as_deref(), Some("Asia/Shanghai"));
+}
