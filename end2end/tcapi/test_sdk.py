@@ -31,10 +31,11 @@ def key(who):
         return f.read().split()
 
 
-def client(who="operator", method="POST", secret=None, region="ap-default"):
+def client(who="operator", method="POST", secret=None, region="ap-default", language="en-US"):
     sid, skey = key(who)
     http = HttpProfile(endpoint=API, protocol="http", reqMethod=method)
-    profile = ClientProfile(httpProfile=http, language="en-US")
+    # the SDK sends the language as X-TC-Language
+    profile = ClientProfile(httpProfile=http, language=language)
     c = vpc_client.VpcClient(credential.Credential(sid, secret or skey), region, profile)
     c.signer = (sid, method)
     return c
@@ -144,6 +145,17 @@ class TencentApi(unittest.TestCase):
                      {"VpcId": "vpc-0000dead", "SubnetId": self.subnet, "HaVipName": "x"})
         self.refused("MissingParameter", "CreateHaVip", {"VpcId": self.vpc, "HaVipName": "x"})
         self.refused("UnsupportedRegion", "DescribeHaVips", {}, region="ap-mars")
+
+    def test_messages_in_chinese_with_the_same_codes(self):
+        reserved = {"VpcId": self.vpc, "SubnetId": self.subnet, "HaVipName": "x", "Vip": "172.16.16.1"}
+        english = self.refused("InvalidParameterValue.Reserved", "CreateHaVip", reserved)
+        chinese = self.refused("InvalidParameterValue.Reserved", "CreateHaVip", reserved, language="zh-CN")
+        self.assertIn("reserved", english.get_message())
+        self.assertIn("系统保留地址", chinese.get_message())
+        gone = self.refused("ResourceNotFound", "DeleteHaVip", {"HaVipId": "havip-0000dead"}, language="zh-CN")
+        self.assertEqual(gone.get_message(), "资源不存在。")
+        refused = self.refused("UnauthorizedOperation", "CreateHaVip", reserved, who="viewer", language="zh-CN")
+        self.assertIn("未授权操作", refused.get_message())
 
     def test_a_full_subnet_and_the_quota(self):
         admin = client("admin")

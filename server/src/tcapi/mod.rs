@@ -5,10 +5,12 @@
 //! lives here; refusals map to Tencent's codes in one table (`errors`).
 //!
 //! Every answer is HTTP 200 with `Content-Type: application/json` exactly (the official SDK
-//! silently drops errors sent with a charset) and a `RequestId`.
+//! silently drops errors sent with a charset) and a `RequestId`. With `X-TC-Language: zh-CN`,
+//! an error's message is in Chinese (`language`); its code is the same.
 
 pub(crate) mod actions;
 mod errors;
+mod language;
 mod params;
 pub(crate) mod replay;
 mod shapes;
@@ -24,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use errors::TcError;
 use governor::{DefaultKeyedRateLimiter, Quota};
+use language::Language;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -243,10 +246,14 @@ async fn handle(State(api): State<TcApi>, request: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
+    let language = Language::of(header_text(&parts.headers, "x-tc-language"));
     let mut caller = None;
-    let result = serve(&api, &id, client, parts, body, &mut caller).await;
-    if let Err(e) = &result {
+    let mut result = serve(&api, &id, client, parts, body, &mut caller).await;
+    if let Err(e) = &mut result {
         tracing::info!(request = %id, code = e.code, "API call refused: {}", e.message);
+        if language == Language::Chinese {
+            e.message = language::chinese(e.code).to_string();
+        }
     }
     let mut response = answer(&id, result);
     if let Some(principal) = caller {
