@@ -22,6 +22,7 @@ pub mod users;
 
 #[cfg(feature = "ssr")]
 use crate::domain::audit::Actor;
+#[cfg(feature = "ssr")]
 use crate::domain::auth::Principal;
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Role;
@@ -128,8 +129,18 @@ pub fn require(role: Role) -> Result<Principal, ApiError> {
 
 /// The logged-in user and role, for the top bar and for hiding what the role cannot do.
 #[leptos::server(endpoint = "whoami")]
-pub async fn whoami() -> Result<Principal, ApiError> {
-    require(roles::role_for("whoami"))
+pub async fn whoami() -> Result<crate::domain::auth::Me, ApiError> {
+    let (me, store) = caller_and_store(roles::role_for("whoami"))?;
+    let chosen = store.user(&me.user)?.and_then(|u| u.time_zone);
+    let now_s = (crate::support::now_ms() / 1000) as i64;
+    let zone = chosen
+        .and_then(|name| crate::support::zone(&name, now_s))
+        .unwrap_or_default();
+    Ok(crate::domain::auth::Me {
+        user: me.user,
+        role: me.role,
+        zone,
+    })
 }
 
 /// The region to show: the one asked for, else the first (the seeded "Default").

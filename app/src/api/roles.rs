@@ -8,7 +8,6 @@ use Role::{Admin, Operator, Viewer};
 
 pub const ROLES: &[(&str, Role)] = &[
     // one's own account
-    ("my_time_zone", Viewer),
     ("set_time_zone", Viewer),
     ("time_zones", Viewer),
     // agents

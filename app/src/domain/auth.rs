@@ -53,6 +53,15 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// The logged-in user as their pages need them: who they are, and the time zone their pages
+/// show times in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: String,
+    pub role: Role,
+    pub zone: super::zone::Zone,
+}
+
 /// Which session a request came with (a digest of its token, never the token): the access
 /// layer puts it in the request next to the `Principal`, for limits counted per session.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

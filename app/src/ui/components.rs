@@ -5,7 +5,6 @@ use crate::domain::error::ApiError;
 use crate::domain::ids::RegionId;
 use crate::domain::model::Region;
 use crate::ui::live::use_live;
-use crate::ui::loading::loaded;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
@@ -47,7 +46,6 @@ pub fn TopBar() -> impl IntoView {
 #[component]
 fn ConsoleBar() -> impl IntoView {
     let live = use_live();
-    let me = crate::ui::first_load::FirstLoad::new(|| (), |_| crate::api::whoami());
     view! {
         <nav>
             <A href="/">"HAVIP"</A>
@@ -60,13 +58,11 @@ fn ConsoleBar() -> impl IntoView {
             <span class="needs-admin"><A href="/audit">"Audit"</A></span>
             <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
         </nav>
-        {loaded(me, || (), move |result| {
-            result.ok().map(|p| view! {
-                <A href="/account" attr:class="whoami" attr:id="whoami" attr:data-role=p.role.name() attr:title="My account: time zone">{format!("{} ({})", p.user, p.role)}</A>
-                <form method="post" action="/logout" class="logout">
-                    <button id="logout" class="link" type="submit">"Log out"</button>
-                </form>
-            })
+        {move || crate::ui::zone::me().and_then(Result::ok).map(|p| view! {
+            <a href="/account" class="whoami" id="whoami" data-role=p.role.name() title="My account: time zone">{format!("{} ({})", p.user, p.role)}</a>
+            <form method="post" action="/logout" class="logout">
+                <button id="logout" class="link" type="submit">"Log out"</button>
+            </form>
         })}
         <span
             id="live-indicator"

@@ -3,30 +3,37 @@
 //! zone is loaded once with the page (rendered on the server in it, so the page never changes
 //! its times while it hydrates) and again when the user chooses another.
 
-use crate::api::account::my_time_zone;
+use crate::api::whoami;
+use crate::domain::auth::Me;
+use crate::domain::error::ApiError;
 use crate::domain::zone::{iso_utc, Zone};
 use crate::ui::first_load::FirstLoad;
 use leptos::prelude::*;
 
-/// The zone of the page's user, and a counter that loads it again.
+/// The page's user with their zone (one load for the top bar and every time shown), and a
+/// counter that loads it again.
 #[derive(Clone, Copy)]
 pub struct ZoneLoad {
-    first: FirstLoad<Zone>,
+    first: FirstLoad<Me>,
     version: RwSignal<u64>,
 }
 
-/// Loads the user's zone for every page (UTC before anyone logs in).
+/// Loads the user and their zone for every page (nobody, and UTC, before anyone logs in).
 pub fn provide_zone() {
     let version = RwSignal::new(0u64);
-    let first = FirstLoad::new(move || version.get(), |_| my_time_zone());
+    let first = FirstLoad::new(move || version.get(), |_| whoami());
     provide_context(ZoneLoad { first, version });
+}
+
+/// The page's user, once loaded.
+pub fn me() -> Option<Result<Me, ApiError>> {
+    use_context::<ZoneLoad>().and_then(|z| z.first.get())
 }
 
 /// The page's zone (UTC until it is loaded, or when it cannot be).
 pub fn zone() -> Zone {
-    use_context::<ZoneLoad>()
-        .and_then(|z| z.first.get())
-        .and_then(Result::ok)
+    me().and_then(Result::ok)
+        .map(|me| me.zone)
         .unwrap_or_default()
 }
 

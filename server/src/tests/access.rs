@@ -89,14 +89,6 @@ async fn endpoints(f: &Fixture) -> Vec<Endpoint> {
         "query[q]=&query[vpc]=&query[subnet]=&query[status]=&query[sort]=&query[page]=0";
     vec![
         (
-            "my time zone",
-            post.clone(),
-            "/api/my_time_zone".into(),
-            As::Form,
-            String::new(),
-            200,
-        ),
-        (
             "set my time zone",
             post.clone(),
             "/api/set_time_zone".into(),
@@ -549,7 +541,7 @@ async fn every_endpoint_checks_the_role_on_the_server() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 48);
+    assert_eq!(checked, 4 * 47);
     // every operation of the role table is tried, with every role
     for (operation, _) in app::api::roles::ROLES {
         assert!(tried.contains(*operation), "{operation} is not tried");

@@ -564,10 +564,10 @@ async fn each_action_needs_exactly_the_role_its_table_gives() {
     }
 }
 
-/// Messages stay in English whatever `X-TC-Language` asks (the SDKs send `zh-CN` or `en-US`):
-/// the same code and message as without the header.
+/// `X-TC-Language: zh-CN` (the SDKs send `zh-CN` or `en-US`) answers the same code with a
+/// Chinese message; `en-US` and no header, the English one.
 #[tokio::test]
-async fn messages_stay_in_english_whatever_x_tc_language_asks() {
+async fn x_tc_language_zh_cn_answers_the_same_code_in_chinese() {
     let f = fixture().await;
     let api = router(TcApi::new(f.store.clone(), 1000));
     let operator = key_of(&f, Role::Operator).await;
@@ -593,8 +593,15 @@ async fn messages_stay_in_english_whatever_x_tc_language_asks() {
         let plain = call(&api, plain).await;
         let asked = call(&api, asked).await;
         assert_ne!(code(&plain), "", "{plain}");
-        assert_eq!(asked["Error"], plain["Error"], "X-TC-Language: zh-CN");
-        let message = asked["Error"]["Message"].as_str().unwrap();
-        assert!(message.is_ascii() && message.contains(' '), "{message}");
+        assert_eq!(code(&asked), code(&plain), "X-TC-Language: zh-CN");
+        let english = plain["Error"]["Message"].as_str().unwrap();
+        assert!(english.is_ascii() && english.contains(' '), "{english}");
+        let chinese = asked["Error"]["Message"].as_str().unwrap();
+        assert!(
+            chinese
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{chinese}"
+        );
     }
 }
