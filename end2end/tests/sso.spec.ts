@@ -123,7 +123,7 @@ async function whoami(page: Page) {
 async function usersOf(page: Page) {
   const answer = await page.request.post(`${CONSOLE}/api/users_page`, { form: {} });
   expect(answer.status(), await answer.text()).toBe(200);
-  return (await answer.json()) as { name: string; role: string; sso_issuer: string | null }[];
+  return (await answer.json()) as { name: string; role: string; sso_issuer: string | null; sessions: number }[];
 }
 
 test("the login page offers the provider, and shows no console links and no live badge", async ({ page }) => {
@@ -281,17 +281,29 @@ test("a replayed callback is refused, with its state cookie or without", async (
   await other.close();
 });
 
-test("--oidc-require-group refuses a person in no group; --local-login admins-only keeps the break-glass admin", async ({ page }) => {
+test("--oidc-require-group refuses a person in no group and ends their sessions; --local-login admins-only keeps the break-glass admin", async ({ page, browser }) => {
   await stop(console_);
   await startConsole(["--oidc-require-group", "--local-login", "admins-only"]);
+  // the break-glass administrator, in a browser of its own
+  const admin = await browser.newPage();
+  await admin.goto(`${CONSOLE}/login`);
+  await expect(admin.locator("#local-admins-only")).toHaveText("Local logins: administrators only.");
+  await logIn(admin, "breakglass", PASSWORD);
+  await expect(admin.locator("#whoami")).toHaveText("breakglass (admin)");
+  const victorsSessions = async () => (await usersOf(admin)).find((u) => u.name === "victor")!.sessions;
+  // the session victor opened before (when the keys rotated) is still open
+  expect(await victorsSessions()).toBeGreaterThan(0);
+
   await signOn(page, "victor");
   await expect(page.locator("#login-error")).toContainText("You are in none of the groups that may use this console");
   expect(await whoami(page)).toBe(401);
-  await expect(page.locator("#local-admins-only")).toHaveText("Local logins: administrators only.");
+  expect(await victorsSessions()).toBe(0);
+  const ended = await admin.request.get(`${CONSOLE}/api/v1/audit?action=user.end_sessions&object=user%20victor&limit=1`);
+  expect(await ended.text()).toContain("(single sign-on)");
+  // a local viewer's right password is refused as a wrong one
   await logIn(page, "localviewer", PASSWORD);
   await expect(page.locator("#login-error")).toHaveText("Wrong user name or password.");
-  await logIn(page, "breakglass", PASSWORD);
-  await expect(page.locator("#whoami")).toHaveText("breakglass (admin)");
+  await admin.close();
 });
 
 test("a provider that is down gives a clear message, and local break-glass login still works", async ({ page }) => {

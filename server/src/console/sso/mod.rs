@@ -229,6 +229,17 @@ async fn callback(
         subject: person.subject,
     };
     let Some(role) = sso.roles.role(&person.groups) else {
+        // the provider no longer puts them in a group that may log in: the sessions they
+        // opened before end too (their API keys stay until an administrator disables them)
+        if let Ok(Some(user)) = store.sso_user(&identity) {
+            let acting = store.acting(app::domain::audit::Actor::user(
+                "(single sign-on)",
+                client.0,
+            ));
+            if let Err(e) = acting.end_user_sessions(&user.name).await {
+                tracing::warn!("ending the sessions of {}: {}", user.name, e.message);
+            }
+        }
         let why = "You are in none of the groups that may use this console: ask an administrator to add you.";
         return refuse(Reason::Group, Some(&identity), why, &next);
     };
