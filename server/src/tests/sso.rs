@@ -223,6 +223,10 @@ async fn the_provider_must_be_https_and_the_callback_this_consoles() {
             "needs --oidc-redirect-url",
         ),
         (
+            &["--oidc-issuer", "sso.example.com", "--oidc-client-id", "h"][..],
+            "is not a URL",
+        ),
+        (
             &[
                 "--oidc-issuer",
                 "https://sso.example.com",

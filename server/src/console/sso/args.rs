@@ -14,7 +14,7 @@ pub struct OidcArgs {
     /// ISSUER/.well-known/openid-configuration), e.g. https://sso.example.com/realms/corp.
     /// HTTPS, or HTTP on loopback only.
     #[arg(long, env = "HAVIP_OIDC_ISSUER", requires = "oidc_client_id")]
-    pub oidc_issuer: Option<url::Url>,
+    pub oidc_issuer: Option<String>,
     /// The console's client ID at the provider.
     #[arg(long, env = "HAVIP_OIDC_CLIENT_ID", requires = "oidc_issuer")]
     pub oidc_client_id: Option<String>,
@@ -59,12 +59,17 @@ pub struct OidcArgs {
 impl OidcArgs {
     /// Single sign-on as the flags configure it (None without `--oidc-issuer`).
     pub fn sso(&self, public_url: Option<&url::Url>, key: [u8; 32]) -> anyhow::Result<Option<Sso>> {
-        let Some(issuer) = &self.oidc_issuer else {
+        let Some(issuer_text) = &self.oidc_issuer else {
             if self.local_login == LocalLogin::Off {
                 bail!("--local-login off leaves no way to log in: configure single sign-on (--oidc-issuer) first");
             }
             return Ok(None);
         };
+        // the issuer exactly as written: discovery compares it with the provider's own, where a
+        // trailing `/` counts (some providers' issuers end with one, most do not)
+        let issuer_text = issuer_text.trim();
+        let issuer = url::Url::parse(issuer_text)
+            .with_context(|| format!("--oidc-issuer {issuer_text:?} is not a URL"))?;
         let loopback = issuer.host().is_some_and(|h| match h {
             url::Host::Domain(d) => d == "localhost",
             url::Host::Ipv4(ip) => ip.is_loopback(),
@@ -109,7 +114,7 @@ impl OidcArgs {
             scopes.insert(0, "openid".into());
         }
         let provider = Provider::new(ProviderConfig {
-            issuer: issuer.clone(),
+            issuer: issuer_text.to_string(),
             client_id: self.oidc_client_id.clone().unwrap_or_default(),
             secret,
             redirect: redirect.clone(),

@@ -74,7 +74,8 @@ pub struct Provider {
 }
 
 pub struct ProviderConfig {
-    pub issuer: url::Url,
+    /// as the operator wrote it (checked to be a URL)
+    pub issuer: String,
     pub client_id: String,
     pub secret: Option<String>,
     pub redirect: url::Url,
@@ -91,8 +92,8 @@ impl Provider {
             .timeout(TIMEOUT)
             .build()?;
         Ok(Provider {
-            // the issuer exactly as the provider writes it (a trailing `/` is significant)
-            issuer: IssuerUrl::new(config.issuer.as_str().trim_end_matches('/').to_string())?,
+            // the issuer exactly as written: a trailing `/` is significant
+            issuer: IssuerUrl::new(config.issuer.clone())?,
             client_id: ClientId::new(config.client_id),
             secret: config.secret.map(ClientSecret::new),
             redirect: RedirectUrl::from_url(config.redirect),
@@ -100,7 +101,7 @@ impl Provider {
             role_claim: config.role_claim,
             http,
             cached: tokio::sync::Mutex::new(None),
-            origins: std::sync::Mutex::new(vec![origin(config.issuer.as_str())]),
+            origins: std::sync::Mutex::new(vec![origin(&config.issuer)]),
             keys_read_for_unknown: std::sync::Mutex::new(None),
         })
     }
