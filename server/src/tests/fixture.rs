@@ -114,6 +114,15 @@ pub(crate) async fn request_as(
     (status, value)
 }
 
+/// The newest audit records of `action`, newest first.
+pub(crate) fn audited(store: &Store, action: &str) -> Vec<app::domain::audit::AuditEntry> {
+    let query = app::domain::audit::AuditQuery {
+        action: action.into(),
+        ..Default::default()
+    };
+    store.audit(&query).unwrap().entries
+}
+
 pub(crate) fn content_type(how: As) -> &'static str {
     match how {
         As::Json => "application/json",

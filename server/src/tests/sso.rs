@@ -1,7 +1,7 @@
 //! Single sign-on and local-login limits, as an outsider meets them over HTTP (the whole flow
 //! against a real OpenID provider is in `end2end/tests/sso.spec.ts`).
 
-use super::fixture::{fixture, form, Fixture};
+use super::fixture::{audited, fixture, form, Fixture};
 use crate::console::access::Access;
 use crate::console::sso::OidcArgs;
 use axum::body::Body;
@@ -144,14 +144,8 @@ async fn a_callback_this_browser_did_not_start_is_refused_and_changes_nothing() 
         assert_eq!(f.store.users().unwrap(), users, "nothing changed");
     }
     // counted, and not written to the audit log: strangers could fill it
-    let log = f
-        .store
-        .audit(&app::domain::audit::AuditQuery {
-            action: "login.sso".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert!(log.entries.is_empty(), "{:?}", log.entries);
+    let log = audited(&f.store, "login.sso");
+    assert!(log.is_empty(), "{log:?}");
     let metrics = crate::console::metrics::render(&f.store).unwrap();
     let refused = metrics
         .lines()
@@ -174,14 +168,8 @@ async fn local_logins_as_configured() {
     assert!(body.contains("Wrong user name or password."), "{body}");
     let (status, _, body) = send(&console, local_login("admin-user")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let log = f
-        .store
-        .audit(&app::domain::audit::AuditQuery {
-            action: "login.local_refused".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(log.entries[0].object, "user viewer-user");
+    let log = audited(&f.store, "login.local_refused");
+    assert_eq!(log[0].object, "user viewer-user");
 
     // off: nobody, with the reason
     let console = console_with(&f, &[DEAD_PROVIDER, &["--local-login", "off"]].concat());

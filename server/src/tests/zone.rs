@@ -1,7 +1,7 @@
 //! Times in each user's time zone, rendered on the server: the detail page's history and
 //! timeline and the audit log agree, with the zone named and UTC in each tooltip.
 
-use super::fixture::{fixture, request_as, As, Fixture};
+use super::fixture::{audited, content_type, fixture, request_as, As, Fixture};
 use app::domain::auth::Role;
 use app::domain::binding::Observation;
 use axum::body::Body;
@@ -19,6 +19,21 @@ async fn page(f: &Fixture, path: &str) -> String {
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8_lossy(&body).into()
+}
+
+/// The admin's `POST /api/set_time_zone`, as the account page sends it.
+async fn set_zone(f: &Fixture, zone: &str) -> (StatusCode, serde_json::Value) {
+    let body = super::fixture::form(&[("zone", zone)]);
+    let form = Some(content_type(As::Form));
+    request_as(
+        f,
+        Some(Role::Admin),
+        Method::POST,
+        "/api/set_time_zone",
+        form,
+        body,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -46,15 +61,7 @@ async fn history_timeline_and_audit_show_the_users_zone_with_utc_in_the_tooltip(
         "UTC at first"
     );
 
-    let (status, answer) = request_as(
-        &f,
-        Some(Role::Admin),
-        Method::POST,
-        "/api/set_time_zone",
-        Some(super::fixture::content_type(As::Form)),
-        "zone=Asia%2FShanghai".into(),
-    )
-    .await;
+    let (status, answer) = set_zone(&f, "Asia/Shanghai").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let shanghai = app::support::zone("Asia/Shanghai", (failover / 1000) as i64).unwrap();
     let local = shanghai.format(failover);
@@ -85,14 +92,7 @@ async fn history_timeline_and_audit_show_the_users_zone_with_utc_in_the_tooltip(
     assert!(!detail.contains(&shown_in_utc), "no time shown in UTC");
 
     // the audit log: the zone's own change, in the zone
-    let audit = f
-        .store
-        .audit(&app::domain::audit::AuditQuery {
-            action: "user.time_zone".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    let changed = audit.entries[0].at;
+    let changed = audited(&f.store, "user.time_zone")[0].at;
     let log = page(&f, "/audit").await;
     assert!(
         log.contains(&shanghai.format(changed)),
@@ -100,15 +100,7 @@ async fn history_timeline_and_audit_show_the_users_zone_with_utc_in_the_tooltip(
     );
 
     // a zone the database does not know is refused, and changes nothing
-    let (status, answer) = request_as(
-        &f,
-        Some(Role::Admin),
-        Method::POST,
-        "/api/set_time_zone",
-        Some(super::fixture::content_type(As::Form)),
-        "zone=Mars%2FOlympus".into(),
-    )
-    .await;
+    let (status, answer) = set_zone(&f, "Mars/Olympus").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     let admin = f.store.user("admin-user").unwrap().unwrap();
     assert_eq!(admin.time_zone.as_deref(), Some("Asia/Shanghai"));

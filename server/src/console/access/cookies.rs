@@ -1,7 +1,8 @@
 //! The session cookie: its names, reading a cookie from a request and making a `Set-Cookie`
 //! (with the `cookie` crate, which axum-extra's cookie jar is built on).
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use cookie::{Cookie, SameSite};
 
 /// The session cookie's name over plain HTTP.
@@ -50,4 +51,20 @@ pub fn set_cookie(
         .secure(https)
         .build()
         .to_string()
+}
+
+/// How long the session cookie is kept: the session's own longest life (7 days after login).
+const SESSION_COOKIE_MAX_AGE_S: u64 = 7 * 24 * 3600;
+
+/// The `Set-Cookie` value of a new session's `token`.
+pub fn session_cookie(token: &str, https: bool) -> String {
+    let name = session_cookie_name(https);
+    set_cookie(name, token, SESSION_COOKIE_MAX_AGE_S, https, SameSite::Lax)
+}
+
+/// Adds a `Set-Cookie` to `response`.
+pub fn add_cookie(response: &mut Response, cookie: String) {
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
 }

@@ -38,7 +38,10 @@ mod cookies;
 mod request;
 
 pub use body::limit_body;
-pub use cookies::{cookie, session_cookie_name, set_cookie, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+pub use cookies::{
+    add_cookie, cookie, session_cookie, session_cookie_name, set_cookie, SECURE_SESSION_COOKIE,
+    SESSION_COOKIE,
+};
 pub use request::{cross_site, encode, request_host, Client, Https};
 use request::{is_public_asset, is_websocket, wants_page};
 

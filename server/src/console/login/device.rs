@@ -18,15 +18,21 @@ pub const LIFETIME_S: u64 = 180 * 24 * 3600;
 #[derive(Clone)]
 pub struct DeviceKey([u8; 32]);
 
+/// The hex HMAC-SHA256 of `text` under `key`: what the console's signed cookies carry (device
+/// cookies here, single sign-on's login state in `sso::state`).
+pub fn hmac_hex(key: &[u8; 32], text: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(text.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 impl DeviceKey {
     pub fn new(key: [u8; 32]) -> DeviceKey {
         DeviceKey(key)
     }
 
     fn mac(&self, text: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
-        mac.update(text.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hmac_hex(&self.0, text)
     }
 
     /// A new cookie value for a browser that just logged in as `name` (validated: letters,

@@ -14,7 +14,8 @@ pub mod next;
 pub mod throttle;
 
 use crate::console::access::{
-    cookie, encode, session_cookie_name, set_cookie, Access, Client, Https,
+    add_cookie, cookie, encode, session_cookie, session_cookie_name, set_cookie, Access, Client,
+    Https,
 };
 use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
@@ -50,12 +51,6 @@ pub fn routes(access: Access) -> Router {
         .with_state(access)
 }
 
-fn add_cookie(response: &mut Response, cookie: String) {
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-}
-
 /// A browser's form gets a redirect (back to the form with the message on failure); a script
 /// gets JSON and the status.
 fn answer(
@@ -72,11 +67,7 @@ fn answer(
             } else {
                 axum::Json(principal).into_response()
             };
-            let name = session_cookie_name(https);
-            add_cookie(
-                &mut response,
-                set_cookie(name, &token, 7 * 24 * 3600, https, SameSite::Lax),
-            );
+            add_cookie(&mut response, session_cookie(&token, https));
             response
         }
         Err(e) if browser => Redirect::to(&format!(

@@ -18,13 +18,13 @@ pub mod state;
 
 pub use args::OidcArgs;
 
-use crate::console::access::{cookie, encode, session_cookie_name, set_cookie, Access};
+use crate::console::access::{add_cookie, cookie, encode, session_cookie, set_cookie, Access};
 use crate::console::access::{Client, Https};
 use crate::console::login::next::safe_next;
 use app::domain::sso::GroupRoles;
 use app::store::{SsoIdentity, SsoPerson};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -79,12 +79,6 @@ pub fn routes(access: Access) -> Router {
         .route(START_PATH, get(start))
         .route(CALLBACK_PATH, get(callback))
         .with_state(access)
-}
-
-fn add_cookie(response: &mut Response, cookie: String) {
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
 }
 
 /// Back to the login page with `message` (and the page the person wanted), the login state
@@ -252,11 +246,7 @@ async fn callback(
         Ok((principal, token)) => {
             tracing::info!(user = ?principal.user, role = %principal.role, "single sign-on");
             let mut response = Redirect::to(&next).into_response();
-            let name = session_cookie_name(https);
-            add_cookie(
-                &mut response,
-                set_cookie(name, &token, 7 * 24 * 3600, https, SameSite::Lax),
-            );
+            add_cookie(&mut response, session_cookie(&token, https));
             let name = state_cookie_name(https);
             add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
             response

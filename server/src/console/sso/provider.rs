@@ -11,9 +11,10 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IdToken, IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, OAuth2TokenResponse as _,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse as _,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IssuerUrl, JsonWebKeySet,
+    LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
+    TokenResponse as _,
 };
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,17 @@ const TOKEN_AGE_S: u64 = 10 * 60;
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OtherClaims(serde_json::Map<String, serde_json::Value>);
 impl AdditionalClaims for OtherClaims {}
+
+/// The client as discovery makes it: an authorization endpoint always, the token and userinfo
+/// endpoints if the provider names them.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 type FullIdToken = IdToken<
     OtherClaims,
@@ -143,17 +155,7 @@ impl Provider {
         self.metadata(Duration::ZERO).await.map(drop)
     }
 
-    fn client(
-        &self,
-        metadata: ProviderMetadataWithLogout,
-    ) -> openidconnect::core::CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    > {
+    fn client(&self, metadata: ProviderMetadataWithLogout) -> Client {
         CoreClient::from_provider_metadata(metadata, self.client_id.clone(), self.secret.clone())
             .set_redirect_uri(self.redirect.clone())
     }
@@ -204,7 +206,7 @@ impl Provider {
                 )),
                 other => Failure::Unreachable(explain(&other)),
             })?;
-        let _ = answer.access_token(); // not used: the ID token says who logged in
+        // the access token is not used: the ID token says who logged in
         let raw = answer
             .id_token()
             .ok_or_else(|| Failure::Refused("The identity provider sent no ID token.".into()))?
@@ -253,14 +255,7 @@ impl Provider {
 
     fn check(
         &self,
-        client: &CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
+        client: &Client,
         token: &FullIdToken,
         nonce: &Nonce,
     ) -> Result<Person, ClaimsVerificationError> {

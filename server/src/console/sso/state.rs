@@ -10,9 +10,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 /// The cookie's name over plain HTTP, and over HTTPS.
 pub const STATE_COOKIE: &str = "havip_sso";
@@ -51,9 +49,7 @@ impl StateKey {
     }
 
     fn mac(&self, text: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
-        mac.update(text.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        crate::console::login::device::hmac_hex(&self.0, text)
     }
 
     /// The cookie's value for `state`.
