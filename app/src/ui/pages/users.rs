@@ -9,7 +9,7 @@ use crate::domain::pages::UserRow;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
-use crate::ui::zone::local_time;
+use crate::ui::zone::Time;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -87,7 +87,7 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
             <td data-testid="source">{move || row.with(|r| r.as_ref().map(UserRow::source))}</td>
             <td data-testid="state">{move || if disabled() { "Disabled" } else { "Active" }}</td>
             <td data-testid="sessions">{move || row.with(|r| r.as_ref().map(|r| r.sessions))}</td>
-            <td>{move || row.with(|r| r.as_ref().map(|r| local_time(r.created)))}</td>
+            <td>{move || row.with(|r| r.as_ref().map(|r| view! { <Time ms=r.created/> }))}</td>
             <td class="ops">
                 <button class="link" on:click=move |_| { actions.disable.dispatch(SetUserDisabled { name: name.get_value(), disabled: !disabled() }); }>
                     {move || if disabled() { "Enable" } else { "Disable" }}
