@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
@@ -19,9 +20,14 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
+    #[cfg(feature = "ssr")]
+    let lang = request_lang();
+    #[cfg(not(feature = "ssr"))]
+    let lang = i18n::Lang::En;
+    provide_context(lang);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -34,12 +40,49 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 <MetaTags/>
                 <ui::live::RenderMark/>
+                {messages_of(lang)}
             </head>
             <body>
                 <App/>
             </body>
         </html>
     }
+}
+
+/// The language a page is rendered in: the browser's cookie (chosen in the menu, or brought
+/// back by the user's login), else the first visit's `Accept-Language`.
+#[cfg(feature = "ssr")]
+fn request_lang() -> i18n::Lang {
+    use axum::http::header;
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return i18n::Lang::En;
+    };
+    let cookie = (parts.headers.get_all(header::COOKIE).iter())
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == api::language::LANGUAGE_COOKIE)
+        .and_then(|(_, tag)| i18n::Lang::from_tag(tag));
+    cookie.unwrap_or_else(|| {
+        let accept = (parts.headers.get(header::ACCEPT_LANGUAGE))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        i18n::from_accept_language(accept)
+    })
+}
+
+/// The table of the page's language when it is not English (the browser carries English): a
+/// JSON element the browser reads before it hydrates, so the page's words do not change.
+fn messages_of(lang: i18n::Lang) -> impl IntoView {
+    let json = (lang != i18n::Lang::En)
+        .then(|| i18n::table(lang))
+        .flatten()
+        .and_then(|table| serde_json::to_string(table).ok())
+        // inside <script>, no "</script>" may appear: every < is escaped
+        .map(|json| json.replace('<', "\\u003c"));
+    json.map(|json| {
+        view! { <script type="application/json" id=ui::lang::TABLE_ELEMENT inner_html=json></script> }
+    })
 }
 
 /// Pages may run only the console's own scripts and wasm (the inline hydration scripts carry
@@ -76,14 +119,15 @@ fn content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    ui::lang::provide_language();
     ui::live::provide_live();
     ui::zone::provide_zone();
     view! {
-        <Title text="HAVIP console"/>
+        <Title text=crate::tr!(common::CONSOLE_NAME)/>
         <Router>
             <ui::components::TopBar/>
             <main>
-                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                <Routes fallback=|| view! { <p class="empty">{crate::tr!(common::PAGE_NOT_FOUND)}</p> }>
                     <Route path=StaticSegment("") view=ui::pages::havips::HavipListPage/>
                     <Route path=StaticSegment("networks") view={Lazy::<ui::routes::Networks>::new()}/>
                     <Route path=StaticSegment("agents") view={Lazy::<ui::routes::Agents>::new()}/>

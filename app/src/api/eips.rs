@@ -79,6 +79,9 @@ pub async fn unbind_havip_eip(havip_id: HavipId) -> Result<Eip, ApiError> {
         .eips()?
         .into_iter()
         .find(|e| e.havip_id.as_ref() == Some(&havip.id))
-        .ok_or_else(|| ApiError::conflict(format!("HAVIP {} has no EIP bound.", havip.id)))?;
+        .ok_or_else(|| {
+            let text = crate::i18n::Text::new(crate::i18n::m::errors_api::HAVIP_NO_EIP);
+            ApiError::conflict(text.arg("havip", &havip.id))
+        })?;
     store.unbind_eip(&eip.id).await
 }

@@ -38,17 +38,20 @@ pub async fn create_api_key(password: Option<String>) -> Result<CreatedApiKey, A
         if store.user(&me.user)?.is_some_and(|u| u.sso.is_some()) {
             return Err(ApiError::invalid(
                 "password",
-                "Log in again with single sign-on: you logged in more than 5 minutes ago.",
+                crate::i18n::m::errors_api::LOG_IN_AGAIN_SSO,
             ));
         }
         if password.is_empty() {
             return Err(ApiError::invalid(
                 "password",
-                "Enter your password: you logged in more than 5 minutes ago.",
+                crate::i18n::m::errors_api::PASSWORD_NEEDED,
             ));
         }
         if !store.password_is(&me.user, &password).await? {
-            return Err(ApiError::invalid("password", "Wrong password."));
+            return Err(ApiError::invalid(
+                "password",
+                crate::i18n::m::errors_api::WRONG_PASSWORD,
+            ));
         }
     }
     let (key, secret_key): (ApiKeyRow, String) = store.create_api_key(&me.user).await?;

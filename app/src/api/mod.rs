@@ -14,6 +14,7 @@ pub mod eips;
 pub mod havips;
 pub mod instances;
 pub mod keys;
+pub mod language;
 pub mod live;
 pub mod login;
 pub mod network;
@@ -44,24 +45,22 @@ impl FromServerFnError for ApiError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // a body over the limit, sent without its length (one with it never gets here)
         if value.to_string().contains("length limit exceeded") {
-            return ApiError::too_large(format!("Request body too large: {TOO_LARGE}"));
+            return ApiError::too_large(crate::i18n::m::errors_api::REQUEST_TOO_LARGE);
         }
         match value {
             // the server could not read what was sent (on the server, a body that does not
             // decode is the caller's; in the browser, an answer that does not is ours)
-            ServerFnErrorErr::Args(m) => ApiError::malformed(format!("Malformed request: {m}")),
+            ServerFnErrorErr::Args(m) => ApiError::malformed(malformed_request(m)),
             #[cfg(feature = "ssr")]
-            ServerFnErrorErr::Deserialization(m) => {
-                ApiError::malformed(format!("Malformed request: {m}"))
-            }
-            ServerFnErrorErr::MissingArg(m) => {
-                ApiError::malformed(format!("Malformed request: missing argument {m}"))
-            }
+            ServerFnErrorErr::Deserialization(m) => ApiError::malformed(malformed_request(m)),
+            ServerFnErrorErr::MissingArg(m) => ApiError::malformed(
+                crate::i18n::Text::new(crate::i18n::m::errors_api::MISSING_ARGUMENT).arg("name", m),
+            ),
             // the browser could not reach the console
             ServerFnErrorErr::Request(m) => {
                 ApiError::internal(format!("Cannot reach the console: {m}"))
             }
-            other => ApiError::internal(other),
+            other => ApiError::internal(other.to_string()),
         }
     }
 
@@ -72,6 +71,11 @@ impl FromServerFnError for ApiError {
         let shown = self.clone();
         <JsonEncoding as Encodes<ApiError>>::encode(&shown).unwrap_or_default()
     }
+}
+
+/// "Malformed request: …", with what the decoder said.
+fn malformed_request(detail: String) -> crate::i18n::Text {
+    crate::i18n::Text::new(crate::i18n::m::errors_api::MALFORMED_REQUEST).arg("detail", detail)
 }
 
 /// What leaves the server for a refusal: the status of its kind on the response being built,
@@ -118,11 +122,12 @@ pub fn require(role: Role) -> Result<Principal, ApiError> {
     let caller = leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Principal>().cloned());
     match caller {
-        None => Err(ApiError::unauthorized("Log in first.")),
-        Some(p) if p.role < role => Err(ApiError::forbidden(format!(
-            "Your role ({}) may not do this: it needs {role}. Ask an admin.",
-            p.role
-        ))),
+        None => Err(ApiError::unauthorized(crate::i18n::m::errors::LOG_IN_FIRST)),
+        Some(p) if p.role < role => Err(ApiError::forbidden(
+            crate::i18n::Text::new(crate::i18n::m::errors::ROLE_TOO_LOW)
+                .word("role", p.role.word())
+                .word("needed", role.word()),
+        )),
         Some(p) => Ok(p),
     }
 }

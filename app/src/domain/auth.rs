@@ -24,6 +24,16 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// Its word, in the reader's language.
+    pub fn word(self) -> crate::i18n::Msg {
+        use crate::i18n::m::errors_words as w;
+        match self {
+            Role::Viewer => w::ROLE_VIEWER,
+            Role::Operator => w::ROLE_OPERATOR,
+            Role::Admin => w::ROLE_ADMIN,
+        }
+    }
 }
 
 impl std::str::FromStr for Role {
@@ -84,23 +94,22 @@ pub enum PasswordError {
     Common,
 }
 
-impl fmt::Display for PasswordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PasswordError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::{m::errors as e, Text};
         match self {
-            PasswordError::TooShort(n) => write!(
-                f,
-                "The password has {n} characters; use at least {PASSWORD_MIN_CHARS}."
-            ),
-            PasswordError::TooLong => {
-                write!(f, "The password is longer than {PASSWORD_MAX_BYTES} bytes.")
+            PasswordError::TooShort(n) => {
+                (Text::new(e::PASSWORD_TOO_SHORT).arg("count", n)).arg("min", PASSWORD_MIN_CHARS)
             }
-            PasswordError::Common => write!(
-                f,
-                "This password is among the most common ones: choose another."
-            ),
+            PasswordError::TooLong => {
+                Text::new(e::PASSWORD_TOO_LONG).arg("max", PASSWORD_MAX_BYTES)
+            }
+            PasswordError::Common => Text::new(e::PASSWORD_COMMON),
         }
     }
 }
+
+crate::says_by_text!(PasswordError);
 
 /// A password must have at least 12 characters (any: a passphrase is best) and, on the
 /// server, not be a common one (`is_common_password`). The browser checks the length only:
@@ -132,20 +141,44 @@ pub fn is_common_password(password: &str) -> bool {
         .any(|line| line == password)
 }
 
+/// Why a user name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNameError {
+    Empty,
+    Malformed,
+}
+
+impl UserNameError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::{m::errors_store as e, Text};
+        match self {
+            UserNameError::Empty => Text::new(e::USER_NAME_EMPTY),
+            UserNameError::Malformed => Text::new(e::USER_NAME_MALFORMED),
+        }
+    }
+}
+
+crate::says_by_text!(UserNameError);
+
 /// A user name: 1–64 of `a-z A-Z 0-9 . _ -`, compared without case.
-pub fn check_user_name(name: &str) -> Result<String, String> {
+pub fn checked_user_name(name: &str) -> Result<String, UserNameError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("Enter a user name.".into());
+        return Err(UserNameError::Empty);
     }
     if name.len() > 64
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
-        return Err("A user name has 1 to 64 letters, digits, dots, dashes or underscores.".into());
+        return Err(UserNameError::Malformed);
     }
     Ok(name.to_ascii_lowercase())
+}
+
+/// `checked_user_name`, its refusal in English words.
+pub fn check_user_name(name: &str) -> Result<String, String> {
+    checked_user_name(name).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -116,6 +116,16 @@ impl Status {
             Status::Conflict { .. } => "Conflict",
         }
     }
+
+    /// Its label in the reader's language, for the pages (`label` stays the APIs' English).
+    pub fn word(&self) -> crate::i18n::Msg {
+        use crate::i18n::m::status as s;
+        match self {
+            Status::Unbound => s::UNBOUND,
+            Status::Bound { .. } => s::BOUND,
+            Status::Conflict { .. } => s::CONFLICT,
+        }
+    }
 }
 
 /// A holder change, recorded in the history.
@@ -165,6 +175,28 @@ impl Change {
                     "Unauthorized claim by {} (not an allowed holder)",
                     name(*mac)
                 )
+            }
+        }
+    }
+
+    /// `describe_with` in the reader's language, for the pages (in English the same words).
+    pub fn text_with(&self, name: impl Fn(Mac) -> String) -> crate::i18n::Text {
+        use crate::i18n::{m::status as s, Text};
+        match self {
+            Change::Bound { mac } => Text::new(s::CHANGE_BOUND).arg("holder", name(*mac)),
+            Change::Failover { from, to } => (Text::new(s::CHANGE_FAILOVER))
+                .arg("from", name(*from))
+                .arg("to", name(*to)),
+            Change::Conflict { macs } => match shared_mac(macs) {
+                Some(mac) => (Text::new(s::CHANGE_CONFLICT_SHARED))
+                    .arg("count", macs.len())
+                    .arg("mac", name(mac)),
+                None => Text::new(s::CHANGE_CONFLICT).arg("holders", join(macs, name)),
+            },
+            Change::Resolved { mac } => Text::new(s::CHANGE_RESOLVED).arg("holder", name(*mac)),
+            Change::Lost { mac } => Text::new(s::CHANGE_LOST).arg("holder", name(*mac)),
+            Change::Unauthorized { mac } => {
+                Text::new(s::CHANGE_UNAUTHORIZED).arg("holder", name(*mac))
             }
         }
     }
@@ -1022,6 +1054,31 @@ mod tests {
             }
         });
         assert_eq!(named, format!("Failover web-1 → {B}"));
+    }
+
+    #[test]
+    fn the_pages_words_are_the_apis_in_english() {
+        let bound = Status::Bound { mac: A, since: 0 };
+        let conflict = Status::Conflict { macs: vec![A, B] };
+        for status in [Status::Unbound, bound, conflict] {
+            assert_eq!(status.word().text(crate::i18n::Lang::En), status.label());
+        }
+        let changes = [
+            Change::Bound { mac: A },
+            Change::Failover { from: A, to: B },
+            Change::Conflict { macs: vec![A, B] },
+            Change::Conflict { macs: vec![A, A] },
+            Change::Resolved { mac: A },
+            Change::Lost { mac: A },
+            Change::Unauthorized { mac: B },
+        ];
+        for change in changes {
+            let name = |m: Mac| format!("<{m}>");
+            assert_eq!(
+                change.text_with(name).to_string(),
+                change.describe_with(name)
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Rules for VPC and subnet CIDR blocks.
 
 use ipnet::Ipv4Net;
-use std::fmt;
 
 /// The private ranges a VPC may use.
 pub const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -18,34 +17,30 @@ pub enum CidrError {
     Overlaps { net: Ipv4Net, other: Ipv4Net },
 }
 
-impl fmt::Display for CidrError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CidrError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::{m::errors as e, Text};
         match self {
-            CidrError::Malformed(t) => {
-                write!(
-                    f,
-                    "\"{t}\" is not a valid IPv4 CIDR block (for example 10.0.0.0/16)."
-                )
-            }
-            CidrError::HostBitsSet { given, network } => {
-                write!(f, "{given} has host bits set; did you mean {network}?")
-            }
-            CidrError::NotPrivate(n) => write!(
-                f,
-                "{n} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)."
-            ),
-            CidrError::PrefixOutOfRange { net, min, max } => {
-                write!(f, "{net}: the mask must be between /{min} and /{max}.")
-            }
-            CidrError::OutsideVpc { net, vpc } => {
-                write!(f, "{net} is not inside the VPC's CIDR {vpc}.")
-            }
-            CidrError::Overlaps { net, other } => {
-                write!(f, "{net} overlaps the existing subnet {other}.")
-            }
+            CidrError::Malformed(t) => Text::new(e::CIDR_MALFORMED).arg("text", t),
+            CidrError::HostBitsSet { given, network } => Text::new(e::CIDR_HOST_BITS)
+                .arg("given", given)
+                .arg("network", network),
+            CidrError::NotPrivate(n) => Text::new(e::CIDR_NOT_PRIVATE).arg("net", n),
+            CidrError::PrefixOutOfRange { net, min, max } => (Text::new(e::CIDR_PREFIX))
+                .arg("net", net)
+                .arg("min", min)
+                .arg("max", max),
+            CidrError::OutsideVpc { net, vpc } => Text::new(e::CIDR_OUTSIDE_VPC)
+                .arg("net", net)
+                .arg("vpc", vpc),
+            CidrError::Overlaps { net, other } => Text::new(e::CIDR_OVERLAPS)
+                .arg("net", net)
+                .arg("other", other),
         }
     }
 }
+
+crate::says_by_text!(CidrError);
 
 fn parse_network(text: &str) -> Result<Ipv4Net, CidrError> {
     let text = text.trim();

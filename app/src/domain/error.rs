@@ -2,7 +2,9 @@
 //! which form field it concerns (so the dialog can show it next to that field), and — through
 //! its kind — the HTTP status every endpoint answers it with.
 
+use crate::i18n::{m, Lang, Msg, Text};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,65 +90,133 @@ pub enum Reason {
 pub struct ApiError {
     pub kind: ErrorKind,
     pub field: Option<String>,
+    /// In English (scripts and logs read it); the pages show `code` in the reader's language.
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// The message's code in the catalogues (`errors.ip_reserved`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The values of the message's placeholders.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    /// The placeholders that are words, by their code, said in the reader's language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub words: BTreeMap<String, String>,
+}
+
+/// What an error says: a message of the catalogues with its arguments (`Text`), or, where
+/// none was written, plain words (English only).
+pub trait Says {
+    fn says(self) -> (String, Option<Text>);
+}
+
+impl Says for Text {
+    fn says(self) -> (String, Option<Text>) {
+        (self.to_string(), Some(self))
+    }
+}
+
+impl Says for Msg {
+    fn says(self) -> (String, Option<Text>) {
+        Text::new(self).says()
+    }
+}
+
+impl Says for &str {
+    fn says(self) -> (String, Option<Text>) {
+        (self.to_string(), None)
+    }
+}
+
+impl Says for String {
+    fn says(self) -> (String, Option<Text>) {
+        (self, None)
+    }
+}
+
+impl Says for &String {
+    fn says(self) -> (String, Option<Text>) {
+        (self.clone(), None)
+    }
 }
 
 impl ApiError {
-    fn new(kind: ErrorKind, field: Option<&str>, message: impl fmt::Display) -> Self {
+    fn new(kind: ErrorKind, field: Option<&str>, message: impl Says) -> Self {
+        let (message, text) = message.says();
+        let (code, (args, words)) = match &text {
+            Some(text) => (text.msg.code().map(String::from), text.wire_args()),
+            None => (None, Default::default()),
+        };
         ApiError {
             kind,
             field: field.map(String::from),
-            message: message.to_string(),
+            message,
             reason: None,
+            code,
+            args,
+            words,
         }
     }
-    pub fn malformed(message: impl fmt::Display) -> Self {
+
+    /// What it says in `lang`: its message's code with its arguments, or its words as sent.
+    pub fn in_lang(&self, lang: Lang) -> String {
+        let Some(msg) = self.code.as_deref().and_then(Msg::by_code) else {
+            return self.message.clone();
+        };
+        let words: Vec<(&str, &str)> = (self.words.iter())
+            .filter_map(|(n, code)| Some((n.as_str(), Msg::by_code(code)?.text(lang))))
+            .collect();
+        let args: Vec<(&str, &str)> = (self.args.iter())
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(words)
+            .collect();
+        crate::i18n::fill(msg.text(lang), &args)
+    }
+    pub fn malformed(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Malformed, None, message)
     }
-    pub fn invalid(field: &str, message: impl fmt::Display) -> Self {
+    pub fn invalid(field: &str, message: impl Says) -> Self {
         ApiError::new(ErrorKind::Invalid, Some(field), message)
     }
     pub fn not_found(what: &str, id: &str) -> Self {
-        ApiError::new(
-            ErrorKind::NotFound,
-            None,
-            format!("{what} {id} does not exist."),
-        )
+        let text = Text::new(m::errors::NOT_FOUND)
+            .word("what", noun(what))
+            .arg("id", id);
+        ApiError::new(ErrorKind::NotFound, None, text)
     }
-    pub fn conflict(message: impl fmt::Display) -> Self {
+    pub fn conflict(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Conflict, None, message)
     }
-    pub fn unauthorized(message: impl fmt::Display) -> Self {
+    pub fn unauthorized(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Unauthorized, None, message)
     }
-    pub fn forbidden(message: impl fmt::Display) -> Self {
+    pub fn forbidden(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Forbidden, None, message)
     }
-    pub fn too_many(message: impl fmt::Display) -> Self {
+    pub fn too_many(message: impl Says) -> Self {
         ApiError::new(ErrorKind::TooManyRequests, None, message)
     }
-    pub fn misdirected(message: impl fmt::Display) -> Self {
+    pub fn misdirected(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Misdirected, None, message)
     }
-    pub fn unsupported_type(message: impl fmt::Display) -> Self {
+    pub fn unsupported_type(message: impl Says) -> Self {
         ApiError::new(ErrorKind::UnsupportedType, None, message)
     }
 
-    pub fn too_large(message: impl fmt::Display) -> Self {
+    pub fn too_large(message: impl Says) -> Self {
         ApiError::new(ErrorKind::TooLarge, None, message)
     }
 
-    pub fn storage_full(message: impl fmt::Display) -> Self {
+    pub fn storage_full(message: impl Says) -> Self {
         ApiError::new(ErrorKind::StorageFull, None, message)
     }
 
-    pub fn unavailable(message: impl fmt::Display) -> Self {
+    pub fn unavailable(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Unavailable, None, message)
     }
 
-    pub fn internal(message: impl fmt::Display) -> Self {
+    pub fn internal(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Internal, None, message)
     }
 
@@ -183,11 +253,31 @@ impl ApiError {
     /// or database state) and carry a reference to the log line that has them.
     pub fn public(&self, reference: &str) -> ApiError {
         match self.kind {
-            ErrorKind::Internal => ApiError::internal(format!(
-                "Internal error (reference {reference}); the console's log has the details."
-            )),
+            ErrorKind::Internal => {
+                ApiError::internal(Text::new(m::errors::INTERNAL).arg("reference", reference))
+            }
             _ => self.clone(),
         }
+    }
+}
+
+/// The word of a kind of record an error names.
+fn noun(what: &str) -> Msg {
+    use m::errors_words as w;
+    match what {
+        "API key" => w::API_KEY,
+        "Agent" => w::AGENT,
+        "Alert rule" => w::ALERT_RULE,
+        "EIP" => w::EIP,
+        "ENI" => w::ENI,
+        "HAVIP" => w::HAVIP,
+        "Region" => w::REGION,
+        "Session" => w::SESSION,
+        "Subnet" => w::SUBNET,
+        "User" => w::USER,
+        "VPC" => w::VPC,
+        "Instance" => w::INSTANCE,
+        _ => w::THING,
     }
 }
 

@@ -8,6 +8,8 @@
 //! takes the address back, optionally after a delay).
 
 use super::ip::check_manual_ip;
+use crate::i18n::m::detail;
+use crate::i18n::{Lang, Msg, Text};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -21,14 +23,11 @@ pub enum Preemption {
 }
 
 impl Preemption {
-    pub fn explain(&self) -> &'static str {
+    /// What the mode does, as the panel explains it.
+    pub fn explain(&self) -> Msg {
         match self {
-            Preemption::NonPreemptive => {
-                "Non-preemptive: a recovered primary stays backup, so the address moves only when its holder fails (one interruption per failure)."
-            }
-            Preemption::Preemptive { .. } => {
-                "Preemptive: the primary takes the address back as soon as it recovers (after the delay, if set), which costs a second short interruption."
-            }
+            Preemption::NonPreemptive => detail::HA_EXPLAIN_NON_PREEMPTIVE,
+            Preemption::Preemptive { .. } => detail::HA_EXPLAIN_PREEMPTIVE,
         }
     }
 }
@@ -73,12 +72,17 @@ impl KeepalivedParams {
         }
     }
 
-    /// What the console can and cannot see of this pair when it uses VRRP's virtual MAC.
+    /// What the console can and cannot see of this pair when it uses VRRP's virtual MAC (in
+    /// English).
     pub fn vmac_explain(&self) -> Option<String> {
-        self.use_vmac.then(|| format!(
-            "With use_vmac both hosts answer with the virtual MAC 00:00:5e:00:01:{:02x}, so the console cannot name the holder by its MAC (the detail page says \"virtual MAC in use\"). A split brain still shows as a Conflict: the agent counts the answers to each of its probes, and two in a row with more than one answer are two holders. It needs an agent on the segment. This configuration sends its adverts by unicast (unicast_peer), which no third host sees; with multicast adverts (no unicast_peer) the agent also hears them, and the detail page shows each router's priority and which says it is master: two masters are a Conflict too, even when one of them answers no ARP.",
-            self.router_id
-        ))
+        self.vmac_explain_text().map(|t| t.to_string())
+    }
+
+    /// The same, for the panel (in the reader's language).
+    pub fn vmac_explain_text(&self) -> Option<Text> {
+        self.use_vmac.then(|| {
+            Text::new(detail::HA_VMAC_EXPLAIN).arg("vrid", format!("{:02x}", self.router_id))
+        })
     }
 }
 
@@ -95,6 +99,40 @@ pub fn random_auth_pass() -> String {
         .collect()
 }
 
+/// A problem with the parameters, as the panel says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    text: Text,
+    /// what is wrong with a host's address, said within `text` (`{msg}`)
+    host: Option<Text>,
+}
+
+impl Problem {
+    fn new(msg: Msg) -> Self {
+        Problem {
+            text: Text::new(msg),
+            host: None,
+        }
+    }
+
+    /// What it says in `lang`.
+    pub fn in_lang(&self, lang: Lang) -> String {
+        match &self.host {
+            Some(host) => (self.text.clone())
+                .arg("msg", host.in_lang(lang))
+                .in_lang(lang),
+            None => self.text.in_lang(lang),
+        }
+    }
+}
+
+/// In English.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_lang(Lang::En))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Primary,
@@ -102,7 +140,7 @@ pub enum Role {
 }
 
 /// Every problem with the parameters, as (field, message).
-pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
+pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, Problem)> {
     let mut errors = vec![];
     let iface_ok = !p.interface.is_empty()
         && p.interface.len() <= 15
@@ -110,27 +148,28 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
     if !iface_ok {
-        errors.push((
-            "interface",
-            "Interface names have 1-15 letters, digits, - _ . or @.".to_string(),
-        ));
+        errors.push(("interface", Problem::new(detail::HA_ERR_INTERFACE)));
     }
-    let host = |field: &'static str, text: &str, errors: &mut Vec<(&'static str, String)>| {
+    let host = |field: &'static str, text: &str, errors: &mut Vec<(&'static str, Problem)>| {
         match check_manual_ip(text, p.subnet, |ip| ip == p.vip) {
             Ok(ip) => Some(ip),
             Err(e) => {
                 let msg = match e {
-                    super::ip::IpError::InUse(_) => {
-                        "A host's own address cannot be the HAVIP.".to_string()
-                    }
-                    other => other.to_string(),
+                    super::ip::IpError::InUse(_) => Text::new(detail::HA_ERR_OWN_ADDRESS),
+                    other => other.text(),
                 };
                 let who = if field == "primary_ip" {
-                    "Primary"
+                    detail::HA_ERR_PRIMARY_HOST
                 } else {
-                    "Secondary"
+                    detail::HA_ERR_SECONDARY_HOST
                 };
-                errors.push((field, format!("{who} host: {msg}")));
+                errors.push((
+                    field,
+                    Problem {
+                        text: Text::new(who),
+                        host: Some(msg),
+                    },
+                ));
                 None
             }
         }
@@ -138,44 +177,32 @@ pub fn check(p: &KeepalivedParams) -> Vec<(&'static str, String)> {
     let a = host("primary_ip", &p.primary_ip, &mut errors);
     let b = host("secondary_ip", &p.secondary_ip, &mut errors);
     if a.is_some() && a == b {
-        errors.push((
-            "secondary_ip",
-            "The two hosts need different addresses.".into(),
-        ));
+        errors.push(("secondary_ip", Problem::new(detail::HA_ERR_SAME_HOSTS)));
     }
     if p.router_id == 0 {
-        errors.push((
-            "router_id",
-            "virtual_router_id is 1-255 and must be unique on the segment.".into(),
-        ));
+        errors.push(("router_id", Problem::new(detail::HA_ERR_ROUTER_ID)));
     }
     if !(1..=254).contains(&p.primary_priority) || !(1..=254).contains(&p.secondary_priority) {
-        errors.push(("priority", "Priorities are 1-254.".into()));
+        errors.push(("priority", Problem::new(detail::HA_ERR_PRIORITIES)));
     } else if p.primary_priority <= p.secondary_priority {
-        errors.push((
-            "priority",
-            "The primary needs a higher priority than the secondary.".into(),
-        ));
+        errors.push(("priority", Problem::new(detail::HA_ERR_PRIMARY_HIGHER)));
     }
     if p.advert_int == 0 {
-        errors.push(("advert_int", "advert_int is 1-255 seconds.".into()));
+        errors.push(("advert_int", Problem::new(detail::HA_ERR_ADVERT_INT)));
     }
     if p.auth_pass.is_empty()
         || p.auth_pass.len() > 8
         || !p.auth_pass.chars().all(|c| c.is_ascii_graphic())
     {
-        errors.push(("auth_pass", "The PASS password has 1-8 printable characters without spaces (keepalived uses only 8).".into()));
+        errors.push(("auth_pass", Problem::new(detail::HA_ERR_AUTH_PASS)));
     }
     if let Preemption::Preemptive { delay_s: Some(d) } = p.preemption {
         if d > 1000 {
-            errors.push(("preempt_delay", "preempt_delay is 0-1000 seconds.".into()));
+            errors.push(("preempt_delay", Problem::new(detail::HA_ERR_PREEMPT_DELAY)));
         }
     }
     if p.garp_master_refresh == Some(0) {
-        errors.push((
-            "garp_master_refresh",
-            "Leave it empty to disable, or give seconds (1 or more).".into(),
-        ));
+        errors.push(("garp_master_refresh", Problem::new(detail::HA_ERR_GARP)));
     }
     errors
 }
@@ -343,6 +370,10 @@ mod tests {
         let mut p = params();
         p.primary_ip = "172.16.16.12".into();
         assert_eq!(fields(&p), ["primary_ip"]);
+        assert_eq!(
+            check(&p)[0].1.to_string(),
+            "Primary host: A host's own address cannot be the HAVIP."
+        );
         p.primary_ip = "172.16.17.5".into();
         assert_eq!(fields(&p), ["primary_ip"]);
         p = params();

@@ -37,17 +37,6 @@ impl Kind {
         }
     }
 
-    /// "an HAVIP", "a VPC": how a sentence names one of the kind.
-    pub fn with_article(self) -> String {
-        let article = match self {
-            Kind::Havip | Kind::Eni | Kind::Eip | Kind::Agent | Kind::Instance | Kind::Alert => {
-                "an"
-            }
-            Kind::Region | Kind::Vpc | Kind::Subnet => "a",
-        };
-        format!("{article} {}", self.label())
-    }
-
     /// How messages name the kind.
     pub fn label(self) -> &'static str {
         match self {
@@ -111,18 +100,29 @@ pub struct IdError {
     pub text: String,
 }
 
-impl fmt::Display for IdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl IdError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::m::errors_words as w;
         let shown: String = self.text.chars().take(40).collect();
-        write!(
-            f,
-            "\"{}\" is not {} ID (expected {}- and 8 lowercase letters or digits).",
-            shown.escape_debug(),
-            self.kind.with_article(),
-            self.kind.prefix()
-        )
+        let kind = match self.kind {
+            Kind::Region => w::A_REGION,
+            Kind::Vpc => w::A_VPC,
+            Kind::Subnet => w::A_SUBNET,
+            Kind::Havip => w::AN_HAVIP,
+            Kind::Eni => w::AN_ENI,
+            Kind::Instance => w::AN_INSTANCE,
+            Kind::Eip => w::AN_EIP,
+            Kind::Agent => w::AN_AGENT,
+            Kind::Alert => w::AN_ALERT,
+        };
+        crate::i18n::Text::new(crate::i18n::m::errors::NOT_AN_ID)
+            .arg("text", shown.escape_debug())
+            .word("kind", kind)
+            .arg("prefix", self.kind.prefix())
     }
 }
+
+crate::says_by_text!(IdError);
 
 impl std::error::Error for IdError {}
 

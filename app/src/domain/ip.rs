@@ -1,6 +1,7 @@
 //! HAVIP address rules: which addresses of a subnet are usable, and the one validator for a
 //! manually entered address (used by the apply dialog and by the server function).
 
+use crate::i18n::Text;
 use ipnet::Ipv4Net;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -47,25 +48,35 @@ impl IpError {
     }
 }
 
-impl fmt::Display for IpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl IpError {
+    /// What it says, in the reader's language.
+    pub fn text(&self) -> Text {
+        use crate::i18n::m::{errors as e, errors_words as w};
         match self {
-            IpError::Empty => f.write_str("Enter an IP address."),
-            IpError::Malformed(text) => write!(f, "\"{text}\" is not a valid IPv4 address."),
+            IpError::Empty => Text::new(e::IP_EMPTY),
+            IpError::Malformed(text) => Text::new(e::IP_MALFORMED).arg("text", text),
             IpError::OutsideSubnet { ip, subnet } => {
                 let (first, last) = usable_range(*subnet);
-                write!(
-                    f,
-                    "{ip} is outside the subnet {subnet}; use an address in {first}-{last}."
-                )
+                (Text::new(e::IP_OUTSIDE_SUBNET)
+                    .arg("ip", ip)
+                    .arg("subnet", subnet))
+                .arg("first", first)
+                .arg("last", last)
             }
-            IpError::Reserved { ip, kind } => {
-                write!(f, "{ip} is reserved by the system ({kind} of the subnet).")
-            }
-            IpError::InUse(ip) => write!(f, "{ip} is already in use in this subnet."),
+            IpError::Reserved { ip, kind } => Text::new(e::IP_RESERVED).arg("ip", ip).word(
+                "kind",
+                match kind {
+                    Reserved::Network => w::RESERVED_NETWORK,
+                    Reserved::Gateway => w::RESERVED_GATEWAY,
+                    Reserved::Broadcast => w::RESERVED_BROADCAST,
+                },
+            ),
+            IpError::InUse(ip) => Text::new(e::IP_IN_USE).arg("ip", ip),
         }
     }
 }
+
+crate::says_by_text!(IpError);
 
 /// First and last usable address: the network address, the gateway (network + 1) and the
 /// broadcast address are reserved. For 10.0.0.0/24 this is 10.0.0.2-10.0.0.254.

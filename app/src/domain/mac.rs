@@ -35,15 +35,13 @@ impl fmt::Debug for Mac {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MacError(pub String);
 
-impl fmt::Display for MacError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\"{}\" is not a MAC address (six hex pairs like 52:54:00:12:34:56).",
-            self.0
-        )
+impl MacError {
+    pub fn text(&self) -> crate::i18n::Text {
+        crate::i18n::Text::new(crate::i18n::m::errors::MAC_MALFORMED).arg("text", &self.0)
     }
 }
+
+crate::says_by_text!(MacError);
 
 impl FromStr for Mac {
     type Err = MacError;
@@ -74,18 +72,18 @@ pub enum HostMacError {
     NotUnicast(Mac),
 }
 
-impl fmt::Display for HostMacError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl HostMacError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::{m::errors as e, Text};
         match self {
-            HostMacError::Empty => f.write_str("Enter the MAC address of the instance's ENI."),
-            HostMacError::Malformed(e) => e.fmt(f),
-            HostMacError::NotUnicast(mac) => write!(
-                f,
-                "{mac} is a broadcast, multicast or zero address, not one network interface's."
-            ),
+            HostMacError::Empty => Text::new(e::MAC_EMPTY),
+            HostMacError::Malformed(e) => e.text(),
+            HostMacError::NotUnicast(mac) => Text::new(e::MAC_NOT_UNICAST).arg("mac", mac),
         }
     }
 }
+
+crate::says_by_text!(HostMacError);
 
 /// The one validator for a MAC typed for an instance (the register dialog and the server).
 pub fn check_host_mac(text: &str) -> Result<Mac, HostMacError> {

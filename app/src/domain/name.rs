@@ -1,7 +1,5 @@
 //! The one rule for names of HAVIPs, VPCs, subnets, instances and regions.
 
-use std::fmt;
-
 pub const NAME_MAX_CHARS: usize = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,22 +9,20 @@ pub enum NameError {
     ControlCharacter,
 }
 
-impl fmt::Display for NameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl NameError {
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::{m::errors as e, Text};
         match self {
-            NameError::Empty => f.write_str("Enter a name."),
-            NameError::TooLong(n) => {
-                write!(
-                    f,
-                    "The name has {n} characters; at most {NAME_MAX_CHARS} are allowed."
-                )
-            }
-            NameError::ControlCharacter => {
-                f.write_str("The name cannot contain control characters (tabs, line breaks, text-direction overrides...).")
-            }
+            NameError::Empty => Text::new(e::NAME_EMPTY),
+            NameError::TooLong(n) => Text::new(e::NAME_TOO_LONG)
+                .arg("count", n)
+                .arg("max", NAME_MAX_CHARS),
+            NameError::ControlCharacter => Text::new(e::NAME_CONTROL),
         }
     }
 }
+
+crate::says_by_text!(NameError);
 
 impl NameError {
     /// The refusal of a request whose `field` has this name.

@@ -4,6 +4,7 @@
 
 use super::binding::Change;
 use super::mac::Mac;
+use crate::i18n::{m, Text};
 use serde::{Deserialize, Serialize};
 
 /// Events a strip is drawn from at most (the newest); a window with more draws its earliest
@@ -39,12 +40,18 @@ impl Held {
         }
     }
 
+    /// What it is, in English.
     pub fn describe(self) -> String {
+        self.text().to_string()
+    }
+
+    /// What it is, in the reader's language (the holder named by its MAC).
+    pub fn text(self) -> Text {
         match self {
-            Held::Unbound => "Not bound".into(),
-            Held::Bound { mac } => format!("Bound to {mac}"),
-            Held::Conflict => "Conflict".into(),
-            Held::Flapping => "Too many changes to draw".into(),
+            Held::Unbound => Text::new(m::timeline::NOT_BOUND),
+            Held::Bound { mac } => Text::new(m::timeline::BOUND_TO).arg("holder", mac),
+            Held::Conflict => Text::new(m::timeline::CONFLICT),
+            Held::Flapping => Text::new(m::timeline::FLAPPING),
         }
     }
 }

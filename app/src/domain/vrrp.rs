@@ -11,6 +11,7 @@
 //! then nothing is heard here, and the probes alone tell a split brain.
 
 use super::mac::Mac;
+use crate::i18n::Text;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
@@ -153,6 +154,33 @@ impl Routers {
         }
     }
 
+    /// The same in the reader's language (the history keeps `describe_masters`'s English).
+    pub fn describe_masters_text(&self, now: u64) -> Text {
+        use crate::i18n::m::detail;
+        let masters = self.masters(now);
+        let text = match masters.as_slice() {
+            [] => Text::new(detail::VRRP_MASTERS_NONE),
+            [(ip, priority)] => Text::new(detail::VRRP_MASTERS_ONE)
+                .arg("ip", ip)
+                .arg("priority", priority),
+            [(ip1, priority1), (ip2, priority2)] => Text::new(detail::VRRP_MASTERS_TWO)
+                .arg("ip1", ip1)
+                .arg("priority1", priority1)
+                .arg("ip2", ip2)
+                .arg("priority2", priority2),
+            many => {
+                let list = (many.iter())
+                    .map(|(ip, priority)| format!("{ip}/{priority}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Text::new(detail::VRRP_MASTERS_MANY)
+                    .arg("count", many.len())
+                    .arg("list", list)
+            }
+        };
+        text.arg("vrid", self.vrid)
+    }
+
     /// Two or more routers say they are master for the VRID: a split brain.
     pub fn split_brain(&self, now: u64) -> bool {
         self.masters(now).len() >= 2
@@ -194,6 +222,33 @@ mod tests {
         assert_eq!(
             r.masters(30_000),
             vec![(Ipv4Addr::new(172, 16, 16, 10), 150)]
+        );
+    }
+
+    #[test]
+    fn the_masters_said_in_english_are_the_history_s_words() {
+        let mut r = Routers::default();
+        assert_eq!(
+            r.describe_masters_text(0).to_string(),
+            r.describe_masters(0)
+        );
+        for t in 0..3 {
+            r.heard(&advert([172, 16, 16, 10], 150), t * 1_000);
+        }
+        assert_eq!(
+            r.describe_masters_text(2_000).to_string(),
+            r.describe_masters(2_000)
+        );
+        for t in 0..3 {
+            r.heard(&advert([172, 16, 16, 11], 100), t * 1_000 + 300);
+        }
+        assert_eq!(
+            r.describe_masters_text(2_300).to_string(),
+            "VRID 51: 2 routers advertise as master (172.16.16.10 priority 150, 172.16.16.11 priority 100)"
+        );
+        assert_eq!(
+            r.describe_masters_text(2_300).to_string(),
+            r.describe_masters(2_300)
         );
     }
 

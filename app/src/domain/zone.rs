@@ -4,6 +4,7 @@
 //! every time as the server did, without a time-zone database of its own.
 
 use super::model::format_time;
+use crate::i18n::{m, Text};
 use serde::{Deserialize, Serialize};
 
 /// One stretch of time with one offset.
@@ -64,18 +65,24 @@ impl Zone {
         format!("{} {}", format_time(local), span.abbreviation)
     }
 
-    /// What the time's tooltip says: UTC, and the zone with its offset.
+    /// What the time's tooltip says: UTC, and the zone with its offset (in English).
     pub fn explain(&self, ms: u64) -> String {
+        self.explain_text(ms).to_string()
+    }
+
+    /// The time's tooltip, for the page's language: `2026-12-03 00:30:00 UTC · Asia/Shanghai
+    /// (UTC+08:00)`.
+    pub fn explain_text(&self, ms: u64) -> Text {
         let offset = self.span_at(ms).map_or(0, |s| s.offset);
         let sign = if offset < 0 { '-' } else { '+' };
         let minutes = offset.unsigned_abs() / 60;
-        format!(
-            "{} UTC · {} (UTC{sign}{:02}:{:02})",
-            format_time(ms),
-            self.name,
-            minutes / 60,
-            minutes % 60
-        )
+        Text::new(m::account::TIME_TOOLTIP)
+            .arg("time", format_time(ms))
+            .arg("zone", &self.name)
+            .arg(
+                "offset",
+                format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60),
+            )
     }
 }
 

@@ -32,7 +32,7 @@ impl Store {
         if subnet_ids.is_empty() {
             return Err(ApiError::invalid(
                 "subnets",
-                "Choose at least one subnet the agent reports for.",
+                crate::i18n::m::errors_store::AGENT_NO_SUBNET,
             ));
         }
         let mut subnets: Vec<SubnetId> = vec![];

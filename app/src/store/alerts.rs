@@ -18,6 +18,7 @@ use crate::domain::ids::AlertId;
 use crate::domain::ip::usable_count;
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, Havip, HistoryEvent, Subnet};
+use crate::i18n::{m, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::net::Ipv4Addr;
@@ -197,20 +198,16 @@ impl Store {
         use std::os::unix::fs::PermissionsExt;
         crate::domain::alerts::check_program(program)?;
         let Some(dir) = &self.inner.config.hook_dir else {
-            return Err(ApiError::invalid(
-                "program",
-                "Hooks are off: the console runs only programs from its hook directory (start it with --hook-dir DIR).",
-            ));
+            return Err(ApiError::invalid("program", m::errors_store::HOOKS_OFF));
         };
         let path = dir.join(program);
         match std::fs::metadata(&path) {
             Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(path),
             _ => Err(ApiError::invalid(
                 "program",
-                format!(
-                    "There is no executable file {program} in the hook directory {}.",
-                    dir.display()
-                ),
+                Text::new(m::errors_store::HOOK_MISSING)
+                    .arg("program", program)
+                    .arg("dir", dir.display()),
             )),
         }
     }
@@ -270,9 +267,9 @@ impl Store {
         }
         self.check_scope(&new.scope)?;
         if self.inner.alert_rules.len() >= MAX_RULES {
-            return Err(ApiError::conflict(format!(
-                "The console keeps at most {MAX_RULES} alert rules; delete one first."
-            )));
+            return Err(ApiError::conflict(
+                Text::new(m::errors_store::ALERT_RULES_FULL).arg("max", MAX_RULES),
+            ));
         }
         let secret = matches!(new.target, Target::Webhook { .. }).then(new_webhook_secret);
         let mut events = new.events.clone();
@@ -304,12 +301,7 @@ impl Store {
         let mut region = scope.region_id.clone();
         let mut vpc = scope.vpc_id.clone();
         let mut subnet = scope.subnet_id.clone();
-        let clash = || {
-            ApiError::invalid(
-                "scope",
-                "The scope's region, VPC, subnet and HAVIP do not contain one another.",
-            )
-        };
+        let clash = || ApiError::invalid("scope", m::errors_store::ALERT_SCOPE_CLASH);
         if let Some(id) = &scope.havip_id {
             let h = self.havip(id).map_err(|e| e.on_field("scope"))?;
             if subnet.as_ref().is_some_and(|s| *s != h.subnet_id) {

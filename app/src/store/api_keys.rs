@@ -9,6 +9,7 @@ use super::kv::{Abort, Transactional};
 use super::{db_err, decode, encode, now_ms, Store};
 use crate::domain::error::ApiError;
 use crate::domain::pages::ApiKeyRow;
+use crate::i18n::{m, Text};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
@@ -134,10 +135,11 @@ impl Store {
             .filter(|u| !u.disabled)
             .ok_or_else(|| ApiError::not_found("User", user.trim()))?;
         if self.api_keys_of(&owner.name)?.len() >= MAX_KEYS_PER_USER {
-            return Err(ApiError::conflict(format!(
-                "{} has {MAX_KEYS_PER_USER} API keys already, the most one user may have; delete one first.",
-                owner.name
-            )));
+            return Err(ApiError::conflict(
+                Text::new(m::errors_store::API_KEYS_FULL)
+                    .arg("user", &owner.name)
+                    .arg("max", MAX_KEYS_PER_USER),
+            ));
         }
         let secret = random_text(32);
         let row = ApiKeyRow {
@@ -174,9 +176,12 @@ impl Store {
             times.retain(|t| now.saturating_sub(*t) < 3_600_000);
             if times.len() >= MAX_KEY_CREATIONS_PER_HOUR {
                 let wait_s = (times[0] + 3_600_000).saturating_sub(now).div_ceil(1000);
-                return Err(Abort::Abort(ApiError::too_many(format!(
-                    "{user} created {MAX_KEY_CREATIONS_PER_HOUR} API keys in the last hour, the most allowed; try again in {wait_s} s."
-                ))));
+                return Err(Abort::Abort(ApiError::too_many(
+                    Text::new(m::errors_store::API_KEYS_TOO_OFTEN)
+                        .arg("user", user)
+                        .arg("max", MAX_KEY_CREATIONS_PER_HOUR)
+                        .arg("wait", wait_s),
+                )));
             }
             times.push(now);
             creations.insert(user.as_bytes(), encode(&times))?;

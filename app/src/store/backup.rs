@@ -15,6 +15,7 @@
 
 use super::{db_err, Store, StoreConfig, SCHEMA_VERSION};
 use crate::domain::error::ApiError;
+use crate::i18n::{m, Text};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -47,7 +48,7 @@ struct End {
 }
 
 fn unhex(text: &str) -> Result<Vec<u8>, ApiError> {
-    hex::decode(text).map_err(|_| ApiError::malformed("the backup has a malformed record"))
+    hex::decode(text).map_err(|_| ApiError::malformed(m::errors_store::BACKUP_MALFORMED_RECORD))
 }
 
 fn io_err(e: std::io::Error) -> ApiError {
@@ -193,52 +194,53 @@ fn read_backup(input: &mut dyn BufRead) -> Result<Read, ApiError> {
     let mut lines = input.lines();
     let header: Header = match lines.next() {
         Some(Ok(line)) => serde_json::from_str(&line)
-            .map_err(|_| ApiError::malformed("not a havip backup (no header line)"))?,
-        _ => return Err(ApiError::malformed("the backup is empty")),
+            .map_err(|_| ApiError::malformed(m::errors_store::BACKUP_NO_HEADER))?,
+        _ => return Err(ApiError::malformed(m::errors_store::BACKUP_EMPTY)),
     };
     if header.format != FORMAT || header.version != VERSION {
-        return Err(ApiError::malformed(format!(
-            "not a havip backup of a known version ({} {})",
-            header.format, header.version
-        )));
+        return Err(ApiError::malformed(
+            Text::new(m::errors_store::BACKUP_UNKNOWN_VERSION)
+                .arg("format", &header.format)
+                .arg("version", header.version),
+        ));
     }
     if header.schema > SCHEMA_VERSION {
-        return Err(ApiError::malformed(format!(
-            "the backup has schema version {}, newer than this binary's {SCHEMA_VERSION}",
-            header.schema
-        )));
+        return Err(ApiError::malformed(
+            Text::new(m::errors_store::BACKUP_SCHEMA_NEWER)
+                .arg("schema", header.schema)
+                .arg("ours", SCHEMA_VERSION),
+        ));
     }
     let mut records = Vec::new();
     for line in lines {
         let line = line.map_err(|e| ApiError::internal(format!("reading the backup: {e}")))?;
         if let Ok(end) = serde_json::from_str::<End>(&line) {
             if end.records != records.len() as u64 {
-                return Err(ApiError::malformed(format!(
-                    "the backup is incomplete: {} of {} records",
-                    records.len(),
-                    end.records
-                )));
+                return Err(ApiError::malformed(
+                    Text::new(m::errors_store::BACKUP_INCOMPLETE)
+                        .arg("count", records.len())
+                        .arg("total", end.records),
+                ));
             }
             return Ok(Read { header, records });
         }
         let record: Record = serde_json::from_str(&line)
-            .map_err(|_| ApiError::malformed("the backup has a malformed record"))?;
+            .map_err(|_| ApiError::malformed(m::errors_store::BACKUP_MALFORMED_RECORD))?;
         records.push((record.tree, unhex(&record.key)?, unhex(&record.value)?));
     }
-    Err(ApiError::malformed("the backup is truncated (no end line)"))
+    Err(ApiError::malformed(m::errors_store::BACKUP_TRUNCATED))
 }
 
 /// Writes the backup's sealing key to `path` (see `api_keys::key_file`); an existing file
 /// must hold the same key.
 fn write_key(path: &Path, key: &[u8]) -> Result<(), ApiError> {
-    let key: [u8; 32] = (key.try_into())
-        .map_err(|_| ApiError::malformed("the backup's sealing key is not 32 bytes"))?;
+    let key: [u8; 32] =
+        (key.try_into()).map_err(|_| ApiError::malformed(m::errors_store::BACKUP_KEY_SIZE))?;
     match super::api_keys::key_file(path, || key)? == key {
         true => Ok(()),
-        false => Err(ApiError::conflict(format!(
-            "{} holds another sealing key than the backup's: give a new file",
-            path.display()
-        ))),
+        false => Err(ApiError::conflict(
+            Text::new(m::errors_store::BACKUP_KEY_DIFFERS).arg("path", path.display()),
+        )),
     }
 }
 
@@ -250,10 +252,9 @@ pub fn restore(input: &mut dyn BufRead, dir: &Path) -> Result<u64, ApiError> {
             .next()
             .is_some()
     {
-        return Err(ApiError::conflict(format!(
-            "{} is not empty: restore into a new directory",
-            dir.display()
-        )));
+        return Err(ApiError::conflict(
+            Text::new(m::errors_store::RESTORE_DIR_NOT_EMPTY).arg("dir", dir.display()),
+        ));
     }
     let backup = read_backup(input)?;
     super::private_dir(dir).map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
@@ -286,9 +287,9 @@ pub fn restore_to_etcd(
     };
     let kv = super::kv::Kv::etcd(endpoints, prefix, access).map_err(db_err)?;
     if !kv.snapshot().map_err(db_err)?.is_empty() {
-        return Err(ApiError::conflict(format!(
-            "the etcd prefix {prefix} is not empty: restore into an empty prefix (--etcd-prefix)"
-        )));
+        return Err(ApiError::conflict(
+            Text::new(m::errors_store::RESTORE_PREFIX_NOT_EMPTY).arg("prefix", prefix),
+        ));
     }
     let backup = read_backup(input)?;
     write_key(key_file, &unhex(&backup.header.sealing_key)?)?;

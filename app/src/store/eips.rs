@@ -6,6 +6,7 @@ use super::{decode, encode, finish, load, new_id, now_ms, Store, StoreChange};
 use crate::domain::error::{ApiError, Reason};
 use crate::domain::ids::{EipId, HavipId};
 use crate::domain::model::{Eip, Havip};
+use crate::i18n::{m, Text};
 use std::net::Ipv4Addr;
 
 impl Store {
@@ -32,9 +33,9 @@ impl Store {
                 .map(Ipv4Addr::from)
                 .find(|ip| !taken.contains(ip))
             else {
-                return Err(ApiError::conflict(format!(
-                    "The EIP pool {pool} has no free address left."
-                ))
+                return Err(ApiError::conflict(
+                    Text::new(m::errors_store::EIP_POOL_FULL).arg("pool", pool),
+                )
                 .because(Reason::Full));
             };
             let eip = Eip {
@@ -73,10 +74,11 @@ impl Store {
             let eip: Eip = load(eips, "EIP", id)?;
             if let Some(h) = &eip.havip_id {
                 return Err(Abort::Abort(
-                    ApiError::conflict(format!(
-                        "EIP {} is bound to {h}; unbind it before releasing it.",
-                        eip.ip
-                    ))
+                    ApiError::conflict(
+                        Text::new(m::errors_store::EIP_BOUND)
+                            .arg("eip", eip.ip)
+                            .arg("havip", h),
+                    )
                     .because(Reason::EipBound),
                 ));
             }
@@ -98,14 +100,22 @@ impl Store {
             let mut havip: Havip = load(havips, "HAVIP", havip_id)?;
             if let Some(other) = &eip.havip_id {
                 return Err(Abort::Abort(
-                    ApiError::conflict(format!("EIP {} is already bound to {other}.", eip.ip))
-                        .because(Reason::EipAlreadyBound),
+                    ApiError::conflict(
+                        Text::new(m::errors_store::EIP_ALREADY_BOUND)
+                            .arg("eip", eip.ip)
+                            .arg("havip", other),
+                    )
+                    .because(Reason::EipAlreadyBound),
                 ));
             }
             if let Some(ip) = havip.eip {
                 return Err(Abort::Abort(
-                    ApiError::conflict(format!("HAVIP {} already has EIP {ip}.", havip.id))
-                        .because(Reason::EipAlreadyBound),
+                    ApiError::conflict(
+                        Text::new(m::errors_store::HAVIP_HAS_EIP)
+                            .arg("havip", &havip.id)
+                            .arg("eip", ip),
+                    )
+                    .because(Reason::EipAlreadyBound),
                 ));
             }
             let before = snapshot(&eip);
@@ -133,8 +143,10 @@ impl Store {
             let before = snapshot(&eip);
             let Some(havip_id) = eip.havip_id.take() else {
                 return Err(Abort::Abort(
-                    ApiError::conflict(format!("EIP {} is not bound.", eip.ip))
-                        .because(Reason::EipNotBound),
+                    ApiError::conflict(
+                        Text::new(m::errors_store::EIP_NOT_BOUND).arg("eip", eip.ip),
+                    )
+                    .because(Reason::EipNotBound),
                 ));
             };
             if let Some(bytes) = havips.get(havip_id.as_bytes())? {

@@ -17,6 +17,7 @@ use crate::domain::ip::{check_manual_ip, IpError};
 use crate::domain::model::{Havip, IpChoice, MacNames, NewHavip};
 use crate::domain::name::check_name;
 use crate::domain::pages::HavipRow;
+use crate::i18n::{m, Text};
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -109,7 +110,7 @@ impl Store {
         if vpc.region_id != req.region_id {
             return Err(ApiError::invalid(
                 "vpc",
-                format!("VPC {} is not in the selected region.", vpc.id),
+                Text::new(m::errors_store::VPC_OTHER_REGION).arg("vpc", &vpc.id),
             ));
         }
         let subnet = self
@@ -118,7 +119,9 @@ impl Store {
         if subnet.vpc_id != vpc.id {
             return Err(ApiError::invalid(
                 "subnet",
-                format!("Subnet {} does not belong to VPC {}.", subnet.id, vpc.id),
+                Text::new(m::errors_store::SUBNET_OTHER_VPC)
+                    .arg("subnet", &subnet.id)
+                    .arg("vpc", &vpc.id),
             ));
         }
         let quota = self.inner.config.havip_quota_per_vpc;
@@ -184,7 +187,7 @@ impl Store {
             IpChoice::Automatic => ranges.lowest().ok_or_else(|| {
                 ApiError::invalid(
                     "subnet",
-                    format!("Subnet {cidr} is full: it has no free address left."),
+                    Text::new(m::errors_store::SUBNET_FULL).arg("cidr", cidr),
                 )
                 .because(Reason::Full)
             })?,
@@ -326,10 +329,11 @@ impl Store {
                 let havip: Havip = decode(&bytes).map_err(Abort::Abort)?;
                 if let Some(eip) = havip.eip {
                     return Err(Abort::Abort(
-                        ApiError::conflict(format!(
-                            "HAVIP {} has EIP {eip} bound; unbind the EIP before deleting it.",
-                            havip.id
-                        ))
+                        ApiError::conflict(
+                            Text::new(m::errors_store::HAVIP_EIP_BOUND)
+                                .arg("havip", &havip.id)
+                                .arg("eip", eip),
+                        )
                         .because(Reason::EipBound),
                     ));
                 }
@@ -410,7 +414,7 @@ impl Store {
 fn quota_error(quota: u32) -> ApiError {
     ApiError::invalid(
         "vpc",
-        format!("This VPC already has {quota} HAVIPs, its quota; delete one first."),
+        Text::new(m::errors_store::HAVIP_QUOTA).arg("quota", quota),
     )
     .because(Reason::Quota)
 }

@@ -15,6 +15,7 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
+use crate::i18n::{m, Text};
 
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -112,10 +113,12 @@ impl Store {
             .into_iter()
             .find(|h| h.allowed.contains(eni_id))
         {
-            return Err(ApiError::conflict(format!(
-                "Instance {} is an allowed holder of HAVIP {} ({}); remove it there first.",
-                instance.name, h.name, h.id
-            )));
+            return Err(ApiError::conflict(
+                Text::new(m::errors_store::INSTANCE_ALLOWED_HOLDER)
+                    .arg("name", &instance.name)
+                    .arg("havip_name", &h.name)
+                    .arg("havip", &h.id),
+            ));
         }
         let note = self.note("instance.deregister", eni_id)?;
         let result =
@@ -200,10 +203,10 @@ impl Store {
             if instance.subnet_id != havip.subnet_id {
                 return Err(ApiError::invalid(
                     "allowed",
-                    format!(
-                        "Instance {} ({}) is not in the HAVIP's subnet {}.",
-                        instance.name, instance.eni_id, havip.subnet_id
-                    ),
+                    Text::new(m::errors_store::INSTANCE_OTHER_SUBNET)
+                        .arg("name", &instance.name)
+                        .arg("eni", &instance.eni_id)
+                        .arg("subnet", &havip.subnet_id),
                 ));
             }
             if !allowed.contains(&instance.eni_id) {
@@ -265,9 +268,9 @@ impl Store {
 fn mac_taken(mac: Mac, owner: &Instance) -> ApiError {
     ApiError::invalid(
         "mac",
-        format!(
-            "{mac} is already registered to instance {} ({}).",
-            owner.name, owner.id
-        ),
+        Text::new(m::errors_store::MAC_TAKEN)
+            .arg("mac", mac)
+            .arg("name", &owner.name)
+            .arg("id", &owner.id),
     )
 }

@@ -3,6 +3,7 @@
 
 use super::{lock, Store};
 use crate::domain::error::ApiError;
+use crate::i18n::{m, Text};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -63,9 +64,9 @@ impl Store {
         let mut open = lock(&self.inner.live_per_session);
         let n = open.entry(session.to_string()).or_insert(0);
         if *n >= MAX_LIVE_PER_SESSION {
-            return Err(ApiError::too_many(format!(
-                "This session already has {MAX_LIVE_PER_SESSION} live connections open; close some pages or tabs."
-            )));
+            return Err(ApiError::too_many(
+                Text::new(m::errors_store::TOO_MANY_LIVE).arg("max", MAX_LIVE_PER_SESSION),
+            ));
         }
         *n += 1;
         drop(open);

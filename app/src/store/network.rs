@@ -11,6 +11,7 @@ use crate::domain::ip::{usable_count, usable_range};
 use crate::domain::model::{Instance, Region, Subnet, Vpc};
 use crate::domain::name::check_name;
 use crate::domain::pages::{SubnetView, VpcView};
+use crate::i18n::{m, Text};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 
@@ -203,7 +204,7 @@ impl Store {
             {
                 return Err(ApiError::invalid(
                     "name",
-                    format!("A region named {name} already exists."),
+                    Text::new(m::errors_store::REGION_NAME_TAKEN).arg("name", &name),
                 ));
             }
             let region = Region {
@@ -291,16 +292,15 @@ impl Store {
     pub async fn delete_subnet(&self, id: &SubnetId) -> Result<Subnet, ApiError> {
         let subnet = self.subnet(id)?;
         let vpc = self.vpc(&subnet.vpc_id)?;
-        let in_use = |what: String| {
-            ApiError::conflict(format!("Subnet {id} {what}; remove that first."))
-                .because(Reason::InUse)
-        };
+        let in_use = |text: Text| ApiError::conflict(text.arg("id", id)).because(Reason::InUse);
         if let Some(agent) = self
             .agents()?
             .into_iter()
             .find(|a| !a.revoked && a.subnet_ids.contains(id))
         {
-            return Err(in_use(format!("is watched by agent {}", agent.name)));
+            return Err(in_use(
+                Text::new(m::errors_store::SUBNET_WATCHED).arg("agent", &agent.name),
+            ));
         }
         let note = self.note("subnet.delete", id)?;
         loop {
@@ -316,7 +316,7 @@ impl Store {
                     .next()
                     .is_some()
                 {
-                    return Err(in_use("still has HAVIPs or instances".into()));
+                    return Err(in_use(Text::new(m::errors_store::SUBNET_IN_USE)));
                 }
                 free.remove(id);
             }
@@ -351,9 +351,9 @@ impl Store {
             // empty: no subnet, fenced (a subnet made meanwhile moves the fence)
             let fence = self.fence(fences::of_vpc(id))?;
             if !self.subnets_of(id)?.is_empty() {
-                return Err(ApiError::conflict(format!(
-                    "VPC {id} still has subnets; delete them first."
-                ))
+                return Err(ApiError::conflict(
+                    Text::new(m::errors_store::VPC_HAS_SUBNETS).arg("id", id),
+                )
                 .because(Reason::InUse));
             }
             let inner = &self.inner;

@@ -45,13 +45,11 @@ pub(crate) fn db_err(e: impl std::fmt::Display + 'static) -> ApiError {
     match (&e as &dyn std::any::Any).downcast_ref::<StorageError>() {
         Some(StorageError::Unavailable(why)) => {
             tracing::warn!("etcd does not answer: {why}");
-            ApiError::unavailable(
-                "The database (etcd) does not answer: a change may not have been made. Reload to see, and try again shortly.",
-            )
+            ApiError::unavailable(crate::i18n::m::errors_store::DB_UNAVAILABLE)
         }
-        Some(StorageError::NoSpace) => ApiError::storage_full(
-            "The database (etcd) is out of space (its NOSPACE alarm): nothing was changed. An operator must free space in etcd (compact, defragment, disarm the alarm).",
-        ),
+        Some(StorageError::NoSpace) => {
+            ApiError::storage_full(crate::i18n::m::errors_store::DB_NO_SPACE)
+        }
         _ => ApiError::internal(format!("database error: {e}")),
     }
 }

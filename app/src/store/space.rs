@@ -6,6 +6,7 @@
 
 use super::Store;
 use crate::domain::error::ApiError;
+use crate::i18n::{m, Text};
 use std::path::Path;
 
 /// Room kept free by default: far more than sled needs to finish what it has in flight.
@@ -16,11 +17,11 @@ impl Store {
     pub(crate) fn ensure_space(&self) -> Result<(), ApiError> {
         let wanted = self.inner.config.min_free_bytes;
         match available_bytes(&self.inner.dir) {
-            Ok(free) if free < wanted => Err(ApiError::storage_full(format!(
-                "Storage full: {} MiB left where the console keeps its data, and changes need {} MiB; nothing was changed. Free some space (reading still works).",
-                free / (1024 * 1024),
-                wanted.div_ceil(1024 * 1024)
-            ))),
+            Ok(free) if free < wanted => Err(ApiError::storage_full(
+                Text::new(m::errors_store::STORAGE_FULL)
+                    .arg("free", free / (1024 * 1024))
+                    .arg("wanted", wanted.div_ceil(1024 * 1024)),
+            )),
             // a file system that cannot say leaves the decision to the write itself
             _ => Ok(()),
         }

@@ -8,6 +8,7 @@ use crate::domain::audit::Actor;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::error::ApiError;
 use crate::domain::sso::sso_user_name;
+use crate::i18n::{m, Text};
 
 /// A person the provider vouched for (their ID token checked), and the role their groups give.
 #[derive(Debug, Clone)]
@@ -64,10 +65,9 @@ impl Store {
                         user_object(&user.name),
                         Some(detail),
                     )?;
-                    return Err(ApiError::forbidden(format!(
-                        "Your havip user {} is disabled: ask an administrator.",
-                        user.name
-                    )));
+                    return Err(ApiError::forbidden(
+                        Text::new(m::errors_store::SSO_USER_DISABLED).arg("user", &user.name),
+                    ));
                 }
                 Some(user) if user.role == person.role => break user.clone(),
                 Some(user) => User {
@@ -90,6 +90,7 @@ impl Store {
                         password_hash: String::new(),
                         sso: Some(person.identity.clone()),
                         time_zone: None,
+                        language: None,
                     }
                 }
             };

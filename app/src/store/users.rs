@@ -4,9 +4,10 @@ use super::kv::{Abort, Transactional};
 use super::sessions::Session;
 use super::{db_err, decode, encode, finish, now_ms, sha256_hex, Store};
 use crate::domain::audit::Actor;
-use crate::domain::auth::{check_password, check_user_name, Principal, Role};
+use crate::domain::auth::{check_password, checked_user_name, Principal, Role};
 use crate::domain::error::ApiError;
 use crate::domain::sso::LocalLogin;
+use crate::i18n::{m, Text};
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,9 @@ pub struct User {
     /// the IANA time zone the user's pages show times in (None: UTC, nothing chosen yet)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The language they read the console in (`Lang::tag`), once they chose one.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A person at an OpenID provider: its issuer and their subject there (`iss`, `sub`), which
@@ -116,7 +120,7 @@ impl Store {
     /// pages of several replicas are used at once (the console's `set_up` mark is written in
     /// the same transaction, and refused when there).
     pub async fn create_first_admin(&self, name: &str, password: &str) -> Result<User, ApiError> {
-        let set_up = || ApiError::conflict("The console is set up already: log in.");
+        let set_up = || ApiError::conflict(m::errors_store::SET_UP_ALREADY);
         if self.user_count()? > 0 {
             return Err(set_up());
         }
@@ -130,7 +134,7 @@ impl Store {
         role: Role,
         first: bool,
     ) -> Result<User, ApiError> {
-        let name = check_user_name(name).map_err(|e| ApiError::invalid("name", e))?;
+        let name = checked_user_name(name).map_err(|e| ApiError::invalid("name", e))?;
         check_password(password).map_err(|e| ApiError::invalid("password", e))?;
         let password = password.to_string();
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -144,18 +148,19 @@ impl Store {
             password_hash,
             sso: None,
             time_zone: None,
+            language: None,
         };
         let note = self.note("user.create", user_object(&name))?;
         let tables = (&self.inner.users, &self.inner.audit, &self.inner.meta);
         let result = tables.transaction(|(users, audit, meta)| {
             if first && meta.insert("set_up", [1])?.is_some() {
-                let set_up = "The console is set up already: log in.";
+                let set_up = m::errors_store::SET_UP_ALREADY;
                 return Err(Abort::Abort(ApiError::conflict(set_up)));
             }
             if users.get(name.as_bytes())?.is_some() {
                 return Err(Abort::Abort(ApiError::invalid(
                     "name",
-                    format!("A user named {name} already exists."),
+                    Text::new(m::errors_store::USER_NAME_TAKEN).arg("name", &name),
                 )));
             }
             users.insert(name.as_bytes(), encode(&user))?;
@@ -189,9 +194,9 @@ impl Store {
             };
             let mut user: User = decode(&bytes).map_err(Abort::Abort)?;
             if user.sso.is_some() {
-                return Err(Abort::Abort(ApiError::conflict(format!(
-                    "{name} logs in with single sign-on and has no local password."
-                ))));
+                return Err(Abort::Abort(ApiError::conflict(
+                    Text::new(m::errors_store::USER_SSO_NO_PASSWORD).arg("name", &name),
+                )));
             }
             user.password_hash = hash.clone();
             users.insert(name.as_bytes(), encode(&user))?;
@@ -259,7 +264,7 @@ impl Store {
                 };
                 self.acting(Actor::user(&name, client))
                     .record(action, user_object(&name), None)?;
-                return Err(ApiError::unauthorized("Wrong user name or password."));
+                return Err(ApiError::unauthorized(m::errors_store::WRONG_LOGIN));
             }
         };
         self.start_session(&user, client, "login", None).await
@@ -344,10 +349,9 @@ impl Store {
                 .count()
                 + usize::from(!delete && user.role == Role::Admin && !user.disabled);
             if admins_left == 0 {
-                return Err(ApiError::conflict(format!(
-                    "{} is the last administrator: make another user admin first.",
-                    user.name
-                )));
+                return Err(ApiError::conflict(
+                    Text::new(m::errors_store::LAST_ADMIN).arg("name", &user.name),
+                ));
             }
             let note = self.note(action, user_object(&user.name))?;
             let tables = (&self.inner.users, &self.inner.fences, &self.inner.audit);

@@ -4,7 +4,10 @@
 use crate::api::havips::SetAllowedHolders;
 use crate::domain::ids::{EniId, HavipId};
 use crate::domain::model::Instance;
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, FieldError};
+use crate::ui::lang::tf;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -39,19 +42,23 @@ pub fn AllowedHoldersCard(
     let summary = move || {
         let n = allowed.with(Vec::len);
         if n == 0 {
-            "Any host may hold this HAVIP.".to_string()
+            tf(Text::new(m::detail::ALLOWED_ANY))
         } else {
-            format!("Only the {n} checked instance(s) may hold this HAVIP; other hosts announcing it are shown as unauthorized.")
+            tf(Text::new(m::detail::ALLOWED_ONLY).arg("count", n))
         }
     };
     view! {
         <section class="card" id="allowed-holders">
-            <h2>"Allowed holders"</h2>
+            <h2>{tr!(detail::ALLOWED_HOLDERS)}</h2>
             <p class="hint" data-testid="allowed-summary">{summary}</p>
             <Show
                 when=move || !instances.with(Vec::is_empty)
                 fallback=|| view! {
-                    <p class="empty">"No instance of this subnet is registered. Register them on the " <A href="/instances">"Instances"</A> " page to restrict who may hold this HAVIP."</p>
+                    <p class="empty">
+                        {tr!(detail::ALLOWED_NO_INSTANCE)}
+                        <A href="/instances">{tr!(detail::ALLOWED_INSTANCES_LINK)}</A>
+                        {tr!(detail::ALLOWED_NO_INSTANCE_END)}
+                    </p>
                 }
             >
                 <ul class="choices">
@@ -70,9 +77,9 @@ pub fn AllowedHoldersCard(
                 </ul>
                 <div class="buttons start needs-operator">
                     <button id="save-allowed" class="primary" disabled=move || save.pending().get() || draft.get().is_none()
-                        on:click=move |_| dispatch(current())>"Save"</button>
+                        on:click=move |_| dispatch(current())>{tr!(detail::SAVE)}</button>
                     <button id="allow-any" disabled=move || save.pending().get() || allowed.with(Vec::is_empty)
-                        on:click=move |_| dispatch(vec![])>"Allow any host"</button>
+                        on:click=move |_| dispatch(vec![])>{tr!(detail::ALLOW_ANY)}</button>
                 </div>
             </Show>
             <FieldError message=refusal(save) id="allowed-error"/>

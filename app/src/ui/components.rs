@@ -4,6 +4,9 @@ use crate::domain::binding::Status;
 use crate::domain::error::ApiError;
 use crate::domain::ids::RegionId;
 use crate::domain::model::Region;
+use crate::i18n::{m, Text};
+use crate::tr;
+use crate::ui::lang::{t, te, tf};
 use crate::ui::live::use_live;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -23,7 +26,8 @@ pub fn TopBar() -> impl IntoView {
     });
     view! {
         <header class="topbar">
-            <span class="brand">"HAVIP console"</span>
+            <span class="brand">{tr!(common::CONSOLE_NAME)}</span>
+            {crate::ui::lang::language_menu()}
             <Show when=move || !outside.get()>
                 <ConsoleBar/>
             </Show>
@@ -34,9 +38,8 @@ pub fn TopBar() -> impl IntoView {
         // a strip of its own under the bar: inside it, the notice squeezed the links onto two lines
         <Show when=move || live.outdated.get()>
             <p class="outdated" id="outdated" role="status">
-                "The console was upgraded. "
-                <button class="link" on:click=|_| { _ = window().location().reload(); }>"Reload"</button>
-                " to use the new version."
+                {tr!(common::UPGRADED)}" "
+                <button class="link" on:click=|_| { _ = window().location().reload(); }>{tr!(common::RELOAD)}</button>
             </p>
         </Show>
     }
@@ -48,28 +51,28 @@ fn ConsoleBar() -> impl IntoView {
     let live = use_live();
     view! {
         <nav>
-            <A href="/">"HAVIP"</A>
-            <A href="/networks">"VPCs & subnets"</A>
-            <A href="/instances">"Instances"</A>
-            <A href="/eips">"EIPs"</A>
-            <A href="/agents">"Agents"</A>
-            <A href="/keys">"API keys"</A>
-            <span class="needs-admin"><A href="/users">"Users"</A></span>
-            <span class="needs-admin"><A href="/audit">"Audit"</A></span>
-            <span class="needs-admin"><A href="/alerts">"Alerts"</A></span>
+            <A href="/">{tr!(common::NAV_HAVIP)}</A>
+            <A href="/networks">{tr!(common::NAV_NETWORKS)}</A>
+            <A href="/instances">{tr!(common::NAV_INSTANCES)}</A>
+            <A href="/eips">{tr!(common::NAV_EIPS)}</A>
+            <A href="/agents">{tr!(common::NAV_AGENTS)}</A>
+            <A href="/keys">{tr!(common::NAV_KEYS)}</A>
+            <span class="needs-admin"><A href="/users">{tr!(common::NAV_USERS)}</A></span>
+            <span class="needs-admin"><A href="/audit">{tr!(common::NAV_AUDIT)}</A></span>
+            <span class="needs-admin"><A href="/alerts">{tr!(common::NAV_ALERTS)}</A></span>
         </nav>
         {move || crate::ui::zone::me().and_then(Result::ok).map(|p| view! {
-            <a href="/account" class="whoami" id="whoami" data-role=p.role.name() title="My account: time zone">{format!("{} ({})", p.user, p.role)}</a>
+            <a href="/account" class="whoami" id="whoami" data-role=p.role.name() title=tr!(common::MY_ACCOUNT_TITLE)>{move || format!("{} ({})", p.user, t(p.role.word()))}</a>
             <form method="post" action="/logout" class="logout">
-                <button id="logout" class="link" type="submit">"Log out"</button>
+                <button id="logout" class="link" type="submit">{tr!(common::LOG_OUT)}</button>
             </form>
         })}
         <span
             id="live-indicator"
             class=move || if live.connected.get() { "live up" } else { "live down" }
-            title="Live updates from the server"
+            title=tr!(common::LIVE_TITLE)
         >
-            {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
+            {move || if live.connected.get() { t(m::common::LIVE) } else { t(m::common::OFFLINE) }}
         </span>
     }
 }
@@ -102,7 +105,7 @@ pub fn RegionSelect(
     let navigate = use_navigate();
     view! {
         <label class="region">
-            "Region "
+            {tr!(common::REGION)}" "
             <select
                 id="region-select"
                 on:change=move |ev| {
@@ -138,13 +141,17 @@ pub fn FieldError(
 
 /// A modal frame with a title, the body and a footer of buttons.
 #[component]
-pub fn Modal(title: String, id: &'static str, children: Children) -> impl IntoView {
+pub fn Modal(
+    #[prop(into)] title: Signal<String>,
+    id: &'static str,
+    children: Children,
+) -> impl IntoView {
     let title_id = format!("{id}-title");
     let heading_id = title_id.clone();
     view! {
         <div class="backdrop">
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby=title_id.clone() id=id>
-                <h2 id=heading_id>{title}</h2>
+                <h2 id=heading_id>{move || title.get()}</h2>
                 {children()}
             </div>
         </div>
@@ -158,11 +165,9 @@ where
     S::Output: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || {
-        action.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(|e| e.message.clone())
-        })
+        action
+            .value()
+            .with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(te))
     })
 }
 
@@ -174,7 +179,7 @@ where
     S::Output: Clone + Send + Sync + 'static,
 {
     action.value().with(|v| match v {
-        Some(Err(e)) if e.field.as_deref() == field => Some(e.message.clone()),
+        Some(Err(e)) if e.field.as_deref() == field => Some(te(e)),
         _ => None,
     })
 }
@@ -218,13 +223,13 @@ pub fn status_class(status: &Status) -> &'static str {
 pub fn unauthorized_tags(claims: Vec<String>) -> impl IntoView {
     claims
         .into_iter()
-        .map(|c| view! { <span class="tag conflict unauthorized" data-testid="unauthorized" title="Not an allowed holder">{format!("Unauthorized: {c}")}</span> })
+        .map(|c| view! { <span class="tag conflict unauthorized" data-testid="unauthorized" title=tr!(common::NOT_ALLOWED_HOLDER)>{move || tf(Text::new(m::common::UNAUTHORIZED_CLAIM).arg("mac", &c))}</span> })
         .collect_view()
 }
 
 /// Marks a status that no connected agent keeps current (it is the last one reported).
 pub fn unwatched_tag(watched: bool) -> impl IntoView {
     (!watched).then(|| view! {
-        <span class="tag stale" data-testid="unwatched" title="No connected agent reports for this subnet: this is the last status reported.">"No agent"</span>
+        <span class="tag stale" data-testid="unwatched" title=tr!(common::NO_AGENT_TITLE)>{tr!(common::NO_AGENT)}</span>
     })
 }

@@ -4,7 +4,9 @@
 //! so both render the same view in one pass, with no `Suspense` boundary on either side.
 
 use crate::domain::error::ApiError;
+use crate::tr;
 use crate::ui::first_load::FirstLoad;
+use crate::ui::lang::te;
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -38,10 +40,10 @@ where
 {
     loaded(
         first,
-        || view! { <p class="loading">"Loading…"</p> },
+        || view! { <p class="loading">{tr!(status::LOADING)}</p> },
         move |result| match result {
             Ok(data) => view(data).into_any(),
-            Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{move || te(&e)}</p> }.into_any(),
         },
     )
 }

@@ -4,6 +4,7 @@ pub mod components;
 pub mod dialogs;
 pub mod first_load;
 pub mod ha_config;
+pub mod lang;
 pub mod live;
 pub mod loading;
 pub mod pages;

@@ -4,6 +4,9 @@
 use crate::domain::mac::Mac;
 use crate::domain::model::MacNames;
 use crate::domain::timeline::{colour, holder_colour, Held, Timeline};
+use crate::i18n::{m, Text};
+use crate::tr;
+use crate::ui::lang::{signal_of, tf};
 use crate::ui::zone::local_time;
 use leptos::prelude::*;
 
@@ -15,10 +18,11 @@ fn x(t: &Timeline, at: u64) -> f64 {
     (at.saturating_sub(t.from) as f64 / width * SPAN).clamp(0.0, SPAN)
 }
 
-fn what(held: Held, names: &MacNames) -> String {
+/// What a period is, its holder named by instance when registered.
+fn what(held: Held, names: &MacNames) -> Text {
     match held {
-        Held::Bound { mac } => format!("Bound to {}", names.label(mac)),
-        other => other.describe(),
+        Held::Bound { mac } => Text::new(m::timeline::BOUND_TO).arg("holder", names.label(mac)),
+        other => other.text(),
     }
 }
 
@@ -30,12 +34,11 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
         .iter()
         .map(|s| {
             let (x0, x1) = (x(t, s.start), x(t, s.end));
-            let title = format!(
-                "{}: {} – {}",
-                what(s.held, names),
-                local_time(s.start),
-                local_time(s.end)
-            );
+            let held = what(s.held, names);
+            let period = Text::new(m::timeline::PERIOD)
+                .arg("from", local_time(s.start))
+                .arg("to", local_time(s.end));
+            let title = move || tf(period.clone().arg("what", tf(held.clone())));
             view! {
                 <rect x=format!("{x0:.2}") y="0" width=format!("{:.2}", (x1 - x0).max(0.5)) height=h.to_string()
                     fill=colour(s.held) data-held=held_kind(s.held)>
@@ -49,16 +52,20 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
         .iter()
         .map(|at| {
             let x = format!("{:.2}", x(t, *at));
+            let title = Text::new(m::timeline::FAILOVER_AT)
+                .arg("at", local_time(*at));
             view! {
                 <line class="failover" x1=x.clone() x2=x y1="0" y2=h.to_string() stroke="#1d2330" stroke-width="3">
-                    <title>{format!("Failover at {}", local_time(*at))}</title>
+                    <title>{move || tf(title.clone())}</title>
                 </line>
             }
         })
         .collect_view();
+    let availability = Text::new(m::timeline::AVAILABILITY_OF).arg("value", t.availability_text());
+    let label = move || tf(availability.clone());
     view! {
         <svg class="timeline" data-testid=testid viewBox=format!("0 0 {SPAN} {height}") preserveAspectRatio="none"
-            role="img" aria-label=format!("Availability {}", t.availability_text())>
+            role="img" aria-label=label>
             {periods}
             {failovers}
         </svg>
@@ -84,21 +91,24 @@ fn legend(timelines: &[Timeline], names: &MacNames) -> impl IntoView {
             }
         }
     }
-    let swatch = |colour: &'static str, text: String| {
+    let swatch = |colour: &'static str, text: Signal<String>| {
         // drawn, not styled: the console's policy refuses inline styles (`style-src 'self'`)
         view! {
             <li>
                 <svg class="swatch" viewBox="0 0 1 1" aria-hidden="true"><rect width="1" height="1" fill=colour/></svg>
-                {text}
+                {move || text.get()}
             </li>
         }
     };
     view! {
         <ul class="legend">
-            {macs.into_iter().map(|m| swatch(holder_colour(m), names.label(m))).collect_view()}
-            {swatch(colour(Held::Conflict), "Conflict".into())}
-            {swatch(colour(Held::Unbound), "Not bound".into())}
-            <li><span class="swatch failover"></span>"Failover"</li>
+            {macs.into_iter().map(|mac| {
+                let label = names.label(mac);
+                swatch(holder_colour(mac), Signal::derive(move || label.clone()))
+            }).collect_view()}
+            {swatch(colour(Held::Conflict), signal_of(m::timeline::CONFLICT))}
+            {swatch(colour(Held::Unbound), signal_of(m::timeline::NOT_BOUND))}
+            <li><span class="swatch failover"></span>{tr!(timeline::FAILOVER)}</li>
         </ul>
     }
 }
@@ -107,11 +117,14 @@ fn legend(timelines: &[Timeline], names: &MacNames) -> impl IntoView {
 pub fn availability_card(timelines: &[Timeline], names: &MacNames) -> impl IntoView {
     let rows = timelines
         .iter()
-        .zip([("Last 24 hours", "timeline-day"), ("Last 7 days", "timeline-week")])
+        .zip([
+            (m::timeline::LAST_24_HOURS, "timeline-day"),
+            (m::timeline::LAST_7_DAYS, "timeline-week"),
+        ])
         .map(|(t, (label, testid))| {
             view! {
                 <div class="timeline-row">
-                    <span class="timeline-label">{label}</span>
+                    <span class="timeline-label">{crate::ui::lang::follow(label)}</span>
                     {strip(t, names, 24, testid)}
                     <span class="availability" data-testid=format!("{testid}-availability")>{t.availability_text()}</span>
                     <span class="timeline-ends">{local_time(t.from)} " – " {local_time(t.to)}</span>
@@ -121,8 +134,8 @@ pub fn availability_card(timelines: &[Timeline], names: &MacNames) -> impl IntoV
         .collect_view();
     view! {
         <section class="card" id="availability">
-            <h2>"Availability"</h2>
-            <p class="hint">"Share of the time bound without a conflict, since the window began or the HAVIP was created."</p>
+            <h2>{tr!(timeline::AVAILABILITY)}</h2>
+            <p class="hint">{tr!(timeline::AVAILABILITY_HINT)}</p>
             {rows}
             {legend(timelines, names)}
         </section>

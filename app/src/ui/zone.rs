@@ -8,6 +8,7 @@ use crate::domain::auth::Me;
 use crate::domain::error::ApiError;
 use crate::domain::zone::{iso_utc, Zone};
 use crate::ui::first_load::FirstLoad;
+use crate::ui::lang::tf;
 use leptos::prelude::*;
 
 /// The page's user with their zone (one load for the top bar and every time shown), and a
@@ -66,7 +67,7 @@ pub fn local_time(ms: u64) -> String {
 #[component]
 pub fn Time(ms: u64) -> impl IntoView {
     view! {
-        <time datetime=iso_utc(ms) title=move || zone().explain(ms)>{move || zone().format(ms)}</time>
+        <time datetime=iso_utc(ms) title=move || tf(zone().explain_text(ms))>{move || zone().format(ms)}</time>
     }
 }
 

@@ -29,16 +29,14 @@ pub async fn upgrade(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Refusal(ApiError::unauthorized(
-            "Missing credentials: send Authorization: Bearer <agent token>.",
-        ))
-        .into_response();
+        let missing = app::i18n::m::errors_console::AGENT_NO_CREDENTIALS;
+        return Refusal(ApiError::unauthorized(missing)).into_response();
     };
     let agent = match store.agent_by_token(token) {
         Ok(Some(agent)) => agent,
         Ok(None) => {
-            return Refusal(ApiError::unauthorized("Invalid or revoked agent token."))
-                .into_response()
+            let invalid = app::i18n::m::errors_console::AGENT_BAD_TOKEN;
+            return Refusal(ApiError::unauthorized(invalid)).into_response();
         }
         Err(e) => return Refusal(e).into_response(),
     };

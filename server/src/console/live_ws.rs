@@ -43,7 +43,7 @@ pub async fn upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Some(Extension(session)) = session else {
-        return Refusal(ApiError::unauthorized("Log in first.")).into_response();
+        return Refusal(ApiError::unauthorized(app::i18n::m::errors::LOG_IN_FIRST)).into_response();
     };
     let ws = match ws {
         Ok(ws) => ws,

@@ -9,6 +9,7 @@ use app::domain::binding::{Claim, Status};
 use app::domain::error::ApiError;
 use app::domain::ids::{EniId, HavipId, SubnetId};
 use app::domain::model::HistoryEvent;
+use app::i18n::{m, Text};
 use app::store::Store;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, State};
@@ -88,7 +89,10 @@ async fn audit(
 ) -> Response {
     let Query(query) = match query {
         Ok(query) => query,
-        Err(e) => return error(ApiError::malformed(format!("Malformed query: {e}"))),
+        Err(e) => {
+            let text = Text::new(m::errors_console::MALFORMED_QUERY).arg("detail", e);
+            return error(ApiError::malformed(text));
+        }
     };
     match store.audit(&query) {
         Ok(page) => Json(page).into_response(),
@@ -115,11 +119,12 @@ async fn role_of_the_route(
 ) -> Response {
     let needed = app::api::roles::role_for(route.as_str());
     match caller {
-        None => error(ApiError::unauthorized("Log in first.")),
-        Some(Extension(caller)) if caller.role < needed => error(ApiError::forbidden(format!(
-            "Your role ({}) may not do this: it needs {needed}. Ask an admin.",
-            caller.role
-        ))),
+        None => error(ApiError::unauthorized(m::errors::LOG_IN_FIRST)),
+        Some(Extension(caller)) if caller.role < needed => error(ApiError::forbidden(
+            Text::new(m::errors::ROLE_TOO_LOW)
+                .word("role", caller.role.word())
+                .word("needed", needed.word()),
+        )),
         Some(_) => next.run(request).await,
     }
 }

@@ -14,6 +14,7 @@ mod etcd_tls;
 pub(crate) mod fixture;
 mod flood;
 mod hostile;
+mod language;
 mod listener;
 mod live;
 mod login_replicas;

@@ -9,6 +9,7 @@
 
 use super::error::ApiError;
 use super::ids::{AlertId, HavipId, RegionId, SubnetId, VpcId};
+use crate::i18n::{m, Lang, Msg, Text};
 use serde::{Deserialize, Serialize};
 
 /// Longest de-duplication window a rule may have (a day).
@@ -82,19 +83,25 @@ impl EventType {
             .find(|t| t.as_str() == text)
     }
 
-    /// What the Alerts page says about the type.
+    /// What the Alerts page says about the type (in English).
     pub fn description(self) -> &'static str {
+        self.description_msg().text(Lang::En)
+    }
+
+    /// What the Alerts page says about the type, for the page's language.
+    pub fn description_msg(self) -> Msg {
+        use m::alerts as a;
         match self {
-            EventType::HolderChanged => "an HAVIP got a holder or failed over",
-            EventType::Lost => "an HAVIP's holder stopped answering",
-            EventType::ConflictDetected => "two hosts claim one HAVIP (split brain)",
-            EventType::ConflictCleared => "a split brain resolved to one holder",
-            EventType::UnauthorizedClaim => "a host outside the allowed holders claimed an HAVIP",
-            EventType::AgentOffline => "an agent disconnected",
-            EventType::AgentOnline => "an agent connected",
-            EventType::HostDiscovered => "an agent saw a host that is not registered",
-            EventType::SubnetNearlyFull => "a subnet's addresses passed the threshold",
-            EventType::Test => "a test sent from the Alerts page",
+            EventType::HolderChanged => a::EVENT_HOLDER_CHANGED,
+            EventType::Lost => a::EVENT_LOST,
+            EventType::ConflictDetected => a::EVENT_CONFLICT_DETECTED,
+            EventType::ConflictCleared => a::EVENT_CONFLICT_CLEARED,
+            EventType::UnauthorizedClaim => a::EVENT_UNAUTHORIZED_CLAIM,
+            EventType::AgentOffline => a::EVENT_AGENT_OFFLINE,
+            EventType::AgentOnline => a::EVENT_AGENT_ONLINE,
+            EventType::HostDiscovered => a::EVENT_HOST_DISCOVERED,
+            EventType::SubnetNearlyFull => a::EVENT_SUBNET_NEARLY_FULL,
+            EventType::Test => a::EVENT_TEST,
         }
     }
 }
@@ -139,21 +146,36 @@ impl Scope {
             && fits(&self.havip_id, &place.havip_id)
     }
 
-    /// "everything", or "VPC vpc-…, subnet subnet-…".
+    /// "everything", or "VPC vpc-…, subnet subnet-…" (in English).
     pub fn describe(&self) -> String {
+        self.describe_in(Lang::En)
+    }
+
+    /// `describe` in `lang`, for the pages.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        use m::alerts as a;
         let parts: Vec<String> = [
-            self.region_id.as_ref().map(|id| format!("region {id}")),
-            self.vpc_id.as_ref().map(|id| format!("VPC {id}")),
-            self.subnet_id.as_ref().map(|id| format!("subnet {id}")),
-            self.havip_id.as_ref().map(|id| format!("HAVIP {id}")),
+            self.region_id
+                .as_ref()
+                .map(|id| Text::new(a::SCOPE_REGION).arg("id", id)),
+            self.vpc_id
+                .as_ref()
+                .map(|id| Text::new(a::SCOPE_VPC).arg("id", id)),
+            self.subnet_id
+                .as_ref()
+                .map(|id| Text::new(a::SCOPE_SUBNET).arg("id", id)),
+            self.havip_id
+                .as_ref()
+                .map(|id| Text::new(a::SCOPE_HAVIP).arg("id", id)),
         ]
         .into_iter()
         .flatten()
+        .map(|text| text.in_lang(lang))
         .collect();
         if parts.is_empty() {
-            "everything".into()
+            a::SCOPE_EVERYTHING.text(lang).into()
         } else {
-            parts.join(", ")
+            parts.join(a::SCOPE_SEPARATOR.text(lang))
         }
     }
 }
@@ -193,10 +215,16 @@ pub enum Target {
 }
 
 impl Target {
+    /// "webhook https://…" or "hook NAME" (in English).
     pub fn describe(&self) -> String {
+        self.describe_text().to_string()
+    }
+
+    /// `describe`, for the page's language.
+    pub fn describe_text(&self) -> Text {
         match self {
-            Target::Webhook { url } => format!("webhook {url}"),
-            Target::Exec { program } => format!("hook {program}"),
+            Target::Webhook { url } => Text::new(m::alerts::TARGET_WEBHOOK).arg("url", url),
+            Target::Exec { program } => Text::new(m::alerts::TARGET_HOOK).arg("program", program),
         }
     }
 }

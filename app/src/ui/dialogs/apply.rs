@@ -7,7 +7,10 @@ use crate::domain::ip::{check_manual_ip, usable_range};
 use crate::domain::model::{IpChoice, NewHavip};
 use crate::domain::name::check_name;
 use crate::domain::pages::VpcView;
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{field_refusal, on_success, FieldError, Modal};
+use crate::ui::lang::{signal_of, t, tf};
 use leptos::prelude::*;
 
 #[component]
@@ -61,7 +64,7 @@ pub fn ApplyDialog(
     let name_error = Signal::derive(move || {
         let typed = !name.get().is_empty() || touched.get();
         typed
-            .then(|| check_name(&name.get()).err().map(|e| e.to_string()))
+            .then(|| check_name(&name.get()).err().map(|e| tf(e.text())))
             .flatten()
             .or_else(|| server_error(Some("name")))
     });
@@ -76,13 +79,13 @@ pub fn ApplyDialog(
         }
         check_manual_ip(&text, cidr, |_| false)
             .err()
-            .map(|e| e.to_string())
+            .map(|e| tf(e.text()))
             .or_else(|| server_error(Some("ip")))
     });
     let vpc_error = Signal::derive(move || server_error(Some("vpc")));
     let subnet_error = Signal::derive(move || {
         (touched.get() && subnet_id.get().is_empty())
-            .then(|| "Select a subnet.".to_string())
+            .then(|| t(m::dialogs::SELECT_SUBNET).to_string())
             .or_else(|| server_error(Some("subnet")))
     });
     let other_error = Signal::derive(move || server_error(None));
@@ -122,15 +125,15 @@ pub fn ApplyDialog(
     };
 
     view! {
-        <Modal title="Apply for HAVIP".into() id="apply-dialog">
+        <Modal title=signal_of(m::dialogs::APPLY_TITLE) id="apply-dialog">
             <div class="form">
-                <label for="havip-name">"Name"</label>
+                <label for="havip-name">{tr!(dialogs::NAME)}</label>
                 <div>
-                    <input id="havip-name" type="text" maxlength="200" placeholder="1-60 characters" bind:value=name/>
+                    <input id="havip-name" type="text" maxlength="200" placeholder=tr!(dialogs::NAME_PLACEHOLDER) bind:value=name/>
                     <FieldError message=name_error id="name-error"/>
                 </div>
 
-                <label for="vpc-select">"Virtual Private Cloud"</label>
+                <label for="vpc-select">{tr!(dialogs::VPC)}</label>
                 <div>
                     <select id="vpc-select" on:change=move |ev| vpc_id.set(event_target_value(&ev))>
                         {move || networks.get().into_iter().map(|v| {
@@ -142,31 +145,34 @@ pub fn ApplyDialog(
                     <FieldError message=vpc_error id="vpc-error"/>
                 </div>
 
-                <label for="subnet-select">"Subnet"</label>
+                <label for="subnet-select">{tr!(dialogs::SUBNET)}</label>
                 <div>
                     <select id="subnet-select" on:change=move |ev| subnet_id.set(event_target_value(&ev))>
                         {move || subnets.get().into_iter().map(|s| {
                             let selected = s.subnet.id == subnet_id.get_untracked();
-                            let label = format!("{} ({}) · {} free", s.subnet.name, s.subnet.cidr, s.free);
-                            view! { <option value=s.subnet.id.to_string() selected=selected>{label}</option> }
+                            let label = Text::new(m::dialogs::SUBNET_OPTION)
+                                .arg("name", &s.subnet.name)
+                                .arg("cidr", s.subnet.cidr)
+                                .arg("free", s.free);
+                            view! { <option value=s.subnet.id.to_string() selected=selected>{move || tf(label.clone())}</option> }
                         }).collect_view()}
                     </select>
                     <FieldError message=subnet_error id="subnet-error"/>
                 </div>
 
-                <span class="label">"IP address"</span>
+                <span class="label">{tr!(dialogs::IP_ADDRESS)}</span>
                 <div>
                     <div class="radios">
                         <input type="radio" id="ip-auto" name="ip-mode" prop:checked=move || !manual.get() on:change=move |_| manual.set(false)/>
-                        <label for="ip-auto">"Automatic Assignment"</label>
+                        <label for="ip-auto">{tr!(dialogs::IP_AUTO)}</label>
                         <input type="radio" id="ip-manual" name="ip-mode" prop:checked=move || manual.get() on:change=move |_| manual.set(true)/>
-                        <label for="ip-manual">"Enter manually"</label>
+                        <label for="ip-manual">{tr!(dialogs::IP_MANUAL)}</label>
                     </div>
                     <Show when=move || manual.get()>
                         <input
                             id="ip-input"
                             type="text"
-                            aria-label="IP address"
+                            aria-label=tr!(dialogs::IP_ADDRESS)
                             placeholder=move || subnet_cidr().map(|c| { let (a, b) = usable_range(c); format!("{a}-{b}") }).unwrap_or_default()
                             bind:value=ip_text
                         />
@@ -176,8 +182,8 @@ pub fn ApplyDialog(
             </div>
             <FieldError message=other_error id="apply-error"/>
             <div class="buttons">
-                <button id="apply-ok" class="primary" on:click=submit disabled=move || create.pending().get()>"OK"</button>
-                <button id="apply-cancel" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button id="apply-ok" class="primary" on:click=submit disabled=move || create.pending().get()>{tr!(dialogs::OK)}</button>
+                <button id="apply-cancel" on:click=move |_| on_close.run(())>{tr!(dialogs::CANCEL)}</button>
             </div>
         </Modal>
     }

@@ -1,6 +1,10 @@
 use crate::api::eips::{eips_page, BindEip, BindNewEip};
 use crate::domain::ids::{EipId, HavipId};
+use crate::i18n::m;
+use crate::tr;
 use crate::ui::components::{on_success, refusal, refusals, FieldError, Modal};
+use crate::ui::dialogs::with_bold;
+use crate::ui::lang::signal_of;
 use leptos::prelude::*;
 
 /// Binds an unbound EIP (or a newly allocated one) to an HAVIP.
@@ -41,19 +45,19 @@ pub fn BindEipDialog(havip_id: HavipId, label: String, on_close: Callback<()>) -
         }
     };
     view! {
-        <Modal title="Bind EIP".into() id="bind-eip-dialog">
-            <p>"Public address for " <strong>{label}</strong></p>
+        <Modal title=signal_of(m::dialogs::BIND_EIP_TITLE) id="bind-eip-dialog">
+            <p>{with_bold(m::dialogs::BIND_EIP_FOR, "havip", move || label.clone())}</p>
             <div class="form">
-                <label for="eip-select">"EIP"</label>
+                <label for="eip-select">{tr!(dialogs::EIP)}</label>
                 <select id="eip-select" on:change=move |ev| choice.set(event_target_value(&ev))>
-                    <option value="new" selected=true>"Allocate a new EIP from the pool"</option>
+                    <option value="new" selected=true>{tr!(dialogs::ALLOCATE_NEW_EIP)}</option>
                     {move || options().into_iter().map(|r| view! { <option value=r.eip.id.to_string()>{format!("{} ({})", r.eip.ip, r.eip.id)}</option> }).collect_view()}
                 </select>
             </div>
             <FieldError message=error id="bind-eip-error"/>
             <div class="buttons">
-                <button id="bind-eip-ok" class="primary" on:click=submit>"OK"</button>
-                <button on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button id="bind-eip-ok" class="primary" on:click=submit>{tr!(dialogs::OK)}</button>
+                <button on:click=move |_| on_close.run(())>{tr!(dialogs::CANCEL)}</button>
             </div>
         </Modal>
     }

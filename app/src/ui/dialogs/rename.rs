@@ -1,7 +1,10 @@
 use crate::api::havips::RenameHavip;
 use crate::domain::ids::HavipId;
 use crate::domain::name::check_name;
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, FieldError, Modal};
+use crate::ui::lang::tf;
 use leptos::prelude::*;
 
 #[component]
@@ -12,11 +15,14 @@ pub fn RenameDialog(id: HavipId, current: String, on_close: Callback<()>) -> imp
     let error = Signal::derive(move || {
         check_name(&name.get())
             .err()
-            .map(|e| e.to_string())
+            .map(|e| tf(e.text()))
             .or_else(|| refused.get())
     });
     on_success(rename, move || on_close.run(()));
-    let title = format!("Rename {id}");
+    let title = {
+        let id = id.to_string();
+        Signal::derive(move || tf(Text::new(m::dialogs::RENAME_TITLE).arg("id", &id)))
+    };
     let submit = move |_| {
         if check_name(&name.get_untracked()).is_ok() {
             rename.dispatch(RenameHavip {
@@ -28,15 +34,15 @@ pub fn RenameDialog(id: HavipId, current: String, on_close: Callback<()>) -> imp
     view! {
         <Modal title=title id="rename-dialog">
             <div class="form">
-                <label for="rename-input">"Name"</label>
+                <label for="rename-input">{tr!(dialogs::NAME)}</label>
                 <div>
                     <input id="rename-input" type="text" bind:value=name/>
                     <FieldError message=error id="rename-error"/>
                 </div>
             </div>
             <div class="buttons">
-                <button id="rename-ok" class="primary" on:click=submit disabled=move || rename.pending().get()>"OK"</button>
-                <button on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button id="rename-ok" class="primary" on:click=submit disabled=move || rename.pending().get()>{tr!(dialogs::OK)}</button>
+                <button on:click=move |_| on_close.run(())>{tr!(dialogs::CANCEL)}</button>
             </div>
         </Modal>
     }

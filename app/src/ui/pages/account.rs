@@ -1,8 +1,11 @@
 //! The logged-in user's own page: the time zone every page shows times in.
 
 use crate::api::account::{time_zones, SetTimeZone};
+use crate::i18n::{m, Msg, Text};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, FieldError};
 use crate::ui::first_load::FirstLoad;
+use crate::ui::lang::{t, tf};
 use crate::ui::loading::page_view;
 use crate::ui::zone::{browser_zone, choose_zone, reload_zone, zone};
 use leptos::prelude::*;
@@ -21,16 +24,20 @@ pub fn AccountPage() -> impl IntoView {
         set.dispatch(SetTimeZone { zone });
     };
     view! {
-        <div class="page-head"><h1>"My account"</h1></div>
+        <div class="page-head"><h1>{tr!(account::TITLE)}</h1></div>
         <section class="card" id="time-zone">
-            <h2>"Time zone"</h2>
-            <p class="hint">"Every page shows times in this zone; each time's tooltip gives it in UTC."</p>
-            <p>"Times are shown in " <strong id="current-zone">{move || zone().name}</strong> "."</p>
+            <h2>{tr!(account::TIME_ZONE)}</h2>
+            <p class="hint">{tr!(account::ZONE_HINT)}</p>
+            <p>
+                {move || piece(m::account::SHOWN_IN, &["zone"], 0)}
+                <strong id="current-zone">{move || zone().name}</strong>
+                {move || piece(m::account::SHOWN_IN, &["zone"], 1)}
+            </p>
             {page_view(names, move |names: Vec<String>| {
                 let current = zone().name;
                 view! {
                     <div class="form">
-                        <label for="zone-select">"Time zone"</label>
+                        <label for="zone-select">{tr!(account::TIME_ZONE)}</label>
                         <select id="zone-select" on:change=move |ev| wanted.set(event_target_value(&ev))>
                             {names.into_iter().map(|n| {
                                 let selected = n == current;
@@ -41,14 +48,14 @@ pub fn AccountPage() -> impl IntoView {
                     <button id="save-zone" class="primary" disabled=move || set.pending().get() on:click=move |_| {
                         let chosen = wanted.get_untracked();
                         save(if chosen.is_empty() { zone().name } else { chosen });
-                    }>"Save"</button>
+                    }>{tr!(account::SAVE)}</button>
                 }.into_any()
             })}
             <Show when=move || browser.get().is_some_and(|b| b != zone().name)>
                 <p class="hint" id="browser-zone">
-                    {move || format!("This browser is in {}. ", browser.get().unwrap_or_default())}
+                    {move || tf(Text::new(m::account::BROWSER_IN).arg("zone", browser.get().unwrap_or_default()))}
                     <button class="link" on:click=move |_| save(browser.get_untracked().unwrap_or_default())>
-                        {move || format!("Use {}", browser.get().unwrap_or_default())}
+                        {move || tf(Text::new(m::account::USE_ZONE).arg("zone", browser.get().unwrap_or_default()))}
                     </button>
                 </p>
             </Show>
@@ -71,14 +78,35 @@ pub fn ZoneProposal() -> impl IntoView {
     view! {
         <Show when=move || proposed().is_some()>
             <p class="outdated" id="zone-proposal" role="status">
-                "Times are shown in UTC. "
+                {move || piece(m::account::PROPOSAL, PROPOSAL_PARTS, 0)}
                 <button class="link" on:click=move |_| {
                     if let Some(zone) = proposed() { choose_zone(zone); }
-                }>{move || format!("Show them in {}", proposed().unwrap_or_default())}</button>
-                " (this browser's time zone) or "
-                <button class="link" on:click=move |_| choose_zone("UTC".into())>"keep UTC"</button>
-                "."
+                }>{move || tf(Text::new(m::account::SHOW_IN).arg("zone", proposed().unwrap_or_default()))}</button>
+                {move || piece(m::account::PROPOSAL, PROPOSAL_PARTS, 1)}
+                <button class="link" on:click=move |_| choose_zone("UTC".into())>{tr!(account::KEEP_UTC)}</button>
+                {move || piece(m::account::PROPOSAL, PROPOSAL_PARTS, 2)}
             </p>
         </Show>
+    }
+}
+
+/// The proposal's buttons, in the order its message has them.
+const PROPOSAL_PARTS: &[&str] = &["show", "keep"];
+
+/// Piece `i` of `msg` cut at its placeholders `names` (in this order): the words around the
+/// elements the page puts in their places.
+fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
+    let mark = |name: &str| format!("{{{name}}}");
+    let mut rest = t(msg);
+    for &name in &names[..i.min(names.len())] {
+        rest = rest
+            .split_once(mark(name).as_str())
+            .map_or("", |(_, after)| after);
+    }
+    match names.get(i) {
+        Some(&name) => rest
+            .split_once(mark(name).as_str())
+            .map_or(rest, |(before, _)| before),
+        None => rest,
     }
 }

@@ -4,7 +4,10 @@ use crate::api::agents::{agents_page, CreateAgent, RevokeAgent};
 use crate::api::live::{Interest, Topic};
 use crate::domain::ids::SubnetId;
 use crate::domain::pages::{AgentRow, SubnetChoice};
+use crate::i18n::{m, Msg, Text};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
+use crate::ui::lang::{t, tf};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::{local_time, Time};
@@ -12,11 +15,18 @@ use leptos::prelude::*;
 
 /// Revoked, connected (since when) or offline (since when, if seen since the console started).
 fn agent_state(row: &AgentRow) -> impl IntoView {
-    let (class, text) = match (row.agent.revoked, row.connected, row.since) {
-        (true, _, _) => ("tag conflict", "Revoked".to_string()),
-        (false, true, Some(t)) => ("tag bound", format!("Connected since {}", local_time(t))),
-        (false, _, Some(t)) => ("tag unbound", format!("Offline since {}", local_time(t))),
-        (false, _, None) => ("tag unbound", "Offline".to_string()),
+    let state = (row.agent.revoked, row.connected, row.since);
+    let class = match state {
+        (true, _, _) => "tag conflict",
+        (false, true, Some(_)) => "tag bound",
+        (false, _, _) => "tag unbound",
+    };
+    let since = |msg: Msg, at: u64| tf(Text::new(msg).arg("time", local_time(at)));
+    let text = move || match state {
+        (true, _, _) => t(m::agents::REVOKED).to_string(),
+        (false, true, Some(at)) => since(m::agents::CONNECTED_SINCE, at),
+        (false, _, Some(at)) => since(m::agents::OFFLINE_SINCE, at),
+        (false, _, None) => t(m::agents::OFFLINE).to_string(),
     };
     view! { <span class=class>{text}</span> }
 }
@@ -36,14 +46,14 @@ pub fn AgentsPage() -> impl IntoView {
     let subnets = Memo::new(move |_| data.with(|d| d.subnets.clone()));
 
     view! {
-        <div class="page-head"><h1>"Agents"</h1></div>
+        <div class="page-head"><h1>{tr!(agents::TITLE)}</h1></div>
         <p class="hint">
-            "An agent runs on a host in the HAVIPs' L2 segment (" <code>"havip agent --interface eth0 --server URL --token TOKEN"</code>
-            "), listens to ARP and probes each HAVIP, so the console knows which instance holds it."
+            {tr!(agents::HINT_BEFORE)} <code>"havip agent --interface eth0 --server URL --token TOKEN"</code>
+            {tr!(agents::HINT_AFTER)}
         </p>
         {page_view(data.first, move |_| view! {
             <table class="list" id="agent-table">
-                <thead><tr><th>"ID/Name"</th><th>"Subnets"</th><th>"Created"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>{tr!(agents::ID_NAME)}</th><th>{tr!(agents::SUBNETS)}</th><th>{tr!(agents::CREATED)}</th><th>{tr!(agents::STATE)}</th><th>{tr!(agents::OPERATION)}</th></tr></thead>
                 <tbody>
                     {move || rows.get().into_iter().map(|row| agent_row(row, &subnets.read(), revoke)).collect_view()}
                 </tbody>
@@ -53,8 +63,8 @@ pub fn AgentsPage() -> impl IntoView {
         <FieldError message=error id="agent-error"/>
         <Show when=move || created().is_some()>
             <div class="card token" id="agent-token-card">
-                <h2>"Token for " {move || created().map(|c| c.agent.name).unwrap_or_default()}</h2>
-                <p>"Copy it now: only its hash is stored, it cannot be shown again."</p>
+                <h2>{move || tf(Text::new(m::agents::TOKEN_FOR).arg("name", created().map(|c| c.agent.name).unwrap_or_default()))}</h2>
+                <p>{tr!(agents::TOKEN_ONCE)}</p>
                 <code id="agent-token">{move || created().map(|c| c.token).unwrap_or_default()}</code>
             </div>
         </Show>
@@ -87,7 +97,7 @@ fn agent_row(
             <td data-testid="agent-state">{state}</td>
             <td class="needs-admin">
                 {(!a.revoked).then(|| view! {
-                    <button class="link danger" on:click=move |_| { revoke.dispatch(RevokeAgent { id: id.clone() }); }>"Revoke"</button>
+                    <button class="link danger" on:click=move |_| { revoke.dispatch(RevokeAgent { id: id.clone() }); }>{tr!(agents::REVOKE)}</button>
                 })}
             </td>
         </tr>
@@ -117,10 +127,10 @@ fn NewAgentForm(
     };
     view! {
         <section class="card needs-admin" id="new-agent">
-            <h2>"New agent"</h2>
-            <label for="agent-name">"Name"</label>
+            <h2>{tr!(agents::NEW_AGENT)}</h2>
+            <label for="agent-name">{tr!(agents::NAME)}</label>
             <input id="agent-name" type="text" bind:value=name/>
-            <span class="label">"Reports for subnets"</span>
+            <span class="label">{tr!(agents::REPORTS_FOR)}</span>
             {move || subnets.get().into_iter().map(|s| {
                 let id = s.id.clone();
                 let checked = { let id = id.clone(); move || chosen.with(|c| c.contains(&id)) };
@@ -133,7 +143,7 @@ fn NewAgentForm(
             }).collect_view()}
             <button id="create-agent" class="primary" on:click=move |_| {
                 create.dispatch(CreateAgent { name: name.get_untracked(), subnet_ids: chosen.get_untracked() });
-            }>"Create agent"</button>
+            }>{tr!(agents::CREATE_AGENT)}</button>
         </section>
     }
 }

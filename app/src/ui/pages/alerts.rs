@@ -8,7 +8,11 @@ use crate::api::live::{Interest, Topic};
 use crate::domain::alerts::{
     check_rule, AlertRow, Delivery, EventType, NewAlertRule, Target, DEFAULT_DEDUP_S,
 };
+use crate::domain::error::ApiError;
+use crate::i18n::{m, Msg, Text};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
+use crate::ui::lang::{lang, t, te, tf};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::local_time;
@@ -31,30 +35,29 @@ pub fn AlertsPage() -> impl IntoView {
     let places = Memo::new(move |_| data.with(|d: &AlertsView| d.places.clone()));
     let hooks = Memo::new(move |_| data.with(|d: &AlertsView| d.hooks_enabled));
     view! {
-        <div class="page-head"><h1>"Alerts"</h1></div>
-        <p class="hint">
-            "Each rule sends the events it chose, in its scope, to a webhook (a signed CloudEvent, retried with back-off) or to a hook program (the event on its stdin). Repeats of one event about one subject within the rule's window are held back; the latest of them follows when the window ends."
-        </p>
+        <div class="page-head"><h1>{tr!(alerts::TITLE)}</h1></div>
+        <p class="hint">{tr!(alerts::HINT)}</p>
         {page_view(data.first, move |_| view! {
             <table class="list" id="alert-table">
-                <thead><tr><th>"ID/Name"</th><th>"Destination"</th><th>"Events"</th><th>"Scope"</th><th>"Window"</th><th>"Last delivery"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>{tr!(alerts::COL_ID_NAME)}</th><th>{tr!(alerts::COL_DESTINATION)}</th><th>{tr!(alerts::COL_EVENTS)}</th><th>{tr!(alerts::COL_SCOPE)}</th><th>{tr!(alerts::COL_WINDOW)}</th><th>{tr!(alerts::COL_LAST_DELIVERY)}</th><th>{tr!(alerts::COL_OPERATION)}</th></tr></thead>
                 <tbody>
                     {move || rows.get().into_iter().map(|row| rule_row(row, &places.read(), enable, delete, test)).collect_view()}
                 </tbody>
             </table>
             <Show when=move || rows.with(Vec::is_empty)>
-                <p class="empty">"No alert rule yet."</p>
+                <p class="empty">{tr!(alerts::NONE_YET)}</p>
             </Show>
             <NewRuleForm places hooks create/>
         }.into_any())}
         <FieldError message=error id="alert-error"/>
         <Show when=move || created().is_some_and(|c| c.secret.is_some())>
             <div class="card token" id="alert-secret-card">
-                <h2>"Signing secret of " {move || created().map(|c| c.rule.name).unwrap_or_default()}</h2>
+                <h2>{move || tf(Text::new(m::alerts::SECRET_OF).arg("name", created().map(|c| c.rule.name).unwrap_or_default()))}</h2>
                 <p>
-                    "Copy it now: it cannot be shown again. Each delivery carries " <code>"webhook-id"</code> ", "
-                    <code>"webhook-timestamp"</code> " and " <code>"webhook-signature"</code>
-                    " (v1, HMAC-SHA256 of id.timestamp.body, as Standard Webhooks libraries verify it)."
+                    {move || piece(m::alerts::SECRET_NOTE, SECRET_HEADERS, 0)}<code>"webhook-id"</code>
+                    {move || piece(m::alerts::SECRET_NOTE, SECRET_HEADERS, 1)}<code>"webhook-timestamp"</code>
+                    {move || piece(m::alerts::SECRET_NOTE, SECRET_HEADERS, 2)}<code>"webhook-signature"</code>
+                    {move || piece(m::alerts::SECRET_NOTE, SECRET_HEADERS, 3)}
                 </p>
                 <code id="alert-secret">{move || created().and_then(|c| c.secret).unwrap_or_default()}</code>
             </div>
@@ -62,21 +65,58 @@ pub fn AlertsPage() -> impl IntoView {
     }
 }
 
-fn place_label(places: &[Place], scope: &crate::domain::alerts::Scope) -> String {
-    places
-        .iter()
-        .find(|p| p.scope == *scope)
-        .map_or_else(|| scope.describe(), |p| p.label.clone())
+/// The headers the signing secret's note names, in the order its message has them.
+const SECRET_HEADERS: &[&str] = &["id", "timestamp", "signature"];
+
+/// Piece `i` of `msg` cut at its placeholders `names` (in this order): the words around the
+/// elements the page puts in their places.
+fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
+    let mark = |name: &str| format!("{{{name}}}");
+    let mut rest = t(msg);
+    for &name in &names[..i.min(names.len())] {
+        rest = rest
+            .split_once(mark(name).as_str())
+            .map_or("", |(_, after)| after);
+    }
+    match names.get(i) {
+        Some(&name) => rest
+            .split_once(mark(name).as_str())
+            .map_or(rest, |(before, _)| before),
+        None => rest,
+    }
+}
+
+/// A place's label in the page's language. The server names places in English ("Region …",
+/// "VPC … (10.0.0.0/16)"): the kind is the scope's, the rest (names, blocks) the server's.
+fn place_text(place: &Place) -> String {
+    let s = &place.scope;
+    let (english, msg) = if s.havip_id.is_some() {
+        ("HAVIP ", m::alerts::PLACE_HAVIP)
+    } else if s.subnet_id.is_some() {
+        ("Subnet ", m::alerts::PLACE_SUBNET)
+    } else if s.vpc_id.is_some() {
+        ("VPC ", m::alerts::PLACE_VPC)
+    } else if s.region_id.is_some() {
+        ("Region ", m::alerts::PLACE_REGION)
+    } else if place.label == m::alerts::PLACE_EVERYTHING.text(crate::i18n::Lang::En) {
+        return t(m::alerts::PLACE_EVERYTHING).to_string();
+    } else {
+        return place.label.clone();
+    };
+    match place.label.strip_prefix(english) {
+        Some(name) => tf(Text::new(msg).arg("name", name)),
+        None => place.label.clone(),
+    }
 }
 
 fn delivery_text(d: &Delivery) -> String {
     let tries = if d.attempts == 1 {
-        "1 attempt".to_string()
+        t(m::alerts::ATTEMPT_ONE).to_string()
     } else {
-        format!("{} attempts", d.attempts)
+        tf(Text::new(m::alerts::ATTEMPTS).arg("count", d.attempts))
     };
     let held = if d.suppressed > 0 {
-        format!(", {} held back before it", d.suppressed)
+        tf(Text::new(m::alerts::HELD_BACK).arg("count", d.suppressed))
     } else {
         String::new()
     };
@@ -99,41 +139,65 @@ fn rule_row(
     let r = row.rule;
     let id = StoredValue::new(r.id.clone());
     let enabled = r.enabled;
-    let (class, last) = match row.recent.first() {
-        Some(d) if d.delivered => ("tag bound", delivery_text(d)),
-        Some(d) => ("tag conflict", delivery_text(d)),
-        None => ("tag unbound", "None yet".to_string()),
+    let class = match row.recent.first() {
+        Some(d) if d.delivered => "tag bound",
+        Some(_) => "tag conflict",
+        None => "tag unbound",
+    };
+    let latest = row.recent.first().cloned();
+    let last = move || {
+        latest
+            .as_ref()
+            .map_or_else(|| t(m::alerts::NONE_DELIVERED).to_string(), delivery_text)
     };
     let recent = row.recent.clone();
+    let count = recent.len();
     let events: Vec<&str> = r.events.iter().map(|e| e.as_str()).collect();
+    let target = r.target.clone();
+    // a place of the page's list, else the scope itself (a place deleted since)
+    let found = places.iter().find(|p| p.scope == r.scope).cloned();
+    let scope = r.scope.clone();
+    let place = move || match &found {
+        Some(p) => place_text(p),
+        None => scope.describe_in(lang()),
+    };
     view! {
         <tr data-id=r.id.to_string()>
             <td>
                 <div class="id">{r.id.to_string()}</div><div class="name">{r.name.clone()}</div>
-                {(!enabled).then(|| view! { <span class="tag unbound" data-testid="disabled">"Disabled"</span> })}
+                {(!enabled).then(|| view! { <span class="tag unbound" data-testid="disabled">{tr!(alerts::DISABLED)}</span> })}
             </td>
-            <td data-testid="target">{r.target.describe()}</td>
+            <td data-testid="target">{move || tf(target.describe_text())}</td>
             <td data-testid="events">{events.join(", ")}</td>
-            <td>{place_label(places, &r.scope)}</td>
+            <td>{place}</td>
             <td>{format!("{} s", r.dedup_s)}</td>
             <td data-testid="last-delivery">
                 <span class=class>{last}</span>
-                {(recent.len() > 1).then(|| view! {
+                {(count > 1).then(|| view! {
                     <details class="deliveries">
-                        <summary>{format!("Latest {}", recent.len())}</summary>
-                        <ul>{recent.iter().map(|d| view! { <li>{delivery_text(d)}</li> }).collect_view()}</ul>
+                        <summary>{move || tf(Text::new(m::alerts::LATEST).arg("count", count))}</summary>
+                        <ul>{recent.into_iter().map(|d| view! { <li>{move || delivery_text(&d)}</li> }).collect_view()}</ul>
                     </details>
                 })}
             </td>
             <td class="ops">
-                <button class="link" on:click=move |_| { test.dispatch(TestAlert { id: id.get_value() }); }>"Send test"</button>
+                <button class="link" on:click=move |_| { test.dispatch(TestAlert { id: id.get_value() }); }>{tr!(alerts::SEND_TEST)}</button>
                 <button class="link" on:click=move |_| { enable.dispatch(SetAlertEnabled { id: id.get_value(), enabled: !enabled }); }>
-                    {if enabled { "Disable" } else { "Enable" }}
+                    {move || if enabled { t(m::alerts::DISABLE) } else { t(m::alerts::ENABLE) }}
                 </button>
-                <button class="link danger" on:click=move |_| { delete.dispatch(DeleteAlert { id: id.get_value() }); }>"Delete"</button>
+                <button class="link danger" on:click=move |_| { delete.dispatch(DeleteAlert { id: id.get_value() }); }>{tr!(alerts::DELETE)}</button>
             </td>
         </tr>
     }
+}
+
+/// Why the form refused a new rule before sending it.
+#[derive(Clone)]
+enum Refused {
+    /// the window is not a number
+    Window,
+    /// a rule the server would refuse too
+    Rule(ApiError),
 }
 
 /// A new rule; its fields are kept while live changes arrive.
@@ -150,14 +214,22 @@ fn NewRuleForm(
     let chosen = RwSignal::new(vec![EventType::HolderChanged, EventType::ConflictDetected]);
     let place = RwSignal::new(0usize);
     let dedup = RwSignal::new(DEFAULT_DEDUP_S.to_string());
-    let local_error = RwSignal::new(None::<String>);
+    let local_error = RwSignal::new(None::<Refused>);
     on_success(create, move || {
         name.set(String::new());
         url.set(String::new());
         program.set(String::new());
     });
     let server_error = refusal(create);
-    let shown_error = Signal::derive(move || local_error.get().or_else(|| server_error.get()));
+    let shown_error = Signal::derive(move || {
+        let local = local_error.with(|e| {
+            e.as_ref().map(|e| match e {
+                Refused::Window => t(m::alerts::WINDOW_NOT_NUMBER).to_string(),
+                Refused::Rule(e) => te(e),
+            })
+        });
+        local.or_else(|| server_error.get())
+    });
     let toggle = move |t: EventType| {
         chosen.update(|c| {
             if let Some(i) = c.iter().position(|x| *x == t) {
@@ -169,7 +241,7 @@ fn NewRuleForm(
     };
     let submit = move |_| {
         let Ok(dedup_s) = dedup.get_untracked().trim().parse::<u32>() else {
-            local_error.set(Some("The window is a number of seconds.".into()));
+            local_error.set(Some(Refused::Window));
             return;
         };
         let target = if is_hook.get_untracked() {
@@ -194,7 +266,7 @@ fn NewRuleForm(
         };
         // the server checks the same rules again
         match check_rule(&rule) {
-            Err(e) => local_error.set(Some(e.message)),
+            Err(e) => local_error.set(Some(Refused::Rule(e))),
             Ok(()) => {
                 local_error.set(None);
                 create.dispatch(CreateAlert { rule });
@@ -203,43 +275,43 @@ fn NewRuleForm(
     };
     view! {
         <section class="card" id="new-alert">
-            <h2>"New alert rule"</h2>
-            <label for="alert-name">"Name"</label>
+            <h2>{tr!(alerts::NEW_RULE)}</h2>
+            <label for="alert-name">{tr!(alerts::NAME)}</label>
             <input id="alert-name" type="text" bind:value=name/>
-            <span class="label">"Destination"</span>
-            <label class="check"><input type="radio" name="alert-kind" checked=move || !is_hook.get() on:change=move |_| is_hook.set(false)/>"Webhook"</label>
-            <label class="check" title=move || if hooks.get() { "" } else { "Start the console with --hook-dir DIR to allow hooks" }>
-                <input type="radio" name="alert-kind" disabled=move || !hooks.get() checked=move || is_hook.get() on:change=move |_| is_hook.set(true)/>"Hook program"
+            <span class="label">{tr!(alerts::DESTINATION)}</span>
+            <label class="check"><input type="radio" name="alert-kind" checked=move || !is_hook.get() on:change=move |_| is_hook.set(false)/>{tr!(alerts::WEBHOOK)}</label>
+            <label class="check" title=move || if hooks.get() { "" } else { t(m::alerts::HOOKS_OFF) }>
+                <input type="radio" name="alert-kind" disabled=move || !hooks.get() checked=move || is_hook.get() on:change=move |_| is_hook.set(true)/>{tr!(alerts::HOOK_PROGRAM)}
             </label>
             <Show when=move || !is_hook.get() fallback=move || view! {
-                <label for="alert-program">"Program (a file in the hook directory)"</label>
+                <label for="alert-program">{tr!(alerts::PROGRAM)}</label>
                 <input id="alert-program" type="text" bind:value=program/>
             }>
-                <label for="alert-url">"Webhook URL"</label>
+                <label for="alert-url">{tr!(alerts::WEBHOOK_URL)}</label>
                 <input id="alert-url" type="url" placeholder="https://hooks.example.com/havip" bind:value=url/>
             </Show>
             <fieldset class="events">
-                <legend>"Events"</legend>
-                {EventType::CHOOSABLE.into_iter().map(|t| {
-                    let checked = move || chosen.with(|c| c.contains(&t));
+                <legend>{tr!(alerts::EVENTS)}</legend>
+                {EventType::CHOOSABLE.into_iter().map(|ty| {
+                    let checked = move || chosen.with(|c| c.contains(&ty));
                     view! {
-                        <label class="check" title=t.description()>
-                            <input type="checkbox" checked=checked prop:checked=checked on:change=move |_| toggle(t)/>
-                            <code>{t.as_str()}</code>
+                        <label class="check" title=move || t(ty.description_msg())>
+                            <input type="checkbox" checked=checked prop:checked=checked on:change=move |_| toggle(ty)/>
+                            <code>{ty.as_str()}</code>
                         </label>
                     }
                 }).collect_view()}
             </fieldset>
-            <label for="alert-scope">"Scope"</label>
+            <label for="alert-scope">{tr!(alerts::SCOPE)}</label>
             <select id="alert-scope" on:change=move |ev| place.set(event_target_value(&ev).parse().unwrap_or(0))>
                 {move || places.get().into_iter().enumerate().map(|(i, p)| view! {
-                    <option value=i.to_string() selected=move || place.get() == i>{p.label}</option>
+                    <option value=i.to_string() selected=move || place.get() == i>{move || place_text(&p)}</option>
                 }).collect_view()}
             </select>
-            <label for="alert-dedup">"De-duplication window (seconds)"</label>
+            <label for="alert-dedup">{tr!(alerts::DEDUP_WINDOW)}</label>
             <input id="alert-dedup" type="number" min="0" max="86400" bind:value=dedup/>
             <FieldError message=shown_error id="new-alert-error"/>
-            <button id="create-alert" class="primary" disabled=move || create.pending().get() on:click=submit>"Add rule"</button>
+            <button id="create-alert" class="primary" disabled=move || create.pending().get() on:click=submit>{tr!(alerts::ADD_RULE)}</button>
         </section>
     }
 }

@@ -4,6 +4,7 @@
 use crate::api::audit::audit_log;
 use crate::api::live::Interest;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
+use crate::tr;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::Time;
@@ -37,28 +38,28 @@ pub fn AuditLogPage() -> impl IntoView {
             .map(|next| page_url(&query.get(), Some(next)))
     });
     view! {
-        <div class="page-head"><h1>"Audit log"</h1></div>
+        <div class="page-head"><h1>{tr!(audit::TITLE)}</h1></div>
         <Form method="GET" action="/audit" attr:class="filters" attr:id="audit-filters">
-            <input type="search" name="user" aria-label="User" placeholder="User" prop:value=move || query.get().user/>
-            <input type="search" name="object" aria-label="Object" placeholder="Object (e.g. havip-…, user alice)" prop:value=move || query.get().object/>
-            <input type="search" name="action" aria-label="Action" placeholder="Action (e.g. havip.create, login.failed)" prop:value=move || query.get().action/>
-            <button type="submit">"Filter"</button>
+            <input type="search" name="user" aria-label=tr!(audit::USER) placeholder=tr!(audit::USER) prop:value=move || query.get().user/>
+            <input type="search" name="object" aria-label=tr!(audit::OBJECT) placeholder=tr!(audit::OBJECT_PLACEHOLDER) prop:value=move || query.get().object/>
+            <input type="search" name="action" aria-label=tr!(audit::ACTION) placeholder=tr!(audit::ACTION_PLACEHOLDER) prop:value=move || query.get().action/>
+            <button type="submit">{tr!(audit::FILTER)}</button>
         </Form>
         {page_view(data.first, move |_| view! {
             <table class="list" id="audit-table">
-                <thead><tr><th>"Time"</th><th>"User"</th><th>"Client"</th><th>"Action"</th><th>"Object"</th><th>"Changes"</th></tr></thead>
+                <thead><tr><th>{tr!(audit::COL_TIME)}</th><th>{tr!(audit::COL_USER)}</th><th>{tr!(audit::COL_CLIENT)}</th><th>{tr!(audit::COL_ACTION)}</th><th>{tr!(audit::COL_OBJECT)}</th><th>{tr!(audit::COL_CHANGES)}</th></tr></thead>
                 <tbody>
                     <For each=move || entries.get() key=|e| e.id children=entry_row/>
                 </tbody>
             </table>
             <Show when=move || entries.with(Vec::is_empty)>
-                <p class="empty">"No change matches."</p>
+                <p class="empty">{tr!(audit::NO_MATCH)}</p>
             </Show>
             <nav class="pager">
                 <Show when=move || query.get().before.is_some()>
-                    <A href=move || page_url(&query.get(), None)>"Newest"</A>
+                    <A href=move || page_url(&query.get(), None)>{tr!(audit::NEWEST)}</A>
                 </Show>
-                {move || older.get().map(|href| view! { <A href=href attr:id="audit-older">"Older"</A> })}
+                {move || older.get().map(|href| view! { <A href=href attr:id="audit-older">{tr!(audit::OLDER)}</A> })}
             </nav>
         }.into_any())}
     }

@@ -6,16 +6,19 @@
 use crate::api::eips::UnbindHavipEip;
 use crate::api::havips::{havip_detail, havip_history};
 use crate::api::live::{Interest, Topic};
-use crate::domain::binding::Change;
+use crate::domain::binding::{Change, Status};
 use crate::domain::ids::HavipId;
 use crate::domain::model::HistoryEvent;
 use crate::domain::pages::{
     holder_instance, macs_text, virtual_mac_note, HavipDetailData, HistoryPage, HISTORY_PAGE,
 };
+use crate::i18n::{m, Msg, Text};
+use crate::tr;
 use crate::ui::allowed_holders::AllowedHoldersCard;
 use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
+use crate::ui::lang::{t, te, tf};
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::loaded;
 use crate::ui::zone::{local_time, Time};
@@ -76,10 +79,10 @@ pub fn HavipDetailPage() -> impl IntoView {
     let unbind = ServerAction::<UnbindHavipEip>::new();
 
     view! {
-        {loaded(detail.first, || view! { <p class="loading">"Loading…"</p> }, move |result| {
+        {loaded(detail.first, || view! { <p class="loading">{tr!(detail::LOADING)}</p> }, move |result| {
             match result {
                 Ok(first) => binding_view(first, detail, bind_eip, unbind).into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> <A href="/">"Back to the list"</A> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{move || te(&e)}</p> <A href="/">{tr!(detail::BACK_TO_LIST)}</A> }.into_any(),
             }
         })}
         <FieldError message=refusal(unbind) id="detail-error"/>
@@ -127,54 +130,54 @@ fn binding_view(
                     view! { <button class="link" on:click=move |_| {
                         let label = detail.with(|d| format!("{} ({})", d.row.name, d.row.ip));
                         bind_eip.set(Some((bind_id.clone(), label)));
-                    }>"Bind EIP"</button> }
+                    }>{tr!(detail::BIND_EIP)}</button> }
                 }
             >
                 {
                     let havip_id = unbind_id.clone();
-                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>"Unbind EIP"</button> }
+                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>{tr!(detail::UNBIND_EIP)}</button> }
                 }
             </Show>
         }
     };
     view! {
         <div class="page-head">
-            <h1><A href=format!("/?region={}", first.region_id)>"HAVIP"</A> " / " {fact(|d| d.row.name.clone())}</h1>
+            <h1><A href=format!("/?region={}", first.region_id)>{tr!(detail::HAVIP)}</A> " / " {fact(|d| d.row.name.clone())}</h1>
         </div>
         <section class="card" id="binding">
-            <h2>"Binding"</h2>
+            <h2>{tr!(detail::BINDING)}</h2>
             <dl class="facts">
-                <dt>"ID"</dt><dd class="id">{id.to_string()}</dd>
-                <dt>"Status"</dt><dd>
-                    <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| s.label()))}</span>
+                <dt>{tr!(detail::ID)}</dt><dd class="id">{id.to_string()}</dd>
+                <dt>{tr!(detail::STATUS)}</dt><dd>
+                    <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| t(status_label(s))))}</span>
                     " " {move || detail.with(|d| Some(unwatched_tag(d.row.watched)))}
                 </dd>
-                <dt>"IP address"</dt><dd class="ip">{first.row.ip.to_string()}</dd>
-                <dt>"Holder MAC"</dt><dd>
+                <dt>{tr!(detail::IP_ADDRESS)}</dt><dd class="ip">{first.row.ip.to_string()}</dd>
+                <dt>{tr!(detail::HOLDER_MAC)}</dt><dd>
                     <span data-testid="holder">{fact(|d| macs_text(&d.row.status))}</span>
                     {move || detail.with(|d| virtual_mac_note(&d.row.status).map(|note| view! {
-                        <span class="tag vmac" data-testid="virtual-mac" title="Hosts behind one virtual MAC are told apart by how many answer each probe: two answers to each of two probes in a row are a split brain.">{note}</span>
+                        <span class="tag vmac" data-testid="virtual-mac" title=tr!(detail::VIRTUAL_MAC_TITLE)>{note}</span>
                     }))}
                 </dd>
-                <dt>"Holder instance"</dt><dd data-testid="holder-instance">{fact(|d| holder_instance(&d.names(), &d.row.status))}</dd>
-                <dt>"Unauthorized claims"</dt><dd data-testid="unauthorized-claims">
+                <dt>{tr!(detail::HOLDER_INSTANCE)}</dt><dd data-testid="holder-instance">{fact(|d| holder_instance(&d.names(), &d.row.status))}</dd>
+                <dt>{tr!(detail::UNAUTHORIZED_CLAIMS)}</dt><dd data-testid="unauthorized-claims">
                     {move || detail.with(|d| {
                         let claims = d.row.unauthorized.clone();
                         Some(if claims.is_empty() { "-".into_any() } else { unauthorized_tags(claims).into_any() })
                     })}
                 </dd>
-                <dt>"Holder since"</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
-                <dt>"Last seen"</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
-                <dt>"Reported by"</dt><dd>{fact(|d| d.last_agent.clone().unwrap_or_else(|| "-".into()))}</dd>
+                <dt>{tr!(detail::HOLDER_SINCE)}</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.since)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>{tr!(detail::LAST_SEEN)}</dt><dd>{fact(|d| d.binding.holder.map(|h| local_time(h.last_seen)).unwrap_or_else(|| "-".into()))}</dd>
+                <dt>{tr!(detail::REPORTED_BY)}</dt><dd>{fact(|d| d.last_agent.clone().unwrap_or_else(|| "-".into()))}</dd>
                 <dt>"VRRP"</dt><dd id="vrrp">{move || detail.with(|d| Some(d.vrrp.clone())).map(vrrp_view)}</dd>
-                <dt>"EIP"</dt><dd>
+                <dt>{tr!(detail::EIP)}</dt><dd>
                     <span data-testid="eip">{fact(|d| d.row.eip.map(|e| e.to_string()).unwrap_or_else(|| "-".into()))}</span>
                     " "
                     <span class="needs-operator">{eip_button}</span>
                 </dd>
-                <dt>"VPC"</dt><dd>{format!("{} ({})", first.row.vpc_name, first.row.vpc_id)}</dd>
-                <dt>"Subnet"</dt><dd>{format!("{} ({}, {})", first.row.subnet_name, first.row.subnet_id, first.row.subnet_cidr)}</dd>
-                <dt>"Created"</dt><dd><Time ms=first.row.created/></dd>
+                <dt>{tr!(detail::VPC)}</dt><dd>{format!("{} ({})", first.row.vpc_name, first.row.vpc_id)}</dd>
+                <dt>{tr!(detail::SUBNET)}</dt><dd>{format!("{} ({}, {})", first.row.subnet_name, first.row.subnet_id, first.row.subnet_cidr)}</dd>
+                <dt>{tr!(detail::CREATED)}</dt><dd><Time ms=first.row.created/></dd>
             </dl>
         </section>
         {move || detail.with(|d| Some(crate::ui::timeline::availability_card(&d.timelines, &d.names())))}
@@ -196,10 +199,10 @@ fn history_view(
     let pages = move || total().div_ceil(HISTORY_PAGE).max(1);
     view! {
         <section class="card" id="history">
-            <h2>"History " <span class="count">{move || format!("({} changes)", total())}</span></h2>
+            <h2>{tr!(detail::HISTORY)} <span class="count">{move || tf(Text::new(m::detail::HISTORY_COUNT).arg("count", total()))}</span></h2>
             <Show
                 when=move || !events.with(Vec::is_empty)
-                fallback=|| view! { <p class="empty">"No holder change yet. Configure the HA software and run an agent on the segment."</p> }
+                fallback=|| view! { <p class="empty">{tr!(detail::HISTORY_EMPTY)}</p> }
             >
                 <ol class="timeline">
                     {move || events.get().into_iter().map(|(e, what)| event_view(e, what)).collect_view()}
@@ -207,10 +210,10 @@ fn history_view(
             </Show>
             <Show when=move || { pages() > 1 }>
                 <nav class="pager">
-                    {(page > 0).then(|| view! { <A href=newer.get_value()>"Newer"</A> })}
-                    <span>{move || format!("Page {} of {}", page + 1, pages())}</span>
+                    {(page > 0).then(|| view! { <A href=newer.get_value()>{tr!(detail::NEWER)}</A> })}
+                    <span>{move || tf(Text::new(m::detail::PAGE_OF).arg("page", page + 1).arg("pages", pages()))}</span>
                     <Show when=move || { page + 1 < pages() }>
-                        <A href=older.get_value()>"Older"</A>
+                        <A href=older.get_value()>{tr!(detail::OLDER)}</A>
                     </Show>
                 </nav>
             </Show>
@@ -225,16 +228,19 @@ fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
         Change::Lost { .. } => "lost",
         _ => "ok",
     };
-    let by = if e.agent.is_empty() {
-        String::new()
-    } else {
-        format!(" · agent {}", e.agent)
+    let (cause, agent) = (e.cause, e.agent);
+    let by = move || {
+        if agent.is_empty() {
+            String::new()
+        } else {
+            tf(Text::new(m::detail::BY_AGENT).arg("agent", &agent))
+        }
     };
     view! {
         <li class=kind>
             <Time ms=e.at/>
             <strong>{what}</strong>
-            <span class="cause">{format!("{}{by}", e.cause)}</span>
+            <span class="cause">{move || format!("{cause}{}", by())}</span>
         </li>
     }
 }
@@ -245,7 +251,7 @@ fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
 fn vrrp_view(vrrp: Option<crate::domain::pages::VrrpView>) -> AnyView {
     let Some(vrrp) = vrrp else {
         return view! {
-            <span class="muted" data-testid="vrrp-none">"No adverts heard. keepalived sends them by unicast when it has a unicast_peer, and no third host sees those: a split brain then shows as more than one answer to the agent's probes."</span>
+            <span class="muted" data-testid="vrrp-none">{tr!(detail::VRRP_NONE)}</span>
         }
         .into_any();
     };
@@ -253,17 +259,23 @@ fn vrrp_view(vrrp: Option<crate::domain::pages::VrrpView>) -> AnyView {
     view! {
         <span data-testid="vrrp-vrid">{format!("VRID {}", vrrp.vrid)}</span>
         {vrrp.split_brain.then(|| view! {
-            " " <span class="tag conflict" data-testid="vrrp-split-brain">{format!("{masters} routers advertise as master: split brain")}</span>
+            " " <span class="tag conflict" data-testid="vrrp-split-brain">{move || tf(Text::new(m::detail::VRRP_SPLIT_BRAIN).arg("count", masters))}</span>
         })}
         <table class="list compact" id="vrrp-routers">
-            <thead><tr><th>"Router"</th><th>"Adverts from"</th><th>"Priority"</th><th>"State"</th><th>"Last advert"</th></tr></thead>
+            <thead><tr>
+                <th>{tr!(detail::VRRP_ROUTER)}</th>
+                <th>{tr!(detail::VRRP_ADVERTS_FROM)}</th>
+                <th>{tr!(detail::VRRP_PRIORITY)}</th>
+                <th>{tr!(detail::VRRP_STATE)}</th>
+                <th>{tr!(detail::VRRP_LAST_ADVERT)}</th>
+            </tr></thead>
             <tbody>
                 {vrrp.routers.into_iter().map(|r| view! {
                     <tr data-router=r.ip.to_string()>
                         <td class="ip">{r.ip.to_string()}</td>
                         <td>{r.sender}</td>
                         <td data-testid="priority">{r.priority}</td>
-                        <td data-testid="state">{if r.master { "advertises as master" } else { "silent (backup or gone)" }}</td>
+                        <td data-testid="state">{crate::ui::lang::follow(if r.master { m::detail::VRRP_MASTER } else { m::detail::VRRP_SILENT })}</td>
                         <td><Time ms=r.last_heard/></td>
                     </tr>
                 }).collect_view()}
@@ -271,4 +283,13 @@ fn vrrp_view(vrrp: Option<crate::domain::pages::VrrpView>) -> AnyView {
         </table>
     }
     .into_any()
+}
+
+/// A status as the page names it.
+fn status_label(status: &Status) -> Msg {
+    match status {
+        Status::Unbound => m::detail::STATUS_UNBOUND,
+        Status::Bound { .. } => m::detail::STATUS_BOUND,
+        Status::Conflict { .. } => m::detail::STATUS_CONFLICT,
+    }
 }

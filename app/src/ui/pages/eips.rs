@@ -2,7 +2,10 @@
 
 use crate::api::eips::{eips_page, AllocateEip, ReleaseEip, UnbindEip};
 use crate::api::live::{Interest, Topic};
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{refusal, refusals, FieldError};
+use crate::ui::lang::tf;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::Time;
@@ -22,14 +25,14 @@ pub fn EipsPage() -> impl IntoView {
     let error = refusals(vec![refusal(allocate), refusal(release), refusal(unbind)]);
     let eips = Memo::new(move |_| data.with(|d| d.eips.clone()));
     view! {
-        {page_view(data.first, move |first| view! {
+        {page_view(data.first, move |first| { let pool = first.pool; view! {
             <div class="page-head">
-                <h1>"EIPs"</h1>
-                <span class="hint">{format!("pool {}", first.pool)}</span>
-                <button id="allocate-eip" class="primary needs-operator" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>"Allocate EIP"</button>
+                <h1>{tr!(eips::TITLE)}</h1>
+                <span class="hint">{move || tf(Text::new(m::eips::POOL).arg("pool", &pool))}</span>
+                <button id="allocate-eip" class="primary needs-operator" on:click=move |_| { allocate.dispatch(AllocateEip {}); }>{tr!(eips::ALLOCATE)}</button>
             </div>
             <table class="list" id="eip-table">
-                <thead><tr><th>"ID"</th><th>"EIP"</th><th>"Bound HAVIP"</th><th>"Allocated"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>"ID"</th><th>{tr!(eips::EIP)}</th><th>{tr!(eips::BOUND_HAVIP)}</th><th>{tr!(eips::ALLOCATED)}</th><th>{tr!(eips::OPERATION)}</th></tr></thead>
                 <tbody>
                     {move || eips.get().into_iter().map(|r| {
                         let id = r.eip.id.clone();
@@ -44,16 +47,16 @@ pub fn EipsPage() -> impl IntoView {
                                 }}</td>
                                 <td><Time ms=r.eip.allocated/></td>
                                 <td class="ops needs-operator">{if bound.is_some() {
-                                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>"Unbind"</button> }.into_any()
+                                    view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindEip { eip_id: id.clone() }); }>{tr!(eips::UNBIND)}</button> }.into_any()
                                 } else {
-                                    view! { <button class="link danger" on:click=move |_| { release.dispatch(ReleaseEip { id: id.clone() }); }>"Release"</button> }.into_any()
+                                    view! { <button class="link danger" on:click=move |_| { release.dispatch(ReleaseEip { id: id.clone() }); }>{tr!(eips::RELEASE)}</button> }.into_any()
                                 }}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any())}
+        }.into_any() })}
         <FieldError message=error id="eip-error"/>
     }
 }

@@ -9,9 +9,14 @@ use crate::domain::listing::{Counters, ListQuery, PAGE_SIZE};
 use crate::domain::model::MacNames;
 use crate::domain::pages::{HavipListData, HavipRow};
 use crate::domain::timeline::Timeline;
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{encode, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::components::{status_class, unauthorized_tags, unwatched_tag};
-use crate::ui::dialogs::{ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog};
+use crate::ui::dialogs::{
+    with_bold, ApplyDialog, BindEipDialog, ConfirmDeleteDialog, RenameDialog,
+};
+use crate::ui::lang::{follow, t, tf};
 use crate::ui::live::{page_data, use_live, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
@@ -192,10 +197,6 @@ fn list_view(
             })
         })
         .collect();
-    let option = |value: String, label: String, current: &str| {
-        let selected = value == current;
-        view! { <option value=value selected=selected>{label}</option> }
-    };
     let filtered = !query.q.is_empty()
         || !query.vpc.is_empty()
         || !query.subnet.is_empty()
@@ -229,49 +230,49 @@ fn list_view(
     };
     view! {
         <div class="page-head">
-            <h1>"HAVIP"</h1>
+            <h1>{tr!(havips::TITLE)}</h1>
             <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/"/>
-            <button id="apply" class="primary needs-operator" on:click=move |_| dialog.set(Dialog::Apply)>"Apply"</button>
+            <button id="apply" class="primary needs-operator" on:click=move |_| dialog.set(Dialog::Apply)>{tr!(havips::APPLY)}</button>
         </div>
         <div class="counters" id="counters">
-            <span>"Total " <b data-testid="count-total">{counter(|c| c.total)}</b></span>
-            <span class="tag bound">"Bound with CVM " <b data-testid="count-bound">{counter(|c| c.bound)}</b></span>
-            <span class="tag unbound">"Not bound with CVM yet " <b data-testid="count-unbound">{counter(|c| c.unbound)}</b></span>
-            <span class="tag conflict">"Conflict " <b data-testid="count-conflict">{counter(|c| c.conflict)}</b></span>
+            <span>{tr!(havips::TOTAL)}" "<b data-testid="count-total">{counter(|c| c.total)}</b></span>
+            <span class="tag bound">{tr!(status::BOUND)}" "<b data-testid="count-bound">{counter(|c| c.bound)}</b></span>
+            <span class="tag unbound">{tr!(status::UNBOUND)}" "<b data-testid="count-unbound">{counter(|c| c.unbound)}</b></span>
+            <span class="tag conflict">{tr!(status::CONFLICT)}" "<b data-testid="count-conflict">{counter(|c| c.conflict)}</b></span>
         </div>
         <div class="toolbar">
-            <input id="search" type="search" placeholder="Search ID, name or IP" aria-label="Search"
+            <input id="search" type="search" placeholder=tr!(havips::SEARCH_PLACEHOLDER) aria-label=tr!(havips::SEARCH)
                 value=query.q.clone() on:change=on(&go, |q, v| q.q = v)/>
-            <select id="filter-vpc" aria-label="VPC filter" on:change=on(&go, |q, v| { q.vpc = v; q.subnet.clear(); })>
-                {option(String::new(), "All VPCs".into(), &query.vpc)}
+            <select id="filter-vpc" aria-label=tr!(havips::VPC_FILTER) on:change=on(&go, |q, v| { q.vpc = v; q.subnet.clear(); })>
+                {option(String::new(), tr!(havips::ALL_VPCS), &query.vpc)}
                 {networks.iter().map(|v| option(v.vpc.id.to_string(), format!("{} ({})", v.vpc.name, v.vpc.cidr), &query.vpc)).collect_view()}
             </select>
-            <select id="filter-subnet" aria-label="Subnet filter" on:change=on(&go, |q, v| q.subnet = v)>
-                {option(String::new(), "All subnets".into(), &query.subnet)}
+            <select id="filter-subnet" aria-label=tr!(havips::SUBNET_FILTER) on:change=on(&go, |q, v| q.subnet = v)>
+                {option(String::new(), tr!(havips::ALL_SUBNETS), &query.subnet)}
                 {subnets.into_iter().map(|(id, label)| option(id, label, &query.subnet)).collect_view()}
             </select>
-            <select id="filter-status" aria-label="Status filter" on:change=on(&go, |q, v| q.status = v)>
-                {[("", "All statuses"), ("bound", "Bound with CVM"), ("unbound", "Not bound with CVM yet"), ("conflict", "Conflict")]
-                    .into_iter().map(|(v, l)| option(v.into(), l.into(), &query.status)).collect_view()}
+            <select id="filter-status" aria-label=tr!(havips::STATUS_FILTER) on:change=on(&go, |q, v| q.status = v)>
+                {[("", m::havips::ALL_STATUSES), ("bound", m::status::BOUND), ("unbound", m::status::UNBOUND), ("conflict", m::status::CONFLICT)]
+                    .into_iter().map(|(v, l)| option(v.into(), follow(l), &query.status)).collect_view()}
             </select>
-            <select id="sort" aria-label="Sort" on:change=on(&go, |q, v| q.sort = v)>
-                {[("", "Newest first"), ("name", "Name"), ("ip", "IP address")]
-                    .into_iter().map(|(v, l)| option(v.into(), l.into(), &query.sort)).collect_view()}
+            <select id="sort" aria-label=tr!(havips::SORT) on:change=on(&go, |q, v| q.sort = v)>
+                {[("", m::havips::NEWEST_FIRST), ("name", m::havips::SORT_NAME), ("ip", m::havips::SORT_IP)]
+                    .into_iter().map(|(v, l)| option(v.into(), follow(l), &query.sort)).collect_view()}
             </select>
         </div>
         <table class="list" id="havip-table">
             <thead>
                 <tr>
-                    <th>"ID/Name"</th>
-                    <th>"Status"</th>
-                    <th>"VPC"</th>
-                    <th>"Subnet"</th>
-                    <th>"IP address"</th>
-                    <th>"Bound instance"</th>
-                    <th>"EIP"</th>
-                    <th>"Last 24 h"</th>
-                    <th>"Created"</th>
-                    <th class="needs-operator">"Operation"</th>
+                    <th>{tr!(havips::COL_ID_NAME)}</th>
+                    <th>{tr!(havips::COL_STATUS)}</th>
+                    <th>{tr!(havips::COL_VPC)}</th>
+                    <th>{tr!(havips::COL_SUBNET)}</th>
+                    <th>{tr!(havips::COL_IP)}</th>
+                    <th>{tr!(havips::COL_BOUND_INSTANCE)}</th>
+                    <th>{tr!(havips::COL_EIP)}</th>
+                    <th>{tr!(havips::COL_LAST_24H)}</th>
+                    <th>{tr!(havips::COL_CREATED)}</th>
+                    <th class="needs-operator">{tr!(havips::COL_OPERATION)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -284,19 +285,31 @@ fn list_view(
         </table>
         <Show when=move || empty() && !filtered>
             <p class="empty" id="empty-state">
-                "No HAVIPs in this region yet. Click " <strong>"Apply"</strong>
-                " to reserve a floating IP in one of its subnets, then configure it in your HA software (keepalived, Pacemaker...)."
+                {with_bold(m::havips::EMPTY_REGION, "apply", || t(m::havips::APPLY).to_string())}
             </p>
         </Show>
         <Show when=move || empty() && filtered>
-            <p class="empty" id="no-match">"No HAVIP matches the search and filters."</p>
+            <p class="empty" id="no-match">{tr!(havips::NO_MATCH)}</p>
         </Show>
         <nav class="pager" id="list-pager">
-            <button id="page-prev" disabled=move || page() == 0 on:click=prev>"Previous"</button>
-            <span id="page-info">{move || format!("Page {} of {} · {} matching", page() + 1, pages(), matching())}</span>
-            <button id="page-next" disabled=move || { page() + 1 >= pages() } on:click=next>"Next"</button>
+            <button id="page-prev" disabled=move || page() == 0 on:click=prev>{tr!(havips::PREVIOUS)}</button>
+            <span id="page-info">
+                {move || {
+                    tf(Text::new(m::havips::PAGE_INFO)
+                        .arg("page", page() + 1)
+                        .arg("pages", pages())
+                        .arg("matching", matching()))
+                }}
+            </span>
+            <button id="page-next" disabled=move || { page() + 1 >= pages() } on:click=next>{tr!(havips::NEXT)}</button>
         </nav>
     }
+}
+
+/// An option of a filter or sort menu; `label` a value's words or a message (`tr!`).
+fn option(value: String, label: impl IntoView + 'static, current: &str) -> impl IntoView {
+    let selected = value == current;
+    view! { <option value=value selected=selected>{label}</option> }
 }
 
 /// One row, kept by its HAVIP id: its cells follow the latest data of that HAVIP.
@@ -334,7 +347,7 @@ fn row_view(
         <tr data-id=id.to_string() data-ip=cell(|r| r.ip.to_string())>
             <td><a class="id" href=format!("/havip/{id}")>{id.to_string()}</a><div class="name">{cell(|r| r.name.clone())}</div></td>
             <td>
-                <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| s.label()))}</span>
+                <span class=move || status.with(|s| s.as_ref().map_or("tag", status_class)) data-testid="status">{move || status.with(|s| s.as_ref().map(|s| t(s.word())))}</span>
                 {move || row.with(|r| r.as_ref().map(|r| unauthorized_tags(r.unauthorized.clone())))}
                 {move || row.with(|r| r.as_ref().map(|r| unwatched_tag(r.watched)))}
             </td>
@@ -353,20 +366,20 @@ fn row_view(
             </td>
             <td>{cell(|r| local_time(r.created))}</td>
             <td class="ops needs-operator">
-                <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>"Rename"</button>
+                <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>{tr!(havips::RENAME)}</button>
                 <Show
                     when=has_eip
                     fallback={
                         let bind = act(|id, name, ip| Dialog::BindEip { id, label: format!("{name} ({ip})") });
-                        move || view! { <button class="link" on:click=bind.clone()>"Bind EIP"</button> }
+                        move || view! { <button class="link" on:click=bind.clone()>{tr!(havips::BIND_EIP)}</button> }
                     }
                 >
                     {
                         let havip_id = unbind_id.clone();
-                        view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>"Unbind EIP"</button> }
+                        view! { <button class="link" on:click=move |_| { unbind.dispatch(UnbindHavipEip { havip_id: havip_id.clone() }); }>{tr!(havips::UNBIND_EIP)}</button> }
                     }
                 </Show>
-                <button class="link danger" on:click=act(|id, name, ip| Dialog::Delete { label: format!("{name} ({id}, {ip})"), id })>"Delete"</button>
+                <button class="link danger" on:click=act(|id, name, ip| Dialog::Delete { label: format!("{name} ({id}, {ip})"), id })>{tr!(havips::DELETE)}</button>
             </td>
         </tr>
     }

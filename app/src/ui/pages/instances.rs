@@ -9,8 +9,10 @@ use crate::domain::mac::check_host_mac;
 use crate::domain::model::{Instance, Station};
 use crate::domain::name::check_name;
 use crate::domain::pages::{InstancesData, SubnetView, VpcView};
+use crate::tr;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals};
 use crate::ui::components::{region_query, FieldError, RegionSelect};
+use crate::ui::lang::tf;
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::Time;
@@ -38,11 +40,11 @@ pub fn InstancesPage() -> impl IntoView {
             let networks = Memo::new(move |_| data.with(|d| d.networks.clone()));
             view! {
                 <div class="page-head">
-                    <h1>"Instances"</h1>
+                    <h1>{tr!(instances::TITLE)}</h1>
                     <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id path="/instances"/>
                 </div>
                 {move || instances_table(data.with(|d| d.instances.clone()), subnet_names(&networks.get()), deregister)}
-                <h2>"Discovered by agents"</h2>
+                <h2>{tr!(instances::DISCOVERED)}</h2>
                 {discovered_table(data, register)}
                 <FieldError message=error id="instances-error"/>
                 <RegisterForm networks/>
@@ -78,11 +80,12 @@ fn instances_table(
     deregister: ServerAction<DeregisterInstance>,
 ) -> AnyView {
     if instances.is_empty() {
-        return view! { <p class="empty" id="no-instances">"No instance registered in this region yet."</p> }.into_any();
+        return view! { <p class="empty" id="no-instances">{tr!(instances::NO_INSTANCES)}</p> }
+            .into_any();
     }
     view! {
         <table class="list" id="instance-table">
-            <thead><tr><th>"Name"</th><th>"Instance ID"</th><th>"ENI ID"</th><th>"MAC"</th><th>"Primary IP"</th><th>"Subnet"</th><th>"Registered"</th><th>"Operation"</th></tr></thead>
+            <thead><tr><th>{tr!(instances::NAME)}</th><th>{tr!(instances::INSTANCE_ID)}</th><th>{tr!(instances::ENI_ID)}</th><th>"MAC"</th><th>{tr!(instances::PRIMARY_IP)}</th><th>{tr!(instances::SUBNET)}</th><th>{tr!(instances::REGISTERED)}</th><th>{tr!(instances::OPERATION)}</th></tr></thead>
             <tbody>
                 {instances.into_iter().map(|i| {
                     let eni_id = i.eni_id.clone();
@@ -95,7 +98,7 @@ fn instances_table(
                             <td class="ip">{i.ip.to_string()}</td>
                             <td>{subnet_name(&subnets, &i.subnet_id)}</td>
                             <td><Time ms=i.created/></td>
-                            <td class="ops needs-operator"><button class="link danger" on:click=move |_| { deregister.dispatch(DeregisterInstance { eni_id: eni_id.clone() }); }>"Deregister"</button></td>
+                            <td class="ops needs-operator"><button class="link danger" on:click=move |_| { deregister.dispatch(DeregisterInstance { eni_id: eni_id.clone() }); }>{tr!(instances::DEREGISTER)}</button></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -113,10 +116,10 @@ fn discovered_table(data: Data, register: ServerAction<RegisterInstance>) -> imp
     view! {
         <Show
             when=move || !stations.with(Vec::is_empty)
-            fallback=|| view! { <p class="empty" id="no-discovered">"No unregistered host seen. Agents list every host that sends ARP on their segment here."</p> }
+            fallback=|| view! { <p class="empty" id="no-discovered">{tr!(instances::NO_DISCOVERED)}</p> }
         >
             <table class="list" id="discovered-table">
-                <thead><tr><th>"MAC"</th><th>"IP"</th><th>"Subnet"</th><th>"Seen by"</th><th>"First seen"</th><th>"Name"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>"MAC"</th><th>"IP"</th><th>{tr!(instances::SUBNET)}</th><th>{tr!(instances::SEEN_BY)}</th><th>{tr!(instances::FIRST_SEEN)}</th><th>{tr!(instances::NAME)}</th><th>{tr!(instances::OPERATION)}</th></tr></thead>
                 <tbody>
                     <For
                         each=move || stations.get()
@@ -147,10 +150,10 @@ fn station_row(
             <td>{subnet}</td>
             <td>{s.agent}</td>
             <td><Time ms=s.first_seen/></td>
-            <td><input type="text" aria-label="Instance name" value=name.get_untracked() bind:value=name/></td>
+            <td><input type="text" aria-label=tr!(instances::INSTANCE_NAME) value=name.get_untracked() bind:value=name/></td>
             <td class="ops needs-operator"><button class="link" on:click=move |_| {
                 register.dispatch(RegisterInstance { name: name.get_untracked(), subnet_id: subnet_id.clone(), mac: mac.clone(), ip: ip.clone() });
-            }>"Register"</button></td>
+            }>{tr!(instances::REGISTER)}</button></td>
         </tr>
     }
 }
@@ -190,13 +193,13 @@ fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
     let shown = move |text: String| touched.get() || !text.is_empty();
     let name_error = Signal::derive(move || {
         shown(name.get())
-            .then(|| check_name(&name.get()).err().map(|e| e.to_string()))
+            .then(|| check_name(&name.get()).err().map(|e| tf(e.text())))
             .flatten()
             .or_else(|| server_error("name"))
     });
     let mac_error = Signal::derive(move || {
         shown(mac.get())
-            .then(|| check_host_mac(&mac.get()).err().map(|e| e.to_string()))
+            .then(|| check_host_mac(&mac.get()).err().map(|e| tf(e.text())))
             .flatten()
             .or_else(|| server_error("mac"))
     });
@@ -206,7 +209,7 @@ fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
             .then(|| {
                 check_manual_ip(&ip.get(), cidr, |_| false)
                     .err()
-                    .map(|e| e.to_string())
+                    .map(|e| tf(e.text()))
             })
             .flatten()
             .or_else(|| server_error("ip"))
@@ -232,20 +235,20 @@ fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
     };
     view! {
         <section class="card needs-operator" id="register-instance">
-            <h2>"Register an instance"</h2>
+            <h2>{tr!(instances::REGISTER_TITLE)}</h2>
             <div class="form">
-                <label for="instance-name">"Name"</label>
+                <label for="instance-name">{tr!(instances::NAME)}</label>
                 <div><input id="instance-name" type="text" bind:value=name/><FieldError message=name_error id="instance-name-error"/></div>
-                <label for="instance-subnet">"Subnet"</label>
+                <label for="instance-subnet">{tr!(instances::SUBNET)}</label>
                 <select id="instance-subnet" on:change=move |ev| subnet_id.set(event_target_value(&ev))>
                     {move || subnets.get().into_iter().map(|s| {
                         let selected = chosen.get_untracked().is_some_and(|c| c.id == s.subnet.id);
                         view! { <option value=s.subnet.id.to_string() selected=selected>{format!("{} ({})", s.subnet.name, s.subnet.cidr)}</option> }
                     }).collect_view()}
                 </select>
-                <label for="instance-mac">"MAC address"</label>
+                <label for="instance-mac">{tr!(instances::MAC_ADDRESS)}</label>
                 <div><input id="instance-mac" type="text" placeholder="52:54:00:12:34:56" bind:value=mac/><FieldError message=mac_error id="instance-mac-error"/></div>
-                <label for="instance-ip">"Primary IP"</label>
+                <label for="instance-ip">{tr!(instances::PRIMARY_IP)}</label>
                 <div>
                     <input id="instance-ip" type="text" bind:value=ip
                         placeholder=move || chosen.get().map(|s| { let (a, b) = usable_range(s.cidr); format!("{a}-{b}") }).unwrap_or_default()/>
@@ -253,7 +256,7 @@ fn RegisterForm(#[prop(into)] networks: Signal<Vec<VpcView>>) -> impl IntoView {
                 </div>
             </div>
             <FieldError message=other_error id="register-error"/>
-            <button id="register-ok" class="primary" on:click=submit disabled=move || action.pending().get()>"Register"</button>
+            <button id="register-ok" class="primary" on:click=submit disabled=move || action.pending().get()>{tr!(instances::REGISTER)}</button>
         </section>
     }
 }

@@ -5,7 +5,10 @@
 use crate::api::keys::{api_keys_page, CreateApiKey, DeleteApiKey, SetApiKeyDisabled};
 use crate::api::live::{Interest, Topic};
 use crate::domain::pages::ApiKeyRow;
+use crate::i18n::{m, Msg};
+use crate::tr;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
+use crate::ui::lang::t;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::{local_time, Time};
@@ -32,28 +35,28 @@ pub fn ApiKeysPage() -> impl IntoView {
     ]);
     let rows = Memo::new(move |_| data.with(|d: &Vec<ApiKeyRow>| d.clone()));
     view! {
-        <div class="page-head"><h1>"API keys"</h1></div>
+        <div class="page-head"><h1>{tr!(keys::TITLE)}</h1></div>
         <p class="hint">
-            "Keys sign requests to the console's Tencent Cloud API 3.0 compatible endpoint (" <code>"havip serve --api-listen"</code>
-            "): the official SDKs and tccli work with it unchanged. A key acts with your role."
+            {move || around(m::keys::HINT, "flag").0}<code>"havip serve --api-listen"</code>
+            {move || around(m::keys::HINT, "flag").1}
         </p>
         {page_view(data.first, move |_| view! {
             <table class="list" id="key-table">
-                <thead><tr><th>"SecretId"</th><th>"Owner"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>"SecretId"</th><th>{tr!(keys::COL_OWNER)}</th><th>{tr!(keys::COL_CREATED)}</th><th>{tr!(keys::COL_LAST_USED)}</th><th>{tr!(keys::COL_STATE)}</th><th>{tr!(keys::COL_OPERATION)}</th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|k| (k.id.clone(), k.disabled, k.last_used) children=move |k| key_row(k, disable, delete)/>
                 </tbody>
             </table>
             <Show when=move || rows.with(Vec::is_empty)>
-                <p class="empty">"No API key yet."</p>
+                <p class="empty">{tr!(keys::NONE_YET)}</p>
             </Show>
         }.into_any())}
         <FieldError message=error id="key-error"/>
         <section class="card" id="create-key-form">
-            <h2>"Create an API key"</h2>
-            <p class="hint">"Your password is needed unless you logged in within the last 5 minutes."</p>
+            <h2>{tr!(keys::CREATE_TITLE)}</h2>
+            <p class="hint">{tr!(keys::PASSWORD_HINT)}</p>
             <div class="form">
-                <label for="key-password">"Your password"</label>
+                <label for="key-password">{tr!(keys::YOUR_PASSWORD)}</label>
                 <div>
                     <input id="key-password" type="password" autocomplete="current-password" bind:value=password/>
                     <FieldError message=password_error id="key-password-error"/>
@@ -61,12 +64,12 @@ pub fn ApiKeysPage() -> impl IntoView {
             </div>
             <button id="create-key" class="primary" disabled=move || create.pending().get() on:click=move |_| {
                 create.dispatch(CreateApiKey { password: Some(password.get_untracked()) });
-            }>"Create API key"</button>
+            }>{tr!(keys::CREATE)}</button>
         </section>
         <Show when=move || created().is_some()>
             <div class="card token" id="key-secret-card">
-                <h2>"New API key"</h2>
-                <p>"Copy the SecretKey now: it cannot be shown again."</p>
+                <h2>{tr!(keys::NEW_KEY)}</h2>
+                <p>{tr!(keys::COPY_NOW)}</p>
                 <dl>
                     <dt>"SecretId"</dt><dd><code id="new-secret-id">{move || created().map(|c| c.key.id).unwrap_or_default()}</code></dd>
                     <dt>"SecretKey"</dt><dd><code id="new-secret-key">{move || created().map(|c| c.secret_key).unwrap_or_default()}</code></dd>
@@ -83,10 +86,13 @@ fn key_row(
 ) -> impl IntoView {
     let id = StoredValue::new(k.id.clone());
     let disabled = k.disabled;
-    let last_used = if k.last_used == 0 {
-        "Never".to_string()
-    } else {
-        local_time(k.last_used)
+    let used = k.last_used;
+    let last_used = move || {
+        if used == 0 {
+            t(m::keys::NEVER).to_string()
+        } else {
+            local_time(used)
+        }
     };
     view! {
         <tr data-id=k.id.clone()>
@@ -94,13 +100,20 @@ fn key_row(
             <td data-testid="owner">{k.user.clone()}</td>
             <td><Time ms=k.created/></td>
             <td data-testid="last-used">{last_used}</td>
-            <td data-testid="state">{if disabled { "Disabled" } else { "Active" }}</td>
+            <td data-testid="state">{move || if disabled { t(m::keys::DISABLED) } else { t(m::keys::ACTIVE) }}</td>
             <td class="ops">
                 <button class="link" on:click=move |_| { disable.dispatch(SetApiKeyDisabled { id: id.get_value(), disabled: !disabled }); }>
-                    {if disabled { "Enable" } else { "Disable" }}
+                    {move || if disabled { t(m::keys::ENABLE) } else { t(m::keys::DISABLE) }}
                 </button>
-                <button class="link danger" on:click=move |_| { delete.dispatch(DeleteApiKey { id: id.get_value() }); }>"Delete"</button>
+                <button class="link danger" on:click=move |_| { delete.dispatch(DeleteApiKey { id: id.get_value() }); }>{tr!(keys::DELETE)}</button>
             </td>
         </tr>
     }
+}
+
+/// The words of `msg` before and after its `{name}`, where the page puts an element.
+fn around(msg: Msg, name: &str) -> (&'static str, &'static str) {
+    let text = t(msg);
+    text.split_once(format!("{{{name}}}").as_str())
+        .unwrap_or((text, ""))
 }

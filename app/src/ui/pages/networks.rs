@@ -4,6 +4,7 @@ use crate::api::live::{Interest, Topic};
 use crate::api::network::{network_page, CreateRegion, CreateSubnet, CreateVpc};
 use crate::domain::ids::{RegionId, VpcId};
 use crate::domain::pages::{NetworkData, VpcView};
+use crate::tr;
 use crate::ui::components::{on_success, refusal, region_query, FieldError, RegionSelect};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
@@ -25,7 +26,7 @@ pub fn NetworksPage() -> impl IntoView {
             let vpcs = Memo::new(move |_| data.with(|d| d.vpcs.clone()));
             view! {
                 <div class="page-head">
-                    <h1>"VPCs & subnets"</h1>
+                    <h1>{tr!(networks::TITLE)}</h1>
                     <RegionSelect regions=Memo::new(move |_| data.with(|d| d.regions.clone())) current=region_id.clone() path="/networks"/>
                 </div>
                 {move || vpcs_table(vpcs.get())}
@@ -41,11 +42,11 @@ pub fn NetworksPage() -> impl IntoView {
 
 fn vpcs_table(vpcs: Vec<VpcView>) -> impl IntoView {
     if vpcs.is_empty() {
-        return view! { <p class="empty" id="no-vpcs">"This region has no VPC yet; create one below."</p> }.into_any();
+        return view! { <p class="empty" id="no-vpcs">{tr!(networks::NO_VPCS)}</p> }.into_any();
     }
     view! {
         <table class="list" id="vpc-table">
-            <thead><tr><th>"ID/Name"</th><th>"CIDR"</th><th>"Subnets (free / usable addresses)"</th><th>"HAVIPs"</th></tr></thead>
+            <thead><tr><th>{tr!(networks::COL_ID_NAME)}</th><th>"CIDR"</th><th>{tr!(networks::COL_SUBNETS)}</th><th>{tr!(networks::COL_HAVIPS)}</th></tr></thead>
             <tbody>
                 {vpcs.into_iter().map(|v| { let vid = v.vpc.id.to_string(); view! {
                     <tr data-id=vid>
@@ -78,11 +79,11 @@ fn NewRegionForm() -> impl IntoView {
     on_success(action, move || name.set(String::new()));
     view! {
         <section class="card">
-            <h2>"New region"</h2>
-            <label for="region-name">"Name"</label>
+            <h2>{tr!(networks::NEW_REGION)}</h2>
+            <label for="region-name">{tr!(networks::NAME)}</label>
             <input id="region-name" type="text" bind:value=name/>
             <FieldError message=refusal(action) id="region-error"/>
-            <button id="create-region" class="primary" on:click=move |_| { action.dispatch(CreateRegion { name: name.get_untracked() }); }>"Create region"</button>
+            <button id="create-region" class="primary" on:click=move |_| { action.dispatch(CreateRegion { name: name.get_untracked() }); }>{tr!(networks::CREATE_REGION)}</button>
         </section>
     }
 }
@@ -99,15 +100,15 @@ fn NewVpcForm(region_id: RegionId) -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h2>"New VPC in this region"</h2>
-            <label for="vpc-name">"Name"</label>
+            <h2>{tr!(networks::NEW_VPC)}</h2>
+            <label for="vpc-name">{tr!(networks::NAME)}</label>
             <input id="vpc-name" type="text" bind:value=name/>
             <label for="vpc-cidr">"CIDR"</label>
             <input id="vpc-cidr" type="text" placeholder="10.0.0.0/16" bind:value=cidr/>
             <FieldError message=refusal(action) id="vpc-form-error"/>
             <button id="create-vpc" class="primary" on:click=move |_| {
                 action.dispatch(CreateVpc { region_id: region_id.get_value(), name: name.get_untracked(), cidr: cidr.get_untracked() });
-            }>"Create VPC"</button>
+            }>{tr!(networks::CREATE_VPC)}</button>
         </section>
     }
 }
@@ -135,15 +136,15 @@ fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>) -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"New subnet"</h2>
-            <label for="subnet-vpc">"Virtual Private Cloud"</label>
+            <h2>{tr!(networks::NEW_SUBNET)}</h2>
+            <label for="subnet-vpc">{tr!(networks::VPC)}</label>
             <select id="subnet-vpc" on:change=move |ev| vpc_id.set(event_target_value(&ev))>
                 {move || vpcs.get().into_iter().map(|v| {
                     let selected = v.vpc.id == chosen();
                     view! { <option value=v.vpc.id.to_string() selected=selected>{format!("{} ({})", v.vpc.name, v.vpc.cidr)}</option> }
                 }).collect_view()}
             </select>
-            <label for="subnet-name">"Name"</label>
+            <label for="subnet-name">{tr!(networks::NAME)}</label>
             <input id="subnet-name" type="text" bind:value=name/>
             <label for="subnet-cidr">"CIDR"</label>
             <input id="subnet-cidr" type="text" placeholder="172.16.18.0/24" bind:value=cidr/>
@@ -152,7 +153,7 @@ fn NewSubnetForm(#[prop(into)] vpcs: Signal<Vec<VpcView>>) -> impl IntoView {
                 if let Ok(vpc_id) = VpcId::parse(&chosen()) {
                     action.dispatch(CreateSubnet { vpc_id, name: name.get_untracked(), cidr: cidr.get_untracked() });
                 }
-            }>"Create subnet"</button>
+            }>{tr!(networks::CREATE_SUBNET)}</button>
         </section>
     }
 }

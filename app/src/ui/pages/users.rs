@@ -6,7 +6,10 @@ use crate::api::users::{users_page, AddUser, DeleteUser, EndUserSessions, SetUse
 use crate::api::users::{SetUserPassword, SetUserRole};
 use crate::domain::auth::{check_password, Role};
 use crate::domain::pages::UserRow;
+use crate::i18n::{m, Text};
+use crate::tr;
 use crate::ui::components::{field_refusal, on_success, refusal, refusals, FieldError};
+use crate::ui::lang::{t, tf};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::Time;
@@ -44,10 +47,10 @@ pub fn UsersPage() -> impl IntoView {
     ]);
     let users = Memo::new(move |_| data.with(|d: &Vec<UserRow>| d.clone()));
     view! {
-        <div class="page-head"><h1>"Users"</h1></div>
+        <div class="page-head"><h1>{tr!(users::TITLE)}</h1></div>
         {page_view(data.first, move |_| view! {
             <table class="list" id="user-table">
-                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Source"</th><th>"State"</th><th>"Sessions"</th><th>"Created"</th><th>"Operation"</th></tr></thead>
+                <thead><tr><th>{tr!(users::COL_NAME)}</th><th>{tr!(users::COL_ROLE)}</th><th>{tr!(users::COL_SOURCE)}</th><th>{tr!(users::COL_STATE)}</th><th>{tr!(users::COL_SESSIONS)}</th><th>{tr!(users::COL_CREATED)}</th><th>{tr!(users::COL_OPERATION)}</th></tr></thead>
                 <tbody>
                     <For each=move || users.get() key=|u| u.name.clone() children=move |u| user_row(u.name, users, actions)/>
                 </tbody>
@@ -74,28 +77,28 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
         <tr data-name=name.get_value()>
             <td data-testid="name">{name.get_value()}</td>
             <td>
-                <select aria-label="Role" on:change=move |ev| {
+                <select aria-label=tr!(users::ROLE) on:change=move |ev| {
                     if let Ok(role) = event_target_value(&ev).parse::<Role>() {
                         actions.role.dispatch(SetUserRole { name: name.get_value(), role });
                     }
                 }>
                     {[Role::Viewer, Role::Operator, Role::Admin].into_iter().map(|r| view! {
-                        <option value=r.name() selected=move || role() == r>{r.name()}</option>
+                        <option value=r.name() selected=move || role() == r>{move || t(r.word())}</option>
                     }).collect_view()}
                 </select>
             </td>
-            <td data-testid="source">{move || row.with(|r| r.as_ref().map(UserRow::source))}</td>
-            <td data-testid="state">{move || if disabled() { "Disabled" } else { "Active" }}</td>
+            <td data-testid="source">{move || row.with(|r| r.as_ref().map(source))}</td>
+            <td data-testid="state">{move || if disabled() { t(m::users::DISABLED) } else { t(m::users::ACTIVE) }}</td>
             <td data-testid="sessions">{move || row.with(|r| r.as_ref().map(|r| r.sessions))}</td>
             <td>{move || row.with(|r| r.as_ref().map(|r| view! { <Time ms=r.created/> }))}</td>
             <td class="ops">
                 <button class="link" on:click=move |_| { actions.disable.dispatch(SetUserDisabled { name: name.get_value(), disabled: !disabled() }); }>
-                    {move || if disabled() { "Enable" } else { "Disable" }}
+                    {move || if disabled() { t(m::users::ENABLE) } else { t(m::users::DISABLE) }}
                 </button>
-                <button class="link" on:click=move |_| { actions.end.dispatch(EndUserSessions { name: name.get_value() }); }>"End sessions"</button>
+                <button class="link" on:click=move |_| { actions.end.dispatch(EndUserSessions { name: name.get_value() }); }>{tr!(users::END_SESSIONS)}</button>
                 <Show when=local>
-                    <input type="password" aria-label="New password" placeholder="new password" bind:value=new_password/>
-                    <label class="inline"><input type="checkbox" aria-label="Also delete their API keys" bind:checked=revoke_keys/>"and delete their API keys"</label>
+                    <input type="password" aria-label=tr!(users::NEW_PASSWORD_LABEL) placeholder=tr!(users::NEW_PASSWORD_PLACEHOLDER) bind:value=new_password/>
+                    <label class="inline"><input type="checkbox" aria-label=tr!(users::REVOKE_KEYS_LABEL) bind:checked=revoke_keys/>{tr!(users::REVOKE_KEYS)}</label>
                     <button class="link" on:click=move |_| {
                         actions.password.dispatch(SetUserPassword {
                             name: name.get_value(),
@@ -103,11 +106,19 @@ fn user_row(name: String, users: Memo<Vec<UserRow>>, actions: Actions) -> impl I
                             revoke_keys: Some(revoke_keys.get_untracked()),
                         });
                         new_password.set(String::new());
-                    }>"Set password"</button>
+                    }>{tr!(users::SET_PASSWORD)}</button>
                 </Show>
-                <button class="link danger" on:click=move |_| { actions.delete.dispatch(DeleteUser { name: name.get_value() }); }>"Delete"</button>
+                <button class="link danger" on:click=move |_| { actions.delete.dispatch(DeleteUser { name: name.get_value() }); }>{tr!(users::DELETE)}</button>
             </td>
         </tr>
+    }
+}
+
+/// Where the user comes from, in the page's language (`UserRow::source` says it in English).
+fn source(row: &UserRow) -> String {
+    match &row.sso_issuer {
+        Some(issuer) => tf(Text::new(m::users::SOURCE_SSO).arg("issuer", issuer)),
+        None => t(m::users::SOURCE_LOCAL).to_string(),
     }
 }
 
@@ -125,7 +136,7 @@ fn NewUserForm() -> impl IntoView {
     let password_error = Signal::derive(move || {
         let p = password.get();
         (!p.is_empty())
-            .then(|| check_password(&p).err().map(|e| e.to_string()))
+            .then(|| check_password(&p).err().map(|e| tf(e.text())))
             .flatten()
             .or_else(|| field_refusal(add, Some("password")))
     });
@@ -134,19 +145,19 @@ fn NewUserForm() -> impl IntoView {
     });
     view! {
         <section class="card" id="new-user">
-            <h2>"New user"</h2>
+            <h2>{tr!(users::NEW_USER)}</h2>
             <div class="form">
-                <label for="user-name">"User name"</label>
+                <label for="user-name">{tr!(users::USER_NAME)}</label>
                 <input id="user-name" type="text" bind:value=name/>
-                <label for="user-role">"Role"</label>
+                <label for="user-role">{tr!(users::ROLE)}</label>
                 <select id="user-role" on:change=move |ev| {
                     if let Ok(r) = event_target_value(&ev).parse::<Role>() { role.set(r); }
                 }>
                     {[Role::Viewer, Role::Operator, Role::Admin].into_iter().map(|r| view! {
-                        <option value=r.name() selected=r == Role::Operator>{r.name()}</option>
+                        <option value=r.name() selected=r == Role::Operator>{move || t(r.word())}</option>
                     }).collect_view()}
                 </select>
-                <label for="user-password">"Password"</label>
+                <label for="user-password">{tr!(users::PASSWORD)}</label>
                 <div>
                     <input id="user-password" type="password" autocomplete="new-password" bind:value=password/>
                     <FieldError message=password_error id="user-password-error"/>
@@ -155,7 +166,7 @@ fn NewUserForm() -> impl IntoView {
             <FieldError message=other_error id="new-user-error"/>
             <button id="add-user" class="primary" disabled=move || add.pending().get() on:click=move |_| {
                 add.dispatch(AddUser { name: name.get_untracked(), role: role.get_untracked(), password: password.get_untracked() });
-            }>"Add user"</button>
+            }>{tr!(users::ADD_USER)}</button>
         </section>
     }
 }

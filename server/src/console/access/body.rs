@@ -3,6 +3,7 @@
 
 use crate::console::refusal::Refusal;
 use app::domain::error::ApiError;
+use app::i18n::{m, Text};
 use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
@@ -18,15 +19,11 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > app::api::MAX_BODY_BYTES as u64) {
-        let message = format!("Request body too large: {}", app::api::TOO_LARGE);
+        let message = m::errors_api::REQUEST_TOO_LARGE;
         return Refusal(ApiError::too_large(message)).into_response();
     }
-    let not_utf8 = || {
-        Refusal(ApiError::malformed(
-            "Malformed request: the form is not valid UTF-8.",
-        ))
-        .into_response()
-    };
+    let not_utf8 =
+        || Refusal(ApiError::malformed(m::errors_console::FORM_NOT_UTF8)).into_response();
     if !req.uri().query().is_none_or(|q| form_is_utf8(q.as_bytes())) {
         return not_utf8();
     }
@@ -41,18 +38,16 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         && (declared.is_some() || req.headers().contains_key(header::TRANSFER_ENCODING));
     // text/plain in particular: the one body type another site's form may send unasked
     if has_body && !form && !content_type.starts_with("application/json") {
-        return Refusal(ApiError::unsupported_type(format!(
-            "Content-Type {:?} is not accepted: send application/json or a form (application/x-www-form-urlencoded).",
-            content_type
-        )))
-        .into_response();
+        let text = Text::new(m::errors_console::UNSUPPORTED_TYPE)
+            .arg("content_type", format!("{content_type:?}"));
+        return Refusal(ApiError::unsupported_type(text)).into_response();
     }
     if !form {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, app::api::MAX_BODY_BYTES).await else {
-        let message = format!("Request body too large: {}", app::api::TOO_LARGE);
+        let message = m::errors_api::REQUEST_TOO_LARGE;
         return Refusal(ApiError::too_large(message)).into_response();
     };
     if !form_is_utf8(&bytes) {
@@ -61,10 +56,8 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     // JSON dressed as a form (what another site's form can send): our forms' names are plain
     // words, so a form body never starts with a brace
     if bytes.trim_ascii_start().starts_with(b"{") {
-        return Refusal(ApiError::unsupported_type(
-            "A JSON body was sent as a form: send it as application/json.",
-        ))
-        .into_response();
+        return Refusal(ApiError::unsupported_type(m::errors_console::JSON_AS_FORM))
+            .into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await

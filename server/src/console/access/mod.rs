@@ -25,6 +25,7 @@ use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
 use app::domain::auth::{SessionKey, SessionStarted};
 use app::domain::error::ApiError;
+use app::i18n::m;
 use app::store::Store;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
@@ -264,10 +265,7 @@ async fn decide(
         || crate::console::health::PATHS.contains(&path.as_str())
         || req.headers().contains_key(header::AUTHORIZATION);
     if !machine && host.as_deref().is_some_and(|h| !access.serves_host(h)) {
-        return Refusal(ApiError::misdirected(
-            "This console does not answer to that host name: use its address or its --public-url.",
-        ))
-        .into_response();
+        return Refusal(ApiError::misdirected(m::errors_console::MISDIRECTED)).into_response();
     }
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let agent = path == "/agent/ws";
@@ -275,10 +273,7 @@ async fn decide(
         && !agent
         && cross_site(req.headers(), host.as_deref(), https)
     {
-        return Refusal(ApiError::forbidden(
-            "Cross-site request refused: use the console's own pages.",
-        ))
-        .into_response();
+        return Refusal(ApiError::forbidden(m::errors_console::CROSS_SITE)).into_response();
     }
     if agent || is_public_asset(&path) {
         return next.run(req).await;
@@ -290,10 +285,7 @@ async fn decide(
         return match path.as_str() {
             "/setup" => next.run(req).await,
             _ if wants_page(&req) => Redirect::to("/setup").into_response(),
-            _ => Refusal(ApiError::unauthorized(
-                "The console is not set up yet: open it in a browser and create the first administrator.",
-            ))
-            .into_response(),
+            _ => Refusal(ApiError::unauthorized(m::errors_console::NOT_SET_UP)).into_response(),
         };
     }
     // another replica may have answered this browser's last request a moment ago (its
@@ -323,6 +315,9 @@ async fn decide(
         | (crate::console::sso::START_PATH | crate::console::sso::CALLBACK_PATH, _) => {
             next.run(req).await
         }
+        // the language menu is on every page, the login page too: anyone may choose, and a
+        // logged-in user's choice is also kept in their account
+        (app::api::language::CHOOSE_LANGUAGE_PATH, None) => next.run(req).await,
         (_, Some(principal)) => {
             req.extensions_mut()
                 .insert(Actor::user(&principal.user, client));
@@ -339,6 +334,6 @@ async fn decide(
                 .map_or("/".to_string(), |p| p.to_string());
             Redirect::to(&format!("/login?next={}", encode(&wanted))).into_response()
         }
-        (_, None) => Refusal(ApiError::unauthorized("Log in first.")).into_response(),
+        (_, None) => Refusal(ApiError::unauthorized(m::errors::LOG_IN_FIRST)).into_response(),
     }
 }

@@ -19,9 +19,10 @@ use crate::console::access::{
 };
 use crate::console::refusal::Refusal;
 use app::domain::audit::Actor;
-use app::domain::auth::{check_user_name, Principal, PASSWORD_MAX_BYTES};
+use app::domain::auth::{checked_user_name, Principal, PASSWORD_MAX_BYTES};
 use app::domain::error::ApiError;
 use app::domain::sso::LocalLogin;
+use app::i18n::{m, Text};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -71,13 +72,41 @@ fn answer(
             response
         }
         Err(e) if browser => Redirect::to(&format!(
-            "{back_to}?error={}&next={}",
-            encode(&e.message),
+            "{back_to}?{}&next={}",
+            error_query(&e),
             encode(&next)
         ))
         .into_response(),
         Err(e) => Refusal(e).into_response(),
     }
+}
+
+/// The language `user` chose before, if any, brought back by their login: its cookie (the
+/// pages are rendered in the cookie's language), in this browser too.
+pub(crate) fn add_language_cookie(store: &app::store::Store, user: &str, response: &mut Response) {
+    let chosen = (store.user(user).ok().flatten())
+        .and_then(|u| u.language)
+        .and_then(|tag| app::i18n::Lang::from_tag(&tag));
+    if let Some(lang) = chosen {
+        add_cookie(response, app::api::language::language_cookie(lang));
+    }
+}
+
+/// A refusal as the login and set-up pages read it from their URL: `error` (its English, as
+/// before), and its code with its arguments (`code`, `a.NAME`, words as `w.NAME`), which the
+/// page says in its own language. No secret is ever in a refusal.
+pub(crate) fn error_query(e: &ApiError) -> String {
+    let mut query = format!("error={}", encode(&e.message));
+    if let Some(code) = &e.code {
+        query.push_str(&format!("&code={}", encode(code)));
+        for (name, value) in &e.args {
+            query.push_str(&format!("&a.{}={}", encode(name), encode(value)));
+        }
+        for (name, word) in &e.words {
+            query.push_str(&format!("&w.{}={}", encode(name), encode(word)));
+        }
+    }
+    query
 }
 
 fn from_browser(headers: &HeaderMap) -> bool {
@@ -106,14 +135,12 @@ fn refused(refusal: Refused) -> ApiError {
     let wait = refusal.retry_after_s();
     match refusal {
         Refused::BackOff(_) => {
-            ApiError::too_many(format!("Too many failed logins; try again in {wait} s."))
+            ApiError::too_many(Text::new(m::errors_console::LOGINS_FAILED).arg("wait", wait))
         }
-        Refused::Busy => ApiError::too_many(format!(
-            "The console is checking many logins; try again in {wait} s."
-        )),
-        Refused::Unavailable => ApiError::unavailable(
-            "The database (etcd) does not answer, so logins cannot be checked; try again shortly.",
-        ),
+        Refused::Busy => {
+            ApiError::too_many(Text::new(m::errors_console::LOGINS_BUSY).arg("wait", wait))
+        }
+        Refused::Unavailable => ApiError::unavailable(m::errors_console::LOGINS_UNAVAILABLE),
     }
 }
 
@@ -127,14 +154,14 @@ async fn login(
     let browser = from_browser(&headers);
     let next = next::safe_next(form.next.as_deref());
     if access.local_login == LocalLogin::Off {
-        let provider = access
-            .sso
-            .as_ref()
-            .map_or("single sign-on", |s| s.name.as_str());
-        let e = ApiError::forbidden(format!("Local logins are off: log in with {provider}."));
+        let off = match &access.sso {
+            Some(s) => Text::new(m::errors_console::LOCAL_LOGINS_OFF).arg("provider", &s.name),
+            None => Text::new(m::errors_console::LOCAL_LOGINS_OFF_SSO),
+        };
+        let e = ApiError::forbidden(off);
         return answer(browser, Err(e), https, "/login", next);
     }
-    let name = match check_user_name(&form.name) {
+    let name = match checked_user_name(&form.name) {
         Ok(name) => name.to_ascii_lowercase(),
         Err(e) => {
             return answer(
@@ -147,7 +174,7 @@ async fn login(
         }
     };
     if form.password.len() > PASSWORD_MAX_BYTES {
-        let e = ApiError::invalid("password", "Wrong user name or password.");
+        let e = ApiError::invalid("password", m::errors_store::WRONG_LOGIN);
         return answer(browser, Err(e), https, "/login", next);
     }
     let now = app::support::now_ms();
@@ -180,7 +207,11 @@ async fn login(
     } else {
         drop(attempt);
     }
+    let user = result.as_ref().ok().map(|(p, _)| p.user.clone());
     let mut response = answer(browser, result, https, "/login", next);
+    if let Some(user) = user {
+        add_language_cookie(&access.store, &user, &mut response);
+    }
     if succeeded {
         let value = access.device_key.issue(&name, now / 1000);
         let max_age = device::LIFETIME_S;
@@ -259,12 +290,10 @@ async fn setup(
                 .as_deref()
                 .is_some_and(|c| app::support::same_secret(c, form.code.trim()));
             if slot.is_none() {
-                return Err(ApiError::conflict("The console is set up already: log in."));
+                return Err(ApiError::conflict(m::errors_store::SET_UP_ALREADY));
             }
             if !right {
-                return Err(ApiError::unauthorized(
-                    "Wrong set-up code: it is in the console's log, printed at start.",
-                ));
+                return Err(ApiError::unauthorized(m::errors_console::SETUP_CODE_WRONG));
             }
             slot.take()
         };

@@ -21,7 +21,9 @@ pub use args::OidcArgs;
 use crate::console::access::{add_cookie, cookie, encode, session_cookie, set_cookie, Access};
 use crate::console::access::{Client, Https};
 use crate::console::login::next::safe_next;
+use app::domain::error::{ApiError, Says};
 use app::domain::sso::GroupRoles;
+use app::i18n::{m, Text};
 use app::store::{SsoIdentity, SsoPerson};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -54,10 +56,14 @@ impl Sso {
     pub fn discover_in_background(self: &std::sync::Arc<Self>) {
         let sso = self.clone();
         tokio::spawn(async move {
-            if let Err(Failure::Unreachable(e) | Failure::Refused(e)) =
-                sso.provider.discover().await
-            {
-                tracing::warn!("the identity provider cannot be reached yet: {e}");
+            match sso.provider.discover().await {
+                Err(Failure::Unreachable(e)) => {
+                    tracing::warn!("the identity provider cannot be reached yet: {e}")
+                }
+                Err(Failure::Refused(e)) => {
+                    tracing::warn!("the identity provider cannot be reached yet: {e}")
+                }
+                Ok(()) => {}
             }
         });
     }
@@ -83,10 +89,20 @@ pub fn routes(access: Access) -> Router {
 
 /// Back to the login page with `message` (and the page the person wanted), the login state
 /// cookie cleared.
-fn back_to_login(message: &str, next: &str, https: bool) -> Response {
+fn back_to_login(says: impl Says, next: &str, https: bool) -> Response {
+    back_to_error(&said(says), next, https)
+}
+
+/// A refusal, in its words (its code and arguments, for the login page's language).
+fn said(says: impl Says) -> ApiError {
+    ApiError::unauthorized(says)
+}
+
+/// Back to the login page with the error `said` (see `back_to_login`).
+fn back_to_error(said: &ApiError, next: &str, https: bool) -> Response {
     let mut response = Redirect::to(&format!(
-        "/login?error={}&next={}",
-        encode(message),
+        "/login?{}&next={}",
+        crate::console::login::error_query(said),
         encode(next)
     ))
     .into_response();
@@ -95,12 +111,9 @@ fn back_to_login(message: &str, next: &str, https: bool) -> Response {
     response
 }
 
-fn unreachable(sso: &Sso, detail: &str) -> String {
+fn unreachable(sso: &Sso, detail: &str) -> Text {
     tracing::warn!("the identity provider cannot be reached: {detail}");
-    format!(
-        "{} cannot be reached, so single sign-on is unavailable: try again shortly, or ask an administrator.",
-        sso.name
-    )
+    Text::new(m::errors_sso::UNREACHABLE).arg("provider", &sso.name)
 }
 
 #[derive(Deserialize)]
@@ -115,7 +128,7 @@ async fn start(
 ) -> Response {
     let next = safe_next(query.next.as_deref());
     let Some(sso) = access.sso.clone() else {
-        return back_to_login("Single sign-on is not configured.", &next, https);
+        return back_to_login(m::errors_sso::NOT_CONFIGURED, &next, https);
     };
     let now_s = app::support::now_ms() / 1000;
     match sso.provider.start(next.clone(), now_s).await {
@@ -129,9 +142,8 @@ async fn start(
             );
             response
         }
-        Err(Failure::Unreachable(e) | Failure::Refused(e)) => {
-            back_to_login(&unreachable(&sso, &e), &next, https)
-        }
+        Err(Failure::Unreachable(e)) => back_to_login(unreachable(&sso, &e), &next, https),
+        Err(Failure::Refused(e)) => back_to_login(unreachable(&sso, &e.to_string()), &next, https),
     }
 }
 
@@ -151,23 +163,23 @@ async fn callback(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let Some(sso) = access.sso.clone() else {
-        return back_to_login("Single sign-on is not configured.", "/", https);
+        return back_to_login(m::errors_sso::NOT_CONFIGURED, "/", https);
     };
     let store = &access.store;
     // A refusal is counted and logged; those past the code's exchange (which needs a real
     // login at the provider) are also written to the audit log. Before it, anyone may send
     // anything, and the audit log must not be filled by strangers.
-    let refuse = |reason: Reason, identity: Option<&SsoIdentity>, why: &str, next: &str| {
+    let refuse = |reason: Reason, identity: Option<&SsoIdentity>, why: ApiError, next: &str| {
         crate::console::metrics::SSO_REFUSED
             .get_or_create(&vec![("reason", reason.name().to_string())])
             .inc();
         tracing::info!(subject = ?identity.map(|i| &i.subject), "single sign-on refused: {why}");
         if reason.audited() {
-            if let Err(e) = store.sso_refused(identity, why, client.0) {
+            if let Err(e) = store.sso_refused(identity, &why.message, client.0) {
                 tracing::warn!("recording a refused single sign-on: {}", e.message);
             }
         }
-        back_to_login(why, next, https)
+        back_to_error(&why, next, https)
     };
     let now_s = app::support::now_ms() / 1000;
     let Some(login) = cookie(&headers, state_cookie_name(https))
@@ -176,7 +188,7 @@ async fn callback(
         return refuse(
             Reason::State,
             None,
-            "This login was not started in this browser, or took over 10 minutes: log in again.",
+            said(m::errors_sso::NOT_STARTED_HERE),
             "/",
         );
     };
@@ -186,7 +198,7 @@ async fn callback(
         return refuse(
             Reason::State,
             None,
-            "The login's state does not match this browser's: log in again.",
+            said(m::errors_sso::STATE_MISMATCH),
             &next,
         );
     }
@@ -194,10 +206,9 @@ async fn callback(
     match store.first_use_of_login_state(&login.state, forget_after, now_s as i64) {
         Ok(true) => {}
         Ok(false) => {
-            let why = "This login was used already: log in again.";
-            return refuse(Reason::State, None, why, &next);
+            return refuse(Reason::State, None, said(m::errors_sso::USED), &next);
         }
-        Err(e) => return back_to_login(&e.message, &next, https),
+        Err(e) => return back_to_error(&e, &next, https),
     }
     if let Some(error) = &query.error {
         let description = query.error_description.as_deref().unwrap_or_default();
@@ -206,17 +217,16 @@ async fn callback(
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
-        let why = format!("The identity provider refused the login: {}.", text.trim());
-        return refuse(Reason::Provider, None, &why, &next);
+        let why = Text::new(m::errors_sso::PROVIDER_REFUSED).arg("reason", text.trim());
+        return refuse(Reason::Provider, None, said(why), &next);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        let why = "The identity provider sent no code.";
-        return refuse(Reason::Provider, None, why, &next);
+        return refuse(Reason::Provider, None, said(m::errors_sso::NO_CODE), &next);
     };
     let person = match sso.provider.finish(code, &login).await {
         Ok(person) => person,
-        Err(Failure::Unreachable(e)) => return back_to_login(&unreachable(&sso, &e), &next, https),
-        Err(Failure::Refused(why)) => return refuse(Reason::Token, None, &why, &next),
+        Err(Failure::Unreachable(e)) => return back_to_login(unreachable(&sso, &e), &next, https),
+        Err(Failure::Refused(why)) => return refuse(Reason::Token, None, said(why), &next),
     };
     let identity = SsoIdentity {
         issuer: person.issuer,
@@ -234,7 +244,7 @@ async fn callback(
                 tracing::warn!("ending the sessions of {}: {}", user.name, e.message);
             }
         }
-        let why = "You are in none of the groups that may use this console: ask an administrator to add you.";
+        let why = said(m::errors_sso::NO_GROUP);
         return refuse(Reason::Group, Some(&identity), why, &next);
     };
     let person = SsoPerson {
@@ -247,15 +257,16 @@ async fn callback(
             tracing::info!(user = ?principal.user, role = %principal.role, "single sign-on");
             let mut response = Redirect::to(&next).into_response();
             add_cookie(&mut response, session_cookie(&token, https));
+            crate::console::login::add_language_cookie(store, &principal.user, &mut response);
             let name = state_cookie_name(https);
             add_cookie(&mut response, set_cookie(name, "", 0, https, SameSite::Lax));
             response
         }
         Err(e) if e.kind == app::domain::error::ErrorKind::Forbidden => {
             // disabled in havip (recorded by the store, with the person's subject)
-            refuse(Reason::Disabled, None, &e.message, &next)
+            refuse(Reason::Disabled, None, e, &next)
         }
-        Err(e) => back_to_login(&e.message, &next, https),
+        Err(e) => back_to_error(&e, &next, https),
     }
 }
 

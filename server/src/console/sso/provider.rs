@@ -5,6 +5,7 @@
 //! `iss`, `aud` (and `azp`), `exp`, `iat` and `nonce`.
 
 use super::state::LoginState;
+use app::i18n::{m, Text};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJweContentEncryptionAlgorithm,
     CoreJwsSigningAlgorithm,
@@ -67,7 +68,7 @@ pub enum Failure {
     /// the provider could not be reached, or answered nonsense
     Unreachable(String),
     /// the provider or its answer was refused: (what the audit log and the person are told)
-    Refused(String),
+    Refused(Text),
 }
 
 pub struct Provider {
@@ -200,20 +201,19 @@ impl Provider {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                RequestTokenError::ServerResponse(e) => Failure::Refused(format!(
-                    "The identity provider refused the login's code: {}.",
-                    e.error()
-                )),
+                RequestTokenError::ServerResponse(e) => Failure::Refused(
+                    Text::new(m::errors_sso::CODE_REFUSED).arg("reason", e.error()),
+                ),
                 other => Failure::Unreachable(explain(&other)),
             })?;
         // the access token is not used: the ID token says who logged in
         let raw = answer
             .id_token()
-            .ok_or_else(|| Failure::Refused("The identity provider sent no ID token.".into()))?
+            .ok_or_else(|| Failure::Refused(m::errors_sso::NO_ID_TOKEN.into()))?
             .to_string();
         let token: FullIdToken = raw
             .parse()
-            .map_err(|_| Failure::Refused("The ID token cannot be read.".into()))?;
+            .map_err(|_| Failure::Refused(m::errors_sso::ID_TOKEN_UNREADABLE.into()))?;
         let nonce = Nonce::new(login.nonce.clone());
         match self.check(&client, &token, &nonce) {
             // a key the console has not seen: the provider may have rotated its keys
@@ -332,21 +332,18 @@ fn groups(claim: Option<&serde_json::Value>) -> Vec<String> {
 
 /// A refused ID token, as the person is told.
 fn refused(e: ClaimsVerificationError) -> Failure {
+    use m::errors_sso as why;
     let why = match &e {
-        ClaimsVerificationError::Expired(_) => "it has expired",
-        ClaimsVerificationError::InvalidAudience(_) => "it was issued for another application",
-        ClaimsVerificationError::InvalidIssuer(_) => "it comes from another issuer",
-        ClaimsVerificationError::InvalidNonce(_) => "its nonce is not this login's",
-        ClaimsVerificationError::SignatureVerification(_) => "its signature is not the provider's",
-        ClaimsVerificationError::Other(text) if text.contains("issue") => {
-            "its issue time (iat) is off"
-        }
-        _ => "it does not pass the checks",
+        ClaimsVerificationError::Expired(_) => why::TOKEN_EXPIRED,
+        ClaimsVerificationError::InvalidAudience(_) => why::TOKEN_AUDIENCE,
+        ClaimsVerificationError::InvalidIssuer(_) => why::TOKEN_ISSUER,
+        ClaimsVerificationError::InvalidNonce(_) => why::TOKEN_NONCE,
+        ClaimsVerificationError::SignatureVerification(_) => why::TOKEN_SIGNATURE,
+        ClaimsVerificationError::Other(text) if text.contains("issue") => why::TOKEN_ISSUED_AT,
+        _ => why::TOKEN_CHECKS,
     };
     tracing::info!("ID token refused: {e}");
-    Failure::Refused(format!(
-        "The identity provider's ID token was refused: {why}."
-    ))
+    Failure::Refused(why.into())
 }
 
 /// An error and its causes, one line (the provider's address is in it, never a secret).

@@ -1,0 +1,117 @@
+//! A message with its arguments: what an error carries, so each reader gets it in their own
+//! language (its code and arguments travel; the English stays the API's `message`).
+
+use super::{Lang, Msg};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A message and the values of its `{placeholders}`: plain values (addresses, names, numbers)
+/// and words, themselves messages, said in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub msg: Msg,
+    pub args: Vec<(&'static str, String)>,
+    pub words: Vec<(&'static str, Msg)>,
+}
+
+impl Text {
+    pub fn new(msg: Msg) -> Self {
+        Text {
+            msg,
+            args: Vec::new(),
+            words: Vec::new(),
+        }
+    }
+
+    /// The value of `{name}`.
+    pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// A word for `{name}`, in the reader's language.
+    pub fn word(mut self, name: &'static str, word: Msg) -> Self {
+        self.words.push((name, word));
+        self
+    }
+
+    /// The text in `lang`.
+    pub fn in_lang(&self, lang: Lang) -> String {
+        let words: Vec<(&str, String)> = (self.words.iter())
+            .map(|(n, w)| (*n, w.text(lang).to_string()))
+            .collect();
+        let args: Vec<(&str, &str)> = (self.args.iter().map(|(n, v)| (*n, v.as_str())))
+            .chain(words.iter().map(|(n, v)| (*n, v.as_str())))
+            .collect();
+        fill(self.msg.text(lang), &args)
+    }
+
+    /// Its arguments as an error carries them: plain values, and words by their code.
+    pub fn wire_args(&self) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let args = (self.args.iter())
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        let words = (self.words.iter())
+            .filter_map(|(n, w)| Some((n.to_string(), w.code()?.to_string())))
+            .collect();
+        (args, words)
+    }
+}
+
+impl From<Msg> for Text {
+    fn from(msg: Msg) -> Self {
+        Text::new(msg)
+    }
+}
+
+/// In English: the API's message, the logs' words.
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.in_lang(Lang::En))
+    }
+}
+
+/// `template` with each `{name}` replaced by its value (an unknown one stays as written).
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let name = &after[..end];
+                match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => out.push_str(&rest[start..start + end + 2]),
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Gives an error type that has a `text()` its `Display` (in English) and makes it what an
+/// `ApiError` says (its code and arguments, for the reader's language).
+#[macro_export]
+macro_rules! says_by_text {
+    ($error:ty) => {
+        impl std::fmt::Display for $error {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.text(), f)
+            }
+        }
+
+        impl $crate::domain::error::Says for $error {
+            fn says(self) -> (String, Option<$crate::i18n::Text>) {
+                $crate::domain::error::Says::says(self.text())
+            }
+        }
+    };
+}
