@@ -23,7 +23,10 @@ pub async fn choose_language(lang: String) -> Result<Vec<String>, ApiError> {
                 .arg("choices", "en, zh-CN"),
         ));
     };
-    if let Ok((me, store)) = super::caller_and_store(super::roles::role_for("choose_language")) {
+    // anyone may choose (the login page's menu): a logged-in user, whatever their role, keeps
+    // the choice in their account
+    let lowest = crate::domain::auth::Role::Viewer;
+    if let Ok((me, store)) = super::caller_and_store(lowest) {
         store.set_language(&me.user, chosen).await?;
     }
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -10,7 +10,6 @@ pub const ROLES: &[(&str, Role)] = &[
     // one's own account
     ("set_time_zone", Viewer),
     ("time_zones", Viewer),
-    ("choose_language", Viewer),
     // agents
     ("agents_page", Viewer),
     ("create_agent", Admin),
