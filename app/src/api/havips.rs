@@ -107,7 +107,7 @@ pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiErr
     let store = super::store(super::roles::role_for("havip_history"))?;
     store.havip(&id)?;
     let names = store.mac_names()?;
-    let events = store
+    let events: Vec<_> = store
         .history(&id, (page * HISTORY_PAGE) as usize, HISTORY_PAGE as usize)?
         .into_iter()
         .map(|e| {
@@ -115,7 +115,11 @@ pub async fn havip_history(id: HavipId, page: u32) -> Result<HistoryPage, ApiErr
             (e, text)
         })
         .collect();
+    let mut macs: Vec<_> = events.iter().flat_map(|(e, _)| e.change.macs()).collect();
+    macs.sort();
+    macs.dedup();
     Ok(HistoryPage {
+        labels: macs.into_iter().map(|m| (m, names.label(m))).collect(),
         events,
         total: store.history_len(&id)? as u32,
         page,

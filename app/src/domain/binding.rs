@@ -180,6 +180,18 @@ impl Change {
     }
 
     /// `describe_with` in the reader's language, for the pages (in English the same words).
+    /// The MACs the change names.
+    pub fn macs(&self) -> Vec<Mac> {
+        match self {
+            Change::Failover { from, to } => vec![*from, *to],
+            Change::Conflict { macs } => macs.clone(),
+            Change::Bound { mac }
+            | Change::Resolved { mac }
+            | Change::Lost { mac }
+            | Change::Unauthorized { mac } => vec![*mac],
+        }
+    }
+
     pub fn text_with(&self, name: impl Fn(Mac) -> String) -> crate::i18n::Text {
         use crate::i18n::{m::status as s, Text};
         match self {

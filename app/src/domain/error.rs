@@ -97,12 +97,13 @@ pub struct ApiError {
     /// The message's code in the catalogues (`errors.ip_reserved`), when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// The values of the message's placeholders.
+    /// The values of the message's placeholders (boxed, as `words`: every `Result` of the
+    /// console carries an `ApiError`, which stays small).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub args: BTreeMap<String, String>,
+    pub args: Box<BTreeMap<String, String>>,
     /// The placeholders that are words, by their code, said in the reader's language.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub words: BTreeMap<String, String>,
+    pub words: Box<BTreeMap<String, String>>,
 }
 
 /// What an error says: a message of the catalogues with its arguments (`Text`), or, where
@@ -154,8 +155,8 @@ impl ApiError {
             message,
             reason: None,
             code,
-            args,
-            words,
+            args: Box::new(args),
+            words: Box::new(words),
         }
     }
 

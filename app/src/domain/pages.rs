@@ -176,8 +176,12 @@ pub const HISTORY_PAGE: u32 = 50;
 /// One page of an HAVIP's history, newest first, with holders named.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryPage {
-    /// each event with the sentence the timeline shows
+    /// each event with the sentence the timeline shows (in English)
     pub events: Vec<(HistoryEvent, String)>,
+    /// how the events name each MAC (its instance's name): the page says the sentence in its
+    /// reader's language (`Change::text_with`)
+    #[serde(default)]
+    pub labels: Vec<(crate::domain::mac::Mac, String)>,
     pub total: u32,
     pub page: u32,
 }

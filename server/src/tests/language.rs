@@ -40,7 +40,7 @@ async fn a_first_visit_is_in_the_browsers_language_and_a_chosen_one_wins() {
     );
 
     let accept = (header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8");
-    let page = login_page(&f, &[accept.clone()]).await;
+    let page = login_page(&f, std::slice::from_ref(&accept)).await;
     assert!(
         page.contains("<html lang=\"zh-CN\""),
         "from Accept-Language"

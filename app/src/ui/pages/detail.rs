@@ -8,6 +8,7 @@ use crate::api::havips::{havip_detail, havip_history};
 use crate::api::live::{Interest, Topic};
 use crate::domain::binding::{Change, Status};
 use crate::domain::ids::HavipId;
+use crate::domain::mac::Mac;
 use crate::domain::model::HistoryEvent;
 use crate::domain::pages::{
     holder_instance, macs_text, virtual_mac_note, HavipDetailData, HistoryPage, HISTORY_PAGE,
@@ -195,6 +196,7 @@ fn history_view(
     let newer = StoredValue::new(format!("{base}{}", page.saturating_sub(1)));
     let older = StoredValue::new(format!("{base}{}", page + 1));
     let events = Memo::new(move |_| history.with(|h| h.events.clone()));
+    let labels = Memo::new(move |_| history.with(|h| h.labels.clone()));
     let total = move || history.with(|h| h.total);
     let pages = move || total().div_ceil(HISTORY_PAGE).max(1);
     view! {
@@ -205,7 +207,7 @@ fn history_view(
                 fallback=|| view! { <p class="empty">{tr!(detail::HISTORY_EMPTY)}</p> }
             >
                 <ol class="timeline">
-                    {move || events.get().into_iter().map(|(e, what)| event_view(e, what)).collect_view()}
+                    {move || events.get().into_iter().map(|(e, _)| event_view(e, labels)).collect_view()}
                 </ol>
             </Show>
             <Show when=move || { pages() > 1 }>
@@ -222,13 +224,13 @@ fn history_view(
     .into_any()
 }
 
-fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
+fn event_view(e: HistoryEvent, labels: Memo<Vec<(Mac, String)>>) -> impl IntoView {
     let kind = match e.change {
         Change::Conflict { .. } | Change::Unauthorized { .. } => "conflict",
         Change::Lost { .. } => "lost",
         _ => "ok",
     };
-    let (cause, agent) = (e.cause, e.agent);
+    let (cause, agent, change) = (e.cause, e.agent, e.change.clone());
     let by = move || {
         if agent.is_empty() {
             String::new()
@@ -239,7 +241,12 @@ fn event_view(e: HistoryEvent, what: String) -> impl IntoView {
     view! {
         <li class=kind>
             <Time ms=e.at/>
-            <strong>{what}</strong>
+            <strong>{move || {
+                let label = |mac: Mac| labels.with(|l| {
+                    l.iter().find(|(m, _)| *m == mac).map_or_else(|| mac.to_string(), |(_, n)| n.clone())
+                });
+                tf(change.text_with(label))
+            }}</strong>
             <span class="cause">{move || format!("{cause}{}", by())}</span>
         </li>
     }

@@ -99,10 +99,10 @@ pub(crate) fn error_query(e: &ApiError) -> String {
     let mut query = format!("error={}", encode(&e.message));
     if let Some(code) = &e.code {
         query.push_str(&format!("&code={}", encode(code)));
-        for (name, value) in &e.args {
+        for (name, value) in e.args.iter() {
             query.push_str(&format!("&a.{}={}", encode(name), encode(value)));
         }
-        for (name, word) in &e.words {
+        for (name, word) in e.words.iter() {
             query.push_str(&format!("&w.{}={}", encode(name), encode(word)));
         }
     }
