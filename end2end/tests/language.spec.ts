@@ -98,6 +98,13 @@ test("the menu switches language in place, keeping what the page holds", async (
   await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
 });
 
+test.afterEach(async ({ page }) => {
+  // a choice made while logged in is kept in the administrator's account: the other specs log
+  // in as the administrator, in English
+  const back = await page.request.post("/api/choose_language", { form: { lang: "en" } });
+  expect(back.status()).toBe(200);
+});
+
 /** A browser of its own, in English, nobody logged in. */
 async function englishBrowser(browser: import("@playwright/test").Browser): Promise<[BrowserContext, Page]> {
   const context = await browser.newContext({ locale: "en-US", storageState: { cookies: [], origins: [] } });
