@@ -38,16 +38,23 @@ fn main() {
         writeln!(out, "    pub mod {area} {{\n        use crate::i18n::Msg;").unwrap();
         for (key, texts) in catalogue {
             let index = en.len();
+            // the English rides with the constant: it is in the code that uses the message
+            // (a page's chunk), not in one table every page would carry
             writeln!(
                 out,
-                "        pub const {}: Msg = Msg({index});",
-                key.to_uppercase()
+                "        pub const {}: Msg = Msg({index}, {:?});",
+                key.to_uppercase(),
+                texts["en"]
             )
             .unwrap();
             en.push(texts["en"].clone());
             zh.push(texts["zh-CN"].clone());
             if area.starts_with("errors") {
-                codes.push((format!("{area}.{key}"), index));
+                codes.push(format!(
+                    "({:?}, Msg({index}, {:?}))",
+                    format!("{area}.{key}"),
+                    texts["en"]
+                ));
             }
         }
         out.push_str("    }\n");
@@ -59,7 +66,11 @@ fn main() {
         "/// How many messages there are.\npub const COUNT: usize = {count};"
     )
     .unwrap();
-    writeln!(out, "static EN: [&str; {count}] = {en:?};").unwrap();
+    writeln!(
+        out,
+        "#[cfg(feature = \"ssr\")]\nstatic EN: [&str; {count}] = {en:?};"
+    )
+    .unwrap();
     writeln!(
         out,
         "#[cfg(feature = \"ssr\")]\nstatic ZH_CN: [&str; {count}] = {zh:?};"
@@ -67,8 +78,9 @@ fn main() {
     .unwrap();
     writeln!(
         out,
-        "static CODES: [(&str, u16); {}] = {codes:?};",
-        codes.len()
+        "static CODES: [(&str, Msg); {}] = [{}];",
+        codes.len(),
+        codes.join(", ")
     )
     .unwrap();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

@@ -50,29 +50,34 @@ impl Lang {
     }
 }
 
-/// One message of the catalogues.
+/// One message of the catalogues: its place in the tables, and its English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Msg(pub(crate) u16);
+pub struct Msg(pub(crate) u16, pub(crate) &'static str);
 
 impl Msg {
     /// Its text in `lang`; English while the Chinese table has not arrived in the browser
     /// (never its key).
     pub fn text(self, lang: Lang) -> &'static str {
-        let i = self.0 as usize;
         match lang {
-            Lang::En => EN[i],
-            Lang::ZhCn => table(Lang::ZhCn).map_or(EN[i], |t| t[i]),
+            Lang::En => self.1,
+            Lang::ZhCn => table(Lang::ZhCn).map_or(self.1, |t| t[self.0 as usize]),
         }
     }
 
     /// The code an error with this message carries (`errors….`), if it is an error's.
     pub fn code(self) -> Option<&'static str> {
-        CODES.iter().find(|(_, i)| *i == self.0).map(|(c, _)| *c)
+        CODES.iter().find(|(_, m)| m.0 == self.0).map(|(c, _)| *c)
     }
 
     /// The error message of `code`.
     pub fn by_code(code: &str) -> Option<Msg> {
-        CODES.iter().find(|(c, _)| *c == code).map(|(_, i)| Msg(*i))
+        CODES.iter().find(|(c, _)| *c == code).map(|(_, m)| *m)
+    }
+
+    /// The message at `index` of the tables (the server's).
+    #[cfg(feature = "ssr")]
+    pub fn at(index: usize) -> Msg {
+        Msg(index as u16, EN[index])
     }
 }
 
@@ -90,7 +95,8 @@ pub fn table(lang: Lang) -> Option<&'static [&'static str]> {
 #[cfg(not(feature = "ssr"))]
 pub fn table(lang: Lang) -> Option<&'static [&'static str]> {
     match lang {
-        Lang::En => Some(&EN),
+        // English rides with each message (`Msg`): the browser has no English table
+        Lang::En => None,
         Lang::ZhCn => ZH_CN_LOADED.get().copied(),
     }
 }
@@ -110,8 +116,8 @@ pub fn install_table(lang: Lang, texts: Vec<String>) -> bool {
         let _ = ZH_CN_LOADED.set(Box::leak(leaked.into_boxed_slice()));
         return true;
     }
-    let _ = (lang, texts);
-    table(lang).is_some()
+    let _ = texts;
+    lang == Lang::En || table(lang).is_some()
 }
 
 #[cfg(test)]

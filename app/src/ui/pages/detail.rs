@@ -196,7 +196,6 @@ fn history_view(
     let newer = StoredValue::new(format!("{base}{}", page.saturating_sub(1)));
     let older = StoredValue::new(format!("{base}{}", page + 1));
     let events = Memo::new(move |_| history.with(|h| h.events.clone()));
-    let labels = Memo::new(move |_| history.with(|h| h.labels.clone()));
     let total = move || history.with(|h| h.total);
     let pages = move || total().div_ceil(HISTORY_PAGE).max(1);
     view! {
@@ -207,7 +206,7 @@ fn history_view(
                 fallback=|| view! { <p class="empty">{tr!(detail::HISTORY_EMPTY)}</p> }
             >
                 <ol class="timeline">
-                    {move || events.get().into_iter().map(|(e, _)| event_view(e, labels)).collect_view()}
+                    {move || history.with(|h| h.events.iter().map(|(e, _)| event_view(e.clone(), &h.labels)).collect_view())}
                 </ol>
             </Show>
             <Show when=move || { pages() > 1 }>
@@ -224,13 +223,19 @@ fn history_view(
     .into_any()
 }
 
-fn event_view(e: HistoryEvent, labels: Memo<Vec<(Mac, String)>>) -> impl IntoView {
+fn event_view(e: HistoryEvent, labels: &[(Mac, String)]) -> impl IntoView {
+    // the sentence with its MACs named, said in the page's language
+    let label = |mac: Mac| {
+        (labels.iter().find(|(m, _)| *m == mac))
+            .map_or_else(|| mac.to_string(), |(_, name)| name.clone())
+    };
+    let what = e.change.text_with(label);
     let kind = match e.change {
         Change::Conflict { .. } | Change::Unauthorized { .. } => "conflict",
         Change::Lost { .. } => "lost",
         _ => "ok",
     };
-    let (cause, agent, change) = (e.cause, e.agent, e.change.clone());
+    let (cause, agent) = (e.cause, e.agent);
     let by = move || {
         if agent.is_empty() {
             String::new()
@@ -241,12 +246,7 @@ fn event_view(e: HistoryEvent, labels: Memo<Vec<(Mac, String)>>) -> impl IntoVie
     view! {
         <li class=kind>
             <Time ms=e.at/>
-            <strong>{move || {
-                let label = |mac: Mac| labels.with(|l| {
-                    l.iter().find(|(m, _)| *m == mac).map_or_else(|| mac.to_string(), |(_, n)| n.clone())
-                });
-                tf(change.text_with(label))
-            }}</strong>
+            <strong>{move || tf(what.clone())}</strong>
             <span class="cause">{move || format!("{cause}{}", by())}</span>
         </li>
     }
