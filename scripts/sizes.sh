@@ -34,6 +34,15 @@ for route, chunks in sorted(manifest.items()):
         raw, gz = raw + r, gz + g
     name = route.strip("_").rsplit("_view_", 1)[0]
     print(f"  {name + f' ({len(chunks)} files)':38} {raw:10} {gz:10} {base_gz + gz:16}")
+# the other language's table of messages: not in the bundle, sent with a page in Chinese (or
+# fetched when the language is chosen)
+import glob
+zh = []
+for path in sorted(glob.glob("app/i18n/*.json")):
+    catalogue = json.load(open(path))
+    zh.extend(catalogue[key]["zh-CN"] for key in sorted(catalogue))
+table = json.dumps(zh, ensure_ascii=False, separators=(",", ":")).encode()
+print(f"{'the Chinese table (' + str(len(zh)) + ' messages), when chosen':40} {len(table):10} {len(gzip.compress(table, 9)):10}")
 all_files = [f for f in os.listdir(pkg) if not f.endswith((".br", ".gz"))]
 print(f"all {len(all_files)} files of the bundle: {sum(os.path.getsize(os.path.join(pkg, f)) for f in all_files)} bytes")
 PY
