@@ -50,11 +50,9 @@ fn main() {
             en.push(texts["en"].clone());
             zh.push(texts["zh-CN"].clone());
             if area.starts_with("errors") {
-                codes.push(format!(
-                    "({:?}, Msg({index}, {:?}))",
-                    format!("{area}.{key}"),
-                    texts["en"]
-                ));
+                // by index, not `Msg`: the English of every error would else be in the browser's
+                // first module (it says an error in English by the `message` it came with)
+                codes.push(format!("({:?}, {index})", format!("{area}.{key}")));
             }
         }
         out.push_str("    }\n");
@@ -78,7 +76,7 @@ fn main() {
     .unwrap();
     writeln!(
         out,
-        "static CODES: [(&str, Msg); {}] = [{}];",
+        "static CODES: [(&str, u16); {}] = [{}];",
         codes.len(),
         codes.join(", ")
     )

@@ -160,19 +160,23 @@ impl ApiError {
         }
     }
 
-    /// What it says in `lang`: its message's code with its arguments, or its words as sent.
+    /// What it says in `lang`: its message's code with its arguments, else (and in English)
+    /// its `message`.
     pub fn in_lang(&self, lang: Lang) -> String {
-        let Some(msg) = self.code.as_deref().and_then(Msg::by_code) else {
+        let template = (self.code.as_deref())
+            .filter(|_| lang != Lang::En)
+            .and_then(|code| crate::i18n::error_text(code, lang));
+        let Some(template) = template else {
             return self.message.clone();
         };
         let words: Vec<(&str, &str)> = (self.words.iter())
-            .filter_map(|(n, code)| Some((n.as_str(), Msg::by_code(code)?.text(lang))))
+            .filter_map(|(n, code)| Some((n.as_str(), crate::i18n::error_text(code, lang)?)))
             .collect();
         let args: Vec<(&str, &str)> = (self.args.iter())
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .chain(words)
             .collect();
-        crate::i18n::fill(msg.text(lang), &args)
+        crate::i18n::fill(template, &args)
     }
     pub fn malformed(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Malformed, None, message)

@@ -66,12 +66,7 @@ impl Msg {
 
     /// The code an error with this message carries (`errors….`), if it is an error's.
     pub fn code(self) -> Option<&'static str> {
-        CODES.iter().find(|(_, m)| m.0 == self.0).map(|(c, _)| *c)
-    }
-
-    /// The error message of `code`.
-    pub fn by_code(code: &str) -> Option<Msg> {
-        CODES.iter().find(|(c, _)| *c == code).map(|(_, m)| *m)
+        CODES.iter().find(|(_, i)| *i == self.0).map(|(c, _)| *c)
     }
 
     /// The message at `index` of the tables (the server's).
@@ -79,6 +74,14 @@ impl Msg {
     pub fn at(index: usize) -> Msg {
         Msg(index as u16, EN[index])
     }
+}
+
+/// The text in `lang` of the error message whose code is `code`, where this side has that
+/// language's table: the server has both; the browser has the Chinese one once it came, and
+/// says an error in English by the `message` the error carries.
+pub fn error_text(code: &str, lang: Lang) -> Option<&'static str> {
+    let index = CODES.iter().find(|(c, _)| *c == code)?.1;
+    table(lang).map(|t| t[index as usize])
 }
 
 /// A language's table of every message, by the messages' order: the server's, built in.

@@ -107,7 +107,7 @@ fn page_lang() -> Lang {
         if lang != Lang::En {
             let table = (document.get_element_by_id(TABLE_ELEMENT))
                 .and_then(|e| e.text_content())
-                .and_then(|json| serde_json::from_str::<Vec<String>>(&json).ok());
+                .and_then(|json| serde_json::from_slice::<Vec<String>>(json.as_bytes()).ok());
             if !table.is_some_and(|t| crate::i18n::install_table(lang, t)) {
                 return Lang::En;
             }

@@ -10,12 +10,22 @@ use crate::ui::lang::{signal_of, tf};
 use crate::ui::zone::local_time;
 use leptos::prelude::*;
 
-/// Width of the drawing's coordinate space (the SVG stretches to its box).
-const SPAN: f64 = 1000.0;
+/// Width of the drawing's coordinate space (the SVG stretches to its box), in hundredths: the
+/// coordinates are written with two decimals from whole numbers (no float formatting, which
+/// weighs 8 KB in the browser's first module).
+const SPAN: u64 = 100_000;
 
-fn x(t: &Timeline, at: u64) -> f64 {
-    let width = t.to.saturating_sub(t.from).max(1) as f64;
-    (at.saturating_sub(t.from) as f64 / width * SPAN).clamp(0.0, SPAN)
+/// Where `at` falls on the strip, in hundredths of the coordinate space.
+fn x(t: &Timeline, at: u64) -> u64 {
+    let width = t.to.saturating_sub(t.from).max(1);
+    let offset = at.saturating_sub(t.from).min(width);
+    // an offset in milliseconds times SPAN outgrows u64 only past 5,800 years
+    offset.saturating_mul(SPAN) / width
+}
+
+/// A coordinate in hundredths, as SVG reads it: `12.05`.
+fn coordinate(hundredths: u64) -> String {
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
 /// What a period is, its holder named by instance when registered.
@@ -28,7 +38,7 @@ fn what(held: Held, names: &MacNames) -> Text {
 
 /// The strip: one rectangle per period (hover: what and when), a mark per failover.
 pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) -> impl IntoView {
-    let h = f64::from(height);
+    let h = height.to_string();
     let periods = t
         .segments
         .iter()
@@ -40,7 +50,7 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
                 .arg("to", local_time(s.end));
             let title = move || tf(period.clone().arg("what", tf(held.clone())));
             view! {
-                <rect x=format!("{x0:.2}") y="0" width=format!("{:.2}", (x1 - x0).max(0.5)) height=h.to_string()
+                <rect x=coordinate(x0) y="0" width=coordinate((x1 - x0).max(50)) height=h.clone()
                     fill=colour(s.held) data-held=held_kind(s.held)>
                     <title>{title}</title>
                 </rect>
@@ -51,11 +61,11 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
         .failovers
         .iter()
         .map(|at| {
-            let x = format!("{:.2}", x(t, *at));
+            let x = coordinate(x(t, *at));
             let title = Text::new(m::timeline::FAILOVER_AT)
                 .arg("at", local_time(*at));
             view! {
-                <line class="failover" x1=x.clone() x2=x y1="0" y2=h.to_string() stroke="#1d2330" stroke-width="3">
+                <line class="failover" x1=x.clone() x2=x y1="0" y2=h.clone() stroke="#1d2330" stroke-width="3">
                     <title>{move || tf(title.clone())}</title>
                 </line>
             }
@@ -64,7 +74,7 @@ pub fn strip(t: &Timeline, names: &MacNames, height: u32, testid: &'static str) 
     let availability = Text::new(m::timeline::AVAILABILITY_OF).arg("value", t.availability_text());
     let label = move || tf(availability.clone());
     view! {
-        <svg class="timeline" data-testid=testid viewBox=format!("0 0 {SPAN} {height}") preserveAspectRatio="none"
+        <svg class="timeline" data-testid=testid viewBox=format!("0 0 {} {height}", SPAN / 100) preserveAspectRatio="none"
             role="img" aria-label=label>
             {periods}
             {failovers}
@@ -139,5 +149,25 @@ pub fn availability_card(timelines: &[Timeline], names: &MacNames) -> impl IntoV
             {rows}
             {legend(timelines, names)}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_in_hundredths_written_with_two_decimals() {
+        assert_eq!(coordinate(0), "0.00");
+        assert_eq!(coordinate(5), "0.05");
+        assert_eq!(coordinate(1250), "12.50");
+        assert_eq!(coordinate(SPAN), "1000.00");
+        let t = Timeline::build(1_000, 5_000, 1_000, None, &[], false);
+        assert_eq!(x(&t, 1_000), 0);
+        assert_eq!(x(&t, 2_000), SPAN / 4);
+        assert_eq!(x(&t, 5_000), SPAN);
+        // outside the strip: at its ends
+        assert_eq!(x(&t, 0), 0);
+        assert_eq!(x(&t, 9_000), SPAN);
     }
 }

@@ -139,9 +139,10 @@ impl LiveEvent {
         serde_json::to_string(self).expect("live events serialize")
     }
 
-    /// The event a text frame carries; `None` for anything else.
+    /// The event a text frame carries; `None` for anything else. Read as bytes, as the server
+    /// functions' answers are: the rows' deserializers are then built once in the browser.
     pub fn from_frame(text: &str) -> Option<LiveEvent> {
-        serde_json::from_str(text).ok()
+        serde_json::from_slice(text.as_bytes()).ok()
     }
 }
 
