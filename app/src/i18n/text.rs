@@ -46,14 +46,18 @@ impl Text {
         fill(self.msg.text(lang), &args)
     }
 
-    /// Its arguments as an error carries them: plain values, and words by their code.
+    /// Its arguments as an error carries them: plain values, and words by their code. Put in
+    /// one by one: collecting into a `BTreeMap` sorts, and the sort weighs 5 KB in the browser.
     pub fn wire_args(&self) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-        let args = (self.args.iter())
-            .map(|(n, v)| (n.to_string(), v.clone()))
-            .collect();
-        let words = (self.words.iter())
-            .filter_map(|(n, w)| Some((n.to_string(), w.code()?.to_string())))
-            .collect();
+        let (mut args, mut words) = (BTreeMap::new(), BTreeMap::new());
+        for (name, value) in &self.args {
+            args.insert(name.to_string(), value.clone());
+        }
+        for (name, word) in &self.words {
+            if let Some(code) = word.code() {
+                words.insert(name.to_string(), code.to_string());
+            }
+        }
         (args, words)
     }
 }
