@@ -128,6 +128,27 @@ test("the list takes another user's creates, renames and deletes in place: no se
   await watcher.context().close();
 });
 
+test("a searched list takes a new row when its name matches the search in any case, accents too (the browser lowers the case)", async ({ page, browser }) => {
+  const region = await ownRegion(page, "Case");
+  const create = async (name: string) => {
+    const made = await page.request.post("/api/create_havip", {
+      data: { req: { region_id: region.id, name, vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
+    });
+    expect(made.status(), await made.text()).toBe(200);
+  };
+  const tag = unique("x");
+  // the search in capitals, the names in lower case: É and Ü lower only by Unicode's rules
+  const watcher = await viewerOn(browser, `/${region.query}&q=${encodeURIComponent(`ÉCOLE-Ü-${tag.toUpperCase()}`)}`);
+  await expect(watcher.locator("#no-match")).toBeVisible();
+  await create(`other-${tag}`);
+  await create(`école-ü-${tag}`);
+  await expect(row(watcher, `école-ü-${tag}`)).toHaveCount(1);
+  await expect(watcher.locator("#page-info")).toHaveText("Page 1 of 1 · 1 matching");
+  await expect(watcher.locator("#no-match")).toBeHidden();
+  await expect(row(watcher, `other-${tag}`)).toHaveCount(0);
+  await watcher.context().close();
+});
+
 test("a list that missed changes (its channel fell behind and was dropped) loads them when it reconnects", async ({ page }) => {
   const region = await ownRegion(page, "Missed");
   await open(page, `/${region.query}`);
