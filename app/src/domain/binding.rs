@@ -13,6 +13,7 @@
 //! (with one reply) when one answer per probe comes back.
 
 use super::mac::Mac;
+use crate::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 /// What an agent saw about one HAVIP address.
@@ -179,7 +180,6 @@ impl Change {
         }
     }
 
-    /// `describe_with` in the reader's language, for the pages (in English the same words).
     /// The MACs the change names.
     pub fn macs(&self) -> Vec<Mac> {
         match self {
@@ -192,8 +192,9 @@ impl Change {
         }
     }
 
-    pub fn text_with(&self, name: impl Fn(Mac) -> String) -> crate::i18n::Text {
-        use crate::i18n::{m::status as s, Text};
+    /// `describe_with` in the reader's language, for the pages (in English the same words).
+    pub fn text_with(&self, name: impl Fn(Mac) -> String) -> Text {
+        use crate::i18n::m::status as s;
         match self {
             Change::Bound { mac } => Text::new(s::CHANGE_BOUND).arg("holder", name(*mac)),
             Change::Failover { from, to } => (Text::new(s::CHANGE_FAILOVER))
@@ -237,16 +238,26 @@ impl Observation {
         }
     }
 
-    pub fn cause(&self, rules: &BindingRules) -> String {
-        match self {
-            Observation::Announce { mac } => format!("gratuitous ARP from {mac}"),
-            Observation::ProbeReply { mac } => format!("probe answered by {mac}"),
+    /// What the history says caused a change: `outsider` when the MAC is not an allowed holder.
+    pub fn cause(&self, rules: &BindingRules, outsider: bool) -> Text {
+        use crate::i18n::m::causes;
+        let pick = |inside, outside| if outsider { outside } else { inside };
+        match *self {
+            Observation::Announce { mac } => {
+                Text::new(pick(causes::ANNOUNCE, causes::ANNOUNCE_OUTSIDER)).arg("mac", mac)
+            }
+            Observation::ProbeReply { mac } => {
+                Text::new(pick(causes::PROBE_REPLY, causes::PROBE_REPLY_OUTSIDER)).arg("mac", mac)
+            }
             Observation::ProbeMiss => {
-                format!("{} probes in a row unanswered", rules.misses_before_lost)
+                Text::new(causes::PROBE_MISS).arg("count", rules.misses_before_lost)
             }
-            Observation::SameMacReplies { mac, replies } => {
-                format!("each probe answered {replies} times by {mac}, on consecutive probes")
-            }
+            Observation::SameMacReplies { mac, replies } => Text::new(pick(
+                causes::SAME_MAC_REPLIES,
+                causes::SAME_MAC_REPLIES_OUTSIDER,
+            ))
+            .arg("replies", replies)
+            .arg("mac", mac),
         }
     }
 }

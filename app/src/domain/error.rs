@@ -163,20 +163,9 @@ impl ApiError {
     /// What it says in `lang`: its message's code with its arguments, else (and in English)
     /// its `message`.
     pub fn in_lang(&self, lang: Lang) -> String {
-        let template = (self.code.as_deref())
-            .filter(|_| lang != Lang::En)
-            .and_then(|code| crate::i18n::error_text(code, lang));
-        let Some(template) = template else {
-            return self.message.clone();
-        };
-        let words: Vec<(&str, &str)> = (self.words.iter())
-            .filter_map(|(n, code)| Some((n.as_str(), crate::i18n::error_text(code, lang)?)))
-            .collect();
-        let args: Vec<(&str, &str)> = (self.args.iter())
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .chain(words)
-            .collect();
-        crate::i18n::fill(template, &args)
+        (self.code.as_deref())
+            .and_then(|code| crate::i18n::say(code, &self.args, &self.words, lang))
+            .unwrap_or_else(|| self.message.clone())
     }
     pub fn malformed(message: impl Says) -> Self {
         ApiError::new(ErrorKind::Malformed, None, message)

@@ -3,6 +3,7 @@
 use super::binding::{BindingState, Change};
 use super::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
 use super::mac::Mac;
+use crate::i18n::Coded;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -105,7 +106,12 @@ pub struct HistoryEvent {
     pub havip_id: HavipId,
     pub at: u64,
     pub change: Change,
+    /// What caused it, in English (programs, alerts and the API read it).
     pub cause: String,
+    /// The same by its code, for the pages to say in the reader's language; none in events
+    /// recorded before causes had codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause_text: Option<Coded>,
     pub agent: String,
 }
 

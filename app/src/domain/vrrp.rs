@@ -138,25 +138,8 @@ impl Routers {
 
     /// What the history says of them: "VRID 51: 2 routers advertise as master
     /// (172.16.16.5 priority 100, 172.16.16.6 priority 90)".
-    pub fn describe_masters(&self, now: u64) -> String {
-        let masters = self.masters(now);
-        let list = (masters.iter())
-            .map(|(ip, priority)| format!("{ip} priority {priority}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        match masters.len() {
-            0 => format!("VRID {}: no router advertises as master", self.vrid),
-            1 => format!("VRID {}: {list} alone advertises as master", self.vrid),
-            n => format!(
-                "VRID {}: {n} routers advertise as master ({list})",
-                self.vrid
-            ),
-        }
-    }
-
-    /// The same in the reader's language (the history keeps `describe_masters`'s English).
-    pub fn describe_masters_text(&self, now: u64) -> Text {
-        use crate::i18n::m::detail;
+    pub fn describe_masters(&self, now: u64) -> Text {
+        use crate::i18n::m::causes as detail;
         let masters = self.masters(now);
         let text = match masters.as_slice() {
             [] => Text::new(detail::VRRP_MASTERS_NONE),
@@ -226,30 +209,28 @@ mod tests {
     }
 
     #[test]
-    fn the_masters_said_in_english_are_the_history_s_words() {
+    fn the_history_s_words_for_the_masters() {
         let mut r = Routers::default();
-        assert_eq!(
-            r.describe_masters_text(0).to_string(),
-            r.describe_masters(0)
-        );
+        let said = |r: &Routers, now| r.describe_masters(now).to_string();
+        assert_eq!(said(&r, 0), "VRID 0: no router advertises as master");
         for t in 0..3 {
             r.heard(&advert([172, 16, 16, 10], 150), t * 1_000);
         }
         assert_eq!(
-            r.describe_masters_text(2_000).to_string(),
-            r.describe_masters(2_000)
+            said(&r, 2_000),
+            "VRID 51: 172.16.16.10 priority 150 alone advertises as master"
         );
         for t in 0..3 {
             r.heard(&advert([172, 16, 16, 11], 100), t * 1_000 + 300);
         }
         assert_eq!(
-            r.describe_masters_text(2_300).to_string(),
+            said(&r, 2_300),
             "VRID 51: 2 routers advertise as master (172.16.16.10 priority 150, 172.16.16.11 priority 100)"
         );
-        assert_eq!(
-            r.describe_masters_text(2_300).to_string(),
-            r.describe_masters(2_300)
-        );
+        assert!(r
+            .describe_masters(2_300)
+            .in_lang(crate::i18n::Lang::ZhCn)
+            .starts_with("VRID 51：2 个路由器作为主节点发送通告"));
     }
 
     #[test]

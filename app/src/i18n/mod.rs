@@ -9,7 +9,7 @@ mod accept;
 mod text;
 
 pub use accept::from_accept_language;
-pub use text::{fill, Text};
+pub use text::{fill, say, Coded, Text};
 
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 
@@ -64,7 +64,7 @@ impl Msg {
         }
     }
 
-    /// The code an error with this message carries (`errors….`), if it is an error's.
+    /// The code it is sent or stored by (`errors….`, `causes….`), if it is one of those.
     pub fn code(self) -> Option<&'static str> {
         CODES.iter().find(|(_, i)| *i == self.0).map(|(c, _)| *c)
     }
@@ -76,10 +76,10 @@ impl Msg {
     }
 }
 
-/// The text in `lang` of the error message whose code is `code`, where this side has that
-/// language's table: the server has both; the browser has the Chinese one once it came, and
-/// says an error in English by the `message` the error carries.
-pub fn error_text(code: &str, lang: Lang) -> Option<&'static str> {
+/// The text in `lang` of the message whose code is `code` (an error's, a cause's), where this
+/// side has that language's table: the server has both; the browser has the Chinese one once
+/// it came, and says such a message in English by the words it came with.
+pub fn coded_text(code: &str, lang: Lang) -> Option<&'static str> {
     let index = CODES.iter().find(|(c, _)| *c == code)?.1;
     table(lang).map(|t| t[index as usize])
 }

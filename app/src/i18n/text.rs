@@ -2,6 +2,7 @@
 //! language (its code and arguments travel; the English stays the API's `message`).
 
 use super::{Lang, Msg};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -60,6 +61,55 @@ impl Text {
         }
         (args, words)
     }
+}
+
+/// A message kept or sent by its code, with its arguments (values, and words by their code), to
+/// be said later in the reader's language: a history event's cause. Its English is kept beside
+/// it, as written then, for programs and for a side without the reader's table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coded {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub words: BTreeMap<String, String>,
+}
+
+impl Coded {
+    /// `text` by its code; none for a message that has no code (not sent or stored by code).
+    pub fn of(text: &Text) -> Option<Coded> {
+        let code = text.msg.code()?.to_string();
+        let (args, words) = text.wire_args();
+        Some(Coded { code, args, words })
+    }
+
+    /// What it says in `lang`, or `english` (its words as written) where this side lacks the
+    /// table of `lang`, or in English.
+    pub fn in_lang(&self, lang: Lang, english: &str) -> String {
+        say(&self.code, &self.args, &self.words, lang).unwrap_or_else(|| english.to_string())
+    }
+}
+
+/// The message of `code` in `lang`, its placeholders filled with `args` and with `words` (codes
+/// of words, said in `lang`); none in English (the sender's words are the English), or where
+/// this side lacks the table of `lang` or the code.
+pub fn say(
+    code: &str,
+    args: &BTreeMap<String, String>,
+    words: &BTreeMap<String, String>,
+    lang: Lang,
+) -> Option<String> {
+    if lang == Lang::En {
+        return None;
+    }
+    let template = super::coded_text(code, lang)?;
+    let words =
+        (words.iter()).filter_map(|(n, code)| Some((n.as_str(), super::coded_text(code, lang)?)));
+    let args: Vec<(&str, &str)> = (args.iter())
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .chain(words)
+        .collect();
+    Some(fill(template, &args))
 }
 
 impl From<Msg> for Text {

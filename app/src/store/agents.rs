@@ -10,6 +10,7 @@ use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
+use crate::i18n::{Coded, Text};
 use crate::support::{now_ms, same_secret, sha256_hex};
 use std::net::Ipv4Addr;
 
@@ -184,12 +185,8 @@ impl Store {
             let (next, changes) = apply_guarded(latest, obs, may_hold, now, &rules);
             let outsider = obs.mac().is_some_and(|m| !may_hold(m));
             let caused = changes.into_iter().map(|c| {
-                let cause = if outsider && !matches!(c, Change::Unauthorized { .. }) {
-                    format!("{} (not an allowed holder)", obs.cause(&rules))
-                } else {
-                    obs.cause(&rules)
-                };
-                (c, cause)
+                let unauthorized = matches!(c, Change::Unauthorized { .. });
+                (c, obs.cause(&rules, outsider && !unauthorized))
             });
             (next, caused.collect())
         })
@@ -202,14 +199,14 @@ impl Store {
         agent: &Agent,
         havip_id: &HavipId,
         masters: &[Mac],
-        cause: &str,
+        cause: &Text,
     ) -> Result<Vec<Change>, ApiError> {
         let rules = self.inner.config.binding;
         self.rebind(agent, havip_id, |latest, may_hold, now| {
             let (next, change) = advertised(latest, masters, may_hold, now, &rules);
             (
                 next,
-                change.map(|c| (c, cause.to_string())).into_iter().collect(),
+                change.map(|c| (c, cause.clone())).into_iter().collect(),
             )
         })
     }
@@ -224,7 +221,7 @@ impl Store {
         &self,
         agent: &Agent,
         havip_id: &HavipId,
-        step: impl Fn(&BindingState, &dyn Fn(Mac) -> bool, u64) -> (BindingState, Vec<(Change, String)>),
+        step: impl Fn(&BindingState, &dyn Fn(Mac) -> bool, u64) -> (BindingState, Vec<(Change, Text)>),
     ) -> Result<Vec<Change>, ApiError> {
         let now = now_ms();
         // every change of a binding in this process happens under this lock, so the state
@@ -269,7 +266,8 @@ impl Store {
                 havip_id: havip.id.clone(),
                 at: now,
                 change: change.clone(),
-                cause: cause.clone(),
+                cause: cause.to_string(),
+                cause_text: Coded::of(cause),
                 agent: agent.name.clone(),
             })?;
         }

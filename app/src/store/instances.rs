@@ -15,7 +15,7 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
-use crate::i18n::{m, Text};
+use crate::i18n::{m, Coded, Text};
 
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -237,11 +237,13 @@ impl Store {
             updated
         };
         if let Some(c) = change.take() {
+            let cause = Text::new(m::causes::ALLOWED_HOLDERS_CHANGED);
             self.record_event(HistoryEvent {
                 havip_id: updated.id.clone(),
                 at: now,
                 change: c,
-                cause: "allowed holders changed".into(),
+                cause: cause.to_string(),
+                cause_text: Coded::of(&cause),
                 agent: String::new(),
             })?;
         }

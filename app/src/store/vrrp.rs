@@ -17,19 +17,16 @@ impl Store {
             let Some(havip_id) = self.havip_for(agent, *ip)? else {
                 continue;
             };
-            let (changed, masters) = {
+            let (changed, masters, cause) = {
                 let mut all = lock(&self.inner.vrrp);
                 let routers = all.entry(havip_id.clone()).or_default();
                 let changed = routers.heard(advert, now);
                 let masters: Vec<_> = routers.master_routers(now).map(|r| r.mac).collect();
-                (changed, masters)
+                (changed, masters, routers.describe_masters(now))
             };
             // during a split brain each advert goes to the binding too, which then shows it
             // again if a loss cleared it meanwhile (`rebind` writes nothing when it shows it)
             if changed || masters.len() >= 2 {
-                let cause = (lock(&self.inner.vrrp).get(&havip_id))
-                    .map(|routers| routers.describe_masters(now))
-                    .unwrap_or_default();
                 let rebound =
                     !(self.advertised_masters(agent, &havip_id, &masters, &cause)?).is_empty();
                 // the routers shown changed even when the binding did not

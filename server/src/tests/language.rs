@@ -148,3 +148,54 @@ async fn a_refused_address_carries_its_code_and_arguments() {
         "{chinese}"
     );
 }
+
+/// The detail page of the fixture's HAVIP as the administrator gets it in `lang` (its cookie).
+async fn detail_in(f: &Fixture, lang: &str) -> String {
+    let cookie = format!("{}; havip_lang={lang}", f.cookies[&Role::Admin]);
+    let request = Request::get(format!("/havip/{}", f.havip.id))
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&body).into()
+}
+
+#[tokio::test]
+async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language() {
+    let f = fixture().await;
+    let (agent, _) = f
+        .store
+        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap();
+    let mac = "52:54:00:00:00:01";
+    let obs = app::domain::binding::Observation::Announce {
+        mac: mac.parse().unwrap(),
+    };
+    f.store.observe(&agent, f.havip.ip, obs).unwrap();
+    let event = f.store.history(&f.havip.id, 0, 1).unwrap().remove(0);
+    // in English for programs (the API, alerts), and by its code for the pages
+    assert_eq!(event.cause, format!("gratuitous ARP from {mac}"));
+    let coded = event.cause_text.expect("the cause's code");
+    assert_eq!(coded.code, "causes.announce");
+    assert_eq!(coded.args["mac"], mac);
+
+    // the history's line (the page's data for the browser carries the English too)
+    let english = detail_in(&f, "en").await;
+    assert!(english.contains(&format!("class=\"cause\">gratuitous ARP from {mac}")));
+    let chinese = detail_in(&f, "zh-CN").await;
+    assert!(
+        chinese.contains(&format!("class=\"cause\">收到来自 {mac} 的免费 ARP")),
+        "the cause in Chinese"
+    );
+
+    // an event recorded before causes had codes keeps its English words
+    let mut old =
+        serde_json::to_value(f.store.history(&f.havip.id, 0, 1).unwrap()[0].clone()).unwrap();
+    old.as_object_mut().unwrap().remove("cause_text");
+    let old: app::domain::model::HistoryEvent = serde_json::from_value(old).unwrap();
+    assert!(old.cause_text.is_none());
+}

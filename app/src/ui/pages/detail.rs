@@ -19,7 +19,7 @@ use crate::ui::allowed_holders::AllowedHoldersCard;
 use crate::ui::components::{refusal, status_class, unauthorized_tags, unwatched_tag, FieldError};
 use crate::ui::dialogs::BindEipDialog;
 use crate::ui::ha_config::HaConfigPanel;
-use crate::ui::lang::{t, te, tf};
+use crate::ui::lang::{lang, t, te, tf};
 use crate::ui::live::{page_data, PageData, Watch};
 use crate::ui::loading::loaded;
 use crate::ui::zone::{local_time, Time};
@@ -235,7 +235,12 @@ fn event_view(e: HistoryEvent, labels: &[(Mac, String)]) -> impl IntoView {
         Change::Lost { .. } => "lost",
         _ => "ok",
     };
-    let (cause, agent) = (e.cause, e.agent);
+    let (cause, cause_text, agent) = (e.cause, e.cause_text, e.agent);
+    // in the reader's language where it has a code (events recorded since causes have codes)
+    let cause = move || match &cause_text {
+        Some(coded) => coded.in_lang(lang(), &cause),
+        None => cause.clone(),
+    };
     let by = move || {
         if agent.is_empty() {
             String::new()
@@ -247,7 +252,7 @@ fn event_view(e: HistoryEvent, labels: &[(Mac, String)]) -> impl IntoView {
         <li class=kind>
             <Time ms=e.at/>
             <strong>{move || tf(what.clone())}</strong>
-            <span class="cause">{move || format!("{cause}{}", by())}</span>
+            <span class="cause">{move || format!("{}{}", cause(), by())}</span>
         </li>
     }
 }
