@@ -2,7 +2,8 @@
 //! of the console, each message with its English and its Chinese): a constant per message
 //! (`crate::i18n::m::AREA::KEY`), the English table, the Chinese table (the server's; the
 //! browser asks for it when the language is chosen), and the codes of the messages that are
-//! sent or stored by code: errors (`errors*`) and the history's causes (`causes`). A message
+//! sent or stored by code: errors (`errors*`), the history's causes (`causes`) and the alerts'
+//! delivery outcomes (`outcomes`). A message
 //! without its translation, or whose placeholders differ, fails the build.
 
 #[path = "i18n/check.rs"]
@@ -50,7 +51,7 @@ fn main() {
             .unwrap();
             en.push(texts["en"].clone());
             zh.push(texts["zh-CN"].clone());
-            if area.starts_with("errors") || area == "causes" {
+            if area.starts_with("errors") || area == "causes" || area == "outcomes" {
                 // by index, not `Msg`: the English of every error would else be in the browser's
                 // first module (it says an error in English by the `message` it came with)
                 codes.push(format!("({:?}, {index})", format!("{area}.{key}")));

@@ -2,7 +2,7 @@
 //! which form field it concerns (so the dialog can show it next to that field), and — through
 //! its kind — the HTTP status every endpoint answers it with.
 
-use crate::i18n::{m, Lang, Msg, Text};
+use crate::i18n::{m, Coded, Lang, Msg, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -158,6 +158,16 @@ impl ApiError {
             args: Box::new(args),
             words: Box::new(words),
         }
+    }
+
+    /// Its message by code with its arguments, to be said later in any language; none for an
+    /// error of plain words.
+    pub fn coded(&self) -> Option<Coded> {
+        Some(Coded {
+            code: self.code.clone()?,
+            args: (*self.args).clone(),
+            words: (*self.words).clone(),
+        })
     }
 
     /// What it says in `lang`: its message's code with its arguments, else (and in English)

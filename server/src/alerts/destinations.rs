@@ -5,17 +5,18 @@
 //! without resolving) is checked before sending.
 
 use app::domain::alerts::WebhookDestinations;
+use app::i18n::{m, Msg, Text};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 /// A delivery refused because of where it would go; its text says why.
 #[derive(Debug)]
-pub struct DestinationRefused(pub String);
+pub struct DestinationRefused(pub Text);
 
 impl std::fmt::Display for DestinationRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        std::fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -49,23 +50,31 @@ async fn resolve_checked(
         .partition(|a| destinations.refusal(a.ip()).is_none());
     match (allowed.is_empty(), refused.first()) {
         (true, Some(first)) => {
-            let why = destinations.refusal(first.ip()).unwrap_or_default();
-            Err(DestinationRefused(format!("{} resolves to {why}", name.as_str())).into())
+            let what = destinations.refusal(first.ip()).expect("refused");
+            let why = Text::new(m::outcomes::REFUSED_RESOLVED)
+                .arg("host", name.as_str())
+                .arg("ip", first.ip())
+                .word("what", what);
+            Err(DestinationRefused(why).into())
         }
         _ => Ok(Box::new(allowed.into_iter())),
     }
 }
 
-/// Why a webhook to `url` is refused before connecting: the IP address it names is not one
-/// webhooks may go to. `None` for names (checked when resolved) and allowed addresses.
-pub fn literal_refusal(url: &reqwest::Url, destinations: &WebhookDestinations) -> Option<String> {
+/// Why a webhook to `url` is refused before connecting: the IP address it names, and what that
+/// is (not one webhooks may go to). `None` for names (checked when resolved) and allowed
+/// addresses.
+pub fn literal_refusal(
+    url: &reqwest::Url,
+    destinations: &WebhookDestinations,
+) -> Option<(IpAddr, Msg)> {
     // the URL parser writes an IPv4 host in four decimal numbers, an IPv6 one in brackets
     let host = url
         .host_str()?
         .trim_start_matches('[')
         .trim_end_matches(']');
     let ip: IpAddr = host.parse().ok()?;
-    destinations.refusal(ip)
+    Some((ip, destinations.refusal(ip)?))
 }
 
 /// The refusal somewhere in `error`'s causes, if it is one.

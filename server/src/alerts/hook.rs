@@ -5,6 +5,7 @@
 
 use super::dedup::Outgoing;
 use super::webhook::{cloudevent, seconds, Attempt};
+use app::i18n::{m::outcomes as o, Text};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -29,7 +30,10 @@ pub async fn run(program: &Path, out: &Outgoing, source: &str, limit: Duration) 
         .spawn();
     let mut child = match spawned {
         Ok(c) => c,
-        Err(e) => return Attempt::Retry(format!("cannot start: {}", e.kind())),
+        Err(e) => {
+            let text = Text::new(o::CANNOT_START).arg("detail", e.kind());
+            return Attempt::Retry(text.into());
+        }
     };
     let finished = tokio::time::timeout(limit, async {
         if let Some(mut stdin) = child.stdin.take() {
@@ -40,12 +44,18 @@ pub async fn run(program: &Path, out: &Outgoing, source: &str, limit: Duration) 
     })
     .await;
     match finished {
-        Ok(Ok(status)) if status.success() => Attempt::Delivered("exit status 0".into()),
+        Ok(Ok(status)) if status.success() => {
+            Attempt::Delivered(Text::new(o::EXIT_STATUS).arg("code", 0).into())
+        }
         Ok(Ok(status)) => Attempt::Retry(match status.code() {
-            Some(code) => format!("exit status {code}"),
-            None => "killed by a signal".into(),
+            Some(code) => Text::new(o::EXIT_STATUS).arg("code", code).into(),
+            None => o::KILLED_BY_SIGNAL.into(),
         }),
-        Ok(Err(e)) => Attempt::Retry(format!("failed: {}", e.kind())),
-        Err(_) => Attempt::Retry(format!("still running after {} (killed)", seconds(limit))),
+        Ok(Err(e)) => Attempt::Retry(Text::new(o::FAILED).arg("detail", e.kind()).into()),
+        Err(_) => Attempt::Retry(
+            Text::new(o::STILL_RUNNING)
+                .arg("limit", seconds(limit))
+                .into(),
+        ),
     }
 }

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
-use webhook::Attempt;
+use webhook::{Attempt, Outcome};
 
 /// Attempts per delivery; the waits between them double from `FIRST_RETRY` (1+2+4+8+16 s).
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -240,12 +240,8 @@ impl Dispatcher {
             tx
         });
         if let Err(mpsc::error::TrySendError::Full(out)) = queue.try_send(out) {
-            let dropped = finished(
-                &out,
-                0,
-                false,
-                format!("dropped: {QUEUE} deliveries were already waiting"),
-            );
+            let why = app::i18n::Text::new(app::i18n::m::outcomes::DROPPED).arg("count", QUEUE);
+            let dropped = finished(&out, 0, false, why.into(), false);
             log(&self.cx.store, id, &out, Some(&dropped));
         }
     }
@@ -281,7 +277,20 @@ fn log(store: &Store, id: &AlertId, out: &Outgoing, d: Option<&Delivery>) {
     }
 }
 
-fn finished(out: &Outgoing, attempts: u32, delivered: bool, outcome: String) -> Delivery {
+/// The delivery of `out` after its last attempt; `gave_up` when that one was worth another try
+/// but the attempts ran out.
+fn finished(
+    out: &Outgoing,
+    attempts: u32,
+    delivered: bool,
+    outcome: Outcome,
+    gave_up: bool,
+) -> Delivery {
+    let english = if gave_up {
+        format!("{} (gave up)", outcome.english)
+    } else {
+        outcome.english
+    };
     Delivery {
         event_id: out.event.id.clone(),
         event_type: out.event.event_type,
@@ -289,7 +298,9 @@ fn finished(out: &Outgoing, attempts: u32, delivered: bool, outcome: String) -> 
         at: app::support::now_ms(),
         attempts,
         delivered,
-        outcome,
+        outcome: english,
+        outcome_text: outcome.coded,
+        gave_up,
         suppressed: out.suppressed,
     }
 }
@@ -331,21 +342,24 @@ async fn deliver(cx: &Context, id: &AlertId, out: &Outgoing) -> Ended {
                     };
                     webhook::post(&cx.client, destinations, &to, out, &cx.source).await
                 }
-                _ => Attempt::Refused("the rule has no usable secret".into()),
+                _ => Attempt::Refused(app::i18n::m::outcomes::NO_SECRET.into()),
             },
             Target::Exec { program } => match cx.store.hook_path(program) {
                 Ok(path) => hook::run(&path, out, &cx.source, cx.limits.hook_timeout).await,
-                Err(e) => Attempt::Retry(e.message),
+                Err(e) => Attempt::Retry((&e).into()),
             },
         };
         let outcome = match attempt {
-            Attempt::Delivered(o) => return Ended::Finished(finished(out, attempts, true, o)),
-            Attempt::Refused(o) => return Ended::Finished(finished(out, attempts, false, o)),
+            Attempt::Delivered(o) => {
+                return Ended::Finished(finished(out, attempts, true, o, false))
+            }
+            Attempt::Refused(o) => {
+                return Ended::Finished(finished(out, attempts, false, o, false))
+            }
             Attempt::Retry(o) => o,
         };
         if attempts == MAX_ATTEMPTS {
-            let gave_up = format!("{outcome} (gave up)");
-            return Ended::Finished(finished(out, attempts, false, gave_up));
+            return Ended::Finished(finished(out, attempts, false, outcome, true));
         }
         let wait = retry_wait(cx.limits.first_retry, attempts, rand::random());
         tokio::select! {

@@ -11,7 +11,9 @@
 use super::dedup::Outgoing;
 use super::destinations::{literal_refusal, refusal_in};
 use app::domain::alerts::WebhookDestinations;
+use app::domain::error::ApiError;
 use app::domain::model::format_time;
+use app::i18n::{m::outcomes as o, Coded, Msg, Text};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -59,11 +61,42 @@ pub fn sign(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> Option<Strin
 
 /// How one attempt ended.
 pub enum Attempt {
-    Delivered(String),
+    Delivered(Outcome),
     /// worth another try (network trouble, 5xx, 429, 408)
-    Retry(String),
+    Retry(Outcome),
     /// the receiver refused it (other 4xx); trying again would not help
-    Refused(String),
+    Refused(Outcome),
+}
+
+/// What an attempt came to: in English (the log, the API) and by its code (the Alerts page
+/// says it in the reader's language).
+pub struct Outcome {
+    pub english: String,
+    pub coded: Option<Coded>,
+}
+
+impl From<Text> for Outcome {
+    fn from(text: Text) -> Self {
+        Outcome {
+            english: text.to_string(),
+            coded: Coded::of(&text),
+        }
+    }
+}
+
+impl From<Msg> for Outcome {
+    fn from(msg: Msg) -> Self {
+        Text::new(msg).into()
+    }
+}
+
+impl From<&ApiError> for Outcome {
+    fn from(error: &ApiError) -> Self {
+        Outcome {
+            english: error.message.clone(),
+            coded: error.coded(),
+        }
+    }
 }
 
 /// Where a webhook goes: its URL, the rule's secret, and how long one attempt may take.
@@ -88,15 +121,18 @@ pub async fn post(
     source: &str,
 ) -> Attempt {
     let Ok(parsed) = reqwest::Url::parse(to.url) else {
-        return Attempt::Refused("the URL cannot be read".into());
+        return Attempt::Refused(o::URL_UNREADABLE.into());
     };
-    if let Some(why) = literal_refusal(&parsed, destinations) {
-        return Attempt::Refused(format!("refused: {why}"));
+    if let Some((ip, what)) = literal_refusal(&parsed, destinations) {
+        let why = Text::new(o::REFUSED_ADDRESS)
+            .arg("ip", ip)
+            .word("what", what);
+        return Attempt::Refused(why.into());
     }
     let body = serde_json::to_vec(&cloudevent(out, source)).expect("json");
     let timestamp = app::support::now_ms() / 1000;
     let Some(signature) = sign(to.secret, &out.event.id, timestamp, &body) else {
-        return Attempt::Refused("the rule's secret cannot sign".into());
+        return Attempt::Refused(o::CANNOT_SIGN.into());
     };
     let sent = client
         .post(parsed)
@@ -111,7 +147,9 @@ pub async fn post(
     match sent {
         Ok(answer) => {
             let status = answer.status();
-            let outcome = format!("HTTP {}", status.as_u16());
+            let outcome = Text::new(o::HTTP_STATUS)
+                .arg("status", status.as_u16())
+                .into();
             if status.is_success() {
                 Attempt::Delivered(outcome)
             } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
@@ -120,15 +158,16 @@ pub async fn post(
                 Attempt::Refused(outcome)
             }
         }
-        Err(e) if refusal_in(&e).is_some() => Attempt::Refused(format!(
-            "refused: {}",
-            refusal_in(&e).map(|r| r.0.as_str()).unwrap_or_default()
-        )),
-        Err(e) if e.is_timeout() => {
-            Attempt::Retry(format!("no answer within {}", seconds(to.timeout)))
+        Err(e) if refusal_in(&e).is_some() => {
+            Attempt::Refused(refusal_in(&e).expect("a refusal").0.clone().into())
         }
-        Err(e) if e.is_connect() => Attempt::Retry("cannot connect".into()),
-        Err(e) => Attempt::Retry(format!("failed: {}", without_url(&e))),
+        Err(e) if e.is_timeout() => Attempt::Retry(
+            Text::new(o::NO_ANSWER)
+                .arg("limit", seconds(to.timeout))
+                .into(),
+        ),
+        Err(e) if e.is_connect() => Attempt::Retry(o::CANNOT_CONNECT.into()),
+        Err(e) => Attempt::Retry(Text::new(o::FAILED).arg("detail", without_url(&e)).into()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! the delivery log read back over HTTP.
 
 use crate::alerts::webhook::sign;
-use crate::tests::fixture::{fixture, fixture_with, form, request_as, Fixture};
+use crate::tests::fixture::{fixture, fixture_with, form, page_in, request_as, Fixture};
 use app::api::alerts::{AlertsPage, CreateAlert, TestAlert};
 use app::domain::alerts::{AlertRow, EventType, NewAlertRule, Target};
 use app::domain::auth::Role;
@@ -347,6 +347,19 @@ async fn an_unreachable_webhook_is_given_up_after_the_last_attempt() {
     assert!(!log[0].delivered);
     assert_eq!(log[0].attempts, crate::alerts::MAX_ATTEMPTS);
     assert_eq!(log[0].outcome, "cannot connect (gave up)");
+    // by its code too, for the Alerts page to say in the reader's language
+    let coded = log[0].outcome_text.as_ref().expect("the outcome's code");
+    assert_eq!(
+        (coded.code.as_str(), log[0].gave_up),
+        ("outcomes.cannot_connect", true)
+    );
+    let english = page_in(&f, "/alerts", "en").await;
+    assert!(english.contains("✗ cannot connect (gave up) · alert.test"));
+    let chinese = page_in(&f, "/alerts", "zh-CN").await;
+    assert!(
+        chinese.contains("✗ 无法连接（已放弃） · alert.test"),
+        "in Chinese"
+    );
 }
 
 #[tokio::test]
@@ -387,42 +400,62 @@ async fn a_flapping_vip_sends_the_first_change_and_then_the_last() {
 async fn rules_are_checked_on_the_server_and_refusals_change_nothing() {
     let f = fixture().await;
     let before = f.store.dump().unwrap();
+    // each refusal names its field, and its message's code (said in the reader's language)
     let bad = [
         (
             webhook_rule("file:///etc/passwd", &["havip.lost"], 0),
             "url",
+            "errors_alerts.url_scheme",
         ),
-        (webhook_rule("http://u:p@h/", &["havip.lost"], 0), "url"),
-        (webhook_rule("http://h/", &[], 0), "events"),
-        (webhook_rule("http://h/", &["alert.test"], 0), "events"),
+        (
+            webhook_rule("http://u:p@h/", &["havip.lost"], 0),
+            "url",
+            "errors_alerts.url_credentials",
+        ),
+        (
+            webhook_rule("http://h/", &[], 0),
+            "events",
+            "errors_alerts.no_events",
+        ),
+        (
+            webhook_rule("http://h/", &["alert.test"], 0),
+            "events",
+            "errors_alerts.test_not_chosen",
+        ),
         (
             webhook_rule("http://h/", &["havip.lost"], 86_401),
             "dedup_s",
+            "errors_alerts.dedup_max",
         ),
         (
             json!({"name": "x", "target": {"kind": "exec", "program": "../../bin/sh"}, "events": ["havip.lost"]}),
             "program",
+            "errors_alerts.program_name",
         ),
         // hooks are off unless the console has a hook directory
         (
             json!({"name": "x", "target": {"kind": "exec", "program": "notify"}, "events": ["havip.lost"]}),
             "program",
+            "errors_store.hooks_off",
         ),
         (
             json!({"name": "x", "target": {"kind": "webhook", "url": "http://h/"}, "events": ["havip.lost"],
                 "scope": {"havip_id": "havip-zzzzzzzz"}}),
             "scope",
+            "errors.not_found",
         ),
         (
             json!({"name": "x", "target": {"kind": "webhook", "url": "http://h/"}, "events": ["havip.lost"],
                 "scope": {"havip_id": f.havip.id, "subnet_id": "subnet-zzzzzzzz"}}),
             "scope",
+            "errors_store.alert_scope_clash",
         ),
     ];
-    for (rule, field) in bad {
+    for (rule, field, code) in bad {
         let (status, answer) = post_rule(&f, rule.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rule}: {answer}");
         assert_eq!(answer["field"], field, "{rule}: {answer}");
+        assert_eq!(answer["code"], code, "{rule}: {answer}");
     }
     // an unknown event type is not a rule at all
     let (status, _) = post_rule(&f, webhook_rule("http://h/", &["havip.nope"], 0)).await;
@@ -525,6 +558,8 @@ async fn webhooks_to_loopback_are_refused_unless_allowed() {
         message.contains("loopback") && message.contains("--allow-private-webhooks"),
         "{answer}"
     );
+    assert_eq!(answer["code"], "errors_alerts.url_refused", "{answer}");
+    assert_eq!(answer["words"]["what"], "errors_words.loopback_address");
     assert!(
         f.store.dump().unwrap() == before,
         "a refused rule was saved"

@@ -115,6 +115,20 @@ pub(crate) async fn request_as(
 }
 
 /// The newest audit records of `action`, newest first.
+/// The page at `path` as the administrator's browser gets it in `lang` (its language cookie).
+pub(crate) async fn page_in(f: &Fixture, path: &str, lang: &str) -> String {
+    let cookie = format!("{}; havip_lang={lang}", f.cookies[&Role::Admin]);
+    let request = Request::get(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&body).into()
+}
+
 pub(crate) fn audited(store: &Store, action: &str) -> Vec<app::domain::audit::AuditEntry> {
     let query = app::domain::audit::AuditQuery {
         action: action.into(),

@@ -2,7 +2,7 @@
 //! in a cookie (and in a user's account), pages rendered on the server in it with the table
 //! the browser hydrates with; errors carrying their code and arguments.
 
-use super::fixture::{audited, content_type, fixture, form, request_as, As, Fixture};
+use super::fixture::{audited, content_type, fixture, form, page_in, request_as, As, Fixture};
 use app::domain::auth::Role;
 use app::i18n::{m, Lang};
 use axum::body::Body;
@@ -149,20 +149,6 @@ async fn a_refused_address_carries_its_code_and_arguments() {
     );
 }
 
-/// The detail page of the fixture's HAVIP as the administrator gets it in `lang` (its cookie).
-async fn detail_in(f: &Fixture, lang: &str) -> String {
-    let cookie = format!("{}; havip_lang={lang}", f.cookies[&Role::Admin]);
-    let request = Request::get(format!("/havip/{}", f.havip.id))
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap();
-    let response = f.router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8_lossy(&body).into()
-}
-
 #[tokio::test]
 async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language() {
     let f = fixture().await;
@@ -184,9 +170,10 @@ async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language()
     assert_eq!(coded.args["mac"], mac);
 
     // the history's line (the page's data for the browser carries the English too)
-    let english = detail_in(&f, "en").await;
+    let detail = format!("/havip/{}", f.havip.id);
+    let english = page_in(&f, &detail, "en").await;
     assert!(english.contains(&format!("class=\"cause\">gratuitous ARP from {mac}")));
-    let chinese = detail_in(&f, "zh-CN").await;
+    let chinese = page_in(&f, &detail, "zh-CN").await;
     assert!(
         chinese.contains(&format!("class=\"cause\">收到来自 {mac} 的免费 ARP")),
         "the cause in Chinese"

@@ -1,24 +1,14 @@
 //! Times in each user's time zone, rendered on the server: the detail page's history and
 //! timeline and the audit log agree, with the zone named and UTC in each tooltip.
 
-use super::fixture::{audited, content_type, fixture, request_as, As, Fixture};
+use super::fixture::{audited, content_type, fixture, page_in, request_as, As, Fixture};
 use app::domain::auth::Role;
 use app::domain::binding::Observation;
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::http::{Method, StatusCode};
 
+/// The page at `path` as the administrator gets it (in English).
 async fn page(f: &Fixture, path: &str) -> String {
-    let request = Request::get(path)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &f.cookies[&Role::Admin])
-        .body(Body::empty())
-        .unwrap();
-    let response = f.router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8_lossy(&body).into()
+    page_in(f, path, "en").await
 }
 
 /// The admin's `POST /api/set_time_zone`, as the account page sends it.

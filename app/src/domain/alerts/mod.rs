@@ -9,7 +9,7 @@
 
 use super::error::ApiError;
 use super::ids::{AlertId, HavipId, RegionId, SubnetId, VpcId};
-use crate::i18n::{m, Lang, Msg, Text};
+use crate::i18n::{m, Coded, Lang, Msg, Text};
 use serde::{Deserialize, Serialize};
 
 /// Longest de-duplication window a rule may have (a day).
@@ -280,8 +280,16 @@ pub struct Delivery {
     pub at: u64,
     pub attempts: u32,
     pub delivered: bool,
-    /// "HTTP 200", "exit status 0", "timed out after 5 s", "connection refused"…
+    /// "HTTP 200", "exit status 0", "no answer within 5 s", "cannot connect (gave up)"…, in
+    /// English (the log, the API)
     pub outcome: String,
+    /// the same by its code, for the Alerts page to say in the reader's language (without "gave
+    /// up", which `gave_up` says); none in deliveries logged before outcomes had codes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_text: Option<Coded>,
+    /// the last attempt was worth another, but the attempts ran out
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gave_up: bool,
     /// events of the same type and subject held back by the window before this one
     #[serde(default)]
     pub suppressed: u32,
@@ -312,34 +320,32 @@ pub fn check_program(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
-            "program",
-            "A hook is named by its file name in the console's hook directory: letters, digits, '.', '_' and '-', at most 64, not starting with '.'.",
-        ))
+        Err(ApiError::invalid("program", m::errors_alerts::PROGRAM_NAME))
     }
 }
 
 /// A webhook URL: absolute http(s) with a host, no credentials in it, at most `MAX_URL_LEN`.
 pub fn check_url(url: &str) -> Result<(), ApiError> {
-    let refuse = |why: &str| Err(ApiError::invalid("url", format!("Webhook URL: {why}")));
+    use m::errors_alerts as e;
+    let refuse = |why: Msg| Err(ApiError::invalid("url", why));
     if url.len() > MAX_URL_LEN {
-        return refuse("at most 2,048 characters.");
+        return refuse(e::URL_TOO_LONG);
     }
     let Some(rest) = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
     else {
-        return refuse("it must start with http:// or https://.");
+        return refuse(e::URL_SCHEME);
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.is_empty() {
-        return refuse("it names no host.");
+        return refuse(e::URL_NO_HOST);
     }
     if authority.contains('@') {
-        return refuse("put no user or password in it; the signature authenticates the console.");
+        return refuse(e::URL_CREDENTIALS);
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return refuse("it contains spaces or control characters.");
+        return refuse(e::URL_SPACES);
     }
     Ok(())
 }
@@ -353,15 +359,19 @@ pub fn check_url_destination(
     url: &str,
     destinations: &WebhookDestinations,
 ) -> Result<(), ApiError> {
-    let refuse = |why: String| Err(ApiError::invalid("url", format!("Webhook URL: {why}")));
     let authority = url.split_once("://").map_or("", |(_, rest)| {
         rest.split(['/', '?', '#']).next().unwrap_or("")
     });
     if names_ipv4_loosely(authority) {
-        return refuse("write an IPv4 address as four decimal numbers (a.b.c.d).".into());
+        return Err(ApiError::invalid("url", m::errors_alerts::URL_LOOSE_IPV4));
     }
-    match url_ip(url).and_then(|ip| destinations.refusal(ip)) {
-        Some(why) => refuse(format!("{why}.")),
+    match url_ip(url).and_then(|ip| Some((ip, destinations.refusal(ip)?))) {
+        Some((ip, what)) => Err(ApiError::invalid(
+            "url",
+            Text::new(m::errors_alerts::URL_REFUSED)
+                .arg("ip", ip)
+                .word("what", what),
+        )),
         None => Ok(()),
     }
 }
@@ -430,8 +440,10 @@ impl WebhookDestinations {
         }
     }
 
-    /// Why a webhook may not be sent to `ip`; `None` when it may.
-    pub fn refusal(&self, ip: std::net::IpAddr) -> Option<String> {
+    /// What `ip` is that webhooks may not be sent to it (a word: "a loopback address"); `None`
+    /// when they may.
+    pub fn refusal(&self, ip: std::net::IpAddr) -> Option<Msg> {
+        use m::errors_words as w;
         use std::net::IpAddr;
         if self.allow_internal {
             return None;
@@ -442,20 +454,17 @@ impl WebhookDestinations {
             IpAddr::V4(v4) => v4.is_link_local(),
             IpAddr::V6(v6) => v6.is_unicast_link_local(),
         };
-        let what = if ip.is_loopback() {
-            "a loopback address"
+        if ip.is_loopback() {
+            Some(w::LOOPBACK_ADDRESS)
         } else if link_local {
-            "a link-local address"
+            Some(w::LINK_LOCAL_ADDRESS)
         } else if ip.is_unspecified() {
-            "an unspecified address"
+            Some(w::UNSPECIFIED_ADDRESS)
         } else if self.own.iter().any(|own| own.to_canonical() == ip) {
-            "the console's own address"
+            Some(w::OWN_ADDRESS)
         } else {
-            return None;
-        };
-        Some(format!(
-            "{ip} is {what}: webhooks are sent there only when the console runs with --allow-private-webhooks"
-        ))
+            None
+        }
     }
 }
 
@@ -467,22 +476,16 @@ pub fn check_rule(new: &NewAlertRule) -> Result<(), ApiError> {
         Target::Exec { program } => check_program(program)?,
     }
     if new.events.is_empty() {
-        return Err(ApiError::invalid(
-            "events",
-            "Choose at least one event type.",
-        ));
+        return Err(ApiError::invalid("events", m::errors_alerts::NO_EVENTS));
     }
     if new.events.contains(&EventType::Test) {
         return Err(ApiError::invalid(
             "events",
-            "alert.test is sent with \"Send test\", not chosen.",
+            m::errors_alerts::TEST_NOT_CHOSEN,
         ));
     }
     if new.dedup_s > MAX_DEDUP_S {
-        return Err(ApiError::invalid(
-            "dedup_s",
-            "The de-duplication window is at most 86,400 s (a day).",
-        ));
+        return Err(ApiError::invalid("dedup_s", m::errors_alerts::DEDUP_MAX));
     }
     Ok(())
 }

@@ -70,9 +70,10 @@ fn internal_destinations_are_refused_unless_allowed() {
         assert_eq!(refused.refusal(outside.parse().unwrap()), None, "{outside}");
     }
     let why = refused.refusal("127.0.0.1".parse().unwrap()).unwrap();
-    assert!(
-        why.contains("loopback") && why.contains("--allow-private-webhooks"),
-        "{why}"
+    assert_eq!(why, m::errors_words::LOOPBACK_ADDRESS);
+    assert_eq!(
+        refused.refusal("::ffff:10.0.0.9".parse().unwrap()),
+        Some(m::errors_words::OWN_ADDRESS)
     );
 }
 

@@ -123,10 +123,21 @@ fn delivery_text(d: &Delivery) -> String {
     format!(
         "{} {} · {} · {} · {tries}{held}",
         if d.delivered { "✓" } else { "✗" },
-        d.outcome,
+        outcome_text(d),
         d.event_type,
         local_time(d.at)
     )
+}
+
+/// What the delivery came to, in the page's language where it has a code (else its English).
+fn outcome_text(d: &Delivery) -> String {
+    let said = (d.outcome_text.as_ref())
+        .and_then(|c| crate::i18n::say(&c.code, &c.args, &c.words, lang()));
+    match said {
+        Some(said) if d.gave_up => tf(Text::new(m::alerts::GAVE_UP).arg("outcome", said)),
+        Some(said) => said,
+        None => d.outcome.clone(),
+    }
 }
 
 fn rule_row(
