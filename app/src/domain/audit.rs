@@ -99,8 +99,13 @@ pub struct AuditPage {
 }
 
 /// What a record changed, in short lines: `field: before → after` for each field that differs,
-/// or the object's fields when it was created or deleted.
-pub fn changes(e: &AuditEntry) -> Vec<String> {
+/// or the object's fields when it was created or deleted; `none` stands for a field that was
+/// not there (the reader's "(none)").
+pub fn changes(
+    before: &Option<serde_json::Value>,
+    after: &Option<serde_json::Value>,
+    none: &str,
+) -> Vec<String> {
     use serde_json::Value;
     let show = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -117,7 +122,7 @@ pub fn changes(e: &AuditEntry) -> Vec<String> {
             None => vec![],
         }
     };
-    let (before, after) = (fields(&e.before), fields(&e.after));
+    let (before, after) = (fields(before), fields(after));
     let label = |k: &str, text: String| {
         if k.is_empty() {
             text
@@ -135,13 +140,13 @@ pub fn changes(e: &AuditEntry) -> Vec<String> {
                 .iter()
                 .filter(|(k, v)| old(k).as_ref() != Some(v))
                 .map(|(k, v)| {
-                    let was = old(k).map_or_else(|| "(none)".to_string(), |o| show(&o));
+                    let was = old(k).map_or_else(|| none.to_string(), |o| show(&o));
                     label(k, format!("{was} → {}", show(v)))
                 })
                 .collect();
             for (k, v) in &before {
                 if !after.iter().any(|(a, _)| a == k) {
-                    lines.push(label(k, format!("{} → (none)", show(v))));
+                    lines.push(label(k, format!("{} → {none}", show(v))));
                 }
             }
             lines
@@ -159,17 +164,17 @@ mod tests {
         e.before = Some(serde_json::json!({"name": "old", "ip": "10.0.0.5", "eip": null}));
         e.after = Some(serde_json::json!({"name": "new", "ip": "10.0.0.5", "eip": "203.0.113.1"}));
         assert_eq!(
-            changes(&e),
+            changes(&e.before, &e.after, "(none)"),
             vec!["eip: null → 203.0.113.1", "name: old → new"]
         );
         e.before = None;
         e.after = Some(serde_json::json!({"name": "web"}));
-        assert_eq!(changes(&e), vec!["name: web"]);
+        assert_eq!(changes(&e.before, &e.after, "(none)"), vec!["name: web"]);
         e.before = Some(serde_json::json!({"name": "web"}));
         e.after = None;
-        assert_eq!(changes(&e), vec!["name: web"]);
+        assert_eq!(changes(&e.before, &e.after, "(none)"), vec!["name: web"]);
         e.before = None;
-        assert!(changes(&e).is_empty());
+        assert!(changes(&e.before, &e.after, "(none)").is_empty());
     }
 
     fn entry(user: &str, action: &str, object: &str) -> AuditEntry {

@@ -4,7 +4,9 @@
 use crate::api::audit::audit_log;
 use crate::api::live::Interest;
 use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
+use crate::i18n::m;
 use crate::tr;
+use crate::ui::lang::t;
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::Time;
@@ -66,8 +68,10 @@ pub fn AuditLogPage() -> impl IntoView {
 }
 
 fn entry_row(e: AuditEntry) -> impl IntoView {
-    let lines = changes(&e);
     let (id, action) = (e.id.to_string(), e.action.clone());
+    let (before, after) = (e.before.clone(), e.after.clone());
+    // "(none)" follows the page's language
+    let lines = move || changes(&before, &after, t(m::audit::NONE));
     view! {
         <tr data-id=id data-action=action>
             <td><Time ms=e.at/></td>
@@ -76,7 +80,7 @@ fn entry_row(e: AuditEntry) -> impl IntoView {
             <td data-testid="action"><code>{e.action}</code></td>
             <td data-testid="object">{e.object}</td>
             <td data-testid="changes" class="changes">
-                {lines.into_iter().map(|l| view! { <div>{l}</div> }).collect_view()}
+                {move || lines().into_iter().map(|l| view! { <div>{l}</div> }).collect_view()}
             </td>
         </tr>
     }
