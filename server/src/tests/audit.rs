@@ -114,7 +114,7 @@ async fn changes_are_recorded_with_who_where_what_before_and_after() {
     assert_eq!(rename.before.as_ref().unwrap()["name"], "web-vip");
     assert_eq!(rename.after.as_ref().unwrap()["name"], "web-vip-2");
     assert_eq!(
-        app::domain::audit::changes(rename),
+        app::domain::audit::changes(&rename.before, &rename.after, "(none)"),
         vec!["name: web-vip → web-vip-2"]
     );
     assert_eq!(delete.before.as_ref().unwrap()["name"], "web-vip-2");

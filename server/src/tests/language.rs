@@ -186,3 +186,26 @@ async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language()
     let old: app::domain::model::HistoryEvent = serde_json::from_value(old).unwrap();
     assert!(old.cause_text.is_none());
 }
+
+#[tokio::test]
+async fn the_audit_logs_none_is_said_in_the_readers_language() {
+    let f = fixture().await;
+    // a record whose object had no such field before
+    let body = form(&[("zone", "Asia/Shanghai")]);
+    let form_type = Some(content_type(As::Form));
+    let (status, answer) = request_as(
+        &f,
+        Some(Role::Admin),
+        Method::POST,
+        "/api/set_time_zone",
+        form_type,
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let english = page_in(&f, "/audit", "en").await;
+    let chinese = page_in(&f, "/audit", "zh-CN").await;
+    let line = |none: &str| format!("time_zone: {none} → Asia/Shanghai");
+    assert!(english.contains(&line("(none)")), "in English");
+    assert!(chinese.contains(&line("（无）")), "in Chinese");
+}
