@@ -12,6 +12,11 @@ pub struct Actor {
     pub client: String,
 }
 
+/// The user an operator's `havip user …` on the shell is recorded as.
+pub const COMMAND_LINE: &str = "(command line)";
+/// The user the console's own changes are recorded as.
+pub const CONSOLE: &str = "(console)";
+
 impl Actor {
     pub fn user(user: impl Into<String>, client: Option<std::net::IpAddr>) -> Actor {
         Actor {
@@ -23,7 +28,7 @@ impl Actor {
     /// `havip user …` on the operator's shell.
     pub fn command_line() -> Actor {
         Actor {
-            user: "(command line)".into(),
+            user: COMMAND_LINE.into(),
             client: String::new(),
         }
     }
@@ -31,7 +36,7 @@ impl Actor {
     /// Changes the console makes by itself.
     pub fn console() -> Actor {
         Actor {
-            user: "(console)".into(),
+            user: CONSOLE.into(),
             client: String::new(),
         }
     }

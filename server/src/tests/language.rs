@@ -188,7 +188,7 @@ async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language()
 }
 
 #[tokio::test]
-async fn the_audit_logs_none_is_said_in_the_readers_language() {
+async fn the_audit_logs_none_and_its_command_line_are_said_in_the_readers_language() {
     let f = fixture().await;
     // a record whose object had no such field before
     let body = form(&[("zone", "Asia/Shanghai")]);
@@ -208,4 +208,14 @@ async fn the_audit_logs_none_is_said_in_the_readers_language() {
     let line = |none: &str| format!("time_zone: {none} → Asia/Shanghai");
     assert!(english.contains(&line("(none)")), "in English");
     assert!(chinese.contains(&line("（无）")), "in Chinese");
+    // a user made by `havip user add` on the shell: by the command line
+    let shell = f.store.acting(app::domain::audit::Actor::command_line());
+    shell
+        .create_user("carol", "a long enough password", Role::Viewer)
+        .await
+        .unwrap();
+    let english = page_in(&f, "/audit", "en").await;
+    let chinese = page_in(&f, "/audit", "zh-CN").await;
+    assert!(english.contains("data-testid=\"user\">(command line)<"));
+    assert!(chinese.contains("data-testid=\"user\">（命令行）<"));
 }

@@ -3,7 +3,7 @@
 
 use crate::api::audit::audit_log;
 use crate::api::live::Interest;
-use crate::domain::audit::{changes, AuditEntry, AuditPage, AuditQuery};
+use crate::domain::audit::{self, changes, AuditEntry, AuditPage, AuditQuery};
 use crate::i18n::m;
 use crate::tr;
 use crate::ui::lang::t;
@@ -68,14 +68,14 @@ pub fn AuditLogPage() -> impl IntoView {
 }
 
 fn entry_row(e: AuditEntry) -> impl IntoView {
-    let (id, action) = (e.id.to_string(), e.action.clone());
+    let (id, action, user) = (e.id.to_string(), e.action.clone(), e.user.clone());
     let (before, after) = (e.before.clone(), e.after.clone());
     // "(none)" follows the page's language
     let lines = move || changes(&before, &after, t(m::audit::NONE));
     view! {
         <tr data-id=id data-action=action>
             <td><Time ms=e.at/></td>
-            <td data-testid="user">{e.user}</td>
+            <td data-testid="user">{move || actor(&user)}</td>
             <td>{e.client}</td>
             <td data-testid="action"><code>{e.action}</code></td>
             <td data-testid="object">{e.object}</td>
@@ -83,6 +83,16 @@ fn entry_row(e: AuditEntry) -> impl IntoView {
                 {move || lines().into_iter().map(|l| view! { <div>{l}</div> }).collect_view()}
             </td>
         </tr>
+    }
+}
+
+/// Who made a change: a user's name, or the command line or the console itself in the page's
+/// language.
+fn actor(user: &str) -> String {
+    match user {
+        audit::COMMAND_LINE => t(m::audit::ACTOR_COMMAND_LINE).to_string(),
+        audit::CONSOLE => t(m::audit::ACTOR_CONSOLE).to_string(),
+        name => name.to_string(),
     }
 }
 
