@@ -42,6 +42,12 @@ test("times in the user's own time zone, the browser's proposed", async ({ page 
     expect(asUtc(local) - asUtc(utc)).toBe(8 * 3600 * 1000);
     expect(Math.abs(asUtc(utc) - havip.created)).toBeLessThan(1000);
 
+    // the list's created time is the same, with its tooltip
+    await page.goto(`/${region.query}`);
+    const listed = page.locator(`#havip-table tr[data-id="${havip.id}"] time`);
+    await expect(listed).toHaveText(`${local} CST`);
+    expect(await listed.getAttribute("title")).toBe(title);
+
     // the audit log agrees
     await page.goto(`/audit?object=${havip.id}`);
     const logged = page.locator("#audit-table tbody tr time").first();

@@ -20,7 +20,7 @@ use crate::ui::lang::{follow, t, tf};
 use crate::ui::live::{page_data, use_live, PageData, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::timeline::strip;
-use crate::ui::zone::local_time;
+use crate::ui::zone::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -342,6 +342,8 @@ fn row_view(
         }
     };
     let has_eip = move || row.with(|r| r.as_ref().is_some_and(|r| r.eip.is_some()));
+    // a row's creation never changes: a time with its UTC tooltip, like every other page's
+    let created = row.with_untracked(|r| r.as_ref().map_or(0, |r| r.created));
     let unbind_id = id.clone();
     view! {
         <tr data-id=id.to_string() data-ip=cell(|r| r.ip.to_string())>
@@ -364,7 +366,7 @@ fn row_view(
                     }))
                 }
             </td>
-            <td>{cell(|r| local_time(r.created))}</td>
+            <td><Time ms=created/></td>
             <td class="ops needs-operator">
                 <button class="link" on:click=act(|id, name, _| Dialog::Rename { id, name })>{tr!(havips::RENAME)}</button>
                 <Show
