@@ -88,6 +88,24 @@ pub fn follow(msg: Msg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'sta
     move || t(msg)
 }
 
+/// Piece `i` of `msg` in the page's language, cut at its placeholders `names` (in this order): the words around the
+/// elements the page puts in their places.
+pub fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
+    let mark = |name: &str| format!("{{{name}}}");
+    let mut rest = t(msg);
+    for &name in &names[..i.min(names.len())] {
+        rest = rest
+            .split_once(mark(name).as_str())
+            .map_or("", |(_, after)| after);
+    }
+    match names.get(i) {
+        Some(&name) => rest
+            .split_once(mark(name).as_str())
+            .map_or(rest, |(before, _)| before),
+        None => rest,
+    }
+}
+
 /// A message as a signal, for a component's text property.
 pub fn signal_of(msg: Msg) -> Signal<String> {
     Signal::derive(move || t(msg).to_string())

@@ -1,11 +1,11 @@
 //! The logged-in user's own page: the time zone every page shows times in.
 
 use crate::api::account::{time_zones, SetTimeZone};
-use crate::i18n::{m, Msg, Text};
+use crate::i18n::{m, Text};
 use crate::tr;
 use crate::ui::components::{on_success, refusal, FieldError};
 use crate::ui::first_load::FirstLoad;
-use crate::ui::lang::{t, tf};
+use crate::ui::lang::{piece, tf};
 use crate::ui::loading::page_view;
 use crate::ui::zone::{browser_zone, choose_zone, reload_zone, zone};
 use leptos::prelude::*;
@@ -92,21 +92,3 @@ pub fn ZoneProposal() -> impl IntoView {
 
 /// The proposal's buttons, in the order its message has them.
 const PROPOSAL_PARTS: &[&str] = &["show", "keep"];
-
-/// Piece `i` of `msg` cut at its placeholders `names` (in this order): the words around the
-/// elements the page puts in their places.
-fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
-    let mark = |name: &str| format!("{{{name}}}");
-    let mut rest = t(msg);
-    for &name in &names[..i.min(names.len())] {
-        rest = rest
-            .split_once(mark(name).as_str())
-            .map_or("", |(_, after)| after);
-    }
-    match names.get(i) {
-        Some(&name) => rest
-            .split_once(mark(name).as_str())
-            .map_or(rest, |(before, _)| before),
-        None => rest,
-    }
-}

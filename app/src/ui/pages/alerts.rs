@@ -9,10 +9,10 @@ use crate::domain::alerts::{
     check_rule, AlertRow, Delivery, EventType, NewAlertRule, Target, DEFAULT_DEDUP_S,
 };
 use crate::domain::error::ApiError;
-use crate::i18n::{m, Msg, Text};
+use crate::i18n::{m, Text};
 use crate::tr;
 use crate::ui::components::{on_success, refusal, refusals, FieldError};
-use crate::ui::lang::{lang, t, te, tf};
+use crate::ui::lang::{lang, piece, t, te, tf};
 use crate::ui::live::{page_data, Watch};
 use crate::ui::loading::page_view;
 use crate::ui::zone::local_time;
@@ -67,24 +67,6 @@ pub fn AlertsPage() -> impl IntoView {
 
 /// The headers the signing secret's note names, in the order its message has them.
 const SECRET_HEADERS: &[&str] = &["id", "timestamp", "signature"];
-
-/// Piece `i` of `msg` cut at its placeholders `names` (in this order): the words around the
-/// elements the page puts in their places.
-fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
-    let mark = |name: &str| format!("{{{name}}}");
-    let mut rest = t(msg);
-    for &name in &names[..i.min(names.len())] {
-        rest = rest
-            .split_once(mark(name).as_str())
-            .map_or("", |(_, after)| after);
-    }
-    match names.get(i) {
-        Some(&name) => rest
-            .split_once(mark(name).as_str())
-            .map_or(rest, |(before, _)| before),
-        None => rest,
-    }
-}
 
 /// A place's label in the page's language. The server names places in English ("Region …",
 /// "VPC … (10.0.0.0/16)"): the kind is the scope's, the rest (names, blocks) the server's.
