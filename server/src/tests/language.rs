@@ -191,17 +191,7 @@ async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language()
 async fn the_audit_logs_none_and_its_command_line_are_said_in_the_readers_language() {
     let f = fixture().await;
     // a record whose object had no such field before
-    let body = form(&[("zone", "Asia/Shanghai")]);
-    let form_type = Some(content_type(As::Form));
-    let (status, answer) = request_as(
-        &f,
-        Some(Role::Admin),
-        Method::POST,
-        "/api/set_time_zone",
-        form_type,
-        body,
-    )
-    .await;
+    let (status, answer) = super::zone::set_zone(&f, "Asia/Shanghai").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let english = page_in(&f, "/audit", "en").await;
     let chinese = page_in(&f, "/audit", "zh-CN").await;

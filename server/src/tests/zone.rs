@@ -12,7 +12,7 @@ async fn page(f: &Fixture, path: &str) -> String {
 }
 
 /// The admin's `POST /api/set_time_zone`, as the account page sends it.
-async fn set_zone(f: &Fixture, zone: &str) -> (StatusCode, serde_json::Value) {
+pub(super) async fn set_zone(f: &Fixture, zone: &str) -> (StatusCode, serde_json::Value) {
     let body = super::fixture::form(&[("zone", zone)]);
     let form = Some(content_type(As::Form));
     request_as(
