@@ -64,8 +64,9 @@ impl Text {
 }
 
 /// A message kept or sent by its code, with its arguments (values, and words by their code), to
-/// be said later in the reader's language: a history event's cause. Its English is kept beside
-/// it, as written then, for programs and for a side without the reader's table.
+/// be said later in the reader's language: a history event's cause, an alert delivery's
+/// outcome. Its English is kept beside it, as written then, for programs and for a side without
+/// the reader's table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coded {
     pub code: String,
