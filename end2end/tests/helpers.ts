@@ -61,3 +61,15 @@ export async function ownRegion(page: Page, prefix = "Own"): Promise<OwnRegion> 
     (await call("create_subnet", { vpc_id: vpc.id, name: `${name}-Subnet-${octet}`, cidr: `172.16.${octet}.0/24` })).id as string;
   return { id: region.id, name, query: `?region=${region.id}`, vpc: vpc.id, subnets: { "16": await subnet("16"), "17": await subnet("17") } };
 }
+
+/**
+ * Applies, as `page`'s user, for an HAVIP named `name` in `region`'s subnet 172.16.`octet`.0/24,
+ * its address assigned automatically; the HAVIP made.
+ */
+export async function createHavip(page: Page, region: OwnRegion, name: string, octet: "16" | "17" = "16") {
+  const made = await page.request.post("/api/create_havip", {
+    data: { req: { region_id: region.id, name, vpc_id: region.vpc, subnet_id: region.subnets[octet], ip: "Automatic" } },
+  });
+  expect(made.status(), await made.text()).toBe(200);
+  return made.json();
+}

@@ -1,6 +1,6 @@
 import { test, expect, Browser, Page, WebSocketRoute } from "@playwright/test";
 import { PASSWORD } from "../playwright.config";
-import { logIn, open, ownRegion, row, startApply, unique } from "./helpers";
+import { createHavip, logIn, open, ownRegion, row, startApply, unique } from "./helpers";
 
 async function apply(page: Page, name: string) {
   const dialog = await startApply(page, name);
@@ -85,13 +85,7 @@ async function viewerOn(browser: Browser, path: string) {
 test("the list takes another user's creates, renames and deletes in place: no server-function request, the typed search and its focus stay", async ({ page, browser }) => {
   // the administrator changes the region; the viewer watches its list
   const region = await ownRegion(page, "Push");
-  const create = async (name: string) => {
-    const made = await page.request.post("/api/create_havip", {
-      data: { req: { region_id: region.id, name, vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
-    });
-    expect(made.status(), await made.text()).toBe(200);
-    return (await made.json()).id as string;
-  };
+  const create = async (name: string) => (await createHavip(page, region, name)).id as string;
   const first = unique("push");
   const firstId = await create(first);
   const watcher = await viewerOn(browser, `/${region.query}`);
@@ -130,12 +124,7 @@ test("the list takes another user's creates, renames and deletes in place: no se
 
 test("a searched list takes a new row when its name matches the search in any case, accents too (the browser lowers the case)", async ({ page, browser }) => {
   const region = await ownRegion(page, "Case");
-  const create = async (name: string) => {
-    const made = await page.request.post("/api/create_havip", {
-      data: { req: { region_id: region.id, name, vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
-    });
-    expect(made.status(), await made.text()).toBe(200);
-  };
+  const create = (name: string) => createHavip(page, region, name);
   const tag = unique("x");
   // the search in capitals, the names in lower case: É and Ü lower only by Unicode's rules
   const watcher = await viewerOn(browser, `/${region.query}&q=${encodeURIComponent(`ÉCOLE-Ü-${tag.toUpperCase()}`)}`);

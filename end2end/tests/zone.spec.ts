@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { open, ownRegion, unique } from "./helpers";
+import { createHavip, open, ownRegion, unique } from "./helpers";
 
 // A browser in Shanghai: the console proposes its zone to a user who chose none, and then shows
 // every time eight hours ahead of UTC, with the zone named and UTC in the tooltip.
@@ -12,11 +12,7 @@ function asUtc(text: string) {
 
 test("times in the user's own time zone, the browser's proposed", async ({ page }) => {
   const region = await ownRegion(page, "Zone");
-  const made = await page.request.post("/api/create_havip", {
-    data: { req: { region_id: region.id, name: unique("zoned"), vpc_id: region.vpc, subnet_id: region.subnets["16"], ip: "Automatic" } },
-  });
-  expect(made.status(), await made.text()).toBe(200);
-  const havip = await made.json();
+  const havip = await createHavip(page, region, unique("zoned"));
   try {
     // each run's console is new: nobody chose a zone for the administrator yet
     await open(page, "/");

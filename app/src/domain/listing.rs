@@ -208,8 +208,9 @@ impl<'q> Filter<'q> {
     }
 }
 
-/// `text` in lower case, by Unicode's rules: in the browser by its own `toLowerCase` (Rust's
-/// case tables would weigh 6 KB in the first page), on the server by `str::to_lowercase`.
+/// `text` in lower case, by Unicode's rules: in the browser by its own `toLowerCase`, on the
+/// server by `str::to_lowercase`. Rust's case tables, with the sort `Text::wire_args` no longer
+/// does, were 12.6 KB gzipped of the browser's first page.
 fn lowercase(text: &str) -> String {
     #[cfg(feature = "hydrate")]
     return js_sys::JsString::from(text).to_lower_case().into();

@@ -3,7 +3,7 @@
 use super::binding::{BindingState, Change};
 use super::ids::{AgentId, EipId, EniId, HavipId, InstanceId, RegionId, SubnetId, VpcId};
 use super::mac::Mac;
-use crate::i18n::Coded;
+use crate::i18n::{Coded, Text};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -113,6 +113,20 @@ pub struct HistoryEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause_text: Option<Coded>,
     pub agent: String,
+}
+
+impl HistoryEvent {
+    /// A change of `havip_id` at `at`, its cause kept in English and by its code.
+    pub fn new(havip_id: HavipId, at: u64, change: Change, cause: &Text, agent: String) -> Self {
+        HistoryEvent {
+            havip_id,
+            at,
+            change,
+            cause: cause.to_string(),
+            cause_text: Coded::of(cause),
+            agent,
+        }
+    }
 }
 
 /// An agent allowed to report ARP observations for some subnets. Its token is stored hashed.

@@ -139,14 +139,14 @@ impl Routers {
     /// What the history says of them: "VRID 51: 2 routers advertise as master
     /// (172.16.16.5 priority 100, 172.16.16.6 priority 90)".
     pub fn describe_masters(&self, now: u64) -> Text {
-        use crate::i18n::m::causes as detail;
+        use crate::i18n::m::causes;
         let masters = self.masters(now);
         let text = match masters.as_slice() {
-            [] => Text::new(detail::VRRP_MASTERS_NONE),
-            [(ip, priority)] => Text::new(detail::VRRP_MASTERS_ONE)
+            [] => Text::new(causes::VRRP_MASTERS_NONE),
+            [(ip, priority)] => Text::new(causes::VRRP_MASTERS_ONE)
                 .arg("ip", ip)
                 .arg("priority", priority),
-            [(ip1, priority1), (ip2, priority2)] => Text::new(detail::VRRP_MASTERS_TWO)
+            [(ip1, priority1), (ip2, priority2)] => Text::new(causes::VRRP_MASTERS_TWO)
                 .arg("ip1", ip1)
                 .arg("priority1", priority1)
                 .arg("ip2", ip2)
@@ -156,7 +156,7 @@ impl Routers {
                     .map(|(ip, priority)| format!("{ip}/{priority}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                Text::new(detail::VRRP_MASTERS_MANY)
+                Text::new(causes::VRRP_MASTERS_MANY)
                     .arg("count", many.len())
                     .arg("list", list)
             }

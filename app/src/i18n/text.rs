@@ -48,7 +48,7 @@ impl Text {
     }
 
     /// Its arguments as an error carries them: plain values, and words by their code. Put in
-    /// one by one: collecting into a `BTreeMap` sorts, and the sort weighs 5 KB in the browser.
+    /// one by one: collecting into a `BTreeMap` sorts, and the sort is 5 KB of code in the browser.
     pub fn wire_args(&self) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
         let (mut args, mut words) = (BTreeMap::new(), BTreeMap::new());
         for (name, value) in &self.args {

@@ -10,7 +10,7 @@ use crate::domain::ids::{AddressOwner, AgentId, HavipId, SubnetId};
 use crate::domain::mac::Mac;
 use crate::domain::model::{Agent, HistoryEvent, Station};
 use crate::domain::name::check_name;
-use crate::i18n::{Coded, Text};
+use crate::i18n::Text;
 use crate::support::{now_ms, same_secret, sha256_hex};
 use std::net::Ipv4Addr;
 
@@ -262,14 +262,14 @@ impl Store {
         fresh.remove(havip_id);
         drop(fresh);
         for (change, cause) in &changes {
-            self.record_event(HistoryEvent {
-                havip_id: havip.id.clone(),
-                at: now,
-                change: change.clone(),
-                cause: cause.to_string(),
-                cause_text: Coded::of(cause),
-                agent: agent.name.clone(),
-            })?;
+            let event = HistoryEvent::new(
+                havip.id.clone(),
+                now,
+                change.clone(),
+                cause,
+                agent.name.clone(),
+            );
+            self.record_event(event)?;
         }
         // something shown changed (a holder, a conflict, an outsider's claim)
         self.publish_havip(&havip, false);

@@ -15,7 +15,7 @@ use crate::domain::ip::IpError;
 use crate::domain::mac::{check_host_mac, Mac};
 use crate::domain::model::{Havip, HistoryEvent, Instance, IpChoice, Station};
 use crate::domain::name::check_name;
-use crate::i18n::{m, Coded, Text};
+use crate::i18n::{m, Text};
 
 /// What the register form sends.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -238,14 +238,8 @@ impl Store {
         };
         if let Some(c) = change.take() {
             let cause = Text::new(m::causes::ALLOWED_HOLDERS_CHANGED);
-            self.record_event(HistoryEvent {
-                havip_id: updated.id.clone(),
-                at: now,
-                change: c,
-                cause: cause.to_string(),
-                cause_text: Coded::of(&cause),
-                agent: String::new(),
-            })?;
+            let event = HistoryEvent::new(updated.id.clone(), now, c, &cause, String::new());
+            self.record_event(event)?;
         }
         self.flush().await?;
         self.publish_havip(&updated, false);

@@ -17,16 +17,18 @@ impl Store {
             let Some(havip_id) = self.havip_for(agent, *ip)? else {
                 continue;
             };
+            // during a split brain each advert goes to the binding too, which then shows it
+            // again if a loss cleared it meanwhile (`rebind` writes nothing when it shows it);
+            // the history's cause is said only then
             let (changed, masters, cause) = {
                 let mut all = lock(&self.inner.vrrp);
                 let routers = all.entry(havip_id.clone()).or_default();
                 let changed = routers.heard(advert, now);
                 let masters: Vec<_> = routers.master_routers(now).map(|r| r.mac).collect();
-                (changed, masters, routers.describe_masters(now))
+                let cause = (changed || masters.len() >= 2).then(|| routers.describe_masters(now));
+                (changed, masters, cause)
             };
-            // during a split brain each advert goes to the binding too, which then shows it
-            // again if a loss cleared it meanwhile (`rebind` writes nothing when it shows it)
-            if changed || masters.len() >= 2 {
+            if let Some(cause) = cause {
                 let rebound =
                     !(self.advertised_masters(agent, &havip_id, &masters, &cause)?).is_empty();
                 // the routers shown changed even when the binding did not

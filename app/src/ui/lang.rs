@@ -88,8 +88,8 @@ pub fn follow(msg: Msg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'sta
     move || t(msg)
 }
 
-/// Piece `i` of `msg` in the page's language, cut at its placeholders `names` (in this order): the words around the
-/// elements the page puts in their places.
+/// Piece `i` of `msg` in the page's language, cut at its placeholders `names` (in this order):
+/// the words around the elements the page puts in their places.
 pub fn piece(msg: Msg, names: &[&str], i: usize) -> &'static str {
     let mark = |name: &str| format!("{{{name}}}");
     let mut rest = t(msg);

@@ -3,13 +3,14 @@
 //! the delivery log read back over HTTP.
 
 use crate::alerts::webhook::sign;
-use crate::tests::fixture::{fixture, fixture_with, form, page_in, request_as, Fixture};
+use crate::tests::fixture::{
+    announce, fixture, fixture_with, form, lab_agent, page_in, request_as, Fixture,
+};
 use app::api::alerts::{AlertsPage, CreateAlert, TestAlert};
 use app::domain::alerts::{AlertRow, EventType, NewAlertRule, Target};
 use app::domain::auth::Role;
 use app::domain::binding::{Change, Observation};
 use app::domain::mac::Mac;
-use app::domain::model::Agent;
 use axum::http::{HeaderMap, Method, StatusCode};
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
@@ -78,21 +79,6 @@ pub(crate) async fn add_rule(f: &Fixture, rule: Value) -> (String, Option<String
 pub(crate) fn webhook_rule(url: &str, events: &[&str], dedup_s: u32) -> Value {
     json!({"name": "pager", "target": {"kind": "webhook", "url": url}, "events": events,
            "scope": {}, "dedup_s": dedup_s})
-}
-
-async fn agent(f: &Fixture) -> Agent {
-    f.store
-        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
-        .await
-        .unwrap()
-        .0
-}
-
-fn announce(f: &Fixture, agent: &Agent, mac: &str) -> Vec<Change> {
-    let mac: Mac = mac.parse().unwrap();
-    f.store
-        .observe(agent, f.havip.ip, Observation::Announce { mac })
-        .unwrap()
 }
 
 pub(crate) async fn next(rx: &mut mpsc::UnboundedReceiver<Received>, within: Duration) -> Received {
@@ -177,7 +163,7 @@ async fn failover_and_split_brain_reach_a_webhook_signed_as_cloudevents() {
     let (_, secret) = add_rule(&f, rule).await;
     let secret = secret.expect("a webhook rule comes with its secret");
     assert!(secret.starts_with("whsec_"));
-    let a = agent(&f).await;
+    let a = lab_agent(&f).await;
 
     let t0 = Instant::now();
     assert_eq!(announce(&f, &a, "52:54:00:00:00:01").len(), 1);
@@ -250,7 +236,7 @@ async fn deliveries_retry_with_back_off_and_stop_at_a_refusal() {
     // two 503s, then the receiver recovers
     let (url, mut got) = receiver(vec![503, 503, 200]).await;
     let (id, _) = add_rule(&f, webhook_rule(&url, &["agent.online"], 0)).await;
-    let a = agent(&f).await;
+    let a = lab_agent(&f).await;
     let _connected = f.store.agent_connected(&a);
     let attempts: Vec<Received> = vec![
         next(&mut got, Duration::from_secs(5)).await,
@@ -369,7 +355,7 @@ async fn a_flapping_vip_sends_the_first_change_and_then_the_last() {
     let (url, mut got) = receiver(vec![200]).await;
     let (_, secret) = add_rule(&f, webhook_rule(&url, &["havip.holder.changed"], 1)).await;
     let secret = secret.unwrap();
-    let a = agent(&f).await;
+    let a = lab_agent(&f).await;
     let macs = ["52:54:00:00:00:01", "52:54:00:00:00:02"];
     for i in 0..10 {
         announce(&f, &a, macs[i % 2]);

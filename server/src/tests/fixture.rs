@@ -3,8 +3,10 @@
 //! console's real router around it; and the requests tests send through it.
 
 use app::domain::auth::Role;
+use app::domain::binding::{Change, Observation};
 use app::domain::ids::{SubnetId, VpcId};
-use app::domain::model::{Havip, IpChoice, NewHavip};
+use app::domain::mac::Mac;
+use app::domain::model::{Agent, Havip, IpChoice, NewHavip};
 use app::store::{Store, StoreConfig};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -115,6 +117,23 @@ pub(crate) async fn request_as(
 }
 
 /// The newest audit records of `action`, newest first.
+/// An agent of the fixture's subnet.
+pub(crate) async fn lab_agent(f: &Fixture) -> Agent {
+    f.store
+        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
+        .await
+        .unwrap()
+        .0
+}
+
+/// `agent` hears a gratuitous ARP for the fixture's HAVIP from `mac`; the changes it made.
+pub(crate) fn announce(f: &Fixture, agent: &Agent, mac: &str) -> Vec<Change> {
+    let mac: Mac = mac.parse().unwrap();
+    f.store
+        .observe(agent, f.havip.ip, Observation::Announce { mac })
+        .unwrap()
+}
+
 /// The page at `path` as the administrator's browser gets it in `lang` (its language cookie).
 pub(crate) async fn page_in(f: &Fixture, path: &str, lang: &str) -> String {
     let cookie = format!("{}; havip_lang={lang}", f.cookies[&Role::Admin]);

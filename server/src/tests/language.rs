@@ -2,7 +2,8 @@
 //! in a cookie (and in a user's account), pages rendered on the server in it with the table
 //! the browser hydrates with; errors carrying their code and arguments.
 
-use super::fixture::{audited, content_type, fixture, form, page_in, request_as, As, Fixture};
+use super::fixture::{announce, audited, content_type, fixture, form, lab_agent, page_in};
+use super::fixture::{request_as, As, Fixture};
 use app::domain::auth::Role;
 use app::i18n::{m, Lang};
 use axum::body::Body;
@@ -152,16 +153,8 @@ async fn a_refused_address_carries_its_code_and_arguments() {
 #[tokio::test]
 async fn the_historys_causes_are_kept_by_code_and_said_in_the_readers_language() {
     let f = fixture().await;
-    let (agent, _) = f
-        .store
-        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
-        .await
-        .unwrap();
     let mac = "52:54:00:00:00:01";
-    let obs = app::domain::binding::Observation::Announce {
-        mac: mac.parse().unwrap(),
-    };
-    f.store.observe(&agent, f.havip.ip, obs).unwrap();
+    announce(&f, &lab_agent(&f).await, mac);
     let event = f.store.history(&f.havip.id, 0, 1).unwrap().remove(0);
     // in English for programs (the API, alerts), and by its code for the pages
     assert_eq!(event.cause, format!("gratuitous ARP from {mac}"));

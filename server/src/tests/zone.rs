@@ -1,9 +1,9 @@
 //! Times in each user's time zone, rendered on the server: the detail page's history and
 //! timeline and the audit log agree, with the zone named and UTC in each tooltip.
 
-use super::fixture::{audited, content_type, fixture, page_in, request_as, As, Fixture};
+use super::fixture::{announce, audited, content_type, fixture, lab_agent, page_in};
+use super::fixture::{request_as, As, Fixture};
 use app::domain::auth::Role;
-use app::domain::binding::Observation;
 use axum::http::{Method, StatusCode};
 
 /// The page at `path` as the administrator gets it (in English).
@@ -29,16 +29,9 @@ pub(super) async fn set_zone(f: &Fixture, zone: &str) -> (StatusCode, serde_json
 #[tokio::test]
 async fn history_timeline_and_audit_show_the_users_zone_with_utc_in_the_tooltip() {
     let f = fixture().await;
-    let (agent, _) = f
-        .store
-        .create_agent("lab", std::slice::from_ref(&f.subnet_id))
-        .await
-        .unwrap();
+    let agent = lab_agent(&f).await;
     for mac in ["52:54:00:00:00:01", "52:54:00:00:00:02"] {
-        let obs = Observation::Announce {
-            mac: mac.parse().unwrap(),
-        };
-        f.store.observe(&agent, f.havip.ip, obs).unwrap();
+        announce(&f, &agent, mac);
     }
     let failover = f.store.history(&f.havip.id, 0, 1).unwrap()[0].at;
     let created = f.havip.created;
